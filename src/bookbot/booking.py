@@ -1,0 +1,301 @@
+"""Use cases: import and export, questions about free time, book, hold, confirm, cancel.
+
+Each function opens one unit of work, asks the engine, writes through the store, and
+returns engine values; the CLI and the bot only parse, call one of these, and render.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+
+from bookbot.clinic_file import Clinic
+from bookbot.engine import search
+from bookbot.engine.days import Plan, zone
+from bookbot.engine.model import (
+    Booking,
+    BookingStatus,
+    Business,
+    Client,
+    DayResult,
+    Hole,
+    Service,
+    Slot,
+    Specialist,
+)
+from bookbot.errors import BadInput, Invalid, Problem, Refused
+from bookbot.store.db import Database
+from bookbot.store.repository import Store
+from bookbot.store.uow import UnitOfWork
+
+LONGEST_RANGE = timedelta(days=400)
+BUSY_LOOKBACK = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """How many things an import created or changed."""
+
+    services: int
+    specialists: int
+    bookings: int
+    changed: int
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a question about free time needs: the business, service, specialists, plans."""
+
+    business: Business
+    service: Service | None
+    specialists: list[Specialist]
+    plans: list[Plan]
+
+
+# -- the clinic file ---------------------------------------------------------------------
+
+
+async def import_clinic(db: Database, clinic: Clinic) -> ImportReport:
+    """Loads a clinic: upserts by id, keeps what the file does not name, writes all or none."""
+    async with UnitOfWork(db) as uow:
+        store = uow.store
+        changed = int(await store.save_business(clinic.business))
+        for position, service in enumerate(clinic.services):
+            changed += await store.save_service(service, position)
+        known = {s.id for s in await store.services()}
+        problems = [
+            Problem("error.unknown_service", {"id": service}, f"specialists[{i}].services")
+            for i, specialist in enumerate(clinic.specialists)
+            for service in specialist.services
+            if service not in known
+        ]
+        if problems:
+            raise Invalid(problems)
+        for position, specialist in enumerate(clinic.specialists):
+            changed += await store.save_specialist(specialist, position)
+        for i, booking in enumerate(clinic.bookings):
+            changed += await _import_booking(store, booking, i)
+        await uow.commit()
+    return ImportReport(len(clinic.services), len(clinic.specialists), len(clinic.bookings),
+                        changed)
+
+
+async def _import_booking(store: Store, booking: Booking, index: int) -> bool:
+    """Adds a file's booking, or updates the one with its id (else its specialist and start)."""
+    known = await (store.booking(booking.id) if booking.id is not None
+                   else store.find_booking(booking.specialist, booking.start))
+    try:
+        if known is None:
+            await store.add_booking(booking, now=booking.start)
+            return True
+        merged = Booking(booking.specialist, booking.service, booking.start, booking.end,
+                         booking.status, booking.client or known.client, known.id)
+        if merged == known:
+            return False
+        await store.update_booking(merged)
+        return True
+    except Refused:
+        problem = Problem("error.overlaps_existing", {}, f"bookings[{index}].start")
+        raise Invalid([problem]) from None
+
+
+async def export_clinic(db: Database) -> Clinic:
+    """The whole schedule as a Clinic, ready to be written as a clinic file."""
+    async with UnitOfWork(db) as uow:
+        business = await _business(uow.store)
+        bookings = [b for b in await uow.store.bookings()
+                    if b.status in (BookingStatus.CONFIRMED, BookingStatus.CANCELLED)]
+        return Clinic(business, tuple(await uow.store.services()),
+                      tuple(await _in_file_order(uow.store)), tuple(bookings))
+
+
+async def _in_file_order(store: Store) -> list[Specialist]:
+    positions = await store.positions()
+    return sorted(await store.specialists(), key=lambda s: (positions.get(s.id, 0), s.id))
+
+
+# -- questions about free time ---------------------------------------------------------
+
+
+async def context(store: Store, now: datetime, *, service: str | None = None,
+                  specialist: str | None = None) -> Context:
+    """Loads what a question needs, checking that the ids exist and belong together."""
+    business = await _business(store)
+    found_service = None
+    if service is not None:
+        found_service = await store.service(service)
+        if found_service is None:
+            raise BadInput("error.unknown_service", id=service)
+    if specialist is not None:
+        specialists = await store.specialists([specialist])
+        if not specialists:
+            raise BadInput("error.unknown_specialist", id=specialist)
+        if service is not None and service not in specialists[0].services:
+            raise BadInput("error.not_offered_by", service=service, specialist=specialist)
+    elif service is not None:
+        specialists = await store.specialists(offering=service)
+    else:
+        raise BadInput("error.need_service_or_specialist")
+    bookings = await store.bookings(specialists=[s.id for s in specialists],
+                                    since=now - BUSY_LOOKBACK, live_at=now)
+    plans = [Plan(s.schedule(business, bookings)) for s in specialists]
+    return Context(business, found_service, specialists, plans)
+
+
+def _duration(ctx: Context) -> timedelta | None:
+    return ctx.service.duration if ctx.service else None
+
+
+async def free_slots(db: Database, now: datetime, first: date, last: date, *,
+                     service: str | None = None, specialist: str | None = None) -> list[Slot]:
+    """Free slots on local dates first..last for a specialist or every one of a service."""
+    _check_range(first, last)
+    async with UnitOfWork(db) as uow:
+        ctx = await context(uow.store, now, service=service, specialist=specialist)
+    return search.slots(ctx.plans, first, last, now, ctx.business.rules, _duration(ctx))
+
+
+async def soonest_slot(db: Database, now: datetime, service: str, *,
+                       specialist: str | None = None, first: date | None = None) -> Slot | None:
+    """The soonest free slot within the horizon; a tie goes to the first specialist id."""
+    async with UnitOfWork(db) as uow:
+        ctx = await context(uow.store, now, service=service, specialist=specialist)
+    return search.soonest_slot(ctx.plans, now, ctx.business.rules, first, _duration(ctx))
+
+
+async def soonest_days(db: Database, now: datetime, service: str,
+                       first: date | None = None) -> list[DayResult]:
+    """Each specialist of a service with their soonest free date and its slots."""
+    async with UnitOfWork(db) as uow:
+        ctx = await context(uow.store, now, service=service)
+    return search.soonest_days(ctx.plans, now, ctx.business.rules, first, _duration(ctx))
+
+
+async def free_holes(db: Database, now: datetime, service: str, first: date, last: date, *,
+                     weekdays: frozenset[int] | None = None,
+                     least: timedelta | None = None) -> list[Hole]:
+    """Free holes of at least `least` (default: the service's length, else each slot)."""
+    _check_range(first, last)
+    async with UnitOfWork(db) as uow:
+        ctx = await context(uow.store, now, service=service)
+    rules, found = ctx.business.rules, []
+    for plan in ctx.plans:
+        length = least or _duration(ctx) or search.shortest_slot(plan)
+        found += search.holes([plan], first, last, now, rules, length, weekdays)
+    return sorted(found, key=search.slot_order)
+
+
+def _check_range(first: date, last: date) -> None:
+    if last < first:
+        raise BadInput("error.range_backwards", first=first.isoformat(), last=last.isoformat())
+    if last - first > LONGEST_RANGE:
+        raise BadInput("error.range_too_long", days=LONGEST_RANGE.days)
+
+
+# -- bookings --------------------------------------------------------------------------
+
+
+async def book(db: Database, now: datetime, specialist: str, service: str, start: datetime,
+               client: Client | None = None, hold: timedelta | None = None) -> Booking:
+    """Books (or, with `hold`, holds) an offered slot, re-checked by every rule as it is written."""
+    async with UnitOfWork(db) as uow:
+        booking = await _take(uow.store, now, specialist, service, start, client, hold)
+        await uow.commit()
+        return (await _localized(uow.store, [booking]))[0]
+
+
+async def _take(store: Store, now: datetime, specialist: str, service: str, start: datetime,
+                client: Client | None, hold: timedelta | None) -> Booking:
+    await store.expire_holds(now)
+    ctx = await context(store, now, service=service, specialist=specialist)
+    try:
+        slot = search.slot_at(ctx.plans[0], start, now, ctx.business.rules, _duration(ctx))
+    except search.Refusal as refusal:
+        raise Refused(f"refused.{refusal.reason}") from None
+    status = BookingStatus.HELD if hold else BookingStatus.CONFIRMED
+    booking = Booking(specialist, service, slot.start, slot.end, status, client)
+    return await store.add_booking(booking, now, hold_until=now + hold if hold else None)
+
+
+async def confirm(db: Database, now: datetime, booking_id: int) -> Booking:
+    """Turns a live hold into a confirmed booking; a hold that ran out is refused."""
+    async with UnitOfWork(db) as uow:
+        booking = await _existing(uow.store, booking_id)
+        await uow.store.expire_holds(now)
+        current = await _existing(uow.store, booking_id)
+        if current.status != BookingStatus.HELD:
+            raise Refused("refused.hold_lost" if booking.status == BookingStatus.HELD
+                          else "refused.not_held")
+        await uow.store.set_status(booking_id, BookingStatus.CONFIRMED, now)
+        await uow.commit()
+    return await booking_by_id(db, booking_id)
+
+
+async def cancel(db: Database, now: datetime, booking_id: int, by: str = "operator",
+                 reason: str | None = None) -> Booking:
+    """Cancels a live booking, recording who and why; a cancelled one stays as it is."""
+    async with UnitOfWork(db) as uow:
+        booking = await _existing(uow.store, booking_id)
+        if booking.status != BookingStatus.CONFIRMED and booking.status != BookingStatus.HELD:
+            raise Refused("refused.not_live", id=booking_id, status=str(booking.status))
+        await uow.store.set_status(booking_id, BookingStatus.CANCELLED, now, by, reason)
+        await uow.commit()
+    return await booking_by_id(db, booking_id)
+
+
+async def booking_by_id(db: Database, booking_id: int) -> Booking:
+    """One booking, or a clear error naming the id, in its specialist's zone."""
+    async with UnitOfWork(db) as uow:
+        return (await _localized(uow.store, [await _existing(uow.store, booking_id)]))[0]
+
+
+async def _localized(store: Store, bookings: list[Booking]) -> list[Booking]:
+    """Bookings with their times on their specialists' wall clocks."""
+    business = await _business(store)
+    ids = sorted({b.specialist for b in bookings})
+    zones = {s.id: zone(s.zone(business)) for s in await store.specialists(ids)}
+    return [replace(b, start=b.start.astimezone(zones[b.specialist]),
+                    end=b.end.astimezone(zones[b.specialist])) for b in bookings]
+
+
+async def _existing(store: Store, booking_id: int) -> Booking:
+    booking = await store.booking(booking_id)
+    if booking is None:
+        raise BadInput("error.unknown_booking", id=booking_id)
+    return booking
+
+
+async def list_bookings(db: Database, *, specialist: str | None = None,
+                        first: date | None = None, last: date | None = None) -> list[Booking]:
+    """Bookings by start, of one specialist or all, on local dates first..last."""
+    async with UnitOfWork(db) as uow:
+        await _business(uow.store)
+        if specialist and await uow.store.specialist(specialist) is None:
+            raise BadInput("error.unknown_specialist", id=specialist)
+        found = await uow.store.bookings(specialists=[specialist] if specialist else None)
+        found = await _localized(uow.store, found)
+    return [b for b in found if (first is None or first <= b.start.date())
+            and (last is None or b.start.date() <= last)]
+
+
+async def business(db: Database) -> Business:
+    """The business defaults, or a clear error when nothing is loaded yet."""
+    async with UnitOfWork(db) as uow:
+        return await _business(uow.store)
+
+
+async def _business(store: Store) -> Business:
+    found = await store.business()
+    if found is None:
+        raise BadInput("error.empty_database")
+    return found
+
+
+async def specialist_zone(db: Database, specialist: str) -> str:
+    """The time zone a specialist's wall times are in."""
+    async with UnitOfWork(db) as uow:
+        business = await _business(uow.store)
+        found = await uow.store.specialist(specialist)
+    if found is None:
+        raise BadInput("error.unknown_specialist", id=specialist)
+    return found.zone(business)

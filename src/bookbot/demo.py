@@ -1,0 +1,88 @@
+"""A small, believable sample clinic, dated from today so it is always bookable."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from string import Template
+
+from bookbot.clinic_file import Clinic, read
+from bookbot.engine.days import zone
+
+ZONE = "Europe/Berlin"
+TEMPLATE = Template("""
+timezone: Europe/Berlin
+min_notice: 1h
+horizon_days: 60
+holidays: DE-BY
+
+services:
+  - {id: checkup, name: Check-up}
+  - {id: hygiene, name: Teeth cleaning, duration: 90m}
+  - {id: filling, name: Filling, duration: 45m}
+  - {id: consult, name: Online consultation, duration: 30m}
+
+specialists:
+  - id: ann
+    name: Dr. Ann Weber
+    services: [checkup, filling, consult]
+    weekly:
+      - {days: [mon, tue, wed], start: "09:00", end: "13:00", slot: 30m, break_after: 10m}
+      - {days: [thu], start: "14:00", end: "18:00", slot: 1h}
+      - {days: [fri], times: ["08:00", "08:30", "10:30"], slot: 30m}
+    overrides:
+      - {date: $ann_off, type: day_off, reason: Training}
+      - {date: $ann_custom, type: custom_hours, start: "15:00", end: "19:00", slot: 30m}
+    blocks:
+      - {start: ${ann_block}T11:00, end: ${ann_block}T12:00, reason: team meeting}
+  - id: ben
+    name: Ben Keller
+    services: [hygiene, checkup]
+    weekly:
+      - {days: [mon, tue, wed, thu, fri], start: "08:00", end: "16:00", slot: 30m}
+    overrides:
+      - {from: $ben_vacation_from, to: $ben_vacation_to, type: vacation}
+      - {date: $ben_extra, type: extra_slots, times: ["17:00"], slot: 30m}
+  - id: carla
+    name: Dr. Carla Rossi
+    services: [checkup, filling]
+    holidays: none
+    weekly:
+      - {days: [tue, wed, thu, fri, sat], start: "10:00", end: "18:00", slot: 45m, break_after: 15m}
+  - id: dmitri
+    name: Dr. Dmitri Orlov
+    timezone: Europe/Moscow
+    holidays: RU
+    services: [consult, checkup]
+    weekly:
+      - {days: [mon, wed, fri], start: "12:00", end: "20:00", slot: 30m}
+
+bookings:
+  - {specialist: ann, service: checkup, start: ${ann_booked}T09:00,
+     client: {name: Bob Stone, phone: "+4915112345678"}}
+  - {specialist: ben, service: hygiene, start: ${ben_booked}T08:00,
+     client: {name: Maria Lang, phone: "+4917098765432"}}
+  - {specialist: carla, service: filling, start: ${carla_booked}T10:00,
+     client: {name: Jonas Berg, phone: "+4915223344556"}}
+""")
+
+
+def clinic(now: datetime) -> Clinic:
+    """The demo clinic, with its exceptions and bookings set in the coming weeks."""
+    today = now.astimezone(zone(ZONE)).date()
+    return read(TEMPLATE.substitute(
+        ann_off=_next(today, 2, weeks=1),
+        ann_custom=_next(today, 3, weeks=2),
+        ann_block=_next(today, 1),
+        ann_booked=_next(today, 0),
+        ben_vacation_from=_next(today, 0, weeks=3),
+        ben_vacation_to=_next(today, 4, weeks=3),
+        ben_extra=_next(today, 3),
+        ben_booked=_next(today, 1),
+        carla_booked=_next(today, 2),
+    ))
+
+
+def _next(today: date, weekday: int, weeks: int = 0) -> str:
+    """The first date after today on that weekday (0 = Monday), `weeks` later."""
+    ahead = (weekday - today.weekday() - 1) % 7 + 1
+    return (today + timedelta(days=ahead + 7 * weeks)).isoformat()

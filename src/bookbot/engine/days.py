@@ -1,0 +1,186 @@
+"""The layers of one specialist-day: closed days, windows, candidate starts, busy time.
+
+Precedence: day off / vacation > custom hours > holiday > weekly template; extra slots add
+to whatever survives, except on a closed day. Wall times are laid on the specialist's
+clock and compared as absolute instants.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays as holiday_calendars
+
+from bookbot.engine.intervals import merge
+from bookbot.engine.model import Hours, Interval, OverrideType, Schedule
+
+CLOSING = (OverrideType.DAY_OFF, OverrideType.VACATION)
+ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A candidate start: its instant and the slot length of the grid that made it."""
+
+    start: datetime
+    slot: timedelta
+
+
+@dataclass(frozen=True)
+class WorkDay:
+    """One specialist-day after the layers: merged working windows and candidate starts."""
+
+    day: date
+    windows: tuple[Interval, ...]
+    candidates: tuple[Candidate, ...]
+
+
+@lru_cache(maxsize=4096)
+def holiday_dates(calendar: str, year: int) -> frozenset[date]:
+    """Dates of one holiday calendar ("DE-BY", "IL") in one year."""
+    country, _, subdivision = calendar.partition("-")
+    return frozenset(
+        holiday_calendars.country_holidays(country, subdiv=subdivision or None, years=year)
+    )
+
+
+def calendar_exists(calendar: str) -> bool:
+    """Tells whether the holidays package knows this calendar."""
+    try:
+        holiday_dates(calendar, 2026)
+    except (NotImplementedError, KeyError, ValueError):
+        return False
+    return True
+
+
+@lru_cache(maxsize=1024)
+def zone(name: str) -> ZoneInfo:
+    """The time zone of that IANA name."""
+    return ZoneInfo(name)
+
+
+def wall(t: time) -> timedelta:
+    """A wall time as the distance from local midnight."""
+    return timedelta(hours=t.hour, minutes=t.minute, seconds=t.second)
+
+
+class LocalClock:
+    """Turns wall times of one local date into absolute instants."""
+
+    def __init__(self, day: date, tz: ZoneInfo) -> None:
+        self.day = day
+        self.tz = tz
+        midnight = datetime.combine(day, time(0), tz).utcoffset()
+        next_midnight = datetime.combine(day + ONE_DAY, time(0), tz).utcoffset()
+        # Most days keep one offset throughout, and their arithmetic needs no zone lookups.
+        self.offset = midnight if midnight == next_midnight else None
+        self.base = datetime.combine(day, time(0))
+
+    def instant(self, since_midnight: timedelta) -> datetime:
+        """The instant of a wall time; a skipped time maps as if clocks had not moved."""
+        naive = self.base + since_midnight
+        if self.offset is not None:
+            return (naive - self.offset).replace(tzinfo=UTC)
+        return naive.replace(tzinfo=self.tz).astimezone(UTC)
+
+    def start(self, since_midnight: timedelta) -> datetime | None:
+        """The instant a slot starts at that wall time: None if the time does not exist."""
+        if self.offset is not None:
+            return self.instant(since_midnight)
+        naive = self.base + since_midnight
+        instant = naive.replace(tzinfo=self.tz).astimezone(UTC)
+        if instant.astimezone(self.tz).replace(tzinfo=None) != naive:
+            return None
+        return instant
+
+
+class Plan:
+    """A specialist's schedule indexed for day-by-day questions."""
+
+    def __init__(self, schedule: Schedule) -> None:
+        self.schedule = schedule
+        self.specialist = schedule.specialist
+        self.tz = zone(schedule.timezone)
+        self.weekly = [
+            [entry for entry in schedule.weekly if weekday in entry.days] for weekday in range(7)
+        ]
+        self.closed: list[tuple[date, date]] = []
+        self.custom: dict[date, list[Hours]] = defaultdict(list)
+        self.extra: dict[date, list[Hours]] = defaultdict(list)
+        for override in schedule.overrides:
+            if override.type in CLOSING:
+                self.closed.append((override.first, override.last))
+            elif override.hours is not None:
+                target = self.custom if override.type == OverrideType.CUSTOM_HOURS else self.extra
+                target[override.first].append(override.hours)
+        self.busy = merge(schedule.busy)
+
+    def today(self, now: datetime) -> date:
+        """The specialist's local date at `now`."""
+        return now.astimezone(self.tz).date()
+
+    def local(self, instant: datetime) -> datetime:
+        """An instant on the specialist's wall clock."""
+        return instant.astimezone(self.tz)
+
+    def is_closed(self, day: date) -> bool:
+        """Tells whether a day off or vacation covers `day`."""
+        return any(first <= day <= last for first, last in self.closed)
+
+    def is_holiday(self, day: date) -> bool:
+        """Tells whether `day` is a holiday in the specialist's calendars."""
+        return any(day in holiday_dates(code, day.year) for code in self.schedule.holidays)
+
+    def hours(self, day: date) -> list[Hours]:
+        """The hours that make up `day`, by the precedence of the layers."""
+        if self.is_closed(day):
+            return []
+        if day in self.custom:
+            hours = list(self.custom[day])
+        elif self.is_holiday(day):
+            hours = []
+        else:
+            hours = [entry.hours for entry in self.weekly[day.weekday()] if entry.applies(day)]
+        return hours + self.extra.get(day, [])
+
+    def work_day(self, day: date) -> WorkDay:
+        """Working windows and candidate starts of one local date."""
+        clock = LocalClock(day, self.tz)
+        windows: list[Interval] = []
+        grid: dict[timedelta, timedelta] = {}
+        for hours in self.hours(day):
+            for start, end in _spans(hours):
+                windows.append(Interval(clock.instant(start), clock.instant(end)))
+            for start in _starts(hours):
+                known = grid.get(start)
+                grid[start] = hours.slot if known is None else min(known, hours.slot)
+        candidates = []
+        for since_midnight, slot in grid.items():
+            instant = clock.start(since_midnight)
+            if instant is not None:
+                candidates.append(Candidate(instant, slot))
+        candidates.sort(key=lambda candidate: candidate.start)
+        return WorkDay(day, tuple(merge(windows)), tuple(candidates))
+
+
+def _spans(hours: Hours) -> list[tuple[timedelta, timedelta]]:
+    """Wall-clock windows of one Hours: the window itself, or [T, T + slot) per time."""
+    if hours.start is not None and hours.end is not None:
+        return [(wall(hours.start), wall(hours.end))]
+    return [(wall(t), wall(t) + hours.slot) for t in hours.times]
+
+
+def _starts(hours: Hours) -> list[timedelta]:
+    """Wall-clock candidate starts of one Hours: the grid of a window, or the times."""
+    if hours.start is None or hours.end is None:
+        return [wall(t) for t in hours.times]
+    starts = []
+    cursor, end, step = wall(hours.start), wall(hours.end), hours.slot + hours.break_after
+    while cursor + hours.slot <= end:
+        starts.append(cursor)
+        cursor += step
+    return starts

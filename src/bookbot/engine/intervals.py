@@ -1,0 +1,65 @@
+"""Merge, subtract and test half-open absolute intervals [start, end)."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from bookbot.engine.model import Interval
+
+
+def merge(intervals: Iterable[Interval]) -> list[Interval]:
+    """Sorts intervals and joins those that overlap or touch."""
+    merged: list[Interval] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1].end:
+            if end > merged[-1].end:
+                merged[-1] = Interval(merged[-1].start, end)
+        else:
+            merged.append(Interval(start, end))
+    return merged
+
+
+def subtract(base: Sequence[Interval], cuts: Sequence[Interval]) -> list[Interval]:
+    """Removes merged `cuts` from merged `base`; both sorted and disjoint."""
+    result: list[Interval] = []
+    i = 0
+    for start, end in base:
+        while i < len(cuts) and cuts[i].end <= start:
+            i += 1
+        j = i
+        cursor = start
+        while j < len(cuts) and cuts[j].start < end:
+            if cuts[j].start > cursor:
+                result.append(Interval(cursor, cuts[j].start))
+            cursor = max(cursor, cuts[j].end)
+            j += 1
+        if cursor < end:
+            result.append(Interval(cursor, end))
+    return result
+
+
+def contains(merged: Sequence[Interval], start: datetime, end: datetime) -> bool:
+    """Tells whether [start, end) lies inside one of the merged intervals."""
+    i = bisect_left(merged, (start,)) if merged else 0
+    # The containing interval starts at or before `start`: it is at i (same start) or i - 1.
+    for k in (i, i - 1):
+        if 0 <= k < len(merged) and merged[k].start <= start and end <= merged[k].end:
+            return True
+    return False
+
+
+def overlaps(merged: Sequence[Interval], start: datetime, end: datetime) -> bool:
+    """Tells whether [start, end) shares any instant with the merged intervals."""
+    i = bisect_left(merged, (start,))
+    if i > 0 and merged[i - 1].end > start:
+        return True
+    return i < len(merged) and merged[i].start < end
+
+
+def clip_start(intervals: Sequence[Interval], earliest: datetime) -> list[Interval]:
+    """Cuts away everything before `earliest`."""
+    return [
+        Interval(max(start, earliest), end) for start, end in intervals if end > earliest
+    ]

@@ -1,0 +1,87 @@
+"""Locale lookup and formatting: every user-facing sentence comes from `locales/`."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from babel.dates import format_date, format_datetime, format_time
+
+DEFAULT = "en"
+
+
+def _folder() -> Path:
+    """The locales folder: inside the installed package, else the checkout's top level."""
+    packaged = Path(str(resources.files("bookbot"))) / "locales"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "locales"
+
+
+@cache
+def catalog(locale: str) -> dict[str, str]:
+    """Every text of one language, keyed `group.name`."""
+    path = _folder() / f"{locale}.yaml"
+    if not path.is_file():
+        return {}
+    return _flatten(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = str(value)
+    return flat
+
+
+@cache
+def languages() -> tuple[str, ...]:
+    """The languages that have a locale file."""
+    return tuple(sorted(path.stem for path in _folder().glob("*.yaml")))
+
+
+def fallback() -> str:
+    """The language used when the user's is not available: `BOOKBOT_LOCALE`, else English."""
+    wanted = os.environ.get("BOOKBOT_LOCALE", DEFAULT)
+    return wanted if wanted in languages() else DEFAULT
+
+
+def choose(*wishes: str | None) -> str:
+    """The first wished language that exists (`ru-RU` counts as `ru`), else the fallback."""
+    for wish in wishes:
+        if wish:
+            base = wish.replace("_", "-").split("-")[0].lower()
+            if base in languages():
+                return base
+    return fallback()
+
+
+def text(key: str, locale: str | None = None, **params: Any) -> str:
+    """The sentence for `key` in `locale`, filled with `params`; English if missing there."""
+    lang = locale or fallback()
+    template = catalog(lang).get(key) or catalog(DEFAULT).get(key)
+    if template is None:
+        raise KeyError(f"no text for {key!r} in locales/")
+    return template.format(**params) if params else template
+
+
+def day(value: date, locale: str, style: str = "EEE d MMM") -> str:
+    """A date in the user's language, by a Babel (CLDR) pattern."""
+    return format_date(value, style, locale=locale)
+
+
+def clock(value: datetime, locale: str) -> str:
+    """A wall time, `HH:mm`, as every language here writes it."""
+    return format_time(value, "HH:mm", locale=locale)
+
+
+def moment(value: datetime, locale: str) -> str:
+    """A date and time in the user's language, in the value's own zone."""
+    return format_datetime(value, "EEE d MMM yyyy, HH:mm", locale=locale)

@@ -1,0 +1,91 @@
+"""Database engines: SQLite pragmas and immediate write transactions, schema on first use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from bookbot.errors import BadInput
+
+DEFAULT_URL = "sqlite+aiosqlite:///bookbot.db"
+MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 7_146_318  # any constant: serializes concurrent upgrades on PostgreSQL
+
+
+class Database:
+    """One database by URL: its async engine, its sessions and its schema."""
+
+    def __init__(self, url: str = DEFAULT_URL, *, pool: bool = True) -> None:
+        self.url = url
+        try:
+            self.engine: AsyncEngine = _engine(url, pool)
+        except Exception as error:  # SQLAlchemy names many kinds of bad URL differently
+            raise BadInput("error.bad_database_url", url=url, detail=str(error)) from None
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.ready = False
+
+    @property
+    def dialect(self) -> str:
+        """`sqlite` or `postgresql`."""
+        return self.engine.dialect.name
+
+    async def prepare(self) -> None:
+        """Creates or upgrades the schema to the newest migration, once per process."""
+        if self.ready:
+            return
+        async with self.engine.begin() as connection:
+            await connection.run_sync(_upgrade)
+        self.ready = True
+
+    async def close(self) -> None:
+        """Closes every pooled connection."""
+        await self.engine.dispose()
+
+
+def _engine(url: str, pool: bool) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, poolclass=None if pool else NullPool)
+        _tune_sqlite(engine)
+        return engine
+    return create_async_engine(url, pool_pre_ping=True, poolclass=None if pool else NullPool)
+
+
+def _tune_sqlite(engine: AsyncEngine) -> None:
+    """WAL, a busy timeout, and write transactions that take the write lock at BEGIN."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(connection: Connection) -> None:
+        # IMMEDIATE: a transaction that checks a slot and then writes it cannot be
+        # overtaken between the check and the write by another process.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _upgrade(connection: Connection) -> None:
+    """Runs Alembic's upgrade to head on this connection, inside its transaction."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    if set(MigrationContext.configure(connection).get_current_heads()) == heads:
+        return
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")

@@ -1,0 +1,393 @@
+"""Reads and writes engine values; never commits (the unit of work does)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bookbot.engine.model import (
+    WEEKDAYS,
+    Block,
+    Booking,
+    BookingStatus,
+    Business,
+    Client,
+    Hours,
+    Override,
+    OverrideType,
+    Rules,
+    Service,
+    Specialist,
+    WeeklyEntry,
+)
+from bookbot.errors import Refused
+from bookbot.store.tables import (
+    BlockRow,
+    BookingRow,
+    BusinessRow,
+    ClientRow,
+    HoursColumns,
+    OfferRow,
+    OverrideRow,
+    ServiceRow,
+    SpecialistRow,
+    WeeklyRow,
+)
+
+BUSINESS_ID = 1
+NO_CALENDAR = "none"
+
+
+class Store:
+    """The repository of a clinic: business, services, specialists, clients and bookings."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # -- business and services -------------------------------------------------------------
+
+    async def business(self) -> Business | None:
+        """The business defaults, or None before anything was imported."""
+        row = await self.session.get(BusinessRow, BUSINESS_ID)
+        if row is None:
+            return None
+        return Business(
+            timezone=row.timezone,
+            rules=Rules(timedelta(minutes=row.min_notice_minutes), row.horizon_days),
+            holidays=_codes(row.holidays) or (),
+        )
+
+    async def save_business(self, business: Business) -> bool:
+        """Writes the business defaults; tells whether anything changed."""
+        if await self.business() == business:
+            return False
+        row = await self.session.get(BusinessRow, BUSINESS_ID) or BusinessRow(id=BUSINESS_ID)
+        row.timezone = business.timezone
+        row.min_notice_minutes = _minutes(business.rules.min_notice)
+        row.horizon_days = business.rules.horizon_days
+        row.holidays = ",".join(business.holidays)
+        self.session.add(row)
+        await self.session.flush()
+        return True
+
+    async def services(self) -> list[Service]:
+        """Every service, in file order."""
+        rows = await self.session.scalars(select(ServiceRow).order_by(ServiceRow.position,
+                                                                      ServiceRow.id))
+        return [_service(row) for row in rows]
+
+    async def service(self, service_id: str) -> Service | None:
+        """One service by id."""
+        row = await self.session.get(ServiceRow, service_id)
+        return _service(row) if row else None
+
+    async def save_service(self, service: Service, position: int) -> bool:
+        """Creates or updates a service by id; tells whether anything changed."""
+        row = await self.session.get(ServiceRow, service.id)
+        if row and _service(row) == service and row.position == position:
+            return False
+        row = row or ServiceRow(id=service.id, business_id=BUSINESS_ID)
+        row.name = service.name
+        row.duration_minutes = _minutes(service.duration) if service.duration else None
+        row.position = position
+        self.session.add(row)
+        await self.session.flush()
+        return True
+
+    # -- specialists -----------------------------------------------------------------------
+
+    async def specialists(
+        self,
+        ids: Sequence[str] | None = None,
+        *,
+        offering: str | None = None,
+        linked: int | None = None,
+    ) -> list[Specialist]:
+        """Specialists with their schedules: all, those ids, those offering a service."""
+        query = select(SpecialistRow).order_by(SpecialistRow.id)
+        if ids is not None:
+            query = query.where(SpecialistRow.id.in_(ids))
+        if offering is not None:
+            query = query.join(OfferRow, OfferRow.specialist_id == SpecialistRow.id).where(
+                OfferRow.service_id == offering
+            )
+        if linked is not None:
+            query = query.where(SpecialistRow.telegram_id == linked)
+        rows = list(await self.session.scalars(query))
+        return await self._assemble(rows)
+
+    async def specialist(self, specialist_id: str) -> Specialist | None:
+        """One specialist by id."""
+        found = await self.specialists([specialist_id])
+        return found[0] if found else None
+
+    async def positions(self) -> dict[str, int]:
+        """Specialist ids with their place in the file's order."""
+        rows = await self.session.execute(select(SpecialistRow.id, SpecialistRow.position))
+        return dict(rows.tuples().all())
+
+    async def _assemble(self, rows: list[SpecialistRow]) -> list[Specialist]:
+        ids = [row.id for row in rows]
+        if not ids:
+            return []
+        offers, weekly, overrides, blocks = (defaultdict(list) for _ in range(4))
+        for chunk in _chunks(ids):
+            for offer in await self.session.scalars(
+                select(OfferRow).where(OfferRow.specialist_id.in_(chunk)).order_by(
+                    OfferRow.position)
+            ):
+                offers[offer.specialist_id].append(offer.service_id)
+            for line in await self.session.scalars(
+                select(WeeklyRow).where(WeeklyRow.specialist_id.in_(chunk)).order_by(
+                    WeeklyRow.position, WeeklyRow.id)
+            ):
+                weekly[line.specialist_id].append(_weekly(line))
+            for line in await self.session.scalars(
+                select(OverrideRow).where(OverrideRow.specialist_id.in_(chunk)).order_by(
+                    OverrideRow.first, OverrideRow.id)
+            ):
+                overrides[line.specialist_id].append(_override(line))
+            for line in await self.session.scalars(
+                select(BlockRow).where(BlockRow.specialist_id.in_(chunk)).order_by(
+                    BlockRow.start_at, BlockRow.id)
+            ):
+                blocks[line.specialist_id].append(Block(line.start_at, line.end_at, line.reason))
+        return [
+            Specialist(
+                id=row.id,
+                name=row.name,
+                services=tuple(offers[row.id]),
+                weekly=tuple(weekly[row.id]),
+                overrides=tuple(overrides[row.id]),
+                blocks=tuple(blocks[row.id]),
+                timezone=row.timezone,
+                holidays=_codes(row.holidays),
+                telegram_id=row.telegram_id,
+            )
+            for row in rows
+        ]
+
+    async def save_specialist(self, specialist: Specialist, position: int) -> bool:
+        """Creates or updates a specialist by id, schedule included; tells whether it changed."""
+        row = await self.session.get(SpecialistRow, specialist.id)
+        if row and row.position == position and await self.specialist(row.id) == specialist:
+            return False
+        row = row or SpecialistRow(id=specialist.id, business_id=BUSINESS_ID)
+        row.name = specialist.name
+        row.timezone = specialist.timezone
+        row.holidays = None if specialist.holidays is None else (
+            ",".join(specialist.holidays) or NO_CALENDAR)
+        row.telegram_id = specialist.telegram_id
+        row.position = position
+        self.session.add(row)
+        await self.session.flush()
+        for table in (OfferRow, WeeklyRow, OverrideRow, BlockRow):
+            await self.session.execute(delete(table).where(table.specialist_id == specialist.id))
+        self.session.add_all(
+            OfferRow(specialist_id=specialist.id, service_id=service, position=i)
+            for i, service in enumerate(specialist.services)
+        )
+        self.session.add_all(
+            _hours_row(WeeklyRow(specialist_id=specialist.id, position=i,
+                                 days=",".join(WEEKDAYS[d] for d in sorted(entry.days)),
+                                 valid_from=entry.valid_from, valid_until=entry.valid_until),
+                       entry.hours)
+            for i, entry in enumerate(specialist.weekly)
+        )
+        self.session.add_all(
+            _hours_row(OverrideRow(specialist_id=specialist.id, type=str(o.type), first=o.first,
+                                   last=o.last, reason=o.reason), o.hours)
+            for o in specialist.overrides
+        )
+        self.session.add_all(
+            BlockRow(specialist_id=specialist.id, start_at=b.start, end_at=b.end, reason=b.reason)
+            for b in specialist.blocks
+        )
+        await self.session.flush()
+        return True
+
+    # -- clients and bookings --------------------------------------------------------------
+
+    async def client_id(self, client: Client) -> int:
+        """The id of this client: found by Telegram id, else a new row."""
+        row = None
+        if client.telegram_id is not None:
+            row = await self.session.scalar(
+                select(ClientRow).where(ClientRow.telegram_id == client.telegram_id))
+        if row is None:
+            row = ClientRow(telegram_id=client.telegram_id)
+            self.session.add(row)
+        row.name = client.name or row.name
+        row.phone = client.phone or row.phone
+        await self.session.flush()
+        return row.id
+
+    async def bookings(
+        self,
+        *,
+        specialists: Sequence[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        live_at: datetime | None = None,
+    ) -> list[Booking]:
+        """Bookings by start, filtered; with `live_at`, only those occupying time then."""
+        query = select(BookingRow, ClientRow).outerjoin(
+            ClientRow, ClientRow.id == BookingRow.client_id
+        ).order_by(BookingRow.start_at, BookingRow.id)
+        if specialists is not None:
+            query = query.where(BookingRow.specialist_id.in_(specialists))
+        if since is not None:
+            query = query.where(BookingRow.end_at > since)
+        if until is not None:
+            query = query.where(BookingRow.start_at < until)
+        if live_at is not None:
+            query = query.where(_live(live_at))
+        rows = await self.session.execute(query)
+        return [_booking(row, client) for row, client in rows.tuples()]
+
+    async def booking(self, booking_id: int) -> Booking | None:
+        """One booking by id."""
+        row = await self.session.execute(
+            select(BookingRow, ClientRow).outerjoin(ClientRow, ClientRow.id == BookingRow.client_id)
+            .where(BookingRow.id == booking_id))
+        found = row.tuples().first()
+        return _booking(*found) if found else None
+
+    async def find_booking(self, specialist: str, start: datetime) -> Booking | None:
+        """The booking of a specialist that starts at `start`, live ones first."""
+        rows = await self.session.execute(
+            select(BookingRow, ClientRow).outerjoin(ClientRow, ClientRow.id == BookingRow.client_id)
+            .where(BookingRow.specialist_id == specialist, BookingRow.start_at == start)
+            .order_by(BookingRow.status.in_([BookingStatus.CANCELLED]), BookingRow.id))
+        found = rows.tuples().first()
+        return _booking(*found) if found else None
+
+    async def expire_holds(self, now: datetime) -> None:
+        """Marks holds whose time ran out, so they stop occupying their slot."""
+        await self.session.execute(
+            update(BookingRow)
+            .where(BookingRow.status == BookingStatus.HELD, BookingRow.hold_until <= now)
+            .values(status=BookingStatus.EXPIRED)
+        )
+
+    async def add_booking(self, booking: Booking, now: datetime,
+                          hold_until: datetime | None = None) -> Booking:
+        """Writes a new booking; the database refuses one that overlaps a live booking."""
+        client_id = await self.client_id(booking.client) if booking.client else None
+        row = BookingRow(
+            id=booking.id, specialist_id=booking.specialist, service_id=booking.service,
+            client_id=client_id, start_at=booking.start, end_at=booking.end,
+            status=str(booking.status), hold_until=hold_until, created_at=now,
+        )
+        self.session.add(row)
+        await self._flush_or_refuse()
+        return _booking(row, await self.session.get(ClientRow, client_id) if client_id else None)
+
+    async def update_booking(self, booking: Booking) -> None:
+        """Writes a booking's times, status and client back by id."""
+        row = await self.session.get(BookingRow, booking.id)
+        assert row is not None
+        row.service_id = booking.service
+        row.specialist_id = booking.specialist
+        row.start_at, row.end_at, row.status = booking.start, booking.end, str(booking.status)
+        if booking.client:
+            row.client_id = await self.client_id(booking.client)
+        await self._flush_or_refuse()
+
+    async def set_status(self, booking_id: int, status: BookingStatus, at: datetime,
+                         by: str | None = None, reason: str | None = None) -> None:
+        """Moves a booking to a new status, recording who cancelled it and why."""
+        row = await self.session.get(BookingRow, booking_id)
+        assert row is not None
+        row.status = str(status)
+        if status == BookingStatus.CANCELLED:
+            row.cancelled_at, row.cancelled_by, row.cancel_reason = at, by, reason
+        if status == BookingStatus.CONFIRMED:
+            row.hold_until = None
+        await self._flush_or_refuse()
+
+    async def _flush_or_refuse(self) -> None:
+        try:
+            await self.session.flush()
+        except IntegrityError as error:
+            if "bookings_no_overlap" in str(error.orig):
+                raise Refused("refused.taken") from None
+            raise
+
+
+def _live(now: datetime):  # type: ignore[no-untyped-def]
+    """Rows that occupy time at `now`: confirmed, or held and not yet run out."""
+    return or_(
+        BookingRow.status == BookingStatus.CONFIRMED,
+        and_(BookingRow.status == BookingStatus.HELD, BookingRow.hold_until > now),
+    )
+
+
+def _chunks(ids: list[str], size: int = 900) -> Iterable[list[str]]:
+    """Splits ids so an IN list stays under SQLite's parameter limit."""
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+def _minutes(value: timedelta) -> int:
+    return int(value.total_seconds() // 60)
+
+
+def _codes(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    if text in ("", NO_CALENDAR):
+        return ()
+    return tuple(text.split(","))
+
+
+def _service(row: ServiceRow) -> Service:
+    duration = timedelta(minutes=row.duration_minutes) if row.duration_minutes else None
+    return Service(row.id, row.name, duration)
+
+
+def _hours(row: HoursColumns) -> Hours:
+    return Hours(
+        slot=timedelta(minutes=row.slot_minutes),
+        start=row.start,
+        end=row.end,
+        times=tuple(time.fromisoformat(t) for t in row.times.split(",") if t),
+        break_after=timedelta(minutes=row.break_minutes),
+    )
+
+
+def _hours_row(row: WeeklyRow | OverrideRow, hours: Hours | None) -> WeeklyRow | OverrideRow:
+    if hours is not None:
+        row.start, row.end = hours.start, hours.end
+        row.times = ",".join(t.strftime("%H:%M") for t in hours.times)
+        row.slot_minutes = _minutes(hours.slot)
+        row.break_minutes = _minutes(hours.break_after)
+    return row
+
+
+def _weekly(row: WeeklyRow) -> WeeklyEntry:
+    days = frozenset(WEEKDAYS.index(day) for day in row.days.split(","))
+    return WeeklyEntry(days, _hours(row), row.valid_from, row.valid_until)
+
+
+def _override(row: OverrideRow) -> Override:
+    kind = OverrideType(row.type)
+    hours = _hours(row) if kind in (OverrideType.CUSTOM_HOURS, OverrideType.EXTRA_SLOTS) else None
+    return Override(kind, row.first, row.last, hours, row.reason)
+
+
+def _booking(row: BookingRow, client: ClientRow | None) -> Booking:
+    return Booking(
+        specialist=row.specialist_id,
+        service=row.service_id,
+        start=row.start_at,
+        end=row.end_at,
+        status=BookingStatus(row.status),
+        client=Client(client.name, client.phone, client.telegram_id) if client else None,
+        id=row.id,
+    )

@@ -1,0 +1,186 @@
+"""The database tables, as SQLAlchemy 2 declarative models; times are stored in UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware instant stored in UTC: `timestamptz` on PostgreSQL, sortable text on SQLite."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: give an aware instant")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """The metadata every table shares."""
+
+
+class BusinessRow(Base):
+    """The business-wide defaults: zone, notice, horizon, holiday calendars."""
+
+    __tablename__ = "businesses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    min_notice_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    horizon_days: Mapped[int] = mapped_column(Integer, default=60)
+    holidays: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ServiceRow(Base):
+    """A service clients can book."""
+
+    __tablename__ = "services"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SpecialistRow(Base):
+    """A specialist; a NULL zone or holidays inherit the business's."""
+
+    __tablename__ = "specialists"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    holidays: Mapped[str | None] = mapped_column(String(200))
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OfferRow(Base):
+    """That a specialist offers a service."""
+
+    __tablename__ = "specialist_services"
+
+    specialist_id: Mapped[str] = mapped_column(
+        ForeignKey("specialists.id", ondelete="CASCADE"), primary_key=True
+    )
+    service_id: Mapped[str] = mapped_column(
+        ForeignKey("services.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HoursColumns:
+    """A window (start/end) or single times, with slot length and break."""
+
+    start: Mapped[time | None] = mapped_column(Time)
+    end: Mapped[time | None] = mapped_column(Time)
+    times: Mapped[str] = mapped_column(String(500), default="")
+    slot_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    break_minutes: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WeeklyRow(HoursColumns, Base):
+    """One line of a specialist's weekly template."""
+
+    __tablename__ = "weekly_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    specialist_id: Mapped[str] = mapped_column(
+        ForeignKey("specialists.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    days: Mapped[str] = mapped_column(String(40))
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+
+
+class OverrideRow(HoursColumns, Base):
+    """A dated exception: day off, vacation, custom hours or extra slots."""
+
+    __tablename__ = "overrides"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    specialist_id: Mapped[str] = mapped_column(
+        ForeignKey("specialists.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[str] = mapped_column(String(20))
+    first: Mapped[date] = mapped_column(Date)
+    last: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class BlockRow(Base):
+    """Time nothing may overlap."""
+
+    __tablename__ = "blocks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    specialist_id: Mapped[str] = mapped_column(
+        ForeignKey("specialists.id", ondelete="CASCADE"), index=True
+    )
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ClientRow(Base):
+    """Someone who books; remembered by Telegram id when they have one."""
+
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    locale: Mapped[str | None] = mapped_column(String(10))
+
+
+class BookingRow(Base):
+    """An appointment; held and confirmed rows may never overlap for one specialist.
+
+    The database enforces it: an exclusion constraint on PostgreSQL, triggers on SQLite
+    (both created by the migrations).
+    """
+
+    __tablename__ = "bookings"
+    __table_args__ = (Index("ix_bookings_specialist_start", "specialist_id", "start_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    specialist_id: Mapped[str] = mapped_column(ForeignKey("specialists.id"))
+    service_id: Mapped[str] = mapped_column(ForeignKey("services.id"))
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(12))
+    hold_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by: Mapped[str | None] = mapped_column(String(20))
+    cancel_reason: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,46 @@
+"""The unit of work: one transaction, the one place that commits."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bookbot.store.db import Database
+from bookbot.store.repository import Store
+
+
+class UnitOfWork:
+    """Opens a session and transaction; `commit()` keeps the work, leaving without it undoes.
+
+    Usage: `async with UnitOfWork(db) as uow: ... uow.store ...; await uow.commit()`.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.session: AsyncSession | None = None
+
+    async def __aenter__(self) -> UnitOfWork:
+        await self.database.prepare()
+        self.session = self.database.sessions()
+        await self.session.begin()
+        self.store = Store(self.session)
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        assert self.session is not None
+        try:
+            if self.session.in_transaction():
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        """Makes the work of this unit durable."""
+        assert self.session is not None
+        await self.session.commit()
