@@ -23,8 +23,10 @@ Handler = Callable[[argparse.Namespace, Database], Any]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs one command and returns its exit code."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as stop:  # --help, or a usage error already printed
+        return int(stop.code or 0)
     try:
         return asyncio.run(_run(args))
     except Invalid as error:
@@ -69,21 +71,20 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="bookbot", description=t("cli.help.bookbot"))
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    def command(name: str, handler: Handler, *, now: bool = True) -> argparse.ArgumentParser:
+    def command(name: str, handler: Handler) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=t(f"cli.help.{name}"),
                                   description=t(f"cli.help.{name}"))
         sub.add_argument("--db", default=os.environ.get("BOOKBOT_DATABASE_URL", DEFAULT_URL),
                          help=t("cli.arg.db"))
         sub.add_argument("--json", action="store_true", help=t("cli.arg.json"))
-        if now:
-            sub.add_argument("--now", type=_typed(parsing.instant), help=t("cli.arg.now"))
+        sub.add_argument("--now", type=_typed(parsing.instant), help=t("cli.arg.now"))
         sub.set_defaults(handler=handler)
         return sub
 
     command("demo", _demo)
-    sub = command("import", _import, now=False)
+    sub = command("import", _import)
     sub.add_argument("file", type=Path, help=t("cli.arg.file"))
-    command("export", _export, now=False)
+    command("export", _export)
 
     sub = command("slots", _slots)
     sub.add_argument("--specialist", help=t("cli.arg.specialist"))
@@ -119,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("id", type=_typed(_booking_id), help=t("cli.arg.id"))
     sub.add_argument("--reason", help=t("cli.arg.reason"))
 
-    sub = command("bookings", _bookings, now=False)
+    sub = command("bookings", _bookings)
     sub.add_argument("--specialist", help=t("cli.arg.specialist"))
     sub.add_argument("--from", dest="first", type=_typed(parsing.calendar_date),
                      help=t("cli.arg.from"))

@@ -129,7 +129,7 @@ class Store:
     async def positions(self) -> dict[str, int]:
         """Specialist ids with their place in the file's order."""
         rows = await self.session.execute(select(SpecialistRow.id, SpecialistRow.position))
-        return dict(rows.tuples().all())
+        return dict(rows.all())
 
     async def _assemble(self, rows: list[SpecialistRow]) -> list[Specialist]:
         ids = [row.id for row in rows]
@@ -149,12 +149,12 @@ class Store:
                 weekly[line.specialist_id].append(_weekly(line))
             for line in await self.session.scalars(
                 select(OverrideRow).where(OverrideRow.specialist_id.in_(chunk)).order_by(
-                    OverrideRow.first, OverrideRow.id)
+                    OverrideRow.id)
             ):
                 overrides[line.specialist_id].append(_override(line))
             for line in await self.session.scalars(
                 select(BlockRow).where(BlockRow.specialist_id.in_(chunk)).order_by(
-                    BlockRow.start_at, BlockRow.id)
+                    BlockRow.id)
             ):
                 blocks[line.specialist_id].append(Block(line.start_at, line.end_at, line.reason))
         return [
@@ -248,14 +248,14 @@ class Store:
         if live_at is not None:
             query = query.where(_live(live_at))
         rows = await self.session.execute(query)
-        return [_booking(row, client) for row, client in rows.tuples()]
+        return [_booking(row, client) for row, client in rows]
 
     async def booking(self, booking_id: int) -> Booking | None:
         """One booking by id."""
         row = await self.session.execute(
             select(BookingRow, ClientRow).outerjoin(ClientRow, ClientRow.id == BookingRow.client_id)
             .where(BookingRow.id == booking_id))
-        found = row.tuples().first()
+        found = row.first()
         return _booking(*found) if found else None
 
     async def find_booking(self, specialist: str, start: datetime) -> Booking | None:
@@ -264,7 +264,7 @@ class Store:
             select(BookingRow, ClientRow).outerjoin(ClientRow, ClientRow.id == BookingRow.client_id)
             .where(BookingRow.specialist_id == specialist, BookingRow.start_at == start)
             .order_by(BookingRow.status.in_([BookingStatus.CANCELLED]), BookingRow.id))
-        found = rows.tuples().first()
+        found = rows.first()
         return _booking(*found) if found else None
 
     async def expire_holds(self, now: datetime) -> None:

@@ -1,0 +1,170 @@
+"""The store on real SQLite and PostgreSQL: schema, import/export, the double-booking guard."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from bookbot import booking, clinic_file
+from bookbot.engine.model import Booking, BookingStatus, Client
+from bookbot.errors import Invalid, Refused
+from bookbot.store.db import Database
+from bookbot.store.tables import Base
+from bookbot.store.uow import UnitOfWork
+from tests.clinics import BASIC, NOW
+
+now = datetime.fromisoformat(NOW)
+
+
+def at(text: str) -> datetime:
+    """A Berlin wall time in winter as an aware instant."""
+    return datetime.fromisoformat(text + "+01:00")
+
+
+async def test_migrations_build_exactly_the_tables(db: Database) -> None:
+    await db.prepare()
+    async with db.engine.connect() as connection:
+        diff = await connection.run_sync(
+            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata))
+    assert diff == []
+
+
+async def test_schema_is_created_once_and_reused(db: Database) -> None:
+    await booking.import_clinic(db, clinic_file.read(BASIC))
+    again = Database(db.url)
+    try:
+        exported = await booking.export_clinic(again)
+        assert [s.id for s in exported.services] == ["checkup", "hygiene"]
+    finally:
+        await again.close()
+
+
+async def test_import_is_idempotent_and_export_reimports_to_the_same_state(db: Database) -> None:
+    first = await booking.import_clinic(db, clinic_file.read(BASIC))
+    assert first.changed > 0
+    again = await booking.import_clinic(db, clinic_file.read(BASIC))
+    assert again.changed == 0
+    exported = await booking.export_clinic(db)
+    text = clinic_file.dump(exported)
+    assert (await booking.import_clinic(db, clinic_file.read(text))).changed == 0
+    assert await booking.export_clinic(db) == exported
+    assert clinic_file.read(text) == clinic_file.read(clinic_file.dump(clinic_file.read(text)))
+
+
+async def test_an_edited_file_updates_by_id_and_keeps_the_rest(db: Database) -> None:
+    await booking.import_clinic(db, clinic_file.read(BASIC))
+    edited = BASIC.replace("name: Ben Keller", "name: Dr. Ben Keller").replace(
+        'slot: 1h}\nbookings', 'slot: 30m}\nbookings')
+    report = await booking.import_clinic(db, clinic_file.read(edited))
+    assert report.changed == 1
+    clinic = await booking.export_clinic(db)
+    ben = next(s for s in clinic.specialists if s.id == "ben")
+    assert ben.name == "Dr. Ben Keller"
+    assert ben.weekly[0].hours.slot == timedelta(minutes=30)
+    assert len(clinic.bookings) == 1
+
+
+async def test_a_bad_import_writes_nothing(db: Database) -> None:
+    await booking.import_clinic(db, clinic_file.read(BASIC))
+    before = await booking.export_clinic(db)
+    overlapping = BASIC.replace("name: Ben Keller", "name: Changed") + """
+  - {specialist: ann, service: hygiene, start: 2026-12-01T08:30}
+"""
+    with pytest.raises(Invalid) as caught:
+        await booking.import_clinic(db, clinic_file.read(overlapping))
+    assert [p.path for p in caught.value.problems] == ["bookings[1].start"]
+    assert await booking.export_clinic(db) == before
+
+
+async def test_the_database_itself_refuses_overlapping_live_bookings(db: Database) -> None:
+    await booking.import_clinic(db, clinic_file.read(BASIC))
+    overlapping = Booking("ann", "hygiene", at("2026-12-01T08:45"), at("2026-12-01T09:15"))
+    async with UnitOfWork(db) as uow:
+        with pytest.raises(Refused):
+            await uow.store.add_booking(overlapping, now)
+    cancelled = Booking("ann", "hygiene", at("2026-12-01T08:45"), at("2026-12-01T09:15"),
+                        BookingStatus.CANCELLED)
+    async with UnitOfWork(db) as uow:
+        await uow.store.add_booking(cancelled, now)
+        await uow.commit()
+    touching = Booking("ann", "checkup", at("2026-12-01T09:30"), at("2026-12-01T10:00"))
+    async with UnitOfWork(db) as uow:
+        await uow.store.add_booking(touching, now)
+        await uow.commit()
+
+
+async def test_sixteen_racers_for_one_slot_end_with_one_booking(db: Database) -> None:
+    await booking.import_clinic(db, clinic_file.read(BASIC))
+    racers = [Database(db.url) for _ in range(16)]
+
+    async def race(racer: Database, i: int) -> str:
+        try:
+            await booking.book(racer, now, "ann", "checkup", at("2026-12-01T09:40"),
+                               Client(name=f"racer {i}"))
+            return "booked"
+        except Refused as refused:
+            return refused.key
+
+    try:
+        results = await asyncio.gather(*(race(r, i) for i, r in enumerate(racers)))
+    finally:
+        for racer in racers:
+            await racer.close()
+    assert results.count("booked") == 1
+    assert set(results) == {"booked", "refused.taken"}
+    booked = await booking.list_bookings(db, specialist="ann")
+    assert [b.start.strftime("%H:%M") for b in booked if b.live] == ["09:00", "09:40"]
+
+
+async def test_a_longer_service_over_an_existing_booking_is_refused(db: Database) -> None:
+    await booking.import_clinic(db, clinic_file.read(BASIC))
+    await booking.book(db, now, "ann", "checkup", at("2026-12-01T10:20"))
+    with pytest.raises(Refused) as caught:
+        await booking.book(db, now, "ann", "hygiene", at("2026-12-01T09:40"))
+    assert caught.value.key == "refused.taken"
+
+
+async def test_a_booking_is_rechecked_when_it_is_written(db: Database) -> None:
+    await booking.import_clinic(db, clinic_file.read(BASIC))
+    shown = await booking.free_slots(db, now, at("2026-12-02T00:00").date(),
+                                     at("2026-12-02T00:00").date(), specialist="ann")
+    assert shown[0].start == at("2026-12-02T09:00")
+    await booking.import_clinic(db, clinic_file.read(BASIC.replace(
+        "      - {date: 2026-12-24, type: day_off",
+        "      - {date: 2026-12-02, type: day_off}\n      - {date: 2026-12-24, type: day_off")))
+    with pytest.raises(Refused) as caught:
+        await booking.book(db, now, "ann", "checkup", shown[0].start)
+    assert caught.value.key == "refused.not_offered"
+
+
+async def test_a_hold_keeps_the_slot_until_it_runs_out(db: Database) -> None:
+    await booking.import_clinic(db, clinic_file.read(BASIC))
+    start = at("2026-12-01T10:20")
+    held = await booking.book(db, now, "ann", "checkup", start, hold=timedelta(minutes=10))
+    assert held.status == BookingStatus.HELD
+    with pytest.raises(Refused):
+        await booking.book(db, now + timedelta(minutes=5), "ann", "checkup", start)
+    later = now + timedelta(minutes=11)
+    with pytest.raises(Refused) as caught:
+        await booking.confirm(db, later, held.id)
+    assert caught.value.key == "refused.hold_lost"
+    taken = await booking.book(db, later, "ann", "checkup", start)
+    assert taken.status == BookingStatus.CONFIRMED
+
+
+async def test_a_confirmed_hold_and_a_cancellation(db: Database) -> None:
+    await booking.import_clinic(db, clinic_file.read(BASIC))
+    start = at("2026-12-01T10:20")
+    held = await booking.book(db, now, "ann", "checkup", start, hold=timedelta(minutes=10))
+    confirmed = await booking.confirm(db, now + timedelta(minutes=9), held.id)
+    assert confirmed.status == BookingStatus.CONFIRMED
+    cancelled = await booking.cancel(db, now, held.id, by="client", reason="ill")
+    assert cancelled.status == BookingStatus.CANCELLED
+    with pytest.raises(Refused):
+        await booking.cancel(db, now, held.id)
+    again = await booking.book(db, now, "ann", "checkup", start)
+    assert again.start == start
