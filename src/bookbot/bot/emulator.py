@@ -340,8 +340,9 @@ class ChatMessage:
         found = _match_button(self.buttons, text)
         if found is None:
             labels = [b.text for b in self.buttons]
-            raise LookupError(f"no button containing {text!r} on message {self.message_id}: "
-                              f"{labels}")
+            raise LookupError(
+                f"no button containing {text!r} on message {self.message_id}: {labels}"
+            )
         return found
 
     def to_api(self, sender: dict[str, Any], chat: dict[str, Any]) -> dict[str, Any]:
@@ -825,9 +826,7 @@ class BotApiEmulator:
         if button.callback_data is None:
             raise ValueError(f"button {button.text!r} has no callback_data (url={button.url!r})")
         if not any(b.callback_data == button.callback_data for b in message.buttons):
-            raise LookupError(
-                f"button {button.text!r} is no longer on message {button.message_id}"
-            )
+            raise LookupError(f"button {button.text!r} is no longer on message {button.message_id}")
         return await self.tap_data(user, button.message_id, button.callback_data)
 
     async def tap_data(
@@ -1109,8 +1108,9 @@ class BotApiEmulator:
             _LOGGER.exception("emulator failed to handle %s", name)
             body = ApiError(500, "Internal Server Error").payload()
             status = 500
-            call = ApiCall(name, params, files, False, error_code=500,
-                           description="Internal Server Error")
+            call = ApiCall(
+                name, params, files, False, error_code=500, description="Internal Server Error"
+            )
         finally:
             if not polling:
                 self._inflight -= 1
@@ -1219,9 +1219,7 @@ class BotApiEmulator:
         if isinstance(value, str) and value in self.files:
             return self.files[value]
         if isinstance(value, str) and value.startswith(("http://", "https://")):
-            stored = StoredFile(
-                "", "", value.rsplit("/", 1)[-1] or None, None, b"", "", url=value
-            )
+            stored = StoredFile("", "", value.rsplit("/", 1)[-1] or None, None, b"", "", url=value)
             return self._register_upload(stored)
         if value:
             raise _bad_request("wrong file identifier/HTTP URL specified")
@@ -1779,8 +1777,22 @@ def _render(text: str, parse_mode: Any) -> str:
 
 _HTML_TAGS = frozenset(
     {
-        "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
-        "a", "tg-emoji", "code", "pre", "blockquote",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "a",
+        "tg-emoji",
+        "code",
+        "pre",
+        "blockquote",
     }
 )
 
@@ -1818,7 +1830,7 @@ class _HtmlToText(HTMLParser):
             raise _EntityError(f"Unexpected end tag at byte offset {self.byte_offset()}")
         if self.stack[-1] != tag:
             raise _EntityError(
-                f'Unmatched end tag at byte offset {self.byte_offset()}, '
+                f"Unmatched end tag at byte offset {self.byte_offset()}, "
                 f'expected "</{self.stack[-1]}>", found "</{tag}>"'
             )
         self.stack.pop()
@@ -1838,15 +1850,17 @@ def _render_html(source: str) -> str:
     parser.feed(source)
     parser.close()
     if parser.stack:
-        raise _EntityError(
-            f'Can\'t find end tag corresponding to start tag "{parser.stack[-1]}"'
-        )
+        raise _EntityError(f'Can\'t find end tag corresponding to start tag "{parser.stack[-1]}"')
     return "".join(parser.parts)
 
 
 _MDV2_RESERVED = frozenset("_*[]()~`>#+-=|{}.!")
 _MDV2_MARKERS = {
-    "||": "Spoiler", "__": "Underline", "*": "Bold", "_": "Italic", "~": "Strikethrough",
+    "||": "Spoiler",
+    "__": "Underline",
+    "*": "Bold",
+    "_": "Italic",
+    "~": "Strikethrough",
 }
 
 
@@ -1882,8 +1896,9 @@ def _render_markdown_v2(source: str) -> str:
                 out.append(source[i + 1])
                 i += 2
                 continue
-            raise _EntityError("Character '\\' is reserved and must be escaped with the "
-                               "preceding '\\'")
+            raise _EntityError(
+                "Character '\\' is reserved and must be escaped with the preceding '\\'"
+            )
         if source.startswith("```", i):
             end = _find_unescaped(source, "```", i + 3)
             if end < 0:
