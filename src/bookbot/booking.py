@@ -102,7 +102,7 @@ async def _import_booking(store: Store, booking: Booking, index: int) -> bool:
 async def export_clinic(db: Database) -> Clinic:
     """The whole schedule as a Clinic, ready to be written as a clinic file."""
     async with UnitOfWork(db) as uow:
-        business = await _business(uow.store)
+        business = await require_business(uow.store)
         bookings = [b for b in await uow.store.bookings()
                     if b.status in (BookingStatus.CONFIRMED, BookingStatus.CANCELLED)]
         return Clinic(business, tuple(await uow.store.services()),
@@ -120,7 +120,7 @@ async def _in_file_order(store: Store) -> list[Specialist]:
 async def context(store: Store, now: datetime, *, service: str | None = None,
                   specialist: str | None = None) -> Context:
     """Loads what a question needs, checking that the ids exist and belong together."""
-    business = await _business(store)
+    business = await require_business(store)
     found_service = None
     if service is not None:
         found_service = await store.service(service)
@@ -142,7 +142,8 @@ async def context(store: Store, now: datetime, *, service: str | None = None,
     return Context(business, found_service, specialists, plans)
 
 
-def _duration(ctx: Context) -> timedelta | None:
+def duration(ctx: Context) -> timedelta | None:
+    """The length a question asks for: the service's duration, or None for the slot's."""
     return ctx.service.duration if ctx.service else None
 
 
@@ -152,7 +153,7 @@ async def free_slots(db: Database, now: datetime, first: date, last: date, *,
     _check_range(first, last)
     async with UnitOfWork(db) as uow:
         ctx = await context(uow.store, now, service=service, specialist=specialist)
-    return search.slots(ctx.plans, first, last, now, ctx.business.rules, _duration(ctx))
+    return search.slots(ctx.plans, first, last, now, ctx.business.rules, duration(ctx))
 
 
 async def soonest_slot(db: Database, now: datetime, service: str, *,
@@ -160,7 +161,7 @@ async def soonest_slot(db: Database, now: datetime, service: str, *,
     """The soonest free slot within the horizon; a tie goes to the first specialist id."""
     async with UnitOfWork(db) as uow:
         ctx = await context(uow.store, now, service=service, specialist=specialist)
-    return search.soonest_slot(ctx.plans, now, ctx.business.rules, first, _duration(ctx))
+    return search.soonest_slot(ctx.plans, now, ctx.business.rules, first, duration(ctx))
 
 
 async def soonest_days(db: Database, now: datetime, service: str,
@@ -168,7 +169,7 @@ async def soonest_days(db: Database, now: datetime, service: str,
     """Each specialist of a service with their soonest free date and its slots."""
     async with UnitOfWork(db) as uow:
         ctx = await context(uow.store, now, service=service)
-    return search.soonest_days(ctx.plans, now, ctx.business.rules, first, _duration(ctx))
+    return search.soonest_days(ctx.plans, now, ctx.business.rules, first, duration(ctx))
 
 
 async def free_holes(db: Database, now: datetime, service: str, first: date, last: date, *,
@@ -180,7 +181,7 @@ async def free_holes(db: Database, now: datetime, service: str, first: date, las
         ctx = await context(uow.store, now, service=service)
     rules, found = ctx.business.rules, []
     for plan in ctx.plans:
-        length = least or _duration(ctx) or search.shortest_slot(plan)
+        length = least or duration(ctx) or search.shortest_slot(plan)
         found += search.holes([plan], first, last, now, rules, length, weekdays)
     return sorted(found, key=search.slot_order)
 
@@ -199,17 +200,18 @@ async def book(db: Database, now: datetime, specialist: str, service: str, start
                client: Client | None = None, hold: timedelta | None = None) -> Booking:
     """Books (or, with `hold`, holds) an offered slot, re-checked by every rule as it is written."""
     async with UnitOfWork(db) as uow:
-        booking = await _take(uow.store, now, specialist, service, start, client, hold)
+        booking = await take(uow.store, now, specialist, service, start, client, hold)
         await uow.commit()
         return (await _localized(uow.store, [booking]))[0]
 
 
-async def _take(store: Store, now: datetime, specialist: str, service: str, start: datetime,
+async def take(store: Store, now: datetime, specialist: str, service: str, start: datetime,
                 client: Client | None, hold: timedelta | None) -> Booking:
+    """Writes a booking or hold at `start` if every rule allows it, inside the caller's unit."""
     await store.expire_holds(now)
     ctx = await context(store, now, service=service, specialist=specialist)
     try:
-        slot = search.slot_at(ctx.plans[0], start, now, ctx.business.rules, _duration(ctx))
+        slot = search.slot_at(ctx.plans[0], start, now, ctx.business.rules, duration(ctx))
     except search.Refusal as refusal:
         raise Refused(f"refused.{refusal.reason}") from None
     status = BookingStatus.HELD if hold else BookingStatus.CONFIRMED
@@ -251,7 +253,7 @@ async def booking_by_id(db: Database, booking_id: int) -> Booking:
 
 async def _localized(store: Store, bookings: list[Booking]) -> list[Booking]:
     """Bookings with their times on their specialists' wall clocks."""
-    business = await _business(store)
+    business = await require_business(store)
     ids = sorted({b.specialist for b in bookings})
     zones = {s.id: zone(s.zone(business)) for s in await store.specialists(ids)}
     return [replace(b, start=b.start.astimezone(zones[b.specialist]),
@@ -269,7 +271,7 @@ async def list_bookings(db: Database, *, specialist: str | None = None,
                         first: date | None = None, last: date | None = None) -> list[Booking]:
     """Bookings by start, of one specialist or all, on local dates first..last."""
     async with UnitOfWork(db) as uow:
-        await _business(uow.store)
+        await require_business(uow.store)
         if specialist and await uow.store.specialist(specialist) is None:
             raise BadInput("error.unknown_specialist", id=specialist)
         found = await uow.store.bookings(specialists=[specialist] if specialist else None)
@@ -281,10 +283,11 @@ async def list_bookings(db: Database, *, specialist: str | None = None,
 async def business(db: Database) -> Business:
     """The business defaults, or a clear error when nothing is loaded yet."""
     async with UnitOfWork(db) as uow:
-        return await _business(uow.store)
+        return await require_business(uow.store)
 
 
-async def _business(store: Store) -> Business:
+async def require_business(store: Store) -> Business:
+    """The business defaults from the store, or a clear error when nothing is loaded yet."""
     found = await store.business()
     if found is None:
         raise BadInput("error.empty_database")
@@ -294,7 +297,7 @@ async def _business(store: Store) -> Business:
 async def specialist_zone(db: Database, specialist: str) -> str:
     """The time zone a specialist's wall times are in."""
     async with UnitOfWork(db) as uow:
-        business = await _business(uow.store)
+        business = await require_business(uow.store)
         found = await uow.store.specialist(specialist)
     if found is None:
         raise BadInput("error.unknown_specialist", id=specialist)

@@ -88,6 +88,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.edit_message_text(f"Booked {query.data}")
 
 
+async def on_slow_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await asyncio.sleep(0.3)  # longer than wait_idle's quiet period, no API call meanwhile
+    await update.callback_query.edit_message_text("slow done")
+    await update.callback_query.answer()
+
+
 async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     contact = update.effective_message.contact
     context.bot_data["contact"] = (contact.user_id, contact.phone_number)
@@ -111,6 +117,7 @@ async def running_bot(emu: BotApiEmulator) -> AsyncIterator[Application]:
     )
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("phone", phone))
+    app.add_handler(CallbackQueryHandler(on_slow_button, pattern="^slow$"))
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_handler(MessageHandler(filters.CONTACT, on_contact))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
@@ -185,6 +192,16 @@ async def test_forged_tap_reaches_handler(emu: BotApiEmulator) -> None:
 
     assert forged.answered and stale.answered
     assert emu.chat(ALICE).last.text == "Booked book:999;admin=1"
+
+
+async def test_wait_idle_waits_for_unanswered_callback(emu: BotApiEmulator) -> None:
+    async with running_bot(emu):
+        await emu.send_text(ALICE, "/start")
+        await emu.wait_idle()
+        query = await emu.tap_data(ALICE, emu.chat(ALICE).last.message_id, "slow")
+        await emu.wait_idle()
+        assert query.answered
+        assert emu.chat(ALICE).last.text == "slow done"
 
 
 async def test_reply_keyboard_contact_and_text(emu: BotApiEmulator) -> None:

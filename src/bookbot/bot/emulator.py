@@ -99,46 +99,17 @@ BLOCKED = "Forbidden: bot was blocked by the user"
 
 # Parameters that carry JSON objects/arrays; form bodies send them JSON-encoded.
 _JSON_FIELDS = frozenset(
-    {
-        "reply_markup",
-        "scope",
-        "commands",
-        "entities",
-        "caption_entities",
-        "allowed_updates",
-        "menu_button",
-        "link_preview_options",
-        "reply_parameters",
-        "media",
-        "message_ids",
-    }
+    "reply_markup scope commands entities caption_entities allowed_updates "
+    "menu_button link_preview_options reply_parameters media message_ids".split()
 )
 _INT_FIELDS = frozenset(
-    {
-        "chat_id",
-        "message_id",
-        "offset",
-        "limit",
-        "timeout",
-        "cache_time",
-        "max_connections",
-        "user_id",
-        "from_chat_id",
-        "message_thread_id",
-        "reply_to_message_id",
-    }
+    "chat_id message_id offset limit timeout cache_time max_connections user_id "
+    "from_chat_id message_thread_id reply_to_message_id".split()
 )
 _BOOL_FIELDS = frozenset(
-    {
-        "show_alert",
-        "disable_notification",
-        "protect_content",
-        "drop_pending_updates",
-        "allow_sending_without_reply",
-        "disable_web_page_preview",
-        "disable_content_type_detection",
-        "allow_paid_broadcast",
-    }
+    "show_alert disable_notification protect_content drop_pending_updates "
+    "allow_sending_without_reply disable_web_page_preview "
+    "disable_content_type_detection allow_paid_broadcast".split()
 )
 # Methods that deliver something into a chat; they answer 403 when the user blocked the bot.
 _SENDING_METHODS = frozenset(
@@ -1403,7 +1374,7 @@ class BotApiEmulator:
             and str(raw) == (message.raw_text or "")
             and _inline(markup) == _inline(message.reply_markup)
         ):
-            raise _bad_request(NOT_MODIFIED.removeprefix("Bad Request: "))
+            raise ApiError(400, NOT_MODIFIED)
         message.text, message.raw_text, message.parse_mode = text, str(raw), parse_mode
         message.reply_markup = markup
         message.edit_date = int(time.time())
@@ -1418,7 +1389,7 @@ class BotApiEmulator:
         message = self._bot_message(chat, p, "edit")
         markup = _check_markup(p.get("reply_markup"), inline_only=True)
         if _inline(markup) == _inline(message.reply_markup):
-            raise _bad_request(NOT_MODIFIED.removeprefix("Bad Request: "))
+            raise ApiError(400, NOT_MODIFIED)
         message.reply_markup = markup
         message.edit_date = int(time.time())
         return self._message_api(message)
@@ -1581,20 +1552,20 @@ async def _read_params(request: Request) -> tuple[dict[str, Any], dict[str, Stor
                     raise _bad_request("JSON request body must be an object")
                 params.update(data)
         elif content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-            form = await request.form(max_part_size=50 * 1024 * 1024)
-            for key, value in form.multi_items():
-                if isinstance(value, UploadFile):
-                    files[key] = StoredFile(
-                        file_id="",
-                        file_unique_id="",
-                        filename=value.filename,
-                        mime_type=value.content_type
-                        or (mimetypes.guess_type(value.filename or "")[0]),
-                        data=await value.read(),
-                        file_path="",
-                    )
-                else:
-                    params[key] = value
+            async with request.form(max_part_size=50 * 1024 * 1024) as form:
+                for key, value in form.multi_items():
+                    if isinstance(value, UploadFile):
+                        files[key] = StoredFile(
+                            file_id="",
+                            file_unique_id="",
+                            filename=value.filename,
+                            mime_type=value.content_type
+                            or mimetypes.guess_type(value.filename or "")[0],
+                            data=await value.read(),
+                            file_path="",
+                        )
+                    else:
+                        params[key] = value
     return _normalize(params), files
 
 
@@ -1776,24 +1747,7 @@ def _render(text: str, parse_mode: Any) -> str:
 
 
 _HTML_TAGS = frozenset(
-    {
-        "b",
-        "strong",
-        "i",
-        "em",
-        "u",
-        "ins",
-        "s",
-        "strike",
-        "del",
-        "span",
-        "tg-spoiler",
-        "a",
-        "tg-emoji",
-        "code",
-        "pre",
-        "blockquote",
-    }
+    "b strong i em u ins s strike del span tg-spoiler a tg-emoji code pre blockquote".split()
 )
 
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
 
-from bookbot.engine.intervals import merge
+from bookbot.engine.intervals import absolute, merge
 from bookbot.engine.model import Hours, Interval, OverrideType, Schedule
 
 CLOSING = (OverrideType.DAY_OFF, OverrideType.VACATION)
@@ -117,7 +117,7 @@ class Plan:
             elif override.hours is not None:
                 target = self.custom if override.type == OverrideType.CUSTOM_HOURS else self.extra
                 target[override.first].append(override.hours)
-        self.busy = merge(schedule.busy)
+        self.busy = merge(Interval(absolute(s), absolute(e)) for s, e in schedule.busy)
 
     def today(self, now: datetime) -> date:
         """The specialist's local date at `now`."""

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bookbot.engine.model import Interval
+
+
+def absolute(instant: datetime) -> datetime:
+    """The instant in UTC, where arithmetic and comparisons follow real time, not wall clocks."""
+    # Two datetimes in one ZoneInfo add, subtract and compare on the wall clock, and a
+    # repeated wall time never equals an instant of another zone.
+    if instant.utcoffset() is None:
+        raise ValueError(f"{instant.isoformat()} is not an instant: it has no UTC offset")
+    return instant.astimezone(UTC)
 
 
 def merge(intervals: Iterable[Interval]) -> list[Interval]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 
 from bookbot.engine.days import ONE_DAY, Plan, WorkDay
-from bookbot.engine.intervals import clip_start, contains, overlaps, subtract
+from bookbot.engine.intervals import absolute, clip_start, contains, overlaps, subtract
 from bookbot.engine.model import DayResult, Hole, Rules, Schedule, Slot
 
 
@@ -39,7 +39,7 @@ def free_slots(
     """The candidates of one worked day that are free, in order of start."""
     if work.day > last_day(plan, now, rules):
         return []
-    earliest = now + rules.min_notice
+    earliest = absolute(now) + rules.min_notice
     found = []
     for candidate in work.candidates:
         start = candidate.start
@@ -78,7 +78,7 @@ def slots(
 
 def slot_order(slot: Slot | Hole) -> tuple[datetime, str]:
     """Sort key: absolute start, then specialist id."""
-    return (slot.start, slot.specialist)
+    return (absolute(slot.start), slot.specialist)
 
 
 def soonest_day(
@@ -137,7 +137,7 @@ def holes(
     weekdays: frozenset[int] | None = None,
 ) -> list[Hole]:
     """Maximal free stretches of at least `least` on the dates asked, by start then id."""
-    earliest = now + rules.min_notice
+    earliest = absolute(now) + rules.min_notice
     found: list[Hole] = []
     for plan in plans(schedules):
         for day in dates(first, last):
@@ -163,6 +163,7 @@ def slot_at(
     duration: timedelta | None = None,
 ) -> Slot:
     """The offered slot that starts at `start`, or a Refusal saying why there is none."""
+    start = absolute(start)
     day = plan.local(start).date()
     work = plan.work_day(day)
     candidate = next((c for c in work.candidates if c.start == start), None)
@@ -171,7 +172,7 @@ def slot_at(
     end = start + (duration or candidate.slot)
     if not contains(work.windows, start, end):
         raise Refusal(Refusal.NOT_OFFERED)
-    if start < now + rules.min_notice:
+    if start < absolute(now) + rules.min_notice:
         raise Refusal(Refusal.TOO_SOON)
     if day > last_day(plan, now, rules):
         raise Refusal(Refusal.BEYOND_HORIZON)
@@ -182,6 +183,7 @@ def slot_at(
 
 def slot_length_at(plan: Plan, start: datetime) -> timedelta | None:
     """The slot length of the candidate starting at `start`, if any (ignores busy time)."""
+    start = absolute(start)
     work = plan.work_day(plan.local(start).date())
     return next((c.slot for c in work.candidates if c.start == start), None)
 

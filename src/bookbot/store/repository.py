@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import and_, delete, or_, select, update
@@ -31,6 +32,7 @@ from bookbot.store.tables import (
     BookingRow,
     BusinessRow,
     ClientRow,
+    DraftRow,
     HoursColumns,
     OfferRow,
     OverrideRow,
@@ -41,6 +43,26 @@ from bookbot.store.tables import (
 
 BUSINESS_ID = 1
 NO_CALENDAR = "none"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What is remembered of a Telegram user who books."""
+
+    telegram_id: int
+    name: str | None = None
+    phone: str | None = None
+    locale: str | None = None
+
+
+@dataclass(frozen=True)
+class Draft:
+    """Where a client's booking flow stands: service, specialist ("*": any), rescheduling."""
+
+    telegram_id: int
+    service: str | None = None
+    specialist: str | None = None
+    rescheduling: int | None = None
 
 
 class Store:
@@ -227,10 +249,42 @@ class Store:
         await self.session.flush()
         return row.id
 
+    async def profile(self, telegram_id: int) -> Profile:
+        """What is remembered of a Telegram user (nothing yet is an empty profile)."""
+        row = await self.session.scalar(
+            select(ClientRow).where(ClientRow.telegram_id == telegram_id))
+        if row is None:
+            return Profile(telegram_id)
+        return Profile(telegram_id, row.name, row.phone, row.locale)
+
+    async def save_profile(self, profile: Profile) -> None:
+        """Remembers a Telegram user's name, phone and language."""
+        await self.client_id(Client(profile.name, profile.phone, profile.telegram_id))
+        if profile.locale:
+            await self.session.execute(update(ClientRow).where(
+                ClientRow.telegram_id == profile.telegram_id).values(locale=profile.locale))
+
+    async def draft(self, telegram_id: int) -> Draft:
+        """Where this user's booking flow stands."""
+        row = await self.session.get(DraftRow, telegram_id)
+        if row is None:
+            return Draft(telegram_id)
+        return Draft(telegram_id, row.service_id, row.specialist_id, row.rescheduling_id)
+
+    async def save_draft(self, draft: Draft, now: datetime) -> None:
+        """Writes where this user's booking flow stands."""
+        row = await self.session.get(DraftRow, draft.telegram_id) or DraftRow(
+            telegram_id=draft.telegram_id)
+        row.service_id, row.specialist_id = draft.service, draft.specialist
+        row.rescheduling_id, row.updated_at = draft.rescheduling, now
+        self.session.add(row)
+        await self.session.flush()
+
     async def bookings(
         self,
         *,
         specialists: Sequence[str] | None = None,
+        client: int | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
         live_at: datetime | None = None,
@@ -241,6 +295,8 @@ class Store:
         ).order_by(BookingRow.start_at, BookingRow.id)
         if specialists is not None:
             query = query.where(BookingRow.specialist_id.in_(specialists))
+        if client is not None:
+            query = query.where(ClientRow.telegram_id == client)
         if since is not None:
             query = query.where(BookingRow.end_at > since)
         if until is not None:
@@ -267,11 +323,20 @@ class Store:
         found = rows.first()
         return _booking(*found) if found else None
 
-    async def expire_holds(self, now: datetime) -> None:
-        """Marks holds whose time ran out, so they stop occupying their slot."""
+    async def hold_until(self, booking_id: int) -> datetime | None:
+        """When a held booking's hold runs out."""
+        return await self.session.scalar(
+            select(BookingRow.hold_until).where(BookingRow.id == booking_id))
+
+    async def expire_holds(self, now: datetime, client: int | None = None) -> None:
+        """Marks holds whose time ran out (or all of one client's) so they free their slot."""
+        ended = BookingRow.hold_until <= now
+        if client is not None:
+            owned = select(ClientRow.id).where(ClientRow.telegram_id == client)
+            ended = or_(ended, BookingRow.client_id.in_(owned))
         await self.session.execute(
             update(BookingRow)
-            .where(BookingRow.status == BookingStatus.HELD, BookingRow.hold_until <= now)
+            .where(BookingRow.status == BookingStatus.HELD, ended)
             .values(status=BookingStatus.EXPIRED)
         )
 

@@ -184,3 +184,15 @@ class BookingRow(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_by: Mapped[str | None] = mapped_column(String(20))
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class DraftRow(Base):
+    """Where a client's booking flow stands between taps, so a restart loses nothing."""
+
+    __tablename__ = "drafts"
+
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    service_id: Mapped[str | None] = mapped_column(String(64))
+    specialist_id: Mapped[str | None] = mapped_column(String(64))  # "*" is any available
+    rescheduling_id: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

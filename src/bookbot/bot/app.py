@@ -1,0 +1,49 @@
+"""The composition root: build_application wires the whole bot, and run() polls."""
+
+from __future__ import annotations
+
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bookbot.bot.context import Clock, Deps, system_clock
+from bookbot.bot.handlers import client
+from bookbot.config import Settings
+from bookbot.store.db import Database
+
+
+def build_application(settings: Settings, db: Database, clock: Clock = system_clock) -> Application:
+    """Wires the bot: its Bot API endpoint, its collaborators and every handler."""
+    builder = ApplicationBuilder().token(settings.require_token())
+    if settings.api_url:
+        base = settings.api_url.rstrip("/")
+        builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
+    async def open_store(_: Application) -> None:
+        await db.prepare()
+
+    async def close_store(_: Application) -> None:
+        await db.close()
+
+    application = builder.post_init(open_store).post_shutdown(close_store).build()
+    application.bot_data["deps"] = Deps(db, settings, clock)
+
+    application.add_handler(CommandHandler("start", client.start))
+    application.add_handler(CommandHandler("my", client.my))
+    application.add_handler(CommandHandler("help", client.help_text))
+    application.add_handler(CommandHandler("language", client.choose_language))
+    application.add_handler(CallbackQueryHandler(client.tap))
+    application.add_handler(MessageHandler(filters.CONTACT, client.contact))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, client.typed_contact))
+    return application
+
+
+def run(settings: Settings) -> None:
+    """Runs the bot on long polling until interrupted."""
+    db = Database(settings.database_url)
+    application = build_application(settings, db)
+    application.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])

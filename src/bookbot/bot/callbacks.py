@@ -1,0 +1,108 @@
+"""The callback-data codec: short, typed button data, and a strict reader for taps.
+
+Button data is at most 64 bytes (Telegram's limit). A tap carries only the step's own
+argument; the rest of the flow (service, specialist) is in the database, so a restart
+between taps loses nothing. Anything that does not decode is answered, never obeyed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+LIMIT = 64
+ID = r"[a-z0-9_-]{1,60}"
+SHAPES = {
+    "s": re.compile(rf"^({ID})$"),  # service chosen
+    "p": re.compile(rf"^({ID}|\*)$"),  # specialist chosen, * for any available
+    "m": re.compile(r"^(\d{6})$"),  # show a month
+    "d": re.compile(r"^(\d{8})$"),  # day chosen
+    "t": re.compile(r"^([0-9a-z]{1,10})$"),  # time chosen: UTC minutes since epoch, base 36
+    "c": re.compile(r"^(\d{1,12})$"),  # confirm a hold
+    "x": re.compile(r"^(\d{1,12})$"),  # ask to cancel a booking
+    "y": re.compile(r"^(\d{1,12})$"),  # cancel it, confirmed
+    "v": re.compile(r"^(\d{1,12})$"),  # keep a booking after all
+    "r": re.compile(r"^(\d{1,12})$"),  # reschedule a booking
+    "l": re.compile(r"^([a-z]{2})$"),  # language chosen
+    "b": re.compile(r"^(services|specialists|calendar|times)$"),  # go back to a step
+    "k": re.compile(r"^()$"),  # change the remembered contact
+    "n": re.compile(r"^()$"),  # a button that does nothing (greyed day, blank cell)
+}
+
+
+@dataclass(frozen=True)
+class Tap:
+    """A decoded button press: the action letter and its one argument."""
+
+    action: str
+    argument: str
+
+    def day(self) -> date:
+        """The argument as a date (from `d:YYYYMMDD`)."""
+        return datetime.strptime(self.argument, "%Y%m%d").date()
+
+    def month(self) -> date:
+        """The argument as the first of a month (from `m:YYYYMM`)."""
+        return datetime.strptime(self.argument, "%Y%m").date()
+
+    def instant(self) -> datetime:
+        """The argument as a UTC instant (from `t:<base-36 minutes>`)."""
+        return datetime.fromtimestamp(int(self.argument, 36) * 60, UTC)
+
+    def number(self) -> int:
+        """The argument as a booking id."""
+        return int(self.argument)
+
+
+def encode(action: str, argument: str | int = "") -> str:
+    """Button data for an action and its argument."""
+    data = f"{action}:{argument}"
+    assert action in SHAPES and len(data.encode()) <= LIMIT, data
+    return data
+
+
+def day(value: date) -> str:
+    """Button data for choosing a day."""
+    return encode("d", value.strftime("%Y%m%d"))
+
+
+def month(value: date) -> str:
+    """Button data for showing a month."""
+    return encode("m", value.strftime("%Y%m"))
+
+
+def instant(value: datetime) -> str:
+    """Button data for choosing a start time."""
+    return encode("t", _base36(int(value.timestamp()) // 60))
+
+
+def decode(data: str | None) -> Tap | None:
+    """The tap a button's data stands for, or None for anything malformed."""
+    if not data or len(data.encode()) > LIMIT or ":" not in data:
+        return None
+    action, _, argument = data.partition(":")
+    shape = SHAPES.get(action)
+    if shape is None or not shape.match(argument):
+        return None
+    tap = Tap(action, argument)
+    try:
+        if action == "d":
+            tap.day()
+        elif action == "m":
+            tap.month()
+        elif action == "t":
+            tap.instant()
+    except (ValueError, OverflowError, OSError):
+        return None
+    return tap
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    text = ""
+    while True:
+        number, rest = divmod(number, 36)
+        text = digits[rest] + text
+        if not number:
+            return text

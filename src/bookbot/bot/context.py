@@ -1,0 +1,44 @@
+"""What every handler needs: the database, the settings, the clock, and the user's language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bookbot import flow, i18n
+from bookbot.config import Settings
+from bookbot.store.db import Database
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    """The real time, in UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Deps:
+    """The bot's collaborators, passed in by build_application so tests can hand in their own."""
+
+    db: Database
+    settings: Settings
+    clock: Clock = system_clock
+
+
+def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
+    """The collaborators stored in the application."""
+    return context.application.bot_data["deps"]
+
+
+async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """The user's language: their choice, else Telegram's language_code, else the default."""
+    user = update.effective_user
+    if user is None:
+        return i18n.choose(deps(context).settings.locale)
+    profile = await flow.profile(deps(context).db, user.id)
+    return i18n.choose(profile.locale, user.language_code, deps(context).settings.locale)

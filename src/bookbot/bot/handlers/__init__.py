@@ -1,0 +1,1 @@
+"""Telegram handlers, one module per kind of person talking to the bot."""

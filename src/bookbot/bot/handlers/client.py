@@ -1,0 +1,368 @@
+"""The client's booking flow: service, specialist, day, time, contact, confirm; and /my.
+
+Handlers only parse the tap, call one use case from flow.py, and render; every rule lives
+in the engine, reached through those use cases.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date
+
+from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bookbot import flow, i18n
+from bookbot.bot import callbacks, keyboards
+from bookbot.bot.context import deps, language
+from bookbot.bot.ics import invitation
+from bookbot.errors import BookbotError
+from bookbot.flow import ANY, Held
+from bookbot.store.repository import Draft, Profile
+
+PHONE = re.compile(r"(\+?\d[\d\s().-]{5,}\d)")
+
+
+def _t(lang: str, key: str, **params: object) -> str:
+    return i18n.text(f"bot.{key}", lang, **params)
+
+
+def _when(held: Held, lang: str) -> str:
+    start = held.booking.start.astimezone(held.booking.start.tzinfo)
+    return f"{i18n.day(start.date(), lang, 'EEEE d MMMM')}, {i18n.clock(start, lang)}"
+
+
+# -- commands ---------------------------------------------------------------------------
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Starts the flow afresh from any step: forgets the draft, shows the services."""
+    d, lang = deps(context), await language(update, context)
+    user = update.effective_user
+    assert user is not None and update.effective_message is not None
+    await flow.save_draft(d.db, d.clock(), Draft(user.id))
+    offered = await flow.services(d.db)
+    await update.effective_message.reply_text(
+        _t(lang, "choose_service"), reply_markup=keyboards.services(lang, offered))
+
+
+async def my(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Lists the client's coming bookings with Cancel and Reschedule."""
+    d, lang = deps(context), await language(update, context)
+    assert update.effective_user is not None and update.effective_message is not None
+    coming = await flow.coming(d.db, d.clock(), update.effective_user.id)
+    if not coming:
+        await update.effective_message.reply_text(_t(lang, "my_none"))
+        return
+    lines = [_t(lang, "my_line", service=h.service.name, specialist=h.specialist.name,
+                when=_when(h, lang)) for h in coming]
+    await update.effective_message.reply_text(
+        _t(lang, "my_title") + "\n" + "\n".join(lines), reply_markup=keyboards.mine(lang, coming))
+
+
+async def help_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Says what the bot can do."""
+    lang = await language(update, context)
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(_t(lang, "help"))
+
+
+async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Offers the languages."""
+    lang = await language(update, context)
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(_t(lang, "choose_language"),
+                                              reply_markup=keyboards.languages(lang))
+
+
+# -- taps -------------------------------------------------------------------------------
+
+
+async def tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answers a button press: decodes it, checks it, and moves the flow one step."""
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    lang = await language(update, context)
+    pressed = callbacks.decode(query.data)
+    if pressed is None:
+        await query.answer(_t(lang, "stale_button"), show_alert=False)
+        return
+    if pressed.action == "n":
+        await query.answer(_t(lang, "nothing_there"))
+        return
+    step = STEPS[pressed.action]
+    try:
+        await step(update, context, lang, pressed)
+    except BookbotError as error:
+        await query.answer(i18n.text(error.key, lang, **error.params), show_alert=True)
+        return
+    await query.answer()
+
+
+async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    query = update.callback_query
+    assert query is not None
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():
+            raise
+
+
+async def _service(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
+    d, user = deps(context), update.effective_user
+    await flow.save_draft(d.db, d.clock(), Draft(user.id, service=pressed.argument))
+    await _show_specialists(update, context, lang, pressed.argument)
+
+
+async def _show_specialists(update, context, lang, service: str) -> None:  # type: ignore[no-untyped-def]
+    d = deps(context)
+    options = await flow.choices(d.db, d.clock(), service)
+    await _edit(update, _t(lang, "choose_specialist"), keyboards.specialists(lang, options))
+
+
+async def _specialist(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
+    d, user = deps(context), update.effective_user
+    draft = await _draft_with_service(context, user.id)
+    draft = replace(draft, specialist=pressed.argument)
+    await flow.save_draft(d.db, d.clock(), draft)
+    await _show_month(update, context, lang, draft, None)
+
+
+async def _draft_with_service(context, telegram_id: int) -> Draft:  # type: ignore[no-untyped-def]
+    draft = await flow.draft(deps(context).db, telegram_id)
+    if draft.service is None:
+        raise BookbotError("bot.stale_button")
+    return draft
+
+
+async def _draft_complete(context, telegram_id: int) -> Draft:  # type: ignore[no-untyped-def]
+    draft = await _draft_with_service(context, telegram_id)
+    if draft.specialist is None:
+        raise BookbotError("bot.stale_button")
+    return draft
+
+
+async def _show_month(update, context, lang, draft: Draft, shown: date | None) -> None:  # type: ignore[no-untyped-def]
+    d = deps(context)
+    now = d.clock()
+    assert draft.service is not None and draft.specialist is not None
+    first, last = await flow.horizon(d.db, now, draft.service, draft.specialist)
+    free = await flow.free_times(d.db, now, draft.service, draft.specialist, first, last)
+    bookable = {slot.start.date() for slot in free}
+    soonest = min(bookable) if bookable else None
+    shown = shown or soonest or first
+    if not (first.replace(day=1) <= shown <= last):
+        raise BookbotError("bot.stale_button")
+    others = []
+    if draft.specialist != ANY:
+        others = flow.sooner(await flow.choices(d.db, now, draft.service), draft.specialist, now)
+    text = _t(lang, "choose_day") if bookable else _t(lang, "no_days")
+    if others:
+        text += "\n" + _t(lang, "sooner_offer")
+    await _edit(update, text, keyboards.month(lang, shown.replace(day=1), bookable, first, last,
+                                              soonest, others))
+
+
+async def _month(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
+    draft = await _draft_complete(context, update.effective_user.id)
+    await _show_month(update, context, lang, draft, pressed.month())
+
+
+async def _day(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
+    draft = await _draft_complete(context, update.effective_user.id)
+    await _show_times(update, context, lang, draft, pressed.day())
+
+
+async def _show_times(update, context, lang, draft: Draft, day: date) -> None:  # type: ignore[no-untyped-def]
+    d = deps(context)
+    free = await flow.free_times(d.db, d.clock(), draft.service, draft.specialist, day, day)
+    if not free:
+        raise BookbotError("bot.day_full")
+    await flow.save_draft(d.db, d.clock(), draft)
+    await _edit(update, _t(lang, "choose_time", day=i18n.day(day, lang, "EEEE d MMMM")),
+                keyboards.times(lang, free))
+
+
+async def _time(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
+    d, user = deps(context), update.effective_user
+    draft = await _draft_complete(context, user.id)
+    now, start = d.clock(), pressed.instant()
+    try:
+        held = await flow.hold(d.db, now, user.id, draft.service, draft.specialist, start,
+                               d.settings.hold)
+    except BookbotError as error:
+        if error.key not in ("refused.taken", "refused.not_offered", "refused.too_soon"):
+            raise
+        nearby = await flow.neighbours(d.db, now, draft.service, draft.specialist, start)
+        await _edit(update, _t(lang, "taken_try") if nearby else _t(lang, "taken_none"),
+                    keyboards.alternatives(lang, nearby))
+        return
+    profile = await flow.profile(d.db, user.id)
+    if profile.phone:
+        await _edit(update, _summary(lang, held, profile), keyboards.summary(lang, held))
+        return
+    await _ask_contact(update, lang, held)
+
+
+async def _ask_contact(update: Update, lang: str, held: Held) -> None:
+    await _edit(update, _t(lang, "held", until=i18n.clock(
+        held.hold_until.astimezone(held.booking.start.tzinfo), lang), when=_when(held, lang)))
+    assert update.effective_chat is not None
+    await update.effective_chat.send_message(_t(lang, "ask_contact"),
+                                             reply_markup=keyboards.contact(lang))
+
+
+def _summary(lang: str, held: Held, profile: Profile) -> str:
+    return _t(lang, "summary", service=held.service.name, specialist=held.specialist.name,
+              when=_when(held, lang), name=profile.name or "—", phone=profile.phone or "—")
+
+
+async def _change_contact(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
+    d, user = deps(context), update.effective_user
+    held = await flow.held(d.db, d.clock(), user.id)
+    if held is None:
+        raise BookbotError("refused.hold_lost")
+    await _ask_contact(update, lang, held)
+
+
+async def _confirm(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
+    d, user = deps(context), update.effective_user
+    now = d.clock()
+    try:
+        done = await flow.confirm(d.db, now, user.id, pressed.number())
+    except BookbotError as error:
+        if error.key != "refused.hold_lost":
+            raise
+        draft = await _draft_complete(context, user.id)
+        nearby = await flow.neighbours(d.db, now, draft.service, draft.specialist,
+                                       error.params["start"])
+        await _edit(update, _t(lang, "hold_lost"), keyboards.alternatives(lang, nearby))
+        return
+    await _edit(update, _t(lang, "booked", service=done.service.name,
+                           specialist=done.specialist.name, when=_when(done, lang)))
+    assert update.effective_chat is not None
+    await update.effective_chat.send_document(
+        invitation(done, lang), filename=f"booking-{done.booking.id}.ics",
+        caption=_t(lang, "ics_caption"))
+    await _tell_specialist(context, done, "specialist_new_booking")
+
+
+async def _tell_specialist(context, held: Held, key: str) -> None:  # type: ignore[no-untyped-def]
+    """Tells a linked specialist about a booking or a cancellation by a client."""
+    if held.specialist.telegram_id is None:
+        return
+    lang = i18n.choose(deps(context).settings.locale)
+    client = held.booking.client
+    await context.bot.send_message(held.specialist.telegram_id, _t(
+        lang, key, service=held.service.name, when=_when(held, lang),
+        client=(client.name if client and client.name else "—"),
+        phone=(client.phone if client and client.phone else "—")))
+
+
+async def _ask_cancel(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
+    d, user = deps(context), update.effective_user
+    coming = await flow.coming(d.db, d.clock(), user.id)
+    mine = next((h for h in coming if h.booking.id == pressed.number()), None)
+    if mine is None:
+        raise BookbotError("error.unknown_booking", id=pressed.number())
+    await _edit(update, _t(lang, "cancel_question", service=mine.service.name,
+                           specialist=mine.specialist.name, when=_when(mine, lang)),
+                keyboards.cancel_check(lang, pressed.number()))
+
+
+async def _cancel(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
+    d, user = deps(context), update.effective_user
+    gone = await flow.cancel(d.db, d.clock(), user.id, pressed.number())
+    await _edit(update, _t(lang, "cancelled", service=gone.service.name,
+                           specialist=gone.specialist.name, when=_when(gone, lang)))
+    await _tell_specialist(context, gone, "specialist_cancelled")
+
+
+async def _keep(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
+    await _edit(update, _t(lang, "kept"))
+
+
+async def _reschedule(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
+    d, user = deps(context), update.effective_user
+    draft = await flow.start_rescheduling(d.db, d.clock(), user.id, pressed.number())
+    await _show_month(update, context, lang, draft, None)
+
+
+async def _language(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
+    d, user = deps(context), update.effective_user
+    if pressed.argument not in i18n.languages():
+        raise BookbotError("bot.stale_button")
+    await flow.remember(d.db, Profile(user.id, locale=pressed.argument))
+    await _edit(update, _t(pressed.argument, "language_set"))
+
+
+async def _back(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
+    d, user = deps(context), update.effective_user
+    draft = await flow.draft(d.db, user.id)
+    if pressed.argument == "services" or draft.service is None:
+        await _edit(update, _t(lang, "choose_service"),
+                    keyboards.services(lang, await flow.services(d.db)))
+    elif pressed.argument == "specialists" or draft.specialist is None:
+        await _show_specialists(update, context, lang, draft.service)
+    elif pressed.argument == "times" and (held := await flow.held(d.db, d.clock(), user.id)):
+        await _show_times(update, context, lang, draft,
+                          held.booking.start.date())
+    else:
+        await _show_month(update, context, lang, draft, None)
+
+
+STEPS = {
+    "s": _service, "p": _specialist, "m": _month, "d": _day, "t": _time, "c": _confirm,
+    "k": _change_contact, "x": _ask_cancel, "y": _cancel, "v": _keep, "r": _reschedule,
+    "l": _language, "b": _back,
+}
+
+
+# -- messages ---------------------------------------------------------------------------
+
+
+async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Remembers a shared phone and shows the summary of the held slot."""
+    message = update.effective_message
+    assert message is not None and message.contact is not None and update.effective_user
+    lang = await language(update, context)
+    if message.contact.user_id not in (None, update.effective_user.id):
+        await message.reply_text(_t(lang, "own_contact_only"))
+        return
+    name = " ".join(p for p in (message.contact.first_name, message.contact.last_name) if p)
+    await _remembered(update, context, lang, name, message.contact.phone_number)
+
+
+async def typed_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Reads a typed "name and phone" while a slot is held; otherwise points to /start."""
+    message = update.effective_message
+    assert message is not None and message.text is not None and update.effective_user
+    d, lang = deps(context), await language(update, context)
+    held = await flow.held(d.db, d.clock(), update.effective_user.id)
+    if held is None:
+        await message.reply_text(_t(lang, "unknown_text"))
+        return
+    found = PHONE.search(message.text)
+    name = PHONE.sub("", message.text).strip(" ,;") if found else ""
+    if not found or not name:
+        await message.reply_text(_t(lang, "contact_format"))
+        return
+    await _remembered(update, context, lang, name, re.sub(r"[\s().-]", "", found.group(1)))
+
+
+async def _remembered(update: Update, context, lang: str, name: str, phone: str) -> None:  # type: ignore[no-untyped-def]
+    d, user = deps(context), update.effective_user
+    assert user is not None and update.effective_message is not None
+    await flow.remember(d.db, Profile(user.id, name=name, phone=phone))
+    held = await flow.held(d.db, d.clock(), user.id)
+    await update.effective_message.reply_text(_t(lang, "contact_saved"),
+                                              reply_markup=ReplyKeyboardRemove())
+    if held is None:
+        return
+    profile = await flow.profile(d.db, user.id)
+    await update.effective_message.reply_text(_summary(lang, held, profile),
+                                              reply_markup=keyboards.summary(lang, held))
+

@@ -1,0 +1,156 @@
+"""Inline keyboards of the client flow: services, specialists, the calendar, times."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+
+from telegram import InlineKeyboardButton as Button
+from telegram import InlineKeyboardMarkup as Markup
+from telegram import KeyboardButton, ReplyKeyboardMarkup
+
+from bookbot import i18n
+from bookbot.bot import callbacks
+from bookbot.engine.model import Service, Slot
+from bookbot.flow import ANY, Choice, Held
+
+STRIKE = "\u0336"  # combining long stroke: a greyed day reads as crossed out
+TIMES_PER_ROW = 4
+
+
+def _t(lang: str, key: str, **params: object) -> str:
+    return i18n.text(f"bot.{key}", lang, **params)
+
+
+def back(lang: str, step: str) -> list[Button]:
+    """A row with one Back button to a step."""
+    return [Button(_t(lang, "back"), callback_data=callbacks.encode("b", step))]
+
+
+def services(lang: str, offered: Sequence[Service]) -> Markup:
+    """A button per service."""
+    return Markup([[Button(s.name, callback_data=callbacks.encode("s", s.id))]
+                   for s in offered])
+
+
+def specialists(lang: str, options: Sequence[Choice]) -> Markup:
+    """A button per specialist with their soonest free time, then "Any available"."""
+    rows = [[Button(_choice_label(lang, c), callback_data=callbacks.encode("p", c.specialist.id))]
+            for c in options]
+    rows.append([Button(_t(lang, "any_available"), callback_data=callbacks.encode("p", ANY))])
+    rows.append(back(lang, "services"))
+    return Markup(rows)
+
+
+def _choice_label(lang: str, choice: Choice) -> str:
+    if choice.soonest is None:
+        return _t(lang, "specialist_none", name=choice.specialist.name)
+    return _t(lang, "specialist_soonest", name=choice.specialist.name,
+              when=i18n.day(choice.soonest.start.date(), lang),
+              time=i18n.clock(choice.soonest.start, lang))
+
+
+def month(lang: str, shown: date, bookable: set[date], first: date, last: date,
+          soonest: date | None, others: Iterable[Choice] = ()) -> Markup:
+    """A month calendar: bookable days can be pressed, the rest are greyed; arrows move."""
+    rows: list[list[Button]] = []
+    if soonest is not None:
+        rows.append([Button(_t(lang, "soonest_day", when=i18n.day(soonest, lang)),
+                            callback_data=callbacks.day(soonest))])
+    previous = (shown.replace(day=1) - timedelta(days=1)).replace(day=1)
+    following = (shown.replace(day=28) + timedelta(days=4)).replace(day=1)
+    rows.append([
+        _arrow("‹", previous, previous >= first.replace(day=1)),
+        Button(i18n.day(shown, lang, "LLLL yyyy").capitalize(), callback_data="n:"),
+        _arrow("›", following, following <= last),
+    ])
+    rows.append([Button(name, callback_data="n:") for name in _weekday_names(lang)])
+    for week in calendar.Calendar().monthdatescalendar(shown.year, shown.month):
+        rows.append([_day_button(d, shown, d in bookable) for d in week])
+    rows.extend([Button(_t(lang, "sooner_with", name=c.specialist.name,
+                               when=i18n.day(c.soonest.start.date(), lang),  # type: ignore[union-attr]
+                               time=i18n.clock(c.soonest.start, lang)),  # type: ignore[union-attr]
+                        callback_data=callbacks.encode("p", c.specialist.id))] for c in others)
+    rows.append(back(lang, "specialists"))
+    return Markup(rows)
+
+
+def _arrow(sign: str, target: date, allowed: bool) -> Button:
+    if not allowed:
+        return Button(" ", callback_data="n:")
+    return Button(sign, callback_data=callbacks.month(target))
+
+
+def _day_button(value: date, shown: date, bookable: bool) -> Button:
+    if value.month != shown.month:
+        return Button(" ", callback_data="n:")
+    if bookable:
+        return Button(str(value.day), callback_data=callbacks.day(value))
+    return Button("".join(ch + STRIKE for ch in str(value.day)), callback_data="n:")
+
+
+def _weekday_names(lang: str) -> list[str]:
+    monday = date(2024, 1, 1)
+    return [i18n.day(monday + timedelta(days=i), lang, "EEEEEE") for i in range(7)]
+
+
+def times(lang: str, slots: Sequence[Slot], back_to: str = "calendar") -> Markup:
+    """A button per free start time."""
+    buttons = [Button(i18n.clock(s.start, lang), callback_data=callbacks.instant(s.start))
+               for s in slots]
+    rows = [buttons[i:i + TIMES_PER_ROW] for i in range(0, len(buttons), TIMES_PER_ROW)]
+    rows.append(back(lang, back_to))
+    return Markup(rows)
+
+
+def alternatives(lang: str, slots: Sequence[Slot]) -> Markup:
+    """Free times near one that was taken, each with its day."""
+    rows = [[Button(f"{i18n.day(s.start.date(), lang)} {i18n.clock(s.start, lang)}",
+                    callback_data=callbacks.instant(s.start))] for s in slots]
+    rows.append(back(lang, "calendar"))
+    return Markup(rows)
+
+
+def contact(lang: str) -> ReplyKeyboardMarkup:
+    """Telegram's share-my-phone button."""
+    return ReplyKeyboardMarkup([[KeyboardButton(_t(lang, "share_phone"), request_contact=True)]],
+                               resize_keyboard=True, one_time_keyboard=True)
+
+
+def summary(lang: str, hold: Held) -> Markup:
+    """Confirm, change the contact, or go back to the times."""
+    return Markup([
+        [Button(_t(lang, "confirm"), callback_data=callbacks.encode("c", hold.booking.id or 0))],
+        [Button(_t(lang, "change_contact"), callback_data=callbacks.encode("k"))],
+        back(lang, "times"),
+    ])
+
+
+def mine(lang: str, bookings: Sequence[Held]) -> Markup:
+    """Cancel and Reschedule for each coming booking."""
+    rows = []
+    for held in bookings:
+        when = f"{i18n.day(held.booking.start.date(), lang)} {i18n.clock(held.booking.start, lang)}"
+        rows.append([
+            Button(_t(lang, "cancel_one", when=when),
+                   callback_data=callbacks.encode("x", held.booking.id or 0)),
+            Button(_t(lang, "reschedule_one", when=when),
+                   callback_data=callbacks.encode("r", held.booking.id or 0)),
+        ])
+    return Markup(rows)
+
+
+def cancel_check(lang: str, booking_id: int) -> Markup:
+    """Yes, cancel it / No, keep it."""
+    return Markup([[
+        Button(_t(lang, "cancel_yes"), callback_data=callbacks.encode("y", booking_id)),
+        Button(_t(lang, "cancel_no"), callback_data=callbacks.encode("v", booking_id)),
+    ]])
+
+
+def languages(current: str) -> Markup:
+    """A button per language, each named in itself."""
+    return Markup([[Button(("✓ " if lang == current else "") + i18n.text("bot.language_name", lang),
+                           callback_data=callbacks.encode("l", lang))]
+                   for lang in i18n.languages()])

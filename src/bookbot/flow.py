@@ -1,0 +1,247 @@
+"""Use cases of the client's booking flow in the chat, on top of booking.py.
+
+Everything here re-checks its inputs against the store and the engine, because a tap may
+come from a stale, forged or foreign button.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+
+from bookbot import booking
+from bookbot.engine import search
+from bookbot.engine.days import zone
+from bookbot.engine.model import Booking, BookingStatus, Client, Service, Slot, Specialist
+from bookbot.errors import BadInput, Refused
+from bookbot.store.db import Database
+from bookbot.store.repository import Draft, Profile, Store
+from bookbot.store.uow import UnitOfWork
+
+ANY = "*"
+FAR = timedelta(days=3)
+NEIGHBOURS = 3
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A specialist offering the chosen service, with their soonest free slot."""
+
+    specialist: Specialist
+    soonest: Slot | None
+
+
+@dataclass(frozen=True)
+class Held:
+    """A slot held for a client while they confirm, with the names to show."""
+
+    booking: Booking
+    service: Service
+    specialist: Specialist
+    hold_until: datetime
+
+
+async def services(db: Database) -> list[Service]:
+    """Every service, in the clinic's order."""
+    async with UnitOfWork(db) as uow:
+        await booking.require_business(uow.store)
+        return await uow.store.services()
+
+
+async def choices(db: Database, now: datetime, service: str) -> list[Choice]:
+    """The specialists of a service with their soonest free slots, soonest first."""
+    async with UnitOfWork(db) as uow:
+        ctx = await booking.context(uow.store, now, service=service)
+    days = search.soonest_days(ctx.plans, now, ctx.business.rules, None, booking.duration(ctx))
+    by_id = {s.id: s for s in ctx.specialists}
+    return [Choice(by_id[d.specialist], d.slots[0] if d.slots else None) for d in days]
+
+
+def sooner(options: list[Choice], chosen: str, now: datetime) -> list[Choice]:
+    """Others free sooner, when the chosen specialist's soonest slot is more than 3 days off."""
+    mine = next((c for c in options if c.specialist.id == chosen), None)
+    if mine is None or (mine.soonest is not None and mine.soonest.start - now <= FAR):
+        return []
+    return [c for c in options if c.specialist.id != chosen and c.soonest is not None
+            and (mine.soonest is None or c.soonest.start < mine.soonest.start)]
+
+
+async def _context(store: Store, now: datetime, service: str, specialist: str) -> booking.Context:
+    return await booking.context(store, now, service=service,
+                                 specialist=None if specialist == ANY else specialist)
+
+
+async def free_times(db: Database, now: datetime, service: str, specialist: str,
+                     first: date, last: date) -> list[Slot]:
+    """Free slots on dates first..last; for "any available", one per start, first id."""
+    async with UnitOfWork(db) as uow:
+        ctx = await _context(uow.store, now, service, specialist)
+    found = search.slots(ctx.plans, first, last, now, ctx.business.rules, booking.duration(ctx))
+    starts: dict[datetime, Slot] = {}
+    for slot in found:
+        starts.setdefault(slot.start, slot)
+    return list(starts.values())
+
+
+async def horizon(db: Database, now: datetime, service: str, specialist: str) -> tuple[date, date]:
+    """The first and last local dates that may be offered (by the business's zone)."""
+    async with UnitOfWork(db) as uow:
+        ctx = await _context(uow.store, now, service, specialist)
+    today = min(plan.today(now) for plan in ctx.plans) if ctx.plans else now.date()
+    return today, today + timedelta(days=ctx.business.rules.horizon_days)
+
+
+async def hold(db: Database, now: datetime, telegram_id: int, service: str, specialist: str,
+               start: datetime, length: timedelta) -> Held:
+    """Holds a slot for a client; "any available" picks the least busy free specialist."""
+    async with UnitOfWork(db) as uow:
+        store = uow.store
+        await store.expire_holds(now, client=telegram_id)
+        ctx = await _context(store, now, service, specialist)
+        who = _fairest(ctx, await store.bookings(specialists=[s.id for s in ctx.specialists],
+                                                 since=now, live_at=now), start, now)
+        profile = await store.profile(telegram_id)
+        client = Client(profile.name, profile.phone, telegram_id)
+        taken = await booking.take(store, now, who, service, start, client, length)
+        await uow.commit()
+        return await _named(store, taken, now + length)
+
+
+def _fairest(ctx: booking.Context, upcoming: list[Booking], start: datetime,
+             now: datetime) -> str:
+    """Of the specialists offering `start`, the one with the fewest coming bookings."""
+    free = []
+    for plan in ctx.plans:
+        try:
+            search.slot_at(plan, start, now, ctx.business.rules, booking.duration(ctx))
+        except search.Refusal:
+            continue
+        free.append(plan.specialist)
+    if not free:
+        raise Refused("refused.taken")
+    load = {s: sum(1 for b in upcoming if b.specialist == s) for s in free}
+    return min(free, key=lambda s: (load[s], s))
+
+
+async def held(db: Database, now: datetime, telegram_id: int) -> Held | None:
+    """The client's live hold, if one is waiting for confirmation."""
+    async with UnitOfWork(db) as uow:
+        mine = [b for b in await uow.store.bookings(client=telegram_id, since=now, live_at=now)
+                if b.status == BookingStatus.HELD]
+        if not mine:
+            return None
+        until = await uow.store.hold_until(mine[-1].id)  # type: ignore[arg-type]
+        return await _named(uow.store, mine[-1], until)
+
+
+async def _named(store: Store, found: Booking, until: datetime) -> Held:
+    """A booking with its service and specialist, its times on the specialist's clock."""
+    service = await store.service(found.service)
+    specialist = await store.specialist(found.specialist)
+    assert service is not None and specialist is not None
+    tz = zone(specialist.zone(await booking.require_business(store)))
+    local = replace(found, start=found.start.astimezone(tz), end=found.end.astimezone(tz))
+    return Held(local, service, specialist, until.astimezone(tz))
+
+
+async def confirm(db: Database, now: datetime, telegram_id: int, booking_id: int) -> Held:
+    """Confirms the client's own hold; when rescheduling, cancels the old booking with it."""
+    async with UnitOfWork(db) as uow:
+        store = uow.store
+        mine = await _own(store, booking_id, telegram_id)
+        await store.expire_holds(now)
+        current = await store.booking(booking_id)
+        if current is None or current.status != BookingStatus.HELD:
+            raise Refused("refused.hold_lost" if mine.status == BookingStatus.HELD
+                          else "refused.not_held", start=mine.start)
+        draft = await store.draft(telegram_id)
+        if draft.rescheduling is not None:
+            old = await store.booking(draft.rescheduling)
+            if old is not None and old.status == BookingStatus.CONFIRMED and _owned(
+                    old, telegram_id):
+                await store.set_status(old.id, BookingStatus.CANCELLED, now, "client",  # type: ignore[arg-type]
+                                       "rescheduled")
+            await store.save_draft(replace(draft, rescheduling=None), now)
+        await store.set_status(booking_id, BookingStatus.CONFIRMED, now)
+        await uow.commit()
+        confirmed = await store.booking(booking_id)
+        assert confirmed is not None
+        return await _named(store, confirmed, now)
+
+
+def _owned(found: Booking, telegram_id: int) -> bool:
+    return found.client is not None and found.client.telegram_id == telegram_id
+
+
+async def _own(store: Store, booking_id: int, telegram_id: int) -> Booking:
+    """A booking of this client; someone else's is reported as unknown."""
+    found = await store.booking(booking_id)
+    if found is None or not _owned(found, telegram_id):
+        raise BadInput("error.unknown_booking", id=booking_id)
+    return found
+
+
+async def coming(db: Database, now: datetime, telegram_id: int) -> list[Held]:
+    """The client's confirmed bookings that have not begun, soonest first."""
+    async with UnitOfWork(db) as uow:
+        found = [b for b in await uow.store.bookings(client=telegram_id, since=now)
+                 if b.status == BookingStatus.CONFIRMED and b.start > now]
+        return [await _named(uow.store, b, b.start) for b in found]
+
+
+async def cancel(db: Database, now: datetime, telegram_id: int, booking_id: int) -> Held:
+    """Cancels one of the client's own coming bookings."""
+    async with UnitOfWork(db) as uow:
+        mine = await _own(uow.store, booking_id, telegram_id)
+        if mine.status != BookingStatus.CONFIRMED or mine.start <= now:
+            raise Refused("refused.not_live", id=booking_id, status=str(mine.status))
+        await uow.store.set_status(booking_id, BookingStatus.CANCELLED, now, "client")
+        await uow.commit()
+        return await _named(uow.store, replace(mine, status=BookingStatus.CANCELLED), now)
+
+
+async def start_rescheduling(db: Database, now: datetime, telegram_id: int,
+                             booking_id: int) -> Draft:
+    """Begins choosing a new time for one of the client's bookings; the old one stays."""
+    async with UnitOfWork(db) as uow:
+        mine = await _own(uow.store, booking_id, telegram_id)
+        if mine.status != BookingStatus.CONFIRMED or mine.start <= now:
+            raise Refused("refused.not_live", id=booking_id, status=str(mine.status))
+        draft = Draft(telegram_id, mine.service, mine.specialist, booking_id)
+        await uow.store.save_draft(draft, now)
+        await uow.commit()
+        return draft
+
+
+async def neighbours(db: Database, now: datetime, service: str, specialist: str,
+                     start: datetime) -> list[Slot]:
+    """A few free slots nearest to a time that was just taken, any day in the horizon."""
+    first, last = await horizon(db, now, service, specialist)
+    found = await free_times(db, now, service, specialist, first, last)
+    return sorted(found, key=lambda s: abs(s.start - start))[:NEIGHBOURS]
+
+
+async def draft(db: Database, telegram_id: int) -> Draft:
+    """Where this user's booking flow stands."""
+    async with UnitOfWork(db) as uow:
+        return await uow.store.draft(telegram_id)
+
+
+async def save_draft(db: Database, now: datetime, value: Draft) -> None:
+    """Records where this user's booking flow stands."""
+    async with UnitOfWork(db) as uow:
+        await uow.store.save_draft(value, now)
+        await uow.commit()
+
+
+async def profile(db: Database, telegram_id: int) -> Profile:
+    """What is remembered of this user."""
+    async with UnitOfWork(db) as uow:
+        return await uow.store.profile(telegram_id)
+
+
+async def remember(db: Database, value: Profile) -> None:
+    """Remembers a user's name, phone and language, and puts them on their live hold."""
+    async with UnitOfWork(db) as uow:
+        await uow.store.save_profile(value)
+        await uow.commit()

@@ -1,0 +1,90 @@
+"""The end-to-end harness: the real bot, polling the Bot API emulator over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from telegram.ext import Application
+
+from bookbot import booking, clinic_file
+from bookbot.bot.app import build_application
+from bookbot.bot.emulator import BotApiEmulator
+from bookbot.config import Settings
+from bookbot.store.db import Database
+from tests.clinics import BASIC, NOW
+
+
+@dataclass
+class Clock:
+    """A clock the test moves by hand."""
+
+    now: datetime = field(default_factory=lambda: datetime.fromisoformat(NOW))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+class Harness:
+    """The emulator, a database, a clock, and the bot polling them; restartable."""
+
+    def __init__(self, emulator: BotApiEmulator, url: str, clock: Clock) -> None:
+        self.emulator, self.url, self.clock = emulator, url, clock
+        self.settings = Settings(token=emulator.token, api_url=f"{emulator.url}/bot",
+                                 database_url=url)
+        self.application: Application | None = None
+
+    async def start(self) -> None:
+        """Builds a fresh application (as a new process would) and starts polling."""
+        self.application = build_application(self.settings, Database(self.url), self.clock)
+        async with asyncio.timeout(10):
+            await self.application.initialize()
+            if self.application.post_init:
+                await self.application.post_init(self.application)
+            await self.application.start()
+            await self.application.updater.start_polling(poll_interval=0, timeout=1)
+
+    async def stop(self) -> None:
+        """Stops polling and shuts the application down."""
+        application, self.application = self.application, None
+        if application is None:
+            return
+        async with asyncio.timeout(10):
+            await application.updater.stop()
+            await application.stop()
+            await application.shutdown()
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotApiEmulator]:
+    async with BotApiEmulator() as running:
+        yield running
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def harness(emulator: BotApiEmulator, tmp_path: Path, clock: Clock) -> AsyncIterator[Harness]:
+    """The bot on a SQLite file holding the BASIC clinic, polling the emulator."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    db = Database(url)
+    await booking.import_clinic(db, clinic_file.read(BASIC))
+    await db.close()
+    running = Harness(emulator, url, clock)
+    await running.start()
+    yield running
+    await running.stop()
