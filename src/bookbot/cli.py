@@ -8,11 +8,12 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bookbot import booking, clinic_file, i18n, parsing
+from bookbot import booking, clinic_file, config, i18n, parsing
 from bookbot.engine.days import zone
 from bookbot.engine.model import WEEKDAYS, Booking, Client, DayResult, Hole, Slot
 from bookbot.errors import BadInput, BookbotError, Invalid
@@ -28,6 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as stop:  # --help, or a usage error already printed
         return int(stop.code or 0)
     try:
+        if args.blocking:
+            args.handler(args)
+            return 0
         return asyncio.run(_run(args))
     except Invalid as error:
         for problem in error.problems:
@@ -78,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
                          help=t("cli.arg.db"))
         sub.add_argument("--json", action="store_true", help=t("cli.arg.json"))
         sub.add_argument("--now", type=_typed(parsing.instant), help=t("cli.arg.now"))
-        sub.set_defaults(handler=handler)
+        sub.set_defaults(handler=handler, blocking=False)
         return sub
 
     command("demo", _demo)
@@ -119,6 +123,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = command("cancel", _cancel)
     sub.add_argument("id", type=_typed(_booking_id), help=t("cli.arg.id"))
     sub.add_argument("--reason", help=t("cli.arg.reason"))
+
+    sub = command("try", _try)
+    sub.add_argument("--language", default=None, help=t("cli.arg.language"))
+    command("run", _run_bot).set_defaults(blocking=True)
 
     sub = command("bookings", _bookings)
     sub.add_argument("--specialist", help=t("cli.arg.specialist"))
@@ -229,6 +237,23 @@ async def _cancel(args: argparse.Namespace, db: Database) -> Booking:
 async def _bookings(args: argparse.Namespace, db: Database) -> list[Booking]:
     return await booking.list_bookings(db, specialist=args.specialist, first=args.first,
                                        last=args.to)
+
+
+async def _try(args: argparse.Namespace, db: Database) -> None:
+    from bookbot.bot.play import play
+
+    lang = i18n.choose(args.language, os.environ.get("LANG"))
+    clock = (lambda: args.now) if args.now else (lambda: datetime.now(UTC))
+    await play(db.url, lang, clock=clock)
+
+
+def _run_bot(args: argparse.Namespace) -> None:
+    """Polls Telegram until interrupted; run_polling owns its event loop, so this is sync."""
+    from bookbot.bot.app import run
+
+    settings = replace(config.load(), database_url=args.db)
+    settings.require_token()
+    run(settings)
 
 
 # -- output ----------------------------------------------------------------------------

@@ -221,6 +221,14 @@ async def neighbours(db: Database, now: datetime, service: str, specialist: str,
     return sorted(found, key=lambda s: abs(s.start - start))[:NEIGHBOURS]
 
 
+async def restart(db: Database, now: datetime, telegram_id: int) -> None:
+    """Starts the flow afresh: forgets where it stood and lets go of any held slot."""
+    async with UnitOfWork(db) as uow:
+        await uow.store.expire_holds(now, client=telegram_id)
+        await uow.store.save_draft(Draft(telegram_id), now)
+        await uow.commit()
+
+
 async def draft(db: Database, telegram_id: int) -> Draft:
     """Where this user's booking flow stands."""
     async with UnitOfWork(db) as uow:

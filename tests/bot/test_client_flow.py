@@ -245,3 +245,19 @@ async def test_import_used_for_the_harness_is_the_basic_clinic(harness) -> None:
     finally:
         await db.close()
     assert exported == clinic_file.read(clinic_file.dump(exported))
+
+
+async def test_start_at_any_step_lets_go_of_the_held_slot(harness) -> None:
+    h = harness
+    user = h.emulator.user(9201, "Undecided")
+    await book_ann(h, user)
+    await say(h, user, "/start")
+    other = h.emulator.user(9202, "Next")
+    times = await book_ann(h, other, time="10:20")
+    assert "held for you" in h.emulator.chat(other).messages[-2].text, times.text
+
+
+async def test_the_menu_is_published_in_every_language(harness) -> None:
+    assert [c["command"] for c in harness.emulator.commands(language_code="ru")] == [
+        "start", "my", "language", "help"]
+    assert harness.emulator.commands(language_code="ru")[1]["description"] == "мои записи"

@@ -41,6 +41,11 @@ FIRSTS = (date(2026, 3, 5), date(2026, 3, 26), date(2026, 10, 22), date(2026, 10
           date(2026, 12, 21))
 SPAN = 7
 LAST_WALL = 23 * 60 + 55
+# The clock changes in those weeks, where wall time and real time part.
+CHANGES = tuple(
+    datetime.fromisoformat(text).replace(tzinfo=UTC)
+    for text in ("2026-03-08T07:00", "2026-03-29T01:00", "2026-10-25T01:00", "2026-11-01T06:00")
+)
 
 def wall(count: int) -> time:
     """A wall time that many minutes after midnight."""
@@ -52,7 +57,7 @@ def hours(draw: st.DrawFn) -> Hours:
     """A window with a grid, or a few single slot times."""
     slot = timedelta(minutes=draw(st.sampled_from([10, 15, 20, 30, 45, 60, 90])))
     if draw(st.booleans()):
-        start = draw(st.integers(0, 22 * 60)) // 5 * 5
+        start = draw(st.integers(0, 22 * 60) | st.integers(0, 4 * 60)) // 5 * 5
         end = min(start + draw(st.integers(3, 96)) * 5, LAST_WALL)
         gap = timedelta(minutes=draw(st.sampled_from([0, 0, 5, 10, 15])))
         return Hours(slot=slot, start=wall(start), end=wall(end), break_after=gap)
@@ -81,11 +86,20 @@ def overrides(draw: st.DrawFn, first: date) -> Override:
 
 
 @st.composite
+def instants(draw: st.DrawFn, first: date, before: int) -> datetime:
+    """An instant from `before` hours before `first` on, often near a clock change."""
+    if draw(st.booleans()):
+        change = draw(st.sampled_from(CHANGES))
+        return change + timedelta(minutes=5 * draw(st.integers(-4 * 12, 4 * 12)))
+    return datetime.combine(first, time(0), UTC) + timedelta(
+        minutes=5 * draw(st.integers(-before * 12, (SPAN + 1) * 24 * 12))
+    )
+
+
+@st.composite
 def busy_intervals(draw: st.DrawFn, first: date, zone_name: str) -> Interval:
     """Busy time near the dates asked about, in UTC or on the specialist's clock."""
-    start = datetime.combine(first, time(0), UTC) + timedelta(
-        minutes=5 * draw(st.integers(-12 * 12, (SPAN + 1) * 24 * 12))
-    )
+    start = draw(instants(first, 12))
     end = start + timedelta(minutes=5 * draw(st.integers(1, 48)))
     if draw(st.booleans()):
         tz = ZoneInfo(zone_name)
@@ -113,9 +127,7 @@ def worlds(draw: st.DrawFn, many: bool = False) -> tuple[list[Schedule], datetim
     first = draw(st.sampled_from(FIRSTS))
     count = draw(st.integers(1, 3)) if many else 1
     found = [draw(schedules(first, specialist)) for specialist in ("ann", "bob", "cid")[:count]]
-    now = datetime.combine(first, time(0), UTC) + timedelta(
-        minutes=5 * draw(st.integers(-24 * 12, SPAN * 24 * 12))
-    )
+    now = draw(instants(first, 24))
     if draw(st.booleans()):
         now = now.astimezone(ZoneInfo(found[0].timezone))
     rules = Rules(

@@ -12,6 +12,7 @@ from telegram.ext import (
 )
 
 from bookbot.bot.context import Clock, Deps, system_clock
+from bookbot.bot import menus
 from bookbot.bot.handlers import client
 from bookbot.config import Settings
 from bookbot.store.db import Database
@@ -23,8 +24,9 @@ def build_application(settings: Settings, db: Database, clock: Clock = system_cl
     if settings.api_url:
         base = settings.api_url.rstrip("/")
         builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
-    async def open_store(_: Application) -> None:
+    async def open_store(application: Application) -> None:
         await db.prepare()
+        await menus.publish(application.bot)
 
     async def close_store(_: Application) -> None:
         await db.close()

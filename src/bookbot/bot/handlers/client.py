@@ -42,7 +42,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d, lang = deps(context), await language(update, context)
     user = update.effective_user
     assert user is not None and update.effective_message is not None
-    await flow.save_draft(d.db, d.clock(), Draft(user.id))
+    await flow.restart(d.db, d.clock(), user.id)
     offered = await flow.services(d.db)
     await update.effective_message.reply_text(
         _t(lang, "choose_service"), reply_markup=keyboards.services(lang, offered))

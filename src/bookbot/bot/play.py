@@ -1,0 +1,137 @@
+"""`bookbot try`: the real bot on the demo clinic, served by the local emulator, in a terminal.
+
+Messages are printed as the bot sends or edits them; buttons are numbered; the user types
+a number to press one, or any text to send it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from bookbot import booking, i18n
+from bookbot.bot.app import build_application
+from bookbot.bot.context import Clock, system_clock
+from bookbot.bot.emulator import BotApiEmulator, ChatMessage, ChatState, ChatUser, ReplyButton
+from bookbot.config import Settings
+from bookbot.demo import clinic
+from bookbot.errors import BadInput
+from bookbot.store.db import Database
+
+Reader = Callable[[str], Awaitable[str | None]]
+PLAYER = 100_000_001
+QUIT = {"q", "quit", "exit"}
+
+
+async def read_line(prompt: str) -> str | None:
+    """Reads one line from the terminal without blocking the bot; None at end of input."""
+    try:
+        return await asyncio.get_running_loop().run_in_executor(None, input, prompt)
+    except EOFError:
+        return None
+
+
+async def play(url: str, lang: str, read: Reader = read_line,
+               write: Callable[[str], None] = print, clock: Clock = system_clock) -> None:
+    """Runs a whole session: the demo data if the database is empty, then the chat loop."""
+    db = Database(url)
+    try:
+        await booking.business(db)
+    except BadInput:
+        await booking.import_clinic(db, clinic(clock()))
+    await db.close()
+    async with BotApiEmulator() as emulator:
+        settings = Settings(token=emulator.token, api_url=f"{emulator.url}/bot",
+                            database_url=url, locale=lang)
+        application = build_application(settings, Database(url), clock)
+        await application.initialize()
+        if application.post_init:
+            await application.post_init(application)
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0, timeout=1)
+        try:
+            await _chat(emulator, emulator.user(PLAYER, "You", language_code=lang), lang,
+                        read, write)
+        finally:
+            await application.updater.stop()
+            await application.stop()
+            await application.shutdown()
+
+
+async def _chat(emulator: BotApiEmulator, user: ChatUser, lang: str, read: Reader,
+                write: Callable[[str], None]) -> None:
+    write(i18n.text("try.intro", lang))
+    screen = _Screen(emulator.chat(user), write, lang)
+    await emulator.send_text(user, "/start")
+    while True:
+        await emulator.wait_idle(timeout=10)
+        choices = screen.show()
+        line = await read(i18n.text("try.prompt", lang))
+        if line is None or line.strip().lower() in QUIT:
+            write(i18n.text("try.bye", lang))
+            return
+        line = line.strip()
+        if line.isdigit() and 1 <= int(line) <= len(choices):
+            chosen = choices[int(line) - 1]
+            if isinstance(chosen, ReplyButton):
+                await emulator.press_reply_button(user, chosen.text)
+            else:
+                await emulator.tap(user, chosen)
+        elif line:
+            await emulator.send_text(user, line)
+
+
+class _Screen:
+    """Prints what changed in the chat since last time, and numbers the buttons to press."""
+
+    def __init__(self, chat: ChatState, write: Callable[[str], None], lang: str) -> None:
+        self.chat, self.write, self.lang = chat, write, lang
+        self.seen: dict[int, int] = {}
+
+    def show(self) -> list:
+        """Prints new or edited messages; returns the pressable buttons in their numbering."""
+        for message in self.chat.messages:
+            if message.from_bot and self.seen.get(message.message_id) != len(message.history):
+                self.seen[message.message_id] = len(message.history)
+                self._message(message)
+        return self._buttons()
+
+    def _message(self, message: ChatMessage) -> None:
+        self.write("")
+        for line in (message.text or message.caption or "").splitlines():
+            self.write(f"  │ {line}")
+        if message.document is not None:
+            self.write("  │ " + i18n.text("try.file", self.lang, name=message.document.filename,
+                                          size=message.document.size))
+
+    def _buttons(self) -> list:
+        shown = next((m for m in reversed(self.chat.messages) if m.buttons), None)
+        choices: list = []
+        rows = shown.inline_keyboard if shown else []
+        for row in rows:
+            cells = []
+            for button in row:
+                if button.callback_data and not button.callback_data.startswith("n:"):
+                    choices.append(button)
+                    cells.append(f"[{len(choices)}] {button.text}")
+                elif button.text.strip():
+                    cells.append(f"    {button.text}")
+            if any(cell.strip() for cell in cells):
+                self.write("  " + "  ".join(cells))
+        for row in self.chat.reply_keyboard or []:
+            for key in row:
+                choices.append(key)
+                self.write(f"  [{len(choices)}] {key.text}")
+        return choices
+
+
+def run(url: str, lang: str, now: datetime | None = None) -> None:
+    """Plays in this terminal until the user quits."""
+    clock = (lambda: now) if now else system_clock
+    try:
+        asyncio.run(play(url, lang, clock=clock))
+    except KeyboardInterrupt:
+        sys.stdout.write("\n")

@@ -1,0 +1,31 @@
+"""`bookbot try`: the whole flow played in a terminal, scripted here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bookbot import booking
+from bookbot.bot.play import play
+from bookbot.store.db import Database
+
+
+async def test_a_newcomer_books_a_visit_in_the_terminal(tmp_path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'try.db'}"
+    now = datetime.fromisoformat("2026-11-30T08:00:00+01:00")
+    script = iter(["1", "5", "1", "1", "Anna Smith +49 151 1234567", "1", "/my", "q"])
+    printed: list[str] = []
+
+    async def read(prompt: str) -> str | None:
+        return next(script, None)
+
+    await play(url, "en", read=read, write=printed.append, clock=lambda: now)
+    screen = "\n".join(printed)
+    assert "[1] Check-up" in screen and "[5] Any available" in screen
+    assert "Booked ✅" in screen and "booking-4.ics" in screen
+    assert "Your coming bookings:" in screen
+    db = Database(url)
+    try:
+        made = [b for b in await booking.list_bookings(db) if b.client and b.client.name]
+    finally:
+        await db.close()
+    assert any(b.client.name == "Anna Smith" and b.client.phone == "+491511234567" for b in made)
