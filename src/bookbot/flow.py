@@ -43,18 +43,56 @@ class Held:
 
 async def services(db: Database) -> list[Service]:
     """Every service, in the clinic's order."""
-    async with UnitOfWork(db) as uow:
+    async with UnitOfWork(db, write=False) as uow:
         await booking.require_business(uow.store)
         return await uow.store.services()
 
 
+@dataclass(frozen=True)
+class Month:
+    """What the calendar shows: bookable days of one month, the soonest day, sooner others."""
+
+    shown: date
+    first: date
+    last: date
+    days: set[date]
+    soonest: date | None
+    sooner: list[Choice]
+
+
 async def choices(db: Database, now: datetime, service: str) -> list[Choice]:
     """The specialists of a service with their soonest free slots, soonest first."""
-    async with UnitOfWork(db) as uow:
+    async with UnitOfWork(db, write=False) as uow:
         ctx = await booking.context(uow.store, now, service=service)
+    return _choices(ctx, now)
+
+
+def _choices(ctx: booking.Context, now: datetime) -> list[Choice]:
     days = search.soonest_days(ctx.plans, now, ctx.business.rules, None, booking.duration(ctx))
     by_id = {s.id: s for s in ctx.specialists}
     return [Choice(by_id[d.specialist], d.slots[0] if d.slots else None) for d in days]
+
+
+async def month(db: Database, now: datetime, service: str, specialist: str,
+                shown: date | None) -> Month:
+    """The calendar of a service with one specialist or any: which days can be pressed."""
+    async with UnitOfWork(db, write=False) as uow:
+        ctx = await booking.context(uow.store, now, service=service)
+    plans = [p for p in ctx.plans if specialist in (ANY, p.specialist)]
+    if not plans:
+        raise BadInput("error.not_offered_by", service=service, specialist=specialist)
+    rules, length = ctx.business.rules, booking.duration(ctx)
+    first = min(plan.today(now) for plan in plans)
+    last = first + timedelta(days=rules.horizon_days)
+    soonest = min((r.day for r in search.soonest_days(plans, now, rules, None, length)
+                   if r.day), default=None)
+    shown = (shown or soonest or first).replace(day=1)
+    if not first.replace(day=1) <= shown <= last:
+        raise BadInput("error.range_too_long", days=rules.horizon_days)
+    following = (shown + timedelta(days=31)).replace(day=1)
+    days = set(search.free_days(plans, shown, following - timedelta(days=1), now, rules, length))
+    others = [] if specialist == ANY else sooner(_choices(ctx, now), specialist, now)
+    return Month(shown, first, last, days, soonest, others)
 
 
 def sooner(options: list[Choice], chosen: str, now: datetime) -> list[Choice]:
@@ -74,21 +112,13 @@ async def _context(store: Store, now: datetime, service: str, specialist: str) -
 async def free_times(db: Database, now: datetime, service: str, specialist: str,
                      first: date, last: date) -> list[Slot]:
     """Free slots on dates first..last; for "any available", one per start, first id."""
-    async with UnitOfWork(db) as uow:
+    async with UnitOfWork(db, write=False) as uow:
         ctx = await _context(uow.store, now, service, specialist)
     found = search.slots(ctx.plans, first, last, now, ctx.business.rules, booking.duration(ctx))
     starts: dict[datetime, Slot] = {}
     for slot in found:
         starts.setdefault(slot.start, slot)
     return list(starts.values())
-
-
-async def horizon(db: Database, now: datetime, service: str, specialist: str) -> tuple[date, date]:
-    """The first and last local dates that may be offered (by the business's zone)."""
-    async with UnitOfWork(db) as uow:
-        ctx = await _context(uow.store, now, service, specialist)
-    today = min(plan.today(now) for plan in ctx.plans) if ctx.plans else now.date()
-    return today, today + timedelta(days=ctx.business.rules.horizon_days)
 
 
 async def hold(db: Database, now: datetime, telegram_id: int, service: str, specialist: str,
@@ -125,7 +155,7 @@ def _fairest(ctx: booking.Context, upcoming: list[Booking], start: datetime,
 
 async def held(db: Database, now: datetime, telegram_id: int) -> Held | None:
     """The client's live hold, if one is waiting for confirmation."""
-    async with UnitOfWork(db) as uow:
+    async with UnitOfWork(db, write=False) as uow:
         mine = [b for b in await uow.store.bookings(client=telegram_id, since=now, live_at=now)
                 if b.status == BookingStatus.HELD]
         if not mine:
@@ -183,7 +213,7 @@ async def _own(store: Store, booking_id: int, telegram_id: int) -> Booking:
 
 async def coming(db: Database, now: datetime, telegram_id: int) -> list[Held]:
     """The client's confirmed bookings that have not begun, soonest first."""
-    async with UnitOfWork(db) as uow:
+    async with UnitOfWork(db, write=False) as uow:
         found = [b for b in await uow.store.bookings(client=telegram_id, since=now)
                  if b.status == BookingStatus.CONFIRMED and b.start > now]
         return [await _named(uow.store, b, b.start) for b in found]
@@ -216,9 +246,17 @@ async def start_rescheduling(db: Database, now: datetime, telegram_id: int,
 async def neighbours(db: Database, now: datetime, service: str, specialist: str,
                      start: datetime) -> list[Slot]:
     """A few free slots nearest to a time that was just taken, any day in the horizon."""
-    first, last = await horizon(db, now, service, specialist)
-    found = await free_times(db, now, service, specialist, first, last)
-    return sorted(found, key=lambda s: abs(s.start - start))[:NEIGHBOURS]
+    async with UnitOfWork(db, write=False) as uow:
+        ctx = await _context(uow.store, now, service, specialist)
+    rules, length = ctx.business.rules, booking.duration(ctx)
+    day = start.astimezone(ctx.plans[0].tz).date() if ctx.plans else start.date()
+    nearby: list[Slot] = []
+    for reach in (0, 3, rules.horizon_days):  # the same day first, then wider
+        nearby = search.slots(ctx.plans, day - timedelta(days=reach), day + timedelta(days=reach),
+                              now, rules, length)
+        if len(nearby) >= NEIGHBOURS:
+            break
+    return sorted(nearby, key=lambda s: abs(s.start - start))[:NEIGHBOURS]
 
 
 async def restart(db: Database, now: datetime, telegram_id: int) -> None:
@@ -231,7 +269,7 @@ async def restart(db: Database, now: datetime, telegram_id: int) -> None:
 
 async def draft(db: Database, telegram_id: int) -> Draft:
     """Where this user's booking flow stands."""
-    async with UnitOfWork(db) as uow:
+    async with UnitOfWork(db, write=False) as uow:
         return await uow.store.draft(telegram_id)
 
 
@@ -244,7 +282,7 @@ async def save_draft(db: Database, now: datetime, value: Draft) -> None:
 
 async def profile(db: Database, telegram_id: int) -> Profile:
     """What is remembered of this user."""
-    async with UnitOfWork(db) as uow:
+    async with UnitOfWork(db, write=False) as uow:
         return await uow.store.profile(telegram_id)
 
 

@@ -129,9 +129,7 @@ def spans(found: Iterable[Slot | Hole]) -> list[str]:
 
 def stamps(found: Iterable[Slot | Hole]) -> list[str]:
     """Who and when, as "id start/end" with ISO times and UTC offsets."""
-    return [
-        f"{item.specialist} {item.start.isoformat()}/{item.end.isoformat()}" for item in found
-    ]
+    return [f"{item.specialist} {item.start.isoformat()}/{item.end.isoformat()}" for item in found]
 
 
 def offered(

@@ -7,12 +7,13 @@ EDT) and 2026-11-01 (02:00 EDT becomes 01:00 EST). All four are Sundays.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bookbot.engine.days import LocalClock, Plan, zone
-from bookbot.engine.model import Interval, Rules
+from bookbot.engine.model import Hours, Interval, Rules
 from bookbot.engine.search import Refusal, day_slots, holes, slot_at, slot_length_at, slots
 from tests.engine.helpers import (
     BERLIN,
@@ -34,13 +35,14 @@ SPRING, FALL = "2026-03-29", "2026-10-25"
 NY_SPRING, NY_FALL = "2026-03-08", "2026-11-01"
 
 
-def sunday(hours, zone_name: str = BERLIN, **kwargs) -> Plan:
+def sunday(hours: Hours, zone_name: str = BERLIN, busy: Sequence[Interval] = ()) -> Plan:
     """A plan working `hours` on Sundays."""
-    return Plan(schedule(weekly=[weekly("sun", hours)], zone=zone_name, **kwargs))
+    return Plan(schedule(weekly=[weekly("sun", hours)], zone=zone_name, busy=busy))
 
 
-def offered_on(plan: Plan, on: str, now: datetime = EARLY, rules: Rules = OPEN,
-               duration: int | None = None) -> list[str]:
+def offered_on(
+    plan: Plan, on: str, now: datetime = EARLY, rules: Rules = OPEN, duration: int | None = None
+) -> list[str]:
     """Start/end ISO pairs offered on one date."""
     length = None if duration is None else minutes(duration)
     found = day_slots(plan, day(on), now, rules, length)
@@ -85,9 +87,7 @@ def test_a_slot_that_fits_the_wall_window_but_not_the_real_one_is_not_offered() 
     # 01:30-03:00 on the wall is thirty real minutes, too short for an hour.
     plan = sunday(window("01:30", "03:00"))
     assert offered_on(plan, SPRING) == []
-    assert offered_on(plan, "2026-03-22") == [
-        "2026-03-22T01:30:00+01:00/2026-03-22T02:30:00+01:00"
-    ]
+    assert offered_on(plan, "2026-03-22") == ["2026-03-22T01:30:00+01:00/2026-03-22T02:30:00+01:00"]
     found = holes([plan], day(SPRING), day(SPRING), EARLY, OPEN, timedelta(0))
     assert stamps(found) == ["ann 2026-03-29T01:30:00+01:00/2026-03-29T03:00:00+02:00"]
 
@@ -186,7 +186,15 @@ def test_busy_times_on_the_local_clock_in_both_occurrences_all_count() -> None:
     ]
     plan = sunday(window("00:00", "05:00", slot=30), busy=busy)
     assert starts(day_slots(plan, day(FALL), EARLY, OPEN)) == [
-        "00:00", "00:30", "01:00", "01:30", "02:00", "03:00", "03:30", "04:00", "04:30",
+        "00:00",
+        "00:30",
+        "01:00",
+        "01:30",
+        "02:00",
+        "03:00",
+        "03:30",
+        "04:00",
+        "04:30",
     ]
     found = holes([plan], day(FALL), day(FALL), EARLY, OPEN, timedelta(0))
     assert stamps(found) == [

@@ -232,12 +232,23 @@ def test_overlapping_windows_merge_for_a_long_service() -> None:
 
 def test_an_extra_slot_extends_the_window_it_touches() -> None:
     mon = schedule(weekly=[GRID], overrides=[extra("2026-12-07", times("13:00", slot=30))])
-    assert offered(mon, "2026-12-07", duration=60) == ["09:00", "09:40", "10:20", "11:00",
-                                                       "11:40", "12:20"]
-    assert offered(mon, "2026-12-07", duration=70) == ["09:00", "09:40", "10:20", "11:00",
-                                                       "11:40", "12:20"]
-    assert offered(mon, "2026-12-07", duration=71) == ["09:00", "09:40", "10:20", "11:00",
-                                                       "11:40"]
+    assert offered(mon, "2026-12-07", duration=60) == [
+        "09:00",
+        "09:40",
+        "10:20",
+        "11:00",
+        "11:40",
+        "12:20",
+    ]
+    assert offered(mon, "2026-12-07", duration=70) == [
+        "09:00",
+        "09:40",
+        "10:20",
+        "11:00",
+        "11:40",
+        "12:20",
+    ]
+    assert offered(mon, "2026-12-07", duration=71) == ["09:00", "09:40", "10:20", "11:00", "11:40"]
 
 
 def test_times_entries_are_windows_a_service_may_span() -> None:
@@ -263,5 +274,6 @@ def test_slots_carry_the_specialist_and_local_offsets() -> None:
     assert slot.specialist == "zoe"
     assert slot.start.isoformat() == "2026-12-07T09:00:00+01:00"
     assert slot.end.isoformat() == "2026-12-07T09:30:00+01:00"
-    assert Interval(slot.start, slot.end) == Interval(at("2026-12-07", "09:00"),
-                                                      at("2026-12-07", "09:30"))
+    assert Interval(slot.start, slot.end) == Interval(
+        at("2026-12-07", "09:00"), at("2026-12-07", "09:30")
+    )

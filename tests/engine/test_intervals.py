@@ -24,8 +24,16 @@ def span(start: str, end: str) -> Interval:
 
 
 def test_merge_sorts_and_joins_overlapping_and_touching_intervals() -> None:
-    got = merge([span("12:00", "14:00"), span("09:00", "10:00"), span("10:00", "11:00"),
-                 span("09:30", "09:45"), span("13:00", "15:00"), span("16:00", "17:00")])
+    got = merge(
+        [
+            span("12:00", "14:00"),
+            span("09:00", "10:00"),
+            span("10:00", "11:00"),
+            span("09:30", "09:45"),
+            span("13:00", "15:00"),
+            span("16:00", "17:00"),
+        ]
+    )
     assert got == [span("09:00", "11:00"), span("12:00", "15:00"), span("16:00", "17:00")]
     assert merge([]) == []
 
@@ -38,8 +46,12 @@ def test_merge_compares_instants_across_zones() -> None:
 
 def test_subtract_cuts_holes_and_keeps_the_rest() -> None:
     base = [span("09:00", "12:00"), span("13:00", "15:00")]
-    cuts = [span("08:00", "09:30"), span("10:00", "10:30"), span("11:30", "13:30"),
-            span("14:00", "14:15")]
+    cuts = [
+        span("08:00", "09:30"),
+        span("10:00", "10:30"),
+        span("11:30", "13:30"),
+        span("14:00", "14:15"),
+    ]
     assert subtract(base, cuts) == [
         span("09:30", "10:00"),
         span("10:30", "11:30"),

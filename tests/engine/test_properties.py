@@ -25,6 +25,7 @@ from bookbot.engine.search import (
     Refusal,
     dates,
     day_slots,
+    free_days,
     holes,
     slot_at,
     slots,
@@ -37,15 +38,21 @@ from tests.engine.helpers import BERLIN, NEW_YORK, TOKYO
 PROPERTY = settings(max_examples=150, deadline=None)
 ZONES = (BERLIN, NEW_YORK, TOKYO, "UTC")
 # Weeks around both DST changes of Berlin and New York, and around Christmas.
-FIRSTS = (date(2026, 3, 5), date(2026, 3, 26), date(2026, 10, 22), date(2026, 10, 29),
-          date(2026, 12, 21))
+FIRSTS = (
+    date(2026, 3, 5),
+    date(2026, 3, 26),
+    date(2026, 10, 22),
+    date(2026, 10, 29),
+    date(2026, 12, 21),
+)
 SPAN = 7
 LAST_WALL = 23 * 60 + 55
-# The clock changes in those weeks, where wall time and real time part.
-CHANGES = tuple(
-    datetime.fromisoformat(text).replace(tzinfo=UTC)
-    for text in ("2026-03-08T07:00", "2026-03-29T01:00", "2026-10-25T01:00", "2026-11-01T06:00")
-)
+# The Sundays the clocks change in 2026, and the instants they do.
+CHANGES = {
+    BERLIN: ((date(2026, 3, 29), "2026-03-29T01:00"), (date(2026, 10, 25), "2026-10-25T01:00")),
+    NEW_YORK: ((date(2026, 3, 8), "2026-03-08T07:00"), (date(2026, 11, 1), "2026-11-01T06:00")),
+}
+
 
 def wall(count: int) -> time:
     """A wall time that many minutes after midnight."""
@@ -53,15 +60,15 @@ def wall(count: int) -> time:
 
 
 @st.composite
-def hours(draw: st.DrawFn) -> Hours:
-    """A window with a grid, or a few single slot times."""
+def hours(draw: st.DrawFn, latest: int = 22 * 60) -> Hours:
+    """A window starting by `latest` minutes with a grid, or a few single slot times."""
     slot = timedelta(minutes=draw(st.sampled_from([10, 15, 20, 30, 45, 60, 90])))
     if draw(st.booleans()):
-        start = draw(st.integers(0, 22 * 60) | st.integers(0, 4 * 60)) // 5 * 5
+        start = draw(st.integers(0, latest // 5)) * 5
         end = min(start + draw(st.integers(3, 96)) * 5, LAST_WALL)
         gap = timedelta(minutes=draw(st.sampled_from([0, 0, 5, 10, 15])))
         return Hours(slot=slot, start=wall(start), end=wall(end), break_after=gap)
-    starts = draw(st.lists(st.integers(0, LAST_WALL // 5), min_size=1, max_size=4, unique=True))
+    starts = draw(st.lists(st.integers(0, latest // 5), min_size=1, max_size=4, unique=True))
     return Hours(slot=slot, times=tuple(wall(n * 5) for n in sorted(starts)))
 
 
@@ -85,21 +92,20 @@ def overrides(draw: st.DrawFn, first: date) -> Override:
     return Override(kind, on, on, draw(hours()))
 
 
-@st.composite
-def instants(draw: st.DrawFn, first: date, before: int) -> datetime:
-    """An instant from `before` hours before `first` on, often near a clock change."""
-    if draw(st.booleans()):
-        change = draw(st.sampled_from(CHANGES))
-        return change + timedelta(minutes=5 * draw(st.integers(-4 * 12, 4 * 12)))
-    return datetime.combine(first, time(0), UTC) + timedelta(
-        minutes=5 * draw(st.integers(-before * 12, (SPAN + 1) * 24 * 12))
-    )
+def after(instant: datetime, low: int, high: int) -> st.SearchStrategy[datetime]:
+    """Instants `low` to `high` minutes after `instant`, on a five-minute grid."""
+    return st.integers(low // 5, high // 5).map(lambda n: instant + timedelta(minutes=5 * n))
 
 
 @st.composite
-def busy_intervals(draw: st.DrawFn, first: date, zone_name: str) -> Interval:
-    """Busy time near the dates asked about, in UTC or on the specialist's clock."""
-    start = draw(instants(first, 12))
+def busy_intervals(
+    draw: st.DrawFn, first: date, zone_name: str, near: datetime | None = None
+) -> Interval:
+    """Busy time near the dates asked about (or an instant), in UTC or on the local clock."""
+    if near is None:
+        start = draw(after(datetime.combine(first, time(0), UTC), -12 * 60, (SPAN + 1) * 24 * 60))
+    else:
+        start = draw(after(near, -4 * 60, 3 * 60))
     end = start + timedelta(minutes=5 * draw(st.integers(1, 48)))
     if draw(st.booleans()):
         tz = ZoneInfo(zone_name)
@@ -127,12 +133,41 @@ def worlds(draw: st.DrawFn, many: bool = False) -> tuple[list[Schedule], datetim
     first = draw(st.sampled_from(FIRSTS))
     count = draw(st.integers(1, 3)) if many else 1
     found = [draw(schedules(first, specialist)) for specialist in ("ann", "bob", "cid")[:count]]
-    now = draw(instants(first, 24))
+    now = draw(after(datetime.combine(first, time(0), UTC), -24 * 60, SPAN * 24 * 60))
     if draw(st.booleans()):
         now = now.astimezone(ZoneInfo(found[0].timezone))
     rules = Rules(
         min_notice=timedelta(minutes=draw(st.sampled_from([0, 30, 90, 26 * 60]))),
         horizon_days=draw(st.integers(0, SPAN + 1)),
+    )
+    return found, now, rules
+
+
+@st.composite
+def night_worlds(draw: st.DrawFn, many: bool = False) -> tuple[list[Schedule], datetime, Rules]:
+    """Specialists of one zone working the night its clocks change, and a clock before."""
+    zone_name = draw(st.sampled_from([BERLIN, NEW_YORK]))
+    on, text = draw(st.sampled_from(CHANGES[zone_name]))
+    change = datetime.fromisoformat(text).replace(tzinfo=UTC)
+    count = draw(st.integers(1, 3)) if many else 1
+    found = [
+        Schedule(
+            specialist=specialist,
+            timezone=zone_name,
+            weekly=tuple(
+                WeeklyEntry(frozenset({6}), hours)
+                for hours in draw(st.lists(hours(latest=4 * 60), min_size=1, max_size=3))
+            ),
+            busy=tuple(draw(st.lists(busy_intervals(on, zone_name, change), max_size=4))),
+        )
+        for specialist in ("ann", "bob", "cid")[:count]
+    ]
+    now = draw(after(change, -8 * 60, 2 * 60))
+    if draw(st.booleans()):
+        now = now.astimezone(ZoneInfo(zone_name))
+    rules = Rules(
+        min_notice=timedelta(minutes=draw(st.sampled_from([0, 30, 60, 90, 120]))),
+        horizon_days=draw(st.integers(0, 2)),
     )
     return found, now, rules
 
@@ -143,9 +178,9 @@ def window_of_dates(now: datetime) -> tuple[date, date]:
     return today - timedelta(days=2), today + timedelta(days=SPAN + 3)
 
 
-durations = st.none() | st.sampled_from([15, 30, 60, 90, 150]).map(
-    lambda n: timedelta(minutes=n)
-)
+ONE = worlds() | night_worlds()
+MANY = worlds(many=True) | night_worlds(many=True)
+durations = st.none() | st.sampled_from([15, 30, 60, 90, 150]).map(lambda n: timedelta(minutes=n))
 
 
 def key(slot: Slot) -> tuple[str, datetime, datetime]:
@@ -162,16 +197,18 @@ def all_slots(
 
 
 @PROPERTY
-@given(worlds(), durations)
+@given(ONE, durations)
 def test_offered_slots_overlap_no_busy_time(world, length) -> None:
     (schedule,), now, rules = world
     for slot in all_slots([schedule], now, rules, length):
         for start, end in schedule.busy:
-            assert not (absolute(slot.start) < absolute(end) and absolute(start) < absolute(slot.end))
+            assert not (
+                absolute(slot.start) < absolute(end) and absolute(start) < absolute(slot.end)
+            )
 
 
 @PROPERTY
-@given(worlds(), durations)
+@given(ONE, durations)
 def test_offered_slots_obey_windows_grid_notice_and_horizon(world, length) -> None:
     (schedule,), now, rules = world
     plan = Plan(schedule)
@@ -193,7 +230,7 @@ def test_offered_slots_obey_windows_grid_notice_and_horizon(world, length) -> No
 
 
 @PROPERTY
-@given(worlds(many=True), durations)
+@given(MANY, durations)
 def test_slots_come_sorted_by_instant_then_id_without_repeats(world, length) -> None:
     found, now, rules = world
     offered = all_slots(found, now, rules, length)
@@ -203,7 +240,7 @@ def test_slots_come_sorted_by_instant_then_id_without_repeats(world, length) -> 
 
 
 @PROPERTY
-@given(worlds(), st.data(), durations)
+@given(ONE, st.data(), durations)
 def test_more_busy_time_never_adds_a_slot(world, data, length) -> None:
     (schedule,), now, rules = world
     near = now.astimezone(UTC).date() - timedelta(days=1)
@@ -217,7 +254,7 @@ def test_more_busy_time_never_adds_a_slot(world, data, length) -> None:
 
 
 @PROPERTY
-@given(worlds(), st.integers(0, SPAN), durations)
+@given(ONE, st.integers(0, SPAN), durations)
 def test_a_day_off_removes_that_days_slots_and_no_others(world, offset, length) -> None:
     (schedule,), now, rules = world
     first, _ = window_of_dates(now)
@@ -232,7 +269,7 @@ def test_a_day_off_removes_that_days_slots_and_no_others(world, offset, length) 
 
 
 @PROPERTY
-@given(worlds(), st.integers(0, SPAN), durations)
+@given(ONE, st.integers(0, SPAN), durations)
 def test_extra_slots_never_take_a_start_away(world, offset, length) -> None:
     (schedule,), now, rules = world
     first, _ = window_of_dates(now)
@@ -247,7 +284,7 @@ def test_extra_slots_never_take_a_start_away(world, offset, length) -> None:
 
 
 @PROPERTY
-@given(worlds(), st.sampled_from([15, 30, 60]), st.sampled_from([0, 30, 90]))
+@given(ONE, st.sampled_from([15, 30, 60]), st.sampled_from([0, 30, 90]))
 def test_a_longer_service_fits_in_fewer_starts(world, shorter, more) -> None:
     (schedule,), now, rules = world
     short = timedelta(minutes=shorter)
@@ -257,7 +294,7 @@ def test_a_longer_service_fits_in_fewer_starts(world, shorter, more) -> None:
 
 
 @PROPERTY
-@given(worlds(many=True), durations)
+@given(MANY, durations)
 def test_soonest_slot_is_the_first_slot_of_all(world, length) -> None:
     found, now, rules = world
     offered = all_slots(found, now, rules, length)
@@ -266,7 +303,7 @@ def test_soonest_slot_is_the_first_slot_of_all(world, length) -> None:
 
 
 @PROPERTY
-@given(worlds(many=True), durations)
+@given(MANY, durations)
 def test_soonest_days_hold_each_first_day_and_all_its_slots(world, length) -> None:
     found, now, rules = world
     results = soonest_days(found, now, rules, duration=length)
@@ -287,7 +324,7 @@ def test_soonest_days_hold_each_first_day_and_all_its_slots(world, length) -> No
 
 
 @PROPERTY
-@given(worlds(), durations)
+@given(ONE, durations)
 def test_slot_at_agrees_with_the_offered_slots(world, length) -> None:
     (schedule,), now, rules = world
     plan = Plan(schedule)
@@ -306,7 +343,7 @@ def test_slot_at_agrees_with_the_offered_slots(world, length) -> None:
 
 
 @PROPERTY
-@given(worlds(), st.sampled_from([0, 20, 45, 90]))
+@given(ONE, st.sampled_from([0, 20, 45, 90]))
 def test_holes_are_free_working_time_and_hold_every_slot(world, least) -> None:
     (schedule,), now, rules = world
     plan = Plan(schedule)
@@ -330,12 +367,15 @@ def test_holes_are_free_working_time_and_hold_every_slot(world, least) -> None:
                 s, e = absolute(slot.start), absolute(slot.end)
                 assert any(start <= s and e <= end for start, end in spans)
         longer = holes([plan], on, on, now, rules, timedelta(minutes=least))
-        assert longer == [h for h in found if h.end.astimezone(UTC) - h.start.astimezone(UTC)
-                          >= timedelta(minutes=least)]
+        assert longer == [
+            h
+            for h in found
+            if h.end.astimezone(UTC) - h.start.astimezone(UTC) >= timedelta(minutes=least)
+        ]
 
 
 @PROPERTY
-@given(worlds(many=True), st.frozensets(st.integers(0, 6)))
+@given(MANY, st.frozensets(st.integers(0, 6)))
 def test_holes_over_many_days_are_the_days_holes_on_the_weekdays_asked(world, weekdays) -> None:
     found, now, rules = world
     first, last = window_of_dates(now)
@@ -351,3 +391,13 @@ def test_holes_over_many_days_are_the_days_holes_on_the_weekdays_asked(world, we
     assert sorted(got, key=lambda h: (absolute(h.start), h.specialist, absolute(h.end))) == sorted(
         expected, key=lambda h: (absolute(h.start), h.specialist, absolute(h.end))
     )
+
+
+@PROPERTY
+@given(MANY, durations)
+def test_free_days_are_the_local_dates_of_the_slots(world, length) -> None:
+    found, now, rules = world
+    first, last = window_of_dates(now)
+    offered = slots(found, first, last, now, rules, length)
+    days = free_days(found, first, last, now, rules, length)
+    assert days == sorted({slot.start.date() for slot in offered})

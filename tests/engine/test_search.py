@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bookbot.engine.days import Plan
-from bookbot.engine.model import DayResult, Rules
+from bookbot.engine.model import DayResult, Rules, Schedule
 from bookbot.engine.search import (
     Refusal,
     day_slots,
@@ -126,8 +126,14 @@ def test_soonest_day_today_when_a_slot_is_still_ahead() -> None:
 
 
 def test_soonest_day_honours_the_service_duration() -> None:
-    ann = Plan(schedule(weekly=[weekly("mon", window("09:00", "10:00")), weekly("tue", window(
-        "09:00", "11:00"))]))
+    ann = Plan(
+        schedule(
+            weekly=[
+                weekly("mon", window("09:00", "10:00")),
+                weekly("tue", window("09:00", "11:00")),
+            ]
+        )
+    )
     assert soonest_day(ann, NOW, RULES, duration=minutes(90)).day == day("2026-12-08")
     assert starts(soonest_day(ann, NOW, RULES, duration=minutes(90)).slots) == ["09:00"]
 
@@ -151,7 +157,7 @@ def test_soonest_day_none_within_the_horizon() -> None:
 
 
 def test_soonest_days_sort_by_date_then_id_and_none_last() -> None:
-    def on(days: str, specialist: str) -> object:
+    def on(days: str, specialist: str) -> Schedule:
         return schedule(weekly=[weekly(days, times("09:00"))], specialist=specialist)
 
     found = soonest_days(
@@ -197,7 +203,7 @@ def test_soonest_slot_is_the_first_slot_of_the_soonest_day() -> None:
 
 
 def test_soonest_slot_tie_goes_to_the_first_id() -> None:
-    def twin(specialist: str) -> object:
+    def twin(specialist: str) -> Schedule:
         return schedule(weekly=[weekly(WORKDAYS, times("09:00"))], specialist=specialist)
 
     best = soonest_slot([twin("cid"), twin("bob"), twin("dan")], NOW, RULES)
@@ -222,8 +228,12 @@ def test_soonest_slot_none_when_nobody_has_time() -> None:
 
 
 def test_soonest_slot_with_a_first_date_and_duration() -> None:
-    ann = schedule(weekly=[weekly(WORKDAYS, window("09:00", "10:00")), weekly("thu", times(
-        "14:00", "14:30", slot=30))])
+    ann = schedule(
+        weekly=[
+            weekly(WORKDAYS, window("09:00", "10:00")),
+            weekly("thu", times("14:00", "14:30", slot=30)),
+        ]
+    )
     best = soonest_slot([ann], NOW, RULES, first=day("2026-12-09"), duration=minutes(60))
     assert best is not None and best.start == at("2026-12-09", "09:00")
     best = soonest_slot([ann], NOW, RULES, first=day("2026-12-10"), duration=minutes(60))
@@ -249,8 +259,13 @@ def test_slot_at_accepts_the_instant_in_any_zone() -> None:
     assert slot.start.isoformat() == "2026-12-07T09:00:00+01:00"
 
 
-def refusal(plan: Plan, start: datetime, now: datetime = NOW, rules: Rules = RULES,
-            duration: int | None = None) -> str:
+def refusal(
+    plan: Plan,
+    start: datetime,
+    now: datetime = NOW,
+    rules: Rules = RULES,
+    duration: int | None = None,
+) -> str:
     """The reason slot_at refuses a start."""
     with pytest.raises(Refusal) as refused:
         slot_at(plan, start, now, rules, None if duration is None else minutes(duration))
@@ -338,8 +353,10 @@ def test_shortest_slot_looks_at_the_template_and_the_overrides() -> None:
     with_extra = Plan(
         schedule(
             weekly=[weekly("mon", window("09:00", "12:00", slot=45))],
-            overrides=[custom("2026-12-08", window("09:00", "10:00", slot=20)), day_off(
-                "2026-12-09")],
+            overrides=[
+                custom("2026-12-08", window("09:00", "10:00", slot=20)),
+                day_off("2026-12-09"),
+            ],
         )
     )
     assert shortest_slot(plain) == minutes(45)

@@ -11,16 +11,20 @@ from telegram.ext import (
     filters,
 )
 
-from bookbot.bot.context import Clock, Deps, system_clock
 from bookbot.bot import menus
+from bookbot.bot.context import Clock, Deps, system_clock
 from bookbot.bot.handlers import client
 from bookbot.config import Settings
 from bookbot.store.db import Database
 
+CONCURRENT = 32
+
 
 def build_application(settings: Settings, db: Database, clock: Clock = system_clock) -> Application:
     """Wires the bot: its Bot API endpoint, its collaborators and every handler."""
-    builder = ApplicationBuilder().token(settings.require_token())
+    # Updates are handled concurrently: every tap re-reads its state from the database,
+    # so order between two taps does not matter, and one slow request holds no one up.
+    builder = ApplicationBuilder().token(settings.require_token()).concurrent_updates(CONCURRENT)
     if settings.api_url:
         base = settings.api_url.rstrip("/")
         builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from telegram import InlineKeyboardButton as Button
@@ -13,7 +13,7 @@ from telegram import KeyboardButton, ReplyKeyboardMarkup
 from bookbot import i18n
 from bookbot.bot import callbacks
 from bookbot.engine.model import Service, Slot
-from bookbot.flow import ANY, Choice, Held
+from bookbot.flow import ANY, Choice, Held, Month
 
 STRIKE = "\u0336"  # combining long stroke: a greyed day reads as crossed out
 TIMES_PER_ROW = 4
@@ -51,9 +51,9 @@ def _choice_label(lang: str, choice: Choice) -> str:
               time=i18n.clock(choice.soonest.start, lang))
 
 
-def month(lang: str, shown: date, bookable: set[date], first: date, last: date,
-          soonest: date | None, others: Iterable[Choice] = ()) -> Markup:
+def month(lang: str, found: Month) -> Markup:
     """A month calendar: bookable days can be pressed, the rest are greyed; arrows move."""
+    shown, first, last, soonest = found.shown, found.first, found.last, found.soonest
     rows: list[list[Button]] = []
     if soonest is not None:
         rows.append([Button(_t(lang, "soonest_day", when=i18n.day(soonest, lang)),
@@ -67,13 +67,19 @@ def month(lang: str, shown: date, bookable: set[date], first: date, last: date,
     ])
     rows.append([Button(name, callback_data="n:") for name in _weekday_names(lang)])
     for week in calendar.Calendar().monthdatescalendar(shown.year, shown.month):
-        rows.append([_day_button(d, shown, d in bookable) for d in week])
-    rows.extend([Button(_t(lang, "sooner_with", name=c.specialist.name,
-                               when=i18n.day(c.soonest.start.date(), lang),  # type: ignore[union-attr]
-                               time=i18n.clock(c.soonest.start, lang)),  # type: ignore[union-attr]
-                        callback_data=callbacks.encode("p", c.specialist.id))] for c in others)
+        rows.append([_day_button(d, shown, d in found.days) for d in week])
+    rows.extend([_sooner(lang, choice)] for choice in found.sooner)
     rows.append(back(lang, "specialists"))
     return Markup(rows)
+
+
+def _sooner(lang: str, choice: Choice) -> Button:
+    """A button to switch to a specialist who is free sooner."""
+    assert choice.soonest is not None
+    return Button(_t(lang, "sooner_with", name=choice.specialist.name,
+                     when=i18n.day(choice.soonest.start.date(), lang),
+                     time=i18n.clock(choice.soonest.start, lang)),
+                  callback_data=callbacks.encode("p", choice.specialist.id))
 
 
 def _arrow(sign: str, target: date, allowed: bool) -> Button:

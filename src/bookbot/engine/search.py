@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 
-from bookbot.engine.days import ONE_DAY, Plan, WorkDay
+from bookbot.engine.days import ONE_DAY, Candidate, Plan, WorkDay
 from bookbot.engine.intervals import absolute, clip_start, contains, overlaps, subtract
 from bookbot.engine.model import DayResult, Hole, Rules, Schedule, Slot
 
@@ -42,15 +42,21 @@ def free_slots(
     earliest = absolute(now) + rules.min_notice
     found = []
     for candidate in work.candidates:
-        start = candidate.start
-        end = start + (duration or candidate.slot)
-        if (
-            start >= earliest
-            and contains(work.windows, start, end)
-            and not overlaps(plan.busy, start, end)
-        ):
-            found.append(Slot(plan.specialist, plan.local(start), plan.local(end)))
+        end = _free_end(plan, work, candidate, earliest, duration)
+        if end is not None:
+            found.append(Slot(plan.specialist, plan.local(candidate.start), plan.local(end)))
     return found
+
+
+def _free_end(plan: Plan, work: WorkDay, candidate: Candidate, earliest: datetime,
+              duration: timedelta | None) -> datetime | None:
+    """Where a candidate's occupied interval ends if it is free (step 5), else None."""
+    start = candidate.start
+    end = start + (duration or candidate.slot)
+    if start >= earliest and contains(work.windows, start, end) and not overlaps(
+            plan.busy, start, end):
+        return end
+    return None
 
 
 def day_slots(
@@ -203,3 +209,29 @@ def dates(first: date, last: date) -> Iterator[date]:
         yield day
         day += ONE_DAY
 
+
+
+def free_days(
+    schedules: Iterable[Schedule | Plan],
+    first: date,
+    last: date,
+    now: datetime,
+    rules: Rules,
+    duration: timedelta | None = None,
+) -> list[date]:
+    """Local dates first..last on which any of the specialists has a free slot."""
+    found: set[date] = set()
+    for plan in plans(schedules):
+        for day in dates(first, min(last, last_day(plan, now, rules))):
+            if day not in found and not plan.is_closed(day) and _has_free(
+                    plan, plan.work_day(day), now, rules, duration):
+                found.add(day)
+    return sorted(found)
+
+
+
+def _has_free(plan: Plan, work: WorkDay, now: datetime, rules: Rules,
+              duration: timedelta | None) -> bool:
+    """Tells whether a worked day has at least one free slot, stopping at the first."""
+    earliest = absolute(now) + rules.min_notice
+    return any(_free_end(plan, work, c, earliest, duration) is not None for c in work.candidates)

@@ -17,6 +17,7 @@ from bookbot.errors import BadInput
 
 DEFAULT_URL = "sqlite+aiosqlite:///bookbot.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
+WRITE = "bookbot_write"  # execution option: does this transaction intend to write?
 MIGRATION_LOCK = 7_146_318  # any constant: serializes concurrent upgrades on PostgreSQL
 
 
@@ -31,6 +32,7 @@ class Database:
             raise BadInput("error.bad_database_url", url=url, detail=str(error)) from None
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.ready = False
+        self.cache: dict = {}  # the Store's catalog, shared by this process's units of work
 
     @property
     def dialect(self) -> str:
@@ -74,8 +76,10 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Connection) -> None:
         # IMMEDIATE: a transaction that checks a slot and then writes it cannot be
-        # overtaken between the check and the write by another process.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # overtaken between the check and the write by another process. Readers say so
+        # and take no lock until they read.
+        writes = connection.get_execution_options().get(WRITE, True)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def _upgrade(connection: Connection) -> None:

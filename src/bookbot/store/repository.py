@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from uuid import uuid4
 
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -46,6 +47,17 @@ NO_CALENDAR = "none"
 
 
 @dataclass(frozen=True)
+class Catalog:
+    """The slowly changing part of a clinic, as of one stamp."""
+
+    business: Business | None
+    services: tuple[Service, ...] = ()
+    specialists: tuple[Specialist, ...] = ()
+    positions: dict[str, int] = field(default_factory=dict)
+    stamp: str = ""
+
+
+@dataclass(frozen=True)
 class Profile:
     """What is remembered of a Telegram user who books."""
 
@@ -68,21 +80,53 @@ class Draft:
 class Store:
     """The repository of a clinic: business, services, specialists, clients and bookings."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, cache: dict | None = None) -> None:
         self.session = session
+        self.cache = {} if cache is None else cache
 
     # -- business and services -------------------------------------------------------------
 
-    async def business(self) -> Business | None:
-        """The business defaults, or None before anything was imported."""
+    # -- the catalog: business, services, specialists ---------------------------------------
+
+    async def catalog(self) -> Catalog:
+        """Business, services and specialists, reused while the stored stamp is unchanged.
+
+        Every schedule change writes a new random stamp in its own transaction, so a cached
+        catalog is reused only for exactly the committed state it was read from.
+        """
+        stamp = await self.session.scalar(
+            select(BusinessRow.stamp).where(BusinessRow.id == BUSINESS_ID))
+        if stamp is None:
+            return Catalog(None)
+        cached = self.cache.get("catalog")
+        if cached is not None and cached.stamp == stamp:
+            return cached
+        found = await self._load_catalog(stamp)
+        self.cache["catalog"] = found
+        return found
+
+    async def _load_catalog(self, stamp: str) -> Catalog:
         row = await self.session.get(BusinessRow, BUSINESS_ID)
-        if row is None:
-            return None
-        return Business(
+        assert row is not None
+        business = Business(
             timezone=row.timezone,
             rules=Rules(timedelta(minutes=row.min_notice_minutes), row.horizon_days),
             holidays=_codes(row.holidays) or (),
         )
+        services = await self.session.scalars(
+            select(ServiceRow).order_by(ServiceRow.position, ServiceRow.id))
+        rows = list(await self.session.scalars(select(SpecialistRow).order_by(SpecialistRow.id)))
+        return Catalog(business, tuple(_service(r) for r in services),
+                       tuple(await self._assemble(rows)), {r.id: r.position for r in rows}, stamp)
+
+    async def _restamp(self) -> None:
+        """Marks that the schedule changed, so every cached catalog is read afresh."""
+        await self.session.execute(
+            update(BusinessRow).where(BusinessRow.id == BUSINESS_ID).values(stamp=uuid4().hex))
+
+    async def business(self) -> Business | None:
+        """The business defaults, or None before anything was imported."""
+        return (await self.catalog()).business
 
     async def save_business(self, business: Business) -> bool:
         """Writes the business defaults; tells whether anything changed."""
@@ -93,20 +137,18 @@ class Store:
         row.min_notice_minutes = _minutes(business.rules.min_notice)
         row.horizon_days = business.rules.horizon_days
         row.holidays = ",".join(business.holidays)
+        row.stamp = uuid4().hex
         self.session.add(row)
         await self.session.flush()
         return True
 
     async def services(self) -> list[Service]:
         """Every service, in file order."""
-        rows = await self.session.scalars(select(ServiceRow).order_by(ServiceRow.position,
-                                                                      ServiceRow.id))
-        return [_service(row) for row in rows]
+        return list((await self.catalog()).services)
 
     async def service(self, service_id: str) -> Service | None:
         """One service by id."""
-        row = await self.session.get(ServiceRow, service_id)
-        return _service(row) if row else None
+        return next((s for s in (await self.catalog()).services if s.id == service_id), None)
 
     async def save_service(self, service: Service, position: int) -> bool:
         """Creates or updates a service by id; tells whether anything changed."""
@@ -118,6 +160,7 @@ class Store:
         row.duration_minutes = _minutes(service.duration) if service.duration else None
         row.position = position
         self.session.add(row)
+        await self._restamp()
         await self.session.flush()
         return True
 
@@ -130,18 +173,14 @@ class Store:
         offering: str | None = None,
         linked: int | None = None,
     ) -> list[Specialist]:
-        """Specialists with their schedules: all, those ids, those offering a service."""
-        query = select(SpecialistRow).order_by(SpecialistRow.id)
-        if ids is not None:
-            query = query.where(SpecialistRow.id.in_(ids))
-        if offering is not None:
-            query = query.join(OfferRow, OfferRow.specialist_id == SpecialistRow.id).where(
-                OfferRow.service_id == offering
-            )
-        if linked is not None:
-            query = query.where(SpecialistRow.telegram_id == linked)
-        rows = list(await self.session.scalars(query))
-        return await self._assemble(rows)
+        """Specialists with their schedules, by id: all, those ids, those offering a service."""
+        wanted = None if ids is None else set(ids)
+        return [
+            s for s in (await self.catalog()).specialists
+            if (wanted is None or s.id in wanted)
+            and (offering is None or offering in s.services)
+            and (linked is None or s.telegram_id == linked)
+        ]
 
     async def specialist(self, specialist_id: str) -> Specialist | None:
         """One specialist by id."""
@@ -150,8 +189,7 @@ class Store:
 
     async def positions(self) -> dict[str, int]:
         """Specialist ids with their place in the file's order."""
-        rows = await self.session.execute(select(SpecialistRow.id, SpecialistRow.position))
-        return dict(rows.all())
+        return dict((await self.catalog()).positions)
 
     async def _assemble(self, rows: list[SpecialistRow]) -> list[Specialist]:
         ids = [row.id for row in rows]
@@ -199,6 +237,7 @@ class Store:
         row = await self.session.get(SpecialistRow, specialist.id)
         if row and row.position == position and await self.specialist(row.id) == specialist:
             return False
+        await self._restamp()
         row = row or SpecialistRow(id=specialist.id, business_id=BUSINESS_ID)
         row.name = specialist.name
         row.timezone = specialist.timezone

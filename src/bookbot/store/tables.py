@@ -54,6 +54,7 @@ class BusinessRow(Base):
     min_notice_minutes: Mapped[int] = mapped_column(Integer, default=30)
     horizon_days: Mapped[int] = mapped_column(Integer, default=60)
     holidays: Mapped[str] = mapped_column(String(200), default="")
+    stamp: Mapped[str] = mapped_column(String(32), default="")  # new on every schedule change
 
 
 class ServiceRow(Base):

@@ -6,25 +6,30 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bookbot.store.db import Database
+from bookbot.store.db import WRITE, Database
 from bookbot.store.repository import Store
 
 
 class UnitOfWork:
     """Opens a session and transaction; `commit()` keeps the work, leaving without it undoes.
 
+    `write=False` marks a unit that only reads: it never commits anything.
+
     Usage: `async with UnitOfWork(db) as uow: ... uow.store ...; await uow.commit()`.
     """
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, write: bool = True) -> None:
         self.database = database
+        self.write = write
         self.session: AsyncSession | None = None
 
     async def __aenter__(self) -> UnitOfWork:
         await self.database.prepare()
         self.session = self.database.sessions()
         await self.session.begin()
-        self.store = Store(self.session)
+        # A read-only unit need not take SQLite's write lock at BEGIN (see db.py).
+        await self.session.connection(execution_options={WRITE: self.write})
+        self.store = Store(self.session, self.database.cache)
         return self
 
     async def __aexit__(

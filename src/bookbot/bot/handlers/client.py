@@ -19,7 +19,7 @@ from bookbot.bot import callbacks, keyboards
 from bookbot.bot.context import deps, language
 from bookbot.bot.ics import invitation
 from bookbot.errors import BookbotError
-from bookbot.flow import ANY, Held
+from bookbot.flow import Held
 from bookbot.store.repository import Draft, Profile
 
 PHONE = re.compile(r"(\+?\d[\d\s().-]{5,}\d)")
@@ -147,23 +147,12 @@ async def _draft_complete(context, telegram_id: int) -> Draft:  # type: ignore[n
 
 async def _show_month(update, context, lang, draft: Draft, shown: date | None) -> None:  # type: ignore[no-untyped-def]
     d = deps(context)
-    now = d.clock()
     assert draft.service is not None and draft.specialist is not None
-    first, last = await flow.horizon(d.db, now, draft.service, draft.specialist)
-    free = await flow.free_times(d.db, now, draft.service, draft.specialist, first, last)
-    bookable = {slot.start.date() for slot in free}
-    soonest = min(bookable) if bookable else None
-    shown = shown or soonest or first
-    if not (first.replace(day=1) <= shown <= last):
-        raise BookbotError("bot.stale_button")
-    others = []
-    if draft.specialist != ANY:
-        others = flow.sooner(await flow.choices(d.db, now, draft.service), draft.specialist, now)
-    text = _t(lang, "choose_day") if bookable else _t(lang, "no_days")
-    if others:
+    found = await flow.month(d.db, d.clock(), draft.service, draft.specialist, shown)
+    text = _t(lang, "choose_day") if found.soonest else _t(lang, "no_days")
+    if found.sooner:
         text += "\n" + _t(lang, "sooner_offer")
-    await _edit(update, text, keyboards.month(lang, shown.replace(day=1), bookable, first, last,
-                                              soonest, others))
+    await _edit(update, text, keyboards.month(lang, found))
 
 
 async def _month(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
