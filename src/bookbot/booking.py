@@ -24,10 +24,13 @@ from bookbot.engine.model import (
     Specialist,
 )
 from bookbot.errors import BadInput, Invalid, Problem, Refused
+from bookbot.notify import messages
+from bookbot.notify.messages import Policy
 from bookbot.store.db import Database
 from bookbot.store.repository import Store
 from bookbot.store.uow import UnitOfWork
 
+DEFAULT_POLICY = Policy()
 LONGEST_RANGE = timedelta(days=400)
 BUSY_LOOKBACK = timedelta(days=1)
 
@@ -197,10 +200,16 @@ def _check_range(first: date, last: date) -> None:
 
 
 async def book(db: Database, now: datetime, specialist: str, service: str, start: datetime,
-               client: Client | None = None, hold: timedelta | None = None) -> Booking:
-    """Books (or, with `hold`, holds) an offered slot, re-checked by every rule as it is written."""
+               client: Client | None = None, hold: timedelta | None = None,
+               policy: Policy = DEFAULT_POLICY) -> Booking:
+    """Books (or, with `hold`, holds) an offered slot, re-checked by every rule as it is written.
+
+    A booking (not a hold) owes its messages, written in the same transaction.
+    """
     async with UnitOfWork(db) as uow:
         booking = await take(uow.store, now, specialist, service, start, client, hold)
+        if hold is None:
+            await owe_booked(uow, booking, now, policy)
         await uow.commit()
         return (await _localized(uow.store, [booking]))[0]
 
@@ -219,7 +228,38 @@ async def take(store: Store, now: datetime, specialist: str, service: str, start
     return await store.add_booking(booking, now, hold_until=now + hold if hold else None)
 
 
-async def confirm(db: Database, now: datetime, booking_id: int) -> Booking:
+async def owe_booked(uow: UnitOfWork, booking: Booking, now: datetime, policy: Policy) -> None:
+    """Writes the messages a new booking owes, in the caller's transaction."""
+    specialist = await uow.store.specialist(booking.specialist)
+    assert specialist is not None
+    await messages.booked(uow.outbox, booking, specialist, now, policy)
+
+
+async def owe_cancelled(uow: UnitOfWork, booking: Booking, now: datetime, by: str,
+                        reason: str | None) -> None:
+    """Drops what a cancelled booking no longer needs and owes the other side its notice."""
+    specialist = await uow.store.specialist(booking.specialist)
+    assert specialist is not None
+    others = [] if by == "client" else await alternatives(uow.store, now, booking)
+    await messages.cancelled(uow.outbox, booking, specialist, now, by, reason, others)
+
+
+async def alternatives(store: Store, now: datetime, booking: Booking,
+                       most: int = 3) -> list[Slot]:
+    """The soonest free slots of the same specialist and of the others of that service."""
+    ctx = await context(store, now, service=booking.service)
+    found = []
+    for result in search.soonest_days(ctx.plans, now, ctx.business.rules, None, duration(ctx)):
+        offered = [s for s in result.slots
+                   if not (s.specialist == booking.specialist and s.start == booking.start)]
+        if offered:
+            found.append(offered[0])
+    found.sort(key=lambda s: (s.specialist != booking.specialist, s.start, s.specialist))
+    return found[:most]
+
+
+async def confirm(db: Database, now: datetime, booking_id: int,
+                  policy: Policy = DEFAULT_POLICY) -> Booking:
     """Turns a live hold into a confirmed booking; a hold that ran out is refused."""
     async with UnitOfWork(db) as uow:
         booking = await _existing(uow.store, booking_id)
@@ -229,6 +269,7 @@ async def confirm(db: Database, now: datetime, booking_id: int) -> Booking:
             raise Refused("refused.hold_lost" if booking.status == BookingStatus.HELD
                           else "refused.not_held")
         await uow.store.set_status(booking_id, BookingStatus.CONFIRMED, now)
+        await owe_booked(uow, current, now, policy)
         await uow.commit()
     return await booking_by_id(db, booking_id)
 
@@ -241,6 +282,7 @@ async def cancel(db: Database, now: datetime, booking_id: int, by: str = "operat
         if booking.status != BookingStatus.CONFIRMED and booking.status != BookingStatus.HELD:
             raise Refused("refused.not_live", id=booking_id, status=str(booking.status))
         await uow.store.set_status(booking_id, BookingStatus.CANCELLED, now, by, reason)
+        await owe_cancelled(uow, booking, now, by, reason)
         await uow.commit()
     return await booking_by_id(db, booking_id)
 

@@ -14,6 +14,7 @@ from bookbot.engine import search
 from bookbot.engine.days import zone
 from bookbot.engine.model import Booking, BookingStatus, Client, Service, Slot, Specialist
 from bookbot.errors import BadInput, Refused
+from bookbot.notify.messages import Policy
 from bookbot.store.db import Database
 from bookbot.store.repository import Draft, Profile, Store
 from bookbot.store.uow import UnitOfWork
@@ -174,8 +175,12 @@ async def _named(store: Store, found: Booking, until: datetime) -> Held:
     return Held(local, service, specialist, until.astimezone(tz))
 
 
-async def confirm(db: Database, now: datetime, telegram_id: int, booking_id: int) -> Held:
-    """Confirms the client's own hold; when rescheduling, cancels the old booking with it."""
+async def confirm(db: Database, now: datetime, telegram_id: int, booking_id: int,
+                  policy: Policy) -> Held:
+    """Confirms the client's own hold; when rescheduling, cancels the old booking with it.
+
+    Both changes, and the messages they owe, are written in one transaction.
+    """
     async with UnitOfWork(db) as uow:
         store = uow.store
         mine = await _own(store, booking_id, telegram_id)
@@ -191,8 +196,10 @@ async def confirm(db: Database, now: datetime, telegram_id: int, booking_id: int
                     old, telegram_id):
                 await store.set_status(old.id, BookingStatus.CANCELLED, now, "client",  # type: ignore[arg-type]
                                        "rescheduled")
+                await booking.owe_cancelled(uow, old, now, "client", "rescheduled")
             await store.save_draft(replace(draft, rescheduling=None), now)
         await store.set_status(booking_id, BookingStatus.CONFIRMED, now)
+        await booking.owe_booked(uow, current, now, policy)
         await uow.commit()
         confirmed = await store.booking(booking_id)
         assert confirmed is not None
@@ -226,6 +233,7 @@ async def cancel(db: Database, now: datetime, telegram_id: int, booking_id: int)
         if mine.status != BookingStatus.CONFIRMED or mine.start <= now:
             raise Refused("refused.not_live", id=booking_id, status=str(mine.status))
         await uow.store.set_status(booking_id, BookingStatus.CANCELLED, now, "client")
+        await booking.owe_cancelled(uow, mine, now, "client", None)
         await uow.commit()
         return await _named(uow.store, replace(mine, status=BookingStatus.CANCELLED), now)
 

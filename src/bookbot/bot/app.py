@@ -13,7 +13,7 @@ from telegram.ext import (
 
 from bookbot.bot import menus
 from bookbot.bot.context import Clock, Deps, system_clock
-from bookbot.bot.handlers import client
+from bookbot.bot.handlers import admin, client, specialist
 from bookbot.config import Settings
 from bookbot.store.db import Database
 
@@ -38,6 +38,8 @@ def build_application(settings: Settings, db: Database, clock: Clock = system_cl
     application = builder.post_init(open_store).post_shutdown(close_store).build()
     application.bot_data["deps"] = Deps(db, settings, clock)
 
+    admin.register(application)
+    specialist.register(application)
     application.add_handler(CommandHandler("start", client.start))
     application.add_handler(CommandHandler("my", client.my))
     application.add_handler(CommandHandler("help", client.help_text))

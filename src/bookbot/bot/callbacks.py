@@ -26,6 +26,7 @@ SHAPES = {
     "r": re.compile(r"^(\d{1,12})$"),  # reschedule a booking
     "l": re.compile(r"^([a-z]{2})$"),  # language chosen
     "b": re.compile(r"^(services|specialists|calendar|times)$"),  # go back to a step
+    "w": re.compile(r"^(\d{1,12}-[1-5])$"),  # rate a visit: booking id, then stars
     "k": re.compile(r"^()$"),  # change the remembered contact
     "n": re.compile(r"^()$"),  # a button that does nothing (greyed day, blank cell)
 }

@@ -11,6 +11,7 @@ from telegram.ext import ContextTypes
 
 from bookbot import flow, i18n
 from bookbot.config import Settings
+from bookbot.notify.messages import Policy
 from bookbot.store.db import Database
 
 Clock = Callable[[], datetime]
@@ -28,6 +29,11 @@ class Deps:
     db: Database
     settings: Settings
     clock: Clock = system_clock
+
+    @property
+    def policy(self) -> Policy:
+        """When reminders and review requests go out, from the settings."""
+        return Policy(self.settings.reminders, self.settings.review_after)
 
 
 def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:

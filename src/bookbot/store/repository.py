@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from uuid import uuid4
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,6 +37,7 @@ from bookbot.store.tables import (
     DraftRow,
     HoursColumns,
     OfferRow,
+    OutboxRow,
     OverrideRow,
     ServiceRow,
     SpecialistRow,
@@ -55,6 +57,19 @@ class Catalog:
     specialists: tuple[Specialist, ...] = ()
     positions: dict[str, int] = field(default_factory=dict)
     stamp: str = ""
+
+
+@dataclass(frozen=True)
+class Message:
+    """A claimed outbox row: what to send, to whom, about which booking."""
+
+    id: int
+    kind: str
+    chat_id: int
+    booking_id: int | None
+    payload: dict
+    due_at: datetime
+    attempts: int
 
 
 @dataclass(frozen=True)
@@ -422,6 +437,86 @@ class Store:
             if "bookings_no_overlap" in str(error.orig):
                 raise Refused("refused.taken") from None
             raise
+
+
+class Outbox:
+    """The outbox table: messages owed, claimed by one sender at a time."""
+
+    LEASE = timedelta(minutes=2)
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, kind: str, chat_id: int, due_at: datetime, now: datetime,
+                  booking_id: int | None = None, payload: dict | None = None) -> None:
+        """Records a message owed; it goes out when due, from the same committed transaction."""
+        self.session.add(OutboxRow(
+            kind=kind, chat_id=chat_id, booking_id=booking_id, due_at=due_at,
+            payload=json.dumps(payload or {}, ensure_ascii=False), status="pending",
+            attempts=0, created_at=now))
+        await self.session.flush()
+
+    async def drop(self, booking_id: int, now: datetime, kinds: Sequence[str]) -> None:
+        """Drops the unsent messages of these kinds about a booking (it was cancelled or moved)."""
+        await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.booking_id == booking_id, OutboxRow.kind.in_(kinds),
+                   OutboxRow.status.in_(("pending", "claimed")))
+            .values(status="dropped", error="booking changed", sent_at=now))
+
+    async def claim(self, now: datetime, limit: int) -> list[Message]:
+        """Takes due rows for this sender: pending ones, and claims whose lease ran out.
+
+        PostgreSQL skips rows another sender has locked; SQLite's immediate transaction
+        already makes this the only writer.
+        """
+        due = (select(OutboxRow.id)
+               .where(OutboxRow.due_at <= now, or_(
+                   OutboxRow.status == "pending",
+                   and_(OutboxRow.status == "claimed", OutboxRow.claimed_until <= now)))
+               .order_by(OutboxRow.due_at, OutboxRow.id).limit(limit))
+        if self.session.bind.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        ids = list(await self.session.scalars(due))
+        if not ids:
+            return []
+        await self.session.execute(
+            update(OutboxRow).where(OutboxRow.id.in_(ids))
+            .values(status="claimed", claimed_until=now + self.LEASE,
+                    attempts=OutboxRow.attempts + 1))
+        rows = await self.session.scalars(
+            select(OutboxRow).where(OutboxRow.id.in_(ids)).order_by(OutboxRow.due_at,
+                                                                     OutboxRow.id))
+        return [Message(r.id, r.kind, r.chat_id, r.booking_id, json.loads(r.payload), r.due_at,
+                        r.attempts) for r in rows]
+
+    async def finish(self, message_id: int, status: str, now: datetime,
+                     error: str | None = None) -> None:
+        """Marks a claimed row sent, dropped or failed."""
+        await self.session.execute(
+            update(OutboxRow).where(OutboxRow.id == message_id)
+            .values(status=status, sent_at=now, error=error, claimed_until=None))
+
+    async def postpone(self, message_id: int, due_at: datetime, error: str) -> None:
+        """Puts a claimed row back to wait until `due_at` (flood limit, a passing error)."""
+        await self.session.execute(
+            update(OutboxRow).where(OutboxRow.id == message_id)
+            .values(status="pending", due_at=due_at, error=error, claimed_until=None))
+
+    async def unreachable(self, chat_id: int) -> None:
+        """Marks a client who blocked the bot, and drops what is still owed to them."""
+        await self.session.execute(
+            update(ClientRow).where(ClientRow.telegram_id == chat_id).values(unreachable=True))
+        await self.session.execute(
+            update(OutboxRow).where(OutboxRow.chat_id == chat_id,
+                                    OutboxRow.status == "pending")
+            .values(status="failed", error="blocked by the user"))
+
+    async def counts(self) -> dict[str, int]:
+        """How many rows are in each status."""
+        rows = await self.session.execute(
+            select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
+        return dict(rows.all())
 
 
 def _live(now: datetime):  # type: ignore[no-untyped-def]

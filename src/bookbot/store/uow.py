@@ -7,7 +7,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bookbot.store.db import WRITE, Database
-from bookbot.store.repository import Store
+from bookbot.store.repository import Outbox, Store
 
 
 class UnitOfWork:
@@ -30,6 +30,7 @@ class UnitOfWork:
         # A read-only unit need not take SQLite's write lock at BEGIN (see db.py).
         await self.session.connection(execution_options={WRITE: self.write})
         self.store = Store(self.session, self.database.cache)
+        self.outbox = Outbox(self.session)
         return self
 
     async def __aexit__(

@@ -1,0 +1,60 @@
+"""Which messages a booking change owes, written in the change's own transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bookbot.engine.model import Booking, Slot, Specialist
+from bookbot.store.repository import Outbox
+
+CONFIRMATION = "confirmation"  # to the client: booked, with an .ics file
+NEW_BOOKING = "new_booking"  # to the specialist
+REMINDER = "reminder"  # to the client, before the start
+CANCELLED_BY_CLIENT = "cancelled_by_client"  # to the specialist
+CANCELLED_FOR_CLIENT = "cancelled_for_client"  # to the client, with reason and alternatives
+REVIEW = "review"  # to the client, after the end
+ABOUT_THE_VISIT = (REMINDER, REVIEW)  # what a cancelled or moved booking no longer needs
+
+
+@dataclass(frozen=True)
+class Policy:
+    """When reminders and the review request go out."""
+
+    reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
+    review_after: timedelta = timedelta(hours=24)
+
+
+async def booked(outbox: Outbox, booking: Booking, specialist: Specialist, now: datetime,
+                 policy: Policy) -> None:
+    """Owes the confirmation, the specialist's notice, the reminders and the review request."""
+    client = booking.client.telegram_id if booking.client else None
+    if specialist.telegram_id is not None:
+        await outbox.add(NEW_BOOKING, specialist.telegram_id, now, now, booking.id)
+    if client is None:
+        return
+    await outbox.add(CONFIRMATION, client, now, now, booking.id)
+    for before in policy.reminders:
+        due = booking.start - before
+        if due > now:
+            await outbox.add(REMINDER, client, due, now, booking.id,
+                             {"minutes": int(before.total_seconds() // 60)})
+    await outbox.add(REVIEW, client, booking.end + policy.review_after, now, booking.id)
+
+
+async def cancelled(outbox: Outbox, booking: Booking, specialist: Specialist, now: datetime,
+                    by: str, reason: str | None = None,
+                    alternatives: list[Slot] | None = None) -> None:
+    """Drops what the visit no longer needs and owes the other side a notice."""
+    assert booking.id is not None
+    await outbox.drop(booking.id, now, ABOUT_THE_VISIT)
+    if by == "client":
+        if specialist.telegram_id is not None:
+            await outbox.add(CANCELLED_BY_CLIENT, specialist.telegram_id, now, now, booking.id)
+        return
+    if booking.client and booking.client.telegram_id is not None:
+        await outbox.add(CANCELLED_FOR_CLIENT, booking.client.telegram_id, now, now, booking.id, {
+            "reason": reason,
+            "alternatives": [{"specialist": s.specialist, "start": s.start.isoformat()}
+                             for s in alternatives or []],
+        })
