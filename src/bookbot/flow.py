@@ -135,7 +135,7 @@ async def hold(db: Database, now: datetime, telegram_id: int, service: str, spec
         client = Client(profile.name, profile.phone, telegram_id)
         taken = await booking.take(store, now, who, service, start, client, length)
         await uow.commit()
-        return await _named(store, taken, now + length)
+        return await named(store, taken, now + length)
 
 
 def _fairest(ctx: booking.Context, upcoming: list[Booking], start: datetime,
@@ -162,10 +162,10 @@ async def held(db: Database, now: datetime, telegram_id: int) -> Held | None:
         if not mine:
             return None
         until = await uow.store.hold_until(mine[-1].id)  # type: ignore[arg-type]
-        return await _named(uow.store, mine[-1], until)
+        return await named(uow.store, mine[-1], until)
 
 
-async def _named(store: Store, found: Booking, until: datetime) -> Held:
+async def named(store: Store, found: Booking, until: datetime) -> Held:
     """A booking with its service and specialist, its times on the specialist's clock."""
     service = await store.service(found.service)
     specialist = await store.specialist(found.specialist)
@@ -203,7 +203,7 @@ async def confirm(db: Database, now: datetime, telegram_id: int, booking_id: int
         await uow.commit()
         confirmed = await store.booking(booking_id)
         assert confirmed is not None
-        return await _named(store, confirmed, now)
+        return await named(store, confirmed, now)
 
 
 def _owned(found: Booking, telegram_id: int) -> bool:
@@ -223,7 +223,7 @@ async def coming(db: Database, now: datetime, telegram_id: int) -> list[Held]:
     async with UnitOfWork(db, write=False) as uow:
         found = [b for b in await uow.store.bookings(client=telegram_id, since=now)
                  if b.status == BookingStatus.CONFIRMED and b.start > now]
-        return [await _named(uow.store, b, b.start) for b in found]
+        return [await named(uow.store, b, b.start) for b in found]
 
 
 async def cancel(db: Database, now: datetime, telegram_id: int, booking_id: int) -> Held:
@@ -235,7 +235,7 @@ async def cancel(db: Database, now: datetime, telegram_id: int, booking_id: int)
         await uow.store.set_status(booking_id, BookingStatus.CANCELLED, now, "client")
         await booking.owe_cancelled(uow, mine, now, "client", None)
         await uow.commit()
-        return await _named(uow.store, replace(mine, status=BookingStatus.CANCELLED), now)
+        return await named(uow.store, replace(mine, status=BookingStatus.CANCELLED), now)
 
 
 async def start_rescheduling(db: Database, now: datetime, telegram_id: int,

@@ -11,13 +11,14 @@ from telegram.ext import (
     filters,
 )
 
-from bookbot.bot import menus
+from bookbot.bot import menus, outbox
 from bookbot.bot.context import Clock, Deps, system_clock
 from bookbot.bot.handlers import admin, client, specialist
 from bookbot.config import Settings
 from bookbot.store.db import Database
 
 CONCURRENT = 32
+OUTBOX_EVERY = 5  # seconds between looks for due reminders; changes also wake it at once
 
 
 def build_application(settings: Settings, db: Database, clock: Clock = system_clock) -> Application:
@@ -45,6 +46,9 @@ def build_application(settings: Settings, db: Database, clock: Clock = system_cl
     application.add_handler(CommandHandler("help", client.help_text))
     application.add_handler(CommandHandler("language", client.choose_language))
     application.add_handler(CallbackQueryHandler(client.tap))
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(outbox.deliver_due, interval=OUTBOX_EVERY, first=1,
+                                        name="outbox")
     application.add_handler(MessageHandler(filters.CONTACT, client.contact))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, client.typed_contact))
     return application

@@ -15,11 +15,11 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bookbot import flow, i18n
-from bookbot.bot import callbacks, keyboards
+from bookbot.bot import callbacks, keyboards, outbox
 from bookbot.bot.context import deps, language
-from bookbot.bot.ics import invitation
 from bookbot.errors import BookbotError
 from bookbot.flow import Held
+from bookbot.notify import reviews
 from bookbot.store.repository import Draft, Profile
 
 PHONE = re.compile(r"(\+?\d[\d\s().-]{5,}\d)")
@@ -221,7 +221,7 @@ async def _confirm(update, context, lang, pressed) -> None:  # type: ignore[no-u
     d, user = deps(context), update.effective_user
     now = d.clock()
     try:
-        done = await flow.confirm(d.db, now, user.id, pressed.number())
+        done = await flow.confirm(d.db, now, user.id, pressed.number(), d.policy)
     except BookbotError as error:
         if error.key != "refused.hold_lost":
             raise
@@ -232,23 +232,7 @@ async def _confirm(update, context, lang, pressed) -> None:  # type: ignore[no-u
         return
     await _edit(update, _t(lang, "booked", service=done.service.name,
                            specialist=done.specialist.name, when=_when(done, lang)))
-    assert update.effective_chat is not None
-    await update.effective_chat.send_document(
-        invitation(done, lang), filename=f"booking-{done.booking.id}.ics",
-        caption=_t(lang, "ics_caption"))
-    await _tell_specialist(context, done, "specialist_new_booking")
-
-
-async def _tell_specialist(context, held: Held, key: str) -> None:  # type: ignore[no-untyped-def]
-    """Tells a linked specialist about a booking or a cancellation by a client."""
-    if held.specialist.telegram_id is None:
-        return
-    lang = i18n.choose(deps(context).settings.locale)
-    client = held.booking.client
-    await context.bot.send_message(held.specialist.telegram_id, _t(
-        lang, key, service=held.service.name, when=_when(held, lang),
-        client=(client.name if client and client.name else "—"),
-        phone=(client.phone if client and client.phone else "—")))
+    outbox.wake(context)
 
 
 async def _ask_cancel(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
@@ -267,7 +251,7 @@ async def _cancel(update, context, lang, pressed) -> None:  # type: ignore[no-un
     gone = await flow.cancel(d.db, d.clock(), user.id, pressed.number())
     await _edit(update, _t(lang, "cancelled", service=gone.service.name,
                            specialist=gone.specialist.name, when=_when(gone, lang)))
-    await _tell_specialist(context, gone, "specialist_cancelled")
+    outbox.wake(context)
 
 
 async def _keep(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
@@ -278,6 +262,13 @@ async def _reschedule(update, context, lang, pressed) -> None:  # type: ignore[n
     d, user = deps(context), update.effective_user
     draft = await flow.start_rescheduling(d.db, d.clock(), user.id, pressed.number())
     await _show_month(update, context, lang, draft, None)
+
+
+async def _rate(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
+    d, user = deps(context), update.effective_user
+    booking_id, stars = (int(part) for part in pressed.argument.split("-"))
+    await reviews.save(d.db, d.clock(), booking_id, stars, telegram_id=user.id)
+    await _edit(update, _t(lang, "rated", stars="★" * stars))
 
 
 async def _language(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
@@ -306,7 +297,7 @@ async def _back(update, context, lang, pressed) -> None:  # type: ignore[no-unty
 STEPS = {
     "s": _service, "p": _specialist, "m": _month, "d": _day, "t": _time, "c": _confirm,
     "k": _change_contact, "x": _ask_cancel, "y": _cancel, "v": _keep, "r": _reschedule,
-    "l": _language, "b": _back,
+    "l": _language, "b": _back, "w": _rate,
 }
 
 

@@ -1,0 +1,210 @@
+"""Delivers due outbox rows through the Bot API: claim, send, mark.
+
+A row is claimed (with a lease) before it is sent and marked after, in separate
+transactions. A sender that dies between claim and send leaves a lease that runs out, and
+the row is sent later: none is lost. The one window for a double send is between Telegram
+accepting a message and the row being marked sent; a crash exactly there sends it again.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import Forbidden, RetryAfter, TelegramError
+
+from bookbot import i18n
+from bookbot.bot import callbacks
+from bookbot.bot.ics import invitation
+from bookbot.config import Settings
+from bookbot.engine.model import BookingStatus
+from bookbot.flow import Held, named
+from bookbot.notify import messages, reviews
+from bookbot.store.db import Database
+from bookbot.store.repository import Message
+from bookbot.store.uow import UnitOfWork
+
+BATCH = 50
+GIVE_UP_AFTER = 5
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A rendered message: its text, buttons, and an optional .ics attachment."""
+
+    text: str
+    buttons: InlineKeyboardMarkup | None = None
+    ics: bytes | None = None
+    filename: str | None = None
+
+
+async def claim(db: Database, now: datetime, limit: int = BATCH) -> list[Message]:
+    """Claims due rows for this sender, in their own committed transaction."""
+    async with UnitOfWork(db) as uow:
+        claimed = await uow.outbox.claim(now, limit)
+        await uow.commit()
+    return claimed
+
+
+async def deliver(bot: Bot, db: Database, settings: Settings, now: datetime) -> Counter:
+    """Claims and sends every due row; returns how many were sent, dropped, failed, delayed."""
+    outcome: Counter = Counter()
+    while claimed := await claim(db, now):
+        for i, message in enumerate(claimed):
+            try:
+                outcome[await send(bot, db, settings, now, message)] += 1
+            except Flood as flood:  # Telegram asked us to wait: the rest waits as well
+                outcome["flood"] += 1
+                for rest in claimed[i + 1:]:
+                    await _finish(db, rest, flood.until, "pending", "waiting out a flood limit")
+                return outcome
+    return outcome
+
+
+class Flood(Exception):
+    """Telegram's flood limit: nothing more may be sent before `until`."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(until.isoformat())
+        self.until = until
+
+
+async def send(bot: Bot, db: Database, settings: Settings, now: datetime,
+               message: Message) -> str:
+    """Sends one claimed row and marks it; says what became of it (raises Flood to pause)."""
+    letter = await render(db, settings, now, message)
+    if letter is None:
+        await _finish(db, message, now, "dropped", "no longer needed")
+        return "dropped"
+    try:
+        if letter.ics is not None:
+            await bot.send_document(message.chat_id, letter.ics, filename=letter.filename,
+                                    caption=letter.text, reply_markup=letter.buttons)
+        else:
+            await bot.send_message(message.chat_id, letter.text, reply_markup=letter.buttons)
+    except RetryAfter as error:
+        wait = error.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        until = now + timedelta(seconds=seconds)
+        await _finish(db, message, until, "pending", str(error))
+        raise Flood(until) from None
+    except Forbidden as error:
+        async with UnitOfWork(db) as uow:
+            await uow.outbox.finish(message.id, "failed", now, str(error))
+            await uow.outbox.unreachable(message.chat_id)
+            await uow.commit()
+        return "unreachable"
+    except TelegramError as error:
+        if message.attempts >= GIVE_UP_AFTER:
+            await _finish(db, message, now, "failed", str(error))
+            return "failed"
+        backoff = timedelta(seconds=30 * message.attempts ** 2)
+        await _finish(db, message, now + backoff, "pending", str(error))
+        return "retry"
+    await _finish(db, message, now, "sent")
+    return "sent"
+
+
+async def _finish(db: Database, message: Message, when: datetime, status: str,
+                  error: str | None = None) -> None:
+    async with UnitOfWork(db) as uow:
+        if status == "pending":
+            await uow.outbox.postpone(message.id, when, error or "")
+        else:
+            await uow.outbox.finish(message.id, status, when, error)
+        await uow.commit()
+
+
+async def render(db: Database, settings: Settings, now: datetime,
+                 message: Message) -> Letter | None:
+    """The text a row stands for, in the recipient's language; None if it is moot now."""
+    async with UnitOfWork(db, write=False) as uow:
+        found = await uow.store.booking(message.booking_id) if message.booking_id else None
+        if found is None:
+            return None
+        held = await named(uow.store, found, found.start)
+        profile = await uow.store.profile(message.chat_id)
+    live = found.status == BookingStatus.CONFIRMED
+    if message.kind == messages.REMINDER and (not live or found.start <= now):
+        return None  # cancelled meanwhile, or the visit has begun
+    if message.kind in (messages.REVIEW, messages.CONFIRMATION) and not live:
+        return None
+    lang = i18n.choose(profile.locale, settings.locale)
+    return RENDER[message.kind](held, message, lang, settings, now)
+
+
+def _when(held: Held, lang: str) -> str:
+    start = held.booking.start
+    return f"{i18n.day(start.date(), lang, 'EEEE d MMMM')}, {i18n.clock(start, lang)}"
+
+
+def _names(held: Held, lang: str) -> dict:
+    client = held.booking.client
+    return {"service": held.service.name, "specialist": held.specialist.name,
+            "when": _when(held, lang), "client": client.name if client and client.name else "—",
+            "phone": client.phone if client and client.phone else "—"}
+
+
+def _confirmation(held, message, lang, settings, now) -> Letter:  # type: ignore[no-untyped-def]
+    return Letter(i18n.text("notify.confirmation", lang, **_names(held, lang)),
+                  ics=invitation(held, lang), filename=f"booking-{held.booking.id}.ics")
+
+
+def _new_booking(held, message, lang, settings, now) -> Letter:  # type: ignore[no-untyped-def]
+    return Letter(i18n.text("notify.new_booking", lang, **_names(held, lang)))
+
+
+def _reminder(held, message, lang, settings, now) -> Letter:  # type: ignore[no-untyped-def]
+    booking_id = held.booking.id
+    buttons = InlineKeyboardMarkup([[
+        InlineKeyboardButton(i18n.text("notify.cancel", lang),
+                             callback_data=callbacks.encode("x", booking_id)),
+        InlineKeyboardButton(i18n.text("notify.reschedule", lang),
+                             callback_data=callbacks.encode("r", booking_id)),
+    ]])
+    return Letter(i18n.text("notify.reminder", lang, **_names(held, lang)), buttons)
+
+
+def _cancelled_by_client(held, message, lang, settings, now) -> Letter:  # type: ignore[no-untyped-def]
+    return Letter(i18n.text("notify.cancelled_by_client", lang, **_names(held, lang)))
+
+
+def _cancelled_for_client(held, message, lang, settings, now) -> Letter:  # type: ignore[no-untyped-def]
+    reason = message.payload.get("reason") or i18n.text("notify.no_reason", lang)
+    lines = [i18n.text("notify.cancelled_for_client", lang, reason=reason,
+                       **_names(held, lang))]
+    others = message.payload.get("alternatives") or []
+    if others:
+        lines.append(i18n.text("notify.alternatives", lang))
+        tz = held.booking.start.tzinfo
+        for other in others:
+            start = datetime.fromisoformat(other["start"]).astimezone(tz)
+            lines.append(f"• {i18n.day(start.date(), lang)} {i18n.clock(start, lang)} "
+                         f"({other['specialist']})")
+    lines.append(i18n.text("notify.book_again", lang))
+    return Letter("\n".join(lines))
+
+
+def _review(held, message, lang, settings, now) -> Letter:  # type: ignore[no-untyped-def]
+    booking_id = held.booking.id
+    rows = [[InlineKeyboardButton("★" * stars, callback_data=callbacks.encode(
+        "w", f"{booking_id}-{stars}")) for stars in range(1, 6)]]
+    if settings.public_url and settings.secret:
+        link = reviews.token(booking_id, now, settings.review_ttl, settings.secret)
+        rows.append([InlineKeyboardButton(i18n.text("notify.review_page", lang),
+                                          url=f"{settings.public_url}/review?token={link}")])
+    return Letter(i18n.text("notify.review", lang, **_names(held, lang)),
+                  InlineKeyboardMarkup(rows))
+
+
+RENDER = {
+    messages.CONFIRMATION: _confirmation,
+    messages.NEW_BOOKING: _new_booking,
+    messages.REMINDER: _reminder,
+    messages.CANCELLED_BY_CLIENT: _cancelled_by_client,
+    messages.CANCELLED_FOR_CLIENT: _cancelled_for_client,
+    messages.REVIEW: _review,
+}
+
