@@ -127,6 +127,13 @@ def _parser() -> argparse.ArgumentParser:
     sub = command("try", _try)
     sub.add_argument("--language", default=None, help=t("cli.arg.language"))
     command("run", _run_bot).set_defaults(blocking=True)
+    sub = command("serve", _serve)
+    sub.set_defaults(blocking=True)
+    sub.add_argument("--host", default="0.0.0.0", help=t("cli.arg.host"))
+    sub.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")),
+                     help=t("cli.arg.port"))
+    command("migrate", _migrate)
+    command("deliver", _deliver)
 
     sub = command("bookings", _bookings)
     sub.add_argument("--specialist", help=t("cli.arg.specialist"))
@@ -245,6 +252,35 @@ async def _try(args: argparse.Namespace, db: Database) -> None:
     lang = i18n.choose(args.language, os.environ.get("LANG"))
     clock = (lambda: args.now) if args.now else (lambda: datetime.now(UTC))
     await play(db.url, lang, clock=clock)
+
+
+def _serve(args: argparse.Namespace) -> None:
+    """Serves the webhook and the web pages; needs the token and the secret."""
+    from bookbot.bot.app import serve
+
+    settings = replace(config.load(), database_url=args.db)
+    settings.require_token()
+    if not settings.secret:
+        raise BadInput("error.no_secret")
+    serve(settings, args.host, args.port)
+
+
+async def _deliver(args: argparse.Namespace, db: Database) -> dict:
+    from telegram import Bot
+
+    from bookbot.notify import delivery
+
+    settings = replace(config.load(), database_url=args.db)
+    base = (settings.api_url or "https://api.telegram.org/bot").rstrip("/")
+    async with Bot(settings.require_token(), base_url=base) as bot:
+        outcome = await delivery.deliver(bot, db, settings, _now(args))
+    return {"imported": dict(outcome), "message": i18n.text(
+        "cli.delivered", sent=outcome["sent"], other=sum(outcome.values()) - outcome["sent"])}
+
+
+async def _migrate(args: argparse.Namespace, db: Database) -> dict:
+    await db.prepare()
+    return {"imported": {"migrated": True}, "message": i18n.text("cli.migrated", db=db.url)}
 
 
 def _run_bot(args: argparse.Namespace) -> None:

@@ -21,8 +21,12 @@ CONCURRENT = 32
 OUTBOX_EVERY = 5  # seconds between looks for due reminders; changes also wake it at once
 
 
-def build_application(settings: Settings, db: Database, clock: Clock = system_clock) -> Application:
-    """Wires the bot: its Bot API endpoint, its collaborators and every handler."""
+def build_application(settings: Settings, db: Database, clock: Clock = system_clock, *,
+                      polling: bool = True) -> Application:
+    """Wires the bot: its Bot API endpoint, its collaborators and every handler.
+
+    Without `polling`, updates come from the webhook of `bookbot serve` instead.
+    """
     # Updates are handled concurrently: every tap re-reads its state from the database,
     # so order between two taps does not matter, and one slow request holds no one up.
     builder = ApplicationBuilder().token(settings.require_token()).concurrent_updates(CONCURRENT)
@@ -36,6 +40,8 @@ def build_application(settings: Settings, db: Database, clock: Clock = system_cl
     async def close_store(_: Application) -> None:
         await db.close()
 
+    if not polling:
+        builder = builder.updater(None)
     application = builder.post_init(open_store).post_shutdown(close_store).build()
     application.bot_data["deps"] = Deps(db, settings, clock)
 
@@ -59,3 +65,15 @@ def run(settings: Settings) -> None:
     db = Database(settings.database_url)
     application = build_application(settings, db)
     application.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    """Runs the bot behind its webhook, with the review page and health check, until stopped."""
+    import uvicorn
+
+    from bookbot.web.app import build_web
+
+    db = Database(settings.database_url)
+    application = build_application(settings, db, polling=False)
+    web = build_web(application, application.bot_data["deps"])
+    uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=True)

@@ -1,0 +1,1 @@
+"""`bookbot serve`: the webhook receiver, the review page and a health check."""
