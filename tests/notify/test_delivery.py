@@ -29,7 +29,8 @@ T0 = datetime.fromisoformat(NOW)  # Monday 30 Nov 08:00 Berlin
 START = datetime.fromisoformat("2026-12-03T14:00:00+01:00")  # Thursday, 3 days ahead
 CLIENT = 555
 SPECIALIST = 777
-LINKED = BASIC.replace("    name: Dr. Ann Weber\n", "    name: Dr. Ann Weber\n    telegram_id: 777\n")
+LINKED = BASIC.replace("    name: Dr. Ann Weber\n",
+                       "    name: Dr. Ann Weber\n    telegram_id: 777\n")
 
 
 @pytest.fixture
