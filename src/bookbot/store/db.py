@@ -9,11 +9,12 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from bookbot.errors import BadInput
+from bookbot.errors import BadInput, BookbotError
 
 DEFAULT_URL = "sqlite+aiosqlite:///bookbot.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -43,13 +44,21 @@ class Database:
         """Creates or upgrades the schema to the newest migration, once per process."""
         if self.ready:
             return
-        async with self.engine.begin() as connection:
-            await connection.run_sync(_upgrade)
+        try:
+            async with self.engine.begin() as connection:
+                await connection.run_sync(_upgrade)
+        except (OSError, DBAPIError) as error:
+            raise BookbotError("error.database", detail=_first_line(error)) from None
         self.ready = True
 
     async def close(self) -> None:
         """Closes every pooled connection."""
         await self.engine.dispose()
+
+
+def _first_line(error: Exception) -> str:
+    text = str(getattr(error, "orig", None) or error)
+    return text.strip().splitlines()[0] if text.strip() else type(error).__name__
 
 
 def _engine(url: str, pool: bool) -> AsyncEngine:
