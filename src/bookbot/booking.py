@@ -7,7 +7,7 @@ returns engine values; the CLI and the bot only parse, call one of these, and re
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from bookbot.clinic_file import Clinic
 from bookbot.engine import search
@@ -17,8 +17,6 @@ from bookbot.engine.model import (
     BookingStatus,
     Business,
     Client,
-    DayResult,
-    Hole,
     Service,
     Slot,
     Specialist,
@@ -58,8 +56,12 @@ class Context:
 # -- the clinic file ---------------------------------------------------------------------
 
 
-async def import_clinic(db: Database, clinic: Clinic) -> ImportReport:
-    """Loads a clinic: upserts by id, keeps what the file does not name, writes all or none."""
+async def import_clinic(db: Database, clinic: Clinic, now: datetime | None = None
+                        ) -> ImportReport:
+    """Loads a clinic: upserts by id, keeps what the file does not name, writes all or none.
+
+    Specialists not yet in the day index get a span around `now` (default: the clock).
+    """
     async with UnitOfWork(db) as uow:
         store = uow.store
         changed = int(await store.save_business(clinic.business))
@@ -74,32 +76,13 @@ async def import_clinic(db: Database, clinic: Clinic) -> ImportReport:
         ]
         if problems:
             raise Invalid(problems)
-        for position, specialist in enumerate(clinic.specialists):
-            changed += await store.save_specialist(specialist, position)
-        for i, booking in enumerate(clinic.bookings):
-            changed += await _import_booking(store, booking, i)
+        changed += await store.save_specialists(
+            [(specialist, position) for position, specialist in enumerate(clinic.specialists)])
+        changed += await store.import_bookings(clinic.bookings)
+        await store.days.cover(now or datetime.now(UTC))
         await uow.commit()
     return ImportReport(len(clinic.services), len(clinic.specialists), len(clinic.bookings),
                         changed)
-
-
-async def _import_booking(store: Store, booking: Booking, index: int) -> bool:
-    """Adds a file's booking, or updates the one with its id (else its specialist and start)."""
-    known = await (store.booking(booking.id) if booking.id is not None
-                   else store.find_booking(booking.specialist, booking.start))
-    try:
-        if known is None:
-            await store.add_booking(booking, now=booking.start)
-            return True
-        merged = Booking(booking.specialist, booking.service, booking.start, booking.end,
-                         booking.status, booking.client or known.client, known.id)
-        if merged == known:
-            return False
-        await store.update_booking(merged)
-        return True
-    except Refused:
-        problem = Problem("error.overlaps_existing", {}, f"bookings[{index}].start")
-        raise Invalid([problem]) from None
 
 
 async def export_clinic(db: Database) -> Clinic:
@@ -153,7 +136,7 @@ def duration(ctx: Context) -> timedelta | None:
 async def free_slots(db: Database, now: datetime, first: date, last: date, *,
                      service: str | None = None, specialist: str | None = None) -> list[Slot]:
     """Free slots on local dates first..last for a specialist or every one of a service."""
-    _check_range(first, last)
+    check_range(first, last)
     async with UnitOfWork(db) as uow:
         ctx = await context(uow.store, now, service=service, specialist=specialist)
     return search.slots(ctx.plans, first, last, now, ctx.business.rules, duration(ctx))
@@ -167,29 +150,8 @@ async def soonest_slot(db: Database, now: datetime, service: str, *,
     return search.soonest_slot(ctx.plans, now, ctx.business.rules, first, duration(ctx))
 
 
-async def soonest_days(db: Database, now: datetime, service: str,
-                       first: date | None = None) -> list[DayResult]:
-    """Each specialist of a service with their soonest free date and its slots."""
-    async with UnitOfWork(db) as uow:
-        ctx = await context(uow.store, now, service=service)
-    return search.soonest_days(ctx.plans, now, ctx.business.rules, first, duration(ctx))
-
-
-async def free_holes(db: Database, now: datetime, service: str, first: date, last: date, *,
-                     weekdays: frozenset[int] | None = None,
-                     least: timedelta | None = None) -> list[Hole]:
-    """Free holes of at least `least` (default: the service's length, else each slot)."""
-    _check_range(first, last)
-    async with UnitOfWork(db) as uow:
-        ctx = await context(uow.store, now, service=service)
-    rules, found = ctx.business.rules, []
-    for plan in ctx.plans:
-        length = least or duration(ctx) or search.shortest_slot(plan)
-        found += search.holes([plan], first, last, now, rules, length, weekdays)
-    return sorted(found, key=search.slot_order)
-
-
-def _check_range(first: date, last: date) -> None:
+def check_range(first: date, last: date) -> None:
+    """Refuses a date range that runs backwards or is longer than a question may ask."""
     if last < first:
         raise BadInput("error.range_backwards", first=first.isoformat(), last=last.isoformat())
     if last - first > LONGEST_RANGE:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bookbot import booking, clinic_file, config, i18n, parsing
+from bookbot import booking, clinic_file, config, directory, i18n, parsing
 from bookbot.engine.days import zone
 from bookbot.engine.model import WEEKDAYS, Booking, Client, DayResult, Hole, Slot
 from bookbot.errors import BadInput, BookbotError, Invalid
@@ -113,6 +113,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--weekday", type=_typed(_weekdays), help=t("cli.arg.weekday"))
     sub.add_argument("--min", dest="least", type=_typed(_positive), help=t("cli.arg.min"))
 
+    sub = command("search", _search)
+    sub.add_argument("--service", required=True, help=t("cli.arg.service"))
+    sub.add_argument("--limit", type=_typed(_count), default=20, help=t("cli.arg.limit"))
+    sub.add_argument("--offset", type=_typed(_count), default=0, help=t("cli.arg.offset"))
+
+    command("reindex", _reindex)
+
     sub = command("book", _book)
     sub.add_argument("--specialist", required=True, help=t("cli.arg.specialist"))
     sub.add_argument("--service", required=True, help=t("cli.arg.service"))
@@ -171,6 +178,12 @@ def _positive(text: str) -> Any:
     return value
 
 
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise BadInput("error.not_a_count", value=text)
+    return int(text)
+
+
 def _booking_id(text: str) -> int:
     if not text.isdigit():
         raise BadInput("error.not_a_booking_id", value=text)
@@ -196,7 +209,7 @@ async def _import(args: argparse.Namespace, db: Database) -> dict:
         text = args.file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise BadInput("error.unreadable_file", path=str(args.file), detail=str(error)) from None
-    report = await booking.import_clinic(db, clinic_file.read(text))
+    report = await booking.import_clinic(db, clinic_file.read(text), _now(args))
     return {"imported": report.__dict__,
             "message": i18n.text("cli.imported", changed=report.changed, **{
                 k: v for k, v in report.__dict__.items() if k != "changed"})}
@@ -209,6 +222,9 @@ async def _export(args: argparse.Namespace, db: Database) -> str:
 async def _slots(args: argparse.Namespace, db: Database) -> list[Slot]:
     if not args.specialist and not args.service:
         raise BadInput("error.need_service_or_specialist")
+    if not args.specialist:
+        return await directory.free_slots(db, _now(args), args.service, args.date,
+                                          args.to or args.date)
     return await booking.free_slots(db, _now(args), args.date, args.to or args.date,
                                     service=args.service, specialist=args.specialist)
 
@@ -217,15 +233,34 @@ async def _next(args: argparse.Namespace, db: Database) -> Any:
     if args.each:
         if args.specialist:
             raise BadInput("error.each_with_specialist")
-        return await booking.soonest_days(db, _now(args), args.service, args.first)
-    found = await booking.soonest_slot(db, _now(args), args.service,
-                                       specialist=args.specialist, first=args.first)
+        return await directory.soonest_days(db, _now(args), args.service, args.first)
+    if args.specialist:
+        found = await booking.soonest_slot(db, _now(args), args.service,
+                                           specialist=args.specialist, first=args.first)
+    else:
+        found = await directory.soonest_slot(db, _now(args), args.service, args.first)
     return found if found is not None else _Nothing()
 
 
 async def _holes(args: argparse.Namespace, db: Database) -> list[Hole]:
-    return await booking.free_holes(db, _now(args), args.service, args.first, args.to,
-                                    weekdays=args.weekday, least=args.least)
+    return await directory.holes(db, _now(args), args.service, args.first, args.to,
+                                 weekdays=args.weekday, least=args.least)
+
+
+async def _search(args: argparse.Namespace, db: Database) -> list[directory.Listing]:
+    return await directory.search_page(db, _now(args), args.service, args.limit, args.offset)
+
+
+async def _reindex(args: argparse.Namespace, db: Database) -> dict:
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty() or done == total:
+            end = "\n" if done == total else "\r"
+            print(i18n.text("cli.reindexing", done=done, total=total), end=end,
+                  file=sys.stderr, flush=True)
+
+    count = await directory.reindex(db, _now(args), progress)
+    return {"imported": {"reindexed": count},
+            "message": i18n.text("cli.reindexed", count=count, db=db.url)}
 
 
 async def _book(args: argparse.Namespace, db: Database) -> Booking:
@@ -313,6 +348,10 @@ def as_json(value: Any) -> Any:
                 "date": value.day.isoformat() if value.day else None,
                 "slots": [{"start": s.start.isoformat(), "end": s.end.isoformat()}
                           for s in value.slots]}
+    if isinstance(value, directory.Listing):
+        found = as_json(value.result)
+        return {"specialist": found["specialist"], "name": value.name, "date": found["date"],
+                "slots": found["slots"]}
     if isinstance(value, Booking):
         return {"id": value.id, "specialist": value.specialist, "service": value.service,
                 "start": value.start.isoformat(), "end": value.end.isoformat(),
@@ -350,6 +389,10 @@ def _table(result: Any) -> str:
         header = ["specialist", "date", "slots"]
         lines = [[r.specialist, r.day.isoformat() if r.day else "-",
                   " ".join(s.start.strftime("%H:%M") for s in r.slots)] for r in rows]
+    elif isinstance(first, directory.Listing):
+        header = ["specialist", "name", "date", "slots"]
+        lines = [[r.result.specialist, r.name, r.result.day.isoformat() if r.result.day else "-",
+                  " ".join(s.start.strftime("%H:%M") for s in r.result.slots)] for r in rows]
     else:
         header = ["specialist", "start", "end"]
         lines = [[r.specialist, _short(r.start), _short(r.end)] for r in rows]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from bookbot import booking
+from bookbot import booking, directory
 from bookbot.engine import search
 from bookbot.engine.days import zone
 from bookbot.engine.model import Booking, BookingStatus, Client, Service, Slot, Specialist
@@ -63,25 +63,30 @@ class Month:
 
 async def choices(db: Database, now: datetime, service: str) -> list[Choice]:
     """The specialists of a service with their soonest free slots, soonest first."""
+    days = await directory.soonest_days(db, now, service)
     async with UnitOfWork(db, write=False) as uow:
-        ctx = await booking.context(uow.store, now, service=service)
-    return _choices(ctx, now)
-
-
-def _choices(ctx: booking.Context, now: datetime) -> list[Choice]:
-    days = search.soonest_days(ctx.plans, now, ctx.business.rules, None, booking.duration(ctx))
-    by_id = {s.id: s for s in ctx.specialists}
+        by_id = {s.id: s for s in await uow.store.specialists(offering=service)}
     return [Choice(by_id[d.specialist], d.slots[0] if d.slots else None) for d in days]
 
 
 async def month(db: Database, now: datetime, service: str, specialist: str,
                 shown: date | None) -> Month:
-    """The calendar of a service with one specialist or any: which days can be pressed."""
+    """The calendar of a service with one specialist or any: which days can be pressed.
+
+    "Any available" asks the day index (directory.py); one specialist asks the engine.
+    """
+    if specialist == ANY:
+        found = await directory.calendar(db, now, service, shown)
+        if found is None:
+            raise BadInput("error.not_offered_by", service=service, specialist=specialist)
+        return Month(found.shown, found.first, found.last, found.days, found.soonest, [])
     async with UnitOfWork(db, write=False) as uow:
-        ctx = await booking.context(uow.store, now, service=service)
-    plans = [p for p in ctx.plans if specialist in (ANY, p.specialist)]
-    if not plans:
-        raise BadInput("error.not_offered_by", service=service, specialist=specialist)
+        if await uow.store.service(service) is None:
+            raise BadInput("error.unknown_service", id=service)
+        if not await uow.store.specialists([specialist], offering=service):
+            raise BadInput("error.not_offered_by", service=service, specialist=specialist)
+        ctx = await booking.context(uow.store, now, service=service, specialist=specialist)
+    plans = ctx.plans
     rules, length = ctx.business.rules, booking.duration(ctx)
     first = min(plan.today(now) for plan in plans)
     last = first + timedelta(days=rules.horizon_days)
@@ -92,7 +97,7 @@ async def month(db: Database, now: datetime, service: str, specialist: str,
         raise BadInput("error.range_too_long", days=rules.horizon_days)
     following = (shown + timedelta(days=31)).replace(day=1)
     days = set(search.free_days(plans, shown, following - timedelta(days=1), now, rules, length))
-    others = [] if specialist == ANY else sooner(_choices(ctx, now), specialist, now)
+    others = sooner(await choices(db, now, service), specialist, now)
     return Month(shown, first, last, days, soonest, others)
 
 
@@ -113,9 +118,13 @@ async def _context(store: Store, now: datetime, service: str, specialist: str) -
 async def free_times(db: Database, now: datetime, service: str, specialist: str,
                      first: date, last: date) -> list[Slot]:
     """Free slots on dates first..last; for "any available", one per start, first id."""
-    async with UnitOfWork(db, write=False) as uow:
-        ctx = await _context(uow.store, now, service, specialist)
-    found = search.slots(ctx.plans, first, last, now, ctx.business.rules, booking.duration(ctx))
+    if specialist == ANY:
+        found = await directory.free_slots(db, now, service, first, last)
+    else:
+        async with UnitOfWork(db, write=False) as uow:
+            ctx = await _context(uow.store, now, service, specialist)
+        found = search.slots(ctx.plans, first, last, now, ctx.business.rules,
+                             booking.duration(ctx))
     starts: dict[datetime, Slot] = {}
     for slot in found:
         starts.setdefault(slot.start, slot)

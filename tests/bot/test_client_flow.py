@@ -11,23 +11,7 @@ from bookbot.bot import callbacks
 from bookbot.cli import as_json
 from bookbot.engine.model import BookingStatus
 from bookbot.store.db import Database
-
-
-async def say(h, user, text):
-    await h.emulator.send_text(user, text)
-    await h.emulator.wait_idle()
-    return h.emulator.chat(user).last
-
-
-async def press(h, user, label):
-    """Taps the button labelled exactly `label`, else the first whose label contains it."""
-    chat = h.emulator.chat(user)
-    buttons = [b for m in reversed(chat.messages) for b in m.buttons]
-    button = next((b for b in buttons if b.text == label), None) or next(
-        b for b in buttons if label in b.text)
-    await h.emulator.tap(user, button)
-    await h.emulator.wait_idle()
-    return chat.last
+from tests.bot.staff import press, say
 
 
 async def bookings_of(h):

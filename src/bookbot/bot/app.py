@@ -36,6 +36,7 @@ def build_application(settings: Settings, db: Database, clock: Clock = system_cl
     async def open_store(application: Application) -> None:
         await db.prepare()
         await menus.publish(application.bot)
+        await admin.publish_menus(application)
 
     async def close_store(_: Application) -> None:
         await db.close()

@@ -29,6 +29,10 @@ SHAPES = {
     "w": re.compile(r"^(\d{1,12}-[1-5])$"),  # rate a visit: booking id, then stars
     "k": re.compile(r"^()$"),  # change the remembered contact
     "n": re.compile(r"^()$"),  # a button that does nothing (greyed day, blank cell)
+    "g": re.compile(r"^(\d{1,12})$"),  # confirm a schedule change that cancels bookings
+    "h": re.compile(r"^(\d{1,12})$"),  # keep everything: drop that pending change
+    "z": re.compile(r"^(\d{1,12})$"),  # a specialist cancels a booking: ask the reason
+    "e": re.compile(r"^(\d{1,12})$"),  # a specialist keeps the booking after all
 }
 
 

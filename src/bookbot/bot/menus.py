@@ -1,12 +1,18 @@
-"""The command menus Telegram shows, in every language."""
+"""The command menus Telegram shows, in every language: clients' for all, more for staff."""
 
 from __future__ import annotations
 
-from telegram import Bot, BotCommand
+from telegram import Bot, BotCommand, BotCommandScopeChat
 
 from bookbot import i18n
 
 CLIENT = ("start", "my", "language", "help")
+# A linked specialist's own commands, then an admin's; a person gets the union of theirs.
+SPECIALIST = ("today", "week", "schedule", "bookings", "dayoff", "vacation", "hours", "extra",
+              "block", "unblock", "reviews")
+ADMIN = ("schedule", "bookings", "dayoff", "vacation", "hours", "extra", "block", "unblock",
+         "holidays", "weekly", "invite", "promote", "addservice", "renameservice",
+         "addspecialist", "renamespecialist", "offer", "reviews")
 
 
 async def publish(bot: Bot) -> None:
@@ -17,3 +23,38 @@ async def publish(bot: Bot) -> None:
     fallback = i18n.fallback()
     await bot.set_my_commands([BotCommand(name, i18n.text(f"menu.{name}", fallback))
                                for name in CLIENT])
+
+
+def names(admin: bool, specialist: bool) -> tuple[str, ...]:
+    """The commands one person may use: a client's, plus a specialist's and an admin's."""
+    found = list(CLIENT)
+    for role, commands in ((specialist, SPECIALIST), (admin, ADMIN)):
+        if role:
+            found += [name for name in commands if name not in found]
+    return tuple(found)
+
+
+def description(name: str, lang: str) -> str:
+    """What a command does, in one short line."""
+    if name in CLIENT:
+        return i18n.text(f"menu.{name}", lang)
+    if name in SPECIALIST and name not in ADMIN:
+        return i18n.text(f"specialist.menu.{name}", lang)
+    return i18n.text(f"admin.menu.{name}", lang)
+
+
+async def publish_for(bot: Bot, telegram_id: int, admin: bool, specialist: bool) -> None:
+    """Shows one person exactly the commands they may use (their chat's own menu scope)."""
+    scope = BotCommandScopeChat(telegram_id)
+    if not admin and not specialist:  # back to the default menu, the clients'
+        for lang in i18n.languages():
+            await bot.delete_my_commands(scope=scope, language_code=lang)
+        await bot.delete_my_commands(scope=scope)
+        return
+    allowed = names(admin, specialist)
+    for lang in i18n.languages():
+        await bot.set_my_commands([BotCommand(n, description(n, lang)) for n in allowed],
+                                  scope=scope, language_code=lang)
+    fallback = i18n.fallback()
+    await bot.set_my_commands([BotCommand(n, description(n, fallback)) for n in allowed],
+                              scope=scope)

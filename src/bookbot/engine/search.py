@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 
 from bookbot.engine.days import ONE_DAY, Candidate, Plan, WorkDay
 from bookbot.engine.intervals import absolute, clip_start, contains, overlaps, subtract
-from bookbot.engine.model import DayResult, Hole, Rules, Schedule, Slot
+from bookbot.engine.model import DayResult, Hole, Interval, Rules, Schedule, Slot
 
 
 class Refusal(Exception):
@@ -37,26 +37,41 @@ def free_slots(
     plan: Plan, work: WorkDay, now: datetime, rules: Rules, duration: timedelta | None = None
 ) -> list[Slot]:
     """The candidates of one worked day that are free, in order of start."""
+    return offered(plan, work, free_time(plan, work), now, rules, duration)
+
+
+def free_time(plan: Plan, work: WorkDay) -> list[Interval]:
+    """The day's holes before notice: its merged working windows minus busy time."""
+    return subtract(work.windows, plan.busy)
+
+
+def fitting(
+    work: WorkDay, free: Sequence[Interval], duration: timedelta | None = None
+) -> Iterator[tuple[Candidate, datetime]]:
+    """Candidates whose occupied interval lies in the free time (step 5 without notice)."""
+    for candidate in work.candidates:
+        end = candidate.start + (duration or candidate.slot)
+        if contains(free, candidate.start, end):
+            yield candidate, end
+
+
+def offered(
+    plan: Plan,
+    work: WorkDay,
+    free: Sequence[Interval],
+    now: datetime,
+    rules: Rules,
+    duration: timedelta | None = None,
+) -> list[Slot]:
+    """The slots a worked day offers at `now`, given its free time (from busy time or the index)."""
     if work.day > last_day(plan, now, rules):
         return []
     earliest = absolute(now) + rules.min_notice
-    found = []
-    for candidate in work.candidates:
-        end = _free_end(plan, work, candidate, earliest, duration)
-        if end is not None:
-            found.append(Slot(plan.specialist, plan.local(candidate.start), plan.local(end)))
-    return found
-
-
-def _free_end(plan: Plan, work: WorkDay, candidate: Candidate, earliest: datetime,
-              duration: timedelta | None) -> datetime | None:
-    """Where a candidate's occupied interval ends if it is free (step 5), else None."""
-    start = candidate.start
-    end = start + (duration or candidate.slot)
-    if start >= earliest and contains(work.windows, start, end) and not overlaps(
-            plan.busy, start, end):
-        return end
-    return None
+    return [
+        Slot(plan.specialist, plan.local(candidate.start), plan.local(end))
+        for candidate, end in fitting(work, free, duration)
+        if candidate.start >= earliest
+    ]
 
 
 def day_slots(
@@ -93,11 +108,13 @@ def soonest_day(
     rules: Rules,
     first: date | None = None,
     duration: timedelta | None = None,
+    last: date | None = None,
 ) -> DayResult:
-    """A specialist's soonest local date with a free slot, and that date's free slots."""
+    """A specialist's soonest local date with a free slot (up to `last`), and its free slots."""
     today = plan.today(now)
     start = max(first or today, today)
-    for day in dates(start, last_day(plan, now, rules)):
+    end = last_day(plan, now, rules)
+    for day in dates(start, end if last is None else min(last, end)):
         if plan.is_closed(day):
             continue
         found = day_slots(plan, day, now, rules, duration)
@@ -151,14 +168,19 @@ def holes(
                 continue
             if plan.is_closed(day):
                 continue
-            work = plan.work_day(day)
-            free = clip_start(subtract(work.windows, plan.busy), earliest)
-            found.extend(
-                Hole(plan.specialist, plan.local(start), plan.local(end))
-                for start, end in free
-                if end - start >= least
-            )
+            found.extend(long_holes(plan, free_time(plan, plan.work_day(day)), earliest, least))
     return sorted(found, key=slot_order)
+
+
+def long_holes(
+    plan: Plan, free: Sequence[Interval], earliest: datetime, least: timedelta
+) -> list[Hole]:
+    """The holes of a day's free time that remain at least `least` long from `earliest` on."""
+    return [
+        Hole(plan.specialist, plan.local(start), plan.local(end))
+        for start, end in clip_start(free, earliest)
+        if end - start >= least
+    ]
 
 
 def slot_at(
@@ -202,13 +224,20 @@ def shortest_slot(plan: Plan) -> timedelta:
     return min(lengths, default=timedelta(minutes=60))
 
 
+def longest_slot(plan: Plan) -> timedelta:
+    """The longest slot length anywhere in a specialist's template and overrides."""
+    lengths = [entry.hours.slot for entry in plan.schedule.weekly] + [
+        override.hours.slot for override in plan.schedule.overrides if override.hours
+    ]
+    return max(lengths, default=timedelta(minutes=60))
+
+
 def dates(first: date, last: date) -> Iterator[date]:
     """Local dates first..last inclusive."""
     day = first
     while day <= last:
         yield day
         day += ONE_DAY
-
 
 
 def free_days(
@@ -229,9 +258,9 @@ def free_days(
     return sorted(found)
 
 
-
 def _has_free(plan: Plan, work: WorkDay, now: datetime, rules: Rules,
               duration: timedelta | None) -> bool:
     """Tells whether a worked day has at least one free slot, stopping at the first."""
     earliest = absolute(now) + rules.min_notice
-    return any(_free_end(plan, work, c, earliest, duration) is not None for c in work.candidates)
+    return any(candidate.start >= earliest
+               for candidate, _ in fitting(work, free_time(plan, work), duration))

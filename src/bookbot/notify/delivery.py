@@ -153,7 +153,11 @@ def _confirmation(held, message, lang, settings, now) -> Letter:  # type: ignore
 
 
 def _new_booking(held, message, lang, settings, now) -> Letter:  # type: ignore[no-untyped-def]
-    return Letter(i18n.text("notify.new_booking", lang, **_names(held, lang)))
+    # Cancel asks the specialist for a reason first (bot/handlers/specialist.py).
+    cancel = InlineKeyboardMarkup([[InlineKeyboardButton(
+        i18n.text("specialist.cancel_button", lang),
+        callback_data=callbacks.encode("z", held.booking.id))]])
+    return Letter(i18n.text("notify.new_booking", lang, **_names(held, lang)), cancel)
 
 
 def _reminder(held, message, lang, settings, now) -> Letter:  # type: ignore[no-untyped-def]

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+from bisect import bisect_left, insort
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from uuid import uuid4
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bookbot.engine.days import Plan
+from bookbot.engine.intervals import absolute
 from bookbot.engine.model import (
     WEEKDAYS,
     Block,
@@ -28,7 +31,8 @@ from bookbot.engine.model import (
     Specialist,
     WeeklyEntry,
 )
-from bookbot.errors import Refused
+from bookbot.errors import Invalid, Problem, Refused
+from bookbot.store.days import Days
 from bookbot.store.tables import (
     BlockRow,
     BookingRow,
@@ -98,8 +102,11 @@ class Store:
     def __init__(self, session: AsyncSession, cache: dict | None = None) -> None:
         self.session = session
         self.cache = {} if cache is None else cache
+        self.days = Days(self)
 
-    # -- business and services -------------------------------------------------------------
+    async def settle(self) -> None:
+        """Brings derived data (the day index) in step with this transaction's writes."""
+        await self.days.settle()
 
     # -- the catalog: business, services, specialists ---------------------------------------
 
@@ -121,18 +128,46 @@ class Store:
         return found
 
     async def _load_catalog(self, stamp: str) -> Catalog:
-        row = await self.session.get(BusinessRow, BUSINESS_ID)
-        assert row is not None
-        business = Business(
-            timezone=row.timezone,
-            rules=Rules(timedelta(minutes=row.min_notice_minutes), row.horizon_days),
-            holidays=_codes(row.holidays) or (),
-        )
+        business = await self.current_business()
         services = await self.session.scalars(
             select(ServiceRow).order_by(ServiceRow.position, ServiceRow.id))
         rows = list(await self.session.scalars(select(SpecialistRow).order_by(SpecialistRow.id)))
         return Catalog(business, tuple(_service(r) for r in services),
                        tuple(await self._assemble(rows)), {r.id: r.position for r in rows}, stamp)
+
+    async def plans(self) -> dict[str, Plan]:
+        """Every specialist's plan without bookings (blocks are busy), cached like the catalog."""
+        catalog = await self.catalog()
+        cached = self.cache.get("plans")
+        if cached is not None and cached[0] == catalog.stamp:
+            return cached[1]
+        assert catalog.business is not None
+        found = {s.id: Plan(s.schedule(catalog.business)) for s in catalog.specialists}
+        self.cache["plans"] = (catalog.stamp, found)
+        return found
+
+    async def current_business(self) -> Business | None:
+        """The business defaults as this transaction sees them, read without the catalog."""
+        row = await self.session.get(BusinessRow, BUSINESS_ID)
+        if row is None:
+            return None
+        return Business(
+            timezone=row.timezone,
+            rules=Rules(timedelta(minutes=row.min_notice_minutes), row.horizon_days),
+            holidays=_codes(row.holidays) or (),
+        )
+
+    async def current(self, ids: Sequence[str]) -> list[Specialist]:
+        """These specialists as this transaction sees them, from the catalog if it is current."""
+        stamp = await self.session.scalar(
+            select(BusinessRow.stamp).where(BusinessRow.id == BUSINESS_ID))
+        cached = self.cache.get("catalog")
+        if cached is not None and cached.stamp == stamp:
+            wanted = set(ids)
+            return [s for s in cached.specialists if s.id in wanted]
+        rows = list(await self.session.scalars(
+            select(SpecialistRow).where(SpecialistRow.id.in_(ids)).order_by(SpecialistRow.id)))
+        return await self._assemble(rows)
 
     async def _restamp(self) -> None:
         """Marks that the schedule changed, so every cached catalog is read afresh."""
@@ -145,8 +180,19 @@ class Store:
 
     async def save_business(self, business: Business) -> bool:
         """Writes the business defaults; tells whether anything changed."""
-        if await self.business() == business:
+        before = await self.business()
+        if before == business:
             return False
+        if before is not None:
+            inheriting = []
+            if before.timezone != business.timezone:
+                inheriting.append(SpecialistRow.timezone.is_(None))
+            if before.holidays != business.holidays:
+                inheriting.append(SpecialistRow.holidays.is_(None))
+            if inheriting:
+                for specialist in await self.session.scalars(
+                        select(SpecialistRow.id).where(or_(*inheriting))):
+                    self.days.schedule_changed(specialist)
         row = await self.session.get(BusinessRow, BUSINESS_ID) or BusinessRow(id=BUSINESS_ID)
         row.timezone = business.timezone
         row.min_notice_minutes = _minutes(business.rules.min_notice)
@@ -249,43 +295,71 @@ class Store:
 
     async def save_specialist(self, specialist: Specialist, position: int) -> bool:
         """Creates or updates a specialist by id, schedule included; tells whether it changed."""
-        row = await self.session.get(SpecialistRow, specialist.id)
-        if row and row.position == position and await self.specialist(row.id) == specialist:
-            return False
+        return bool(await self.save_specialists([(specialist, position)]))
+
+    async def save_specialists(self, items: Sequence[tuple[Specialist, int]]) -> int:
+        """Creates or updates specialists by id, with their places; returns how many changed.
+
+        Writes in bulk, so a file of thousands imports in seconds.
+        """
+        ids = [specialist.id for specialist, _ in items]
+        rows: dict[str, SpecialistRow] = {}
+        for chunk in _chunks(ids):
+            rows.update((row.id, row) for row in await self.session.scalars(
+                select(SpecialistRow).where(SpecialistRow.id.in_(chunk))))
+        before = {s.id: s for s in await self._assemble(list(rows.values()))}
+        changed = [(specialist, position) for specialist, position in items
+                   if specialist.id not in rows or rows[specialist.id].position != position
+                   or before[specialist.id] != specialist]
+        if not changed:
+            return 0
         await self._restamp()
-        row = row or SpecialistRow(id=specialist.id, business_id=BUSINESS_ID)
-        row.name = specialist.name
-        row.timezone = specialist.timezone
-        row.holidays = None if specialist.holidays is None else (
-            ",".join(specialist.holidays) or NO_CALENDAR)
-        row.telegram_id = specialist.telegram_id
-        row.position = position
-        self.session.add(row)
+        for specialist, position in changed:
+            row = rows.get(specialist.id) or SpecialistRow(id=specialist.id,
+                                                           business_id=BUSINESS_ID)
+            row.name = specialist.name
+            row.timezone = specialist.timezone
+            row.holidays = None if specialist.holidays is None else (
+                ",".join(specialist.holidays) or NO_CALENDAR)
+            row.telegram_id = specialist.telegram_id
+            row.position = position
+            self.session.add(row)
+            self._note_schedule(before.get(specialist.id), specialist)
         await self.session.flush()
-        for table in (OfferRow, WeeklyRow, OverrideRow, BlockRow):
-            await self.session.execute(delete(table).where(table.specialist_id == specialist.id))
-        self.session.add_all(
-            OfferRow(specialist_id=specialist.id, service_id=service, position=i)
-            for i, service in enumerate(specialist.services)
-        )
-        self.session.add_all(
-            _hours_row(WeeklyRow(specialist_id=specialist.id, position=i,
-                                 days=",".join(WEEKDAYS[d] for d in sorted(entry.days)),
-                                 valid_from=entry.valid_from, valid_until=entry.valid_until),
-                       entry.hours)
-            for i, entry in enumerate(specialist.weekly)
-        )
-        self.session.add_all(
-            _hours_row(OverrideRow(specialist_id=specialist.id, type=str(o.type), first=o.first,
-                                   last=o.last, reason=o.reason), o.hours)
-            for o in specialist.overrides
-        )
-        self.session.add_all(
-            BlockRow(specialist_id=specialist.id, start_at=b.start, end_at=b.end, reason=b.reason)
-            for b in specialist.blocks
-        )
-        await self.session.flush()
-        return True
+        changed_ids = [specialist.id for specialist, _ in changed]
+        for chunk in _chunks(changed_ids):
+            for table in (OfferRow, WeeklyRow, OverrideRow, BlockRow):
+                await self.session.execute(delete(table).where(table.specialist_id.in_(chunk)))
+        offers, weekly, overrides, blocks = [], [], [], []
+        for specialist, _ in changed:
+            offers += [{"specialist_id": specialist.id, "service_id": service, "position": i}
+                       for i, service in enumerate(specialist.services)]
+            weekly += [{"specialist_id": specialist.id, "position": i,
+                        "days": ",".join(WEEKDAYS[d] for d in sorted(entry.days)),
+                        "valid_from": entry.valid_from, "valid_until": entry.valid_until,
+                        **_hours_values(entry.hours)}
+                       for i, entry in enumerate(specialist.weekly)]
+            overrides += [{"specialist_id": specialist.id, "type": str(o.type), "first": o.first,
+                           "last": o.last, "reason": o.reason, **_hours_values(o.hours)}
+                          for o in specialist.overrides]
+            blocks += [{"specialist_id": specialist.id, "start_at": b.start, "end_at": b.end,
+                        "reason": b.reason} for b in specialist.blocks]
+        for table, values in ((OfferRow, offers), (WeeklyRow, weekly), (OverrideRow, overrides),
+                              (BlockRow, blocks)):
+            if values:
+                await self.session.execute(insert(table), values)
+        return len(changed)
+
+    def _note_schedule(self, before: Specialist | None, after: Specialist) -> None:
+        """Tells the day index which dates a schedule change touches."""
+        if before is None or (before.timezone, before.holidays, before.weekly) != (
+                after.timezone, after.holidays, after.weekly):
+            self.days.schedule_changed(after.id)
+            return
+        for override in set(before.overrides) ^ set(after.overrides):
+            self.days.dates_changed(after.id, override.first, override.last)
+        for block in set(before.blocks) ^ set(after.blocks):
+            self.days.busy_changed(after.id, block.start, block.end)
 
     # -- clients and bookings --------------------------------------------------------------
 
@@ -388,11 +462,14 @@ class Store:
         if client is not None:
             owned = select(ClientRow.id).where(ClientRow.telegram_id == client)
             ended = or_(ended, BookingRow.client_id.in_(owned))
-        await self.session.execute(
+        expired = await self.session.execute(
             update(BookingRow)
             .where(BookingRow.status == BookingStatus.HELD, ended)
             .values(status=BookingStatus.EXPIRED)
+            .returning(BookingRow.specialist_id, BookingRow.start_at, BookingRow.end_at)
         )
+        for specialist, start, end in expired:
+            self.days.busy_changed(specialist, start, end)
 
     async def add_booking(self, booking: Booking, now: datetime,
                           hold_until: datetime | None = None) -> Booking:
@@ -405,12 +482,130 @@ class Store:
         )
         self.session.add(row)
         await self._flush_or_refuse()
+        self.days.busy_changed(booking.specialist, booking.start, booking.end)
         return _booking(row, await self.session.get(ClientRow, client_id) if client_id else None)
+
+    async def import_bookings(self, bookings: Sequence[Booking]) -> int:
+        """Adds a file's bookings, or updates the one with the same id (else specialist, start).
+
+        Does in bulk what adding them one by one in file order would: a live booking that
+        would overlap a live one of its specialist raises Invalid, naming the first such
+        booking by its place in the file. Returns how many were added or changed.
+        """
+        ledger = _Ledger(await self._bookings_like(bookings))
+        by_order: dict[int, _Entry] = {}
+        count = 0
+        for index, booking in enumerate(bookings):
+            known = ledger.match(booking)
+            if known is None:
+                entry = _Entry(booking, booking.id, ledger.next_order(booking.id), stored=False)
+            else:
+                merged = Booking(booking.specialist, booking.service, booking.start, booking.end,
+                                 booking.status, booking.client or known.booking.client,
+                                 known.id)
+                if merged == known.booking:
+                    continue
+                entry = _Entry(merged, known.id, known.order, known.stored,
+                               known.before or (known.booking if known.stored else None),
+                               known.client_id)
+                ledger.forget(known)
+            if not ledger.fits(entry.booking):
+                problem = Problem("error.overlaps_existing", {}, f"bookings[{index}].start")
+                raise Invalid([problem])
+            ledger.keep(entry)
+            by_order[entry.order] = entry
+            count += 1
+        if not count:
+            return 0
+        writes = list(by_order.values())
+        await self._client_ids(writes)
+        changed = [e for e in writes if e.stored]
+        added = [e for e in writes if not e.stored]
+        rows = [_booking_values(e) for e in changed]
+        try:
+            if rows:
+                await self.session.execute(update(BookingRow), rows)
+            for with_id in (True, False):
+                rows = [{**_booking_values(e), "created_at": e.booking.start, "hold_until": None}
+                        for e in added if (e.id is not None) == with_id]
+                for row in rows if not with_id else []:
+                    del row["id"]
+                if rows:
+                    await self.session.execute(insert(BookingRow), rows)
+        except IntegrityError as error:
+            if "bookings_no_overlap" not in str(error.orig):
+                raise
+            raise Invalid([Problem("error.overlaps_existing", {}, "bookings")]) from None
+        for entry in writes:
+            if entry.before is not None:
+                self.days.busy_changed(entry.before.specialist, entry.before.start,
+                                       entry.before.end)
+            self.days.busy_changed(entry.booking.specialist, entry.booking.start,
+                                   entry.booking.end)
+        return count
+
+    async def _bookings_like(self, bookings: Sequence[Booking]) -> list[_Entry]:
+        """Stored bookings of the same specialists or ids, with their clients."""
+        query = select(BookingRow.id, BookingRow.specialist_id, BookingRow.service_id,
+                       BookingRow.start_at, BookingRow.end_at, BookingRow.status,
+                       BookingRow.client_id, ClientRow.name, ClientRow.phone,
+                       ClientRow.telegram_id).outerjoin(
+            ClientRow, ClientRow.id == BookingRow.client_id)
+        found: dict[int, _Entry] = {}
+        specialists = sorted({b.specialist for b in bookings})
+        ids = sorted({b.id for b in bookings if b.id is not None})
+        wheres = [BookingRow.specialist_id.in_(chunk) for chunk in _chunks(specialists)]
+        wheres += [BookingRow.id.in_(chunk) for chunk in _chunks(ids)]  # type: ignore[arg-type]
+        for where in wheres:
+            for (row_id, specialist, service, start, end, status, client_id, name, phone,
+                 telegram) in await self.session.execute(query.where(where)):
+                client = Client(name, phone, telegram) if client_id is not None else None
+                found[row_id] = _Entry(Booking(specialist, service, start, end,
+                                               BookingStatus(status), client, row_id),
+                                       row_id, row_id, stored=True, client_id=client_id)
+        return list(found.values())
+
+    async def _client_ids(self, writes: list[_Entry]) -> None:
+        """Finds or creates the clients of written bookings, as `client_id` would one by one."""
+        telegram = sorted({e.booking.client.telegram_id for e in writes
+                           if e.booking.client and e.booking.client.telegram_id is not None})
+        known: dict[int, ClientRow] = {}
+        for chunk in _chunks(telegram):  # type: ignore[arg-type]
+            known.update((row.telegram_id, row) for row in await self.session.scalars(
+                select(ClientRow).where(ClientRow.telegram_id.in_(chunk))))
+        anonymous: list[_Entry] = []
+        for entry in writes:
+            client = entry.booking.client
+            if client is None:
+                continue
+            if client.telegram_id is None:
+                anonymous.append(entry)
+                continue
+            row = known.get(client.telegram_id)
+            if row is None:
+                row = known[client.telegram_id] = ClientRow(telegram_id=client.telegram_id)
+                self.session.add(row)
+            row.name = client.name or row.name
+            row.phone = client.phone or row.phone
+        await self.session.flush()
+        for entry in writes:
+            client = entry.booking.client
+            if client is not None and client.telegram_id is not None:
+                entry.client_id = known[client.telegram_id].id
+        if anonymous:
+            made = await self.session.scalars(
+                insert(ClientRow).returning(ClientRow.id, sort_by_parameter_order=True),
+                [{"name": e.booking.client.name, "phone": e.booking.client.phone}  # type: ignore[union-attr]
+                 for e in anonymous])
+            for entry, client_id in zip(anonymous, made, strict=True):
+                entry.client_id = client_id
 
     async def update_booking(self, booking: Booking) -> None:
         """Writes a booking's times, status and client back by id."""
         row = await self.session.get(BookingRow, booking.id)
         assert row is not None
+        self.days.busy_changed(row.specialist_id, row.start_at, row.end_at)
+        self.days.busy_changed(booking.specialist, booking.start, booking.end)
         row.service_id = booking.service
         row.specialist_id = booking.specialist
         row.start_at, row.end_at, row.status = booking.start, booking.end, str(booking.status)
@@ -423,6 +618,7 @@ class Store:
         """Moves a booking to a new status, recording who cancelled it and why."""
         row = await self.session.get(BookingRow, booking_id)
         assert row is not None
+        self.days.busy_changed(row.specialist_id, row.start_at, row.end_at)
         row.status = str(status)
         if status == BookingStatus.CANCELLED:
             row.cancelled_at, row.cancelled_by, row.cancel_reason = at, by, reason
@@ -519,6 +715,86 @@ class Outbox:
         return dict(rows.all())
 
 
+@dataclass
+class _Entry:
+    """A booking of an import: stored, or written by it; `order` is its id's place."""
+
+    booking: Booking
+    id: int | None
+    order: int
+    stored: bool  # its row exists already
+    before: Booking | None = None  # what the stored row held before this import changed it
+    client_id: int | None = None
+
+    @property
+    def key(self) -> tuple[str, datetime]:
+        return self.booking.specialist, absolute(self.booking.start)
+
+
+class _Ledger:
+    """Stored and imported bookings by id, by specialist and start, and the live ones in order.
+
+    Live bookings of one specialist never overlap, so a new one fits when its neighbours
+    by start do not reach into it.
+    """
+
+    def __init__(self, stored: list[_Entry]) -> None:
+        self.by_id = {e.id: e for e in stored}
+        self.by_key: dict[tuple[str, datetime], list[_Entry]] = defaultdict(list)
+        self.live: dict[str, list[tuple[datetime, datetime, int]]] = defaultdict(list)
+        self.last_order = max((e.order for e in stored), default=0)
+        for entry in stored:
+            self.keep(entry)
+
+    def next_order(self, explicit: int | None) -> int:
+        """The place of a new booking's id: its own, else one past every id so far."""
+        if explicit is None:
+            self.last_order += 1
+            return self.last_order
+        self.last_order = max(self.last_order, explicit)
+        return explicit
+
+    def match(self, booking: Booking) -> _Entry | None:
+        """The stored (or earlier imported) booking this one updates, as find_booking would."""
+        if booking.id is not None:
+            return self.by_id.get(booking.id)
+        same = self.by_key.get((booking.specialist, absolute(booking.start)), [])
+        return min(same, key=lambda e: (e.booking.status == BookingStatus.CANCELLED, e.order),
+                   default=None)
+
+    def fits(self, booking: Booking) -> bool:
+        """Tells whether a booking overlaps no live booking of its specialist."""
+        if not booking.live:
+            return True
+        line = self.live[booking.specialist]
+        start, end = absolute(booking.start), absolute(booking.end)
+        i = bisect_left(line, (start,))
+        return not ((i > 0 and line[i - 1][1] > start) or (i < len(line) and line[i][0] < end))
+
+    def keep(self, entry: _Entry) -> None:
+        if entry.id is not None:
+            self.by_id[entry.id] = entry
+        self.by_key[entry.key].append(entry)
+        if entry.booking.live:
+            insort(self.live[entry.booking.specialist], self._interval(entry))
+
+    def forget(self, entry: _Entry) -> None:
+        self.by_key[entry.key].remove(entry)
+        if entry.booking.live:
+            self.live[entry.booking.specialist].remove(self._interval(entry))
+
+    @staticmethod
+    def _interval(entry: _Entry) -> tuple[datetime, datetime, int]:
+        return absolute(entry.booking.start), absolute(entry.booking.end), entry.order
+
+
+def _booking_values(entry: _Entry) -> dict:
+    booking = entry.booking
+    return {"id": entry.id, "specialist_id": booking.specialist, "service_id": booking.service,
+            "client_id": entry.client_id, "start_at": booking.start, "end_at": booking.end,
+            "status": str(booking.status)}
+
+
 def _live(now: datetime):  # type: ignore[no-untyped-def]
     """Rows that occupy time at `now`: confirmed, or held and not yet run out."""
     return or_(
@@ -560,13 +836,12 @@ def _hours(row: HoursColumns) -> Hours:
     )
 
 
-def _hours_row(row: WeeklyRow | OverrideRow, hours: Hours | None) -> WeeklyRow | OverrideRow:
-    if hours is not None:
-        row.start, row.end = hours.start, hours.end
-        row.times = ",".join(t.strftime("%H:%M") for t in hours.times)
-        row.slot_minutes = _minutes(hours.slot)
-        row.break_minutes = _minutes(hours.break_after)
-    return row
+def _hours_values(hours: Hours | None) -> dict:
+    if hours is None:
+        return {"start": None, "end": None, "times": "", "slot_minutes": 60, "break_minutes": 0}
+    return {"start": hours.start, "end": hours.end,
+            "times": ",".join(t.strftime("%H:%M") for t in hours.times),
+            "slot_minutes": _minutes(hours.slot), "break_minutes": _minutes(hours.break_after)}
 
 
 def _weekly(row: WeeklyRow) -> WeeklyEntry:

@@ -234,3 +234,99 @@ class ReviewRow(Base):
     rating: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AdminRow(Base):
+    """Someone made an admin from the chat with /promote, besides BOOKBOT_ADMINS."""
+
+    __tablename__ = "admins"
+
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    promoted_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InviteRow(Base):
+    """A one-time link that ties a specialist to the Telegram account that opens it."""
+
+    __tablename__ = "invites"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    specialist_id: Mapped[str] = mapped_column(
+        ForeignKey("specialists.id", ondelete="CASCADE"), index=True
+    )
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class PendingChangeRow(Base):
+    """A schedule change that would cancel live bookings, waiting for Confirm or Keep."""
+
+    __tablename__ = "pending_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger)  # who asked; only they may answer
+    specialist_id: Mapped[str] = mapped_column(
+        ForeignKey("specialists.id", ondelete="CASCADE"), index=True
+    )
+    change: Mapped[str] = mapped_column(Text)  # JSON: the change as asked for
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReasonWaitRow(Base):
+    """A specialist's Cancel tap: their next text message is the reason for that booking."""
+
+    __tablename__ = "reason_waits"
+
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DayRow(Base):
+    """The day index: one specialist's local date with free time left, kept with every change.
+
+    `holes` are the working windows minus busy time (blocks, held and confirmed bookings),
+    before notice, as `start-end` UTC epoch seconds joined by `;`; the other columns sum
+    them up for SQL to filter and sort on. A date in the specialist's span without a row
+    has no free time. See store/days.py.
+    """
+
+    __tablename__ = "days"
+    __table_args__ = (
+        Index("ix_days_first_free", "first_free"),
+        Index("ix_days_weekday", "weekday", "day"),
+    )
+
+    specialist_id: Mapped[str] = mapped_column(
+        ForeignKey("specialists.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday
+    free_minutes: Mapped[int] = mapped_column(Integer)
+    longest_hole_minutes: Mapped[int] = mapped_column(Integer)
+    free_slots: Mapped[int] = mapped_column(Integer)  # candidates free for their own slot
+    first_free: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    holes: Mapped[str] = mapped_column(Text)
+
+
+class DaySpanRow(Base):
+    """The local dates first..last the day index covers for one specialist; others are unknown."""
+
+    __tablename__ = "day_spans"
+
+    specialist_id: Mapped[str] = mapped_column(
+        ForeignKey("specialists.id", ondelete="CASCADE"), primary_key=True
+    )
+    first: Mapped[date] = mapped_column(Date)
+    last: Mapped[date] = mapped_column(Date)
+
+
+# Holds that ran out but are not yet marked: questions answered from the day index look them up.
+Index("ix_bookings_held", BookingRow.status, BookingRow.hold_until)

@@ -47,6 +47,7 @@ class UnitOfWork:
             await self.session.close()
 
     async def commit(self) -> None:
-        """Makes the work of this unit durable."""
+        """Makes the work of this unit durable, with the day index brought in step first."""
         assert self.session is not None
+        await self.store.settle()
         await self.session.commit()

@@ -1,9 +1,216 @@
-"""Handlers for admins (being built: see issue 4)."""
+"""Handlers for admins (and for specialists changing their own schedule).
+
+Each command parses its arguments (arguments.py), calls one use case (schedule.py), and
+answers with what changed and the schedule as it now stands. A change that would cancel
+live bookings first lists them with Confirm / Keep; the question is kept in the database,
+so the buttons still work after a restart.
+"""
 
 from __future__ import annotations
 
-from telegram.ext import Application
+import logging
+from datetime import timedelta
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+)
+
+from bookbot import schedule
+from bookbot.bot import arguments, callbacks, menus, outbox, views
+from bookbot.bot.context import deps, language
+from bookbot.bot.handlers import staff
+from bookbot.bot.handlers.staff import Call
+from bookbot.errors import BookbotError, Refused
+from bookbot.notify import reviews
+
+LOG = logging.getLogger(__name__)
+WEEK = timedelta(days=6)
+STAFF_GROUP = -1  # before the client's handlers, which would answer these taps too
+
+
+# -- schedule changes --------------------------------------------------------------------
+
+
+def _changing(kind: str) -> staff.Body:
+    async def body(call: Call) -> None:
+        who, rest, today = await call.target()
+        asked = arguments.CHANGES[kind](who, rest, today)
+        outcome = await schedule.change(call.deps.db, call.now, call.actor, asked)
+        if outcome.pending is not None:
+            text, buttons = views.pending(outcome, call.lang)
+            await call.reply(text, buttons)
+            return
+        first, last = views.shown_days(outcome.change, today)
+        found = await schedule.view(call.deps.db, call.now, call.actor, who, first, last)
+        await call.reply(views.changed(outcome, call.lang) + "\n\n" + views.view(found, call.lang))
+
+    return body
+
+
+async def answer_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Confirm or Keep under a change that cancels bookings: applies it, or drops it."""
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    d, lang = deps(context), await language(update, context)
+    pressed = callbacks.decode(query.data)
+    assert pressed is not None  # the handler's pattern admits only well-formed data
+    actor = await schedule.who(d.db, update.effective_user.id, d.settings.admins)
+    try:
+        if pressed.action == "h":
+            await schedule.keep(d.db, d.clock(), actor, pressed.number())
+            await staff.edit(update, views.t(lang, "admin.pending.kept"))
+        else:
+            outcome = await schedule.confirm(d.db, d.clock(), actor, pressed.number())
+            outbox.wake(context)
+            await staff.edit(update, views.changed(outcome, lang) + "\n"
+                             + views.cancelled(outcome, lang))
+            today = schedule.today(d.clock(), (await schedule.directory(d.db)).zones.get(
+                outcome.specialist.id, "UTC"))
+            first, last = views.shown_days(outcome.change, today)
+            found = await schedule.view(d.db, d.clock(), actor, outcome.specialist.id, first,
+                                        last)
+            await staff.reply(update, views.view(found, lang))
+    except BookbotError as error:
+        await query.answer(staff.problem(error, lang, html=False), show_alert=True)
+        raise ApplicationHandlerStop from None
+    await query.answer()
+    raise ApplicationHandlerStop
+
+
+# -- what stands -------------------------------------------------------------------------
+
+
+async def _schedule(call: Call) -> None:
+    who, rest, today = await call.target()
+    first = arguments.day(rest[0], today) if rest else today
+    found = await schedule.view(call.deps.db, call.now, call.actor, who, first, first + WEEK)
+    await call.reply(views.view(found, call.lang))
+
+
+async def _bookings(call: Call) -> None:
+    found = await schedule.directory(call.deps.db)
+    args, who = call.args, None
+    if args and args[0] in found.zones:
+        who, args = args[0], args[1:]
+    elif call.actor.specialist and not call.actor.admin:
+        who = call.actor.specialist
+    elif args and not arguments.looks_like_day(args[0]):
+        who, args = arguments.identifier(args[0]), args[1:]
+    today = schedule.today(call.now, found.zones.get(who or "", found.timezone))
+    day = arguments.day(args[0], today) if args else today
+    entries = await schedule.agenda(call.deps.db, call.now, call.actor, who, day, day)
+    await call.reply(views.agenda(entries, call.lang, day, day, with_specialist=who is None))
+
+
+# -- people ------------------------------------------------------------------------------
+
+
+async def _invite(call: Call) -> None:
+    arguments.need(call.args, 1)
+    made = await schedule.invite(call.deps.db, call.now, call.actor,
+                                 arguments.identifier(call.args[0]))
+    name = (await schedule.directory(call.deps.db)).names[made.specialist]
+    link = f"https://t.me/{call.context.bot.username}?start={made.code}"
+    await call.reply(views.t(call.lang, "admin.invited", specialist=name, link=link,
+                             days=schedule.INVITE_TTL.days))
+
+
+async def _promote(call: Call) -> None:
+    arguments.need(call.args, 1)
+    telegram_id = arguments.telegram_id(call.args[0])
+    added = await schedule.promote(call.deps.db, call.now, call.actor, telegram_id)
+    await staff.refresh_menu(call.context, telegram_id)
+    key = "admin.promoted" if added else "admin.already_admin"
+    await call.reply(views.t(call.lang, key, id=telegram_id))
+
+
+# -- the catalog -------------------------------------------------------------------------
+
+
+async def _add_service(call: Call) -> None:
+    made = await schedule.add_service(call.deps.db, call.actor,
+                                      arguments.new_service(call.args))
+    length = views.minutes(made.duration, call.lang) if made.duration else views.t(
+        call.lang, "admin.slot_length")
+    await call.reply(views.t(call.lang, "admin.service_added", id=made.id, name=made.name,
+                             length=length))
+
+
+async def _rename_service(call: Call) -> None:
+    service_id, name = arguments.named(call.args)
+    done = await schedule.rename_service(call.deps.db, call.actor, service_id, name)
+    await call.reply(views.t(call.lang, "admin.service_renamed", id=done.id, name=done.name))
+
+
+async def _add_specialist(call: Call) -> None:
+    specialist_id, name = arguments.named(call.args)
+    made = await schedule.add_specialist(call.deps.db, call.actor, specialist_id, name)
+    await call.reply(views.t(call.lang, "admin.specialist_added", id=made.id, name=made.name))
+
+
+async def _rename_specialist(call: Call) -> None:
+    specialist_id, name = arguments.named(call.args)
+    done = await schedule.rename_specialist(call.deps.db, call.actor, specialist_id, name)
+    await call.reply(views.t(call.lang, "admin.specialist_renamed", id=done.id,
+                             name=done.name))
+
+
+async def _offer(call: Call) -> None:
+    specialist_id, services = arguments.offered(call.args)
+    done = await schedule.offer(call.deps.db, call.actor, specialist_id, services)
+    await call.reply(views.t(call.lang, "admin.offered", name=done.name,
+                             services=", ".join(done.services)))
+
+
+async def _reviews(call: Call) -> None:
+    if call.args and not call.actor.admin and call.args[0] != call.actor.specialist:
+        raise Refused("admin.not_yours")
+    whose = call.args[0] if call.args else (None if call.actor.admin else call.actor.specialist)
+    found = await reviews.listed(call.deps.db, whose)
+    await call.reply(views.reviews(found[:REVIEWS_SHOWN], call.lang))
+
+
+# -- wiring ------------------------------------------------------------------------------
+
+# name → (what it does, may a linked specialist use it for themselves)
+COMMANDS: dict[str, tuple[staff.Body, bool]] = {
+    **{kind: (_changing(kind), kind in schedule.SPECIALIST_CHANGES)
+       for kind in schedule.KINDS},
+    "schedule": (_schedule, True),
+    "bookings": (_bookings, True),
+    "invite": (_invite, False),
+    "promote": (_promote, False),
+    "addservice": (_add_service, False),
+    "renameservice": (_rename_service, False),
+    "addspecialist": (_add_specialist, False),
+    "renamespecialist": (_rename_specialist, False),
+    "offer": (_offer, False),
+    "reviews": (_reviews, True),
+}
+REVIEWS_SHOWN = 20
+
+
+async def publish_menus(application: Application) -> None:
+    """Gives every admin and linked specialist their own command menu."""
+    d = application.bot_data["deps"]
+    for person in await schedule.staff(d.db, d.settings.admins):
+        try:
+            await menus.publish_for(application.bot, person.telegram_id, person.admin,
+                                    person.specialist is not None)
+        except TelegramError as error:  # say, an admin who never opened the bot yet
+            LOG.warning("no command menu for %s: %s", person.telegram_id, error)
 
 
 def register(application: Application) -> None:
     """Adds the admin's handlers to the application."""
+    for name, (body, specialists) in COMMANDS.items():
+        application.add_handler(CommandHandler(name, staff.command(
+            name, body, specialists=specialists)), group=STAFF_GROUP)
+    application.add_handler(CallbackQueryHandler(answer_change, pattern=r"^[gh]:\d{1,12}$"),
+                            group=STAFF_GROUP)

@@ -1,9 +1,129 @@
-"""Handlers for specialists (being built: see issue 4)."""
+"""Handlers for specialists: the invite link, /today and /week, cancelling with a reason.
+
+A specialist's schedule commands (/dayoff and the rest, for themselves) are the admin's
+handlers, which the use cases keep to the specialist's own schedule.
+"""
 
 from __future__ import annotations
 
-from telegram.ext import Application
+from datetime import timedelta
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bookbot import schedule
+from bookbot.bot import callbacks, outbox, views
+from bookbot.bot.context import deps, language
+from bookbot.bot.handlers import staff
+from bookbot.bot.handlers.staff import Call
+from bookbot.errors import BookbotError, Refused
+
+STAFF_GROUP = -1  # before the client's handlers, which would answer these updates too
+INVITE = r"^/start(?:@\w+)?\s+[A-Za-z0-9_-]{12}$"  # secrets.token_urlsafe(9) is 12 long
+
+
+# -- the invite link ---------------------------------------------------------------------
+
+
+async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/start <code>` from an invite link: links this account to the invited specialist."""
+    d, lang = deps(context), await language(update, context)
+    assert update.effective_user is not None
+    code = (context.args or [""])[0]
+    try:
+        linked = await schedule.link(d.db, d.clock(), update.effective_user.id, code)
+    except BookbotError as error:
+        await staff.reply(update, staff.problem(error, lang))
+        raise ApplicationHandlerStop from None
+    await staff.refresh_menu(context, update.effective_user.id)
+    if linked.previous is not None:
+        await staff.refresh_menu(context, linked.previous)
+    await staff.reply(update, views.t(lang, "specialist.linked", name=linked.specialist.name))
+    raise ApplicationHandlerStop
+
+
+# -- the agenda --------------------------------------------------------------------------
+
+
+def _agenda(days: int) -> staff.Body:
+    async def body(call: Call) -> None:
+        if call.actor.specialist is None:
+            raise Refused("specialist.not_linked")
+        found = await schedule.directory(call.deps.db)
+        today = schedule.today(call.now, found.zones[call.actor.specialist])
+        last = today + timedelta(days=days - 1)
+        entries = await schedule.agenda(call.deps.db, call.now, call.actor,
+                                        call.actor.specialist, today, last)
+        await call.reply(views.agenda(entries, call.lang, today, last))
+
+    return body
+
+
+# -- cancelling with a reason ------------------------------------------------------------
+
+
+async def tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Cancel under a new-booking message asks for the reason; "Don't cancel" forgets it."""
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    d, lang = deps(context), await language(update, context)
+    pressed = callbacks.decode(query.data)
+    assert pressed is not None  # the handler's pattern admits only well-formed data
+    actor = await schedule.who(d.db, update.effective_user.id, d.settings.admins)
+    try:
+        if pressed.action == "e":
+            await schedule.drop_reason(d.db, actor.telegram_id)
+            await staff.edit(update, views.t(lang, "specialist.kept"))
+        else:
+            held = await schedule.ask_reason(d.db, d.clock(), actor, pressed.number())
+            await staff.reply(update, views.t(lang, "specialist.ask_reason") + "\n"
+                              + views.booking_line(held, lang, with_day=True),
+                              [[(views.t(lang, "specialist.dont_cancel"),
+                                 callbacks.encode("e", pressed.number()))]])
+    except BookbotError as error:
+        await query.answer(staff.problem(error, lang, html=False), show_alert=True)
+        raise ApplicationHandlerStop from None
+    await query.answer()
+    raise ApplicationHandlerStop
+
+
+async def reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A text while a reason is awaited cancels that booking; otherwise it is not ours."""
+    assert update.effective_user is not None and update.effective_message is not None
+    d = deps(context)
+    now = d.clock()
+    if await schedule.awaited_reason(d.db, now, update.effective_user.id) is None:
+        return  # the client's handlers take it
+    lang = await language(update, context)
+    actor = await schedule.who(d.db, update.effective_user.id, d.settings.admins)
+    text = (update.effective_message.text or "").strip()[:500]
+    try:
+        held = await schedule.give_reason(d.db, now, actor, text)
+    except BookbotError as error:
+        await staff.reply(update, staff.problem(error, lang))
+        raise ApplicationHandlerStop from None
+    outbox.wake(context)
+    await staff.reply(update, views.t(lang, "specialist.cancelled") + "\n"
+                      + views.booking_line(held, lang, with_day=True))
+    raise ApplicationHandlerStop
 
 
 def register(application: Application) -> None:
     """Adds the specialist's handlers to the application."""
+    application.add_handler(CommandHandler("start", join, filters=filters.Regex(INVITE)),
+                            group=STAFF_GROUP)
+    for name, days in (("today", 1), ("week", 7)):
+        application.add_handler(CommandHandler(name, staff.command(
+            name, _agenda(days), specialists=True)), group=STAFF_GROUP)
+    application.add_handler(CallbackQueryHandler(tap, pattern=r"^[ze]:\d{1,12}$"),
+                            group=STAFF_GROUP)
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, reason),
+                            group=STAFF_GROUP)

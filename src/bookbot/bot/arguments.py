@@ -1,0 +1,298 @@
+"""Reading the arguments of admin and specialist commands into use-case values.
+
+Every reader raises BadInput naming the bad value (the handler adds the command's one-line
+usage); too few arguments raise Missing. Nothing here reads the database or the clock: the
+specialist's local `today` is handed in. Deeper rules (ids that exist, holiday calendars,
+bookings in the way) are the use cases' to check.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from datetime import date, time, timedelta
+
+from bookbot import parsing, schedule
+from bookbot.engine.model import WEEKDAYS, Service
+from bookbot.errors import BadInput
+from bookbot.schedule import Change
+
+ID = re.compile(r"^[a-z0-9_-]{1,64}$")
+ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DOTTED = re.compile(r"^(\d{1,2})\.(\d{1,2})\.?(\d{4})?$")
+RANGE = re.compile(r"^(\d{1,2}:\d{2})\s*[-–—]\s*(\d{1,2}:\d{2})$")
+CALENDAR = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,5})?$")
+LONGEST_TEXT = 200
+NO_CALENDAR = "none"
+
+# Weekday words in the languages of locales/, each to its number (0 = Monday).
+DAY_WORDS = {
+    **{name: i for i, name in enumerate(WEEKDAYS)},
+    **{name: i for i, name in enumerate(
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))},
+    **{name: i for i, name in enumerate(("пн", "вт", "ср", "чт", "пт", "сб", "вс"))},
+    **{name: i for i, name in enumerate(
+        ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье"))},
+    "среду": 2, "пятницу": 4, "субботу": 5,
+}
+RELATIVE = {"today": 0, "tomorrow": 1, "сегодня": 0, "завтра": 1}
+
+
+class Missing(BadInput):
+    """Too few arguments: the answer is the usage alone."""
+
+    def __init__(self) -> None:
+        super().__init__("admin.missing")
+
+
+# -- single values -----------------------------------------------------------------------
+
+
+def day(text: str, today: date) -> date:
+    """Reads 2026-12-24, 24.12 (the next such date), today, tomorrow, or a weekday (the next)."""
+    word = text.strip().lower()
+    if word in RELATIVE:
+        return today + timedelta(days=RELATIVE[word])
+    if word in DAY_WORDS:
+        return today + timedelta(days=(DAY_WORDS[word] - today.weekday()) % 7)
+    if ISO.match(word):
+        try:
+            return date.fromisoformat(word)
+        except ValueError:
+            pass
+    elif match := DOTTED.match(word):
+        found = _dotted(int(match[1]), int(match[2]), match[3], today)
+        if found is not None:
+            return found
+    raise BadInput("admin.bad.date", value=text)
+
+
+def _dotted(dd: int, mm: int, year: str | None, today: date) -> date | None:
+    """A day.month date: in the year given, else this year's or, once past, next year's."""
+    years = [int(year)] if year else [today.year, today.year + 1]
+    for candidate in years:
+        try:
+            found = date(candidate, mm, dd)
+        except ValueError:
+            continue
+        if year or found >= today:
+            return found
+    return None
+
+
+def looks_like_day(text: str) -> bool:
+    """Tells whether a word reads as a date (so it is not a specialist id left out)."""
+    try:
+        day(text, date(2000, 1, 1))
+    except BadInput:
+        return False
+    return True
+
+
+def clock(text: str) -> time:
+    """Reads HH:MM."""
+    try:
+        return parsing.clock_time(text)
+    except BadInput:
+        raise BadInput("admin.bad.time", value=text) from None
+
+
+def span(text: str) -> tuple[time, time]:
+    """Reads HH:MM-HH:MM whose end is after its start."""
+    match = RANGE.match(text.strip())
+    if not match:
+        raise BadInput("admin.bad.range", value=text)
+    try:
+        start, end = parsing.clock_time(match[1]), parsing.clock_time(match[2])
+    except BadInput:
+        raise BadInput("admin.bad.range", value=text) from None
+    if end <= start:
+        raise BadInput("admin.bad.range_backwards", value=text)
+    return start, end
+
+
+def length(text: str) -> timedelta:
+    """Reads a positive duration: 30m, 1h, 1h30m."""
+    try:
+        value = parsing.duration(text)
+    except BadInput:
+        raise BadInput("admin.bad.slot", value=text) from None
+    if value <= timedelta(0):
+        raise BadInput("admin.bad.slot", value=text)
+    return value
+
+
+def pause(text: str) -> timedelta:
+    """Reads a break after each slot: 0, or a duration."""
+    return timedelta(0) if text in ("0", "0m") else length(text)
+
+
+def is_length(text: str) -> bool:
+    """Tells whether a word is a duration like 30m."""
+    return bool(parsing.DURATION.match(text)) and any(c.isdigit() for c in text)
+
+
+def weekdays(text: str) -> frozenset[int]:
+    """Reads mon,tue or mon-fri (or several of both, comma-separated)."""
+    found: set[int] = set()
+    for part in text.lower().split(","):
+        first, dash, last = part.strip().partition("-")
+        if first not in DAY_WORDS or (dash and last not in DAY_WORDS):
+            raise BadInput("admin.bad.days", value=text)
+        a, b = DAY_WORDS[first], DAY_WORDS[last] if dash else DAY_WORDS[first]
+        found.update(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])
+    return frozenset(found)
+
+
+def identifier(text: str) -> str:
+    """Reads an id: a-z, 0-9, _ and -."""
+    if not ID.match(text):
+        raise BadInput("error.not_an_id", value=text)
+    return text
+
+
+def telegram_id(text: str) -> int:
+    """Reads a Telegram user id."""
+    if not text.isdigit() or not 0 < int(text) < 2**53:
+        raise BadInput("admin.bad.telegram_id", value=text)
+    return int(text)
+
+
+def calendars(text: str) -> tuple[str, ...]:
+    """Reads CC or CC-SUB (several comma-separated), or none; existence is the use case's."""
+    if text.lower() == NO_CALENDAR:
+        return ()
+    codes = [part.strip() for part in text.split(",")]
+    for code in codes:
+        if not CALENDAR.match(code):
+            raise BadInput("error.unknown_calendar", value=code)
+    return tuple(code.upper() for code in codes)
+
+
+def words(args: Sequence[str], required: bool = False) -> str | None:
+    """The rest of the arguments as one text (a reason or a name)."""
+    text = " ".join(args).strip()[:LONGEST_TEXT]
+    if required and not text:
+        raise Missing
+    return text or None
+
+
+def need(args: Sequence[str], count: int) -> None:
+    """Raises Missing when fewer than `count` arguments were given."""
+    if len(args) < count:
+        raise Missing
+
+
+# -- whose schedule ----------------------------------------------------------------------
+
+
+def target(args: Sequence[str], known: Collection[str], own: str | None,
+           admin: bool) -> tuple[str, list[str]]:
+    """Splits the specialist id off the arguments; a specialist may leave out their own."""
+    if args and args[0] in known:
+        return args[0], list(args[1:])
+    if own is not None and (not admin or not args or looks_like_day(args[0])):
+        return own, list(args)
+    need(args, 1)
+    return identifier(args[0]), list(args[1:])
+
+
+# -- one reader per schedule command -----------------------------------------------------
+
+
+def dayoff(who: str, args: Sequence[str], today: date) -> Change:
+    """`DATE [reason]`."""
+    need(args, 1)
+    return Change(schedule.DAY_OFF, who, first=day(args[0], today), reason=words(args[1:]))
+
+
+def vacation(who: str, args: Sequence[str], today: date) -> Change:
+    """`FROM TO [reason]`."""
+    need(args, 2)
+    first, last = day(args[0], today), day(args[1], today)
+    if last < first:
+        raise BadInput("error.range_backwards", first=first.isoformat(), last=last.isoformat())
+    return Change(schedule.VACATION, who, first=first, last=last, reason=words(args[2:]))
+
+
+def hours(who: str, args: Sequence[str], today: date) -> Change:
+    """`DATE HH:MM-HH:MM [SLOT] [BREAK]`."""
+    need(args, 2)
+    if len(args) > 4:
+        raise BadInput("admin.bad.extra", value=args[4])
+    start, end = span(args[1])
+    return Change(schedule.HOURS, who, first=day(args[0], today), start=start, end=end,
+                  slot=length(args[2]) if len(args) > 2 else None,
+                  break_after=pause(args[3]) if len(args) > 3 else timedelta(0))
+
+
+def extra(who: str, args: Sequence[str], today: date) -> Change:
+    """`DATE HH:MM… [SLOT]`."""
+    need(args, 2)
+    rest = list(args[1:])
+    slot = length(rest.pop()) if len(rest) > 1 and is_length(rest[-1]) else None
+    times = tuple(sorted({clock(t) for t in rest}))
+    return Change(schedule.EXTRA, who, first=day(args[0], today), times=times, slot=slot)
+
+
+def block(who: str, args: Sequence[str], today: date) -> Change:
+    """`DATE HH:MM-HH:MM [reason]`."""
+    need(args, 2)
+    start, end = span(args[1])
+    return Change(schedule.BLOCK, who, first=day(args[0], today), start=start, end=end,
+                  reason=words(args[2:]))
+
+
+def unblock(who: str, args: Sequence[str], today: date) -> Change:
+    """`DATE HH:MM`."""
+    need(args, 2)
+    return Change(schedule.UNBLOCK, who, first=day(args[0], today), start=clock(args[1]))
+
+
+def holidays(who: str, args: Sequence[str], today: date) -> Change:
+    """`CC[-SUB]|none`."""
+    need(args, 1)
+    if len(args) > 1:
+        raise BadInput("admin.bad.extra", value=args[1])
+    return Change(schedule.HOLIDAYS, who, calendars=calendars(args[0]))
+
+
+def weekly(who: str, args: Sequence[str], today: date) -> Change:
+    """`DAYS HH:MM-HH:MM [SLOT] [BREAK]`."""
+    need(args, 2)
+    if len(args) > 4:
+        raise BadInput("admin.bad.extra", value=args[4])
+    start, end = span(args[1])
+    return Change(schedule.WEEKLY, who, days=weekdays(args[0]), start=start, end=end,
+                  slot=length(args[2]) if len(args) > 2 else None,
+                  break_after=pause(args[3]) if len(args) > 3 else timedelta(0))
+
+
+CHANGES = {
+    schedule.DAY_OFF: dayoff, schedule.VACATION: vacation, schedule.HOURS: hours,
+    schedule.EXTRA: extra, schedule.BLOCK: block, schedule.UNBLOCK: unblock,
+    schedule.HOLIDAYS: holidays, schedule.WEEKLY: weekly,
+}
+
+
+# -- the catalog -------------------------------------------------------------------------
+
+
+def new_service(args: Sequence[str]) -> Service:
+    """`ID DURATION|- NAME…`."""
+    need(args, 3)
+    duration = None if args[1] == "-" else length(args[1])
+    return Service(identifier(args[0]), words(args[2:], required=True) or "", duration)
+
+
+def named(args: Sequence[str]) -> tuple[str, str]:
+    """`ID NAME…`."""
+    need(args, 2)
+    return identifier(args[0]), words(args[1:], required=True) or ""
+
+
+def offered(args: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """`ID SERVICE…` (spaces or commas between services)."""
+    need(args, 2)
+    services = [s for part in args[1:] for s in part.split(",") if s]
+    return identifier(args[0]), tuple(dict.fromkeys(identifier(s) for s in services))

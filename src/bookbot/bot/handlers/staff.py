@@ -1,0 +1,143 @@
+"""What admin and specialist handlers share: who is asking, HTML replies, one-line usage."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes
+
+from bookbot import i18n, schedule
+from bookbot.bot import arguments, menus, views
+from bookbot.bot.context import Deps, deps, language
+from bookbot.errors import BadInput, BookbotError, Invalid
+from bookbot.schedule import Actor
+
+LOG = logging.getLogger(__name__)
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+Buttons = Sequence[Sequence[tuple[str, str]]]  # rows of (label, callback data)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One command as received: who sent it, in which language, with which arguments."""
+
+    update: Update
+    context: ContextTypes.DEFAULT_TYPE
+    lang: str
+    actor: Actor
+    args: list[str]
+    now: datetime
+
+    @property
+    def deps(self) -> Deps:
+        """The bot's collaborators."""
+        return deps(self.context)
+
+    async def reply(self, text: str, buttons: Buttons | None = None) -> None:
+        """Answers in the chat, in HTML; a long text goes as several messages."""
+        await reply(self.update, text, buttons)
+
+    async def target(self) -> tuple[str, list[str], date]:
+        """Whose schedule the command is about, the other arguments, and that person's today."""
+        found = await schedule.directory(self.deps.db)
+        who, rest = arguments.target(self.args, found.zones, self.actor.specialist,
+                                     self.actor.admin)
+        return who, rest, schedule.today(self.now, found.zones.get(who, found.timezone))
+
+
+Body = Callable[[Call], Awaitable[None]]
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+
+
+def command(name: str, body: Body, *, specialists: bool = False) -> Handler:
+    """A command handler: checks the role, runs `body`, and turns errors into one line.
+
+    Admins may use every command; with `specialists`, linked specialists may too (the use
+    cases then keep them to their own schedule). Anyone else gets "not allowed".
+    """
+
+    async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        d, lang = deps(context), await language(update, context)
+        assert update.effective_user is not None
+        actor = await schedule.who(d.db, update.effective_user.id, d.settings.admins)
+        if not actor.admin and not (specialists and actor.specialist):
+            await reply(update, views.t(lang, "admin.not_allowed"))
+            return
+        call = Call(update, context, lang, actor, list(context.args or []), d.clock())
+        try:
+            await body(call)
+        except arguments.Missing:
+            await reply(update, views.t(lang, "admin.usage_only", usage=usage(name, lang)))
+        except BadInput as error:
+            await reply(update, i18n.text("admin.wrong", lang, problem=problem(error, lang),
+                                          usage=escape(usage(name, lang), quote=False)))
+        except BookbotError as error:
+            await reply(update, problem(error, lang))
+
+    return handle
+
+
+def usage(name: str, lang: str) -> str:
+    """The one-line usage of a command, with an example."""
+    return i18n.text(f"admin.usage.{name}", lang)
+
+
+def problem(error: BookbotError, lang: str, html: bool = True) -> str:
+    """What went wrong, in the user's language (the first problem of an invalid change)."""
+    if isinstance(error, Invalid) and error.problems:
+        key, params = error.problems[0].key, error.problems[0].params
+    else:
+        key, params = error.key, error.params
+    if not html:
+        return i18n.text(key, lang, **params)
+    return views.t(lang, key, **params)
+
+
+def markup(buttons: Buttons | None) -> InlineKeyboardMarkup | None:
+    """Inline buttons from rows of (label, callback data)."""
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)
+                                  for label, data in row] for row in buttons])
+
+
+async def reply(update: Update, text: str, buttons: Buttons | None = None) -> None:
+    """Sends an HTML answer to the chat of the update; buttons go on the last part."""
+    assert update.effective_chat is not None
+    parts = views.chunks(text)
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        await update.effective_chat.send_message(
+            part, parse_mode=ParseMode.HTML, reply_markup=markup(buttons) if last else None,
+            link_preview_options=NO_PREVIEW)
+
+
+async def edit(update: Update, text: str, buttons: Buttons | None = None) -> None:
+    """Replaces the text of the message whose button was pressed (HTML)."""
+    query = update.callback_query
+    assert query is not None
+    try:
+        await query.edit_message_text(views.chunks(text)[0], parse_mode=ParseMode.HTML,
+                                      reply_markup=markup(buttons),
+                                      link_preview_options=NO_PREVIEW)
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():
+            raise
+
+
+async def refresh_menu(context: ContextTypes.DEFAULT_TYPE, telegram_id: int) -> None:
+    """Shows a person the commands their roles allow now (after a link or a promotion)."""
+    d = deps(context)
+    actor = await schedule.who(d.db, telegram_id, d.settings.admins)
+    try:
+        await menus.publish_for(context.bot, telegram_id, actor.admin,
+                                actor.specialist is not None)
+    except TelegramError as error:  # a chat Telegram does not know yet: it gets it later
+        LOG.warning("no command menu for %s: %s", telegram_id, error)

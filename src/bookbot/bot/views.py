@@ -1,0 +1,199 @@
+"""Renders what admins and specialists are shown: schedules, agendas, changes, in HTML.
+
+Every value that comes from a person (names, phones, reasons) is escaped; locale texts for
+these groups hold no markup of their own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from html import escape
+
+from bookbot import i18n, schedule
+from bookbot.bot.callbacks import encode
+from bookbot.flow import Held
+from bookbot.notify.reviews import Review
+from bookbot.schedule import Change, DayView, Outcome, View
+
+LIMIT = 4000  # under Telegram's 4096 characters, with room for markup
+A_MONDAY = date(2024, 1, 1)
+
+
+def t(lang: str, key: str, **params: object) -> str:
+    """A locale text with every parameter HTML-escaped."""
+    return i18n.text(key, lang, **{k: escape(str(v), quote=False) for k, v in params.items()})
+
+
+def day(value: date, lang: str) -> str:
+    """A short date: Tue 1 Dec."""
+    return i18n.day(value, lang, "EEE d MMM")
+
+
+def span(start: datetime, end: datetime, lang: str) -> str:
+    """09:00–13:00."""
+    return f"{i18n.clock(start, lang)}–{i18n.clock(end, lang)}"
+
+
+def minutes(value: timedelta, lang: str) -> str:
+    """A slot length in the user's words: 30 min."""
+    return t(lang, "admin.minutes", n=int(value.total_seconds() // 60))
+
+
+def weekdays(days: frozenset[int], lang: str) -> str:
+    """mon, tue, wed in the user's language."""
+    return ", ".join(i18n.day(A_MONDAY + timedelta(days=d), lang, "EEE") for d in sorted(days))
+
+
+def phone_link(phone: str | None) -> str:
+    """A phone as a tap-to-call link, or a dash."""
+    if not phone:
+        return "—"
+    digits = re.sub(r"[^\d+]", "", phone)
+    return f'<a href="tel:{digits}">{escape(phone)}</a>' if digits else escape(phone)
+
+
+def client(held: Held) -> str:
+    """The client's name and phone link."""
+    who = held.booking.client
+    name = escape(who.name) if who and who.name else "—"
+    return f"{name}, {phone_link(who.phone if who else None)}"
+
+
+def booking_line(held: Held, lang: str, with_day: bool = False,
+                 with_specialist: bool = False) -> str:
+    """09:00–09:30 Bob Stone, +49… · Check-up (· Dr. Ann Weber)."""
+    when = span(held.booking.start, held.booking.end, lang)
+    if with_day:
+        when = f"{day(held.booking.start.date(), lang)} {when}"
+    line = f"{when} {client(held)} · {escape(held.service.name)}"
+    return line + (f" · {escape(held.specialist.name)}" if with_specialist else "")
+
+
+# -- a schedule as it stands ------------------------------------------------------------
+
+
+def view(found: View, lang: str) -> str:
+    """A specialist's days: hours, bookings with clients, blocks, free slots."""
+    lines = [f"<b>{escape(found.specialist.name)}</b>"]
+    for one in found.days:
+        lines.extend(_day_lines(one, lang))
+    return "\n".join(lines)
+
+
+def _day_lines(one: DayView, lang: str) -> list[str]:
+    if one.closed is not None:
+        kind = "day_off" if one.closed.type == "day_off" else "vacation"
+        head = t(lang, f"admin.view.{kind}") + _because(one.closed.reason)
+    elif one.holiday:
+        head = t(lang, "admin.view.holiday")
+    elif not one.windows:
+        head = t(lang, "admin.view.not_working")
+    else:
+        head = ", ".join(span(s, e, lang) for s, e in one.windows)
+    lines = [f"<b>{day(one.day, lang)}</b> · {head}"]
+    entries: list[tuple[datetime, str]] = [
+        (h.booking.start, "  " + booking_line(h, lang)) for h in one.bookings]
+    entries += [(b.start, f"  {span(b.start, b.end, lang)} {t(lang, 'admin.view.blocked')}"
+                 + _because(b.reason)) for b in one.blocks]
+    lines.extend(text for _, text in sorted(entries, key=lambda e: e[0]))
+    if one.closed is None and one.windows:
+        free = ", ".join(i18n.clock(s.start, lang) for s in one.free)
+        lines.append("  " + (t(lang, "admin.view.free", times=free) if free
+                             else t(lang, "admin.view.none_free")))
+    return lines
+
+
+def _because(reason: str | None) -> str:
+    return f": {escape(reason, quote=False)}" if reason else ""
+
+
+def agenda(entries: Sequence[Held], lang: str, first: date, last: date,
+           with_specialist: bool = False) -> str:
+    """Bookings of a day or a week, each with the client's name and a tap-to-call phone."""
+    title = day(first, lang) if first == last else f"{day(first, lang)} – {day(last, lang)}"
+    lines = [f"<b>{t(lang, 'admin.agenda.title', when=title)}</b>"]
+    if not entries:
+        lines.append(t(lang, "admin.agenda.none"))
+    lines.extend(booking_line(h, lang, with_day=first != last, with_specialist=with_specialist)
+                 for h in entries)
+    return "\n".join(lines)
+
+
+# -- what a change did ------------------------------------------------------------------
+
+
+def changed(outcome: Outcome, lang: str) -> str:
+    """One line saying what the change did."""
+    c, name = outcome.change, outcome.specialist.name
+    reason = f" ({c.reason})" if c.reason else ""
+    the_day = day(c.first, lang) if c.first else ""
+    slot = minutes(c.slot, lang) if c.slot else ""
+    start = c.start.strftime("%H:%M") if c.start else ""
+    end = c.end.strftime("%H:%M") if c.end else ""
+    if c.kind == schedule.UNBLOCK and outcome.removed is not None:
+        start, end = (i18n.clock(outcome.removed.start, lang),
+                      i18n.clock(outcome.removed.end, lang))
+    params: dict[str, object] = {
+        "specialist": name, "day": the_day, "reason": reason, "slot": slot, "start": start,
+        "end": end, "times": ", ".join(x.strftime("%H:%M") for x in c.times),
+        "first": the_day, "last": day(c.last, lang) if c.last else "",
+        "days": weekdays(c.days, lang),
+        "calendars": ", ".join(c.calendars) or t(lang, "admin.no_calendar"),
+    }
+    return t(lang, f"admin.done.{c.kind}", **params)
+
+
+def cancelled(outcome: Outcome, lang: str) -> str:
+    """The bookings a confirmed change cancelled."""
+    if not outcome.displaced:
+        return ""
+    lines = [t(lang, "admin.cancelled", count=len(outcome.displaced))]
+    lines.extend("• " + booking_line(h, lang, with_day=True) for h in outcome.displaced)
+    return "\n".join(lines)
+
+
+def pending(outcome: Outcome, lang: str) -> tuple[str, list[list[tuple[str, str]]]]:
+    """The question before a change that cancels bookings, and its Confirm / Keep buttons."""
+    lines = [t(lang, "admin.pending.title", count=len(outcome.displaced))]
+    lines.extend("• " + booking_line(h, lang, with_day=True) for h in outcome.displaced)
+    lines.append(t(lang, "admin.pending.note"))
+    assert outcome.pending is not None
+    buttons = [[(t(lang, "admin.pending.confirm"), encode("g", outcome.pending)),
+                (t(lang, "admin.pending.keep"), encode("h", outcome.pending))]]
+    return "\n".join(lines), buttons
+
+
+def reviews(found: Sequence[Review], lang: str) -> str:
+    """Reviews, newest first: stars, specialist, date and comment."""
+    if not found:
+        return t(lang, "admin.reviews_none")
+    lines = [t(lang, "admin.reviews_title")]
+    for one in found:
+        lines.append(t(lang, "admin.review_line", stars="★" * one.rating,
+                       specialist=one.specialist, day=day(one.created_at.date(), lang),
+                       comment=one.comment or "—"))
+    return "\n".join(lines)
+
+
+def shown_days(change: Change, today: date) -> tuple[date, date]:
+    """The days to show after a change: its day, its vacation (two weeks at most), or a week."""
+    if change.first is None:
+        return today, today + timedelta(days=6)
+    last = change.last or change.first
+    return change.first, min(last, change.first + timedelta(days=13))
+
+
+def chunks(text: str, limit: int = LIMIT) -> list[str]:
+    """Splits a long text at line ends into messages Telegram accepts."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        if current and len(current) + 1 + len(line) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    parts.append(current)
+    return parts

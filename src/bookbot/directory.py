@@ -1,0 +1,489 @@
+"""Use cases of a directory of thousands of specialists, answered from the day index.
+
+The index (store/days.py) keeps, per specialist and local date, the holes busy time leaves.
+SQL picks the rows a question can use by their columns; the engine's own functions turn
+those rows' holes into exact slots and holes at `now`, only for the rows an answer needs.
+Dates the index does not cover, and specialists with a hold that ran out but is not marked
+yet, are asked of the engine with their bookings, as booking.py asks. So every answer here
+is the engine's answer over all the specialists, only sooner.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import insort
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import count
+
+from bookbot import booking
+from bookbot.engine import search
+from bookbot.engine.days import ONE_DAY, Plan
+from bookbot.engine.intervals import absolute
+from bookbot.engine.model import Business, DayResult, Hole, Interval, Rules, Service, Slot
+from bookbot.engine.model import Specialist as SpecialistValue
+from bookbot.engine.summary import reach
+from bookbot.errors import BadInput
+from bookbot.store.days import IndexedDay, Need, Span
+from bookbot.store.db import Database
+from bookbot.store.repository import Store
+from bookbot.store.uow import UnitOfWork
+
+MINUTE = timedelta(minutes=1)
+REINDEX_CHUNK = 200  # specialists per transaction, so writers wait seconds at most
+BATCH = 64  # index rows read at a time while paging by first free slot
+WEEK = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A line of the directory's search page: a specialist, their soonest date and its slots."""
+
+    result: DayResult
+    name: str
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The dates of one month on which any specialist of a service has a free slot."""
+
+    shown: date
+    first: date
+    last: date
+    days: set[date]
+    soonest: date | None
+
+
+@dataclass
+class _Question:
+    """A question over the specialists of one service: their plans and what the index knows.
+
+    The plans carry no bookings: the index's holes already stand for busy time. The index
+    is trusted for a specialist-date unless the specialist is in `lapsed` or the date is
+    outside its span (`gaps` lists the specialists whose spans fall short of the question).
+    """
+
+    store: Store
+    now: datetime
+    business: Business
+    service: Service
+    specialists: dict[str, SpecialistValue]
+    plans: dict[str, Plan]
+    gaps: dict[str, Span | None]
+    lapsed: set[str]
+
+    @property
+    def rules(self) -> Rules:
+        return self.business.rules
+
+    @property
+    def duration(self) -> timedelta | None:
+        return self.service.duration
+
+    @property
+    def earliest(self) -> datetime:
+        return absolute(self.now) + self.rules.min_notice
+
+    def known(self, specialist: str, day: date) -> bool:
+        """Tells whether the index can answer for this specialist on this date."""
+        if specialist in self.lapsed:
+            return False
+        if specialist not in self.gaps:
+            return True
+        span = self.gaps[specialist]
+        return span is not None and span.covers(day)
+
+    def today(self, specialist: str) -> date:
+        return self.plans[specialist].today(self.now)
+
+    def last_day(self, specialist: str) -> date:
+        return search.last_day(self.plans[specialist], self.now, self.rules)
+
+    def unknown_from_today(self, specialist: str) -> bool:
+        """Tells whether the index cannot answer for this specialist from its today on."""
+        if specialist in self.lapsed or specialist not in self.gaps:
+            return specialist in self.lapsed
+        span = self.gaps[specialist]
+        return span is None or span.first > self.today(specialist)
+
+    def need(self, slots: bool = False) -> Need:
+        """What SQL may ask of a day: free slots, and a hole as long as the service."""
+        least = self.duration // MINUTE if self.duration else 0
+        return Need(slots=slots or self.duration is None, least_minutes=least)
+
+    def least(self, specialist: str) -> timedelta:
+        """The shortest stretch a slot of this service takes at this specialist."""
+        return self.duration or search.shortest_slot(self.plans[specialist])
+
+    def ordered(self, specialist: str) -> bool:
+        """Tells whether the first own free slot of a day bounds the service's first slot.
+
+        It does unless some slot of the specialist is longer than the service.
+        """
+        return self.duration is None or search.longest_slot(self.plans[specialist]) <= (
+            self.duration)
+
+    def offered(self, row: IndexedDay) -> list[Slot]:
+        """The slots an indexed date offers at `now`, by the engine."""
+        plan = self.plans[row.specialist]
+        return search.offered(plan, plan.work_day(row.day), row.holes, self.now, self.rules,
+                              self.duration)
+
+    async def booked(self, ids: Sequence[str], first: date, last: date) -> dict[str, Plan]:
+        """Plans with their live bookings near dates first..last, to ask the engine directly."""
+        if not ids:
+            return {}
+        margin = timedelta(days=2 + max(reach(self.plans[s]) for s in ids))
+        found = []
+        for i in range(0, len(ids), 900):
+            found += await self.store.bookings(
+                specialists=ids[i : i + 900], since=_midnight(first) - 2 * ONE_DAY,
+                until=_midnight(last) + margin, live_at=self.now)
+        mine = defaultdict(list)
+        for found_booking in found:
+            mine[found_booking.specialist].append(found_booking)
+        return {s: Plan(self.specialists[s].schedule(self.business, mine[s])) for s in ids}
+
+
+async def _ask(store: Store, now: datetime, service: str, first: date | None = None,
+               last: date | None = None) -> _Question:
+    """Loads a question over a service's specialists for dates first..last (default: horizon)."""
+    business = await booking.require_business(store)
+    found = await store.service(service)
+    if found is None:
+        raise BadInput("error.unknown_service", id=service)
+    specialists = {s.id: s for s in await store.specialists(offering=service)}
+    every = await store.plans()
+    plans = {s: every[s] for s in specialists}
+    todays = [plan.today(now) for plan in plans.values()] or [now.astimezone(UTC).date()]
+    first = first or min(todays)
+    last = last or max(todays) + timedelta(days=business.rules.horizon_days)
+    gaps = await store.days.gaps(service, first, last)
+    lapsed = await store.days.lapsed_holds(now) & set(plans)
+    return _Question(store, now, business, found, specialists, plans, gaps, lapsed)
+
+
+# -- each specialist's soonest day -----------------------------------------------------
+
+
+async def soonest_days(db: Database, now: datetime, service: str,
+                       first: date | None = None) -> list[DayResult]:
+    """Each specialist of a service with their soonest free date and its slots.
+
+    By date then id; those with nothing in the horizon come last (spec/cli.md, `--each`).
+    """
+    async with UnitOfWork(db, write=False) as uow:
+        question = await _ask(uow.store, now, service)
+        found = await _soonest(question, list(question.plans), first)
+    return sorted(found.values(), key=lambda r: (r.day is None, r.day or date.min, r.specialist))
+
+
+async def _soonest(q: _Question, ids: list[str], first: date | None) -> dict[str, DayResult]:
+    """The soonest day of each of these specialists: unknown dates by the engine, else the index."""
+    results: dict[str, DayResult] = {}
+    start = {s: max(first or q.today(s), q.today(s)) for s in ids}
+    end = {s: q.last_day(s) for s in ids}
+    unknown = [s for s in ids if s in q.lapsed or (s in q.gaps and q.gaps[s] is None)]
+    if unknown:
+        plans = await q.booked(unknown, min(start.values()), max(end.values()))
+        for s in unknown:
+            results[s] = search.soonest_day(plans[s], q.now, q.rules, start[s], q.duration)
+    spans = {s: q.gaps.get(s) or Span(start[s], end[s]) for s in ids if s not in results}
+    ahead = [s for s, span in spans.items() if span.first > start[s]]
+    if ahead:
+        plans = await q.booked(ahead, min(start[s] for s in ahead),
+                               max(spans[s].first for s in ahead))
+        for s in ahead:
+            found = search.soonest_day(plans[s], q.now, q.rules, start[s], q.duration,
+                                       last=spans[s].first - ONE_DAY)
+            if found.day is not None:
+                results[s] = found
+    cursor = {s: max(start[s], span.first) for s, span in spans.items() if s not in results}
+    stop = {s: min(end[s], spans[s].last) for s in cursor}
+    pending = {s for s in cursor if cursor[s] <= stop[s]}
+    while pending:
+        groups: dict[date, list[str]] = defaultdict(list)
+        for s in sorted(pending):
+            groups[cursor[s]].append(s)
+        for after, group in groups.items():
+            everyone = len(group) == len(q.plans)
+            rows = await q.store.days.first_days(q.service.id, after, q.need(),
+                                                 None if everyone else group)
+            by_id = {row.specialist: row for row in rows}
+            for s in group:
+                row = by_id.get(s)
+                if row is None or row.day > stop[s]:
+                    pending.discard(s)
+                    continue
+                slots = q.offered(row)
+                if slots:
+                    results[s] = DayResult(s, row.day, tuple(slots))
+                    pending.discard(s)
+                    continue
+                cursor[s] = row.day + ONE_DAY
+                if cursor[s] > stop[s]:
+                    pending.discard(s)
+    behind = [s for s, span in spans.items() if s not in results and span.last < end[s]]
+    if behind:
+        plans = await q.booked(behind, min(spans[s].last for s in behind),
+                               max(end[s] for s in behind))
+        for s in behind:
+            results[s] = search.soonest_day(plans[s], q.now, q.rules,
+                                            max(start[s], spans[s].last + ONE_DAY), q.duration)
+    return {s: results.get(s) or DayResult(s, None, ()) for s in ids}
+
+
+# -- the search page -------------------------------------------------------------------
+
+
+async def search_page(db: Database, now: datetime, service: str, limit: int = 20,
+                      offset: int = 0) -> list[Listing]:
+    """Specialists of a service by their soonest free slot (then id), one page of them.
+
+    Each comes with that slot's date and all its free slots, as `next --each` gives them;
+    those with nothing in the horizon come last.
+    """
+    async with UnitOfWork(db, write=False) as uow:
+        question = await _ask(uow.store, now, service)
+        found = await _top(question, offset + limit)
+    names = question.specialists
+    return [Listing(result, names[result.specialist].name)
+            for result in found[offset : offset + limit]]
+
+
+async def soonest_slot(db: Database, now: datetime, service: str,
+                       first: date | None = None) -> Slot | None:
+    """The soonest free slot of any specialist of a service; a tie goes to the first id."""
+    async with UnitOfWork(db, write=False) as uow:
+        found = await _top(await _ask(uow.store, now, service), 1, first)
+    return found[0].slots[0] if found and found[0].slots else None
+
+
+async def _top(q: _Question, wanted: int, first: date | None = None) -> list[DayResult]:
+    """The first `wanted` specialists by soonest slot, found with as little work as it takes.
+
+    Candidate dates wait in a heap keyed by a lower bound of their first slot: the first
+    own free slot kept in the index, a bound from the holes for dates that notice cuts
+    into, local midnight for dates past the span. A date is asked of the engine when it
+    comes up; the search stops once the bound of the next exceeds the `wanted`-th slot.
+    """
+    found: dict[str, DayResult] = {}
+    order: list[tuple[datetime, str]] = []
+
+    def keep(result: DayResult) -> None:
+        found[result.specialist] = result
+        insort(order, (absolute(result.slots[0].start), result.specialist))
+
+    asked = [s for s in q.plans if q.unknown_from_today(s) or not q.ordered(s)]
+    for result in (await _soonest(q, asked, first)).values():
+        if result.day is not None:
+            keep(result)
+    skip = set(asked)
+    heap: list[tuple[datetime, str, date, int, IndexedDay | None]] = []
+    tick = count()
+    for s, span in q.gaps.items():
+        if s not in skip and span is not None and span.last < q.last_day(s):
+            after = max(span.last + ONE_DAY, first or date.min)
+            midnight = datetime.combine(after, time(0), q.plans[s].tz)
+            heap.append((max(q.earliest, absolute(midnight)), s, after, next(tick), None))
+    lo = max(min((q.today(s) for s in q.plans), default=q.now.date()), first or date.min)
+    hi = max((q.plans[s].local(q.earliest).date() for s in q.plans), default=lo)
+    for row in await q.store.days.on(q.service.id, lo, hi, q.need(), before=q.earliest):
+        bound = _bound(row.holes, q.earliest, q.least(row.specialist))
+        if row.specialist not in skip and bound is not None:
+            heap.append((bound, row.specialist, row.day, next(tick), row))
+    heapq.heapify(heap)
+    rows = _ByFirstFree(q, first or date.min, max((q.last_day(s) for s in q.plans), default=lo))
+    while heap or not rows.done:
+        reading = not rows.done and (not heap or (rows.bound, "") <= heap[0][:2])
+        upcoming = (rows.bound, "") if reading else heap[0][:2]
+        if len(order) >= wanted and upcoming > order[wanted - 1]:
+            break
+        if reading:
+            for row in await rows.read():
+                if row.specialist not in skip:
+                    heapq.heappush(heap, (row.first_free, row.specialist, row.day, next(tick),
+                                          row))
+            continue
+        bound, s, day, _, row = heapq.heappop(heap)
+        if s in found:
+            continue
+        if row is not None:
+            slots = q.offered(row)
+            if slots:
+                keep(DayResult(s, day, tuple(slots)))
+            continue
+        plan = (await q.booked([s], day, q.last_day(s)))[s]
+        result = search.soonest_day(plan, q.now, q.rules, day, q.duration)
+        if result.day is not None:
+            keep(result)
+    results = [found[s] for _, s in order]
+    if len(results) < wanted:
+        results += [DayResult(s, None, ()) for s in sorted(q.plans) if s not in found]
+    return results
+
+
+class _ByFirstFree:
+    """The index's dates in the order of their first own free slot, a batch at a time.
+
+    Every date not read yet has its first free slot at `bound` or later.
+    """
+
+    def __init__(self, q: _Question, first: date, last: date) -> None:
+        self.q = q
+        self.first = first
+        self.last = last
+        self.after: tuple[datetime, str, date] | None = None
+        self.bound = q.earliest
+        self.done = False
+
+    async def read(self) -> list[IndexedDay]:
+        """The next batch of dates."""
+        q = self.q
+        batch = await q.store.days.by_first_free(q.service.id, q.need(slots=True), q.earliest,
+                                                 self.first, self.last, self.after, BATCH)
+        self.done = len(batch) < BATCH
+        if batch:
+            tail = batch[-1]
+            assert tail.first_free is not None
+            self.after = (tail.first_free, tail.specialist, tail.day)
+            self.bound = tail.first_free
+        return batch
+
+
+def _bound(holes: Sequence[Interval], earliest: datetime, least: timedelta) -> datetime | None:
+    """The soonest a slot of length `least` can start in these holes, from `earliest` on."""
+    for start, end in holes:
+        begin = max(start, earliest)
+        if end - begin >= least:
+            return begin
+    return None
+
+
+# -- holes, slots and the calendar of "any available" ----------------------------------
+
+
+async def holes(db: Database, now: datetime, service: str, first: date, last: date, *,
+                weekdays: frozenset[int] | None = None,
+                least: timedelta | None = None) -> list[Hole]:
+    """Free holes of at least `least` (default: the service's length, else each slot).
+
+    On dates first..last (on those weekdays), of every specialist of the service.
+    """
+    booking.check_range(first, last)
+    async with UnitOfWork(db, write=False) as uow:
+        q = await _ask(uow.store, now, service, first, last)
+        lengths = {s: least or q.least(s) for s in q.plans}
+        found: list[Hole] = []
+        if lengths:
+            need = Need(least_minutes=min(lengths.values()) // MINUTE)
+            for row in await q.store.days.on(service, first, last, need, weekdays=weekdays):
+                s = row.specialist
+                if q.known(s, row.day):
+                    found += search.long_holes(q.plans[s], row.holes, q.earliest, lengths[s])
+        asked = [d for d in search.dates(first, last)
+                 if weekdays is None or d.weekday() in weekdays]
+        unknown = {s: [d for d in asked if not q.known(s, d)] for s in q.plans}
+        unknown = {s: days for s, days in unknown.items() if days}
+        plans = await q.booked(list(unknown), first, last)
+        for s, days in unknown.items():
+            for day in days:
+                found += search.holes([plans[s]], day, day, now, q.rules, lengths[s])
+    return sorted(found, key=search.slot_order)
+
+
+async def free_slots(db: Database, now: datetime, service: str, first: date,
+                     last: date) -> list[Slot]:
+    """Free slots of every specialist of a service on dates first..last, by start then id."""
+    booking.check_range(first, last)
+    async with UnitOfWork(db, write=False) as uow:
+        q = await _ask(uow.store, now, service, first, last)
+        found: list[Slot] = []
+        for row in await q.store.days.on(service, first, last, q.need()):
+            if q.known(row.specialist, row.day):
+                found += q.offered(row)
+        unknown = {s: [d for d in search.dates(first, last) if not q.known(s, d)]
+                   for s in q.plans}
+        unknown = {s: days for s, days in unknown.items() if days}
+        plans = await q.booked(list(unknown), first, last)
+        for s, days in unknown.items():
+            for day in days:
+                found += search.day_slots(plans[s], day, now, q.rules, q.duration)
+    return sorted(found, key=search.slot_order)
+
+
+async def calendar(db: Database, now: datetime, service: str,
+                   shown: date | None) -> Calendar | None:
+    """The month of `shown` (default: the soonest free date's) with any specialist's free dates.
+
+    None when no specialist offers the service.
+    """
+    async with UnitOfWork(db, write=False) as uow:
+        q = await _ask(uow.store, now, service)
+        if not q.plans:
+            return None
+        first = min(q.today(s) for s in q.plans)
+        last = first + timedelta(days=q.rules.horizon_days)
+        reach_last = max(q.last_day(s) for s in q.plans)
+        soonest = None
+        week = first
+        while soonest is None and week <= reach_last:
+            found = await _free_days(q, week, min(week + WEEK - ONE_DAY, reach_last))
+            soonest = min(found, default=None)
+            week += WEEK
+        shown = (shown or soonest or first).replace(day=1)
+        if not first.replace(day=1) <= shown <= last:
+            raise BadInput("error.range_too_long", days=q.rules.horizon_days)
+        following = (shown + timedelta(days=31)).replace(day=1)
+        month_first, month_last = max(shown, first), min(following - ONE_DAY, reach_last)
+        days = await _free_days(q, month_first, month_last) if month_first <= month_last else set()
+    return Calendar(shown, first, last, days, soonest)
+
+
+async def _free_days(q: _Question, first: date, last: date) -> set[date]:
+    """The dates first..last on which some specialist of the question has a free slot."""
+    free: set[date] = set()
+    need = q.need()
+    for row in await q.store.days.first_per_day(q.service.id, first, last, need, q.earliest):
+        if q.known(row.specialist, row.day) and q.offered(row):
+            free.add(row.day)
+    rest = [d for d in search.dates(first, last) if d not in free]
+    if rest:
+        for row in await q.store.days.on(q.service.id, rest[0], rest[-1], need, only=rest):
+            if row.day not in free and q.known(row.specialist, row.day) and q.offered(row):
+                free.add(row.day)
+    rest = [d for d in rest if d not in free]
+    unknown = {s: [d for d in rest if not q.known(s, d)] for s in q.plans}
+    unknown = {s: days for s, days in unknown.items() if days}
+    plans = await q.booked(list(unknown), first, last)
+    for s, days in unknown.items():
+        free.update(d for d in days if d not in free and search.day_slots(
+            plans[s], d, q.now, q.rules, q.duration))
+    return free
+
+
+# -- keeping the index -----------------------------------------------------------------
+
+
+async def reindex(db: Database, now: datetime,
+                  progress: Callable[[int, int], None] | None = None) -> int:
+    """Rebuilds the day index around `now` (today − 1 .. the horizon); returns the count.
+
+    A few hundred specialists per transaction, so bookings wait seconds at most.
+    """
+    async with UnitOfWork(db, write=False) as uow:
+        await booking.require_business(uow.store)
+        ids = await uow.store.days.specialists()
+    for i in range(0, len(ids), REINDEX_CHUNK):
+        async with UnitOfWork(db) as uow:
+            await uow.store.days.reindex(ids[i : i + REINDEX_CHUNK], now)
+            await uow.commit()
+        if progress is not None:
+            progress(min(i + REINDEX_CHUNK, len(ids)), len(ids))
+    return len(ids)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), UTC)

@@ -1,0 +1,399 @@
+"""The day index: per specialist and local date, the free time left, kept in step.
+
+The store's write methods note what they change (busy time, override dates, a whole
+schedule); `settle()` recomputes those days with the engine's `summarize` in the same
+transaction, just before the unit of work commits. Each specialist has a span of indexed
+dates; a date outside it is unknown and is asked of the engine. On PostgreSQL, settling
+locks the specialists' rows, so two transactions never compute one day from two views.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Select, delete, func, insert, or_, select, tuple_
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import FromClause
+
+from bookbot.engine.days import ONE_DAY, Plan
+from bookbot.engine.intervals import absolute
+from bookbot.engine.model import (
+    LIVE_STATUSES,
+    Booking,
+    BookingStatus,
+    Business,
+    Interval,
+    Specialist,
+)
+from bookbot.engine.summary import DaySummary, reach, summarize, touched
+from bookbot.store.tables import (
+    BookingRow,
+    DayRow,
+    DaySpanRow,
+    OfferRow,
+    SpecialistRow,
+)
+
+if TYPE_CHECKING:
+    from bookbot.store.repository import Store
+
+CHUNK = 200  # specialists settled together: one bookings query, one insert
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+LIVE = [str(status) for status in LIVE_STATUSES]
+DAYS = DayRow.__table__
+COLUMNS = (DAYS.c.specialist_id, DAYS.c.day, DAYS.c.first_free, DAYS.c.holes)
+
+
+@dataclass(frozen=True)
+class Span:
+    """The local dates first..last the index covers for one specialist."""
+
+    first: date
+    last: date
+
+    def covers(self, day: date) -> bool:
+        """Tells whether `day` is indexed."""
+        return self.first <= day <= self.last
+
+
+@dataclass(frozen=True)
+class IndexedDay:
+    """A row of the day index as questions read it: a date with free time, and its holes."""
+
+    specialist: str
+    day: date
+    first_free: datetime | None
+    holes: tuple[Interval, ...]
+
+
+@dataclass(frozen=True)
+class Need:
+    """What a question needs of a day, for SQL to filter on: free slots, a hole this long."""
+
+    slots: bool = False
+    least_minutes: int = 0
+
+    def where(self, table: FromClause = DAYS) -> list[ColumnElement[bool]]:
+        """The conditions on the day index's columns (of the table, or an alias of it)."""
+        found = []
+        if self.slots:
+            found.append(table.c.free_slots > 0)
+        if self.least_minutes:
+            found.append(table.c.longest_hole_minutes >= self.least_minutes)
+        return found
+
+
+@dataclass
+class _Changes:
+    """What one transaction changed of one specialist's days."""
+
+    whole: bool = False
+    dates: set[date] = field(default_factory=set)
+    busy: list[tuple[datetime, datetime]] = field(default_factory=list)
+
+
+class Days:
+    """The repository of the day index; reached as `Store.days`."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.session = store.session
+        self.changes: dict[str, _Changes] = defaultdict(_Changes)
+        self.around: datetime | None = None  # new spans are laid around this instant
+
+    # -- noting changes --------------------------------------------------------------------
+
+    def busy_changed(self, specialist: str, start: datetime, end: datetime) -> None:
+        """Notes busy time added or removed (a booking, a hold, a block)."""
+        self.changes[specialist].busy.append((start, end))
+
+    def dates_changed(self, specialist: str, first: date, last: date) -> None:
+        """Notes changed hours on local dates first..last (an override)."""
+        self.changes[specialist].dates.update(
+            first + timedelta(days=i) for i in range((last - first).days + 1))
+
+    def schedule_changed(self, specialist: str) -> None:
+        """Notes a change to every date (template, zone, holiday calendars, a new specialist)."""
+        self.changes[specialist].whole = True
+
+    async def cover(self, now: datetime) -> None:
+        """Gives every specialist without a span one around `now` (today − 1 .. the horizon)."""
+        self.around = now
+        missing = await self.session.scalars(
+            select(SpecialistRow.id).outerjoin(
+                DaySpanRow, DaySpanRow.specialist_id == SpecialistRow.id)
+            .where(DaySpanRow.specialist_id.is_(None)))
+        for specialist in missing:
+            self.schedule_changed(specialist)
+
+    async def specialists(self) -> list[str]:
+        """Every specialist's id, in order."""
+        return list(await self.session.scalars(select(SpecialistRow.id).order_by(SpecialistRow.id)))
+
+    async def reindex(self, specialists: Sequence[str], now: datetime) -> None:
+        """Recomputes these specialists' days over new spans around `now`."""
+        self.around = now
+        await self.session.execute(
+            delete(DaySpanRow).where(DaySpanRow.specialist_id.in_(specialists)))
+        for specialist in specialists:
+            self.schedule_changed(specialist)
+
+    # -- settling --------------------------------------------------------------------------
+
+    async def settle(self) -> None:
+        """Recomputes every day this transaction changed, before it commits."""
+        if not self.changes:
+            return
+        changes, self.changes = self.changes, defaultdict(_Changes)
+        business = await self.store.current_business()
+        if business is None:
+            return
+        ids = sorted(changes)
+        for i in range(0, len(ids), CHUNK):
+            await self._settle(ids[i : i + CHUNK], changes, business)
+
+    async def _settle(self, ids: list[str], changes: dict[str, _Changes],
+                      business: Business) -> None:
+        if self.session.bind.dialect.name == "postgresql":
+            await self.session.execute(
+                select(SpecialistRow.id).where(SpecialistRow.id.in_(ids))
+                .order_by(SpecialistRow.id).with_for_update(key_share=True))
+        spans = await self._spans(ids)
+        jobs: list[tuple[Specialist, Plan, list[date], bool]] = []
+        fresh: list[tuple[str, Span]] = []
+        for specialist in await self.store.current(ids):
+            plan = Plan(specialist.schedule(business))
+            change = changes[specialist.id]
+            span = spans.get(specialist.id)
+            whole = change.whole
+            if span is None:
+                span = await self._new_span(plan, business)
+                if span is None:
+                    continue
+                fresh.append((specialist.id, span))
+                whole = True
+            if whole:
+                days = [span.first + timedelta(days=i)
+                        for i in range((span.last - span.first).days + 1)]
+            else:
+                wanted = set(change.dates)
+                for start, end in change.busy:
+                    wanted.update(touched(plan, start, end))
+                days = sorted(d for d in wanted if span.covers(d))
+            if days:
+                jobs.append((specialist, plan, days, whole))
+        bookings = await self._live_bookings(
+            [(specialist.id, days[0], days[-1] + timedelta(days=reach(plan)))
+             for specialist, plan, days, _ in jobs])
+        rows = []
+        for specialist, _, days, _ in jobs:
+            plan = Plan(specialist.schedule(business, bookings[specialist.id]))
+            rows += [_row(specialist.id, summarize(plan, plan.work_day(d))) for d in days]
+        whole_ids = [specialist.id for specialist, _, _, whole in jobs if whole]
+        if whole_ids:
+            await self.session.execute(delete(DayRow).where(DayRow.specialist_id.in_(whole_ids)))
+        for specialist, _, days, whole in jobs:
+            if not whole:
+                await self.session.execute(delete(DayRow).where(
+                    DayRow.specialist_id == specialist.id, DayRow.day.in_(days)))
+        rows = [row for row in rows if row["holes"]]
+        if rows:
+            await self.session.execute(insert(DayRow), rows)
+        if fresh:
+            await self.session.execute(insert(DaySpanRow), [
+                {"specialist_id": specialist, "first": span.first, "last": span.last}
+                for specialist, span in fresh])
+
+    async def _new_span(self, plan: Plan, business: Business) -> Span | None:
+        """A span for a specialist without one: around `around`, else the newest span."""
+        if self.around is not None:
+            today = plan.today(self.around)
+            return Span(today - ONE_DAY, today + timedelta(days=business.rules.horizon_days))
+        newest = (await self.session.execute(
+            select(DaySpanRow.first, DaySpanRow.last)
+            .order_by(DaySpanRow.last.desc(), DaySpanRow.first).limit(1))).first()
+        return Span(*newest) if newest else None
+
+    async def _live_bookings(self, wanted: list[tuple[str, date, date]]
+                             ) -> dict[str, list[Booking]]:
+        """Held and confirmed bookings of each specialist near local dates first..last.
+
+        A margin of a day either side covers every zone's offset.
+        """
+        found: dict[str, list[Booking]] = defaultdict(list)
+        if not wanted:
+            return found
+        ranges = {specialist: (_midnight(first) - ONE_DAY, _midnight(last) + 2 * ONE_DAY)
+                  for specialist, first, last in wanted}
+        since = min(lo for lo, _ in ranges.values())
+        until = max(hi for _, hi in ranges.values())
+        rows = await self.session.execute(
+            select(BookingRow.specialist_id, BookingRow.service_id, BookingRow.start_at,
+                   BookingRow.end_at, BookingRow.status)
+            .where(BookingRow.specialist_id.in_(list(ranges)), BookingRow.status.in_(LIVE),
+                   BookingRow.start_at < until, BookingRow.end_at > since))
+        for specialist, service, start, end, status in rows:
+            lo, hi = ranges[specialist]
+            if start < hi and end > lo:
+                found[specialist].append(
+                    Booking(specialist, service, start, end, BookingStatus(status)))
+        return found
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def _spans(self, ids: Iterable[str]) -> dict[str, Span]:
+        rows = await self.session.execute(
+            select(DaySpanRow.specialist_id, DaySpanRow.first, DaySpanRow.last)
+            .where(DaySpanRow.specialist_id.in_(list(ids))))
+        return {specialist: Span(first, last) for specialist, first, last in rows}
+
+    async def gaps(self, service: str, first: date, last: date) -> dict[str, Span | None]:
+        """Specialists of a service whose span does not cover first..last, with their spans."""
+        rows = await self.session.execute(
+            select(OfferRow.specialist_id, DaySpanRow.first, DaySpanRow.last)
+            .outerjoin(DaySpanRow, DaySpanRow.specialist_id == OfferRow.specialist_id)
+            .where(OfferRow.service_id == service, or_(
+                DaySpanRow.specialist_id.is_(None), DaySpanRow.first > first,
+                DaySpanRow.last < last)))
+        return {specialist: Span(lo, hi) if lo else None for specialist, lo, hi in rows}
+
+    async def lapsed_holds(self, now: datetime) -> set[str]:
+        """Specialists with a hold that ran out but is not marked yet: the index counts it."""
+        rows = await self.session.scalars(
+            select(BookingRow.specialist_id).distinct()
+            .where(BookingRow.status == BookingStatus.HELD,
+                   or_(BookingRow.hold_until.is_(None), BookingRow.hold_until <= now)))
+        return set(rows)
+
+    async def first_days(self, service: str, after: date, need: Need,
+                         specialists: Sequence[str] | None = None) -> list[IndexedDay]:
+        """Each specialist's first indexed date on or after `after` that meets the need."""
+        inner = DAYS.alias("later")
+        soonest = (select(inner.c.day)
+                   .where(inner.c.specialist_id == OfferRow.specialist_id, inner.c.day >= after,
+                          *need.where(inner))
+                   .order_by(inner.c.day).limit(1).scalar_subquery())
+        query = (select(*COLUMNS)
+                 .join(OfferRow, OfferRow.specialist_id == DAYS.c.specialist_id)
+                 .where(OfferRow.service_id == service, DAYS.c.day == soonest))
+        return await self._read(query, specialists)
+
+    async def by_first_free(self, service: str, need: Need, earliest: datetime, first: date,
+                            last: date, after: tuple[datetime, str, date] | None, limit: int
+                            ) -> list[IndexedDay]:
+        """Dates first..last whose first free slot is at `earliest` or later, by that slot."""
+        query = (select(*COLUMNS)
+                 .join(OfferRow, OfferRow.specialist_id == DAYS.c.specialist_id)
+                 .where(OfferRow.service_id == service, DAYS.c.first_free >= earliest,
+                        DAYS.c.day >= first, DAYS.c.day <= last, *need.where())
+                 .order_by(DAYS.c.first_free, DAYS.c.specialist_id, DAYS.c.day).limit(limit))
+        if after is not None:
+            query = query.where(
+                tuple_(DAYS.c.first_free, DAYS.c.specialist_id, DAYS.c.day) > tuple_(*after))
+        return await self._read(query)
+
+    async def on(self, service: str, first: date, last: date, need: Need, *,
+                 weekdays: Iterable[int] | None = None, only: Collection[date] | None = None,
+                 before: datetime | None = None) -> list[IndexedDay]:
+        """Indexed dates first..last that meet the need, by date and id.
+
+        Narrowed to some weekdays, to `only` some dates, or to a first free slot before
+        `before`.
+        """
+        present = {(first + timedelta(days=i)).weekday()
+                   for i in range(min((last - first).days + 1, 7))}
+        wanted = sorted(present if weekdays is None else present & set(weekdays))
+        query = (select(*COLUMNS)
+                 .join(OfferRow, OfferRow.specialist_id == DAYS.c.specialist_id)
+                 .where(OfferRow.service_id == service, DAYS.c.weekday.in_(wanted),
+                        DAYS.c.day >= first, DAYS.c.day <= last, *need.where())
+                 .order_by(DAYS.c.day, DAYS.c.specialist_id))
+        if only is not None:
+            query = query.where(DAYS.c.day.in_(sorted(only)))
+        if before is not None:
+            query = query.where(DAYS.c.first_free < before)
+        return await self._read(query)
+
+    async def first_per_day(self, service: str, first: date, last: date, need: Need,
+                            earliest: datetime) -> list[IndexedDay]:
+        """For each date first..last, one row whose first free slot is not too soon."""
+        chosen = (select(DAYS.c.day, func.min(DAYS.c.specialist_id).label("specialist_id"))
+                  .join(OfferRow, OfferRow.specialist_id == DAYS.c.specialist_id)
+                  .where(OfferRow.service_id == service, DAYS.c.day >= first,
+                         DAYS.c.day <= last, DAYS.c.first_free >= earliest, *need.where())
+                  .group_by(DAYS.c.day).subquery())
+        return await self._read(
+            select(*COLUMNS).join(chosen, (chosen.c.day == DAYS.c.day)
+                                  & (chosen.c.specialist_id == DAYS.c.specialist_id)))
+
+    async def rows(self, specialists: Sequence[str]) -> dict[tuple[str, date], dict]:
+        """Every stored row of these specialists, column by column (to check the index)."""
+        found = {}
+        for chunk in _chunks(specialists):
+            for row in await self.session.execute(
+                    select(DAYS).where(DAYS.c.specialist_id.in_(chunk))):
+                values = row._asdict()
+                found[values.pop("specialist_id"), values.pop("day")] = values
+        return found
+
+    async def _read(self, query: Select, specialists: Sequence[str] | None = None
+                    ) -> list[IndexedDay]:
+        """Runs a query of COLUMNS, for some specialists only if named (in chunks)."""
+        if specialists is None:
+            return [_indexed(*row) for row in await self.session.execute(query)]
+        found = []
+        for chunk in _chunks(specialists):
+            found += [_indexed(*row) for row in await self.session.execute(
+                query.where(DAYS.c.specialist_id.in_(chunk)))]
+        return found
+
+
+def _chunks(ids: Sequence[str], size: int = 900) -> Iterable[list[str]]:
+    for i in range(0, len(ids), size):
+        yield list(ids[i : i + size])
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), UTC)
+
+
+def _row(specialist: str, summary: DaySummary) -> dict:
+    return {
+        "specialist_id": specialist,
+        "day": summary.day,
+        "weekday": summary.day.weekday(),
+        "free_minutes": summary.free_minutes,
+        "longest_hole_minutes": summary.longest_hole_minutes,
+        "free_slots": summary.free_slots,
+        "first_free": summary.first_free,
+        "holes": ";".join(f"{_seconds(start)}-{_seconds(end)}" for start, end in summary.holes),
+    }
+
+
+def _indexed(specialist: str, day: date, first_free: datetime | None, holes: str) -> IndexedDay:
+    return IndexedDay(specialist, day, first_free, decode(holes))
+
+
+def _seconds(instant: datetime) -> str:
+    """An instant as UTC epoch seconds, with microseconds only when it has them."""
+    delta = absolute(instant) - EPOCH
+    whole = delta.days * 86_400 + delta.seconds
+    return f"{whole}.{delta.microseconds:06d}" if delta.microseconds else str(whole)
+
+
+def _instant(text: str) -> datetime:
+    whole, _, micro = text.partition(".")
+    if micro:
+        return EPOCH + timedelta(seconds=int(whole), microseconds=int(micro))
+    return datetime.fromtimestamp(int(whole), UTC)
+
+
+def decode(text: str) -> tuple[Interval, ...]:
+    """The holes of a row, as stored by `settle`."""
+    return tuple(
+        Interval(_instant(start), _instant(end))
+        for start, _, end in (hole.partition("-") for hole in text.split(";") if hole))

@@ -1,0 +1,47 @@
+"""The readers of command arguments: dates in their many forms, ranges, days, ids."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+import pytest
+
+from bookbot.bot import arguments
+from bookbot.errors import BadInput
+
+MONDAY = date(2026, 11, 30)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2026-12-24", date(2026, 12, 24)), ("24.12", date(2026, 12, 24)),
+    ("30.11", date(2026, 11, 30)), ("29.11", date(2027, 11, 29)), ("1.1", date(2027, 1, 1)),
+    ("24.12.2027", date(2027, 12, 24)), ("today", MONDAY), ("Tomorrow", date(2026, 12, 1)),
+    ("mon", MONDAY), ("sun", date(2026, 12, 6)), ("friday", date(2026, 12, 4)),
+    ("ср", date(2026, 12, 2)), ("завтра", date(2026, 12, 1)),
+])
+def test_dates_in_every_form(text: str, expected: date) -> None:
+    assert arguments.day(text, MONDAY) == expected
+
+
+@pytest.mark.parametrize("text", ["2026-02-30", "31.02", "soon", "12", "2026-1-1"])
+def test_what_is_not_a_date(text: str) -> None:
+    with pytest.raises(BadInput) as error:
+        arguments.day(text, MONDAY)
+    assert error.value.key == "admin.bad.date"
+
+
+def test_ranges_days_ids_and_the_specialist_left_out() -> None:
+    assert arguments.span("9:00-13:30") == (time(9), time(13, 30))
+    for bad in ("13:00-09:00", "25:00-26:00", "9-13"):
+        with pytest.raises(BadInput):
+            arguments.span(bad)
+    assert arguments.weekdays("mon-wed,fri") == frozenset({0, 1, 2, 4})
+    assert arguments.weekdays("sat-mon") == frozenset({5, 6, 0})
+    assert arguments.calendars("de-by") == ("DE-BY",) and arguments.calendars("none") == ()
+    assert arguments.target(["ben", "today"], {"ann", "ben"}, "ann", False) == ("ben", ["today"])
+    assert arguments.target(["today"], {"ann", "ben"}, "ann", False) == ("ann", ["today"])
+    assert arguments.target(["zed", "x"], {"ann"}, None, True) == ("zed", ["x"])
+    with pytest.raises(arguments.Missing):
+        arguments.target([], {"ann"}, None, True)
+    with pytest.raises(BadInput):
+        arguments.identifier("Ann!")
