@@ -9,7 +9,7 @@ accepting a message and the row being marked sent; a crash exactly there sends i
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -126,12 +126,16 @@ async def render(db: Database, settings: Settings, now: datetime,
             return None
         held = await named(uow.store, found, found.start)
         profile = await uow.store.profile(message.chat_id)
+        names = {s.id: s.name for s in await uow.store.specialists()}
     live = found.status == BookingStatus.CONFIRMED
     if message.kind == messages.REMINDER and (not live or found.start <= now):
         return None  # cancelled meanwhile, or the visit has begun
     if message.kind in (messages.REVIEW, messages.CONFIRMATION) and not live:
         return None
     lang = i18n.choose(profile.locale, settings.locale)
+    others = [{**other, "name": names.get(other["specialist"], other["specialist"])}
+              for other in message.payload.get("alternatives", [])]
+    message = replace(message, payload={**message.payload, "alternatives": others})
     return RENDER[message.kind](held, message, lang, settings, now)
 
 
@@ -185,8 +189,8 @@ def _cancelled_for_client(held, message, lang, settings, now) -> Letter:  # type
         tz = held.booking.start.tzinfo
         for other in others:
             start = datetime.fromisoformat(other["start"]).astimezone(tz)
-            lines.append(f"• {i18n.day(start.date(), lang)} {i18n.clock(start, lang)} "
-                         f"({other['specialist']})")
+            lines.append(f"• {i18n.day(start.date(), lang)} {i18n.clock(start, lang)}, "
+                         f"{other['name']}")
     lines.append(i18n.text("notify.book_again", lang))
     return Letter("\n".join(lines))
 
