@@ -170,7 +170,6 @@ async def _show_times(update, context, lang, draft: Draft, day: date) -> None:  
     free = await flow.free_times(d.db, d.clock(), draft.service, draft.specialist, day, day)
     if not free:
         raise BookbotError("bot.day_full")
-    await flow.save_draft(d.db, d.clock(), draft)
     await _edit(update, _t(lang, "choose_time", day=i18n.day(day, lang, "EEEE d MMMM")),
                 keyboards.times(lang, free))
 
