@@ -31,6 +31,7 @@ from bookbot.store.uow import UnitOfWork
 DEFAULT_POLICY = Policy()
 LONGEST_RANGE = timedelta(days=400)
 BUSY_LOOKBACK = timedelta(days=1)
+NEAR = timedelta(days=2)  # a slot, and any booking that may overlap it, lie within this
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,9 @@ async def import_clinic(db: Database, clinic: Clinic, now: datetime | None = Non
             [(specialist, position) for position, specialist in enumerate(clinic.specialists)])
         changed += await store.import_bookings(clinic.bookings)
         await store.days.cover(now or datetime.now(UTC))
+        await store.settle()
+        if changed:
+            await store.days.analyze()
         await uow.commit()
     return ImportReport(len(clinic.services), len(clinic.specialists), len(clinic.bookings),
                         changed)
@@ -104,8 +108,12 @@ async def _in_file_order(store: Store) -> list[Specialist]:
 
 
 async def context(store: Store, now: datetime, *, service: str | None = None,
-                  specialist: str | None = None) -> Context:
-    """Loads what a question needs, checking that the ids exist and belong together."""
+                  specialist: str | None = None, near: datetime | None = None) -> Context:
+    """Loads what a question needs, checking that the ids exist and belong together.
+
+    With `near`, only bookings within a day or two of that instant are read: enough to
+    check a slot there.
+    """
     business = await require_business(store)
     found_service = None
     if service is not None:
@@ -122,8 +130,11 @@ async def context(store: Store, now: datetime, *, service: str | None = None,
         specialists = await store.specialists(offering=service)
     else:
         raise BadInput("error.need_service_or_specialist")
+    since, until = now - BUSY_LOOKBACK, None
+    if near is not None:
+        since, until = max(since, near - NEAR), near + NEAR
     bookings = await store.bookings(specialists=[s.id for s in specialists],
-                                    since=now - BUSY_LOOKBACK, live_at=now)
+                                    since=since, until=until, live_at=now)
     plans = [Plan(s.schedule(business, bookings)) for s in specialists]
     return Context(business, found_service, specialists, plans)
 
@@ -180,7 +191,7 @@ async def take(store: Store, now: datetime, specialist: str, service: str, start
                 client: Client | None, hold: timedelta | None) -> Booking:
     """Writes a booking or hold at `start` if every rule allows it, inside the caller's unit."""
     await store.expire_holds(now)
-    ctx = await context(store, now, service=service, specialist=specialist)
+    ctx = await context(store, now, service=service, specialist=specialist, near=start)
     try:
         slot = search.slot_at(ctx.plans[0], start, now, ctx.business.rules, duration(ctx))
     except search.Refusal as refusal:
@@ -209,9 +220,10 @@ async def owe_cancelled(uow: UnitOfWork, booking: Booking, now: datetime, by: st
 async def alternatives(store: Store, now: datetime, booking: Booking,
                        most: int = 3) -> list[Slot]:
     """The soonest free slots of the same specialist and of the others of that service."""
-    ctx = await context(store, now, service=booking.service)
+    from bookbot import directory  # directory builds on this module
+
     found = []
-    for result in search.soonest_days(ctx.plans, now, ctx.business.rules, None, duration(ctx)):
+    for result in await directory.soonest_in(store, now, booking.service):
         offered = [s for s in result.slots
                    if not (s.specialist == booking.specialist and s.start == booking.start)]
         if offered:

@@ -32,6 +32,7 @@ from bookbot.engine.search import Plan, slot_length_at
 from bookbot.errors import BadInput, Invalid, Problem
 
 ID = re.compile(r"^[a-z0-9_-]+$")
+LONGEST_ID = 60
 NO_CALENDAR = "none"
 FIELDS = {
     "": {"timezone", "min_notice", "horizon_days", "holidays", "services", "specialists",
@@ -387,6 +388,8 @@ def _absolute(naive: datetime, tz: ZoneInfo) -> datetime:
 def _id(value: Any) -> str:
     if not isinstance(value, str) or not ID.match(value):
         raise BadInput("error.not_an_id", value=value)
+    if len(value) > LONGEST_ID:  # ids travel in Telegram's 64-byte button data
+        raise BadInput("error.id_too_long", value=value, most=LONGEST_ID)
     return value
 
 

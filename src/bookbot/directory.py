@@ -14,15 +14,15 @@ import heapq
 from bisect import insort
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from itertools import count
 
 from bookbot import booking
 from bookbot.engine import search
 from bookbot.engine.days import ONE_DAY, Plan
 from bookbot.engine.intervals import absolute
-from bookbot.engine.model import Business, DayResult, Hole, Interval, Rules, Service, Slot
+from bookbot.engine.model import Business, DayResult, Hole, Rules, Service, Slot
 from bookbot.engine.model import Specialist as SpecialistValue
 from bookbot.engine.summary import reach
 from bookbot.errors import BadInput
@@ -32,6 +32,7 @@ from bookbot.store.repository import Store
 from bookbot.store.uow import UnitOfWork
 
 MINUTE = timedelta(minutes=1)
+MICROSECOND = timedelta(microseconds=1)
 REINDEX_CHUNK = 200  # specialists per transaction, so writers wait seconds at most
 BATCH = 64  # index rows read at a time while paging by first free slot
 WEEK = timedelta(days=7)
@@ -73,6 +74,11 @@ class _Question:
     plans: dict[str, Plan]
     gaps: dict[str, Span | None]
     lapsed: set[str]
+    todays: dict[tzinfo, date] = field(default_factory=dict)  # by zone
+    earliest: datetime = field(init=False)  # no slot starts sooner
+
+    def __post_init__(self) -> None:
+        self.earliest = absolute(self.now) + self.rules.min_notice
 
     @property
     def rules(self) -> Rules:
@@ -81,10 +87,6 @@ class _Question:
     @property
     def duration(self) -> timedelta | None:
         return self.service.duration
-
-    @property
-    def earliest(self) -> datetime:
-        return absolute(self.now) + self.rules.min_notice
 
     def known(self, specialist: str, day: date) -> bool:
         """Tells whether the index can answer for this specialist on this date."""
@@ -96,15 +98,20 @@ class _Question:
         return span is not None and span.covers(day)
 
     def today(self, specialist: str) -> date:
-        return self.plans[specialist].today(self.now)
+        tz = self.plans[specialist].tz
+        if tz not in self.todays:
+            self.todays[tz] = self.now.astimezone(tz).date()
+        return self.todays[tz]
 
     def last_day(self, specialist: str) -> date:
-        return search.last_day(self.plans[specialist], self.now, self.rules)
+        return self.today(specialist) + timedelta(days=self.rules.horizon_days)
 
     def unknown_from_today(self, specialist: str) -> bool:
         """Tells whether the index cannot answer for this specialist from its today on."""
-        if specialist in self.lapsed or specialist not in self.gaps:
-            return specialist in self.lapsed
+        if specialist in self.lapsed:
+            return True
+        if specialist not in self.gaps:
+            return False
         span = self.gaps[specialist]
         return span is None or span.first > self.today(specialist)
 
@@ -122,8 +129,8 @@ class _Question:
 
         It does unless some slot of the specialist is longer than the service.
         """
-        return self.duration is None or search.longest_slot(self.plans[specialist]) <= (
-            self.duration)
+        return self.duration is None or search.longest_slot(
+            self.plans[specialist]) <= self.duration
 
     def offered(self, row: IndexedDay) -> list[Slot]:
         """The slots an indexed date offers at `now`, by the engine."""
@@ -149,15 +156,20 @@ class _Question:
 
 async def _ask(store: Store, now: datetime, service: str, first: date | None = None,
                last: date | None = None) -> _Question:
-    """Loads a question over a service's specialists for dates first..last (default: horizon)."""
+    """Loads a question over a service's specialists for dates first..last (default: horizon).
+
+    Changes this unit of work made are brought into the index first.
+    """
+    await store.settle()
     business = await booking.require_business(store)
     found = await store.service(service)
     if found is None:
         raise BadInput("error.unknown_service", id=service)
-    specialists = {s.id: s for s in await store.specialists(offering=service)}
-    every = await store.plans()
-    plans = {s: every[s] for s in specialists}
-    todays = [plan.today(now) for plan in plans.values()] or [now.astimezone(UTC).date()]
+    plans = await store.plans(service)
+    by_id = (await store.catalog()).by_id
+    specialists = {s: by_id[s] for s in plans}
+    todays = [now.astimezone(tz).date() for tz in {plan.tz for plan in plans.values()}] or [
+        now.astimezone(UTC).date()]
     first = first or min(todays)
     last = last or max(todays) + timedelta(days=business.rules.horizon_days)
     gaps = await store.days.gaps(service, first, last)
@@ -175,8 +187,14 @@ async def soonest_days(db: Database, now: datetime, service: str,
     By date then id; those with nothing in the horizon come last (spec/cli.md, `--each`).
     """
     async with UnitOfWork(db, write=False) as uow:
-        question = await _ask(uow.store, now, service)
-        found = await _soonest(question, list(question.plans), first)
+        return await soonest_in(uow.store, now, service, first)
+
+
+async def soonest_in(store: Store, now: datetime, service: str,
+                     first: date | None = None) -> list[DayResult]:
+    """`soonest_days` inside the caller's unit of work."""
+    question = await _ask(store, now, service)
+    found = await _soonest(question, list(question.plans), first)
     return sorted(found.values(), key=lambda r: (r.day is None, r.day or date.min, r.specialist))
 
 
@@ -288,14 +306,19 @@ async def _top(q: _Question, wanted: int, first: date | None = None) -> list[Day
             after = max(span.last + ONE_DAY, first or date.min)
             midnight = datetime.combine(after, time(0), q.plans[s].tz)
             heap.append((max(q.earliest, absolute(midnight)), s, after, next(tick), None))
-    lo = max(min((q.today(s) for s in q.plans), default=q.now.date()), first or date.min)
-    hi = max((q.plans[s].local(q.earliest).date() for s in q.plans), default=lo)
-    for row in await q.store.days.on(q.service.id, lo, hi, q.need(), before=q.earliest):
-        bound = _bound(row.holes, q.earliest, q.least(row.specialist))
+    zones = {plan.tz for plan in q.plans.values()}
+    lo = max(min((q.now.astimezone(tz).date() for tz in zones), default=q.now.date()),
+             first or date.min)
+    hi = max((q.earliest.astimezone(tz).date() for tz in zones), default=lo)
+    since = min((datetime.combine(lo, time(0), tz) for tz in zones), default=q.earliest)
+    for row in await q.store.days.early(q.service.id, lo, hi, q.need(), since, q.earliest):
+        bound = row.room(q.earliest, q.least(row.specialist))
         if row.specialist not in skip and bound is not None:
             heap.append((bound, row.specialist, row.day, next(tick), row))
     heapq.heapify(heap)
-    rows = _ByFirstFree(q, first or date.min, max((q.last_day(s) for s in q.plans), default=lo))
+    last = max((q.now.astimezone(tz).date() for tz in zones), default=lo) + timedelta(
+        days=q.rules.horizon_days)
+    rows = _ByFirstFree(q, first or date.min, last)
     while heap or not rows.done:
         reading = not rows.done and (not heap or (rows.bound, "") <= heap[0][:2])
         upcoming = (rows.bound, "") if reading else heap[0][:2]
@@ -353,15 +376,6 @@ class _ByFirstFree:
         return batch
 
 
-def _bound(holes: Sequence[Interval], earliest: datetime, least: timedelta) -> datetime | None:
-    """The soonest a slot of length `least` can start in these holes, from `earliest` on."""
-    for start, end in holes:
-        begin = max(start, earliest)
-        if end - begin >= least:
-            return begin
-    return None
-
-
 # -- holes, slots and the calendar of "any available" ----------------------------------
 
 
@@ -414,6 +428,36 @@ async def free_slots(db: Database, now: datetime, service: str, first: date,
     return sorted(found, key=search.slot_order)
 
 
+async def free_at(store: Store, now: datetime, service: str, start: datetime) -> list[str]:
+    """The specialists of a service offering a slot that starts at `start`, by id.
+
+    Inside the caller's unit of work, as holding a slot for "any available" needs it.
+    """
+    q = await _ask(store, now, service)
+    start = absolute(start)
+    local = {tz: start.astimezone(tz).date() for tz in {plan.tz for plan in q.plans.values()}}
+    if not local:
+        return []
+    found = set()
+    rows = await q.store.days.early(q.service.id, min(local.values()), max(local.values()),
+                                    q.need(), start - 2 * ONE_DAY, start + MICROSECOND)
+    for row in rows:
+        s = row.specialist
+        if (row.day == local[q.plans[s].tz] and q.known(s, row.day) and q.ordered(s)
+                and row.room(start, q.least(s)) == start
+                and any(slot.start == start for slot in q.offered(row))):
+            found.add(s)
+    asked = [s for s in q.plans if not q.ordered(s) or not q.known(s, local[q.plans[s].tz])]
+    plans = await q.booked(asked, min(local.values()), max(local.values()))
+    for s in asked:
+        try:
+            search.slot_at(plans[s], start, now, q.rules, q.duration)
+        except search.Refusal:
+            continue
+        found.add(s)
+    return sorted(found)
+
+
 async def calendar(db: Database, now: datetime, service: str,
                    shown: date | None) -> Calendar | None:
     """The month of `shown` (default: the soonest free date's) with any specialist's free dates.
@@ -446,8 +490,9 @@ async def _free_days(q: _Question, first: date, last: date) -> set[date]:
     """The dates first..last on which some specialist of the question has a free slot."""
     free: set[date] = set()
     need = q.need()
-    for row in await q.store.days.first_per_day(q.service.id, first, last, need, q.earliest):
-        if q.known(row.specialist, row.day) and q.offered(row):
+    for day in search.dates(first, last):
+        row = await q.store.days.one_on(q.service.id, day, need, q.earliest)
+        if row is not None and q.known(row.specialist, row.day) and q.offered(row):
             free.add(row.day)
     rest = [d for d in search.dates(first, last) if d not in free]
     if rest:
@@ -482,6 +527,9 @@ async def reindex(db: Database, now: datetime,
             await uow.commit()
         if progress is not None:
             progress(min(i + REINDEX_CHUNK, len(ids)), len(ids))
+    async with UnitOfWork(db) as uow:
+        await uow.store.days.analyze()
+        await uow.commit()
     return len(ids)
 
 

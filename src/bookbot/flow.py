@@ -137,9 +137,13 @@ async def hold(db: Database, now: datetime, telegram_id: int, service: str, spec
     async with UnitOfWork(db) as uow:
         store = uow.store
         await store.expire_holds(now, client=telegram_id)
-        ctx = await _context(store, now, service, specialist)
-        who = _fairest(ctx, await store.bookings(specialists=[s.id for s in ctx.specialists],
-                                                 since=now, live_at=now), start, now)
+        if specialist == ANY:
+            free = await directory.free_at(store, now, service, start)
+        else:
+            free = _free_at(await _context(store, now, service, specialist), start, now)
+        if not free:
+            raise Refused("refused.taken")
+        who = _fairest(free, await store.bookings(specialists=free, since=now, live_at=now))
         profile = await store.profile(telegram_id)
         client = Client(profile.name, profile.phone, telegram_id)
         taken = await booking.take(store, now, who, service, start, client, length)
@@ -147,9 +151,8 @@ async def hold(db: Database, now: datetime, telegram_id: int, service: str, spec
         return await named(store, taken, now + length)
 
 
-def _fairest(ctx: booking.Context, upcoming: list[Booking], start: datetime,
-             now: datetime) -> str:
-    """Of the specialists offering `start`, the one with the fewest coming bookings."""
+def _free_at(ctx: booking.Context, start: datetime, now: datetime) -> list[str]:
+    """The specialists of the context offering a slot at `start`."""
     free = []
     for plan in ctx.plans:
         try:
@@ -157,8 +160,11 @@ def _fairest(ctx: booking.Context, upcoming: list[Booking], start: datetime,
         except search.Refusal:
             continue
         free.append(plan.specialist)
-    if not free:
-        raise Refused("refused.taken")
+    return free
+
+
+def _fairest(free: list[str], upcoming: list[Booking]) -> str:
+    """Of the specialists offering a slot, the one with the fewest coming bookings."""
     load = {s: sum(1 for b in upcoming if b.specialist == s) for s in free}
     return min(free, key=lambda s: (load[s], s))
 

@@ -219,3 +219,13 @@ def test_sixteen_processes_racing_for_one_slot_book_it_once(run, clinic) -> None
     with ThreadPoolExecutor(16) as pool:
         codes = list(pool.map(one, range(16)))
     assert sorted(codes) == [0] + [3] * 15
+
+
+def test_an_id_too_long_for_a_button_is_refused_by_path(run, tmp_path) -> None:
+    path = tmp_path / "long.yaml"
+    path.write_text(BASIC.replace("id: checkup", "id: " + "c" * 61).replace(
+        "[checkup, hygiene]", "[" + "c" * 61 + ", hygiene]").replace(
+        "services: [checkup]", "services: [hygiene]").replace(
+        "service: checkup, start", "service: hygiene, start"))
+    code, _, err = run("import", str(path))
+    assert code == 2 and "services[0].id" in err and "longer than 60 characters" in err

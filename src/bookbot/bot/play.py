@@ -64,24 +64,52 @@ async def play(url: str, lang: str, read: Reader = read_line,
 async def _chat(emulator: BotApiEmulator, user: ChatUser, lang: str, read: Reader,
                 write: Callable[[str], None]) -> None:
     write(i18n.text("try.intro", lang))
-    screen = _Screen(emulator.chat(user), write, lang)
+    chat = emulator.chat(user)
+    screen = _Screen(chat, write, lang)
+    before: tuple | None = _state(emulator, chat)
     await emulator.send_text(user, "/start")
     while True:
-        await emulator.wait_idle(timeout=10)
+        if before is not None:
+            await _answered(emulator, chat, before)
         choices = screen.show()
         line = await read(i18n.text("try.prompt", lang))
         if line is None or line.strip().lower() in QUIT:
             write(i18n.text("try.bye", lang))
             return
         line = line.strip()
+        before = _state(emulator, chat)
         if line.isdigit() and 1 <= int(line) <= len(choices):
             chosen = choices[int(line) - 1]
             if isinstance(chosen, ReplyButton):
                 await emulator.press_reply_button(user, chosen.text)
             else:
                 await emulator.tap(user, chosen)
-        elif line:
+        elif line.isdigit() or not line:
+            write(i18n.text("try.pick", lang, most=len(choices)))
+            before = None
+        else:
             await emulator.send_text(user, line)
+
+
+async def _answered(emulator: BotApiEmulator, chat: ChatState, before: tuple,
+                    timeout: float = 10) -> None:
+    """Waits until the bot has answered the last action and gone quiet.
+
+    Idle alone is not enough: a handler may think longer than the emulator's quiet
+    period before its first call.
+    """
+    async with asyncio.timeout(timeout):
+        while True:
+            await emulator.wait_idle(timeout=timeout)
+            if _state(emulator, chat) != before:
+                return
+            await asyncio.sleep(0.02)
+
+
+def _state(emulator: BotApiEmulator, chat: ChatState) -> tuple:
+    """What the bot has shown and answered so far in the chat."""
+    answered = sum(1 for q in emulator.callback_queries.values() if q.answered)
+    return len(chat.all_messages), sum(len(m.history) for m in chat.all_messages), answered
 
 
 class _Screen:

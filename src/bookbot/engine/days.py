@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import holidays as holiday_calendars
 
 from bookbot.engine.intervals import absolute, merge
-from bookbot.engine.model import Hours, Interval, OverrideType, Schedule
+from bookbot.engine.model import DEFAULT_SLOT, Hours, Interval, OverrideType, Schedule
 
 CLOSING = (OverrideType.DAY_OFF, OverrideType.VACATION)
 ONE_DAY = timedelta(days=1)
@@ -118,6 +118,10 @@ class Plan:
                 target = self.custom if override.type == OverrideType.CUSTOM_HOURS else self.extra
                 target[override.first].append(override.hours)
         self.busy = merge(Interval(absolute(s), absolute(e)) for s, e in schedule.busy)
+        lengths = [entry.hours.slot for entry in schedule.weekly] + [
+            override.hours.slot for override in schedule.overrides if override.hours]
+        self.shortest = min(lengths, default=DEFAULT_SLOT)  # slot length anywhere
+        self.longest = max(lengths, default=DEFAULT_SLOT)
 
     def today(self, now: datetime) -> date:
         """The specialist's local date at `now`."""
@@ -149,10 +153,13 @@ class Plan:
 
     def work_day(self, day: date) -> WorkDay:
         """Working windows and candidate starts of one local date."""
+        layers = self.hours(day)
+        if not layers:
+            return WorkDay(day, (), ())
         clock = LocalClock(day, self.tz)
         windows: list[Interval] = []
         grid: dict[timedelta, timedelta] = {}
-        for hours in self.hours(day):
+        for hours in layers:
             for start, end in _spans(hours):
                 windows.append(Interval(clock.instant(start), clock.instant(end)))
             for start in _starts(hours):

@@ -13,6 +13,8 @@ def absolute(instant: datetime) -> datetime:
     """The instant in UTC, where arithmetic and comparisons follow real time, not wall clocks."""
     # Two datetimes in one ZoneInfo add, subtract and compare on the wall clock, and a
     # repeated wall time never equals an instant of another zone.
+    if instant.tzinfo is UTC:
+        return instant
     if instant.utcoffset() is None:
         raise ValueError(f"{instant.isoformat()} is not an instant: it has no UTC offset")
     return instant.astimezone(UTC)

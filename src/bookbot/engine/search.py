@@ -218,18 +218,12 @@ def slot_length_at(plan: Plan, start: datetime) -> timedelta | None:
 
 def shortest_slot(plan: Plan) -> timedelta:
     """The shortest slot length anywhere in a specialist's template and overrides."""
-    lengths = [entry.hours.slot for entry in plan.schedule.weekly] + [
-        override.hours.slot for override in plan.schedule.overrides if override.hours
-    ]
-    return min(lengths, default=timedelta(minutes=60))
+    return plan.shortest
 
 
 def longest_slot(plan: Plan) -> timedelta:
     """The longest slot length anywhere in a specialist's template and overrides."""
-    lengths = [entry.hours.slot for entry in plan.schedule.weekly] + [
-        override.hours.slot for override in plan.schedule.overrides if override.hours
-    ]
-    return max(lengths, default=timedelta(minutes=60))
+    return plan.longest
 
 
 def dates(first: date, last: date) -> Iterator[date]:

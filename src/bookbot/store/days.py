@@ -13,9 +13,10 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, delete, func, insert, or_, select, tuple_
+from sqlalchemy import Select, delete, insert, or_, select, text, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 
 CHUNK = 200  # specialists settled together: one bookings query, one insert
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 LIVE = [str(status) for status in LIVE_STATUSES]
 DAYS = DayRow.__table__
 COLUMNS = (DAYS.c.specialist_id, DAYS.c.day, DAYS.c.first_free, DAYS.c.holes)
@@ -67,7 +69,29 @@ class IndexedDay:
     specialist: str
     day: date
     first_free: datetime | None
-    holes: tuple[Interval, ...]
+    stored: str  # the holes as kept: read into instants only when asked
+
+    @cached_property
+    def holes(self) -> tuple[Interval, ...]:
+        """The holes, as UTC intervals."""
+        return decode(self.stored)
+
+    def room(self, earliest: datetime, least: timedelta) -> datetime | None:
+        """The soonest instant from `earliest` on that has `least` free after it, if any.
+
+        A bound for the first slot, found without reading every hole into instants.
+        """
+        since = (absolute(earliest) - EPOCH) // MICROSECOND
+        needed = least // MICROSECOND
+        for hole in self.stored.split(";"):
+            start, _, end = hole.partition("-")
+            stop = _microseconds(end)
+            if stop - since < needed:
+                continue
+            begin = max(_microseconds(start), since)
+            if stop - begin >= needed:
+                return EPOCH + timedelta(microseconds=begin)
+        return None
 
 
 @dataclass(frozen=True)
@@ -104,12 +128,21 @@ class Days:
         self.session = store.session
         self.changes: dict[str, _Changes] = defaultdict(_Changes)
         self.around: datetime | None = None  # new spans are laid around this instant
+        self.known: dict[str, list[Booking]] = {}  # all live bookings, as this transaction has them
 
     # -- noting changes --------------------------------------------------------------------
 
     def busy_changed(self, specialist: str, start: datetime, end: datetime) -> None:
         """Notes busy time added or removed (a booking, a hold, a block)."""
         self.changes[specialist].busy.append((start, end))
+        self.known.pop(specialist, None)
+
+    def busy_known(self, specialist: str, bookings: list[Booking]) -> None:
+        """Hands over every live booking of a specialist, so settling need not read them back.
+
+        Good until the next change to the specialist's bookings (an import knows them all).
+        """
+        self.known[specialist] = bookings
 
     def dates_changed(self, specialist: str, first: date, last: date) -> None:
         """Notes changed hours on local dates first..last (an override)."""
@@ -129,6 +162,15 @@ class Days:
             .where(DaySpanRow.specialist_id.is_(None)))
         for specialist in missing:
             self.schedule_changed(specialist)
+
+    async def analyze(self) -> None:
+        """Refreshes PostgreSQL's planner statistics after a bulk change (import, reindex).
+
+        SQLite plans these queries well without statistics, and worse with them.
+        """
+        if self.session.bind.dialect.name == "postgresql":
+            await self.session.execute(text(
+                "ANALYZE days, day_spans, bookings, specialist_services, specialists"))
 
     async def specialists(self) -> list[str]:
         """Every specialist's id, in order."""
@@ -188,7 +230,8 @@ class Days:
                 jobs.append((specialist, plan, days, whole))
         bookings = await self._live_bookings(
             [(specialist.id, days[0], days[-1] + timedelta(days=reach(plan)))
-             for specialist, plan, days, _ in jobs])
+             for specialist, plan, days, _ in jobs if specialist.id not in self.known])
+        bookings.update((s.id, self.known[s.id]) for s, _, _, _ in jobs if s.id in self.known)
         rows = []
         for specialist, _, days, _ in jobs:
             plan = Plan(specialist.schedule(business, bookings[specialist.id]))
@@ -251,6 +294,13 @@ class Days:
             .where(DaySpanRow.specialist_id.in_(list(ids))))
         return {specialist: Span(first, last) for specialist, first, last in rows}
 
+    async def spans(self, ids: Sequence[str]) -> dict[str, Span]:
+        """The spans of these specialists (those with one)."""
+        found = {}
+        for chunk in _chunks(ids):
+            found.update(await self._spans(chunk))
+        return found
+
     async def gaps(self, service: str, first: date, last: date) -> dict[str, Span | None]:
         """Specialists of a service whose span does not cover first..last, with their spans."""
         rows = await self.session.execute(
@@ -264,23 +314,32 @@ class Days:
     async def lapsed_holds(self, now: datetime) -> set[str]:
         """Specialists with a hold that ran out but is not marked yet: the index counts it."""
         rows = await self.session.scalars(
-            select(BookingRow.specialist_id).distinct()
+            select(BookingRow.specialist_id)
             .where(BookingRow.status == BookingStatus.HELD,
-                   or_(BookingRow.hold_until.is_(None), BookingRow.hold_until <= now)))
+                   or_(BookingRow.hold_until.is_(None), BookingRow.hold_until <= now))
+)
         return set(rows)
 
     async def first_days(self, service: str, after: date, need: Need,
                          specialists: Sequence[str] | None = None) -> list[IndexedDay]:
         """Each specialist's first indexed date on or after `after` that meets the need."""
-        inner = DAYS.alias("later")
-        soonest = (select(inner.c.day)
-                   .where(inner.c.specialist_id == OfferRow.specialist_id, inner.c.day >= after,
-                          *need.where(inner))
-                   .order_by(inner.c.day).limit(1).scalar_subquery())
-        query = (select(*COLUMNS)
-                 .join(OfferRow, OfferRow.specialist_id == DAYS.c.specialist_id)
-                 .where(OfferRow.service_id == service, DAYS.c.day == soonest))
-        return await self._read(query, specialists)
+        later = DAYS.alias("later")
+        soonest = (select(later.c.day)
+                   .where(later.c.specialist_id == OfferRow.specialist_id, later.c.day >= after,
+                          *need.where(later))
+                   .order_by(later.c.day).limit(1).scalar_subquery())
+        firsts = select(OfferRow.specialist_id, soonest.label("day")).where(
+            OfferRow.service_id == service)
+        found = []
+        for chunk in [None] if specialists is None else _chunks(specialists):
+            narrowed = firsts if chunk is None else firsts.where(
+                OfferRow.specialist_id.in_(chunk))
+            # Materialized: one index probe per specialist, then one row each by key.
+            first = narrowed.cte("firsts").prefix_with("MATERIALIZED", dialect="postgresql")
+            found += [_indexed(*row) for row in await self.session.execute(
+                select(*COLUMNS).join(first, (first.c.specialist_id == DAYS.c.specialist_id)
+                                      & (first.c.day == DAYS.c.day)))]
+        return found
 
     async def by_first_free(self, service: str, need: Need, earliest: datetime, first: date,
                             last: date, after: tuple[datetime, str, date] | None, limit: int
@@ -297,12 +356,11 @@ class Days:
         return await self._read(query)
 
     async def on(self, service: str, first: date, last: date, need: Need, *,
-                 weekdays: Iterable[int] | None = None, only: Collection[date] | None = None,
-                 before: datetime | None = None) -> list[IndexedDay]:
+                 weekdays: Iterable[int] | None = None, only: Collection[date] | None = None
+                 ) -> list[IndexedDay]:
         """Indexed dates first..last that meet the need, by date and id.
 
-        Narrowed to some weekdays, to `only` some dates, or to a first free slot before
-        `before`.
+        Narrowed to some weekdays, or to `only` some dates.
         """
         present = {(first + timedelta(days=i)).weekday()
                    for i in range(min((last - first).days + 1, 7))}
@@ -314,21 +372,26 @@ class Days:
                  .order_by(DAYS.c.day, DAYS.c.specialist_id))
         if only is not None:
             query = query.where(DAYS.c.day.in_(sorted(only)))
-        if before is not None:
-            query = query.where(DAYS.c.first_free < before)
         return await self._read(query)
 
-    async def first_per_day(self, service: str, first: date, last: date, need: Need,
-                            earliest: datetime) -> list[IndexedDay]:
-        """For each date first..last, one row whose first free slot is not too soon."""
-        chosen = (select(DAYS.c.day, func.min(DAYS.c.specialist_id).label("specialist_id"))
-                  .join(OfferRow, OfferRow.specialist_id == DAYS.c.specialist_id)
-                  .where(OfferRow.service_id == service, DAYS.c.day >= first,
-                         DAYS.c.day <= last, DAYS.c.first_free >= earliest, *need.where())
-                  .group_by(DAYS.c.day).subquery())
+    async def early(self, service: str, first: date, last: date, need: Need,
+                    since: datetime, before: datetime) -> list[IndexedDay]:
+        """Indexed dates first..last meeting the need, with a first free slot in [since, before)."""
         return await self._read(
-            select(*COLUMNS).join(chosen, (chosen.c.day == DAYS.c.day)
-                                  & (chosen.c.specialist_id == DAYS.c.specialist_id)))
+            select(*COLUMNS).join(OfferRow, OfferRow.specialist_id == DAYS.c.specialist_id)
+            .where(OfferRow.service_id == service, DAYS.c.first_free >= since,
+                   DAYS.c.first_free < before, DAYS.c.day >= first, DAYS.c.day <= last,
+                   *need.where()))
+
+    async def one_on(self, service: str, day: date, need: Need,
+                     earliest: datetime) -> IndexedDay | None:
+        """One row of a date whose first free slot is not too soon, if there is one."""
+        found = await self._read(
+            select(*COLUMNS).join(OfferRow, OfferRow.specialist_id == DAYS.c.specialist_id)
+            .where(OfferRow.service_id == service, DAYS.c.weekday == day.weekday(),
+                   DAYS.c.day == day, DAYS.c.first_free >= earliest, *need.where())
+            .limit(1))
+        return found[0] if found else None
 
     async def rows(self, specialists: Sequence[str]) -> dict[tuple[str, date], dict]:
         """Every stored row of these specialists, column by column (to check the index)."""
@@ -375,7 +438,7 @@ def _row(specialist: str, summary: DaySummary) -> dict:
 
 
 def _indexed(specialist: str, day: date, first_free: datetime | None, holes: str) -> IndexedDay:
-    return IndexedDay(specialist, day, first_free, decode(holes))
+    return IndexedDay(specialist, day, first_free, holes)
 
 
 def _seconds(instant: datetime) -> str:
@@ -383,6 +446,13 @@ def _seconds(instant: datetime) -> str:
     delta = absolute(instant) - EPOCH
     whole = delta.days * 86_400 + delta.seconds
     return f"{whole}.{delta.microseconds:06d}" if delta.microseconds else str(whole)
+
+
+def _microseconds(text: str) -> int:
+    if "." not in text:
+        return int(text) * 1_000_000
+    whole, _, micro = text.partition(".")
+    return int(whole) * 1_000_000 + int(micro)
 
 
 def _instant(text: str) -> datetime:

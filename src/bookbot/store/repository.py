@@ -49,6 +49,7 @@ from bookbot.store.tables import (
 )
 
 BUSINESS_ID = 1
+WRITE_CHUNK = 20_000  # rows per bulk statement, to bound memory
 NO_CALENDAR = "none"
 
 
@@ -61,6 +62,10 @@ class Catalog:
     specialists: tuple[Specialist, ...] = ()
     positions: dict[str, int] = field(default_factory=dict)
     stamp: str = ""
+    by_id: dict[str, Specialist] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_id", {s.id: s for s in self.specialists})
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,7 @@ class Store:
         self.session = session
         self.cache = {} if cache is None else cache
         self.days = Days(self)
+        self.stamp: str | None = None  # as this unit read it; forgotten when it restamps
 
     async def settle(self) -> None:
         """Brings derived data (the day index) in step with this transaction's writes."""
@@ -116,8 +122,7 @@ class Store:
         Every schedule change writes a new random stamp in its own transaction, so a cached
         catalog is reused only for exactly the committed state it was read from.
         """
-        stamp = await self.session.scalar(
-            select(BusinessRow.stamp).where(BusinessRow.id == BUSINESS_ID))
+        stamp = await self._stamp()
         if stamp is None:
             return Catalog(None)
         cached = self.cache.get("catalog")
@@ -135,19 +140,36 @@ class Store:
         return Catalog(business, tuple(_service(r) for r in services),
                        tuple(await self._assemble(rows)), {r.id: r.position for r in rows}, stamp)
 
-    async def plans(self) -> dict[str, Plan]:
-        """Every specialist's plan without bookings (blocks are busy), cached like the catalog."""
+    async def plans(self, offering: str) -> dict[str, Plan]:
+        """The plans, without bookings (blocks are busy), of a service's specialists, by id.
+
+        Cached like the catalog.
+        """
         catalog = await self.catalog()
-        cached = self.cache.get("plans")
+        cached = self.cache.get(("plans", offering))
         if cached is not None and cached[0] == catalog.stamp:
             return cached[1]
         assert catalog.business is not None
-        found = {s.id: Plan(s.schedule(catalog.business)) for s in catalog.specialists}
-        self.cache["plans"] = (catalog.stamp, found)
+        found = {s.id: Plan(s.schedule(catalog.business)) for s in catalog.specialists
+                 if offering in s.services}
+        self.cache[("plans", offering)] = (catalog.stamp, found)
         return found
 
+    async def _stamp(self) -> str | None:
+        """The stored stamp, read once per unit of work (and again after it restamps).
+
+        The unit keeps the catalog it began with, as if it had read it all at once.
+        """
+        if self.stamp is None:
+            self.stamp = await self.session.scalar(
+                select(BusinessRow.stamp).where(BusinessRow.id == BUSINESS_ID))
+        return self.stamp
+
     async def current_business(self) -> Business | None:
-        """The business defaults as this transaction sees them, read without the catalog."""
+        """The business defaults as this transaction sees them, from the catalog if current."""
+        cached = self.cache.get("catalog")
+        if cached is not None and cached.stamp == await self._stamp():
+            return cached.business
         row = await self.session.get(BusinessRow, BUSINESS_ID)
         if row is None:
             return None
@@ -159,12 +181,9 @@ class Store:
 
     async def current(self, ids: Sequence[str]) -> list[Specialist]:
         """These specialists as this transaction sees them, from the catalog if it is current."""
-        stamp = await self.session.scalar(
-            select(BusinessRow.stamp).where(BusinessRow.id == BUSINESS_ID))
         cached = self.cache.get("catalog")
-        if cached is not None and cached.stamp == stamp:
-            wanted = set(ids)
-            return [s for s in cached.specialists if s.id in wanted]
+        if cached is not None and cached.stamp == await self._stamp():
+            return [cached.by_id[i] for i in sorted(set(ids)) if i in cached.by_id]
         rows = list(await self.session.scalars(
             select(SpecialistRow).where(SpecialistRow.id.in_(ids)).order_by(SpecialistRow.id)))
         return await self._assemble(rows)
@@ -173,6 +192,7 @@ class Store:
         """Marks that the schedule changed, so every cached catalog is read afresh."""
         await self.session.execute(
             update(BusinessRow).where(BusinessRow.id == BUSINESS_ID).values(stamp=uuid4().hex))
+        self.stamp = None
 
     async def business(self) -> Business | None:
         """The business defaults, or None before anything was imported."""
@@ -199,6 +219,7 @@ class Store:
         row.horizon_days = business.rules.horizon_days
         row.holidays = ",".join(business.holidays)
         row.stamp = uuid4().hex
+        self.stamp = None
         self.session.add(row)
         await self.session.flush()
         return True
@@ -235,11 +256,14 @@ class Store:
         linked: int | None = None,
     ) -> list[Specialist]:
         """Specialists with their schedules, by id: all, those ids, those offering a service."""
-        wanted = None if ids is None else set(ids)
+        catalog = await self.catalog()
+        if ids is None:
+            found: Iterable[Specialist] = catalog.specialists
+        else:  # a few by id, without a pass over thousands
+            found = [catalog.by_id[i] for i in sorted(set(ids)) if i in catalog.by_id]
         return [
-            s for s in (await self.catalog()).specialists
-            if (wanted is None or s.id in wanted)
-            and (offering is None or offering in s.services)
+            s for s in found
+            if (offering is None or offering in s.services)
             and (linked is None or s.telegram_id == linked)
         ]
 
@@ -509,7 +533,7 @@ class Store:
                                known.before or (known.booking if known.stored else None),
                                known.client_id)
                 ledger.forget(known)
-            if not ledger.fits(entry.booking):
+            if not ledger.fits(entry):
                 problem = Problem("error.overlaps_existing", {}, f"bookings[{index}].start")
                 raise Invalid([problem])
             ledger.keep(entry)
@@ -521,17 +545,18 @@ class Store:
         await self._client_ids(writes)
         changed = [e for e in writes if e.stored]
         added = [e for e in writes if not e.stored]
-        rows = [_booking_values(e) for e in changed]
         try:
-            if rows:
-                await self.session.execute(update(BookingRow), rows)
+            for i in range(0, len(changed), WRITE_CHUNK):
+                await self.session.execute(update(BookingRow), [
+                    _booking_values(e) for e in changed[i : i + WRITE_CHUNK]])
             for with_id in (True, False):
-                rows = [{**_booking_values(e), "created_at": e.booking.start, "hold_until": None}
-                        for e in added if (e.id is not None) == with_id]
-                for row in rows if not with_id else []:
-                    del row["id"]
-                if rows:
-                    await self.session.execute(insert(BookingRow), rows)
+                batch = [e for e in added if (e.id is not None) == with_id]
+                for i in range(0, len(batch), WRITE_CHUNK):
+                    rows = [{**_booking_values(e), "created_at": e.booking.start,
+                             "hold_until": None} for e in batch[i : i + WRITE_CHUNK]]
+                    for row in rows if not with_id else []:
+                        del row["id"]
+                    await self.session.execute(insert(BookingRow.__table__), rows)
         except IntegrityError as error:
             if "bookings_no_overlap" not in str(error.orig):
                 raise
@@ -542,6 +567,8 @@ class Store:
                                        entry.before.end)
             self.days.busy_changed(entry.booking.specialist, entry.booking.start,
                                    entry.booking.end)
+        for specialist in {b.specialist for b in bookings}:  # all of theirs were read
+            self.days.busy_known(specialist, ledger.live_bookings(specialist))
         return count
 
     async def _bookings_like(self, bookings: Sequence[Booking]) -> list[_Entry]:
@@ -715,7 +742,7 @@ class Outbox:
         return dict(rows.all())
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
     """A booking of an import: stored, or written by it; `order` is its id's place."""
 
@@ -725,10 +752,14 @@ class _Entry:
     stored: bool  # its row exists already
     before: Booking | None = None  # what the stored row held before this import changed it
     client_id: int | None = None
+    interval: tuple[datetime, datetime, int] = field(init=False)  # UTC start, end, order
+
+    def __post_init__(self) -> None:
+        self.interval = (absolute(self.booking.start), absolute(self.booking.end), self.order)
 
     @property
     def key(self) -> tuple[str, datetime]:
-        return self.booking.specialist, absolute(self.booking.start)
+        return self.booking.specialist, self.interval[0]
 
 
 class _Ledger:
@@ -742,6 +773,7 @@ class _Ledger:
         self.by_id = {e.id: e for e in stored}
         self.by_key: dict[tuple[str, datetime], list[_Entry]] = defaultdict(list)
         self.live: dict[str, list[tuple[datetime, datetime, int]]] = defaultdict(list)
+        self.by_order: dict[int, _Entry] = {}
         self.last_order = max((e.order for e in stored), default=0)
         for entry in stored:
             self.keep(entry)
@@ -762,12 +794,12 @@ class _Ledger:
         return min(same, key=lambda e: (e.booking.status == BookingStatus.CANCELLED, e.order),
                    default=None)
 
-    def fits(self, booking: Booking) -> bool:
+    def fits(self, entry: _Entry) -> bool:
         """Tells whether a booking overlaps no live booking of its specialist."""
-        if not booking.live:
+        if not entry.booking.live:
             return True
-        line = self.live[booking.specialist]
-        start, end = absolute(booking.start), absolute(booking.end)
+        line = self.live[entry.booking.specialist]
+        start, end, _ = entry.interval
         i = bisect_left(line, (start,))
         return not ((i > 0 and line[i - 1][1] > start) or (i < len(line) and line[i][0] < end))
 
@@ -776,16 +808,17 @@ class _Ledger:
             self.by_id[entry.id] = entry
         self.by_key[entry.key].append(entry)
         if entry.booking.live:
-            insort(self.live[entry.booking.specialist], self._interval(entry))
+            insort(self.live[entry.booking.specialist], entry.interval)
+            self.by_order[entry.order] = entry
+
+    def live_bookings(self, specialist: str) -> list[Booking]:
+        """The live bookings of a specialist, as the import leaves them."""
+        return [self.by_order[order].booking for _, _, order in self.live[specialist]]
 
     def forget(self, entry: _Entry) -> None:
         self.by_key[entry.key].remove(entry)
         if entry.booking.live:
-            self.live[entry.booking.specialist].remove(self._interval(entry))
-
-    @staticmethod
-    def _interval(entry: _Entry) -> tuple[datetime, datetime, int]:
-        return absolute(entry.booking.start), absolute(entry.booking.end), entry.order
+            self.live[entry.booking.specialist].remove(entry.interval)
 
 
 def _booking_values(entry: _Entry) -> dict:

@@ -1,0 +1,146 @@
+"""Generates large clinics for the scale benchmark, and loads them or writes them as files.
+
+Size a: 6,000 specialists ("lawyers"), each with their own week of 8 slots a day on 5 days,
+in four time zones, a 90-day horizon, half the slots booked. Size b: 10,000 specialists,
+1,000 of them hygienists who also offer a 90-minute cleaning. Run:
+`python bench/generate.py --size a --db sqlite+aiosqlite:///a.db` (import through the store,
+the index included), or `--file a.yaml` to write a clinic file for `bookbot import`.
+Progress goes to stderr. Never run by the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock
+from pathlib import Path
+
+from bookbot import booking, clinic_file
+from bookbot.clinic_file import Clinic
+from bookbot.engine.days import Plan
+from bookbot.engine.model import (
+    Booking,
+    Business,
+    Hours,
+    Override,
+    OverrideType,
+    Rules,
+    Service,
+    Specialist,
+    WeeklyEntry,
+)
+from bookbot.engine.search import dates
+from bookbot.store.db import Database
+
+NOW = datetime(2026, 9, 30, 5, 0, tzinfo=UTC)  # before the working day in every zone below
+ZONES = (None, "America/New_York", "Europe/London", "Asia/Jerusalem")  # None: the business's
+SLOTS = (30, 45, 60)
+BREAKS = (0, 5, 10, 15)
+CONSULT = Service("consult", "Consultation")
+HYGIENE = Service("hygiene", "Hygiene", timedelta(minutes=90))
+
+
+@dataclass(frozen=True)
+class Size:
+    """How big a generated clinic is."""
+
+    specialists: int
+    hygienists: int
+    horizon_days: int = 90
+    booked: float = 0.5
+
+
+SIZES = {"a": Size(6_000, 0), "b": Size(10_000, 1_000)}
+
+
+def say(message: str) -> None:
+    """A progress line on stderr."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def specialist(n: int, size: Size, rng: random.Random) -> Specialist:
+    """One specialist with a week of their own: 8 slots a day on 5 days, one day off."""
+    length = rng.choice(SLOTS)
+    pause = rng.choice(BREAKS)
+    start = rng.randrange(7 * 60, 11 * 60, 15)
+    end = start + 8 * length + 7 * pause
+    weekly = (WeeklyEntry(frozenset(rng.sample(range(7), 5)), Hours(
+        slot=timedelta(minutes=length), start=clock(start // 60, start % 60),
+        end=clock(end // 60, end % 60), break_after=timedelta(minutes=pause))),)
+    off = NOW.date() + timedelta(days=rng.randrange(1, size.horizon_days))
+    hygienist = n < size.hygienists
+    return Specialist(
+        id=f"{'h' if hygienist else 's'}{n:05d}",
+        name=f"{'Hygienist' if hygienist else 'Specialist'} {n:05d}",
+        services=(CONSULT.id, HYGIENE.id) if hygienist else (CONSULT.id,),
+        weekly=weekly,
+        overrides=(Override(OverrideType.DAY_OFF, off, off),),
+        timezone=ZONES[n % len(ZONES)],
+        holidays=None if n % 3 else (),
+    )
+
+
+def clinic(size: Size, seed: int = 6) -> Clinic:
+    """The whole clinic: business, services, specialists, and half their slots booked."""
+    rng = random.Random(seed)
+    business = Business("Europe/Berlin", Rules(timedelta(minutes=30), size.horizon_days),
+                        ("DE-BY",))
+    specialists = []
+    bookings: list[Booking] = []
+    for n in range(size.specialists):
+        one = specialist(n, size, rng)
+        specialists.append(one)
+        plan = Plan(one.schedule(business))
+        today = plan.today(NOW)
+        for day in dates(today, today + timedelta(days=size.horizon_days)):
+            candidates = plan.work_day(day).candidates
+            for candidate in rng.sample(candidates, int(len(candidates) * size.booked)):
+                if candidate.start > NOW:
+                    bookings.append(Booking(one.id, CONSULT.id, plan.local(candidate.start),
+                                            plan.local(candidate.start + candidate.slot)))
+        if (n + 1) % 2_000 == 0:
+            say(f"generated {n + 1:,} specialists, {len(bookings):,} bookings")
+    services = (CONSULT, HYGIENE) if size.hygienists else (CONSULT,)
+    return Clinic(business, services, tuple(specialists), tuple(bookings))
+
+
+async def load(url: str, found: Clinic) -> float:
+    """Imports a clinic through the store (the day index included); returns the seconds."""
+    db = Database(url)
+    try:
+        started = time.perf_counter()
+        await booking.import_clinic(db, found, NOW)
+        return time.perf_counter() - started
+    finally:
+        await db.close()
+
+
+def write(path: Path, found: Clinic) -> None:
+    """Writes a clinic file for `bookbot import` (YAML: minutes for the big sizes)."""
+    path.write_text(clinic_file.dump(found), encoding="utf-8")
+
+
+def main() -> None:
+    """Generates one size, then imports it into --db or writes it to --file."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=sorted(SIZES), default="a")
+    parser.add_argument("--db", help="database URL to import into")
+    parser.add_argument("--file", type=Path, help="clinic file to write instead")
+    args = parser.parse_args()
+    found = clinic(SIZES[args.size])
+    say(f"size {args.size}: {len(found.specialists):,} specialists, "
+        f"{len(found.bookings):,} bookings")
+    if args.file:
+        write(args.file, found)
+        say(f"wrote {args.file}")
+    if args.db:
+        say(f"imported into {args.db} in {asyncio.run(load(args.db, found)):.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""Benchmarks a directory of thousands of specialists on SQLite and PostgreSQL.
+
+Each size and database runs in a process of its own (so peak memory is its own): it
+generates the clinic (bench/generate.py), imports it into a fresh database, and measures
+each figure against its target on the project's 2-core machine. Run:
+`python bench/scale.py [--size a|b|all] [--db sqlite|postgresql|all] [--keep]`.
+PostgreSQL is `$BOOKBOT_TEST_POSTGRES` (default postgresql://postgres@127.0.0.1:5432/test);
+a database `bookbot_bench_<size>` is made there. `--keep` reuses a database a previous run
+left, skipping the import. Never run by the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import generate  # noqa: E402
+
+from bookbot import booking, directory, flow  # noqa: E402
+from bookbot.store.db import Database  # noqa: E402
+
+POSTGRES = os.environ.get("BOOKBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+FOLDER = Path(os.environ.get("TMPDIR", "/tmp"))
+MORNING = generate.NOW
+MIDDAY = generate.NOW + timedelta(hours=7)  # notice cuts into today everywhere
+WEDNESDAY = frozenset({2})
+
+
+def url(size: str, kind: str) -> str:
+    """The benchmark database of one size and kind."""
+    if kind == "sqlite":
+        return f"sqlite+aiosqlite:///{FOLDER / f'bookbot_bench_{size}.db'}"
+    return POSTGRES.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + (
+        f"/bookbot_bench_{size}")
+
+
+async def fresh(size: str, kind: str) -> None:
+    """Drops and recreates the benchmark database."""
+    if kind == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(FOLDER / f"bookbot_bench_{size}.db") + suffix).unlink(missing_ok=True)
+        return
+    admin = await asyncpg.connect(POSTGRES)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "bookbot_bench_{size}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "bookbot_bench_{size}"')
+    finally:
+        await admin.close()
+
+
+def line(label: str, ms: float, target_ms: float | None, note: str = "") -> None:
+    """One figure with its target and verdict."""
+    shown = f"{ms / 1000:8.1f} s " if ms >= 10_000 else f"{ms:8.1f} ms"
+    if target_ms is None:
+        verdict = "(no target)"
+    else:
+        limit = f"{target_ms / 1000:g} s" if target_ms >= 1000 else f"{target_ms:g} ms"
+        verdict = f"target < {limit:<7} {'ok' if ms < target_ms else 'OVER'}"
+    print(f"  {label:<58} {shown}  {verdict}  {note}".rstrip(), flush=True)
+
+
+async def timed(work: Callable[[], Awaitable[Any]], repeats: int) -> tuple[float, Any]:
+    """The median milliseconds of `repeats` runs (after one warm run), and the last answer."""
+    answer = await work()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        answer = await work()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), answer
+
+
+async def traced(work: Callable[[], Awaitable[Any]]) -> float:
+    """Peak memory allocated by Python during one run, in MB (timed separately: it slows)."""
+    tracemalloc.start()
+    try:
+        await work()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+async def one(size: str, kind: str, keep: bool) -> None:
+    """Every figure of one size on one database."""
+    target = url(size, kind)
+    print(f"size {size} on {kind}", flush=True)
+    if not keep:
+        found = generate.clinic(generate.SIZES[size])
+        await fresh(size, kind)
+        seconds = await generate.load(target, found)
+        line(f"import {len(found.specialists):,} specialists, {len(found.bookings):,} bookings",
+             seconds * 1000, 120_000,
+             f"rss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
+        del found
+    db = Database(target)
+    try:
+        await figures(db, size)
+    finally:
+        await db.close()
+    print(f"  peak rss of the whole run: "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB", flush=True)
+
+
+async def figures(db: Database, size: str) -> None:
+    """The questions and a booking, timed on a warm process (catalog cached)."""
+    started = time.perf_counter()
+    each = await directory.soonest_days(db, MORNING, "consult")
+    line(f"next --each, all {len(each):,} (cold: catalog read)",
+         (time.perf_counter() - started) * 1000, None)
+    queries: list[tuple[str, Callable[[], Awaitable[Any]], int, float | None]] = [
+        (f"next --each, all {len(each):,}",
+         lambda: directory.soonest_days(db, MORNING, "consult"), 3, 1000),
+        ("search page of 20, morning",
+         lambda: directory.search_page(db, MORNING, "consult", 20), 10, 50),
+        ("search page of 20, midday (notice cuts into today)",
+         lambda: directory.search_page(db, MIDDAY, "consult", 20), 10, 50),
+        ("search page of 20 at offset 1,000",
+         lambda: directory.search_page(db, MORNING, "consult", 20, 1000), 5, None),
+        ('calendar of "any available", one month',
+         lambda: flow.month(db, MORNING, "consult", flow.ANY, None), 5, None),
+    ]
+    if size == "b":
+        queries += [
+            ("search page of 20 hygienists (90-minute service)",
+             lambda: directory.search_page(db, MORNING, "hygiene", 20), 10, 50),
+            ("hygienists' 90-minute holes, Wednesdays Oct 1 - Mar 14",
+             lambda: directory.holes(db, MORNING, "hygiene", date(2026, 10, 1),
+                                     date(2027, 3, 14), weekdays=WEDNESDAY), 3, 1000),
+        ]
+    for label, work, repeats, target_ms in queries:
+        ms, answer = await timed(work, repeats)
+        size_note = f"{len(answer):,} rows, " if isinstance(answer, list) else ""
+        line(label, ms, target_ms, f"{size_note}{await traced(work):,.1f} MB allocated")
+    page = await directory.search_page(db, MORNING, "consult", 40)
+    times = []
+    for listing in page[:30]:
+        slot = listing.result.slots[-1]
+        started = time.perf_counter()
+        await booking.book(db, MORNING, slot.specialist, "consult", slot.start)
+        times.append((time.perf_counter() - started) * 1000)
+    line("one booking with its index update (median of 30)", statistics.median(times), 10,
+         f"max {max(times):.1f} ms")
+    started = time.perf_counter()
+    count = await directory.reindex(db, MORNING)
+    line(f"reindex {count:,} specialists", (time.perf_counter() - started) * 1000, None)
+
+
+def main() -> None:
+    """Runs each size on each database in a process of its own."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=["a", "b", "all"], default="all")
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "all"], default="all")
+    parser.add_argument("--keep", action="store_true", help="reuse the databases, no import")
+    parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        asyncio.run(one(*args.one, args.keep))
+        return
+    print(f"scale benchmark, Python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    for size in ("a", "b") if args.size == "all" else (args.size,):
+        for kind in ("sqlite", "postgresql") if args.db == "all" else (args.db,):
+            command = [sys.executable, __file__, "--one", size, kind]
+            subprocess.run(command + (["--keep"] if args.keep else []), check=False)
+
+
+if __name__ == "__main__":
+    main()
