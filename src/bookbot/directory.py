@@ -138,16 +138,26 @@ class _Question:
         return search.offered(plan, plan.work_day(row.day), row.holes, self.now, self.rules,
                               self.duration)
 
+    async def unknown(self, days: Sequence[date]) -> list[tuple[Plan, list[date]]]:
+        """Who the index cannot answer for on some of these dates: their plans with their
+        bookings, and those dates. Usually nobody: lapsed holds, dates outside a span.
+        """
+        wanted = {s: [d for d in days if not self.known(s, d)]
+                  for s in sorted(self.lapsed | set(self.gaps))}
+        wanted = {s: found for s, found in wanted.items() if found}
+        if not wanted:
+            return []
+        plans = await self.booked(list(wanted), min(found[0] for found in wanted.values()),
+                                  max(found[-1] for found in wanted.values()))
+        return [(plans[s], found) for s, found in wanted.items()]
+
     async def booked(self, ids: Sequence[str], first: date, last: date) -> dict[str, Plan]:
         """Plans with their live bookings near dates first..last, to ask the engine directly."""
         if not ids:
             return {}
         margin = timedelta(days=2 + max(reach(self.plans[s]) for s in ids))
-        found = []
-        for i in range(0, len(ids), 900):
-            found += await self.store.bookings(
-                specialists=ids[i : i + 900], since=_midnight(first) - 2 * ONE_DAY,
-                until=_midnight(last) + margin, live_at=self.now)
+        found = await self.store.overlapping(ids, _midnight(first) - 2 * ONE_DAY,
+                                             _midnight(last) + margin, live_at=self.now)
         mine = defaultdict(list)
         for found_booking in found:
             mine[found_booking.specialist].append(found_booking)
@@ -399,12 +409,9 @@ async def holes(db: Database, now: datetime, service: str, first: date, last: da
                     found += search.long_holes(q.plans[s], row.holes, q.earliest, lengths[s])
         asked = [d for d in search.dates(first, last)
                  if weekdays is None or d.weekday() in weekdays]
-        unknown = {s: [d for d in asked if not q.known(s, d)] for s in q.plans}
-        unknown = {s: days for s, days in unknown.items() if days}
-        plans = await q.booked(list(unknown), first, last)
-        for s, days in unknown.items():
+        for plan, days in await q.unknown(asked):
             for day in days:
-                found += search.holes([plans[s]], day, day, now, q.rules, lengths[s])
+                found += search.holes([plan], day, day, now, q.rules, lengths[plan.specialist])
     return sorted(found, key=search.slot_order)
 
 
@@ -418,13 +425,9 @@ async def free_slots(db: Database, now: datetime, service: str, first: date,
         for row in await q.store.days.on(service, first, last, q.need()):
             if q.known(row.specialist, row.day):
                 found += q.offered(row)
-        unknown = {s: [d for d in search.dates(first, last) if not q.known(s, d)]
-                   for s in q.plans}
-        unknown = {s: days for s, days in unknown.items() if days}
-        plans = await q.booked(list(unknown), first, last)
-        for s, days in unknown.items():
+        for plan, days in await q.unknown(list(search.dates(first, last))):
             for day in days:
-                found += search.day_slots(plans[s], day, now, q.rules, q.duration)
+                found += search.day_slots(plan, day, now, q.rules, q.duration)
     return sorted(found, key=search.slot_order)
 
 
@@ -500,12 +503,9 @@ async def _free_days(q: _Question, first: date, last: date) -> set[date]:
             if row.day not in free and q.known(row.specialist, row.day) and q.offered(row):
                 free.add(row.day)
     rest = [d for d in rest if d not in free]
-    unknown = {s: [d for d in rest if not q.known(s, d)] for s in q.plans}
-    unknown = {s: days for s, days in unknown.items() if days}
-    plans = await q.booked(list(unknown), first, last)
-    for s, days in unknown.items():
+    for plan, days in await q.unknown(rest):
         free.update(d for d in days if d not in free and search.day_slots(
-            plans[s], d, q.now, q.rules, q.duration))
+            plan, d, q.now, q.rules, q.duration))
     return free
 
 

@@ -125,8 +125,10 @@ async def test_the_webhook_takes_updates_only_with_its_secret(site) -> None:
 async def test_a_person_rates_in_a_real_browser(site) -> None:
     """Headless Chromium opens the review link, picks four stars, sends; the review is stored."""
     from selenium import webdriver
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     base, db, clock, booking_id, _ = site
     options = webdriver.ChromeOptions()
@@ -144,6 +146,9 @@ async def test_a_person_rates_in_a_real_browser(site) -> None:
             driver.find_element(By.CSS_SELECTOR, "input[name=rating][value='4']").click()
             driver.find_element(By.ID, "comment").send_keys("Lovely")
             driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            # The answer page replaces the form; wait for it rather than read a stale one.
+            WebDriverWait(driver, 30, ignored_exceptions=(StaleElementReferenceException,)).until(
+                lambda d: "saved" in d.find_element(By.TAG_NAME, "h1").text)
             return driver.find_element(By.TAG_NAME, "h1").text
         finally:
             driver.quit()

@@ -151,17 +151,21 @@ class Plan:
             hours = [entry.hours for entry in self.weekly[day.weekday()] if entry.applies(day)]
         return hours + self.extra.get(day, [])
 
+    def windows(self, day: date) -> tuple[Interval, ...]:
+        """The merged working windows of one local date (what holes need; no slot grid)."""
+        layers = self.hours(day)
+        if not layers:
+            return ()
+        return _windows(layers, LocalClock(day, self.tz))
+
     def work_day(self, day: date) -> WorkDay:
         """Working windows and candidate starts of one local date."""
         layers = self.hours(day)
         if not layers:
             return WorkDay(day, (), ())
         clock = LocalClock(day, self.tz)
-        windows: list[Interval] = []
         grid: dict[timedelta, timedelta] = {}
         for hours in layers:
-            for start, end in _spans(hours):
-                windows.append(Interval(clock.instant(start), clock.instant(end)))
             for start in _starts(hours):
                 known = grid.get(start)
                 grid[start] = hours.slot if known is None else min(known, hours.slot)
@@ -171,7 +175,13 @@ class Plan:
             if instant is not None:
                 candidates.append(Candidate(instant, slot))
         candidates.sort(key=lambda candidate: candidate.start)
-        return WorkDay(day, tuple(merge(windows)), tuple(candidates))
+        return WorkDay(day, _windows(layers, clock), tuple(candidates))
+
+
+def _windows(layers: list[Hours], clock: LocalClock) -> tuple[Interval, ...]:
+    """The layers' windows as absolute intervals, merged."""
+    return tuple(merge(Interval(clock.instant(start), clock.instant(end))
+                       for hours in layers for start, end in _spans(hours)))
 
 
 def _spans(hours: Hours) -> list[tuple[timedelta, timedelta]]:

@@ -37,21 +37,27 @@ def free_slots(
     plan: Plan, work: WorkDay, now: datetime, rules: Rules, duration: timedelta | None = None
 ) -> list[Slot]:
     """The candidates of one worked day that are free, in order of start."""
-    return offered(plan, work, free_time(plan, work), now, rules, duration)
+    return offered(plan, work, free_time(plan, work.windows), now, rules, duration)
 
 
-def free_time(plan: Plan, work: WorkDay) -> list[Interval]:
-    """The day's holes before notice: its merged working windows minus busy time."""
-    return subtract(work.windows, plan.busy)
+def free_time(plan: Plan, windows: Sequence[Interval]) -> list[Interval]:
+    """A day's holes before notice: its merged working windows minus busy time."""
+    return subtract(windows, plan.busy)
 
 
 def fitting(
     work: WorkDay, free: Sequence[Interval], duration: timedelta | None = None
 ) -> Iterator[tuple[Candidate, datetime]]:
-    """Candidates whose occupied interval lies in the free time (step 5 without notice)."""
+    """Candidates whose occupied interval lies in the free time (step 5 without notice).
+
+    Where clocks skip an hour a window can come out reversed; then the windows are asked
+    too, so that a slot counts as inside them exactly as slot_at finds it.
+    """
+    reversed_window = any(end < start for start, end in work.windows)
     for candidate in work.candidates:
         end = candidate.start + (duration or candidate.slot)
-        if contains(free, candidate.start, end):
+        if contains(free, candidate.start, end) and (
+                not reversed_window or contains(work.windows, candidate.start, end)):
             yield candidate, end
 
 
@@ -168,7 +174,7 @@ def holes(
                 continue
             if plan.is_closed(day):
                 continue
-            found.extend(long_holes(plan, free_time(plan, plan.work_day(day)), earliest, least))
+            found.extend(long_holes(plan, free_time(plan, plan.windows(day)), earliest, least))
     return sorted(found, key=slot_order)
 
 
@@ -257,4 +263,4 @@ def _has_free(plan: Plan, work: WorkDay, now: datetime, rules: Rules,
     """Tells whether a worked day has at least one free slot, stopping at the first."""
     earliest = absolute(now) + rules.min_notice
     return any(candidate.start >= earliest
-               for candidate, _ in fitting(work, free_time(plan, work), duration))
+               for candidate, _ in fitting(work, free_time(plan, work.windows), duration))

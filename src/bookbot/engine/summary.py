@@ -42,7 +42,7 @@ class DaySummary:
 
 def summarize(plan: Plan, work: WorkDay) -> DaySummary:
     """The summary of one worked day against the plan's busy time."""
-    free = free_time(plan, work)
+    free = free_time(plan, work.windows)
     starts = [candidate.start for candidate, _ in fitting(work, free)]
     return DaySummary(work.day, tuple(free), len(starts), starts[0] if starts else None)
 

@@ -22,14 +22,7 @@ from sqlalchemy.sql.expression import FromClause
 
 from bookbot.engine.days import ONE_DAY, Plan
 from bookbot.engine.intervals import absolute
-from bookbot.engine.model import (
-    LIVE_STATUSES,
-    Booking,
-    BookingStatus,
-    Business,
-    Interval,
-    Specialist,
-)
+from bookbot.engine.model import Booking, BookingStatus, Business, Interval, Specialist
 from bookbot.engine.summary import DaySummary, reach, summarize, touched
 from bookbot.store.tables import (
     BookingRow,
@@ -45,7 +38,6 @@ if TYPE_CHECKING:
 CHUNK = 200  # specialists settled together: one bookings query, one insert
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
-LIVE = [str(status) for status in LIVE_STATUSES]
 DAYS = DayRow.__table__
 COLUMNS = (DAYS.c.specialist_id, DAYS.c.day, DAYS.c.first_free, DAYS.c.holes)
 
@@ -200,11 +192,13 @@ class Days:
 
     async def _settle(self, ids: list[str], changes: dict[str, _Changes],
                       business: Business) -> None:
-        if self.session.bind.dialect.name == "postgresql":
-            await self.session.execute(
-                select(SpecialistRow.id).where(SpecialistRow.id.in_(ids))
-                .order_by(SpecialistRow.id).with_for_update(key_share=True))
-        spans = await self._spans(ids)
+        # With their spans, the specialists' rows are locked (FOR NO KEY UPDATE, PostgreSQL).
+        rows = await self.session.execute(
+            select(SpecialistRow.id, DaySpanRow.first, DaySpanRow.last)
+            .outerjoin(DaySpanRow, DaySpanRow.specialist_id == SpecialistRow.id)
+            .where(SpecialistRow.id.in_(ids)).order_by(SpecialistRow.id)
+            .with_for_update(key_share=True, of=SpecialistRow))
+        spans = {specialist: Span(first, last) for specialist, first, last in rows if first}
         jobs: list[tuple[Specialist, Plan, list[date], bool]] = []
         fresh: list[tuple[str, Span]] = []
         for specialist in await self.store.current(ids):
@@ -274,16 +268,10 @@ class Days:
                   for specialist, first, last in wanted}
         since = min(lo for lo, _ in ranges.values())
         until = max(hi for _, hi in ranges.values())
-        rows = await self.session.execute(
-            select(BookingRow.specialist_id, BookingRow.service_id, BookingRow.start_at,
-                   BookingRow.end_at, BookingRow.status)
-            .where(BookingRow.specialist_id.in_(list(ranges)), BookingRow.status.in_(LIVE),
-                   BookingRow.start_at < until, BookingRow.end_at > since))
-        for specialist, service, start, end, status in rows:
-            lo, hi = ranges[specialist]
-            if start < hi and end > lo:
-                found[specialist].append(
-                    Booking(specialist, service, start, end, BookingStatus(status)))
+        for booking in await self.store.overlapping(list(ranges), since, until):
+            lo, hi = ranges[booking.specialist]
+            if booking.start < hi and booking.end > lo:
+                found[booking.specialist].append(booking)
         return found
 
     # -- reading ---------------------------------------------------------------------------

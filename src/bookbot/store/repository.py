@@ -10,13 +10,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from uuid import uuid4
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bookbot.engine.days import Plan
 from bookbot.engine.intervals import absolute
 from bookbot.engine.model import (
+    LIVE_STATUSES,
     WEEKDAYS,
     Block,
     Booking,
@@ -49,6 +51,7 @@ from bookbot.store.tables import (
 )
 
 BUSINESS_ID = 1
+LIVE = [str(status) for status in LIVE_STATUSES]
 WRITE_CHUNK = 20_000  # rows per bulk statement, to bound memory
 NO_CALENDAR = "none"
 
@@ -431,6 +434,37 @@ class Store:
         row.rescheduling_id, row.updated_at = draft.rescheduling, now
         self.session.add(row)
         await self.session.flush()
+
+    async def overlapping(self, specialists: Sequence[str], since: datetime, until: datetime,
+                          live_at: datetime | None = None) -> list[Booking]:
+        """Held and confirmed bookings of these specialists that overlap [since, until).
+
+        With `live_at`, only those occupying time then (holds not yet run out). Found by
+        index however long the history: live bookings never overlap, so of those starting
+        before `since` only the last one can reach into it.
+        """
+        columns = (BookingRow.specialist_id, BookingRow.service_id, BookingRow.start_at,
+                   BookingRow.end_at, BookingRow.status, BookingRow.hold_until)
+        earlier = aliased(BookingRow)
+        last_before = (select(earlier.id)
+                       .where(earlier.specialist_id == SpecialistRow.id,
+                              earlier.status.in_(LIVE), earlier.start_at < since)
+                       .order_by(earlier.start_at.desc(), earlier.end_at.desc())
+                       .limit(1).scalar_subquery())
+        found = []
+        for chunk in _chunks(sorted(set(specialists))):
+            # The status is checked here, not in SQL: SQLite would take the status index.
+            starting = select(*columns).where(
+                BookingRow.specialist_id.in_(chunk), BookingRow.start_at >= since,
+                BookingRow.start_at < until)
+            reaching = select(*columns).where(
+                BookingRow.id.in_(select(last_before).where(SpecialistRow.id.in_(chunk))),
+                BookingRow.end_at > since)
+            found += list(await self.session.execute(union_all(starting, reaching)))
+        return [Booking(specialist, service, start, end, BookingStatus(status))
+                for specialist, service, start, end, status, held in found
+                if status in LIVE and (live_at is None or status == BookingStatus.CONFIRMED
+                                       or (held is not None and held > live_at))]
 
     async def bookings(
         self,

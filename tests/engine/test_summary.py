@@ -1,0 +1,94 @@
+"""The day summary the index keeps: what it holds is the engine's answer, however asked.
+
+Slots computed from a summary's holes equal the slots computed from busy time, at any
+clock, rules and service length; the dates `touched` names are the only ones busy time
+can change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bookbot.engine.days import Plan
+from bookbot.engine.intervals import absolute
+from bookbot.engine.model import Interval, Rules
+from bookbot.engine.search import dates, day_slots, holes, offered, slot_at
+from bookbot.engine.summary import summarize, touched
+from tests.engine.helpers import BERLIN, schedule, times, weekly, window
+from tests.engine.test_properties import ONE, durations, window_of_dates
+
+PROPERTY = settings(max_examples=150, deadline=None)
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
+OPEN = Rules(min_notice=timedelta(0), horizon_days=40_000)
+
+
+@PROPERTY
+@given(ONE, durations)
+def test_slots_from_the_summary_equal_slots_from_busy_time(world, length) -> None:
+    (found,), now, rules = world
+    plan = Plan(found)
+    for day in dates(*window_of_dates(now)):
+        work = plan.work_day(day)
+        summary = summarize(plan, work)
+        assert offered(plan, work, summary.holes, now, rules, length) == day_slots(
+            plan, day, now, rules, length)
+
+
+@PROPERTY
+@given(ONE)
+def test_the_summary_counts_the_free_slots_and_holds_the_holes(world) -> None:
+    (found,), now, _ = world
+    plan = Plan(found)
+    for day in dates(*window_of_dates(now)):
+        summary = summarize(plan, plan.work_day(day))
+        free = day_slots(plan, day, LONG_AGO, OPEN)
+        assert summary.free_slots == len(free)
+        assert summary.first_free == (absolute(free[0].start) if free else None)
+        expected = holes([plan], day, day, LONG_AGO, OPEN, timedelta.resolution)
+        assert summary.holes == tuple(
+            Interval(absolute(h.start), absolute(h.end)) for h in expected)
+        lengths = [absolute(h.end) - absolute(h.start) for h in expected]  # real time
+        assert summary.free_minutes == sum(lengths, timedelta(0)) // timedelta(minutes=1)
+        assert summary.longest_hole_minutes == max(lengths, default=timedelta(0)) // timedelta(
+            minutes=1)
+
+
+@PROPERTY
+@given(ONE, st.integers(0, 9 * 24 * 60), st.sampled_from([10, 45, 120, 24 * 60 + 30]))
+def test_busy_time_changes_only_the_dates_touched_names(world, offset, minutes) -> None:
+    (found,), now, _ = world
+    first, last = window_of_dates(now)
+    start = datetime.combine(first, datetime.min.time(), UTC) + timedelta(minutes=offset)
+    end = start + timedelta(minutes=minutes)
+    before = Plan(found)
+    after = Plan(replace(found, busy=(*found.busy, Interval(start, end))))
+    named = set(touched(before, start, end))
+    for day in dates(first - timedelta(days=2), last):
+        if day not in named:
+            assert summarize(before, before.work_day(day)) == summarize(
+                after, after.work_day(day)), day
+
+
+def test_a_window_starting_in_the_skipped_hour_offers_what_slot_at_takes() -> None:
+    # Berlin's spring change: a window from 02:45 comes out reversed in real time.
+    plan = Plan(schedule(weekly=[weekly("sun", window("02:45", "03:00", slot=10)),
+                                 weekly("sun", window("02:45", "03:55", slot=10))], zone=BERLIN))
+    day = datetime(2026, 3, 29).date()
+    now = datetime(2026, 3, 28, tzinfo=UTC)
+    work = plan.work_day(day)
+    found = offered(plan, work, summarize(plan, work).holes, now, OPEN)
+    assert found == day_slots(plan, day, now, OPEN)
+    for slot in found:
+        assert slot_at(plan, slot.start, now, OPEN) == slot
+
+
+def test_a_late_single_slot_reaches_into_the_next_date() -> None:
+    plan = Plan(schedule(weekly=[weekly("mon", times("23:30", slot=60))], zone=BERLIN))
+    monday = datetime(2026, 11, 30).date()
+    busy_after_midnight = datetime(2026, 12, 1, 0, 0, tzinfo=UTC) - timedelta(hours=1)
+    assert monday in touched(plan, busy_after_midnight + timedelta(minutes=10),
+                             busy_after_midnight + timedelta(minutes=20))
