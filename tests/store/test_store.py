@@ -168,3 +168,35 @@ async def test_a_confirmed_hold_and_a_cancellation(db: Database) -> None:
         await booking.cancel(db, now, held.id)
     again = await booking.book(db, now, "ann", "checkup", start)
     assert again.start == start
+
+
+async def test_a_database_with_data_upgrades_from_the_first_schema(db: Database) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from bookbot.store.db import MIGRATIONS
+
+    def first_schema(connection) -> None:  # type: ignore[no-untyped-def]
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+
+    async with db.engine.begin() as connection:
+        await connection.run_sync(first_schema)
+        for statement in (
+            "INSERT INTO businesses VALUES (1, 'Europe/Berlin', 30, 60, '')",
+            "INSERT INTO services VALUES ('checkup', 1, 'Check-up', NULL, 0)",
+            "INSERT INTO specialists VALUES ('ann', 1, 'Ann', NULL, NULL, NULL, 0)",
+            "INSERT INTO clients (id, name, phone, telegram_id, locale) "
+            "VALUES (1, 'Bob', '+49', 42, NULL)",
+            "INSERT INTO bookings (id, specialist_id, service_id, client_id, start_at, end_at, "
+            "status, created_at) VALUES (1, 'ann', 'checkup', 1, '2026-12-01 08:00:00', "
+            "'2026-12-01 08:30:00', 'confirmed', '2026-11-30 07:00:00')",
+        ):
+            await connection.execute(text(statement))
+    await db.prepare()
+    kept = await booking.list_bookings(db)
+    assert [(b.id, b.client.name, b.start.isoformat()) for b in kept] == [
+        (1, "Bob", "2026-12-01T09:00:00+01:00")]

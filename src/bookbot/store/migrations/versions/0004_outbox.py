@@ -46,9 +46,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("booking_id"),
     )
-    with op.batch_alter_table("clients") as batch:
-        batch.add_column(sa.Column("unreachable", sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
+    # A plain ADD COLUMN: SQLite's batch mode would copy and drop the table, which its
+    # foreign keys refuse once rows refer to it.
+    op.add_column("clients", sa.Column("unreachable", sa.Boolean(), nullable=False,
+                                     server_default=sa.false()))
 
 
 def downgrade() -> None:
