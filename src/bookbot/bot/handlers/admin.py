@@ -15,19 +15,20 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
-    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
 )
 
 from bookbot import schedule
-from bookbot.bot import arguments, callbacks, menus, outbox, views
-from bookbot.bot.context import deps, language
+from bookbot.bot import arguments, menus, outbox, views
+from bookbot.bot.callbacks import Tap
+from bookbot.bot.context import deps
 from bookbot.bot.handlers import staff
 from bookbot.bot.handlers.staff import Call
-from bookbot.errors import BookbotError, Refused
+from bookbot.errors import Refused
 from bookbot.notify import reviews
+from bookbot.schedule import Actor
 
 LOG = logging.getLogger(__name__)
 WEEK = timedelta(days=6)
@@ -53,34 +54,23 @@ def _changing(kind: str) -> staff.Body:
     return body
 
 
-async def answer_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _answer_change(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str,
+                         actor: Actor, pressed: Tap) -> None:
     """Confirm or Keep under a change that cancels bookings: applies it, or drops it."""
-    query = update.callback_query
-    assert query is not None and update.effective_user is not None
-    d, lang = deps(context), await language(update, context)
-    pressed = callbacks.decode(query.data)
-    assert pressed is not None  # the handler's pattern admits only well-formed data
-    actor = await schedule.who(d.db, update.effective_user.id, d.settings.admins)
-    try:
-        if pressed.action == "h":
-            await schedule.keep(d.db, d.clock(), actor, pressed.number())
-            await staff.edit(update, views.t(lang, "admin.pending.kept"))
-        else:
-            outcome = await schedule.confirm(d.db, d.clock(), actor, pressed.number())
-            outbox.wake(context)
-            await staff.edit(update, views.changed(outcome, lang) + "\n"
-                             + views.cancelled(outcome, lang))
-            today = schedule.today(d.clock(), (await schedule.directory(d.db)).zones.get(
-                outcome.specialist.id, "UTC"))
-            first, last = views.shown_days(outcome.change, today)
-            found = await schedule.view(d.db, d.clock(), actor, outcome.specialist.id, first,
-                                        last)
-            await staff.reply(update, views.view(found, lang))
-    except BookbotError as error:
-        await query.answer(staff.problem(error, lang, html=False), show_alert=True)
-        raise ApplicationHandlerStop from None
-    await query.answer()
-    raise ApplicationHandlerStop
+    d = deps(context)
+    if pressed.action == "h":
+        await schedule.keep(d.db, d.clock(), actor, pressed.number())
+        await staff.edit(update, views.t(lang, "admin.pending.kept"))
+        return
+    outcome = await schedule.confirm(d.db, d.clock(), actor, pressed.number())
+    outbox.wake(context)
+    await staff.edit(update, views.changed(outcome, lang) + "\n"
+                     + views.cancelled(outcome, lang))
+    today = schedule.today(d.clock(), (await schedule.directory(d.db)).zones.get(
+        outcome.specialist.id, "UTC"))
+    first, last = views.shown_days(outcome.change, today)
+    found = await schedule.view(d.db, d.clock(), actor, outcome.specialist.id, first, last)
+    await staff.reply(update, views.view(found, lang))
 
 
 # -- what stands -------------------------------------------------------------------------
@@ -212,5 +202,6 @@ def register(application: Application) -> None:
     for name, (body, specialists) in COMMANDS.items():
         application.add_handler(CommandHandler(name, staff.command(
             name, body, specialists=specialists)), group=STAFF_GROUP)
-    application.add_handler(CallbackQueryHandler(answer_change, pattern=r"^[gh]:\d{1,12}$"),
-                            group=STAFF_GROUP)
+    application.add_handler(
+        CallbackQueryHandler(staff.tap(_answer_change), pattern=r"^[gh]:\d{1,12}$"),
+        group=STAFF_GROUP)

@@ -21,10 +21,12 @@ from telegram.ext import (
 
 from bookbot import schedule
 from bookbot.bot import callbacks, outbox, views
+from bookbot.bot.callbacks import Tap
 from bookbot.bot.context import deps, language
 from bookbot.bot.handlers import staff
 from bookbot.bot.handlers.staff import Call
 from bookbot.errors import BookbotError, Refused
+from bookbot.schedule import Actor
 
 STAFF_GROUP = -1  # before the client's handlers, which would answer these updates too
 INVITE = r"^/start(?:@\w+)?\s+[A-Za-z0-9_-]{12}$"  # secrets.token_urlsafe(9) is 12 long
@@ -70,29 +72,19 @@ def _agenda(days: int) -> staff.Body:
 # -- cancelling with a reason ------------------------------------------------------------
 
 
-async def tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _tap(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, actor: Actor,
+               pressed: Tap) -> None:
     """Cancel under a new-booking message asks for the reason; "Don't cancel" forgets it."""
-    query = update.callback_query
-    assert query is not None and update.effective_user is not None
-    d, lang = deps(context), await language(update, context)
-    pressed = callbacks.decode(query.data)
-    assert pressed is not None  # the handler's pattern admits only well-formed data
-    actor = await schedule.who(d.db, update.effective_user.id, d.settings.admins)
-    try:
-        if pressed.action == "e":
-            await schedule.drop_reason(d.db, actor.telegram_id)
-            await staff.edit(update, views.t(lang, "specialist.kept"))
-        else:
-            held = await schedule.ask_reason(d.db, d.clock(), actor, pressed.number())
-            await staff.reply(update, views.t(lang, "specialist.ask_reason") + "\n"
-                              + views.booking_line(held, lang, with_day=True),
-                              [[(views.t(lang, "specialist.dont_cancel"),
-                                 callbacks.encode("e", pressed.number()))]])
-    except BookbotError as error:
-        await query.answer(staff.problem(error, lang, html=False), show_alert=True)
-        raise ApplicationHandlerStop from None
-    await query.answer()
-    raise ApplicationHandlerStop
+    d = deps(context)
+    if pressed.action == "e":
+        await schedule.drop_reason(d.db, actor.telegram_id)
+        await staff.edit(update, views.t(lang, "specialist.kept"))
+        return
+    held = await schedule.ask_reason(d.db, d.clock(), actor, pressed.number())
+    await staff.reply(update, views.t(lang, "specialist.ask_reason") + "\n"
+                      + views.booking_line(held, lang, with_day=True),
+                      [[(views.t(lang, "specialist.dont_cancel"),
+                         callbacks.encode("e", pressed.number()))]])
 
 
 async def reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -123,7 +115,7 @@ def register(application: Application) -> None:
     for name, days in (("today", 1), ("week", 7)):
         application.add_handler(CommandHandler(name, staff.command(
             name, _agenda(days), specialists=True)), group=STAFF_GROUP)
-    application.add_handler(CallbackQueryHandler(tap, pattern=r"^[ze]:\d{1,12}$"),
+    application.add_handler(CallbackQueryHandler(staff.tap(_tap), pattern=r"^[ze]:\d{1,12}$"),
                             group=STAFF_GROUP)
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, reason),
                             group=STAFF_GROUP)

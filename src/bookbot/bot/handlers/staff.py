@@ -11,10 +11,10 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bookbot import i18n, schedule
-from bookbot.bot import arguments, menus, views
+from bookbot.bot import arguments, callbacks, menus, views
 from bookbot.bot.context import Deps, deps, language
 from bookbot.errors import BadInput, BookbotError, Invalid
 from bookbot.schedule import Actor
@@ -80,6 +80,34 @@ def command(name: str, body: Body, *, specialists: bool = False) -> Handler:
                                           usage=escape(usage(name, lang), quote=False)))
         except BookbotError as error:
             await reply(update, problem(error, lang))
+
+    return handle
+
+
+TapBody = Callable[[Update, ContextTypes.DEFAULT_TYPE, str, Actor, callbacks.Tap],
+                   Awaitable[None]]
+
+
+def tap(body: TapBody) -> Handler:
+    """A staff button handler: decodes the tap, finds the asker, answers errors, and stops.
+
+    Stopping keeps the clients' catch-all tap handler from answering the same press.
+    """
+
+    async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None and update.effective_user is not None
+        d, lang = deps(context), await language(update, context)
+        pressed = callbacks.decode(query.data)
+        assert pressed is not None  # the handler's pattern admits only well-formed data
+        actor = await schedule.who(d.db, update.effective_user.id, d.settings.admins)
+        try:
+            await body(update, context, lang, actor, pressed)
+        except BookbotError as error:
+            await query.answer(problem(error, lang, html=False), show_alert=True)
+            raise ApplicationHandlerStop from None
+        await query.answer()
+        raise ApplicationHandlerStop
 
     return handle
 
