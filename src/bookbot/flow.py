@@ -63,9 +63,13 @@ class Month:
 
 async def choices(db: Database, now: datetime, service: str) -> list[Choice]:
     """The specialists of a service with their soonest free slots, soonest first."""
-    days = await directory.soonest_days(db, now, service)
     async with UnitOfWork(db, write=False) as uow:
-        by_id = {s.id: s for s in await uow.store.specialists(offering=service)}
+        return await _choices(uow.store, now, service)
+
+
+async def _choices(store: Store, now: datetime, service: str) -> list[Choice]:
+    days = await directory.soonest_in(store, now, service)
+    by_id = {s.id: s for s in await store.specialists(offering=service)}
     return [Choice(by_id[d.specialist], d.slots[0] if d.slots else None) for d in days]
 
 
@@ -86,28 +90,29 @@ async def month(db: Database, now: datetime, service: str, specialist: str,
         if not await uow.store.specialists([specialist], offering=service):
             raise BadInput("error.not_offered_by", service=service, specialist=specialist)
         ctx = await booking.context(uow.store, now, service=service, specialist=specialist)
-    plans = ctx.plans
-    rules, length = ctx.business.rules, booking.duration(ctx)
-    first = min(plan.today(now) for plan in plans)
-    last = first + timedelta(days=rules.horizon_days)
-    soonest = min((r.day for r in search.soonest_days(plans, now, rules, None, length)
-                   if r.day), default=None)
-    shown = (shown or soonest or first).replace(day=1)
-    if not first.replace(day=1) <= shown <= last:
-        raise BadInput("error.range_too_long", days=rules.horizon_days)
-    following = (shown + timedelta(days=31)).replace(day=1)
-    days = set(search.free_days(plans, shown, following - timedelta(days=1), now, rules, length))
-    others = sooner(await choices(db, now, service), specialist, now)
+        plans = ctx.plans
+        rules, length = ctx.business.rules, booking.duration(ctx)
+        first = min(plan.today(now) for plan in plans)
+        last = first + timedelta(days=rules.horizon_days)
+        mine = search.soonest_slot(plans, now, rules, None, length)
+        shown = (shown or (mine.start.astimezone(plans[0].tz).date() if mine else first)
+                 ).replace(day=1)
+        if not first.replace(day=1) <= shown <= last:
+            raise BadInput("error.range_too_long", days=rules.horizon_days)
+        following = (shown + timedelta(days=31)).replace(day=1)
+        days = set(search.free_days(plans, shown, following - timedelta(days=1), now, rules,
+                                    length))
+        others = []
+        if mine is None or mine.start - now > FAR:
+            others = _sooner(await _choices(uow.store, now, service), specialist, mine)
+    soonest = mine.start.astimezone(plans[0].tz).date() if mine else None
     return Month(shown, first, last, days, soonest, others)
 
 
-def sooner(options: list[Choice], chosen: str, now: datetime) -> list[Choice]:
-    """Others free sooner, when the chosen specialist's soonest slot is more than 3 days off."""
-    mine = next((c for c in options if c.specialist.id == chosen), None)
-    if mine is None or (mine.soonest is not None and mine.soonest.start - now <= FAR):
-        return []
+def _sooner(options: list[Choice], chosen: str, mine: Slot | None) -> list[Choice]:
+    """Others offering the service who are free before the chosen specialist's soonest slot."""
     return [c for c in options if c.specialist.id != chosen and c.soonest is not None
-            and (mine.soonest is None or c.soonest.start < mine.soonest.start)]
+            and (mine is None or c.soonest.start < mine.start)]
 
 
 async def _context(store: Store, now: datetime, service: str, specialist: str) -> booking.Context:
@@ -288,6 +293,20 @@ async def restart(db: Database, now: datetime, telegram_id: int) -> None:
         await uow.store.expire_holds(now, client=telegram_id)
         await uow.store.save_draft(Draft(telegram_id), now)
         await uow.commit()
+
+
+@dataclass(frozen=True)
+class Chat:
+    """What a tap needs to know of the person tapping: their profile and their draft."""
+
+    profile: Profile
+    draft: Draft
+
+
+async def chat(db: Database, telegram_id: int) -> Chat:
+    """The profile and the draft of one user, read together."""
+    async with UnitOfWork(db, write=False) as uow:
+        return Chat(await uow.store.profile(telegram_id), await uow.store.draft(telegram_id))
 
 
 async def draft(db: Database, telegram_id: int) -> Draft:

@@ -13,6 +13,7 @@ from bookbot import flow, i18n
 from bookbot.config import Settings
 from bookbot.notify.messages import Policy
 from bookbot.store.db import Database
+from bookbot.store.repository import Profile
 
 Clock = Callable[[], datetime]
 
@@ -46,5 +47,11 @@ async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     user = update.effective_user
     if user is None:
         return i18n.choose(deps(context).settings.locale)
-    profile = await flow.profile(deps(context).db, user.id)
-    return i18n.choose(profile.locale, user.language_code, deps(context).settings.locale)
+    return language_of(update, context, await flow.profile(deps(context).db, user.id))
+
+
+def language_of(update: Update, context: ContextTypes.DEFAULT_TYPE, profile: Profile) -> str:
+    """The language of a user whose profile is at hand (see `language`)."""
+    user = update.effective_user
+    return i18n.choose(profile.locale, user.language_code if user else None,
+                       deps(context).settings.locale)

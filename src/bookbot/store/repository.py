@@ -11,6 +11,8 @@ from datetime import datetime, time, timedelta
 from uuid import uuid4
 
 from sqlalchemy import and_, delete, func, insert, or_, select, union_all, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -54,6 +56,8 @@ BUSINESS_ID = 1
 LIVE = [str(status) for status in LIVE_STATUSES]
 WRITE_CHUNK = 20_000  # rows per bulk statement, to bound memory
 NO_CALENDAR = "none"
+PROFILE = (ClientRow.name, ClientRow.phone, ClientRow.locale)
+DRAFT = (DraftRow.service_id, DraftRow.specialist_id, DraftRow.rescheduling_id)
 
 
 @dataclass(frozen=True)
@@ -406,11 +410,9 @@ class Store:
 
     async def profile(self, telegram_id: int) -> Profile:
         """What is remembered of a Telegram user (nothing yet is an empty profile)."""
-        row = await self.session.scalar(
-            select(ClientRow).where(ClientRow.telegram_id == telegram_id))
-        if row is None:
-            return Profile(telegram_id)
-        return Profile(telegram_id, row.name, row.phone, row.locale)
+        found = (await self.session.execute(select(*PROFILE).where(
+            ClientRow.telegram_id == telegram_id))).first()
+        return Profile(telegram_id, *found) if found else Profile(telegram_id)
 
     async def save_profile(self, profile: Profile) -> None:
         """Remembers a Telegram user's name, phone and language."""
@@ -421,19 +423,18 @@ class Store:
 
     async def draft(self, telegram_id: int) -> Draft:
         """Where this user's booking flow stands."""
-        row = await self.session.get(DraftRow, telegram_id)
-        if row is None:
-            return Draft(telegram_id)
-        return Draft(telegram_id, row.service_id, row.specialist_id, row.rescheduling_id)
+        found = (await self.session.execute(select(*DRAFT).where(
+            DraftRow.telegram_id == telegram_id))).first()
+        return Draft(telegram_id, *found) if found else Draft(telegram_id)
 
     async def save_draft(self, draft: Draft, now: datetime) -> None:
-        """Writes where this user's booking flow stands."""
-        row = await self.session.get(DraftRow, draft.telegram_id) or DraftRow(
-            telegram_id=draft.telegram_id)
-        row.service_id, row.specialist_id = draft.service, draft.specialist
-        row.rescheduling_id, row.updated_at = draft.rescheduling, now
-        self.session.add(row)
-        await self.session.flush()
+        """Writes where this user's booking flow stands, in one statement."""
+        values = {"service_id": draft.service, "specialist_id": draft.specialist,
+                  "rescheduling_id": draft.rescheduling, "updated_at": now}
+        upsert = (sqlite_insert if self.session.bind.dialect.name == "sqlite" else pg_insert)
+        await self.session.execute(
+            upsert(DraftRow).values(telegram_id=draft.telegram_id, **values)
+            .on_conflict_do_update(index_elements=[DraftRow.telegram_id], set_=values))
 
     async def overlapping(self, specialists: Sequence[str], since: datetime, until: datetime,
                           live_at: datetime | None = None) -> list[Booking]:

@@ -16,7 +16,7 @@ from telegram.ext import ContextTypes
 
 from bookbot import flow, i18n
 from bookbot.bot import callbacks, keyboards, outbox
-from bookbot.bot.context import deps, language
+from bookbot.bot.context import deps, language, language_of
 from bookbot.errors import BookbotError
 from bookbot.flow import Held
 from bookbot.notify import reviews
@@ -84,7 +84,8 @@ async def tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answers a button press: decodes it, checks it, and moves the flow one step."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
-    lang = await language(update, context)
+    chat = await flow.chat(deps(context).db, update.effective_user.id)
+    lang = language_of(update, context, chat.profile)
     pressed = callbacks.decode(query.data)
     if pressed is None:
         await query.answer(_t(lang, "stale_button"), show_alert=False)
@@ -94,7 +95,7 @@ async def tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     step = STEPS[pressed.action]
     try:
-        await step(update, context, lang, pressed)
+        await step(update, context, lang, pressed, chat)
     except BookbotError as error:
         await query.answer(i18n.text(error.key, lang, **error.params), show_alert=True)
         return
@@ -111,9 +112,8 @@ async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup | None =
             raise
 
 
-async def _service(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
-    d, user = deps(context), update.effective_user
-    await flow.save_draft(d.db, d.clock(), Draft(user.id, service=pressed.argument))
+async def _service(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
+    await _keep_draft(context, chat, Draft(chat.draft.telegram_id, service=pressed.argument))
     await _show_specialists(update, context, lang, pressed.argument)
 
 
@@ -123,24 +123,27 @@ async def _show_specialists(update, context, lang, service: str) -> None:  # typ
     await _edit(update, _t(lang, "choose_specialist"), keyboards.specialists(lang, options))
 
 
-async def _specialist(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
-    d, user = deps(context), update.effective_user
-    draft = await _draft_with_service(context, user.id)
-    draft = replace(draft, specialist=pressed.argument)
-    await flow.save_draft(d.db, d.clock(), draft)
+async def _specialist(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
+    draft = replace(_with_service(chat.draft), specialist=pressed.argument)
+    await _keep_draft(context, chat, draft)
     await _show_month(update, context, lang, draft, None)
 
 
-async def _draft_with_service(context, telegram_id: int) -> Draft:  # type: ignore[no-untyped-def]
-    draft = await flow.draft(deps(context).db, telegram_id)
+async def _keep_draft(context, chat: flow.Chat, draft: Draft) -> None:  # type: ignore[no-untyped-def]
+    """Records where the flow stands, unless it stands there already."""
+    if draft != chat.draft:
+        d = deps(context)
+        await flow.save_draft(d.db, d.clock(), draft)
+
+
+def _with_service(draft: Draft) -> Draft:
     if draft.service is None:
         raise BookbotError("bot.stale_button")
     return draft
 
 
-async def _draft_complete(context, telegram_id: int) -> Draft:  # type: ignore[no-untyped-def]
-    draft = await _draft_with_service(context, telegram_id)
-    if draft.specialist is None:
+def _complete(draft: Draft) -> Draft:
+    if _with_service(draft).specialist is None:
         raise BookbotError("bot.stale_button")
     return draft
 
@@ -155,14 +158,12 @@ async def _show_month(update, context, lang, draft: Draft, shown: date | None) -
     await _edit(update, text, keyboards.month(lang, found))
 
 
-async def _month(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
-    draft = await _draft_complete(context, update.effective_user.id)
-    await _show_month(update, context, lang, draft, pressed.month())
+async def _month(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
+    await _show_month(update, context, lang, _complete(chat.draft), pressed.month())
 
 
-async def _day(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
-    draft = await _draft_complete(context, update.effective_user.id)
-    await _show_times(update, context, lang, draft, pressed.day())
+async def _day(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
+    await _show_times(update, context, lang, _complete(chat.draft), pressed.day())
 
 
 async def _show_times(update, context, lang, draft: Draft, day: date) -> None:  # type: ignore[no-untyped-def]
@@ -174,9 +175,9 @@ async def _show_times(update, context, lang, draft: Draft, day: date) -> None:  
                 keyboards.times(lang, free))
 
 
-async def _time(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
+async def _time(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
     d, user = deps(context), update.effective_user
-    draft = await _draft_complete(context, user.id)
+    draft = _complete(chat.draft)
     now, start = d.clock(), pressed.instant()
     try:
         held = await flow.hold(d.db, now, user.id, draft.service, draft.specialist, start,
@@ -188,9 +189,8 @@ async def _time(update, context, lang, pressed) -> None:  # type: ignore[no-unty
         await _edit(update, _t(lang, "taken_try") if nearby else _t(lang, "taken_none"),
                     keyboards.alternatives(lang, nearby))
         return
-    profile = await flow.profile(d.db, user.id)
-    if profile.phone:
-        await _edit(update, _summary(lang, held, profile), keyboards.summary(lang, held))
+    if chat.profile.phone:
+        await _edit(update, _summary(lang, held, chat.profile), keyboards.summary(lang, held))
         return
     await _ask_contact(update, lang, held)
 
@@ -208,7 +208,7 @@ def _summary(lang: str, held: Held, profile: Profile) -> str:
               when=_when(held, lang), name=profile.name or "—", phone=profile.phone or "—")
 
 
-async def _change_contact(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
+async def _change_contact(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
     d, user = deps(context), update.effective_user
     held = await flow.held(d.db, d.clock(), user.id)
     if held is None:
@@ -216,7 +216,7 @@ async def _change_contact(update, context, lang, pressed) -> None:  # type: igno
     await _ask_contact(update, lang, held)
 
 
-async def _confirm(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
+async def _confirm(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
     d, user = deps(context), update.effective_user
     now = d.clock()
     try:
@@ -224,7 +224,7 @@ async def _confirm(update, context, lang, pressed) -> None:  # type: ignore[no-u
     except BookbotError as error:
         if error.key != "refused.hold_lost":
             raise
-        draft = await _draft_complete(context, user.id)
+        draft = _complete(chat.draft)
         nearby = await flow.neighbours(d.db, now, draft.service, draft.specialist,
                                        error.params["start"])
         await _edit(update, _t(lang, "hold_lost"), keyboards.alternatives(lang, nearby))
@@ -234,7 +234,7 @@ async def _confirm(update, context, lang, pressed) -> None:  # type: ignore[no-u
     outbox.wake(context)
 
 
-async def _ask_cancel(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
+async def _ask_cancel(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
     d, user = deps(context), update.effective_user
     coming = await flow.coming(d.db, d.clock(), user.id)
     mine = next((h for h in coming if h.booking.id == pressed.number()), None)
@@ -245,7 +245,7 @@ async def _ask_cancel(update, context, lang, pressed) -> None:  # type: ignore[n
                 keyboards.cancel_check(lang, pressed.number()))
 
 
-async def _cancel(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
+async def _cancel(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
     d, user = deps(context), update.effective_user
     gone = await flow.cancel(d.db, d.clock(), user.id, pressed.number())
     await _edit(update, _t(lang, "cancelled", service=gone.service.name,
@@ -253,24 +253,24 @@ async def _cancel(update, context, lang, pressed) -> None:  # type: ignore[no-un
     outbox.wake(context)
 
 
-async def _keep(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
+async def _keep(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
     await _edit(update, _t(lang, "kept"))
 
 
-async def _reschedule(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
+async def _reschedule(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
     d, user = deps(context), update.effective_user
     draft = await flow.start_rescheduling(d.db, d.clock(), user.id, pressed.number())
     await _show_month(update, context, lang, draft, None)
 
 
-async def _rate(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
+async def _rate(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
     d, user = deps(context), update.effective_user
     booking_id, stars = (int(part) for part in pressed.argument.split("-"))
     await reviews.save(d.db, d.clock(), booking_id, stars, telegram_id=user.id)
     await _edit(update, _t(lang, "rated", stars="★" * stars))
 
 
-async def _language(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
+async def _language(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
     d, user = deps(context), update.effective_user
     if pressed.argument not in i18n.languages():
         raise BookbotError("bot.stale_button")
@@ -278,9 +278,8 @@ async def _language(update, context, lang, pressed) -> None:  # type: ignore[no-
     await _edit(update, _t(pressed.argument, "language_set"))
 
 
-async def _back(update, context, lang, pressed) -> None:  # type: ignore[no-untyped-def]
-    d, user = deps(context), update.effective_user
-    draft = await flow.draft(d.db, user.id)
+async def _back(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
+    d, user, draft = deps(context), update.effective_user, chat.draft
     if pressed.argument == "services" or draft.service is None:
         await _edit(update, _t(lang, "choose_service"),
                     keyboards.services(lang, await flow.services(d.db)))
