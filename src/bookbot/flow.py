@@ -6,8 +6,10 @@ come from a stale, forged or foreign button.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from bookbot import booking, directory
 from bookbot.engine import search
@@ -20,8 +22,11 @@ from bookbot.store.repository import Draft, Profile, Store
 from bookbot.store.uow import UnitOfWork
 
 ANY = "*"
+VIEWS = 1024  # views kept per process for one version of the data
+Seen = tuple[str, int]  # the schedule stamp and the availability counter (Store.seen)
 FAR = timedelta(days=3)
 NEIGHBOURS = 3
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -42,11 +47,14 @@ class Held:
     hold_until: datetime
 
 
-async def services(db: Database) -> list[Service]:
+async def services(db: Database, *, seen: Seen | None = None) -> list[Service]:
     """Every service, in the clinic's order."""
-    async with UnitOfWork(db, write=False) as uow:
-        await booking.require_business(uow.store)
-        return await uow.store.services()
+    async def compute() -> list[Service]:
+        async with UnitOfWork(db, write=False) as uow:
+            await booking.require_business(uow.store)
+            return await uow.store.services()
+
+    return await _viewed(db, seen, None, ("services",), compute)
 
 
 @dataclass(frozen=True)
@@ -61,10 +69,14 @@ class Month:
     sooner: list[Choice]
 
 
-async def choices(db: Database, now: datetime, service: str) -> list[Choice]:
+async def choices(db: Database, now: datetime, service: str, *,
+                  seen: Seen | None = None) -> list[Choice]:
     """The specialists of a service with their soonest free slots, soonest first."""
-    async with UnitOfWork(db, write=False) as uow:
-        return await _choices(uow.store, now, service)
+    async def compute() -> list[Choice]:
+        async with UnitOfWork(db, write=False) as uow:
+            return await _choices(uow.store, now, service)
+
+    return await _viewed(db, seen, now, ("choices", service), compute)
 
 
 async def _choices(store: Store, now: datetime, service: str) -> list[Choice]:
@@ -74,11 +86,17 @@ async def _choices(store: Store, now: datetime, service: str) -> list[Choice]:
 
 
 async def month(db: Database, now: datetime, service: str, specialist: str,
-                shown: date | None) -> Month:
+                shown: date | None, *, seen: Seen | None = None) -> Month:
     """The calendar of a service with one specialist or any: which days can be pressed.
 
     "Any available" asks the day index (directory.py); one specialist asks the engine.
     """
+    return await _viewed(db, seen, now, ("month", service, specialist, shown),
+                         lambda: _month(db, now, service, specialist, shown))
+
+
+async def _month(db: Database, now: datetime, service: str, specialist: str,
+                 shown: date | None) -> Month:
     if specialist == ANY:
         found = await directory.calendar(db, now, service, shown)
         if found is None:
@@ -109,6 +127,30 @@ async def month(db: Database, now: datetime, service: str, specialist: str,
     return Month(shown, first, last, days, soonest, others)
 
 
+async def _viewed(db: Database, seen: Seen | None, now: datetime | None, key: tuple,
+                  compute: Callable[[], Awaitable[T]]) -> T:
+    """A view computed once per version of the data and minute, then shared by every tap.
+
+    Every change to what is free raises the counter in its own transaction, and slot starts
+    and notices are whole minutes, so a view read at one instant of a minute is the view of
+    the whole minute. Only a hold that lapses within the minute shows until its end.
+    Without `seen` (outside the bot), the view is computed afresh.
+    """
+    if seen is None:
+        return await compute()
+    key = (now.replace(second=0, microsecond=0) if now else None, *key)
+    version, views = db.cache.get("views", (None, {}))
+    if version != seen:
+        views = {}
+        db.cache["views"] = (seen, views)
+    if key not in views:
+        found = await compute()
+        if len(views) >= VIEWS:
+            views.clear()
+        views[key] = found
+    return views[key]
+
+
 def _sooner(options: list[Choice], chosen: str, mine: Slot | None) -> list[Choice]:
     """Others offering the service who are free before the chosen specialist's soonest slot."""
     return [c for c in options if c.specialist.id != chosen and c.soonest is not None
@@ -121,8 +163,14 @@ async def _context(store: Store, now: datetime, service: str, specialist: str) -
 
 
 async def free_times(db: Database, now: datetime, service: str, specialist: str,
-                     first: date, last: date) -> list[Slot]:
+                     first: date, last: date, *, seen: Seen | None = None) -> list[Slot]:
     """Free slots on dates first..last; for "any available", one per start, first id."""
+    return await _viewed(db, seen, now, ("times", service, specialist, first, last),
+                         lambda: _free_times(db, now, service, specialist, first, last))
+
+
+async def _free_times(db: Database, now: datetime, service: str, specialist: str,
+                      first: date, last: date) -> list[Slot]:
     if specialist == ANY:
         found = await directory.free_slots(db, now, service, first, last)
     else:
@@ -297,16 +345,19 @@ async def restart(db: Database, now: datetime, telegram_id: int) -> None:
 
 @dataclass(frozen=True)
 class Chat:
-    """What a tap needs to know of the person tapping: their profile and their draft."""
+    """What a tap needs to know: the person's profile and draft, and the data's version."""
 
     profile: Profile
     draft: Draft
+    seen: Seen | None
 
 
 async def chat(db: Database, telegram_id: int) -> Chat:
-    """The profile and the draft of one user, read together."""
+    """The profile and the draft of one user, and the version of the data, read together."""
     async with UnitOfWork(db, write=False) as uow:
-        return Chat(await uow.store.profile(telegram_id), await uow.store.draft(telegram_id))
+        store = uow.store
+        return Chat(await store.profile(telegram_id), await store.draft(telegram_id),
+                    await store.seen())
 
 
 async def draft(db: Database, telegram_id: int) -> Draft:

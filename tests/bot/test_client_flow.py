@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from icalendar import Calendar
 
 from bookbot import booking, clinic_file
 from bookbot.bot import callbacks
 from bookbot.cli import as_json
-from bookbot.engine.model import BookingStatus
+from bookbot.engine.model import BookingStatus, Client
 from bookbot.store.db import Database
 from tests.bot.staff import press, say
 
@@ -245,3 +245,27 @@ async def test_the_menu_is_published_in_every_language(harness) -> None:
     assert [c["command"] for c in harness.emulator.commands(language_code="ru")] == [
         "start", "my", "language", "help"]
     assert harness.emulator.commands(language_code="ru")[1]["description"] == "мои записи"
+
+
+async def test_a_booking_made_elsewhere_shows_on_the_next_tap(harness) -> None:
+    # Views are shared between taps; a change by another process must still show at once.
+    h = harness
+    user = h.emulator.user(3101, "Seen")
+    await say(h, user, "/start")
+    await press(h, user, "Check-up")
+    await press(h, user, "Dr. Ann Weber")
+    await press(h, user, "›")  # December
+    times = await press(h, user, "1")
+    assert "11:00" in [b.text for b in times.buttons]
+    db = Database(h.url)
+    try:
+        await booking.book(db, h.clock(), "ann", "checkup",
+                           datetime.fromisoformat("2026-12-01T11:00:00+01:00"),
+                           Client("Walk-in", "+4915100009", None))
+    finally:
+        await db.close()
+    await press(h, user, "« Back")
+    await press(h, user, "›")
+    times = await press(h, user, "1")
+    assert "11:00" not in [b.text for b in times.buttons]
+    assert "09:40" in [b.text for b in times.buttons]

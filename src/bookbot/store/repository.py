@@ -118,8 +118,14 @@ class Store:
         self.stamp: str | None = None  # as this unit read it; forgotten when it restamps
 
     async def settle(self) -> None:
-        """Brings derived data (the day index) in step with this transaction's writes."""
+        """Brings derived data in step with this transaction's writes: the day index, the counter.
+
+        The counter is raised last, so PostgreSQL holds its row lock only until the commit.
+        """
+        changed = bool(self.days.changes)
         await self.days.settle()
+        if changed:
+            await self.bump()
 
     # -- the catalog: business, services, specialists ---------------------------------------
 
@@ -407,6 +413,17 @@ class Store:
         row.phone = client.phone or row.phone
         await self.session.flush()
         return row.id
+
+    async def seen(self) -> tuple[str, int] | None:
+        """The schedule stamp and the availability counter: together they key cached views."""
+        found = (await self.session.execute(select(BusinessRow.stamp, BusinessRow.version)
+                                            .where(BusinessRow.id == BUSINESS_ID))).first()
+        return (found[0], found[1]) if found else None
+
+    async def bump(self) -> None:
+        """Raises the availability counter: this transaction changed what is free."""
+        await self.session.execute(update(BusinessRow).where(BusinessRow.id == BUSINESS_ID)
+                                   .values(version=BusinessRow.version + 1))
 
     async def profile(self, telegram_id: int) -> Profile:
         """What is remembered of a Telegram user (nothing yet is an empty profile)."""

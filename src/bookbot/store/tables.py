@@ -56,6 +56,7 @@ class BusinessRow(Base):
     horizon_days: Mapped[int] = mapped_column(Integer, default=60)
     holidays: Mapped[str] = mapped_column(String(200), default="")
     stamp: Mapped[str] = mapped_column(String(32), default="")  # new on every schedule change
+    version: Mapped[int] = mapped_column(Integer, default=0)  # +1 on every availability change
 
 
 class ServiceRow(Base):

@@ -114,19 +114,19 @@ async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup | None =
 
 async def _service(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
     await _keep_draft(context, chat, Draft(chat.draft.telegram_id, service=pressed.argument))
-    await _show_specialists(update, context, lang, pressed.argument)
+    await _show_specialists(update, context, lang, pressed.argument, chat.seen)
 
 
-async def _show_specialists(update, context, lang, service: str) -> None:  # type: ignore[no-untyped-def]
+async def _show_specialists(update, context, lang, service: str, seen) -> None:  # type: ignore[no-untyped-def]
     d = deps(context)
-    options = await flow.choices(d.db, d.clock(), service)
+    options = await flow.choices(d.db, d.clock(), service, seen=seen)
     await _edit(update, _t(lang, "choose_specialist"), keyboards.specialists(lang, options))
 
 
 async def _specialist(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
     draft = replace(_with_service(chat.draft), specialist=pressed.argument)
     await _keep_draft(context, chat, draft)
-    await _show_month(update, context, lang, draft, None)
+    await _show_month(update, context, lang, draft, None, chat.seen)
 
 
 async def _keep_draft(context, chat: flow.Chat, draft: Draft) -> None:  # type: ignore[no-untyped-def]
@@ -148,10 +148,10 @@ def _complete(draft: Draft) -> Draft:
     return draft
 
 
-async def _show_month(update, context, lang, draft: Draft, shown: date | None) -> None:  # type: ignore[no-untyped-def]
+async def _show_month(update, context, lang, draft: Draft, shown: date | None, seen) -> None:  # type: ignore[no-untyped-def]
     d = deps(context)
     assert draft.service is not None and draft.specialist is not None
-    found = await flow.month(d.db, d.clock(), draft.service, draft.specialist, shown)
+    found = await flow.month(d.db, d.clock(), draft.service, draft.specialist, shown, seen=seen)
     text = _t(lang, "choose_day") if found.soonest else _t(lang, "no_days")
     if found.sooner:
         text += "\n" + _t(lang, "sooner_offer")
@@ -159,16 +159,17 @@ async def _show_month(update, context, lang, draft: Draft, shown: date | None) -
 
 
 async def _month(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
-    await _show_month(update, context, lang, _complete(chat.draft), pressed.month())
+    await _show_month(update, context, lang, _complete(chat.draft), pressed.month(), chat.seen)
 
 
 async def _day(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
-    await _show_times(update, context, lang, _complete(chat.draft), pressed.day())
+    await _show_times(update, context, lang, _complete(chat.draft), pressed.day(), chat.seen)
 
 
-async def _show_times(update, context, lang, draft: Draft, day: date) -> None:  # type: ignore[no-untyped-def]
+async def _show_times(update, context, lang, draft: Draft, day: date, seen) -> None:  # type: ignore[no-untyped-def]
     d = deps(context)
-    free = await flow.free_times(d.db, d.clock(), draft.service, draft.specialist, day, day)
+    free = await flow.free_times(d.db, d.clock(), draft.service, draft.specialist, day, day,
+                                 seen=seen)
     if not free:
         raise BookbotError("bot.day_full")
     await _edit(update, _t(lang, "choose_time", day=i18n.day(day, lang, "EEEE d MMMM")),
@@ -260,7 +261,7 @@ async def _keep(update, context, lang, pressed, chat) -> None:  # type: ignore[n
 async def _reschedule(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
     d, user = deps(context), update.effective_user
     draft = await flow.start_rescheduling(d.db, d.clock(), user.id, pressed.number())
-    await _show_month(update, context, lang, draft, None)
+    await _show_month(update, context, lang, draft, None, chat.seen)
 
 
 async def _rate(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
@@ -282,14 +283,13 @@ async def _back(update, context, lang, pressed, chat) -> None:  # type: ignore[n
     d, user, draft = deps(context), update.effective_user, chat.draft
     if pressed.argument == "services" or draft.service is None:
         await _edit(update, _t(lang, "choose_service"),
-                    keyboards.services(lang, await flow.services(d.db)))
+                    keyboards.services(lang, await flow.services(d.db, seen=chat.seen)))
     elif pressed.argument == "specialists" or draft.specialist is None:
-        await _show_specialists(update, context, lang, draft.service)
+        await _show_specialists(update, context, lang, draft.service, chat.seen)
     elif pressed.argument == "times" and (held := await flow.held(d.db, d.clock(), user.id)):
-        await _show_times(update, context, lang, draft,
-                          held.booking.start.date())
+        await _show_times(update, context, lang, draft, held.booking.start.date(), chat.seen)
     else:
-        await _show_month(update, context, lang, draft, None)
+        await _show_month(update, context, lang, draft, None, chat.seen)
 
 
 STEPS = {

@@ -1,0 +1,77 @@
+"""The availability counter: every change to what is free raises it, nothing else does.
+
+The bot shares what a tap shows between taps under this counter (flow.py, `_viewed`), so a
+change that forgot to raise it would show stale slots to every client.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from bookbot import booking, clinic_file, flow, schedule
+from bookbot.engine.model import Client
+from bookbot.notify.messages import Policy
+from bookbot.store.db import Database
+from bookbot.store.repository import Draft, Profile
+from bookbot.store.uow import UnitOfWork
+from tests.clinics import BASIC, NOW
+
+now = datetime.fromisoformat(NOW)
+ADMIN = schedule.Actor(1, admin=True)
+POLICY = Policy((timedelta(hours=24),), timedelta(hours=24))
+
+
+async def counter(db: Database) -> int:
+    async with UnitOfWork(db, write=False) as uow:
+        seen = await uow.store.seen()
+    assert seen is not None
+    return seen[1]
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text + "+01:00")
+
+
+async def test_each_change_to_what_is_free_raises_the_counter(db: Database) -> None:
+    await booking.import_clinic(db, clinic_file.read(BASIC))
+    steps = {
+        "book": lambda: booking.book(db, now, "ann", "checkup", at("2026-12-01T09:40"),
+                                     Client("A", "+491", None)),
+        "hold": lambda: flow.hold(db, now, 77, "checkup", "ann", at("2026-12-01T10:20"),
+                                  timedelta(minutes=10)),
+        "confirm": lambda: _confirm_hold(db, 77),
+        "cancel": lambda: booking.cancel(db, now, 1, reason="test"),
+        "day off": lambda: schedule.change(db, now, ADMIN, schedule.Change(
+            schedule.DAY_OFF, "ben", first=date(2026, 12, 2))),
+        "lapsed hold expired": lambda: _expire_later_hold(db),
+        "import with a change": lambda: booking.import_clinic(
+            db, clinic_file.read(BASIC.replace("horizon_days: 60", "horizon_days: 30"))),
+    }
+    for name, step in steps.items():
+        before = await counter(db)
+        await step()
+        assert await counter(db) > before, name
+
+
+async def test_drafts_profiles_and_reads_leave_the_counter_alone(db: Database) -> None:
+    await booking.import_clinic(db, clinic_file.read(BASIC))
+    before = await counter(db)
+    await flow.save_draft(db, now, Draft(5, service="checkup", specialist="ann"))
+    await flow.remember(db, Profile(5, name="Eve", phone="+4915100000"))
+    await flow.month(db, now, "checkup", "ann", None)
+    await booking.import_clinic(db, clinic_file.read(BASIC))  # nothing new in the file
+    assert await counter(db) == before
+
+
+async def _confirm_hold(db: Database, telegram_id: int) -> None:
+    held = await flow.held(db, now, telegram_id)
+    assert held is not None and held.booking.id is not None
+    await flow.confirm(db, now, telegram_id, held.booking.id, POLICY)
+
+
+async def _expire_later_hold(db: Database) -> None:
+    await flow.hold(db, now, 78, "checkup", "ann", at("2026-12-01T11:00"),
+                    timedelta(minutes=10))
+    before = await counter(db)
+    await flow.restart(db, now + timedelta(minutes=20), 78)  # lets go of the lapsed hold
+    assert await counter(db) > before
