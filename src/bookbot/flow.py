@@ -355,9 +355,7 @@ class Chat:
 async def chat(db: Database, telegram_id: int) -> Chat:
     """The profile and the draft of one user, and the version of the data, read together."""
     async with UnitOfWork(db, write=False) as uow:
-        store = uow.store
-        return Chat(await store.profile(telegram_id), await store.draft(telegram_id),
-                    await store.seen())
+        return Chat(*await uow.store.chat(telegram_id))
 
 
 async def draft(db: Database, telegram_id: int) -> Draft:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -10,6 +12,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.warnings import PTBUserWarning
 
 from bookbot.bot import menus, outbox
 from bookbot.bot.context import Clock, Deps, system_clock
@@ -18,6 +21,9 @@ from bookbot.config import Settings
 from bookbot.store.db import Database
 
 CONCURRENT = 32
+# handlers/client.py edits through do_api_request on purpose (see _edit there).
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.editMessageText'",
+                        category=PTBUserWarning)
 # Connections to the Bot API. httpcore checks every pooled connection on every request,
 # so a big pool costs CPU on each call; eight keep up with CONCURRENT handlers (measured
 # with bench/taps.py: 157 taps/s with PTB's default of 256, over 400 with 4 or 8).

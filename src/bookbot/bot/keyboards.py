@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
+from typing import Any
 
 from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup as Markup
@@ -17,6 +19,29 @@ from bookbot.flow import ANY, Choice, Held, Month
 
 STRIKE = "\u0336"  # combining long stroke: a greyed day reads as crossed out
 TIMES_PER_ROW = 4
+KEPT = 512  # keyboards kept for views that taps share
+
+_kept: dict[tuple[Callable, str, int], tuple[Any, Markup]] = {}
+
+
+def _reused(build: Callable[[str, Any], Markup]) -> Callable[[str, Any], Markup]:
+    """Builds a view's keyboard once while flow.py shares the view itself between taps.
+
+    Keyed by the view's identity and kept with the view, so a key never outlives its view.
+    """
+    @functools.wraps(build)
+    def keyboard(lang: str, view: Any) -> Markup:
+        key = (build, lang, id(view))
+        kept = _kept.get(key)
+        if kept is not None and kept[0] is view:
+            return kept[1]
+        if len(_kept) >= KEPT:
+            _kept.clear()
+        made = build(lang, view)
+        _kept[key] = (view, made)
+        return made
+
+    return keyboard
 
 
 def _t(lang: str, key: str, **params: object) -> str:
@@ -28,12 +53,14 @@ def back(lang: str, step: str) -> list[Button]:
     return [Button(_t(lang, "back"), callback_data=callbacks.encode("b", step))]
 
 
+@_reused
 def services(lang: str, offered: Sequence[Service]) -> Markup:
     """A button per service."""
     return Markup([[Button(s.name, callback_data=callbacks.encode("s", s.id))]
                    for s in offered])
 
 
+@_reused
 def specialists(lang: str, options: Sequence[Choice]) -> Markup:
     """A button per specialist with their soonest free time, then "Any available"."""
     rows = [[Button(_choice_label(lang, c), callback_data=callbacks.encode("p", c.specialist.id))]
@@ -51,6 +78,7 @@ def _choice_label(lang: str, choice: Choice) -> str:
               time=i18n.clock(choice.soonest.start, lang))
 
 
+@_reused
 def month(lang: str, found: Month) -> Markup:
     """A month calendar: bookable days can be pressed, the rest are greyed; arrows move."""
     shown, first, last, soonest = found.shown, found.first, found.last, found.soonest
@@ -101,12 +129,13 @@ def _weekday_names(lang: str) -> list[str]:
     return [i18n.day(monday + timedelta(days=i), lang, "EEEEEE") for i in range(7)]
 
 
-def times(lang: str, slots: Sequence[Slot], back_to: str = "calendar") -> Markup:
+@_reused
+def times(lang: str, slots: Sequence[Slot]) -> Markup:
     """A button per free start time."""
     buttons = [Button(i18n.clock(s.start, lang), callback_data=callbacks.instant(s.start))
                for s in slots]
     rows = [buttons[i:i + TIMES_PER_ROW] for i in range(0, len(buttons), TIMES_PER_ROW)]
-    rows.append(back(lang, back_to))
+    rows.append(back(lang, "calendar"))
     return Markup(rows)
 
 
