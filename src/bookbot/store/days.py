@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, delete, insert, or_, select, text, tuple_
+from sqlalchemy import Select, delete, or_, select, text, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
@@ -24,6 +24,7 @@ from bookbot.engine.days import ONE_DAY, Plan
 from bookbot.engine.intervals import absolute
 from bookbot.engine.model import Booking, BookingStatus, Business, Interval, Specialist
 from bookbot.engine.summary import DaySummary, reach, summarize, touched
+from bookbot.store.bulk import add_rows
 from bookbot.store.tables import (
     BookingRow,
     DayRow,
@@ -237,13 +238,10 @@ class Days:
             if not whole:
                 await self.session.execute(delete(DayRow).where(
                     DayRow.specialist_id == specialist.id, DayRow.day.in_(days)))
-        rows = [row for row in rows if row["holes"]]
-        if rows:
-            await self.session.execute(insert(DayRow), rows)
-        if fresh:
-            await self.session.execute(insert(DaySpanRow), [
-                {"specialist_id": specialist, "first": span.first, "last": span.last}
-                for specialist, span in fresh])
+        await add_rows(self.session, DAYS, [row for row in rows if row["holes"]])
+        await add_rows(self.session, DaySpanRow.__table__, [
+            {"specialist_id": specialist, "first": span.first, "last": span.last}
+            for specialist, span in fresh])
 
     async def _new_span(self, plan: Plan, business: Business) -> Span | None:
         """A span for a specialist without one: around `around`, else the newest span."""

@@ -36,6 +36,7 @@ from bookbot.engine.model import (
     WeeklyEntry,
 )
 from bookbot.errors import Invalid, Problem, Refused
+from bookbot.store.bulk import add_rows
 from bookbot.store.days import Days
 from bookbot.store.tables import (
     BlockRow,
@@ -383,8 +384,7 @@ class Store:
                         "reason": b.reason} for b in specialist.blocks]
         for table, values in ((OfferRow, offers), (WeeklyRow, weekly), (OverrideRow, overrides),
                               (BlockRow, blocks)):
-            if values:
-                await self.session.execute(insert(table), values)
+            await add_rows(self.session, table.__table__, values)
         return len(changed)
 
     def _note_schedule(self, before: Specialist | None, after: Specialist) -> None:
@@ -621,7 +621,7 @@ class Store:
                              "hold_until": None} for e in batch[i : i + WRITE_CHUNK]]
                     for row in rows if not with_id else []:
                         del row["id"]
-                    await self.session.execute(insert(BookingRow.__table__), rows)
+                    await add_rows(self.session, BookingRow.__table__, rows)
         except IntegrityError as error:
             if "bookings_no_overlap" not in str(error.orig):
                 raise

@@ -169,8 +169,8 @@ class ClientRow(Base):
 class BookingRow(Base):
     """An appointment; held and confirmed rows may never overlap for one specialist.
 
-    The database enforces it: an exclusion constraint on PostgreSQL, triggers on SQLite
-    (both created by the migrations).
+    The database enforces it: an exclusion constraint on PostgreSQL (keying specialists by
+    a hash of their id, unique among them), triggers on SQLite (all made by the migrations).
     """
 
     __tablename__ = "bookings"
