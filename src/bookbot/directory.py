@@ -475,11 +475,10 @@ async def calendar(db: Database, now: datetime, service: str,
         last = first + timedelta(days=q.rules.horizon_days)
         reach_last = max(q.last_day(s) for s in q.plans)
         soonest = None
-        week = first
-        while soonest is None and week <= reach_last:
-            found = await _free_days(q, week, min(week + WEEK - ONE_DAY, reach_last))
-            soonest = min(found, default=None)
-            week += WEEK
+        week_last = min(first + WEEK - ONE_DAY, reach_last)  # usually enough; else the rest
+        for lo, hi in ((first, week_last), (week_last + ONE_DAY, reach_last)):
+            if soonest is None and lo <= hi:
+                soonest = min(await _free_days(q, lo, hi), default=None)
         shown = (shown or soonest or first).replace(day=1)
         if not first.replace(day=1) <= shown <= last:
             raise BadInput("error.range_too_long", days=q.rules.horizon_days)
@@ -490,14 +489,18 @@ async def calendar(db: Database, now: datetime, service: str,
 
 
 async def _free_days(q: _Question, first: date, last: date) -> set[date]:
-    """The dates first..last on which some specialist of the question has a free slot."""
+    """The dates first..last on which some specialist of the question has a free slot.
+
+    A few statements however many dates: one row tried for each date, then every row of
+    the dates that row did not settle, then the engine for what the index does not know.
+    """
     free: set[date] = set()
     need = q.need()
-    for day in search.dates(first, last):
-        row = await q.store.days.one_on(q.service.id, day, need, q.earliest)
-        if row is not None and q.known(row.specialist, row.day) and q.offered(row):
+    days = list(search.dates(first, last))
+    for row in await q.store.days.one_each(q.service.id, days, need, q.earliest):
+        if q.known(row.specialist, row.day) and q.offered(row):
             free.add(row.day)
-    rest = [d for d in search.dates(first, last) if d not in free]
+    rest = [d for d in days if d not in free]
     if rest:
         for row in await q.store.days.on(q.service.id, rest[0], rest[-1], need, only=rest):
             if row.day not in free and q.known(row.specialist, row.day) and q.offered(row):

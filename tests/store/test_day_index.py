@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, event
 
 from bookbot import booking, clinic_file, directory, flow
 from bookbot.cli import main
@@ -398,3 +398,25 @@ def test_search_and_reindex_on_the_command_line(tmp_path: Path, capsys) -> None:
     assert json.loads(out) == {"reindexed": 5}
     assert "5 of 5" in err
     assert main(["search", "--service", "checkup", "--limit", "x", "--db", url]) == 2
+
+
+async def test_a_month_of_any_available_takes_a_few_statements(db: Database) -> None:
+    # The bot asks on every tap of "Any available": not one statement per date.
+    await booking.import_clinic(db, clinic_file.read(DIRECTORY), NOW)
+    shown = (NOW + timedelta(days=25)).date()
+    await directory.calendar(db, NOW, "checkup", None)  # reads the catalog once
+    statements: list[str] = []
+
+    def count(*_: object) -> None:
+        statements.append("")
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        month = await directory.calendar(db, NOW, "checkup", shown)
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+    ctx = await engine_context(db, NOW, "checkup")
+    assert (month.shown, month.first, month.last, month.days, month.soonest) == engine_month(
+        ctx, NOW, shown)
+    assert len(month.days) > 10
+    assert len(statements) <= 8

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, delete, or_, select, text, tuple_
+from sqlalchemy import Date, Select, delete, literal, or_, select, text, tuple_, union_all
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from bookbot.store.repository import Store
 
 CHUNK = 200  # specialists settled together: one bookings query, one insert
+DATES = 366  # dates probed in one statement (SQLite allows 500 parts to a UNION)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 DAYS = DayRow.__table__
@@ -369,15 +370,32 @@ class Days:
                    DAYS.c.first_free < before, DAYS.c.day >= first, DAYS.c.day <= last,
                    *need.where()))
 
-    async def one_on(self, service: str, day: date, need: Need,
-                     earliest: datetime) -> IndexedDay | None:
-        """One row of a date whose first free slot is not too soon, if there is one."""
-        found = await self._read(
-            select(*COLUMNS).join(OfferRow, OfferRow.specialist_id == DAYS.c.specialist_id)
-            .where(OfferRow.service_id == service, DAYS.c.weekday == day.weekday(),
-                   DAYS.c.day == day, DAYS.c.first_free >= earliest, *need.where())
-            .limit(1))
-        return found[0] if found else None
+    async def one_each(self, service: str, days: Sequence[date], need: Need,
+                       earliest: datetime) -> list[IndexedDay]:
+        """For each date, one row whose first free slot is not too soon, if there is one.
+
+        One statement for up to a year of dates: a probe of the index per date, stopping at
+        its first row, then that row by key.
+        """
+        found = []
+        for i in range(0, len(days), DATES):
+            found += await self._one_each(service, days[i : i + DATES], need, earliest)
+        return found
+
+    async def _one_each(self, service: str, days: Sequence[date], need: Need,
+                        earliest: datetime) -> list[IndexedDay]:
+        listed = [select(literal(day, Date).label("day"), literal(day.weekday()).label("weekday"))
+                  for day in days]
+        dates = (listed[0] if len(listed) == 1 else union_all(*listed)).cte("dates")
+        pick = (select(DAYS.c.specialist_id)
+                .join(OfferRow, OfferRow.specialist_id == DAYS.c.specialist_id)
+                .where(OfferRow.service_id == service, DAYS.c.weekday == dates.c.weekday,
+                       DAYS.c.day == dates.c.day, DAYS.c.first_free >= earliest, *need.where())
+                .limit(1).scalar_subquery())
+        picks = select(dates.c.day, pick.label("specialist_id")).cte("picks").prefix_with(
+            "MATERIALIZED", dialect="postgresql")
+        return await self._read(select(*COLUMNS).join(
+            picks, (picks.c.specialist_id == DAYS.c.specialist_id) & (picks.c.day == DAYS.c.day)))
 
     async def rows(self, specialists: Sequence[str]) -> dict[tuple[str, date], dict]:
         """Every stored row of these specialists, column by column (to check the index)."""
