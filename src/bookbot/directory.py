@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from itertools import count
+from typing import Protocol
 
 from bookbot import booking
 from bookbot.engine import search
@@ -24,7 +25,7 @@ from bookbot.engine.days import ONE_DAY, Plan
 from bookbot.engine.intervals import absolute
 from bookbot.engine.model import Business, DayResult, Hole, Rules, Service, Slot
 from bookbot.engine.model import Specialist as SpecialistValue
-from bookbot.engine.summary import reach
+from bookbot.engine.summary import bucket, bucket_start, reach
 from bookbot.errors import BadInput
 from bookbot.store.days import IndexedDay, Need, Span
 from bookbot.store.db import Database
@@ -292,10 +293,13 @@ async def soonest_slot(db: Database, now: datetime, service: str,
 async def _top(q: _Question, wanted: int, first: date | None = None) -> list[DayResult]:
     """The first `wanted` specialists by soonest slot, found with as little work as it takes.
 
-    Candidate dates wait in a heap keyed by a lower bound of their first slot: the first
-    own free slot kept in the index, a bound from the holes for dates that notice cuts
-    into, local midnight for dates past the span. A date is asked of the engine when it
-    comes up; the search stops once the bound of the next exceeds the `wanted`-th slot.
+    Candidate dates wait in a heap keyed by a lower bound of their first slot (then id):
+    the first own free slot kept in the index, a bound from the holes for dates that
+    notice cuts into, local midnight for dates past the span. Two streams feed the heap
+    from the index in order of such bounds: dates by first free slot, and dates whose
+    first free slot notice passed, by the bucket of their next free start. A date is
+    asked of the engine when it comes up; the search stops once the bound of the next
+    exceeds the `wanted`-th slot.
     """
     found: dict[str, DayResult] = {}
     order: list[tuple[datetime, str]] = []
@@ -321,24 +325,26 @@ async def _top(q: _Question, wanted: int, first: date | None = None) -> list[Day
              first or date.min)
     hi = max((q.earliest.astimezone(tz).date() for tz in zones), default=lo)
     since = min((datetime.combine(lo, time(0), tz) for tz in zones), default=q.earliest)
-    for row in await q.store.days.early(q.service.id, lo, hi, q.need(), since, q.earliest):
-        bound = row.room(q.earliest, q.least(row.specialist))
-        if row.specialist not in skip and bound is not None:
-            heap.append((bound, row.specialist, row.day, next(tick), row))
     heapq.heapify(heap)
     last = max((q.now.astimezone(tz).date() for tz in zones), default=lo) + timedelta(
         days=q.rules.horizon_days)
-    rows = _ByFirstFree(q, first or date.min, last)
-    while heap or not rows.done:
-        reading = not rows.done and (not heap or (rows.bound, "") <= heap[0][:2])
-        upcoming = (rows.bound, "") if reading else heap[0][:2]
+    streams: list[_Stream] = [_ByFirstFree(q, first or date.min, last),
+                              _Passed(q, lo, hi, since)]
+    while True:
+        stream = min((each for each in streams if not each.done), key=lambda each: each.bound,
+                     default=None)
+        if stream is not None and (not heap or stream.bound <= heap[0][:2]):
+            upcoming = stream.bound
+        elif heap:
+            upcoming, stream = heap[0][:2], None
+        else:
+            break
         if len(order) >= wanted and upcoming > order[wanted - 1]:
             break
-        if reading:
-            for row in await rows.read():
+        if stream is not None:
+            for bound, row in await stream.read():
                 if row.specialist not in skip:
-                    heapq.heappush(heap, (row.first_free, row.specialist, row.day, next(tick),
-                                          row))
+                    heapq.heappush(heap, (bound, row.specialist, row.day, next(tick), row))
             continue
         bound, s, day, _, row = heapq.heappop(heap)
         if s in found:
@@ -358,10 +364,22 @@ async def _top(q: _Question, wanted: int, first: date | None = None) -> list[Day
     return results
 
 
-class _ByFirstFree:
-    """The index's dates in the order of their first own free slot, a batch at a time.
+class _Stream(Protocol):
+    """Dates of the index read in the order of a lower bound of their slots, then id."""
 
-    Every date not read yet has its first free slot at `bound` or later.
+    bound: tuple[datetime, str]  # no date read later has a smaller bound and id
+    done: bool
+
+    async def read(self) -> list[tuple[datetime, IndexedDay]]:
+        """The next batch of dates, each with its bound."""
+        ...
+
+
+class _ByFirstFree:
+    """The index's dates from `earliest` on in the order of their first own free slot.
+
+    A batch at a time, each date with that slot as the bound of its slots. Every date not
+    read yet has a first free slot and id (in that order) of `bound` or later.
     """
 
     def __init__(self, q: _Question, first: date, last: date) -> None:
@@ -369,21 +387,55 @@ class _ByFirstFree:
         self.first = first
         self.last = last
         self.after: tuple[datetime, str, date] | None = None
-        self.bound = q.earliest
+        self.bound = (q.earliest, "")
         self.done = False
 
-    async def read(self) -> list[IndexedDay]:
-        """The next batch of dates."""
+    async def read(self) -> list[tuple[datetime, IndexedDay]]:
+        """The next batch of dates, with their bounds."""
         q = self.q
         batch = await q.store.days.by_first_free(q.service.id, q.need(slots=True), q.earliest,
                                                  self.first, self.last, self.after, BATCH)
         self.done = len(batch) < BATCH
-        if batch:
-            tail = batch[-1]
-            assert tail.first_free is not None
-            self.after = (tail.first_free, tail.specialist, tail.day)
-            self.bound = tail.first_free
-        return batch
+        found = []
+        for row in batch:
+            assert row.first_free is not None
+            found.append((row.first_free, row))
+            self.after = (row.first_free, row.specialist, row.day)
+            self.bound = (row.first_free, row.specialist)
+        return found
+
+
+class _Passed:
+    """The index's dates first..last whose first free slot notice has passed.
+
+    Read in the order of the 30-minute bucket of their next free start, then id, a batch at
+    a time, each date with a bound of its slots from the holes (those with none left are
+    dropped). Every date not read yet has its next free slot and id of `bound` or later.
+    """
+
+    def __init__(self, q: _Question, first: date, last: date, since: datetime) -> None:
+        self.q = q
+        self.first = first
+        self.last = last
+        self.since = since
+        self.after: tuple[datetime, str, date] | None = None
+        self.bound = (bucket_start(bucket(q.earliest)), "")
+        self.done = False
+
+    async def read(self) -> list[tuple[datetime, IndexedDay]]:
+        """The next batch of dates that still have room for a slot, with their bounds."""
+        q = self.q
+        batch = await q.store.days.passed(q.service.id, self.first, self.last, q.need(),
+                                          self.since, q.earliest, self.after, BATCH)
+        self.done = len(batch) < BATCH
+        found = []
+        for start, row in batch:
+            self.after = (start, row.specialist, row.day)
+            self.bound = (start, row.specialist)
+            room = row.room(q.earliest, q.least(row.specialist))
+            if room is not None:
+                found.append((max(room, start), row))
+        return found
 
 
 # -- holes, slots and the calendar of "any available" ----------------------------------

@@ -1,8 +1,8 @@
 """The day summary the index keeps: what it holds is the engine's answer, however asked.
 
 Slots computed from a summary's holes equal the slots computed from busy time, at any
-clock, rules and service length; the dates `touched` names are the only ones busy time
-can change.
+clock, rules and service length; its start mask marks just the buckets that hold a free
+start; the dates `touched` names are the only ones busy time can change.
 """
 
 from __future__ import annotations
@@ -17,7 +17,15 @@ from bookbot.engine.days import Plan
 from bookbot.engine.intervals import absolute
 from bookbot.engine.model import Interval, Rules
 from bookbot.engine.search import dates, day_slots, holes, offered, slot_at
-from bookbot.engine.summary import summarize, touched
+from bookbot.engine.summary import (
+    BUCKET,
+    BUCKETS,
+    DaySummary,
+    bucket,
+    bucket_start,
+    summarize,
+    touched,
+)
 from tests.engine.helpers import BERLIN, schedule, times, weekly, window
 from tests.engine.test_properties import ONE, durations, window_of_dates
 
@@ -55,6 +63,32 @@ def test_the_summary_counts_the_free_slots_and_holds_the_holes(world) -> None:
         assert summary.free_minutes == sum(lengths, timedelta(0)) // timedelta(minutes=1)
         assert summary.longest_hole_minutes == max(lengths, default=timedelta(0)) // timedelta(
             minutes=1)
+
+
+@PROPERTY
+@given(ONE)
+def test_the_start_mask_marks_the_buckets_that_hold_a_free_start(world) -> None:
+    (found,), now, _ = world
+    plan = Plan(found)
+    for day in dates(*window_of_dates(now)):
+        summary = summarize(plan, plan.work_day(day))
+        if summary.first_free is None:
+            assert summary.start_mask == 0
+            continue
+        base = bucket(summary.first_free)
+        marked = {k for k in range(BUCKETS) if summary.start_mask >> k & 1}
+        assert marked == {min(bucket(start) - base, BUCKETS - 1) for start in summary.starts}
+        for k in marked - {BUCKETS - 1}:
+            assert bucket_start(base + k) <= max(
+                s for s in summary.starts if bucket(s) == base + k) < bucket_start(base + k + 1)
+
+
+def test_the_last_bit_of_the_mask_stands_for_every_later_bucket() -> None:
+    first = datetime(2026, 11, 30, 8, 10, tzinfo=UTC)
+    summary = DaySummary(first.date(), (), (first, first + 70 * BUCKET, first + 90 * BUCKET))
+    assert summary.start_mask == 1 | 1 << (BUCKETS - 1)
+    assert summary.start_mask < 2**63  # a positive signed 64-bit integer in SQL
+    assert bucket_start(bucket(first)) == datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 
 
 @PROPERTY

@@ -3,7 +3,9 @@
 A random walk of bookings, holds, expiries, cancellations and schedule edits checks, after
 every step, each indexed day against a fresh engine computation; then every question the
 index answers (next --each, the search page, holes, slots, the "any available" calendar)
-is compared with the engine's answer over all the specialists and their bookings.
+is compared with the engine's answer over all the specialists and their bookings. A
+directory of a few hundred specialists pages the search through many batches at midday,
+when notice has passed most of today's first free slots.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, event
+from sqlalchemy import delete, event, update
 
 from bookbot import booking, clinic_file, directory, flow
 from bookbot.cli import main
@@ -27,16 +29,20 @@ from bookbot.engine.model import (
     Block,
     Booking,
     BookingStatus,
+    Business,
     Hours,
     Override,
     OverrideType,
     Rules,
+    Service,
+    Specialist,
     WeeklyEntry,
 )
+from bookbot.engine.summary import BUCKET
 from bookbot.errors import Refused
-from bookbot.store.days import decode
+from bookbot.store.days import EPOCH, decode
 from bookbot.store.db import Database
-from bookbot.store.tables import DaySpanRow
+from bookbot.store.tables import DayRow, DaySpanRow
 from bookbot.store.uow import UnitOfWork
 
 DIRECTORY = """
@@ -131,8 +137,17 @@ async def assert_index_exact(db: Database) -> None:
                 end - start for start, end in expected) // timedelta(minutes=1)
             assert (row["free_slots"], row["first_free"]) == (
                 len(free), absolute(free[0].start) if free else None), where
+            assert (row["free_base"], row["free_mask"]) == start_mask(free), where
             assert row["weekday"] == day.weekday()
     assert rows == {}  # nothing stored outside the spans
+
+
+def start_mask(free: list) -> tuple[int | None, int]:
+    """The 30-minute buckets holding a free start, as bits from the first one's (62: later)."""
+    numbers = [(absolute(slot.start) - EPOCH) // BUCKET for slot in free]
+    if not numbers:
+        return None, 0
+    return numbers[0], sum({1 << min(n - numbers[0], 62) for n in numbers})
 
 
 async def live_bookings(db: Database) -> list:
@@ -420,3 +435,52 @@ async def test_a_month_of_any_available_takes_a_few_statements(db: Database) -> 
         ctx, NOW, shown)
     assert len(month.days) > 10
     assert len(statements) <= 8
+
+
+def crowd(count: int, seed: int = 6) -> clinic_file.Clinic:
+    """A directory of many alike specialists, most in Europe, half their slots booked."""
+    rng = random.Random(seed)
+    business = Business("Europe/Berlin", Rules(timedelta(minutes=30), 14), ())
+    zones = (None, "Europe/London", None, "Europe/London", "America/New_York", "Asia/Tokyo")
+    specialists, bookings = [], []
+    for n in range(count):
+        length, start = rng.choice((30, 45, 60)), rng.randrange(7 * 60, 9 * 60, 15)
+        end = start + 8 * length
+        one = Specialist(f"p{n:03d}", f"P {n:03d}", ("checkup",), (WeeklyEntry(
+            frozenset(rng.sample(range(7), 5)), Hours(timedelta(minutes=length),
+                                                      time(start // 60, start % 60),
+                                                      time(end // 60, end % 60))),),
+            timezone=zones[n % len(zones)], holidays=())
+        specialists.append(one)
+        plan = Plan(one.schedule(business))
+        for day in search.dates(plan.today(NOW), plan.today(NOW) + timedelta(days=3)):
+            candidates = plan.work_day(day).candidates
+            bookings += [Booking(one.id, "checkup", plan.local(c.start),
+                                 plan.local(c.start + c.slot))
+                         for c in rng.sample(candidates, len(candidates) // 2) if c.start > NOW]
+    return clinic_file.Clinic(business, (Service("checkup", "Check-up"),), tuple(specialists),
+                              tuple(bookings))
+
+
+async def assert_pages_equal(db: Database, now: datetime) -> None:
+    """Search pages deep into a crowd equal the engine's order at `now`."""
+    page = engine_page(await engine_context(db, now, "checkup"), now)
+    for limit, offset in ((20, 0), (1, 0), (20, 40), (20, 70), (20, 100), (150, 130)):
+        found = await directory.search_page(db, now, "checkup", limit, offset)
+        assert [f.result for f in found] == page[offset : offset + limit], (now, offset)
+    assert await directory.soonest_slot(db, now, "checkup") == page[0].slots[0]
+
+
+async def test_the_search_page_at_midday_reads_passed_days_in_batches(db: Database) -> None:
+    # Hundreds of today's rows have a first free slot that notice passed: more than a batch.
+    await booking.import_clinic(db, crowd(300), NOW)
+    await assert_index_exact(db)
+    for hours in (4, 5.25, 9, 14):
+        await assert_pages_equal(db, NOW + timedelta(hours=hours))
+    async with UnitOfWork(db) as uow:  # rows kept before the masks: unknown, still exact
+        await uow.session.execute(update(DayRow).where(DayRow.specialist_id < "p150")
+                                  .values(free_base=None, free_mask=None))
+        await uow.commit()
+    await assert_pages_equal(db, NOW + timedelta(hours=5.25))
+    await directory.reindex(db, NOW)
+    await assert_index_exact(db)

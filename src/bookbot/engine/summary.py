@@ -7,27 +7,55 @@ asked, by the same functions of search.py, to the holes kept here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from bookbot.engine.days import ONE_DAY, Plan, WorkDay, wall
+from bookbot.engine.intervals import absolute
 from bookbot.engine.model import Interval
 from bookbot.engine.search import fitting, free_time
 
 MINUTE = timedelta(minutes=1)
+BUCKET = timedelta(minutes=30)  # what a bit of `DaySummary.start_mask` stands for
+BUCKETS = 63  # bits SQL can shift in a signed 64-bit integer without reaching the sign
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
 class DaySummary:
     """One local date of a specialist: free time before notice, and the free slots in it.
 
-    `free_slots` counts candidates free for their own slot length; `first_free` is the
-    first of them, in UTC.
+    `starts` are the starts of the candidates free for their own slot length, in UTC;
+    `free_slots` counts them and `first_free` is the first.
     """
 
     day: date
     holes: tuple[Interval, ...]
-    free_slots: int
-    first_free: datetime | None
+    starts: tuple[datetime, ...]
+
+    @property
+    def free_slots(self) -> int:
+        """How many candidates are free for their own slot length."""
+        return len(self.starts)
+
+    @property
+    def first_free(self) -> datetime | None:
+        """The first free candidate's start, if any."""
+        return self.starts[0] if self.starts else None
+
+    @property
+    def start_mask(self) -> int:
+        """Which 30-minute buckets hold a free start, from the first free start's bucket on.
+
+        Bit k stands for bucket `bucket(first_free) + k`; the last bit also for every later
+        bucket, so the mask never claims a bucket empty that is not.
+        """
+        if not self.starts:
+            return 0
+        base = bucket(self.starts[0])
+        mask = 0
+        for start in self.starts:
+            mask |= 1 << min(bucket(start) - base, BUCKETS - 1)
+        return mask
 
     @property
     def free_minutes(self) -> int:
@@ -43,8 +71,18 @@ class DaySummary:
 def summarize(plan: Plan, work: WorkDay) -> DaySummary:
     """The summary of one worked day against the plan's busy time."""
     free = free_time(plan, work.windows)
-    starts = [candidate.start for candidate, _ in fitting(work, free)]
-    return DaySummary(work.day, tuple(free), len(starts), starts[0] if starts else None)
+    starts = tuple(candidate.start for candidate, _ in fitting(work, free))
+    return DaySummary(work.day, tuple(free), starts)
+
+
+def bucket(instant: datetime) -> int:
+    """The number of the 30-minute bucket of time (counted from 1970, UTC) holding an instant."""
+    return (absolute(instant) - EPOCH) // BUCKET
+
+
+def bucket_start(number: int) -> datetime:
+    """The instant a bucket begins, in UTC."""
+    return EPOCH + number * BUCKET
 
 
 def reach(plan: Plan) -> int:

@@ -16,14 +16,35 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, Select, delete, literal, or_, select, text, tuple_, union_all
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Select,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
 from bookbot.engine.days import ONE_DAY, Plan
 from bookbot.engine.intervals import absolute
 from bookbot.engine.model import Booking, BookingStatus, Business, Interval, Specialist
-from bookbot.engine.summary import DaySummary, reach, summarize, touched
+from bookbot.engine.summary import (
+    BUCKETS,
+    DaySummary,
+    bucket,
+    bucket_start,
+    reach,
+    summarize,
+    touched,
+)
 from bookbot.store.bulk import add_rows
 from bookbot.store.tables import (
     BookingRow,
@@ -370,6 +391,34 @@ class Days:
                    DAYS.c.first_free < before, DAYS.c.day >= first, DAYS.c.day <= last,
                    *need.where()))
 
+    async def passed(self, service: str, first: date, last: date, need: Need, since: datetime,
+                     earliest: datetime, after: tuple[datetime, str, date] | None, limit: int
+                     ) -> list[tuple[datetime, IndexedDay]]:
+        """Dates first..last whose first free slot in [since, earliest) notice has passed.
+
+        Only those with a free start from `earliest`'s bucket on, ordered by the first such
+        bucket (each row comes with its beginning, a bound of the row's slots from
+        `earliest` on), then by id and date; `after` is where the last batch ended.
+        """
+        first_bucket = bucket(earliest)
+        shift = literal(first_bucket) - func.coalesce(DAYS.c.free_base, first_bucket)
+        # Bit k of `ahead` stands for bucket first_bucket + k (a null mask: maybe any).
+        ahead = func.coalesce(DAYS.c.free_mask, 1).op(">>", return_type=BigInteger)(
+            case((shift > BUCKETS - 1, BUCKETS - 1), else_=shift))
+        lowest = ahead.op("&", return_type=BigInteger)(-ahead)  # the first bucket's bit
+        query = (select(lowest, *COLUMNS)
+                 .join(OfferRow, OfferRow.specialist_id == DAYS.c.specialist_id)
+                 .where(OfferRow.service_id == service, DAYS.c.first_free >= since,
+                        DAYS.c.first_free < earliest, DAYS.c.day >= first, DAYS.c.day <= last,
+                        ahead > 0, *need.where())
+                 .order_by(lowest, DAYS.c.specialist_id, DAYS.c.day).limit(limit))
+        if after is not None:
+            last_bit = literal(1 << (bucket(after[0]) - first_bucket), BigInteger)
+            query = query.where(tuple_(lowest, DAYS.c.specialist_id, DAYS.c.day)
+                                > tuple_(last_bit, *after[1:]))
+        return [(bucket_start(first_bucket + bit.bit_length() - 1), _indexed(*row))
+                for bit, *row in await self.session.execute(query)]
+
     async def one_each(self, service: str, days: Sequence[date], need: Need,
                        earliest: datetime) -> list[IndexedDay]:
         """For each date, one row whose first free slot is not too soon, if there is one.
@@ -438,6 +487,8 @@ def _row(specialist: str, summary: DaySummary) -> dict:
         "free_slots": summary.free_slots,
         "first_free": summary.first_free,
         "holes": ";".join(f"{_seconds(start)}-{_seconds(end)}" for start, end in summary.holes),
+        "free_base": bucket(summary.first_free) if summary.first_free else None,
+        "free_mask": summary.start_mask,
     }
 
 

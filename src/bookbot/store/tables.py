@@ -315,6 +315,10 @@ class DayRow(Base):
     free_slots: Mapped[int] = mapped_column(Integer)  # candidates free for their own slot
     first_free: Mapped[datetime | None] = mapped_column(UTCDateTime)
     holes: Mapped[str] = mapped_column(Text)
+    # Which 30-minute buckets from free_base (first_free's) on hold a free start: see
+    # DaySummary.start_mask. Null on rows kept before revision 0009: unknown until reindexed.
+    free_base: Mapped[int | None] = mapped_column(Integer)
+    free_mask: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class DaySpanRow(Base):
