@@ -5,6 +5,8 @@ schedule); `settle()` recomputes those days with the engine's `summarize` in the
 transaction, just before the unit of work commits. Each specialist has a span of indexed
 dates; a date outside it is unknown and is asked of the engine. On PostgreSQL, settling
 locks the specialists' rows, so two transactions never compute one day from two views.
+Besides the holes, a row keeps which 30-minute buckets hold a free start, so that once
+notice has passed a day's first free slot, SQL still finds the days free again soon.
 """
 
 from __future__ import annotations
