@@ -20,6 +20,10 @@ DEFAULT_URL = "sqlite+aiosqlite:///bookbot.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
 WRITE = "bookbot_write"  # execution option: does this transaction intend to write?
 MIGRATION_LOCK = 7_146_318  # any constant: serializes concurrent upgrades on PostgreSQL
+# SQLite writes one transaction at a time anyway, and every aiosqlite connection is a thread:
+# a few fixed ones serve a busy bot better than overflow connections opened and closed
+# under load (bench/taps.py: 4.5 ms of CPU a tap instead of 6).
+SQLITE_CONNECTIONS = 3
 
 
 class Database:
@@ -63,7 +67,8 @@ def _first_line(error: Exception) -> str:
 
 def _engine(url: str, pool: bool) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, poolclass=None if pool else NullPool)
+        sizing = {"pool_size": SQLITE_CONNECTIONS, "max_overflow": 0} if pool else {}
+        engine = create_async_engine(url, poolclass=None if pool else NullPool, **sizing)
         _tune_sqlite(engine)
         return engine
     return create_async_engine(url, pool_pre_ping=True, poolclass=None if pool else NullPool)
