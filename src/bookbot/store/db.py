@@ -24,6 +24,7 @@ MIGRATION_LOCK = 7_146_318  # any constant: serializes concurrent upgrades on Po
 # a few fixed ones serve a busy bot better than overflow connections opened and closed
 # under load (bench/taps.py: 4.5 ms of CPU a tap instead of 6).
 SQLITE_CONNECTIONS = 3
+POSTGRES_CONNECTIONS = 10  # per process, also without overflow: opening one costs more
 
 
 class Database:
@@ -71,7 +72,9 @@ def _engine(url: str, pool: bool) -> AsyncEngine:
         engine = create_async_engine(url, poolclass=None if pool else NullPool, **sizing)
         _tune_sqlite(engine)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, poolclass=None if pool else NullPool)
+    sizing = {"pool_size": POSTGRES_CONNECTIONS, "max_overflow": 0} if pool else {}
+    return create_async_engine(url, pool_pre_ping=True, poolclass=None if pool else NullPool,
+                               **sizing)
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
