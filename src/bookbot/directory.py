@@ -408,9 +408,10 @@ class _ByFirstFree:
 class _Passed:
     """The index's dates first..last whose first free slot notice has passed.
 
-    Read in the order of the 30-minute bucket of their next free start, then id, a batch at
-    a time, each date with a bound of its slots from the holes (those with none left are
-    dropped). Every date not read yet has its next free slot and id of `bound` or later.
+    Read in the order of the 30-minute bucket of their next free start, then id, in
+    batches that double (each scans all those dates in SQL), each date with a bound of its
+    slots from the holes (those with none left are dropped). Every date not read yet has
+    its next free slot and id of `bound` or later.
     """
 
     def __init__(self, q: _Question, first: date, last: date, since: datetime) -> None:
@@ -421,13 +422,15 @@ class _Passed:
         self.after: tuple[datetime, str, date] | None = None
         self.bound = (bucket_start(bucket(q.earliest)), "")
         self.done = False
+        self.size = BATCH
 
     async def read(self) -> list[tuple[datetime, IndexedDay]]:
         """The next batch of dates that still have room for a slot, with their bounds."""
         q = self.q
         batch = await q.store.days.passed(q.service.id, self.first, self.last, q.need(),
-                                          self.since, q.earliest, self.after, BATCH)
-        self.done = len(batch) < BATCH
+                                          self.since, q.earliest, self.after, self.size)
+        self.done = len(batch) < self.size
+        self.size *= 2
         found = []
         for start, row in batch:
             self.after = (start, row.specialist, row.day)
