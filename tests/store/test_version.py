@@ -23,7 +23,7 @@ POLICY = Policy((timedelta(hours=24),), timedelta(hours=24))
 
 async def counter(db: Database) -> int:
     async with UnitOfWork(db, write=False) as uow:
-        seen = await uow.store.seen()
+        _, _, seen = await uow.store.chat(0)
     assert seen is not None
     return seen[1]
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from uuid import uuid4
 
-from sqlalchemy import and_, delete, func, insert, or_, select, union_all, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -59,6 +59,26 @@ WRITE_CHUNK = 20_000  # rows per bulk statement, to bound memory
 NO_CALENDAR = "none"
 PROFILE = (ClientRow.name, ClientRow.phone, ClientRow.locale)
 DRAFT = (DraftRow.service_id, DraftRow.specialist_id, DraftRow.rescheduling_id)
+# Built once: every tap runs CHAT, and building a statement cost more than running it.
+CHAT = (select(BusinessRow.stamp, BusinessRow.version, *PROFILE, *DRAFT)
+        .select_from(BusinessRow)
+        .outerjoin(ClientRow, ClientRow.telegram_id == bindparam("telegram_id"))
+        .outerjoin(DraftRow, DraftRow.telegram_id == bindparam("telegram_id"))
+        .where(BusinessRow.id == BUSINESS_ID))
+
+
+def _draft_upsert(insert_into):  # type: ignore[no-untyped-def]
+    """Writes a draft in one statement, with the dialect's own INSERT … ON CONFLICT."""
+    drafts = DraftRow.__table__.c
+    values = {"service_id": bindparam("service", type_=drafts.service_id.type),
+              "specialist_id": bindparam("specialist", type_=drafts.specialist_id.type),
+              "rescheduling_id": bindparam("rescheduling", type_=drafts.rescheduling_id.type),
+              "updated_at": bindparam("at", type_=drafts.updated_at.type)}
+    return (insert_into(DraftRow).values(telegram_id=bindparam("telegram_id"), **values)
+            .on_conflict_do_update(index_elements=[DraftRow.telegram_id], set_=values))
+
+
+DRAFT_UPSERTS = {"sqlite": _draft_upsert(sqlite_insert), "postgresql": _draft_upsert(pg_insert)}
 
 
 @dataclass(frozen=True)
@@ -415,23 +435,15 @@ class Store:
         return row.id
 
     async def chat(self, telegram_id: int) -> tuple[Profile, Draft, tuple[str, int] | None]:
-        """A user's profile and draft, with `seen()`, in one statement: what every tap reads."""
-        found = (await self.session.execute(
-            select(BusinessRow.stamp, BusinessRow.version, *PROFILE, *DRAFT)
-            .select_from(BusinessRow)
-            .outerjoin(ClientRow, ClientRow.telegram_id == telegram_id)
-            .outerjoin(DraftRow, DraftRow.telegram_id == telegram_id)
-            .where(BusinessRow.id == BUSINESS_ID))).first()
+        """A user's profile and draft, and the data's version (stamp, counter): what a tap reads.
+
+        One prepared statement; the version keys the views taps share (flow.py).
+        """
+        found = (await self.session.execute(CHAT, {"telegram_id": telegram_id})).first()
         if found is None:  # nothing imported yet
             return await self.profile(telegram_id), await self.draft(telegram_id), None
         return (Profile(telegram_id, *found[2:5]), Draft(telegram_id, *found[5:8]),
                 (found[0], found[1]))
-
-    async def seen(self) -> tuple[str, int] | None:
-        """The schedule stamp and the availability counter: together they key cached views."""
-        found = (await self.session.execute(select(BusinessRow.stamp, BusinessRow.version)
-                                            .where(BusinessRow.id == BUSINESS_ID))).first()
-        return (found[0], found[1]) if found else None
 
     async def bump(self) -> None:
         """Raises the availability counter: this transaction changed what is free."""
@@ -459,12 +471,9 @@ class Store:
 
     async def save_draft(self, draft: Draft, now: datetime) -> None:
         """Writes where this user's booking flow stands, in one statement."""
-        values = {"service_id": draft.service, "specialist_id": draft.specialist,
-                  "rescheduling_id": draft.rescheduling, "updated_at": now}
-        upsert = (sqlite_insert if self.session.bind.dialect.name == "sqlite" else pg_insert)
-        await self.session.execute(
-            upsert(DraftRow).values(telegram_id=draft.telegram_id, **values)
-            .on_conflict_do_update(index_elements=[DraftRow.telegram_id], set_=values))
+        await self.session.execute(DRAFT_UPSERTS[self.session.bind.dialect.name], {
+            "telegram_id": draft.telegram_id, "service": draft.service,
+            "specialist": draft.specialist, "rescheduling": draft.rescheduling, "at": now})
 
     async def overlapping(self, specialists: Sequence[str], since: datetime, until: datetime,
                           live_at: datetime | None = None) -> list[Booking]:
