@@ -29,7 +29,7 @@ from bookbot.demo import clinic
 from bookbot.store.db import Database
 
 LATENCY_TAPS = 200
-LOAD_USERS, LOAD_TAPS = 20, 40
+LOAD_USERS, LOAD_TAPS = 20, 100
 
 
 async def main() -> None:
