@@ -23,7 +23,7 @@ from bookbot.store.uow import UnitOfWork
 
 ANY = "*"
 VIEWS = 1024  # views kept per process for one version of the data
-Seen = tuple[str, int]  # the schedule stamp and the availability counter (Store.seen)
+Seen = tuple[str, int]  # the schedule stamp and the availability counter (Store.chat)
 FAR = timedelta(days=3)
 NEIGHBOURS = 3
 T = TypeVar("T")
@@ -356,12 +356,6 @@ async def chat(db: Database, telegram_id: int) -> Chat:
     """The profile and the draft of one user, and the version of the data, read together."""
     async with UnitOfWork(db, write=False) as uow:
         return Chat(*await uow.store.chat(telegram_id))
-
-
-async def draft(db: Database, telegram_id: int) -> Draft:
-    """Where this user's booking flow stands."""
-    async with UnitOfWork(db, write=False) as uow:
-        return await uow.store.draft(telegram_id)
 
 
 async def save_draft(db: Database, now: datetime, value: Draft) -> None:
