@@ -38,9 +38,9 @@ from bookbot.engine.model import (
     Specialist,
     WeeklyEntry,
 )
-from bookbot.engine.summary import BUCKET
+from bookbot.engine.summary import BUCKET, EPOCH
 from bookbot.errors import Refused
-from bookbot.store.days import EPOCH, decode
+from bookbot.store.days import decode
 from bookbot.store.db import Database
 from bookbot.store.tables import DayRow, DaySpanRow
 from bookbot.store.uow import UnitOfWork

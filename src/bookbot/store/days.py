@@ -40,6 +40,7 @@ from bookbot.engine.intervals import absolute
 from bookbot.engine.model import Booking, BookingStatus, Business, Interval, Specialist
 from bookbot.engine.summary import (
     BUCKETS,
+    EPOCH,
     DaySummary,
     bucket,
     bucket_start,
@@ -61,7 +62,6 @@ if TYPE_CHECKING:
 
 CHUNK = 200  # specialists settled together: one bookings query, one insert
 DATES = 366  # dates probed in one statement (SQLite allows 500 parts to a UNION)
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 DAYS = DayRow.__table__
 COLUMNS = (DAYS.c.specialist_id, DAYS.c.day, DAYS.c.first_free, DAYS.c.holes)
