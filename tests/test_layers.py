@@ -1,0 +1,132 @@
+"""The import rules of ARCHITECTURE.md, read from the code itself.
+
+Arrows point inward: entry points (bot, web, cli) → use cases → engine and store. The
+engine is pure; notify/ and web/ import nothing of bot/ and no telegram; no module cycle.
+`KNOWN` lists today's violations: the test fails on a new one, and on a known one that
+has gone (so the list only shrinks, to empty).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+PURE_ALLOWED = {"__future__", "bisect", "collections", "dataclasses", "datetime", "enum",
+                "functools", "heapq", "itertools", "math", "operator", "typing", "zoneinfo",
+                "abc", "re", "holidays", "dateutil", "decimal"}
+
+# Today's violations, to be removed one by one as the redesign (issue 11) moves the code.
+KNOWN = {
+    "bookbot.notify.delivery -> bookbot.bot",
+    "bookbot.notify.delivery -> bookbot.flow",
+    "bookbot.notify.delivery -> telegram",
+    "bookbot.notify.messages -> bookbot.bot",
+    "bookbot.notify.messages -> bookbot.flow",
+    "bookbot.notify.reviews -> bookbot.bot",
+    "bookbot.notify.reviews -> bookbot.flow",
+    "bookbot.web.app -> bookbot.bot",
+    "bookbot.web.app -> bookbot.flow",
+    "bookbot.web.app -> telegram",
+    "bookbot.store.days -> bookbot.store.repository",
+    "cycle: bookbot.booking <-> bookbot.directory",
+    "cycle: bookbot.store.days <-> bookbot.store.repository",
+}
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(SRC).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path, module: str) -> set[str]:
+    """Every module a file imports, at any depth (function-level imports count too)."""
+    found: set[str] = set()
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    files = [p for p in SRC.rglob("*.py") if "migrations" not in p.parts]
+    modules = {_module(p): p for p in files}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        graph[name] = {i for i in _imports(path, name) if i.split(".")[0] != "bookbot"
+                       or i in modules}
+    return graph
+
+
+def _layer_violations(graph: dict[str, set[str]]) -> set[str]:
+    found = set()
+    for module, imported in graph.items():
+        for target in imported:
+            top = target.split(".")[0]
+            if module.startswith("bookbot.engine"):
+                if top == "bookbot" and not target.startswith("bookbot.engine"):
+                    found.add(f"{module} -> {target}")
+                elif top != "bookbot" and top not in PURE_ALLOWED:
+                    found.add(f"{module} -> {top}")
+            if module.startswith(("bookbot.notify", "bookbot.web")):
+                if target.startswith("bookbot.bot") or target.startswith("bookbot.flow"):
+                    found.add(f"{module} -> {'.'.join(target.split('.')[:2])}")
+                if top == "telegram":
+                    found.add(f"{module} -> telegram")
+            if module.startswith("bookbot.store") and target.startswith("bookbot.store"):
+                if module == "bookbot.store.days" and target == "bookbot.store.repository":
+                    found.add(f"{module} -> {target}")
+            if module.startswith("bookbot.store") and top == "bookbot":
+                if not target.startswith(("bookbot.store", "bookbot.engine", "bookbot.errors")):
+                    found.add(f"{module} -> {target}")
+    return found
+
+
+def _cycles(graph: dict[str, set[str]]) -> set[str]:
+    """Pairs of modules that import each other, directly or through others."""
+    internal = {m: {t for t in ts if t in graph and t != m} for m, ts in graph.items()}
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, stack = set(), [start]
+        while stack:
+            node = stack.pop()
+            if node == goal:
+                return True
+            if node not in seen:
+                seen.add(node)
+                stack.extend(internal[node])
+        return False
+
+    found = set()
+    for module, targets in internal.items():
+        for target in targets:
+            # Packages import their own children; that is not a cycle worth naming.
+            if target.startswith(module + ".") or module.startswith(target + "."):
+                continue
+            if module < target and reaches(target, module):
+                found.add(f"cycle: {module} <-> {target}")
+    return found
+
+
+def test_import_rules_hold_except_the_known_violations() -> None:
+    graph = _graph()
+    found = _layer_violations(graph) | _cycles(graph)
+    new = found - KNOWN
+    gone = KNOWN - found
+    assert not new, f"new import-rule violations (see ARCHITECTURE.md): {sorted(new)}"
+    assert not gone, f"fixed, so remove from KNOWN in this test: {sorted(gone)}"
+
+
+def test_the_engine_is_pure() -> None:
+    graph = _graph()
+    impure = {f"{m} -> {t}" for m, ts in graph.items() if m.startswith("bookbot.engine")
+              for t in ts if t.split(".")[0] in {"sqlalchemy", "telegram", "httpx", "starlette"}}
+    assert not impure
