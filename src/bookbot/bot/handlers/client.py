@@ -325,10 +325,11 @@ async def _page(update, context, lang, pressed, chat) -> None:  # type: ignore[n
                           chat.seen, number)
     else:
         coming = await flow.coming(d.db, d.clock(), user.id)
-        if not coming:
+        shown = _mine(lang, coming, number)  # refuses a page that is not there
+        if coming:
+            await _edit(update, *shown)
+        else:
             await _edit(update, _t(lang, "my_none"))
-            return
-        await _edit(update, *_mine(lang, coming, number))
 
 
 async def _back(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
