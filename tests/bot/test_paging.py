@@ -18,6 +18,7 @@ from bookbot.bot import views
 from bookbot.bot.emulator import BotApiEmulator, ChatMessage, ChatUser
 from bookbot.engine.model import BookingStatus, Client
 from bookbot.store.db import Database
+from bookbot.store.repository import Profile
 from tests.bot.conftest import Clock, Harness
 from tests.bot.staff import ADMIN, arrives, on_db, press, say, staffed
 from tests.bot.test_client_flow import book_ann, bookings_of
@@ -193,6 +194,26 @@ async def test_a_typed_name_too_long_is_refused_and_a_long_one_works(harness) ->
     summary = await arrives(h, user, "Please check and confirm")
     assert "Name: Anna " + "B" * 95 + "\n" in summary.text  # the bell is gone, 100 left
     assert (await on_db(h, flow.profile, 3001)).name == "Anna " + "B" * 95
+
+
+async def test_a_name_stored_before_the_cap_still_gets_its_summary_and_booking(harness) -> None:
+    h = harness
+    user = h.emulator.user(3003, "Old")
+    await on_db(h, flow.remember, Profile(3003, name="O" * 4050, phone="+491517777777"))
+    await say(h, user, "/start")
+    await press(h, user, "Check-up")
+    await press(h, user, "Dr. Ann Weber")
+    await press(h, user, "›")
+    times = await press(h, user, "1")
+    await press(h, user, "10:20")  # the phone is known: the summary replaces the times
+    edited = h.emulator.chat(user).message(times.message_id)
+    rest = [m for m in h.emulator.chat(user).messages if m.message_id > times.message_id]
+    assert not edited.buttons and len(rest) == 1 and rest[0].buttons
+    assert (edited.text + rest[0].text).count("O") >= 4050
+    assert all(len(m.text) <= 4096 for m in [edited, *rest])
+    await press(h, user, "Confirm")
+    made = [b for b in await bookings_of(h) if b.client and b.client.telegram_id == 3003]
+    assert [b.status for b in made] == [BookingStatus.CONFIRMED]
 
 
 async def test_a_shared_contact_with_too_long_a_name_is_refused(harness) -> None:
