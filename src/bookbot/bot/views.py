@@ -188,9 +188,9 @@ def shown_days(change: Change, today: date) -> tuple[date, date]:
 def chunks(text: str, limit: int = LIMIT, html: bool = True) -> list[str]:
     """Splits a long text into messages Telegram accepts: between lines, else inside one.
 
-    Each part holds at most `limit` UTF-16 units (Telegram's own count; its 4,096 are
-    counted once parsed, and HTML never renders longer than its source). An HTML tag open
-    where a part ends is closed there and opened again at the start of the next part.
+    Each part holds at most `limit` UTF-16 units of source: never fewer than the
+    characters Telegram counts once the HTML is parsed (an emoji is two). An HTML tag
+    open where a part ends is closed there and opened again at the start of the next.
     """
     parts: list[str] = []
     part = _Part([])
@@ -240,13 +240,13 @@ class _Part:
         """Tells whether the tokens, and the closing of any tag then open, still fit."""
         after = _opened_after(self.opened, tokens)
         closing = sum(len(name) + 3 for name, _ in after)
-        return self.size + sum(_units(t) for t in tokens) + closing <= limit
+        return self.size + _units("".join(tokens)) + closing <= limit
 
     def add(self, tokens: list[str]) -> None:
         """Appends tokens to the part."""
         self.opened = _opened_after(self.opened, tokens)
         self.text.extend(tokens)
-        self.size += sum(_units(t) for t in tokens)
+        self.size += _units("".join(tokens))
         self.started = True
 
     def close(self) -> str:
