@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
 from bookbot import booking, directory
@@ -26,6 +26,7 @@ VIEWS = 1024  # views kept per process for one version of the data
 Seen = tuple[str, int]  # the schedule stamp and the availability counter (Store.chat)
 FAR = timedelta(days=3)
 NEIGHBOURS = 3
+SOONER = 3  # specialists offered as free sooner: the soonest few, not everyone
 T = TypeVar("T")
 
 
@@ -82,7 +83,15 @@ async def choices(db: Database, now: datetime, service: str, *,
 async def _choices(store: Store, now: datetime, service: str) -> list[Choice]:
     days = await directory.soonest_in(store, now, service)
     by_id = {s.id: s for s in await store.specialists(offering=service)}
-    return [Choice(by_id[d.specialist], d.slots[0] if d.slots else None) for d in days]
+    found = [Choice(by_id[d.specialist], d.slots[0] if d.slots else None) for d in days]
+    return sorted(found, key=_soonest_first)
+
+
+def _soonest_first(choice: Choice) -> tuple:
+    """Orders choices by their soonest free start, then id; those with none come last."""
+    if choice.soonest is None:
+        return (1, datetime.max.replace(tzinfo=UTC), choice.specialist.id)
+    return (0, choice.soonest.start, choice.specialist.id)
 
 
 async def month(db: Database, now: datetime, service: str, specialist: str,
@@ -152,9 +161,9 @@ async def _viewed(db: Database, seen: Seen | None, now: datetime | None, key: tu
 
 
 def _sooner(options: list[Choice], chosen: str, mine: Slot | None) -> list[Choice]:
-    """Others offering the service who are free before the chosen specialist's soonest slot."""
+    """The SOONER others offering the service who are free soonest, before the chosen one."""
     return [c for c in options if c.specialist.id != chosen and c.soonest is not None
-            and (mine is None or c.soonest.start < mine.start)]
+            and (mine is None or c.soonest.start < mine.start)][:SOONER]
 
 
 async def _context(store: Store, now: datetime, service: str, specialist: str) -> booking.Context:

@@ -45,3 +45,20 @@ def test_ranges_days_ids_and_the_specialist_left_out() -> None:
         arguments.target([], {"ann"}, None, True)
     with pytest.raises(BadInput):
         arguments.identifier("Ann!")
+
+
+def test_a_typed_text_loses_control_and_bidi_characters() -> None:
+    assert arguments.plain(" Anna\x00\x07 \u202eSmith\t\n Jr ") == "Anna Smith Jr"
+    assert arguments.plain("Zoë 👩‍⚕️") == "Zoë 👩‍⚕️"  # the emoji's joiner is kept
+
+
+def test_names_and_reasons_past_their_length_are_refused() -> None:
+    assert arguments.named(["eva", "E" * 100]) == ("eva", "E" * 100)
+    with pytest.raises(BadInput) as refused:
+        arguments.named(["eva", "E" * 60, "E" * 40])
+    assert refused.value.params == {"length": 101, "most": 100}
+    with pytest.raises(BadInput):
+        arguments.new_service(["xray", "20m", "X" * 101])
+    assert arguments.dayoff("ann", ["today", "r" * 200], MONDAY).reason == "r" * 200
+    with pytest.raises(BadInput):
+        arguments.dayoff("ann", ["today", "r" * 201], MONDAY)

@@ -314,6 +314,44 @@ async def test_telegram_validation_errors(emu: BotApiEmulator, bot: Bot) -> None
     assert emu.chat(ALICE).sent_count == 3
 
 
+def _grid(count: int, per_row: int, label: str = "b") -> InlineKeyboardMarkup:
+    """An inline keyboard of `count` buttons, `per_row` a row."""
+    buttons = [InlineKeyboardButton(f"{label}{i}", callback_data=f"k:{i}") for i in range(count)]
+    return InlineKeyboardMarkup([buttons[i:i + per_row] for i in range(0, count, per_row)])
+
+
+async def test_keyboards_past_telegrams_limits_are_refused(emu: BotApiEmulator, bot: Bot) -> None:
+    await bot.send_message(ALICE, "100 buttons, 8 a row", reply_markup=_grid(100, 8))
+    with pytest.raises(BadRequest, match="^Reply markup is too long$"):
+        await bot.send_message(ALICE, "101 buttons", reply_markup=_grid(101, 1))
+    with pytest.raises(BadRequest, match="^Too many buttons in a row$"):
+        await bot.send_message(ALICE, "9 in a row", reply_markup=_grid(9, 9))
+    with pytest.raises(BadRequest, match="^Reply markup is too long$"):  # ~11 KB of labels
+        await bot.send_message(ALICE, "long labels", reply_markup=_grid(50, 1, "x" * 200))
+    listing = await bot.send_message(ALICE, "pick", reply_markup=_grid(3, 3))
+    with pytest.raises(BadRequest, match="^Reply markup is too long$"):
+        await bot.edit_message_text("pick more", ALICE, listing.message_id,
+                                    reply_markup=_grid(101, 4))
+    with pytest.raises(BadRequest, match="^Too many buttons in a row$"):
+        await bot.edit_message_reply_markup(ALICE, listing.message_id, reply_markup=_grid(9, 9))
+    with pytest.raises(BadRequest, match="^Message is too long$"):
+        await bot.edit_message_text("x" * 4097, ALICE, listing.message_id)
+    with pytest.raises(BadRequest, match="^Message is too long$"):  # counted once rendered
+        await bot.edit_message_text("<b>" + "x" * 4097 + "</b>", ALICE, listing.message_id,
+                                    parse_mode="HTML")
+    await bot.edit_message_text("<b>" + "x" * 4096 + "</b>", ALICE, listing.message_id,
+                                parse_mode="HTML")
+    wide = ReplyKeyboardMarkup([[KeyboardButton(str(i)) for i in range(13)]])
+    with pytest.raises(BadRequest, match="^Too many buttons in a row$"):
+        await bot.send_message(ALICE, "13 reply buttons in a row", reply_markup=wide)
+    many = ReplyKeyboardMarkup([[KeyboardButton(str(i))] for i in range(301)])
+    with pytest.raises(BadRequest, match="^Reply markup is too long$"):
+        await bot.send_message(ALICE, "301 reply buttons", reply_markup=many)
+    with pytest.raises(BadRequest, match="^Message caption is too long$"):
+        await bot.send_document(ALICE, document=b"x", filename="x.txt", caption="x" * 1025)
+    assert [m.text for m in emu.chat(ALICE).messages] == ["100 buttons, 8 a row", "x" * 4096]
+
+
 async def test_answer_twice_is_rejected(emu: BotApiEmulator, bot: Bot) -> None:
     await bot.send_message(ALICE, "m")
     query = await emu.tap_data(ALICE, 1, "d")

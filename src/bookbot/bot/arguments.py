@@ -9,6 +9,7 @@ bookings in the way) are the use cases' to check.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection, Sequence
 from datetime import date, time, timedelta
 
@@ -22,7 +23,9 @@ ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DOTTED = re.compile(r"^(\d{1,2})\.(\d{1,2})\.?(\d{4})?$")
 RANGE = re.compile(r"^(\d{1,2}:\d{2})\s*[-–—]\s*(\d{1,2}:\d{2})$")
 CALENDAR = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,5})?$")
-LONGEST_TEXT = 200
+LONGEST_TEXT = 200  # a reason
+LONGEST_NAME = 100  # a person's or a service's name, typed in the chat
+HIDDEN = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")  # bidi overrides
 NO_CALENDAR = "none"
 
 # Weekday words in the languages of locales/, each to its number (0 = Monday).
@@ -169,11 +172,21 @@ def calendars(text: str) -> tuple[str, ...]:
     return tuple(code.upper() for code in codes)
 
 
-def words(args: Sequence[str], required: bool = False) -> str | None:
-    """The rest of the arguments as one text (a reason or a name)."""
-    text = " ".join(args).strip()[:LONGEST_TEXT]
+def plain(text: str) -> str:
+    """A typed text as one clean line: no control or bidi-override characters, single spaces."""
+    kept = "".join(" " if ch.isspace() else ch for ch in text
+                   if ch.isspace() or (unicodedata.category(ch) not in ("Cc", "Cs")
+                                       and ch not in HIDDEN))
+    return " ".join(kept.split())
+
+
+def words(args: Sequence[str], required: bool = False, most: int = LONGEST_TEXT) -> str | None:
+    """The rest of the arguments as one line of text (a reason or a name), refused past `most`."""
+    text = plain(" ".join(args))
     if required and not text:
         raise Missing
+    if len(text) > most:
+        raise BadInput("limits.too_long", length=len(text), most=most)
     return text or None
 
 
@@ -282,13 +295,14 @@ def new_service(args: Sequence[str]) -> Service:
     """`ID DURATION|- NAME…`."""
     need(args, 3)
     duration = None if args[1] == "-" else length(args[1])
-    return Service(identifier(args[0]), words(args[2:], required=True) or "", duration)
+    return Service(identifier(args[0]), words(args[2:], required=True, most=LONGEST_NAME) or "",
+                   duration)
 
 
 def named(args: Sequence[str]) -> tuple[str, str]:
     """`ID NAME…`."""
     need(args, 2)
-    return identifier(args[0]), words(args[1:], required=True) or ""
+    return identifier(args[0]), words(args[1:], required=True, most=LONGEST_NAME) or ""
 
 
 def offered(args: Sequence[str]) -> tuple[str, tuple[str, ...]]:

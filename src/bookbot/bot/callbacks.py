@@ -33,6 +33,8 @@ SHAPES = {
     "h": re.compile(r"^(\d{1,12})$"),  # keep everything: drop that pending change
     "z": re.compile(r"^(\d{1,12})$"),  # a specialist cancels a booking: ask the reason
     "e": re.compile(r"^(\d{1,12})$"),  # a specialist keeps the booking after all
+    # another page of a list: services, specialists, /my, or a day's times; then the page
+    "q": re.compile(r"^(?:s|p|x|t\d{8})\.[1-9]\d{0,3}$"),
 }
 
 
@@ -59,6 +61,15 @@ class Tap:
         """The argument as a booking id."""
         return int(self.argument)
 
+    def paged(self) -> tuple[str, int]:
+        """The list and the page number (from `q:LIST.PAGE`); a day's times list as `t`."""
+        listed, _, number = self.argument.partition(".")
+        return listed[:1], int(number)
+
+    def paged_day(self) -> date:
+        """The day whose times are paged (from `q:tYYYYMMDD.PAGE`)."""
+        return datetime.strptime(self.argument[1:9], "%Y%m%d").date()
+
 
 def encode(action: str, argument: str | int = "") -> str:
     """Button data for an action and its argument."""
@@ -82,6 +93,11 @@ def instant(value: datetime) -> str:
     return encode("t", _base36(int(value.timestamp()) // 60))
 
 
+def page(listed: str, number: int, day: date | None = None) -> str:
+    """Button data for page `number` of a list (`s`, `p`, `x`, or `t` with its day)."""
+    return encode("q", f"{listed}{day.strftime('%Y%m%d') if day else ''}.{number}")
+
+
 def decode(data: str | None) -> Tap | None:
     """The tap a button's data stands for, or None for anything malformed."""
     if not data or len(data.encode()) > LIMIT or ":" not in data:
@@ -98,6 +114,8 @@ def decode(data: str | None) -> Tap | None:
             tap.month()
         elif action == "t":
             tap.instant()
+        elif action == "q" and tap.argument.startswith("t"):
+            tap.paged_day()
     except (ValueError, OverflowError, OSError):
         return None
     return tap

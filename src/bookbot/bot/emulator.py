@@ -1640,6 +1640,7 @@ def _check_markup(markup: Any, *, inline_only: bool = False) -> dict[str, Any] |
         for row in rows:
             for button in row:
                 _check_inline_button(button)
+        _check_keyboard_size(rows, MAX_INLINE_BUTTONS, MAX_INLINE_ROW)
         return markup
     if inline_only:
         raise _bad_request("inline keyboard expected")
@@ -1647,10 +1648,36 @@ def _check_markup(markup: Any, *, inline_only: bool = False) -> dict[str, Any] |
         rows = markup["keyboard"]
         if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
             raise _bad_request("can't parse reply keyboard markup JSON object")
+        _check_keyboard_size(rows, MAX_REPLY_BUTTONS, MAX_REPLY_ROW)
         return markup
     if markup.get("remove_keyboard") or markup.get("force_reply"):
         return markup
     raise _bad_request("can't parse reply keyboard markup JSON object")
+
+
+MAX_INLINE_BUTTONS = 100
+MAX_INLINE_ROW = 8
+MAX_REPLY_BUTTONS = 300
+MAX_REPLY_ROW = 12
+MAX_MARKUP_BYTES = 10 * 1024
+
+
+def _check_keyboard_size(rows: list[list[Any]], most: int, per_row: int) -> None:
+    """Refuse a keyboard with too many buttons, too wide a row, or too many bytes.
+
+    Telegram refuses more than 100 inline buttons, or about 10 KB of markup JSON, with
+    "reply markup is too long" (tginfo/Telegram-Limits #187, #228). Past 8 inline buttons
+    in a row, or 12 and 300 reply buttons, it answers ok and loses the rest (tdlib drops
+    buttons past 12 a row and 300 in all; the apps show no more than 8 inline ones a
+    row): the emulator refuses those too, so that buttons nobody could press show in tests.
+    """
+    if sum(len(row) for row in rows) > most:
+        raise _bad_request("reply markup is too long")
+    if any(len(row) > per_row for row in rows):
+        raise _bad_request("too many buttons in a row")
+    size = len(json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode())
+    if size > MAX_MARKUP_BYTES:
+        raise _bad_request("reply markup is too long")
 
 
 def _check_inline_button(button: Any) -> None:

@@ -13,31 +13,34 @@ from telegram import InlineKeyboardMarkup as Markup
 from telegram import KeyboardButton, ReplyKeyboardMarkup
 
 from bookbot import i18n
-from bookbot.bot import callbacks
+from bookbot.bot import callbacks, paging
+from bookbot.bot.paging import Page
 from bookbot.engine.model import Service, Slot
 from bookbot.flow import ANY, Choice, Held, Month
 
 STRIKE = "\u0336"  # combining long stroke: a greyed day reads as crossed out
 TIMES_PER_ROW = 4
+LABEL = 60  # characters of a name on a button: Telegram's apps show no more in one
 KEPT = 512  # keyboards kept for views that taps share
 
-_kept: dict[tuple[Callable, str, int], tuple[Any, Markup]] = {}
+_kept: dict[tuple, tuple[Any, Markup]] = {}
 
 
-def _reused(build: Callable[[str, Any], Markup]) -> Callable[[str, Any], Markup]:
+def _reused(build: Callable[..., Markup]) -> Callable[..., Markup]:
     """Builds a view's keyboard once while flow.py shares the view itself between taps.
 
-    Keyed by the view's identity and kept with the view, so a key never outlives its view.
+    Keyed by the view's identity (and the page shown) and kept with the view, so a key
+    never outlives its view.
     """
     @functools.wraps(build)
-    def keyboard(lang: str, view: Any) -> Markup:
-        key = (build, lang, id(view))
+    def keyboard(lang: str, view: Any, *more: Any) -> Markup:
+        key = (build, lang, id(view), *more)
         kept = _kept.get(key)
         if kept is not None and kept[0] is view:
             return kept[1]
         if len(_kept) >= KEPT:
             _kept.clear()
-        made = build(lang, view)
+        made = build(lang, view, *more)
         _kept[key] = (view, made)
         return made
 
@@ -53,18 +56,41 @@ def back(lang: str, step: str) -> list[Button]:
     return [Button(_t(lang, "back"), callback_data=callbacks.encode("b", step))]
 
 
-@_reused
-def services(lang: str, offered: Sequence[Service]) -> Markup:
-    """A button per service."""
-    return Markup([[Button(s.name, callback_data=callbacks.encode("s", s.id))]
-                   for s in offered])
+def label(name: str) -> str:
+    """A name as a button shows it: cut to LABEL characters, so a keyboard stays small."""
+    return name if len(name) <= LABEL else name[:LABEL - 1].rstrip() + "…"
+
+
+def pages(lang: str, shown: Page, data: Callable[[int], str]) -> list[list[Button]]:
+    """The row ‹ page 2 of 7 › under a paged list; no row when the list fits one page."""
+    if shown.count == 1:
+        return []
+    return [[
+        Button("‹", callback_data=data(shown.number - 1)) if shown.number > 1
+        else Button(" ", callback_data="n:"),
+        Button(i18n.text("limits.page", lang, page=shown.number, pages=shown.count),
+               callback_data="n:"),
+        Button("›", callback_data=data(shown.number + 1)) if shown.number < shown.count
+        else Button(" ", callback_data="n:"),
+    ]]
 
 
 @_reused
-def specialists(lang: str, options: Sequence[Choice]) -> Markup:
-    """A button per specialist with their soonest free time, then "Any available"."""
+def services(lang: str, offered: Sequence[Service], number: int = 1) -> Markup:
+    """A button per service, a page at a time."""
+    shown = paging.cut(offered, number)
+    rows = [[Button(label(s.name), callback_data=callbacks.encode("s", s.id))]
+            for s in shown.items]
+    return Markup(rows + pages(lang, shown, lambda n: callbacks.page("s", n)))
+
+
+@_reused
+def specialists(lang: str, options: Sequence[Choice], number: int = 1) -> Markup:
+    """A button per specialist with their soonest free time, a page at a time; "Any available"."""
+    shown = paging.cut(options, number)
     rows = [[Button(_choice_label(lang, c), callback_data=callbacks.encode("p", c.specialist.id))]
-            for c in options]
+            for c in shown.items]
+    rows.extend(pages(lang, shown, lambda n: callbacks.page("p", n)))
     rows.append([Button(_t(lang, "any_available"), callback_data=callbacks.encode("p", ANY))])
     rows.append(back(lang, "services"))
     return Markup(rows)
@@ -72,8 +98,8 @@ def specialists(lang: str, options: Sequence[Choice]) -> Markup:
 
 def _choice_label(lang: str, choice: Choice) -> str:
     if choice.soonest is None:
-        return _t(lang, "specialist_none", name=choice.specialist.name)
-    return _t(lang, "specialist_soonest", name=choice.specialist.name,
+        return _t(lang, "specialist_none", name=label(choice.specialist.name))
+    return _t(lang, "specialist_soonest", name=label(choice.specialist.name),
               when=i18n.day(choice.soonest.start.date(), lang),
               time=i18n.clock(choice.soonest.start, lang))
 
@@ -104,7 +130,7 @@ def month(lang: str, found: Month) -> Markup:
 def _sooner(lang: str, choice: Choice) -> Button:
     """A button to switch to a specialist who is free sooner."""
     assert choice.soonest is not None
-    return Button(_t(lang, "sooner_with", name=choice.specialist.name,
+    return Button(_t(lang, "sooner_with", name=label(choice.specialist.name),
                      when=i18n.day(choice.soonest.start.date(), lang),
                      time=i18n.clock(choice.soonest.start, lang)),
                   callback_data=callbacks.encode("p", choice.specialist.id))
@@ -130,11 +156,13 @@ def _weekday_names(lang: str) -> list[str]:
 
 
 @_reused
-def times(lang: str, slots: Sequence[Slot]) -> Markup:
-    """A button per free start time."""
+def times(lang: str, slots: Sequence[Slot], day: date, number: int = 1) -> Markup:
+    """A button per free start time of one day, a page at a time."""
+    shown = paging.cut(slots, number, paging.TIMES)
     buttons = [Button(i18n.clock(s.start, lang), callback_data=callbacks.instant(s.start))
-               for s in slots]
+               for s in shown.items]
     rows = [buttons[i:i + TIMES_PER_ROW] for i in range(0, len(buttons), TIMES_PER_ROW)]
+    rows.extend(pages(lang, shown, lambda n: callbacks.page("t", n, day)))
     rows.append(back(lang, "calendar"))
     return Markup(rows)
 
@@ -162,10 +190,10 @@ def summary(lang: str, hold: Held) -> Markup:
     ])
 
 
-def mine(lang: str, bookings: Sequence[Held]) -> Markup:
-    """Cancel and Reschedule for each coming booking."""
+def mine(lang: str, shown: Page[Held]) -> Markup:
+    """Cancel and Reschedule for each coming booking on one page of /my, and the pages."""
     rows = []
-    for held in bookings:
+    for held in shown.items:
         when = f"{i18n.day(held.booking.start.date(), lang)} {i18n.clock(held.booking.start, lang)}"
         rows.append([
             Button(_t(lang, "cancel_one", when=when),
@@ -173,7 +201,7 @@ def mine(lang: str, bookings: Sequence[Held]) -> Markup:
             Button(_t(lang, "reschedule_one", when=when),
                    callback_data=callbacks.encode("r", held.booking.id or 0)),
         ])
-    return Markup(rows)
+    return Markup(rows + pages(lang, shown, lambda n: callbacks.page("x", n)))
 
 
 def cancel_check(lang: str, booking_id: int) -> Markup:

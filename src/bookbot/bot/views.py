@@ -17,7 +17,7 @@ from bookbot.flow import Held
 from bookbot.notify.reviews import Review
 from bookbot.schedule import Change, DayView, Outcome, View
 
-LIMIT = 4000  # under Telegram's 4096 characters, with room for markup
+LIMIT = 4096  # Telegram's most characters in one message
 A_MONDAY = date(2024, 1, 1)
 
 
@@ -185,15 +185,87 @@ def shown_days(change: Change, today: date) -> tuple[date, date]:
     return change.first, min(last, change.first + timedelta(days=13))
 
 
-def chunks(text: str, limit: int = LIMIT) -> list[str]:
-    """Splits a long text at line ends into messages Telegram accepts."""
+def chunks(text: str, limit: int = LIMIT, html: bool = True) -> list[str]:
+    """Splits a long text into messages Telegram accepts: between lines, else inside one.
+
+    Each part holds at most `limit` UTF-16 units of source: never fewer than the
+    characters Telegram counts once the HTML is parsed (an emoji is two). An HTML tag
+    open where a part ends is closed there and opened again at the start of the next.
+    """
     parts: list[str] = []
-    current = ""
+    part = _Part([])
     for line in text.split("\n"):
-        if current and len(current) + 1 + len(line) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = f"{current}\n{line}" if current else line
-    parts.append(current)
-    return parts
+        tokens = _tokens(line, html)
+        if part.fits(["\n", *tokens] if part.started else tokens, limit):
+            part.add(["\n", *tokens] if part.started else tokens)
+            continue
+        parts.append(part.close())
+        part = _Part(part.opened)
+        if part.fits(tokens, limit):
+            part.add(tokens)
+            continue
+        for token in tokens:  # a line longer than a message: cut it, tags closed and reopened
+            if part.started and not part.fits([token], limit):
+                parts.append(part.close())
+                part = _Part(part.opened)
+            part.add([token])
+    parts.append(part.close())
+    return [p for p in parts if _TAG.sub("", p).strip()] or [text]
+
+
+_TAG = re.compile(r"<[^<>]*>")
+_TOKEN = re.compile(r"<[^<>]*>|&#?\w+;|.", re.DOTALL)
+
+
+def _tokens(line: str, html: bool) -> list[str]:
+    """A line as the pieces it may be cut between: tags and entities stay whole in HTML."""
+    return _TOKEN.findall(line) if html else list(line)
+
+
+def _units(text: str) -> int:
+    """The length of a text as Telegram counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+class _Part:
+    """One message being filled: its text so far, its size, and the HTML tags left open."""
+
+    def __init__(self, opened: list[tuple[str, str]]) -> None:
+        self.opened = list(opened)  # (name, opening tag) of each tag open at the end
+        self.text = [tag for _, tag in opened]
+        self.size = sum(_units(tag) for tag in self.text)
+        self.started = False  # holds more than the tags it reopened
+
+    def fits(self, tokens: list[str], limit: int) -> bool:
+        """Tells whether the tokens, and the closing of any tag then open, still fit."""
+        after = _opened_after(self.opened, tokens)
+        closing = sum(len(name) + 3 for name, _ in after)
+        return self.size + _units("".join(tokens)) + closing <= limit
+
+    def add(self, tokens: list[str]) -> None:
+        """Appends tokens to the part."""
+        self.opened = _opened_after(self.opened, tokens)
+        self.text.extend(tokens)
+        self.size += _units("".join(tokens))
+        self.started = True
+
+    def close(self) -> str:
+        """The part's text with every tag still open closed."""
+        return "".join(self.text) + "".join(f"</{name}>" for name, _ in reversed(self.opened))
+
+
+def _opened_after(opened: list[tuple[str, str]], tokens: list[str]) -> list[tuple[str, str]]:
+    """The tags open after these tokens, given those open before them."""
+    if not any(t.startswith("<") for t in tokens):
+        return opened
+    found = list(opened)
+    for token in tokens:
+        if not _TAG.fullmatch(token):
+            continue
+        name = token.strip("</>").split()[0].lower() if token.strip("</>") else ""
+        if token.startswith("</"):
+            if found and found[-1][0] == name:
+                found.pop()
+        elif name:
+            found.append((name, token))
+    return found

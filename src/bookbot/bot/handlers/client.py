@@ -9,13 +9,14 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bookbot import flow, i18n
-from bookbot.bot import callbacks, keyboards, outbox
+from bookbot.bot import arguments, callbacks, keyboards, outbox, paging, views
 from bookbot.bot.context import deps, language, language_of
 from bookbot.errors import BookbotError
 from bookbot.flow import Held
@@ -49,17 +50,31 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def my(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Lists the client's coming bookings with Cancel and Reschedule."""
+    """Lists the client's coming bookings with Cancel and Reschedule, a page at a time."""
     d, lang = deps(context), await language(update, context)
     assert update.effective_user is not None and update.effective_message is not None
     coming = await flow.coming(d.db, d.clock(), update.effective_user.id)
     if not coming:
-        await update.effective_message.reply_text(_t(lang, "my_none"))
+        await _reply(update, _t(lang, "my_none"))
         return
+    await _reply(update, *_mine(lang, coming, 1))
+
+
+def _mine(lang: str, coming: list[Held], number: int) -> tuple[str, InlineKeyboardMarkup]:
+    """Page `number` of the client's coming bookings: its lines and its buttons."""
+    shown = paging.cut(coming, number)
     lines = [_t(lang, "my_line", service=h.service.name, specialist=h.specialist.name,
-                when=_when(h, lang)) for h in coming]
-    await update.effective_message.reply_text(
-        _t(lang, "my_title") + "\n" + "\n".join(lines), reply_markup=keyboards.mine(lang, coming))
+                when=_when(h, lang)) for h in shown.items]
+    return _t(lang, "my_title") + "\n" + "\n".join(lines), keyboards.mine(lang, shown)
+
+
+async def _reply(update: Update, text: str, markup: Any = None) -> None:
+    """Answers in the chat; a text too long for one message goes as several, buttons last."""
+    assert update.effective_message is not None
+    parts = views.chunks(text, html=False)
+    for i, part in enumerate(parts, start=1):
+        await update.effective_message.reply_text(
+            part, reply_markup=markup if i == len(parts) else None)
 
 
 async def help_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -107,18 +122,23 @@ async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup | None =
 
     Through do_api_request without a return type: Telegram answers with the whole edited
     message, and building PTB objects of its keyboard cost more than the rest of the tap.
+    A text too long for one message fills this one and goes on in new ones, buttons last.
     """
     query = update.callback_query
     assert query is not None and query.message is not None
+    parts = views.chunks(text, html=False)
     asked: dict = {"chat_id": query.message.chat.id, "message_id": query.message.message_id,
-                   "text": text}
-    if markup is not None:
+                   "text": parts[0]}
+    if markup is not None and len(parts) == 1:
         asked["reply_markup"] = markup
     try:
         await query.get_bot().do_api_request("editMessageText", api_kwargs=asked)
     except BadRequest as error:
         if "not modified" not in str(error).lower():
             raise
+    for i, part in enumerate(parts[1:], start=2):
+        await query.message.chat.send_message(part,
+                                              reply_markup=markup if i == len(parts) else None)
 
 
 async def _service(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
@@ -126,10 +146,11 @@ async def _service(update, context, lang, pressed, chat) -> None:  # type: ignor
     await _show_specialists(update, context, lang, pressed.argument, chat.seen)
 
 
-async def _show_specialists(update, context, lang, service: str, seen) -> None:  # type: ignore[no-untyped-def]
+async def _show_specialists(update, context, lang, service: str, seen, number: int = 1) -> None:  # type: ignore[no-untyped-def]
     d = deps(context)
     options = await flow.choices(d.db, d.clock(), service, seen=seen)
-    await _edit(update, _t(lang, "choose_specialist"), keyboards.specialists(lang, options))
+    await _edit(update, _t(lang, "choose_specialist"),
+                keyboards.specialists(lang, options, number))
 
 
 async def _specialist(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
@@ -175,14 +196,15 @@ async def _day(update, context, lang, pressed, chat) -> None:  # type: ignore[no
     await _show_times(update, context, lang, _complete(chat.draft), pressed.day(), chat.seen)
 
 
-async def _show_times(update, context, lang, draft: Draft, day: date, seen) -> None:  # type: ignore[no-untyped-def]
+async def _show_times(update, context, lang, draft: Draft, day: date, seen,  # type: ignore[no-untyped-def]
+                      number: int = 1) -> None:
     d = deps(context)
     free = await flow.free_times(d.db, d.clock(), draft.service, draft.specialist, day, day,
                                  seen=seen)
     if not free:
         raise BookbotError("bot.day_full")
     await _edit(update, _t(lang, "choose_time", day=i18n.day(day, lang, "EEEE d MMMM")),
-                keyboards.times(lang, free))
+                keyboards.times(lang, free, day, number))
 
 
 async def _time(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
@@ -288,6 +310,28 @@ async def _language(update, context, lang, pressed, chat) -> None:  # type: igno
     await _edit(update, _t(pressed.argument, "language_set"))
 
 
+async def _page(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
+    """Another page of a list: services, specialists, a day's times, or /my."""
+    d, user = deps(context), update.effective_user
+    listed, number = pressed.paged()
+    if listed == "s":
+        offered = await flow.services(d.db, seen=chat.seen)
+        await _edit(update, _t(lang, "choose_service"), keyboards.services(lang, offered, number))
+    elif listed == "p":
+        service = _with_service(chat.draft).service
+        await _show_specialists(update, context, lang, service, chat.seen, number)
+    elif listed == "t":
+        await _show_times(update, context, lang, _complete(chat.draft), pressed.paged_day(),
+                          chat.seen, number)
+    else:
+        coming = await flow.coming(d.db, d.clock(), user.id)
+        shown = _mine(lang, coming, number)  # refuses a page that is not there
+        if coming:
+            await _edit(update, *shown)
+        else:
+            await _edit(update, _t(lang, "my_none"))
+
+
 async def _back(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
     d, user, draft = deps(context), update.effective_user, chat.draft
     if pressed.argument == "services" or draft.service is None:
@@ -304,7 +348,7 @@ async def _back(update, context, lang, pressed, chat) -> None:  # type: ignore[n
 STEPS = {
     "s": _service, "p": _specialist, "m": _month, "d": _day, "t": _time, "c": _confirm,
     "k": _change_contact, "x": _ask_cancel, "y": _cancel, "v": _keep, "r": _reschedule,
-    "l": _language, "b": _back, "w": _rate,
+    "l": _language, "b": _back, "w": _rate, "q": _page,
 }
 
 
@@ -319,7 +363,12 @@ async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message.contact.user_id not in (None, update.effective_user.id):
         await message.reply_text(_t(lang, "own_contact_only"))
         return
-    name = " ".join(p for p in (message.contact.first_name, message.contact.last_name) if p)
+    name = arguments.plain(" ".join(
+        p for p in (message.contact.first_name, message.contact.last_name) if p))
+    if len(name) > arguments.LONGEST_NAME:
+        await message.reply_text(i18n.text("limits.name_too_long", lang,
+                                           most=arguments.LONGEST_NAME))
+        return
     await _remembered(update, context, lang, name, message.contact.phone_number)
 
 
@@ -333,9 +382,13 @@ async def typed_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await message.reply_text(_t(lang, "unknown_text"))
         return
     found = PHONE.search(message.text)
-    name = PHONE.sub("", message.text).strip(" ,;") if found else ""
+    name = arguments.plain(PHONE.sub("", message.text)).strip(" ,;") if found else ""
     if not found or not name:
         await message.reply_text(_t(lang, "contact_format"))
+        return
+    if len(name) > arguments.LONGEST_NAME:
+        await message.reply_text(i18n.text("limits.name_too_long", lang,
+                                           most=arguments.LONGEST_NAME))
         return
     await _remembered(update, context, lang, name, re.sub(r"[\s().-]", "", found.group(1)))
 
@@ -350,6 +403,5 @@ async def _remembered(update: Update, context, lang: str, name: str, phone: str)
     if held is None:
         return
     profile = await flow.profile(d.db, user.id)
-    await update.effective_message.reply_text(_summary(lang, held, profile),
-                                              reply_markup=keyboards.summary(lang, held))
+    await _reply(update, _summary(lang, held, profile), keyboards.summary(lang, held))
 

@@ -148,16 +148,26 @@ async def reply(update: Update, text: str, buttons: Buttons | None = None) -> No
 
 
 async def edit(update: Update, text: str, buttons: Buttons | None = None) -> None:
-    """Replaces the text of the message whose button was pressed (HTML)."""
+    """Replaces the text of the message whose button was pressed (HTML).
+
+    A text too long for one message fills the edited one and goes on in new messages;
+    the buttons go on the last part.
+    """
     query = update.callback_query
-    assert query is not None
+    assert query is not None and update.effective_chat is not None
+    parts = views.chunks(text)
     try:
-        await query.edit_message_text(views.chunks(text)[0], parse_mode=ParseMode.HTML,
-                                      reply_markup=markup(buttons),
+        await query.edit_message_text(parts[0], parse_mode=ParseMode.HTML,
+                                      reply_markup=markup(buttons) if len(parts) == 1 else None,
                                       link_preview_options=NO_PREVIEW)
     except BadRequest as error:
         if "not modified" not in str(error).lower():
             raise
+    for i, part in enumerate(parts[1:], start=2):
+        await update.effective_chat.send_message(
+            part, parse_mode=ParseMode.HTML,
+            reply_markup=markup(buttons) if i == len(parts) else None,
+            link_preview_options=NO_PREVIEW)
 
 
 async def refresh_menu(context: ContextTypes.DEFAULT_TYPE, telegram_id: int) -> None:
