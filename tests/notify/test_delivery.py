@@ -105,6 +105,19 @@ async def test_a_cancelled_booking_sends_nothing_more(world, emulator) -> None:
     assert len(sent(emulator, CLIENT)) == 1  # only the confirmation
 
 
+async def test_a_review_request_in_flight_is_dropped_when_its_visit_is_cancelled(
+        world, emulator) -> None:
+    """A sender claimed the request, then staff cancelled the past visit: it is not sent."""
+    db, bot, settings = world
+    booking_id = await book_three_days_ahead(db)
+    await delivery.deliver(bot, db, settings, T0)
+    due = START + timedelta(hours=1, days=1)
+    [request] = [m for m in await delivery.claim(db, due) if m.kind == messages.REVIEW]
+    await booking.cancel(db, due, booking_id, by="admin", reason="entered twice")
+    assert await delivery.send(bot, db, settings, due, request) == "dropped"
+    assert not any("How was your visit" in text for text in sent(emulator, CLIENT))
+
+
 async def test_a_cancellation_by_the_clinic_tells_the_client_with_alternatives(
         world, emulator) -> None:
     db, bot, settings = world

@@ -19,6 +19,7 @@ from bookbot import i18n
 from bookbot.bot import callbacks
 from bookbot.bot.ics import invitation
 from bookbot.config import Settings
+from bookbot.engine.life import may_review
 from bookbot.engine.model import BookingStatus
 from bookbot.flow import Held, named
 from bookbot.notify import messages, reviews
@@ -130,8 +131,10 @@ async def render(db: Database, settings: Settings, now: datetime,
     live = found.status == BookingStatus.CONFIRMED
     if message.kind == messages.REMINDER and (not live or found.start <= now):
         return None  # cancelled meanwhile, or the visit has begun
-    if message.kind in (messages.REVIEW, messages.CONFIRMATION) and not live:
+    if message.kind == messages.CONFIRMATION and not live:
         return None
+    if message.kind == messages.REVIEW and may_review(found, now) is not None:
+        return None  # cancelled meanwhile: only a visit that took place is asked about
     lang = i18n.choose(profile.locale, settings.locale)
     others = [{**other, "name": names.get(other["specialist"], other["specialist"])}
               for other in message.payload.get("alternatives", [])]

@@ -5,21 +5,17 @@ from __future__ import annotations
 import hmac
 from contextlib import asynccontextmanager
 from hashlib import sha256
-from html import escape
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from telegram import Update
 from telegram.ext import Application
 
-from bookbot import i18n
 from bookbot.bot.context import Deps
-from bookbot.errors import BookbotError
-from bookbot.flow import named
-from bookbot.notify import reviews
-from bookbot.store.uow import UnitOfWork
+from bookbot.web import pages
 
 WEBHOOK_PATH = "/telegram"
 
@@ -53,12 +49,7 @@ def build_web(application: Application, deps: Deps, *, manage_bot: bool = True) 
             await application.shutdown()
 
     async def health(request: Request) -> Response:
-        try:
-            async with UnitOfWork(deps.db, write=False) as uow:
-                await uow.store.catalog()
-        except Exception as error:  # noqa: BLE001 - health reports any failure
-            return JSONResponse({"ok": False, "database": str(error)}, status_code=503)
-        return JSONResponse({"ok": True})
+        return await pages.health(deps)
 
     async def telegram(request: Request) -> Response:
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
@@ -69,66 +60,12 @@ def build_web(application: Application, deps: Deps, *, manage_bot: bool = True) 
         return Response(status_code=200)
 
     async def review(request: Request) -> Response:
-        lang = i18n.choose(*_accepted(request), deps.settings.locale)
-        form = await request.form() if request.method == "POST" else request.query_params
-        token = str(form.get("token", ""))
-        now = deps.clock()
-        try:
-            booking_id = reviews.booking_of(token, now, secret)
-            if request.method == "POST":
-                rating = str(form.get("rating", ""))
-                await reviews.save(deps.db, now, booking_id,
-                                   int(rating) if rating.isdigit() else 0,
-                                   str(form.get("comment", "")) or None)
-                return _page(lang, i18n.text("web.thanks", lang), "")
-            return _page(lang, i18n.text("web.heading", lang),
-                         await _form(deps, lang, booking_id, token))
-        except BookbotError as error:
-            return _page(lang, i18n.text("web.problem", lang),
-                         f"<p class=problem>{escape(i18n.text(error.key, lang, **error.params))}"
-                         "</p>", status=400 if request.method == "POST" else 410)
+        return await pages.review(request, deps, secret)
 
     return Starlette(routes=[
         Route("/health", health),
         Route(WEBHOOK_PATH, telegram, methods=["POST"]),
         Route("/review", review, methods=["GET", "POST"]),
-    ], lifespan=lifespan)
+    ], lifespan=lifespan, middleware=[Middleware(pages.SecurityHeaders)],
+        exception_handlers={500: pages.broken})
 
-
-def _accepted(request: Request) -> list[str]:
-    header = request.headers.get("accept-language", "")
-    return [part.split(";")[0].strip() for part in header.split(",") if part.strip()]
-
-
-async def _form(deps: Deps, lang: str, booking_id: int, token: str) -> str:
-    async with UnitOfWork(deps.db, write=False) as uow:
-        found = await uow.store.booking(booking_id)
-        if found is None:
-            raise BookbotError("review.forged")
-        held = await named(uow.store, found, found.start)
-        if await reviews.exists(uow.session, booking_id):
-            raise BookbotError("review.already")
-    when = f"{i18n.day(held.booking.start.date(), lang, 'EEEE d MMMM')}, " \
-           f"{i18n.clock(held.booking.start, lang)}"
-    visit = i18n.text("web.visit", lang, service=held.service.name,
-                      specialist=held.specialist.name, when=when)
-    stars = "".join(
-        f'<label><input type=radio name=rating value={n} required> {"★" * n}</label>'
-        for n in range(5, 0, -1))
-    return (f"<p>{escape(visit)}</p><form method=post action=/review>"
-            f"<input type=hidden name=token value=\"{escape(token)}\">"
-            f"<fieldset><legend>{escape(i18n.text('web.rating', lang))}</legend>{stars}"
-            f"</fieldset><label for=comment>{escape(i18n.text('web.comment', lang))}</label>"
-            f"<textarea id=comment name=comment rows=4></textarea>"
-            f"<button type=submit>{escape(i18n.text('web.send', lang))}</button></form>")
-
-
-def _page(lang: str, heading: str, body: str, status: int = 200) -> HTMLResponse:
-    title = escape(i18n.text("web.title", lang))
-    return HTMLResponse(
-        f"<!doctype html><html lang={lang}><head><meta charset=utf-8>"
-        f"<meta name=viewport content='width=device-width, initial-scale=1'><title>{title}"
-        "</title><style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;"
-        "padding:0 1rem}label{display:block;margin:.3rem 0}textarea{width:100%}"
-        "button{margin-top:1rem;padding:.5rem 1.5rem}.problem{color:#a00}</style></head>"
-        f"<body><h1>{escape(heading)}</h1>{body}</body></html>", status_code=status)
