@@ -29,7 +29,7 @@ LONGEST_ARGUMENT = 4096  # a path or a database URL; nothing else comes close
 MOST_LISTED = 1000  # `search --limit`
 MOST_SKIPPED = 100_000  # `search --offset`
 LONGEST_HOLE = timedelta(hours=24)  # `holes --min`: a hole lies within one day's windows
-LAST_BOOKING_ID = 2**63 - 1  # the largest id a BIGINT holds
+LAST_BOOKING_ID = 2**31 - 1  # bookings.id is INTEGER: 32 bits on PostgreSQL
 HOST = re.compile(r"^[A-Za-z0-9.:_-]{1,253}$")  # a host name, IPv4 or IPv6
 
 
@@ -50,8 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{problem.path}: {message}" if problem.path else message, file=sys.stderr)
         print(i18n.text(error.key, **error.params), file=sys.stderr)
         return error.exit_code
-    except BookbotError as error:
-        print(i18n.text("cli.error", message=i18n.text(error.key, **error.params)),
+    except BookbotError as error:  # one line: a value it names may hold a line break
+        print(parsing.visible(i18n.text("cli.error", message=i18n.text(error.key,
+                                                                       **error.params))),
               file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
@@ -73,10 +74,14 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that exits with code 2 and one localized line on a usage error."""
+    """argparse that exits with code 2 and one localized line on a usage error.
+
+    The line names the argument and what is wrong with it; `--help` gives the usage.
+    """
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        print(i18n.text("cli.usage_error", message=message, prog=self.prog), file=sys.stderr)
+        print(parsing.visible(i18n.text("cli.usage_error", message=message, prog=self.prog)),
+              file=sys.stderr)
         raise SystemExit(2)
 
 

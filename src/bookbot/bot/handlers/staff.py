@@ -19,7 +19,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bookbot import i18n, schedule
+from bookbot import i18n, parsing, schedule
 from bookbot.bot import arguments, callbacks, menus, views
 from bookbot.bot.context import Deps, deps, language
 from bookbot.errors import BadInput, BookbotError, Invalid
@@ -30,6 +30,7 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 Buttons = Sequence[Sequence[tuple[str, str]]]  # rows of (label, callback data)
 SEEN = "menus_seen"  # bot_data: whose menu this process has checked since it started
 MOST_SEEN = 100_000  # then the set starts over: forgetting costs one read per person
+LONGEST_ECHO = 64  # of a wrong value named in an answer, so the answer stays one short line
 
 
 @dataclass(frozen=True)
@@ -131,9 +132,18 @@ def problem(error: BookbotError, lang: str, html: bool = True) -> str:
         key, params = error.problems[0].key, error.problems[0].params
     else:
         key, params = error.key, error.params
+    params = {name: _echo(value) for name, value in params.items()}
     if not html:
         return i18n.text(key, lang, **params)
     return views.t(lang, key, **params)
+
+
+def _echo(value: object) -> object:
+    """A value as an answer repeats it: cut to LONGEST_ECHO, its control characters shown."""
+    if not isinstance(value, str):
+        return value
+    shown = value if len(value) <= LONGEST_ECHO else value[:LONGEST_ECHO] + "…"
+    return parsing.visible(shown)
 
 
 def markup(buttons: Buttons | None) -> InlineKeyboardMarkup | None:
