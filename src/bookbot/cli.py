@@ -106,10 +106,8 @@ def _parser() -> argparse.ArgumentParser:
     command("export", _export)
 
     sub = command("slots", _slots)
-    sub.add_argument("--specialist", type=_typed(_identifier),
-                     help=t("cli.arg.specialist"))
-    sub.add_argument("--service", type=_typed(_identifier),
-                     help=t("cli.arg.service"))
+    sub.add_argument("--specialist", type=_typed(_identifier), help=t("cli.arg.specialist"))
+    sub.add_argument("--service", type=_typed(_identifier), help=t("cli.arg.service"))
     sub.add_argument("--date", required=True, type=_typed(parsing.bounded_date),
                      help=t("cli.arg.date"))
     sub.add_argument("--to", type=_typed(parsing.bounded_date), help=t("cli.arg.to"))
@@ -117,8 +115,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = command("next", _next)
     sub.add_argument("--service", required=True, type=_typed(_identifier),
                      help=t("cli.arg.service"))
-    sub.add_argument("--specialist", type=_typed(_identifier),
-                     help=t("cli.arg.specialist"))
+    sub.add_argument("--specialist", type=_typed(_identifier), help=t("cli.arg.specialist"))
     sub.add_argument("--from", dest="first", type=_typed(parsing.bounded_date),
                      help=t("cli.arg.from"))
     sub.add_argument("--each", action="store_true", help=t("cli.arg.each"))
@@ -169,8 +166,7 @@ def _parser() -> argparse.ArgumentParser:
     command("deliver", _deliver)
 
     sub = command("bookings", _bookings)
-    sub.add_argument("--specialist", type=_typed(_identifier),
-                     help=t("cli.arg.specialist"))
+    sub.add_argument("--specialist", type=_typed(_identifier), help=t("cli.arg.specialist"))
     sub.add_argument("--from", dest="first", type=_typed(parsing.bounded_date),
                      help=t("cli.arg.from"))
     sub.add_argument("--to", type=_typed(parsing.bounded_date), help=t("cli.arg.to"))
@@ -304,6 +300,8 @@ def _database_url(text: str) -> str:
         folder = Path(database).parent
         if not folder.is_dir():
             raise BadInput("error.no_database_folder", url=text, folder=str(folder))
+        if Path(database).is_dir():
+            raise BadInput("error.database_is_a_folder", url=text, path=database)
     return text
 
 

@@ -174,19 +174,21 @@ class Menu:
 async def who(db: Database, telegram_id: int, admins: frozenset[int]) -> Actor:
     """The roles of a Telegram user: admin by setting or promotion, specialist by link."""
     async with UnitOfWork(db, write=False) as uow:
-        admin = telegram_id in admins or await People(uow.session).is_admin(telegram_id)
-        linked = await uow.store.specialists(linked=telegram_id)
+        return await _roles(uow, telegram_id, admins)
+
+
+async def _roles(uow: UnitOfWork, telegram_id: int, admins: frozenset[int]) -> Actor:
+    """`who`, within a unit of work already open."""
+    admin = telegram_id in admins or await People(uow.session).is_admin(telegram_id)
+    linked = await uow.store.specialists(linked=telegram_id)
     return Actor(telegram_id, admin, linked[0].id if linked else None)
 
 
 async def menu(db: Database, telegram_id: int, admins: frozenset[int]) -> Menu:
     """A person's roles and the menu their chat shows, read together."""
     async with UnitOfWork(db, write=False) as uow:
-        people = People(uow.session)
-        admin = telegram_id in admins or await people.is_admin(telegram_id)
-        linked = await uow.store.specialists(linked=telegram_id)
-        shown = await people.menu(telegram_id)
-    return Menu(Actor(telegram_id, admin, linked[0].id if linked else None), shown)
+        return Menu(await _roles(uow, telegram_id, admins),
+                    await People(uow.session).menu(telegram_id))
 
 
 async def menus(db: Database, admins: frozenset[int]) -> list[Menu]:

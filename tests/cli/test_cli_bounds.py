@@ -96,6 +96,7 @@ HOSTILE = [
 BAD_DATABASES = [
     ("postgresql+asyncpg://postgres@127.0.0.1:99999/test", "port 99999"),
     ("sqlite+aiosqlite:////no/such/folder/x.db", "the folder /no/such/folder"),
+    ("sqlite+aiosqlite:////tmp", "/tmp in the database URL"),
     ("no url at all", "cannot use the database URL"),
 ]
 
