@@ -102,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
 
     command("demo", _demo)
     sub = command("import", _import)
-    sub.add_argument("file", type=_typed(Path), help=t("cli.arg.file"))
+    sub.add_argument("file", type=Path, help=t("cli.arg.file"))
     command("export", _export)
 
     sub = command("slots", _slots)
