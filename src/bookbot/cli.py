@@ -6,12 +6,15 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.engine import make_url
 
 from bookbot import booking, clinic_file, config, directory, i18n, parsing
 from bookbot.engine.days import zone
@@ -20,6 +23,14 @@ from bookbot.errors import BadInput, BookbotError, Invalid
 from bookbot.store.db import DEFAULT_URL, Database
 
 Handler = Callable[[argparse.Namespace, Database], Any]
+
+# Bounds of what the command line takes in (spec/cli.md): anything outside is exit 2.
+LONGEST_ARGUMENT = 4096  # a path or a database URL; nothing else comes close
+MOST_LISTED = 1000  # `search --limit`
+MOST_SKIPPED = 100_000  # `search --offset`
+LONGEST_HOLE = timedelta(hours=24)  # `holes --min`: a hole lies within one day's windows
+LAST_BOOKING_ID = 2**31 - 1  # bookings.id is INTEGER: 32 bits on PostgreSQL
+HOST = re.compile(r"^[A-Za-z0-9.:_-]{1,253}$")  # a host name, IPv4 or IPv6
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -39,8 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{problem.path}: {message}" if problem.path else message, file=sys.stderr)
         print(i18n.text(error.key, **error.params), file=sys.stderr)
         return error.exit_code
-    except BookbotError as error:
-        print(i18n.text("cli.error", message=i18n.text(error.key, **error.params)),
+    except BookbotError as error:  # one line: a value it names may hold a line break
+        print(parsing.visible(i18n.text("cli.error", message=i18n.text(error.key,
+                                                                       **error.params))),
               file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
@@ -62,11 +74,14 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that exits with code 2 and one localized line on a usage error."""
+    """argparse that exits with code 2 and one localized line on a usage error.
+
+    The line names the argument and what is wrong with it; `--help` gives the usage.
+    """
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        print(i18n.text("cli.error", message=message), file=sys.stderr)
+        print(parsing.visible(i18n.text("cli.usage_error", message=message, prog=self.prog)),
+              file=sys.stderr)
         raise SystemExit(2)
 
 
@@ -79,9 +94,9 @@ def _parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=t(f"cli.help.{name}"),
                                   description=t(f"cli.help.{name}"))
         sub.add_argument("--db", default=os.environ.get("BOOKBOT_DATABASE_URL", DEFAULT_URL),
-                         help=t("cli.arg.db"))
+                         type=_typed(_database_url), help=t("cli.arg.db"))
         sub.add_argument("--json", action="store_true", help=t("cli.arg.json"))
-        sub.add_argument("--now", type=_typed(parsing.instant), help=t("cli.arg.now"))
+        sub.add_argument("--now", type=_typed(parsing.bounded_instant), help=t("cli.arg.now"))
         sub.set_defaults(handler=handler, blocking=False)
         return sub
 
@@ -91,70 +106,87 @@ def _parser() -> argparse.ArgumentParser:
     command("export", _export)
 
     sub = command("slots", _slots)
-    sub.add_argument("--specialist", help=t("cli.arg.specialist"))
-    sub.add_argument("--service", help=t("cli.arg.service"))
-    sub.add_argument("--date", required=True, type=_typed(parsing.calendar_date),
+    sub.add_argument("--specialist", type=_typed(_identifier), help=t("cli.arg.specialist"))
+    sub.add_argument("--service", type=_typed(_identifier), help=t("cli.arg.service"))
+    sub.add_argument("--date", required=True, type=_typed(parsing.bounded_date),
                      help=t("cli.arg.date"))
-    sub.add_argument("--to", type=_typed(parsing.calendar_date), help=t("cli.arg.to"))
+    sub.add_argument("--to", type=_typed(parsing.bounded_date), help=t("cli.arg.to"))
 
     sub = command("next", _next)
-    sub.add_argument("--service", required=True, help=t("cli.arg.service"))
-    sub.add_argument("--specialist", help=t("cli.arg.specialist"))
-    sub.add_argument("--from", dest="first", type=_typed(parsing.calendar_date),
+    sub.add_argument("--service", required=True, type=_typed(_identifier),
+                     help=t("cli.arg.service"))
+    sub.add_argument("--specialist", type=_typed(_identifier), help=t("cli.arg.specialist"))
+    sub.add_argument("--from", dest="first", type=_typed(parsing.bounded_date),
                      help=t("cli.arg.from"))
     sub.add_argument("--each", action="store_true", help=t("cli.arg.each"))
 
     sub = command("holes", _holes)
-    sub.add_argument("--service", required=True, help=t("cli.arg.service"))
+    sub.add_argument("--service", required=True, type=_typed(_identifier),
+                     help=t("cli.arg.service"))
     sub.add_argument("--from", dest="first", required=True,
-                     type=_typed(parsing.calendar_date), help=t("cli.arg.from"))
-    sub.add_argument("--to", required=True, type=_typed(parsing.calendar_date),
+                     type=_typed(parsing.bounded_date), help=t("cli.arg.from"))
+    sub.add_argument("--to", required=True, type=_typed(parsing.bounded_date),
                      help=t("cli.arg.to"))
     sub.add_argument("--weekday", type=_typed(_weekdays), help=t("cli.arg.weekday"))
-    sub.add_argument("--min", dest="least", type=_typed(_positive), help=t("cli.arg.min"))
+    sub.add_argument("--min", dest="least", type=_typed(_least), help=t("cli.arg.min"))
 
     sub = command("search", _search)
-    sub.add_argument("--service", required=True, help=t("cli.arg.service"))
-    sub.add_argument("--limit", type=_typed(_count), default=20, help=t("cli.arg.limit"))
-    sub.add_argument("--offset", type=_typed(_count), default=0, help=t("cli.arg.offset"))
+    sub.add_argument("--service", required=True, type=_typed(_identifier),
+                     help=t("cli.arg.service"))
+    sub.add_argument("--limit", type=_typed(_limit), default=20, help=t("cli.arg.limit"))
+    sub.add_argument("--offset", type=_typed(_offset), default=0, help=t("cli.arg.offset"))
 
     command("reindex", _reindex)
 
     sub = command("book", _book)
-    sub.add_argument("--specialist", required=True, help=t("cli.arg.specialist"))
-    sub.add_argument("--service", required=True, help=t("cli.arg.service"))
-    sub.add_argument("--start", required=True, help=t("cli.arg.start"))
-    sub.add_argument("--client-name", help=t("cli.arg.client_name"))
-    sub.add_argument("--client-phone", help=t("cli.arg.client_phone"))
+    sub.add_argument("--specialist", required=True, type=_typed(_identifier),
+                     help=t("cli.arg.specialist"))
+    sub.add_argument("--service", required=True, type=_typed(_identifier),
+                     help=t("cli.arg.service"))
+    sub.add_argument("--start", required=True, type=_typed(_start), help=t("cli.arg.start"))
+    sub.add_argument("--client-name", type=_typed(parsing.person_name),
+                     help=t("cli.arg.client_name"))
+    sub.add_argument("--client-phone", type=_typed(parsing.phone),
+                     help=t("cli.arg.client_phone"))
 
     sub = command("cancel", _cancel)
     sub.add_argument("id", type=_typed(_booking_id), help=t("cli.arg.id"))
-    sub.add_argument("--reason", help=t("cli.arg.reason"))
+    sub.add_argument("--reason", type=_typed(parsing.line_of_text), help=t("cli.arg.reason"))
 
     sub = command("try", _try)
-    sub.add_argument("--language", default=None, help=t("cli.arg.language"))
+    sub.add_argument("--language", default=None, type=_typed(_language),
+                     help=t("cli.arg.language"))
     command("run", _run_bot).set_defaults(blocking=True)
     sub = command("serve", _serve)
     sub.set_defaults(blocking=True)
-    sub.add_argument("--host", default="0.0.0.0", help=t("cli.arg.host"))
-    sub.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")),
+    sub.add_argument("--host", default="0.0.0.0", type=_typed(_host), help=t("cli.arg.host"))
+    sub.add_argument("--port", type=_typed(_port), default=os.environ.get("PORT", "8080"),
                      help=t("cli.arg.port"))
     command("migrate", _migrate)
     command("deliver", _deliver)
 
     sub = command("bookings", _bookings)
-    sub.add_argument("--specialist", help=t("cli.arg.specialist"))
-    sub.add_argument("--from", dest="first", type=_typed(parsing.calendar_date),
+    sub.add_argument("--specialist", type=_typed(_identifier), help=t("cli.arg.specialist"))
+    sub.add_argument("--from", dest="first", type=_typed(parsing.bounded_date),
                      help=t("cli.arg.from"))
-    sub.add_argument("--to", type=_typed(parsing.calendar_date), help=t("cli.arg.to"))
+    sub.add_argument("--to", type=_typed(parsing.bounded_date), help=t("cli.arg.to"))
     return parser
 
 
 def _typed(parse: Callable[[str], Any]) -> Callable[[str], Any]:
-    """Wraps a parser so argparse reports its localized message as a usage error."""
+    """Wraps a parser so argparse reports its localized message as a usage error.
+
+    Every argument is first held to LONGEST_ARGUMENT characters of valid UTF-8, so no
+    reader meets a megabyte, and no message echoes one.
+    """
 
     def convert(text: str) -> Any:
         try:
+            if len(text) > LONGEST_ARGUMENT:
+                raise BadInput("error.argument_too_long", start=text[:20],
+                               most=LONGEST_ARGUMENT)
+            if any("\ud800" <= c <= "\udfff" for c in text):  # os.fsdecode of bad bytes
+                raise BadInput("error.not_utf8", value=parsing.visible(text))
             return parse(text)
         except BadInput as error:
             raise argparse.ArgumentTypeError(i18n.text(error.key, **error.params)) from None
@@ -164,6 +196,7 @@ def _typed(parse: Callable[[str], Any]) -> Callable[[str], Any]:
 
 
 def _weekdays(text: str) -> frozenset[int]:
+    """Reads `mon,wed`: English weekday abbreviations, comma-separated."""
     names = [name.strip().lower() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in WEEKDAYS]
     if unknown or not names:
@@ -171,23 +204,105 @@ def _weekdays(text: str) -> frozenset[int]:
     return frozenset(WEEKDAYS.index(name) for name in names)
 
 
-def _positive(text: str) -> Any:
+def _least(text: str) -> timedelta:
+    """Reads a hole's least length: longer than zero, at most LONGEST_HOLE."""
     value = parsing.duration(text)
     if not value:
         raise BadInput("error.not_positive", value=text)
+    if value > LONGEST_HOLE:
+        raise BadInput("error.too_long_a_hole", value=text,
+                       most=parsing.format_duration(LONGEST_HOLE))
     return value
 
 
-def _count(text: str) -> int:
-    if not text.isdigit():
-        raise BadInput("error.not_a_count", value=text)
-    return int(text)
+def _whole(text: str, least: int, most: int) -> int:
+    """Reads ASCII digits making a number from `least` to `most`."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(most)):
+        raise BadInput("error.not_in_range", value=text, least=least, most=most)
+    value = int(text)
+    if not least <= value <= most:
+        raise BadInput("error.not_in_range", value=text, least=least, most=most)
+    return value
+
+
+def _limit(text: str) -> int:
+    """Reads `search --limit`: 1 to MOST_LISTED."""
+    return _whole(text, 1, MOST_LISTED)
+
+
+def _offset(text: str) -> int:
+    """Reads `search --offset`: 0 to MOST_SKIPPED."""
+    return _whole(text, 0, MOST_SKIPPED)
+
+
+def _port(text: str) -> int:
+    """Reads a TCP port: 1 to 65535."""
+    return _whole(text, 1, 65535)
 
 
 def _booking_id(text: str) -> int:
-    if not text.isdigit():
+    """Reads a booking id: ASCII digits; one no booking can have is not found, not an error."""
+    if not (text.isascii() and text.isdigit()):
         raise BadInput("error.not_a_booking_id", value=text)
+    if len(text.lstrip("0")) > len(str(LAST_BOOKING_ID)) or not (
+            0 < int(text) <= LAST_BOOKING_ID):
+        raise BadInput("error.unknown_booking", id=text)
     return int(text)
+
+
+def _identifier(text: str) -> str:
+    """Reads a service or specialist id as the clinic file writes them (spec/clinic-file.md)."""
+    if not clinic_file.ID.fullmatch(text):
+        raise BadInput("error.not_an_id", value=text)
+    if len(text) > clinic_file.LONGEST_ID:
+        raise BadInput("error.id_too_long", value=text, most=clinic_file.LONGEST_ID)
+    return text
+
+
+def _start(text: str) -> str:
+    """Checks `book --start`: a local or an offset date-time within the years taken in.
+
+    The text itself is kept: `_book` places a local time in the specialist's zone.
+    """
+    value = (parsing.local_datetime(text) if parsing.LOCAL.match(text.strip())
+             else parsing.instant(text))
+    parsing.in_years(value, text)
+    return text
+
+
+def _language(text: str) -> str:
+    """Reads a language that has a locale file."""
+    if text not in i18n.languages():
+        raise BadInput("error.unknown_language", value=text,
+                       known=", ".join(i18n.languages()))
+    return text
+
+
+def _host(text: str) -> str:
+    """Reads an address to listen on: a host name or an IP address."""
+    if not HOST.match(text):
+        raise BadInput("error.not_a_host", value=text)
+    return text
+
+
+def _database_url(text: str) -> str:
+    """Checks a database URL before it is opened: its form, its port, a SQLite file's folder."""
+    try:
+        url = make_url(text)
+        port = url.port
+    except Exception as error:  # SQLAlchemy names many kinds of bad URL differently
+        raise BadInput("error.bad_database_url", url=text, detail=str(error)) from None
+    if port is not None and not 0 < port <= 65535:
+        raise BadInput("error.bad_database_port", url=text, port=port)
+    database = url.database or ""
+    if url.get_backend_name() == "sqlite" and database != ":memory:" and not (
+            database.startswith("file:") or not database):
+        folder = Path(database).parent
+        if not folder.is_dir():
+            raise BadInput("error.no_database_folder", url=text, folder=str(folder))
+        if Path(database).is_dir():
+            raise BadInput("error.database_is_a_folder", url=text, path=database)
+    return text
 
 
 def _now(args: argparse.Namespace) -> datetime:

@@ -33,6 +33,7 @@ from bookbot.engine.model import (
 )
 from bookbot.errors import BadInput, Refused
 from bookbot.flow import Held
+from bookbot.notify import messages
 from bookbot.store.db import Database
 from bookbot.store.people import Invite, PendingChange, People
 from bookbot.store.repository import Store
@@ -159,25 +160,56 @@ class Linked:
     previous: int | None
 
 
+@dataclass(frozen=True)
+class Menu:
+    """One person's roles now, and the signature of the command menu last set in their chat."""
+
+    actor: Actor
+    shown: str | None
+
+
 # -- who is asking -----------------------------------------------------------------------
 
 
 async def who(db: Database, telegram_id: int, admins: frozenset[int]) -> Actor:
     """The roles of a Telegram user: admin by setting or promotion, specialist by link."""
     async with UnitOfWork(db, write=False) as uow:
-        admin = telegram_id in admins or await People(uow.session).is_admin(telegram_id)
-        linked = await uow.store.specialists(linked=telegram_id)
+        return await _roles(uow, telegram_id, admins)
+
+
+async def _roles(uow: UnitOfWork, telegram_id: int, admins: frozenset[int]) -> Actor:
+    """`who`, within a unit of work already open."""
+    admin = telegram_id in admins or await People(uow.session).is_admin(telegram_id)
+    linked = await uow.store.specialists(linked=telegram_id)
     return Actor(telegram_id, admin, linked[0].id if linked else None)
 
 
-async def staff(db: Database, admins: frozenset[int]) -> list[Actor]:
-    """Everyone whose command menu is more than a client's: admins and linked specialists."""
+async def menu(db: Database, telegram_id: int, admins: frozenset[int]) -> Menu:
+    """A person's roles and the menu their chat shows, read together."""
     async with UnitOfWork(db, write=False) as uow:
-        promoted = set(await People(uow.session).admins())
+        return Menu(await _roles(uow, telegram_id, admins),
+                    await People(uow.session).menu(telegram_id))
+
+
+async def menus(db: Database, admins: frozenset[int]) -> list[Menu]:
+    """Everyone whose chat should or does show a menu of its own: staff, and former staff."""
+    async with UnitOfWork(db, write=False) as uow:
+        people = People(uow.session)
+        promoted = set(await people.admins())
+        shown = await people.menus()
         linked = {s.telegram_id: s.id for s in await uow.store.specialists()
                   if s.telegram_id is not None}
-    ids = sorted(set(admins) | promoted | set(linked))
-    return [Actor(i, i in admins or i in promoted, linked.get(i)) for i in ids]
+    ids = sorted(set(admins) | promoted | set(linked) | set(shown))
+    return [Menu(Actor(i, i in admins or i in promoted, linked.get(i)), shown.get(i))
+            for i in ids]
+
+
+async def menu_set(db: Database, now: datetime, telegram_id: int,
+                   signature: str | None) -> None:
+    """Records the menu just set in a person's chat (None: the clients' default)."""
+    async with UnitOfWork(db) as uow:
+        await People(uow.session).set_menu(telegram_id, signature, now)
+        await uow.commit()
 
 
 async def directory(db: Database) -> Directory:
@@ -436,7 +468,10 @@ async def invite(db: Database, now: datetime, actor: Actor, specialist_id: str) 
 
 
 async def link(db: Database, now: datetime, telegram_id: int, code: str) -> Linked:
-    """Links the specialist of an unused, unexpired invite to this Telegram account."""
+    """Links the specialist of an unused, unexpired invite to this Telegram account.
+
+    The account it replaces, if any, is owed a notice in the same transaction.
+    """
     async with UnitOfWork(db) as uow:
         people = People(uow.session)
         found = await people.invite(code)
@@ -457,6 +492,8 @@ async def link(db: Database, now: datetime, telegram_id: int, code: str) -> Link
         previous = specialist.telegram_id if specialist.telegram_id != telegram_id else None
         linked = replace(specialist, telegram_id=telegram_id)
         await uow.store.save_specialist(linked, (await uow.store.positions()).get(linked.id, 0))
+        if previous is not None:
+            await messages.unlinked(uow.outbox, previous, linked, now)
         await uow.commit()
     return Linked(linked, previous)
 
@@ -468,6 +505,21 @@ async def promote(db: Database, now: datetime, actor: Actor, telegram_id: int) -
         added = await People(uow.session).promote(telegram_id, actor.telegram_id, now)
         await uow.commit()
     return added
+
+
+async def demote(db: Database, actor: Actor, telegram_id: int,
+                 admins: frozenset[int]) -> bool:
+    """Takes a promoted admin's role back; tells whether they had it.
+
+    An admin of BOOKBOT_ADMINS stays one: the setting, not the chat, says so.
+    """
+    _require_admin(actor)
+    if telegram_id in admins:
+        raise Refused("admin.demote_configured", id=telegram_id)
+    async with UnitOfWork(db) as uow:
+        removed = await People(uow.session).demote(telegram_id)
+        await uow.commit()
+    return removed
 
 
 # -- the catalog -------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, time, timedelta
 
 import pytest
 
@@ -62,3 +62,45 @@ def test_names_and_reasons_past_their_length_are_refused() -> None:
     assert arguments.dayoff("ann", ["today", "r" * 200], MONDAY).reason == "r" * 200
     with pytest.raises(BadInput):
         arguments.dayoff("ann", ["today", "r" * 201], MONDAY)
+
+
+@pytest.mark.parametrize("text", [
+    "٢٠٢٦-١٢-٢٤", "２０２６-１２-２４", "٢٤.١٢", "0001-01-01", "9999-12-31", "1999-12-31",
+    "2100-01-01", "24.12.1999", "1.1.9999",
+])
+def test_dates_in_other_digits_or_outside_the_years_taken_in(text: str) -> None:
+    with pytest.raises(BadInput) as error:
+        arguments.day(text, MONDAY)
+    assert error.value.key in ("admin.bad.date", "error.date_out_of_range")
+    assert arguments.looks_like_day("9999-12-31")  # a date still, refused as one
+
+
+@pytest.mark.parametrize("text", [
+    "١٢٣", "１２３", "0", "-5", "+5", "12 3", str(2**53), str(2**63), "9" * 5000,
+])
+def test_what_is_not_a_telegram_id(text: str) -> None:
+    with pytest.raises(BadInput) as error:
+        arguments.telegram_id(text)
+    assert error.value.key == "admin.bad.telegram_id"
+
+
+def test_lengths_ids_and_times_are_bounded() -> None:
+    assert arguments.length("5m") == timedelta(minutes=5)
+    assert arguments.length("24h") == timedelta(hours=24)
+    assert arguments.pause("1m") == timedelta(minutes=1)
+    for bad in ("4m", "1m", "25h", "999999h", "9999999h", "٣٠m", "3٠m"):
+        with pytest.raises(BadInput):
+            arguments.length(bad)
+    with pytest.raises(BadInput):
+        arguments.pause("25h")
+    assert arguments.identifier("a" * 60) == "a" * 60
+    for bad, key in (("a" * 61, "error.id_too_long"), ("ann\n", "error.not_an_id"),
+                     ("аnn", "error.not_an_id")):  # a Cyrillic а
+        with pytest.raises(BadInput) as error:
+            arguments.identifier(bad)
+        assert error.value.key == key
+    for bad in ("٠٩:٠٠-١٠:٠٠", "09:00-1٠:00"):
+        with pytest.raises(BadInput):
+            arguments.span(bad)
+    with pytest.raises(BadInput):
+        arguments.clock("٠٩:٣٠")

@@ -352,6 +352,43 @@ async def test_keyboards_past_telegrams_limits_are_refused(emu: BotApiEmulator, 
     assert [m.text for m in emu.chat(ALICE).messages] == ["100 buttons, 8 a row", "x" * 4096]
 
 
+async def test_a_chat_menu_needs_a_person_who_opened_the_bot(
+    emu: BotApiEmulator, bot: Bot
+) -> None:
+    # Telegram answers "chat not found" to a chat scope whose person never wrote to the bot.
+    menu = [BotCommand("today", "Today")]
+    for stranger in (ALICE, 555):
+        with pytest.raises(BadRequest, match="(?i)chat not found"):
+            await bot.set_my_commands(menu, scope=BotCommandScopeChat(stranger))
+    assert emu.commands({"type": "chat", "chat_id": ALICE}) == []
+    await bot.set_my_commands(menu)  # the default scope needs no chat
+    await bot.send_message(ALICE, "hello")
+    await emu.tap_data(ALICE, 1, "x")  # a tap opens it as well as a message would
+    await bot.set_my_commands(menu, scope=BotCommandScopeChat(ALICE))
+    assert emu.commands({"type": "chat", "chat_id": ALICE}) == [
+        {"command": "today", "description": "Today"}]
+
+
+async def test_tel_links_are_dropped_and_tel_buttons_refused(
+    emu: BotApiEmulator, bot: Bot
+) -> None:
+    # As Telegram: a tel: link keeps its text but loses the link; a web link is kept.
+    sent = await bot.send_message(
+        ALICE, 'Call <a href="tel:+4915112345678">+49 151</a> or see '
+        '<a href="https://example.com">ß site</a>', parse_mode="HTML")
+    shown = emu.chat(ALICE).last
+    assert shown.text == "Call +49 151 or see ß site"
+    assert shown.entities == [
+        {"type": "text_link", "offset": 20, "length": 6, "url": "https://example.com"}]
+    assert [e.url for e in sent.entities] == ["https://example.com"]
+    await bot.edit_message_text('<a href="tel:+1">call</a>', ALICE, sent.message_id,
+                                parse_mode="HTML")
+    assert shown.text == "call" and shown.entities is None
+    with pytest.raises(BadRequest, match="(?i)button_url_invalid"):
+        await bot.send_message(ALICE, "x", reply_markup=InlineKeyboardMarkup.from_button(
+            InlineKeyboardButton("Call", url="tel:+4915112345678")))
+
+
 async def test_answer_twice_is_rejected(emu: BotApiEmulator, bot: Bot) -> None:
     await bot.send_message(ALICE, "m")
     query = await emu.tap_data(ALICE, 1, "d")
@@ -398,6 +435,7 @@ async def test_document_upload_and_download(emu: BotApiEmulator, bot: Bot) -> No
 
 async def test_commands_menu_chat_and_actions(emu: BotApiEmulator, bot: Bot) -> None:
     scope = BotCommandScopeChat(ALICE)
+    await emu.send_text(ALICE, "/start")  # a chat's own menu needs the person to open the bot
     await bot.set_my_commands([BotCommand("start", "Start")])
     await bot.set_my_commands([BotCommand("book", "Book")], scope=scope, language_code="ru")
     assert emu.commands() == [{"command": "start", "description": "Start"}]

@@ -13,19 +13,23 @@ import unicodedata
 from collections.abc import Collection, Sequence
 from datetime import date, time, timedelta
 
-from bookbot import parsing, schedule
+from bookbot import clinic_file, parsing, schedule
 from bookbot.engine.model import WEEKDAYS, Service
 from bookbot.errors import BadInput
 from bookbot.schedule import Change
 
-ID = re.compile(r"^[a-z0-9_-]{1,64}$")
-ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-DOTTED = re.compile(r"^(\d{1,2})\.(\d{1,2})\.?(\d{4})?$")
-RANGE = re.compile(r"^(\d{1,2}:\d{2})\s*[-–—]\s*(\d{1,2}:\d{2})$")
+# [0-9], not \d: \d takes every script's digits, and int() reads them.
+ISO = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+DOTTED = re.compile(r"^([0-9]{1,2})\.([0-9]{1,2})\.?([0-9]{4})?$")
+RANGE = re.compile(r"^([0-9]{1,2}:[0-9]{2})\s*[-–—]\s*([0-9]{1,2}:[0-9]{2})$")
 CALENDAR = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,5})?$")
 LONGEST_TEXT = 200  # a reason
 LONGEST_NAME = 100  # a person's or a service's name, typed in the chat
 HIDDEN = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")  # bidi overrides
+# Slot and service lengths: a day's window at most; below five minutes a day of slots
+# would outgrow every keyboard and agenda.
+SHORTEST_SLOT, LONGEST_SLOT = timedelta(minutes=5), timedelta(hours=24)
+LAST_TELEGRAM_ID = 2**53 - 1  # Telegram's ids have at most 52 significant bits
 NO_CALENDAR = "none"
 
 # Weekday words in the languages of locales/, each to its number (0 = Monday).
@@ -52,7 +56,17 @@ class Missing(BadInput):
 
 
 def day(text: str, today: date) -> date:
-    """Reads 2026-12-24, 24.12 (the next such date), today, tomorrow, or a weekday (the next)."""
+    """Reads 2026-12-24, 24.12 (the next such date), today, tomorrow, or a weekday (the next).
+
+    A date outside parsing.FIRST_DAY..LAST_DAY is refused.
+    """
+    found = _day(text, today)
+    parsing.in_years(found, text)
+    return found
+
+
+def _day(text: str, today: date) -> date:
+    """Reads a date in any of the forms `day` takes, unbounded."""
     word = text.strip().lower()
     if word in RELATIVE:
         return today + timedelta(days=RELATIVE[word])
@@ -86,7 +100,7 @@ def _dotted(dd: int, mm: int, year: str | None, today: date) -> date | None:
 def looks_like_day(text: str) -> bool:
     """Tells whether a word reads as a date (so it is not a specialist id left out)."""
     try:
-        day(text, date(2000, 1, 1))
+        _day(text, date(2000, 1, 1))
     except BadInput:
         return False
     return True
@@ -114,20 +128,23 @@ def span(text: str) -> tuple[time, time]:
     return start, end
 
 
-def length(text: str) -> timedelta:
-    """Reads a positive duration: 30m, 1h, 1h30m."""
+def length(text: str, least: timedelta = SHORTEST_SLOT) -> timedelta:
+    """Reads a slot or service length from `least` to LONGEST_SLOT: 30m, 1h, 1h30m."""
     try:
         value = parsing.duration(text)
     except BadInput:
         raise BadInput("admin.bad.slot", value=text) from None
     if value <= timedelta(0):
         raise BadInput("admin.bad.slot", value=text)
+    if not least <= value <= LONGEST_SLOT:
+        raise BadInput("admin.bad.length", value=text, least=parsing.format_duration(least),
+                       most=parsing.format_duration(LONGEST_SLOT))
     return value
 
 
 def pause(text: str) -> timedelta:
-    """Reads a break after each slot: 0, or a duration."""
-    return timedelta(0) if text in ("0", "0m") else length(text)
+    """Reads a break after each slot: 0, or a duration up to LONGEST_SLOT."""
+    return timedelta(0) if text in ("0", "0m") else length(text, timedelta(minutes=1))
 
 
 def is_length(text: str) -> bool:
@@ -148,15 +165,18 @@ def weekdays(text: str) -> frozenset[int]:
 
 
 def identifier(text: str) -> str:
-    """Reads an id: a-z, 0-9, _ and -."""
-    if not ID.match(text):
+    """Reads an id as the clinic file writes them: a-z, 0-9, _ and -, at most 60 long."""
+    if not clinic_file.ID.fullmatch(text):
         raise BadInput("error.not_an_id", value=text)
+    if len(text) > clinic_file.LONGEST_ID:
+        raise BadInput("error.id_too_long", value=text, most=clinic_file.LONGEST_ID)
     return text
 
 
 def telegram_id(text: str) -> int:
-    """Reads a Telegram user id."""
-    if not text.isdigit() or not 0 < int(text) < 2**53:
+    """Reads a Telegram user id: ASCII digits, 1 to LAST_TELEGRAM_ID."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(LAST_TELEGRAM_ID)) or (
+            not 0 < int(text) <= LAST_TELEGRAM_ID):
         raise BadInput("admin.bad.telegram_id", value=text)
     return int(text)
 

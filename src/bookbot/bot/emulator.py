@@ -117,6 +117,10 @@ _SENDING_METHODS = frozenset(
 )
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]+)?")
 _BOT_COMMAND_NAME_RE = re.compile(r"[a-z0-9_]{1,32}")
+# Command scopes naming one chat: Telegram refuses them for a chat that never opened the bot.
+_CHAT_SCOPES = frozenset({"chat", "chat_administrators", "chat_member"})
+# Link schemes Telegram keeps in a text link; any other (tel:, javascript:) is dropped.
+_LINK_SCHEMES = ("http://", "https://", "tg://")
 
 
 # --------------------------------------------------------------------------------------
@@ -1352,6 +1356,7 @@ class BotApiEmulator:
             text=text,
             raw_text=str(raw),
             parse_mode=parse_mode,
+            entities=_text_links(str(raw), parse_mode),
             reply_markup=markup,
         )
         self._deliver(chat, message)
@@ -1376,6 +1381,7 @@ class BotApiEmulator:
         ):
             raise ApiError(400, NOT_MODIFIED)
         message.text, message.raw_text, message.parse_mode = text, str(raw), parse_mode
+        message.entities = _text_links(str(raw), parse_mode)
         message.reply_markup = markup
         message.edit_date = int(time.time())
         message.history.append(text)
@@ -1465,6 +1471,9 @@ class BotApiEmulator:
     async def _set_my_commands(
         self, p: dict[str, Any], f: dict[str, StoredFile], r: Request
     ) -> Any:
+        scope = json.loads(_scope_key(p.get("scope")))
+        if scope.get("type") in _CHAT_SCOPES and not self._opened(scope.get("chat_id")):
+            raise _bad_request("chat not found")  # a bot reaches only who opened it
         commands = p.get("commands")
         if not isinstance(commands, list) or len(commands) > 100:
             raise _bad_request("can't parse commands JSON object")
@@ -1481,6 +1490,14 @@ class BotApiEmulator:
             cleaned.append({"command": name, "description": description})
         self._commands[(_scope_key(p.get("scope")), str(p.get("language_code") or ""))] = cleaned
         return True
+
+    def _opened(self, chat_id: Any) -> bool:
+        """Whether the user of a private chat ever wrote to the bot or tapped its buttons."""
+        chat = self._chats.get(chat_id) if isinstance(chat_id, int) else None
+        return chat is not None and (
+            bool(chat.incoming)
+            or any(q.chat_id == chat.id for q in self.callback_queries.values())
+        )
 
     async def _get_my_commands(
         self, p: dict[str, Any], f: dict[str, StoredFile], r: Request
@@ -1784,6 +1801,9 @@ class _HtmlToText(HTMLParser):
         self.source = source
         self.parts: list[str] = []
         self.stack: list[str] = []
+        self.links: list[dict[str, Any]] = []  # text_link entities, as Telegram keeps them
+        self._anchors: list[tuple[str, int]] = []  # open <a>: its href, where its text starts
+        self._utf16 = 0  # length of the text so far in UTF-16 code units, as offsets count
         self._line_starts = [0]
         for line in source.splitlines(keepends=True):
             self._line_starts.append(self._line_starts[-1] + len(line))
@@ -1800,11 +1820,13 @@ class _HtmlToText(HTMLParser):
             raise _EntityError(
                 f'Tag "span" must have class "tg-spoiler" at byte offset {self.byte_offset()}'
             )
+        if tag == "a":
+            self._anchors.append((dict(attrs).get("href") or "", self._utf16))
         self.stack.append(tag)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
-        self.stack.pop()
+        self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
         if not self.stack:
@@ -1815,9 +1837,24 @@ class _HtmlToText(HTMLParser):
                 f'expected "</{self.stack[-1]}>", found "</{tag}>"'
             )
         self.stack.pop()
+        if tag == "a":
+            self._close_link()
+
+    def _close_link(self) -> None:
+        """Keeps the link just closed as a text_link, unless Telegram would drop it.
+
+        Telegram keeps only links it can open: a `tel:` link (or any other scheme) is
+        dropped silently, its text shown plain.
+        """
+        href, start = self._anchors.pop()
+        if href.startswith(_LINK_SCHEMES) and self._utf16 > start:
+            self.links.append(
+                {"type": "text_link", "offset": start, "length": self._utf16 - start, "url": href}
+            )
 
     def handle_data(self, data: str) -> None:
         self.parts.append(data)
+        self._utf16 += len(data.encode("utf-16-le")) // 2
 
     def handle_comment(self, data: str) -> None:
         raise _EntityError(f'Unsupported start tag "!--" at byte offset {self.byte_offset()}')
@@ -1833,6 +1870,16 @@ def _render_html(source: str) -> str:
     if parser.stack:
         raise _EntityError(f'Can\'t find end tag corresponding to start tag "{parser.stack[-1]}"')
     return "".join(parser.parts)
+
+
+def _text_links(source: str, parse_mode: Any) -> list[dict[str, Any]] | None:
+    """The text_link entities Telegram keeps of a text it rendered (HTML only; None if none)."""
+    if str(parse_mode or "").lower() != "html":
+        return None
+    parser = _HtmlToText(source)
+    parser.feed(source)
+    parser.close()
+    return parser.links or None
 
 
 _MDV2_RESERVED = frozenset("_*[]()~`>#+-=|{}.!")

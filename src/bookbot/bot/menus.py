@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from telegram import Bot, BotCommand, BotCommandScopeChat
 
 from bookbot import i18n
@@ -11,7 +14,7 @@ CLIENT = ("start", "my", "language", "help")
 SPECIALIST = ("today", "week", "schedule", "bookings", "dayoff", "vacation", "hours", "extra",
               "block", "unblock", "reviews")
 ADMIN = ("schedule", "bookings", "dayoff", "vacation", "hours", "extra", "block", "unblock",
-         "holidays", "weekly", "invite", "promote", "addservice", "renameservice",
+         "holidays", "weekly", "invite", "promote", "demote", "addservice", "renameservice",
          "addspecialist", "renamespecialist", "offer", "reviews")
 
 
@@ -41,6 +44,20 @@ def description(name: str, lang: str) -> str:
     if name in SPECIALIST and name not in ADMIN:
         return i18n.text(f"specialist.menu.{name}", lang)
     return i18n.text(f"admin.menu.{name}", lang)
+
+
+def signature(admin: bool, specialist: bool) -> str | None:
+    """A fingerprint of the menus `publish_for` sets for these roles; None for a client's.
+
+    It changes with the roles and with any command or description, so a chat whose menu
+    was set before a new release gets the new one at its owner's next message.
+    """
+    if not admin and not specialist:
+        return None
+    allowed = names(admin, specialist)
+    shown = {lang: [(n, description(n, lang)) for n in allowed]
+             for lang in (*i18n.languages(), i18n.fallback())}
+    return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()
 
 
 async def publish_for(bot: Bot, telegram_id: int, admin: bool, specialist: bool) -> None:

@@ -6,7 +6,6 @@ these groups hold no markup of their own.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from html import escape
@@ -46,19 +45,20 @@ def weekdays(days: frozenset[int], lang: str) -> str:
     return ", ".join(i18n.day(A_MONDAY + timedelta(days=d), lang, "EEE") for d in sorted(days))
 
 
-def phone_link(phone: str | None) -> str:
-    """A phone as a tap-to-call link, or a dash."""
-    if not phone:
-        return "—"
-    digits = re.sub(r"[^\d+]", "", phone)
-    return f'<a href="tel:{digits}">{escape(phone)}</a>' if digits else escape(phone)
+def phone_number(phone: str | None) -> str:
+    """A phone as plain text, or a dash.
+
+    Telegram drops `tel:` links (the text stays, untappable); its apps make a phone number
+    in plain text tappable by themselves.
+    """
+    return escape(phone) if phone else "—"
 
 
 def client(held: Held) -> str:
-    """The client's name and phone link."""
+    """The client's name and phone."""
     who = held.booking.client
     name = escape(who.name) if who and who.name else "—"
-    return f"{name}, {phone_link(who.phone if who else None)}"
+    return f"{name}, {phone_number(who.phone if who else None)}"
 
 
 def booking_line(held: Held, lang: str, with_day: bool = False,
@@ -111,7 +111,7 @@ def _because(reason: str | None) -> str:
 
 def agenda(entries: Sequence[Held], lang: str, first: date, last: date,
            with_specialist: bool = False) -> str:
-    """Bookings of a day or a week, each with the client's name and a tap-to-call phone."""
+    """Bookings of a day or a week, each with the client's name and phone."""
     title = day(first, lang) if first == last else f"{day(first, lang)} – {day(last, lang)}"
     lines = [f"<b>{t(lang, 'admin.agenda.title', when=title)}</b>"]
     if not entries:

@@ -121,6 +121,8 @@ async def _finish(db: Database, message: Message, when: datetime, status: str,
 async def render(db: Database, settings: Settings, now: datetime,
                  message: Message) -> Letter | None:
     """The text a row stands for, in the recipient's language; None if it is moot now."""
+    if message.booking_id is None:
+        return await _notice(db, settings, message)
     async with UnitOfWork(db, write=False) as uow:
         found = await uow.store.booking(message.booking_id) if message.booking_id else None
         if found is None:
@@ -140,6 +142,16 @@ async def render(db: Database, settings: Settings, now: datetime,
               for other in message.payload.get("alternatives", [])]
     message = replace(message, payload={**message.payload, "alternatives": others})
     return RENDER[message.kind](held, message, lang, settings, now)
+
+
+async def _notice(db: Database, settings: Settings, message: Message) -> Letter | None:
+    """The text of a row about no booking (a specialist's account unlinked)."""
+    if message.kind != messages.UNLINKED:
+        return None
+    async with UnitOfWork(db, write=False) as uow:
+        profile = await uow.store.profile(message.chat_id)
+    lang = i18n.choose(profile.locale, settings.locale)
+    return Letter(i18n.text("notify.unlinked", lang, name=message.payload.get("specialist", "")))
 
 
 def _when(held: Held, lang: str) -> str:

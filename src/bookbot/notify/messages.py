@@ -1,4 +1,4 @@
-"""Which messages a booking change owes, written in the change's own transaction."""
+"""Which messages a change owes, written in the change's own transaction."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ CANCELLED_BY_CLIENT = "cancelled_by_client"  # to the specialist
 CANCELLED_FOR_CLIENT = "cancelled_for_client"  # to the client, with reason and alternatives
 REVIEW = "review"  # to the client, after the end
 ABOUT_THE_VISIT = (REMINDER, REVIEW)  # what a cancelled or moved booking no longer needs
+UNLINKED = "unlinked"  # to a specialist's former account, after a link moved them
 
 
 @dataclass(frozen=True)
@@ -58,3 +59,9 @@ async def cancelled(outbox: Outbox, booking: Booking, specialist: Specialist, no
             "alternatives": [{"specialist": s.specialist, "start": s.start.isoformat()}
                              for s in alternatives or []],
         })
+
+
+async def unlinked(outbox: Outbox, telegram_id: int, specialist: Specialist,
+                   now: datetime) -> None:
+    """Owes a specialist's former account the news that an invite link moved them away."""
+    await outbox.add(UNLINKED, telegram_id, now, now, payload={"specialist": specialist.name})

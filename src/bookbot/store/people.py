@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bookbot.store.tables import AdminRow, InviteRow, PendingChangeRow, ReasonWaitRow
+from bookbot.store.tables import AdminRow, InviteRow, MenuRow, PendingChangeRow, ReasonWaitRow
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,31 @@ class People:
         self.session.add(AdminRow(telegram_id=telegram_id, promoted_by=by, created_at=now))
         await self.session.flush()
         return True
+
+    async def demote(self, telegram_id: int) -> bool:
+        """Forgets a promoted admin; tells whether they were one."""
+        result = await self.session.execute(
+            delete(AdminRow).where(AdminRow.telegram_id == telegram_id))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    # -- command menus ---------------------------------------------------------------------
+
+    async def menus(self) -> dict[int, str]:
+        """The signature of the menu last set in each chat that has one of its own."""
+        rows = await self.session.execute(select(MenuRow.telegram_id, MenuRow.signature))
+        return dict(rows.all())
+
+    async def menu(self, telegram_id: int) -> str | None:
+        """The signature of the menu last set in this person's chat; None: the default."""
+        row = await self.session.get(MenuRow, telegram_id)
+        return row.signature if row else None
+
+    async def set_menu(self, telegram_id: int, signature: str | None, now: datetime) -> None:
+        """Records the menu just set in a chat (None: back to the default)."""
+        await self.session.execute(delete(MenuRow).where(MenuRow.telegram_id == telegram_id))
+        if signature is not None:
+            self.session.add(MenuRow(telegram_id=telegram_id, signature=signature, set_at=now))
+        await self.session.flush()
 
     # -- invites ---------------------------------------------------------------------------
 

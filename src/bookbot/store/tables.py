@@ -290,6 +290,20 @@ class ReasonWaitRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class MenuRow(Base):
+    """The command menu last set in one staff member's chat (none: the clients' default).
+
+    Telegram takes a chat's menu only once the person has opened the bot; this tells which
+    chats still need theirs, so it is set at their first message and not on every start.
+    """
+
+    __tablename__ = "menus"
+
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    signature: Mapped[str] = mapped_column(String(64))  # bot/menus.py: signature
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class DayRow(Base):
     """The day index: one specialist's local date with free time left, kept with every change.
 

@@ -8,20 +8,19 @@ so the buttons still work after a restart.
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    TypeHandler,
 )
 
 from bookbot import schedule
-from bookbot.bot import arguments, menus, outbox, views
+from bookbot.bot import arguments, outbox, views
 from bookbot.bot.callbacks import Tap
 from bookbot.bot.context import deps
 from bookbot.bot.handlers import staff
@@ -30,9 +29,9 @@ from bookbot.errors import Refused
 from bookbot.notify import reviews
 from bookbot.schedule import Actor
 
-LOG = logging.getLogger(__name__)
 WEEK = timedelta(days=6)
 STAFF_GROUP = -1  # before the client's handlers, which would answer these taps too
+MENU_GROUP = -2  # before anything answers: a staff member's first update sets their menu
 
 
 # -- schedule changes --------------------------------------------------------------------
@@ -120,6 +119,16 @@ async def _promote(call: Call) -> None:
     await call.reply(views.t(call.lang, key, id=telegram_id))
 
 
+async def _demote(call: Call) -> None:
+    arguments.need(call.args, 1)
+    telegram_id = arguments.telegram_id(call.args[0])
+    removed = await schedule.demote(call.deps.db, call.actor, telegram_id,
+                                    call.deps.settings.admins)
+    await staff.refresh_menu(call.context, telegram_id)
+    key = "admin.demoted" if removed else "admin.not_promoted"
+    await call.reply(views.t(call.lang, key, id=telegram_id))
+
+
 # -- the catalog -------------------------------------------------------------------------
 
 
@@ -176,6 +185,7 @@ COMMANDS: dict[str, tuple[staff.Body, bool]] = {
     "bookings": (_bookings, True),
     "invite": (_invite, False),
     "promote": (_promote, False),
+    "demote": (_demote, False),
     "addservice": (_add_service, False),
     "renameservice": (_rename_service, False),
     "addspecialist": (_add_specialist, False),
@@ -187,18 +197,19 @@ REVIEWS_SHOWN = 20
 
 
 async def publish_menus(application: Application) -> None:
-    """Gives every admin and linked specialist their own command menu."""
+    """Gives every admin and linked specialist their own command menu, where it is not yet.
+
+    Telegram refuses the chat of someone who never opened the bot: that is logged, and
+    their first message sets it (staff.first_contact).
+    """
     d = application.bot_data["deps"]
-    for person in await schedule.staff(d.db, d.settings.admins):
-        try:
-            await menus.publish_for(application.bot, person.telegram_id, person.admin,
-                                    person.specialist is not None)
-        except TelegramError as error:  # say, an admin who never opened the bot yet
-            LOG.warning("no command menu for %s: %s", person.telegram_id, error)
+    for found in await schedule.menus(d.db, d.settings.admins):
+        await staff.sync_menu(application.bot, d, found)
 
 
 def register(application: Application) -> None:
     """Adds the admin's handlers to the application."""
+    application.add_handler(TypeHandler(Update, staff.first_contact), group=MENU_GROUP)
     for name, (body, specialists) in COMMANDS.items():
         application.add_handler(CommandHandler(name, staff.command(
             name, body, specialists=specialists)), group=STAFF_GROUP)

@@ -46,7 +46,8 @@ async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await staff.reply(update, staff.problem(error, lang))
         raise ApplicationHandlerStop from None
     await staff.refresh_menu(context, update.effective_user.id)
-    if linked.previous is not None:
+    if linked.previous is not None:  # told through the outbox, and back to a client's menu
+        outbox.wake(context)
         await staff.refresh_menu(context, linked.previous)
     await staff.reply(update, views.t(lang, "specialist.linked", name=linked.specialist.name))
     raise ApplicationHandlerStop

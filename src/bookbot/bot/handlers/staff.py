@@ -8,12 +8,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bookbot import i18n, schedule
+from bookbot import i18n, parsing, schedule
 from bookbot.bot import arguments, callbacks, menus, views
 from bookbot.bot.context import Deps, deps, language
 from bookbot.errors import BadInput, BookbotError, Invalid
@@ -22,6 +28,9 @@ from bookbot.schedule import Actor
 LOG = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 Buttons = Sequence[Sequence[tuple[str, str]]]  # rows of (label, callback data)
+SEEN = "menus_seen"  # bot_data: whose menu this process has checked since it started
+MOST_SEEN = 100_000  # then the set starts over: forgetting costs one read per person
+LONGEST_ECHO = 64  # of a wrong value named in an answer, so the answer stays one short line
 
 
 @dataclass(frozen=True)
@@ -123,9 +132,18 @@ def problem(error: BookbotError, lang: str, html: bool = True) -> str:
         key, params = error.problems[0].key, error.problems[0].params
     else:
         key, params = error.key, error.params
+    params = {name: _echo(value) for name, value in params.items()}
     if not html:
         return i18n.text(key, lang, **params)
     return views.t(lang, key, **params)
+
+
+def _echo(value: object) -> object:
+    """A value as an answer repeats it: cut to LONGEST_ECHO, its control characters shown."""
+    if not isinstance(value, str):
+        return value
+    shown = value if len(value) <= LONGEST_ECHO else value[:LONGEST_ECHO] + "…"
+    return parsing.visible(shown)
 
 
 def markup(buttons: Buttons | None) -> InlineKeyboardMarkup | None:
@@ -170,12 +188,52 @@ async def edit(update: Update, text: str, buttons: Buttons | None = None) -> Non
             link_preview_options=NO_PREVIEW)
 
 
-async def refresh_menu(context: ContextTypes.DEFAULT_TYPE, telegram_id: int) -> None:
-    """Shows a person the commands their roles allow now (after a link or a promotion)."""
+async def refresh_menu(context: ContextTypes.DEFAULT_TYPE, telegram_id: int) -> bool:
+    """Shows a person the commands their roles allow now (after a link, promotion, demotion).
+
+    Tells whether their chat shows that menu now. If Telegram refused it, the person's
+    next message sets it (`first_contact`).
+    """
     d = deps(context)
-    actor = await schedule.who(d.db, telegram_id, d.settings.admins)
+    if await sync_menu(context.bot, d, await schedule.menu(d.db, telegram_id,
+                                                           d.settings.admins)):
+        return True
+    context.bot_data.get(SEEN, set()).discard(telegram_id)
+    return False
+
+
+async def sync_menu(bot: Bot, d: Deps, found: schedule.Menu) -> bool:
+    """Sets one person's menu unless their chat shows the one their roles call for already.
+
+    Tells whether it shows that one now; a refusal (Telegram answers "chat not found" to a
+    chat whose person never opened the bot) is logged, not raised.
+    """
+    who = found.actor
+    wanted = menus.signature(who.admin, who.specialist is not None)
+    if wanted == found.shown:
+        return True
     try:
-        await menus.publish_for(context.bot, telegram_id, actor.admin,
-                                actor.specialist is not None)
-    except TelegramError as error:  # a chat Telegram does not know yet: it gets it later
-        LOG.warning("no command menu for %s: %s", telegram_id, error)
+        await menus.publish_for(bot, who.telegram_id, who.admin, who.specialist is not None)
+    except TelegramError as error:
+        LOG.warning("no command menu for %s yet: %s", who.telegram_id, error)
+        return False
+    await schedule.menu_set(d.db, d.clock(), who.telegram_id, wanted)
+    return True
+
+
+async def first_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Sets a staff member's menu at the first message or tap of theirs this process sees.
+
+    Menus set at start-up miss whoever had not opened the bot then; they get theirs here.
+    For everyone else it costs one read, once per process.
+    """
+    user = update.effective_user
+    if user is None:
+        return
+    seen: set[int] = context.bot_data.setdefault(SEEN, set())
+    if user.id in seen:
+        return
+    if len(seen) >= MOST_SEEN:
+        seen.clear()
+    seen.add(user.id)  # before awaiting, so their next update meanwhile does not ask again
+    await refresh_menu(context, user.id)
