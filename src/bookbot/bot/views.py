@@ -6,6 +6,7 @@ these groups hold no markup of their own.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from html import escape
