@@ -13,8 +13,7 @@ from telegram.ext import Application
 
 from bookbot import booking, clinic_file
 from bookbot.bot.app import build_application
-from bookbot.bot.emulator import BotApiEmulator, FloodControl
-from bookbot.bot.limiter import UNPACED, Limiter, Rates
+from bookbot.bot.emulator import BotApiEmulator
 from bookbot.config import Settings
 from bookbot.store.db import Database
 from tests.clinics import BASIC, NOW
@@ -33,32 +32,19 @@ class Clock:
         self.now += timedelta(**delta)
 
 
-def rates_for(flood: FloodControl | None) -> Rates:
-    """The bot's pace against this emulator: none without flood control, else just under it.
-
-    Pacing against an emulator that has no limits would only slow every test down.
-    """
-    if flood is None:
-        return UNPACED
-    return Rates(flood.per_chat, max(1, flood.chat_burst - 1), flood.overall,
-                 max(1, flood.overall_burst // 3))
-
-
 class Harness:
     """The emulator, a database, a clock, and the bot polling them; restartable."""
 
     def __init__(self, emulator: BotApiEmulator, url: str, clock: Clock) -> None:
         self.emulator, self.url, self.clock = emulator, url, clock
+        # Pacing against an emulator without flood control would only slow the tests down.
         self.settings = Settings(token=emulator.token, api_url=f"{emulator.url}/bot",
-                                 database_url=url)
+                                 database_url=url, pace=emulator.flood is not None)
         self.application: Application | None = None
 
     async def start(self) -> None:
         """Builds a fresh application (as a new process would) and starts polling."""
         self.application = build_application(self.settings, Database(self.url), self.clock)
-        limiter = self.application.bot.rate_limiter
-        assert isinstance(limiter, Limiter)
-        limiter.rates = rates_for(self.emulator.flood)
         async with asyncio.timeout(10):
             await self.application.initialize()
             if self.application.post_init:

@@ -19,9 +19,10 @@ from telegram import BotCommand
 from telegram.error import RetryAfter
 from telegram.ext import ExtBot
 
-from bookbot import booking, clinic_file
+from bookbot import booking, clinic_file, config
 from bookbot.bot.emulator import BotApiEmulator, ChatMessage, ChatUser, FloodControl
 from bookbot.bot.limiter import UNPACED, Limiter, Rates
+from bookbot.errors import BadInput
 from bookbot.notify import messages
 from bookbot.store.db import Database
 from bookbot.store.tables import OutboxRow
@@ -123,6 +124,15 @@ async def test_an_injected_429_opens_a_wait_like_a_real_one(emu: BotApiEmulator)
         await bot.send_message(ALICE, "waited")
     assert emu.sends_in_flood_wait == [("sendMessage", ALICE)]
     assert emu.chat(ALICE).texts == ["waited"]
+
+
+def test_pacing_is_on_unless_switched_off(tmp_path: Path) -> None:
+    none = tmp_path / "no.env"
+    assert config.load({}, none).pace and config.load({"BOOKBOT_PACE": "On"}, none).pace
+    assert not config.load({"BOOKBOT_PACE": "off"}, none).pace
+    with pytest.raises(BadInput) as refused_value:
+        config.load({"BOOKBOT_PACE": "slow"}, none)
+    assert refused_value.value.params["name"] == "BOOKBOT_PACE"
 
 
 # ----------------------------------------------------------------------------- the limiter

@@ -2,7 +2,7 @@
 
 Telegram allows a bot about 30 messages a second overall and about one a second into one
 chat, short bursts tolerated (spec/bot.md). Every send of the process goes through one
-`Limiter` (PTB calls it from `Bot._do_post`, so `do_api_request` too): messages into a
+`Limiter` (PTB calls it from `ExtBot._do_post`, so `do_api_request` too): messages into a
 chat wait for that chat's turn and for the overall one, one at a time per chat, so a
 429 that one of them gets is known before the next goes out. A 429 pauses that chat (a
 429 without a chat pauses every chat) for its `retry_after`, and the request is sent
@@ -24,7 +24,7 @@ from telegram.ext import BaseRateLimiter
 # Requests that put a message into a chat: the ones Telegram's flood limits count.
 MESSAGES = ("send", "edit", "copy", "forward")
 RETRIES = 5  # 429s one request waits out before its error is raised
-MARGIN = 0.05  # seconds past a retry_after before sending again: clocks differ a little
+MARGIN = 0.05  # seconds past a retry_after, so a retry does not land on its last instant
 KEEP = 1024  # chats remembered before idle ones are forgotten
 
 Result = bool | dict[str, Any] | list[dict[str, Any]]
@@ -54,7 +54,7 @@ class Rates:
 
 # Telegram's published limits, with bursts a little below what it tolerates.
 TELEGRAM = Rates()
-# No pacing, only 429s waited out: for a peer without flood limits (`bookbot try`, tests).
+# No pacing, only 429s waited out: for a peer without flood limits (BOOKBOT_PACE=off).
 UNPACED = Rates(math.inf, 1, math.inf, 1)
 REPLY = Patience()  # a handler's reply: it waits whatever it takes (bounded by RETRIES)
 OUTBOX = Patience(pause=0.0, retries=0)  # the outbox writes a flood wait down instead
@@ -100,22 +100,10 @@ class Limiter(BaseRateLimiter[Patience]):
 
     def __init__(self, rates: Rates = TELEGRAM,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
+        self.rates, self.clock = rates, clock
+        self.overall = _Pace(rates.overall, rates.overall_burst)
         self.paused_until = 0.0  # every chat's, after a 429 that named none
         self.chats: dict[int | str, _Chat] = {}
-        self.rates = rates
-
-    @property
-    def rates(self) -> Rates:
-        """The rates kept; setting them starts every pace afresh (pauses stay)."""
-        return self._rates
-
-    @rates.setter
-    def rates(self, rates: Rates) -> None:
-        self._rates = rates
-        self.overall = _Pace(rates.overall, rates.overall_burst)
-        for chat in self.chats.values():
-            chat.pace = _Pace(rates.per_chat, rates.chat_burst)
 
     async def initialize(self) -> None:
         """Nothing to set up: the state lives in memory."""
@@ -183,6 +171,11 @@ class Limiter(BaseRateLimiter[Patience]):
             if self._paused(chat) <= 0:
                 chat.pace.take(self.clock())
                 return
+
+    def pace_wait(self, chat_id: int | str) -> float:
+        """Seconds until the chat's pace lets one more message go (0: now); pauses aside."""
+        chat = self.chats.get(_chat_key(chat_id))
+        return chat.pace.wait(self.clock()) if chat else 0.0
 
     def _paused(self, chat: _Chat | None) -> float:
         """Seconds left of the pause that holds this chat's requests (none: 0 or less)."""

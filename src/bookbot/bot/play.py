@@ -15,7 +15,6 @@ from bookbot import booking, i18n
 from bookbot.bot.app import build_application
 from bookbot.bot.context import Clock, system_clock
 from bookbot.bot.emulator import BotApiEmulator, ChatMessage, ChatState, ChatUser, ReplyButton
-from bookbot.bot.limiter import UNPACED, Limiter
 from bookbot.config import Settings
 from bookbot.demo import clinic
 from bookbot.errors import BadInput
@@ -44,13 +43,10 @@ async def play(url: str, lang: str, read: Reader = read_line,
         await booking.import_clinic(db, clinic(clock()))
     await db.close()
     async with BotApiEmulator() as emulator:
-        settings = Settings(token=emulator.token, api_url=f"{emulator.url}/bot",
-                            database_url=url, locale=lang)
-        application = build_application(settings, Database(url), clock)
         # The local emulator keeps no flood limits: pacing would only make answers lag.
-        limiter = application.bot.rate_limiter
-        assert isinstance(limiter, Limiter)
-        limiter.rates = UNPACED
+        settings = Settings(token=emulator.token, api_url=f"{emulator.url}/bot",
+                            database_url=url, locale=lang, pace=False)
+        application = build_application(settings, Database(url), clock)
         await application.initialize()
         if application.post_init:
             await application.post_init(application)

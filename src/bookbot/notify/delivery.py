@@ -5,16 +5,16 @@ transactions. A sender that dies between claim and send leaves a lease that runs
 the row is sent later: none is lost. The one window for a double send is between Telegram
 accepting a message and the row being marked sent; a crash exactly there sends it again.
 
-Each chat's rows go out in order, in a lane of their own, all lanes at once: a chat that
-must wait (its pace, a 429) holds up only itself. A 429 is written down for the chat, so
-every sender, in this process or another, leaves it alone until the wait is over; the
-row goes back without counting an attempt (`attempts` counts errors only).
+Each chat's rows go out in order, and a chat that must wait (its pace, a 429) holds up
+only itself. A 429 is written down for the chat, so every sender, in this process or
+another, leaves it alone until the wait is over; the row goes back without counting an
+attempt (`attempts` counts errors only).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import Counter, defaultdict
+from collections import Counter, deque
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -33,6 +33,7 @@ from bookbot.store.repository import Message
 from bookbot.store.uow import UnitOfWork
 
 BATCH = 50
+PER_CHAT = 3  # rows of one chat in a batch: about its burst, a few seconds at its pace
 GIVE_UP_AFTER = 5
 
 
@@ -47,9 +48,13 @@ class Letter:
 
 
 async def claim(db: Database, now: datetime, limit: int = BATCH) -> list[Message]:
-    """Claims due rows for this sender, in their own committed transaction."""
+    """Claims due rows for this sender, in their own committed transaction.
+
+    At most PER_CHAT of one chat's: a chat with many messages owed takes a small share
+    of each batch, and the batch ends soon whatever its pace.
+    """
     async with UnitOfWork(db) as uow:
-        claimed = await uow.outbox.claim(now, limit)
+        claimed = await uow.outbox.claim(now, limit, per_chat=PER_CHAT)
         await uow.commit()
     return claimed
 
@@ -58,33 +63,44 @@ async def deliver(bot: Bot, db: Database, settings: Settings, now: datetime) -> 
     """Claims and sends every due row; returns how many were sent, dropped, failed, delayed."""
     outcome: Counter = Counter()
     while claimed := await claim(db, now):
-        lanes: dict[int, list[Message]] = defaultdict(list)
-        for message in claimed:
-            lanes[message.chat_id].append(message)
-        # Every lane runs to its end before a failure is raised: a lane cut short could
-        # leave a message Telegram accepted unmarked, and it would be sent again.
-        done = await asyncio.gather(*(_lane(bot, db, settings, now, rows)
-                                      for rows in lanes.values()), return_exceptions=True)
-        for result in done:
-            if isinstance(result, BaseException):
-                raise result
-            outcome.update(result)
+        outcome.update(await _batch(bot, db, settings, now, claimed))
     return outcome
 
 
-async def _lane(bot: Bot, db: Database, settings: Settings, now: datetime,
-                rows: list[Message]) -> Counter:
-    """Sends one chat's rows in order; a flood wait puts back this chat's rest, no one else's."""
+async def _batch(bot: Bot, db: Database, settings: Settings, now: datetime,
+                 claimed: list[Message]) -> Counter:
+    """Sends a batch one message at a time, each chat's in order, whose turn has come first.
+
+    One at a time keeps the window for a double send to one message (see above). A chat
+    whose pace makes it wait lets the others go first; a chat told to wait has its rest
+    put back, and the others go on.
+    """
     outcome: Counter = Counter()
-    for i, message in enumerate(rows):
+    lanes: dict[int, deque[Message]] = {}
+    for message in claimed:
+        lanes.setdefault(message.chat_id, deque()).append(message)
+    while lanes:
+        turns = {chat: _pace_wait(bot, chat) for chat in lanes}
+        ready = [chat for chat, wait in turns.items() if wait <= 0]
+        chat = ready[0] if ready else min(turns, key=turns.__getitem__)
+        await asyncio.sleep(turns[chat])  # when no turn came yet: the soonest, within a second
+        rows = lanes[chat]
         try:
-            outcome[await send(bot, db, settings, now, message)] += 1
+            outcome[await send(bot, db, settings, now, rows.popleft())] += 1
         except Flood as flood:
-            outcome["flood"] += len(rows) - i
-            for rest in rows[i + 1:]:
+            outcome["flood"] += 1 + len(rows)
+            for rest in rows:
                 await _finish(db, rest, flood.until, "pending", "waiting out a flood limit")
-            break
+            rows.clear()
+        if not rows:
+            del lanes[chat]
     return outcome
+
+
+def _pace_wait(bot: Bot, chat_id: int) -> float:
+    """Seconds until the bot's Limiter lets one more message into the chat (none: 0)."""
+    paced = getattr(bot, "rate_limiter", None)
+    return paced.pace_wait(chat_id) if isinstance(paced, limiter.Limiter) else 0.0
 
 
 class Flood(Exception):

@@ -762,23 +762,30 @@ class Outbox:
                    OutboxRow.status.in_(("pending", "claimed")))
             .values(status="dropped", error="booking changed", sent_at=now))
 
-    async def claim(self, now: datetime, limit: int) -> list[Message]:
+    async def claim(self, now: datetime, limit: int, per_chat: int) -> list[Message]:
         """Takes due rows for this sender: pending ones, and claims whose lease ran out.
 
-        Rows to a chat Telegram told to wait stay where they are. PostgreSQL skips rows
-        another sender has locked; SQLite's immediate transaction already makes this the
-        only writer. A claim is no attempt: `attempts` counts errors only.
+        At most `per_chat` of one chat's, its soonest. Rows to a chat Telegram told to
+        wait stay where they are. PostgreSQL skips rows another sender has locked;
+        SQLite's immediate transaction already makes this the only writer. A claim is no
+        attempt: `attempts` counts errors only.
         """
         waiting = select(FloodWaitRow.chat_id).where(FloodWaitRow.chat_id == OutboxRow.chat_id,
                                                      FloodWaitRow.until > now)
-        due = (select(OutboxRow.id)
-               .where(OutboxRow.due_at <= now, or_(
-                   OutboxRow.status == "pending",
-                   and_(OutboxRow.status == "claimed", OutboxRow.claimed_until <= now)),
-                   ~waiting.exists())
-               .order_by(OutboxRow.due_at, OutboxRow.id).limit(limit))
+        ranked = (select(OutboxRow.id, OutboxRow.due_at, func.row_number().over(
+                      partition_by=OutboxRow.chat_id,
+                      order_by=(OutboxRow.due_at, OutboxRow.id)).label("rank"))
+                  .where(OutboxRow.due_at <= now, or_(
+                      OutboxRow.status == "pending",
+                      and_(OutboxRow.status == "claimed", OutboxRow.claimed_until <= now)),
+                      ~waiting.exists())
+                  .subquery())
+        due = (select(ranked.c.id).where(ranked.c.rank <= per_chat)
+               .order_by(ranked.c.due_at, ranked.c.id).limit(limit))
         if self.session.bind.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
+            # FOR UPDATE cannot share a query with a window function: lock in an outer one.
+            due = (select(OutboxRow.id).where(OutboxRow.id.in_(due))
+                   .order_by(OutboxRow.due_at, OutboxRow.id).with_for_update(skip_locked=True))
         ids = list(await self.session.scalars(due))
         if not ids:
             return []
