@@ -31,6 +31,7 @@ class Settings:
     secret: str | None = None
     public_url: str | None = None
     locale: str = "en"
+    pace: bool = True  # keep under Telegram's flood limits; off for a peer without them
 
     def require_token(self) -> str:
         """The bot token, or a clear error saying where to put it."""
@@ -73,6 +74,7 @@ def load(environ: Mapping[str, str] | None = None, dotenv: Path = Path(".env")) 
         secret=get("SECRET"),
         public_url=(get("PUBLIC_URL") or "").rstrip("/") or None,
         locale=get("LOCALE") or "en",
+        pace=_switch("BOOKBOT_PACE", get("PACE") or "on"),
     )
 
 
@@ -84,6 +86,13 @@ def _ids(text: str | None) -> frozenset[int]:
         raise BadInput("error.bad_setting", name="BOOKBOT_ADMINS", value=text,
                        example="12345,67890")
     return frozenset(int(part) for part in parts)
+
+
+def _switch(name: str, text: str) -> bool:
+    """An on/off setting."""
+    if text.lower() not in ("on", "off"):
+        raise BadInput("error.bad_setting", name=name, value=text, example="off")
+    return text.lower() == "on"
 
 
 def _one_duration(name: str, text: str) -> timedelta:

@@ -17,6 +17,7 @@ from telegram.warnings import PTBUserWarning
 from bookbot.bot import menus, outbox
 from bookbot.bot.context import Clock, Deps, system_clock
 from bookbot.bot.handlers import admin, client, specialist
+from bookbot.bot.limiter import TELEGRAM, UNPACED, Limiter
 from bookbot.config import Settings
 from bookbot.store.db import Database
 
@@ -41,7 +42,7 @@ def build_application(settings: Settings, db: Database, clock: Clock = system_cl
     # so order between two taps does not matter, and one slow request holds no one up.
     builder = (ApplicationBuilder().token(settings.require_token())
                .concurrent_updates(CONCURRENT).connection_pool_size(CONNECTIONS)
-               .pool_timeout(10))
+               .pool_timeout(10).rate_limiter(Limiter(TELEGRAM if settings.pace else UNPACED)))
     if settings.api_url:
         base = settings.api_url.rstrip("/")
         builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")

@@ -33,9 +33,16 @@ What it implements
     Telegram does (approximately): messages store the rendered plain text, and malformed
     markup is rejected with "can't parse entities".
 
+Flood control
+    Off by default; ``BotApiEmulator(flood=FloodControl())`` enforces Telegram's limits on
+    messages (about one a second into a chat, with a short burst, and about 30 a second
+    overall): a send over them gets 429 with ``parameters.retry_after``, and a send during
+    that wait is refused again and counted in :attr:`BotApiEmulator.sends_in_flood_wait`.
+    Single failures can still be injected with :meth:`BotApiEmulator.fail_next`.
+
 What it does not do
-    Groups and channels, media other than documents, inline mode, payments, rate limits
-    (inject them with :meth:`BotApiEmulator.fail_next`), and message entities in results.
+    Groups and channels, media other than documents, inline mode, payments, and message
+    entities in results.
 
 Waiting without sleeps
     :meth:`BotApiEmulator.wait_idle` returns once the bot has fetched every update, has no
@@ -50,6 +57,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import mimetypes
 import re
 import socket
@@ -79,6 +87,7 @@ __all__ = [
     "ChatState",
     "ChatUser",
     "FaultRule",
+    "FloodControl",
     "InlineButton",
     "ReplyButton",
     "StoredFile",
@@ -115,6 +124,8 @@ _BOOL_FIELDS = frozenset(
 _SENDING_METHODS = frozenset(
     {"sendMessage", "sendDocument", "sendChatAction", "editMessageText", "editMessageReplyMarkup"}
 )
+# Messages into a chat: what Telegram's flood control counts (answerCallbackQuery is not).
+_FLOODED = frozenset({"sendMessage", "sendDocument", "editMessageText", "editMessageReplyMarkup"})
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]+)?")
 _BOT_COMMAND_NAME_RE = re.compile(r"[a-z0-9_]{1,32}")
 # Command scopes naming one chat: Telegram refuses them for a chat that never opened the bot.
@@ -478,6 +489,79 @@ class FaultRule:
         return self.chat_id is None or params.get("chat_id") == self.chat_id
 
 
+@dataclass(frozen=True)
+class FloodControl:
+    """Telegram's flood limits, as the emulator enforces them when given one.
+
+    ``per_chat`` messages a second into one chat with ``chat_burst`` at once, and
+    ``overall`` a second for the whole bot with ``overall_burst`` at once.  A test may
+    raise the rates to run faster; the answers keep Telegram's shape (whole seconds).
+    """
+
+    per_chat: float = 1.0
+    chat_burst: int = 3
+    overall: float = 30.0
+    overall_burst: int = 30
+
+
+class _Pace:
+    """A rate with a burst allowance (a token bucket kept as its next free instant)."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.interval = 1.0 / rate
+        self.tolerance = (max(burst, 1) - 1) * self.interval
+        self.next_free = 0.0
+
+    def wait(self, now: float) -> float:
+        """Seconds until one more message fits (0 if it fits now)."""
+        return max(0.0, self.next_free - self.tolerance - now)
+
+    def take(self, now: float) -> None:
+        """Counts one message sent at ``now``."""
+        self.next_free = max(self.next_free, now) + self.interval
+
+
+class _FloodGate:
+    """Flood control's state: a pace per chat, one overall, and the retry_after waits told."""
+
+    def __init__(self, control: FloodControl) -> None:
+        self.control = control
+        self.chats: dict[int, _Pace] = {}
+        self.overall = _Pace(control.overall, control.overall_burst)
+        self.waits: dict[int | None, float] = {}  # a chat (None: all of them) -> end of its wait
+
+    def waiting(self, chat_id: int, now: float) -> float:
+        """Seconds left of a wait told to this chat or to the whole bot (0 if none)."""
+        return max(self.waits.get(chat_id, 0.0), self.waits.get(None, 0.0)) - now
+
+    def tell(self, chat_id: int | None, seconds: int, now: float) -> ApiError:
+        """Opens a wait for the chat (None: for all) and says so as Telegram does."""
+        self.waits[chat_id] = max(self.waits.get(chat_id, 0.0), now + seconds)
+        return _too_many(seconds)
+
+    def admit(self, chat_id: int, now: float) -> ApiError | None:
+        """Counts a message if both paces allow it; else a 429 that opens a wait."""
+        pace = self.chats.get(chat_id)
+        if pace is None:
+            pace = self.chats[chat_id] = _Pace(self.control.per_chat, self.control.chat_burst)
+        if (wait := pace.wait(now)) > 0:
+            return self.tell(chat_id, _whole_seconds(wait), now)
+        if (wait := self.overall.wait(now)) > 0:
+            return self.tell(None, _whole_seconds(wait), now)
+        pace.take(now)
+        self.overall.take(now)
+        return None
+
+
+def _whole_seconds(seconds: float) -> int:
+    """A retry_after as Telegram gives it: whole seconds, at least one."""
+    return max(1, math.ceil(seconds))
+
+
+def _too_many(seconds: int) -> ApiError:
+    return ApiError(429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds})
+
+
 # --------------------------------------------------------------------------------------
 # The emulator
 # --------------------------------------------------------------------------------------
@@ -521,6 +605,7 @@ class BotApiEmulator:
         port: int = 0,
         idle_quiet: float = 0.1,
         unanswered_grace: float = 1.0,
+        flood: FloodControl | None = None,
     ) -> None:
         self._token = token
         self.bot_username = bot_username
@@ -531,6 +616,10 @@ class BotApiEmulator:
         self.port = port
         self.idle_quiet = idle_quiet
         self.unanswered_grace = unanswered_grace
+        self.flood = flood  # Telegram's flood limits, enforced when set (see FloodControl)
+        # Messages sent into a chat during a retry_after it was told: (method, chat_id).
+        self.sends_in_flood_wait: list[tuple[str, int]] = []
+        self._flood_gate: _FloodGate | None = None
 
         self.calls: list[ApiCall] = []
         self.updates: list[dict[str, Any]] = []
@@ -1049,6 +1138,27 @@ class BotApiEmulator:
                 return ApiError(rule.error_code, rule.description, rule.parameters)
         return None
 
+    def _take_flood(self, method: str, params: dict[str, Any]) -> ApiError | None:
+        """Flood control around the injected faults: the error this call gets, if any.
+
+        A message into a chat still inside a retry_after is refused and counted; an
+        injected 429 opens a wait like a real one; otherwise the paces decide.
+        """
+        chat_id = params.get("chat_id")
+        if self.flood is None or method not in _FLOODED or not isinstance(chat_id, int):
+            return self._take_fault(method, params)
+        gate = self._flood_gate
+        if gate is None or gate.control is not self.flood:
+            gate = self._flood_gate = _FloodGate(self.flood)
+        now = time.monotonic()
+        if (left := gate.waiting(chat_id, now)) > 0:
+            self.sends_in_flood_wait.append((method, chat_id))
+            return _too_many(_whole_seconds(left))
+        fault = self._take_fault(method, params)
+        if fault is not None and fault.error_code == 429 and fault.parameters:
+            gate.tell(chat_id, int(fault.parameters["retry_after"]), now)
+        return fault or gate.admit(chat_id, now)
+
     # ---------------------------------------------------------------- internals: HTTP
 
     async def _handle_api(self, request: Request) -> Response:
@@ -1067,7 +1177,7 @@ class BotApiEmulator:
             params, files = await _read_params(request)
             if handler is None:
                 raise ApiError(404, "Not Found")
-            fault = self._take_fault(name, params)
+            fault = self._take_flood(name, params)
             if fault is not None:
                 raise fault
             result = await handler(params, files, request)

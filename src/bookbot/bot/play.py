@@ -43,8 +43,9 @@ async def play(url: str, lang: str, read: Reader = read_line,
         await booking.import_clinic(db, clinic(clock()))
     await db.close()
     async with BotApiEmulator() as emulator:
+        # The local emulator keeps no flood limits: pacing would only make answers lag.
         settings = Settings(token=emulator.token, api_url=f"{emulator.url}/bot",
-                            database_url=url, locale=lang)
+                            database_url=url, locale=lang, pace=False)
         application = build_application(settings, Database(url), clock)
         await application.initialize()
         if application.post_init:

@@ -4,11 +4,17 @@ A row is claimed (with a lease) before it is sent and marked after, in separate
 transactions. A sender that dies between claim and send leaves a lease that runs out, and
 the row is sent later: none is lost. The one window for a double send is between Telegram
 accepting a message and the row being marked sent; a crash exactly there sends it again.
+
+Each chat's rows go out in order, and a chat that must wait (its pace, a 429) holds up
+only itself. A 429 is written down for the chat, so every sender, in this process or
+another, leaves it alone until the wait is over; the row goes back without counting an
+attempt (`attempts` counts errors only).
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import asyncio
+from collections import Counter, deque
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -16,7 +22,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from bookbot import i18n
-from bookbot.bot import callbacks
+from bookbot.bot import callbacks, limiter
 from bookbot.bot.ics import invitation
 from bookbot.config import Settings
 from bookbot.engine.life import may_review
@@ -28,6 +34,7 @@ from bookbot.store.repository import Message
 from bookbot.store.uow import UnitOfWork
 
 BATCH = 50
+PER_CHAT = 3  # rows of one chat in a batch: about its burst, a few seconds at its pace
 GIVE_UP_AFTER = 5
 
 
@@ -42,9 +49,13 @@ class Letter:
 
 
 async def claim(db: Database, now: datetime, limit: int = BATCH) -> list[Message]:
-    """Claims due rows for this sender, in their own committed transaction."""
+    """Claims due rows for this sender, in their own committed transaction.
+
+    At most PER_CHAT of one chat's: a chat with many messages owed takes a small share
+    of each batch, and the batch ends soon whatever its pace.
+    """
     async with UnitOfWork(db) as uow:
-        claimed = await uow.outbox.claim(now, limit)
+        claimed = await uow.outbox.claim(now, limit, per_chat=PER_CHAT)
         await uow.commit()
     return claimed
 
@@ -53,19 +64,48 @@ async def deliver(bot: Bot, db: Database, settings: Settings, now: datetime) -> 
     """Claims and sends every due row; returns how many were sent, dropped, failed, delayed."""
     outcome: Counter = Counter()
     while claimed := await claim(db, now):
-        for i, message in enumerate(claimed):
-            try:
-                outcome[await send(bot, db, settings, now, message)] += 1
-            except Flood as flood:  # Telegram asked us to wait: the rest waits as well
-                outcome["flood"] += 1
-                for rest in claimed[i + 1:]:
-                    await _finish(db, rest, flood.until, "pending", "waiting out a flood limit")
-                return outcome
+        outcome.update(await _batch(bot, db, settings, now, claimed))
     return outcome
 
 
+async def _batch(bot: Bot, db: Database, settings: Settings, now: datetime,
+                 claimed: list[Message]) -> Counter:
+    """Sends a batch one message at a time, each chat's in order, whose turn has come first.
+
+    One at a time keeps the window for a double send to one message (see above). A chat
+    whose pace makes it wait lets the others go first; a chat told to wait has its rest
+    put back, and the others go on.
+    """
+    outcome: Counter = Counter()
+    lanes: dict[int, deque[Message]] = {}
+    for message in claimed:
+        lanes.setdefault(message.chat_id, deque()).append(message)
+    while lanes:
+        turns = {chat: _pace_wait(bot, chat) for chat in lanes}
+        ready = [chat for chat, wait in turns.items() if wait <= 0]
+        chat = ready[0] if ready else min(turns, key=turns.__getitem__)
+        await asyncio.sleep(turns[chat])  # when no turn came yet: the soonest, within a second
+        rows = lanes[chat]
+        try:
+            outcome[await send(bot, db, settings, now, rows.popleft())] += 1
+        except Flood as flood:
+            outcome["flood"] += 1 + len(rows)
+            for rest in rows:
+                await _finish(db, rest, flood.until, "pending", "waiting out a flood limit")
+            rows.clear()
+        if not rows:
+            del lanes[chat]
+    return outcome
+
+
+def _pace_wait(bot: Bot, chat_id: int) -> float:
+    """Seconds until the bot's Limiter lets one more message into the chat (none: 0)."""
+    paced = getattr(bot, "rate_limiter", None)
+    return paced.pace_wait(chat_id) if isinstance(paced, limiter.Limiter) else 0.0
+
+
 class Flood(Exception):
-    """Telegram's flood limit: nothing more may be sent before `until`."""
+    """Telegram's flood limit: nothing more may be sent to this chat before `until`."""
 
     def __init__(self, until: datetime) -> None:
         super().__init__(until.isoformat())
@@ -74,47 +114,68 @@ class Flood(Exception):
 
 async def send(bot: Bot, db: Database, settings: Settings, now: datetime,
                message: Message) -> str:
-    """Sends one claimed row and marks it; says what became of it (raises Flood to pause)."""
+    """Sends one claimed row and marks it; says what became of it (raises Flood to pause).
+
+    The row is marked sent only once Telegram accepted it. A chat another sender was told
+    to wait is not written to; a 429 writes the wait down for every sender.
+    """
+    async with UnitOfWork(db, write=False) as uow:
+        waiting = await uow.outbox.waiting(message.chat_id, now)
+    if waiting is not None:
+        await _finish(db, message, waiting, "pending", "waiting out a flood limit")
+        raise Flood(waiting)
     letter = await render(db, settings, now, message)
     if letter is None:
         await _finish(db, message, now, "dropped", "no longer needed")
         return "dropped"
     try:
-        if letter.ics is not None:
-            await bot.send_document(message.chat_id, letter.ics, filename=letter.filename,
-                                    caption=letter.text, reply_markup=letter.buttons)
-        else:
-            await bot.send_message(message.chat_id, letter.text, reply_markup=letter.buttons)
+        await _post(bot, message.chat_id, letter)
     except RetryAfter as error:
-        wait = error.retry_after
-        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-        until = now + timedelta(seconds=seconds)
-        await _finish(db, message, until, "pending", str(error))
+        until = now + timedelta(seconds=limiter.retry_seconds(error))
+        async with UnitOfWork(db) as uow:
+            await uow.outbox.postpone(message.id, until, str(error))
+            await uow.outbox.wait_out(message.chat_id, until, now)
+            await uow.commit()
         raise Flood(until) from None
     except Forbidden as error:
         async with UnitOfWork(db) as uow:
-            await uow.outbox.finish(message.id, "failed", now, str(error))
+            await uow.outbox.finish(message.id, "failed", now, str(error), attempt=True)
             await uow.outbox.unreachable(message.chat_id)
             await uow.commit()
         return "unreachable"
     except TelegramError as error:
-        if message.attempts >= GIVE_UP_AFTER:
-            await _finish(db, message, now, "failed", str(error))
+        tries = message.attempts + 1
+        if tries >= GIVE_UP_AFTER:
+            await _finish(db, message, now, "failed", str(error), attempt=True)
             return "failed"
-        backoff = timedelta(seconds=30 * message.attempts ** 2)
-        await _finish(db, message, now + backoff, "pending", str(error))
+        backoff = timedelta(seconds=30 * tries ** 2)
+        await _finish(db, message, now + backoff, "pending", str(error), attempt=True)
         return "retry"
     await _finish(db, message, now, "sent")
     return "sent"
 
 
+async def _post(bot: Bot, chat_id: int, letter: Letter) -> None:
+    """Sends a letter; through the bot's Limiter on the outbox's terms, when it has one.
+
+    Those terms: a flood wait is not waited out in memory but raised, to be written down.
+    """
+    terms = ({"rate_limit_args": limiter.OUTBOX}
+             if isinstance(getattr(bot, "rate_limiter", None), limiter.Limiter) else {})
+    if letter.ics is not None:
+        await bot.send_document(chat_id, letter.ics, filename=letter.filename,
+                                caption=letter.text, reply_markup=letter.buttons, **terms)
+    else:
+        await bot.send_message(chat_id, letter.text, reply_markup=letter.buttons, **terms)
+
+
 async def _finish(db: Database, message: Message, when: datetime, status: str,
-                  error: str | None = None) -> None:
+                  error: str | None = None, *, attempt: bool = False) -> None:
     async with UnitOfWork(db) as uow:
         if status == "pending":
-            await uow.outbox.postpone(message.id, when, error or "")
+            await uow.outbox.postpone(message.id, when, error or "", attempt=attempt)
         else:
-            await uow.outbox.finish(message.id, status, when, error)
+            await uow.outbox.finish(message.id, status, when, error, attempt=attempt)
         await uow.commit()
 
 

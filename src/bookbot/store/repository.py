@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from uuid import uuid4
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, union_all, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -44,6 +44,7 @@ from bookbot.store.tables import (
     BusinessRow,
     ClientRow,
     DraftRow,
+    FloodWaitRow,
     HoursColumns,
     OfferRow,
     OutboxRow,
@@ -106,7 +107,7 @@ class Message:
     booking_id: int | None
     payload: dict
     due_at: datetime
-    attempts: int
+    attempts: int  # failed tries so far: errors only, not flood waits or lost leases
 
 
 @dataclass(frozen=True)
@@ -761,26 +762,36 @@ class Outbox:
                    OutboxRow.status.in_(("pending", "claimed")))
             .values(status="dropped", error="booking changed", sent_at=now))
 
-    async def claim(self, now: datetime, limit: int) -> list[Message]:
+    async def claim(self, now: datetime, limit: int, per_chat: int) -> list[Message]:
         """Takes due rows for this sender: pending ones, and claims whose lease ran out.
 
-        PostgreSQL skips rows another sender has locked; SQLite's immediate transaction
-        already makes this the only writer.
+        At most `per_chat` of one chat's, its soonest. Rows to a chat Telegram told to
+        wait stay where they are. PostgreSQL skips rows another sender has locked;
+        SQLite's immediate transaction already makes this the only writer. A claim is no
+        attempt: `attempts` counts errors only.
         """
-        due = (select(OutboxRow.id)
-               .where(OutboxRow.due_at <= now, or_(
-                   OutboxRow.status == "pending",
-                   and_(OutboxRow.status == "claimed", OutboxRow.claimed_until <= now)))
-               .order_by(OutboxRow.due_at, OutboxRow.id).limit(limit))
+        waiting = select(FloodWaitRow.chat_id).where(FloodWaitRow.chat_id == OutboxRow.chat_id,
+                                                     FloodWaitRow.until > now)
+        ranked = (select(OutboxRow.id, OutboxRow.due_at, func.row_number().over(
+                      partition_by=OutboxRow.chat_id,
+                      order_by=(OutboxRow.due_at, OutboxRow.id)).label("rank"))
+                  .where(OutboxRow.due_at <= now, or_(
+                      OutboxRow.status == "pending",
+                      and_(OutboxRow.status == "claimed", OutboxRow.claimed_until <= now)),
+                      ~waiting.exists())
+                  .subquery())
+        due = (select(ranked.c.id).where(ranked.c.rank <= per_chat)
+               .order_by(ranked.c.due_at, ranked.c.id).limit(limit))
         if self.session.bind.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
+            # FOR UPDATE cannot share a query with a window function: lock in an outer one.
+            due = (select(OutboxRow.id).where(OutboxRow.id.in_(due))
+                   .order_by(OutboxRow.due_at, OutboxRow.id).with_for_update(skip_locked=True))
         ids = list(await self.session.scalars(due))
         if not ids:
             return []
         await self.session.execute(
             update(OutboxRow).where(OutboxRow.id.in_(ids))
-            .values(status="claimed", claimed_until=now + self.LEASE,
-                    attempts=OutboxRow.attempts + 1))
+            .values(status="claimed", claimed_until=now + self.LEASE))
         rows = await self.session.scalars(
             select(OutboxRow).where(OutboxRow.id.in_(ids)).order_by(OutboxRow.due_at,
                                                                      OutboxRow.id))
@@ -788,17 +799,41 @@ class Outbox:
                         r.attempts) for r in rows]
 
     async def finish(self, message_id: int, status: str, now: datetime,
-                     error: str | None = None) -> None:
-        """Marks a claimed row sent, dropped or failed."""
+                     error: str | None = None, *, attempt: bool = False) -> None:
+        """Marks a claimed row sent, dropped or failed (`attempt`: after an error, counted)."""
         await self.session.execute(
             update(OutboxRow).where(OutboxRow.id == message_id)
-            .values(status=status, sent_at=now, error=error, claimed_until=None))
+            .values(status=status, sent_at=now, error=error, claimed_until=None,
+                    attempts=OutboxRow.attempts + int(attempt)))
 
-    async def postpone(self, message_id: int, due_at: datetime, error: str) -> None:
-        """Puts a claimed row back to wait until `due_at` (flood limit, a passing error)."""
+    async def postpone(self, message_id: int, due_at: datetime, error: str, *,
+                       attempt: bool = False) -> None:
+        """Puts a claimed row back to wait until `due_at`.
+
+        `attempt` counts a failed try (a passing error); a flood wait is none.
+        """
         await self.session.execute(
             update(OutboxRow).where(OutboxRow.id == message_id)
-            .values(status="pending", due_at=due_at, error=error, claimed_until=None))
+            .values(status="pending", due_at=due_at, error=error, claimed_until=None,
+                    attempts=OutboxRow.attempts + int(attempt)))
+
+    async def wait_out(self, chat_id: int, until: datetime, now: datetime) -> None:
+        """Writes down that Telegram told a chat to wait until `until`; the later wait wins.
+
+        Waits that are over are swept away here, the only place that adds one.
+        """
+        await self.session.execute(delete(FloodWaitRow).where(FloodWaitRow.until <= now))
+        insert_into = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        asked = insert_into(FloodWaitRow).values(chat_id=chat_id, until=until)
+        later = case((asked.excluded.until > FloodWaitRow.until, asked.excluded.until),
+                     else_=FloodWaitRow.until)
+        await self.session.execute(asked.on_conflict_do_update(
+            index_elements=[FloodWaitRow.chat_id], set_={"until": later}))
+
+    async def waiting(self, chat_id: int, now: datetime) -> datetime | None:
+        """Until when a chat must still wait (a 429 any sender got), or None."""
+        return await self.session.scalar(select(FloodWaitRow.until).where(
+            FloodWaitRow.chat_id == chat_id, FloodWaitRow.until > now))
 
     async def unreachable(self, chat_id: int) -> None:
         """Marks a client who blocked the bot, and drops what is still owed to them."""

@@ -225,6 +225,15 @@ class OutboxRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class FloodWaitRow(Base):
+    """A chat Telegram told to wait (a 429's retry_after): no sender writes to it before `until`."""
+
+    __tablename__ = "flood_waits"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class ReviewRow(Base):
     """A client's review of one booking: a rating 1-5 and an optional comment."""
 
