@@ -330,7 +330,7 @@ class Bot:
 
 async def kill_mid_burst(emulator: BotApiEmulator, bot: Bot) -> None:
     """Sends the burst, kills the bot once 10 users are answered, starts it again, and
-    checks that every user gets exactly one answer, a handful at most twice."""
+    checks that every user gets one answer (two only if the first came before the kill)."""
     for user in BURST:
         emulator.user(user, f"U{user}")
     calls = emulator.subscribe_calls()
@@ -358,10 +358,10 @@ async def kill_mid_burst(emulator: BotApiEmulator, bot: Bot) -> None:
         missing = [u for u in BURST if not emulator.chat(u).sent_count]
         raise AssertionError(f"{error}; unanswered {missing}:\n{bot.output()}") from None
     await emulator.wait_idle(timeout=30, quiet=1.0)
-    counts = [emulator.chat(user).sent_count for user in BURST]
-    assert set(counts) <= {1, 2}
+    counts = {user: emulator.chat(user).sent_count for user in BURST}
+    assert set(counts.values()) <= {1, 2}, counts
     # Handled twice only if the kill fell between its reply and its mark.
-    assert counts.count(2) <= 10, counts
+    assert {user for user, count in counts.items() if count == 2} <= answered, counts
 
 
 async def test_kill_9_of_run_mid_burst_loses_no_update(emulator, tmp_path: Path) -> None:

@@ -9,8 +9,10 @@ processes on one database never take each other's updates. A process killed mid-
 leaves claims that run out; the next look (every SWEEP_EVERY seconds, and at start-up, in
 any process) hands those updates over again.
 
-An update is handled at least once and, but for a crash between its handler's end and
-the mark, exactly once: a marked update is never handled again.
+An update is handled at least once, and only once unless a crash falls between its
+handler's replies and its mark (under a burst the mark can wait behind the handlers' own
+transactions, so a kill may answer its last few updates again). A marked update is never
+handled again.
 """
 
 from __future__ import annotations
