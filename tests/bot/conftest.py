@@ -14,6 +14,7 @@ from telegram.ext import Application
 from bookbot import booking, clinic_file
 from bookbot.bot.app import build_application
 from bookbot.bot.emulator import BotApiEmulator
+from bookbot.bot.inbox import intake
 from bookbot.config import Settings
 from bookbot.store.db import Database
 from tests.clinics import BASIC, NOW
@@ -50,7 +51,7 @@ class Harness:
             if self.application.post_init:
                 await self.application.post_init(self.application)
             await self.application.start()
-            await self.application.updater.start_polling(poll_interval=0, timeout=1)
+            await intake(self.application).start()
 
     async def stop(self) -> None:
         """Stops polling and shuts the application down."""
@@ -58,7 +59,7 @@ class Harness:
         if application is None:
             return
         async with asyncio.timeout(10):
-            await application.updater.stop()
+            await intake(application).stop()
             await application.stop()
             await application.shutdown()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import warnings
 
 from telegram.ext import (
@@ -17,6 +18,7 @@ from telegram.warnings import PTBUserWarning
 from bookbot.bot import menus, outbox
 from bookbot.bot.context import Clock, Deps, system_clock
 from bookbot.bot.handlers import admin, client, specialist
+from bookbot.bot.inbox import Intake, run_polling
 from bookbot.bot.limiter import TELEGRAM, UNPACED, Limiter
 from bookbot.config import Settings
 from bookbot.store.db import Database
@@ -36,7 +38,8 @@ def build_application(settings: Settings, db: Database, clock: Clock = system_cl
                       polling: bool = True) -> Application:
     """Wires the bot: its Bot API endpoint, its collaborators and every handler.
 
-    Without `polling`, updates come from the webhook of `bookbot serve` instead.
+    With `polling`, its intake polls Telegram (start it with `inbox.intake(app).start()`);
+    without, updates come from the webhook of `bookbot serve` instead.
     """
     # Updates are handled concurrently: every tap re-reads its state from the database,
     # so order between two taps does not matter, and one slow request holds no one up.
@@ -54,10 +57,12 @@ def build_application(settings: Settings, db: Database, clock: Clock = system_cl
     async def close_store(_: Application) -> None:
         await db.close()
 
-    if not polling:
-        builder = builder.updater(None)
+    # PTB's Updater confirms updates to Telegram before they are handled; bot/inbox.py
+    # takes them in instead, storing each before it is confirmed.
+    builder = builder.updater(None)
     application = builder.post_init(open_store).post_shutdown(close_store).build()
     application.bot_data["deps"] = Deps(db, settings, clock)
+    application.bot_data["intake"] = Intake(application, db, polling=polling)
 
     admin.register(application)
     specialist.register(application)
@@ -78,7 +83,7 @@ def run(settings: Settings) -> None:
     """Runs the bot on long polling until interrupted."""
     db = Database(settings.database_url)
     application = build_application(settings, db)
-    application.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    asyncio.run(run_polling(application))
 
 
 def serve(settings: Settings, host: str, port: int) -> None:

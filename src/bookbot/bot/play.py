@@ -15,6 +15,7 @@ from bookbot import booking, i18n
 from bookbot.bot.app import build_application
 from bookbot.bot.context import Clock, system_clock
 from bookbot.bot.emulator import BotApiEmulator, ChatMessage, ChatState, ChatUser, ReplyButton
+from bookbot.bot.inbox import intake
 from bookbot.config import Settings
 from bookbot.demo import clinic
 from bookbot.errors import BadInput
@@ -51,13 +52,12 @@ async def play(url: str, lang: str, read: Reader = read_line,
         if application.post_init:
             await application.post_init(application)
         await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0, timeout=1)
+        await intake(application).start()
         try:
             await _chat(emulator, emulator.user(PLAYER, "You", language_code=lang), lang,
                         read, write)
         finally:
-            await application.updater.stop()
+            await intake(application).stop()
             await application.stop()
             await application.shutdown()
 

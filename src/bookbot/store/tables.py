@@ -313,6 +313,23 @@ class MenuRow(Base):
     set_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class InboxRow(Base):
+    """An update from Telegram, kept from its arrival until it is handled (see bot/inbox.py).
+
+    The process that handles it claims it until `claimed_until` and renews the claim while
+    it works; a claim left by a killed process runs out and another look takes it over.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_state", "handled_at", "claimed_until"),)
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    body: Mapped[str] = mapped_column(Text)  # the update's JSON, as Telegram sent it
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class DayRow(Base):
     """The day index: one specialist's local date with free time left, kept with every change.
 

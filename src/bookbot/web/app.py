@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import hmac
+import logging
 from contextlib import asynccontextmanager
 from hashlib import sha256
 
+from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from telegram import Update
 from telegram.ext import Application
 
 from bookbot.bot.context import Deps
+from bookbot.bot.inbox import BadUpdate, intake, parse
+from bookbot.errors import BookbotError
 from bookbot.web import pages
 
 WEBHOOK_PATH = "/telegram"
+# Telegram's updates are a few kilobytes (a 4,096-character text with its entities and a
+# keyboard stays far below this); anything bigger is not from Telegram.
+MAX_UPDATE_BYTES = 1024 * 1024
+_LOG = logging.getLogger(__name__)
 
 
 def webhook_secret(secret: str) -> str:
@@ -38,6 +45,7 @@ def build_web(application: Application, deps: Deps, *, manage_bot: bool = True) 
         if application.post_init:
             await application.post_init(application)
         await application.start()
+        await intake(application).start()
         if deps.settings.public_url:
             await application.bot.set_webhook(
                 f"{deps.settings.public_url}{WEBHOOK_PATH}", secret_token=webhook_secret(secret),
@@ -45,6 +53,7 @@ def build_web(application: Application, deps: Deps, *, manage_bot: bool = True) 
         try:
             yield
         finally:
+            await intake(application).stop()
             await application.stop()
             await application.shutdown()
 
@@ -55,8 +64,21 @@ def build_web(application: Application, deps: Deps, *, manage_bot: bool = True) 
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
         if not hmac.compare_digest(given, webhook_secret(secret)):
             return Response(status_code=403)
-        update = Update.de_json(await request.json(), application.bot)
-        await application.update_queue.put(update)
+        body = await _bounded_body(request, MAX_UPDATE_BYTES)
+        if body is None:
+            _LOG.warning("webhook: refused a body over %d bytes", MAX_UPDATE_BYTES)
+            return Response(status_code=413)
+        try:
+            data = parse(body, application)
+        except BadUpdate as error:
+            _LOG.warning("webhook: refused a malformed update: %s", error)
+            return Response(status_code=400)
+        try:
+            await intake(application).take([data])
+        except (BookbotError, DBAPIError, OSError) as error:  # Telegram sends it again
+            _LOG.warning("webhook: could not store update %s: %s", data["update_id"], error)
+            return Response(status_code=503)
+        # Stored (or stored before): Telegram may forget it now.
         return Response(status_code=200)
 
     async def review(request: Request) -> Response:
@@ -69,3 +91,16 @@ def build_web(application: Application, deps: Deps, *, manage_bot: bool = True) 
     ], lifespan=lifespan, middleware=[Middleware(pages.SecurityHeaders)],
         exception_handlers={500: pages.broken})
 
+
+async def _bounded_body(request: Request, limit: int) -> bytes | None:
+    """The request's body, or None as soon as it is known to exceed `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None  # the rest is never read
+        chunks.append(chunk)
+    return b"".join(chunks)

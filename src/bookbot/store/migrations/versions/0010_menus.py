@@ -1,6 +1,6 @@
 """Command menus set in staff chats, so a menu Telegram refused is set at the first message.
 
-Revision ID: 0010c
+Revision ID: 0010
 Revises: 0009
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010c"
+revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
