@@ -10,6 +10,7 @@ booking must still be offered by its specialist's schedule, the booking itself i
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime, time, timedelta
@@ -212,6 +213,57 @@ async def test_changes_to_one_schedule_at_once_are_all_kept(db: Database) -> Non
     exported = await booking.export_clinic(db)
     for i, specialist in enumerate(exported.specialists):
         assert sorted(o.first for o in specialist.overrides) == WORKDAYS[3 * i : 3 * i + 3]
+    await consistent(db)
+
+
+def _in_a_process(url: str, jobs: list[tuple[str, str, date]], together: Any,
+                  results: Any) -> None:
+    """Runs schedule changes or bookings one by one, each pair's two sides started together."""
+
+    async def work() -> None:
+        db = Database(url)
+        await db.prepare()
+        for kind, specialist, day in jobs:
+            together.wait()  # the other process starts its side of the pair now too
+            job = (book(specialist, at(day, 10)) if kind == "book"
+                   else change(schedule.DAY_OFF, specialist, day))
+            try:
+                found = await job(db)
+                outcome = found.id if kind == "book" else found.pending
+            except BookbotError as error:
+                outcome = error.key
+            except Exception as error:  # noqa: BLE001 - what would reach the user, shown
+                outcome = repr(error)[:200]
+            results.put((kind, specialist, day, outcome))
+        await db.close()
+
+    asyncio.run(work())
+
+
+async def test_processes_racing_day_offs_and_bookings_leave_none_on_a_closed_day(
+        db: Database) -> None:
+    await loaded(db)
+    pairs = [(f"s{i}", day) for day in WORKDAYS[:6] for i in range(SPECIALISTS)]
+    spawn = multiprocessing.get_context("spawn")
+    together, results = spawn.Barrier(2, timeout=120), spawn.Queue()
+    workers = [spawn.Process(target=_in_a_process, args=(
+        db.url, [(kind, s, d) for s, d in pairs], together, results))
+        for kind in ("book", "dayoff")]
+    for worker in workers:
+        worker.start()
+    found = {}
+    for _ in range(2 * len(pairs)):
+        kind, specialist, day, outcome = await asyncio.to_thread(results.get, timeout=180)
+        found[kind, specialist, day] = outcome
+    for worker in workers:
+        worker.join(timeout=60)
+        assert worker.exitcode == 0
+    for specialist, day in pairs:
+        booked, pending = found["book", specialist, day], found["dayoff", specialist, day]
+        if isinstance(booked, int):  # booked first: the day off asks first
+            assert isinstance(pending, int), (specialist, day, pending)
+        else:  # the day off first: the booking is refused
+            assert (booked, pending) == ("refused.not_offered", None), (specialist, day)
     await consistent(db)
 
 
