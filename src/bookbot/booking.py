@@ -209,6 +209,23 @@ async def take(store: Store, now: datetime, specialist: str, service: str, start
     return await store.add_booking(booking, now, hold_until=now + hold if hold else None)
 
 
+@retried
+async def expire_lapsed(db: Database, now: datetime) -> None:
+    """Marks every hold that ran out, so that the day index counts its time free again.
+
+    A writer expires the lapsed holds of the specialists it locked; this sweeps the rest,
+    under their locks, in a transaction of its own.
+    """
+    async with UnitOfWork(db, write=False) as uow:
+        lapsed = sorted(await uow.store.days.lapsed_holds(now))
+    if not lapsed:
+        return
+    async with UnitOfWork(db) as uow:
+        await uow.lock(specialists=lapsed)
+        await uow.store.expire_holds(now, specialists=lapsed)
+        await uow.commit()
+
+
 async def owe_booked(uow: UnitOfWork, booking: Booking, now: datetime, policy: Policy) -> None:
     """Writes the messages a new booking owes, in the caller's transaction."""
     specialist = await uow.store.specialist(booking.specialist)

@@ -188,6 +188,7 @@ async def _free_times(db: Database, now: datetime, service: str, specialist: str
 async def hold(db: Database, now: datetime, telegram_id: int, service: str, specialist: str,
                start: datetime, length: timedelta) -> Held:
     """Holds a slot for a client; "any available" picks the least busy free specialist."""
+    await booking.expire_lapsed(db, now)
     async with UnitOfWork(db) as uow:
         store = uow.store
         held_with = await _lock_client(uow, telegram_id,

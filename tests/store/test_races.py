@@ -351,6 +351,32 @@ async def test_a_reschedule_and_cancellations_of_its_booking_cancel_it_once(
     await consistent(db)
 
 
+async def test_a_hold_sweeps_holds_that_ran_out_and_a_lapsed_hold_cannot_be_confirmed(
+        db: Database) -> None:
+    await loaded(db)
+    day = WORKDAYS[0]
+    async with Racers(db.url, 2 * SPECIALISTS) as racers:
+        held = [await hold(1200 + i, f"s{i}", at(day, 9))(db) for i in range(SPECIALISTS)]
+        later = NOW + HOLD + timedelta(minutes=1)
+        jobs: list[Job] = []
+        for i, found in enumerate(held):
+            jobs += [lambda db, c=1200 + i, b=found.booking.id: flow.confirm(db, NOW, c, b, POLICY),
+                     lambda db, c=1300 + i, s=f"s{(i + 1) % SPECIALISTS}": flow.hold(
+                         db, later, c, "checkup", s, at(day, 11), HOLD)]
+        results = await racers.run(jobs, 0)
+    for i, confirmed in enumerate(results[::2]):
+        status = [b.status for b in await booking.list_bookings(db, specialist=f"s{i}")
+                  if b.client and b.client.telegram_id == 1200 + i]
+        if isinstance(confirmed, flow.Held):  # confirmed first: the sweep leaves it be
+            assert status == [BookingStatus.CONFIRMED]
+        else:  # swept first: the hold ran out, and confirming it is refused
+            assert confirmed.key in ("refused.hold_lost", "refused.not_held")
+            assert status == [BookingStatus.EXPIRED]
+    async with UnitOfWork(db, write=False) as uow:
+        assert await uow.store.days.lapsed_holds(later) == set()
+    await consistent(db)
+
+
 async def _live(db: Database, telegram_id: int, status: BookingStatus) -> list[Booking]:
     async with UnitOfWork(db, write=False) as uow:
         return [b for b in await uow.store.bookings(client=telegram_id, live_at=NOW)
