@@ -109,6 +109,7 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
 
 def _config() -> Config:
+    """Alembic's configuration: where the migrations are."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
