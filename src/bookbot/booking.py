@@ -26,7 +26,7 @@ from bookbot.notify import messages
 from bookbot.notify.messages import Policy
 from bookbot.store.db import Database
 from bookbot.store.repository import Store
-from bookbot.store.uow import UnitOfWork
+from bookbot.store.uow import UnitOfWork, retried
 
 DEFAULT_POLICY = Policy()
 LONGEST_RANGE = timedelta(days=400)
@@ -57,6 +57,7 @@ class Context:
 # -- the clinic file ---------------------------------------------------------------------
 
 
+@retried
 async def import_clinic(db: Database, clinic: Clinic, now: datetime | None = None
                         ) -> ImportReport:
     """Loads a clinic: upserts by id, keeps what the file does not name, writes all or none.
@@ -64,6 +65,7 @@ async def import_clinic(db: Database, clinic: Clinic, now: datetime | None = Non
     Specialists not yet in the day index get a span around `now` (default: the clock).
     """
     async with UnitOfWork(db) as uow:
+        await uow.lock_business()
         store = uow.store
         changed = int(await store.save_business(clinic.business))
         for position, service in enumerate(clinic.services):
@@ -91,7 +93,7 @@ async def import_clinic(db: Database, clinic: Clinic, now: datetime | None = Non
 
 async def export_clinic(db: Database) -> Clinic:
     """The whole schedule as a Clinic, ready to be written as a clinic file."""
-    async with UnitOfWork(db) as uow:
+    async with UnitOfWork(db, write=False) as uow:
         business = await require_business(uow.store)
         bookings = [b for b in await uow.store.bookings()
                     if b.status in (BookingStatus.CONFIRMED, BookingStatus.CANCELLED)]
@@ -148,7 +150,7 @@ async def free_slots(db: Database, now: datetime, first: date, last: date, *,
                      service: str | None = None, specialist: str | None = None) -> list[Slot]:
     """Free slots on local dates first..last for a specialist or every one of a service."""
     check_range(first, last)
-    async with UnitOfWork(db) as uow:
+    async with UnitOfWork(db, write=False) as uow:
         ctx = await context(uow.store, now, service=service, specialist=specialist)
     return search.slots(ctx.plans, first, last, now, ctx.business.rules, duration(ctx))
 
@@ -156,7 +158,7 @@ async def free_slots(db: Database, now: datetime, first: date, last: date, *,
 async def soonest_slot(db: Database, now: datetime, service: str, *,
                        specialist: str | None = None, first: date | None = None) -> Slot | None:
     """The soonest free slot within the horizon; a tie goes to the first specialist id."""
-    async with UnitOfWork(db) as uow:
+    async with UnitOfWork(db, write=False) as uow:
         ctx = await context(uow.store, now, service=service, specialist=specialist)
     return search.soonest_slot(ctx.plans, now, ctx.business.rules, first, duration(ctx))
 
@@ -172,6 +174,7 @@ def check_range(first: date, last: date) -> None:
 # -- bookings --------------------------------------------------------------------------
 
 
+@retried
 async def book(db: Database, now: datetime, specialist: str, service: str, start: datetime,
                client: Client | None = None, hold: timedelta | None = None,
                policy: Policy = DEFAULT_POLICY) -> Booking:
@@ -180,6 +183,8 @@ async def book(db: Database, now: datetime, specialist: str, service: str, start
     A booking (not a hold) owes its messages, written in the same transaction.
     """
     async with UnitOfWork(db) as uow:
+        await uow.lock(specialists=[specialist],
+                       clients=[client.telegram_id] if client and client.telegram_id else [])
         booking = await take(uow.store, now, specialist, service, start, client, hold)
         if hold is None:
             await owe_booked(uow, booking, now, policy)
@@ -189,8 +194,11 @@ async def book(db: Database, now: datetime, specialist: str, service: str, start
 
 async def take(store: Store, now: datetime, specialist: str, service: str, start: datetime,
                 client: Client | None, hold: timedelta | None) -> Booking:
-    """Writes a booking or hold at `start` if every rule allows it, inside the caller's unit."""
-    await store.expire_holds(now)
+    """Writes a booking or hold at `start` if every rule allows it, inside the caller's unit.
+
+    The caller has locked the specialist (UnitOfWork.lock).
+    """
+    await store.expire_holds(now, specialists=[specialist])
     ctx = await context(store, now, service=service, specialist=specialist, near=start)
     try:
         slot = search.slot_at(ctx.plans[0], start, now, ctx.business.rules, duration(ctx))
@@ -199,6 +207,23 @@ async def take(store: Store, now: datetime, specialist: str, service: str, start
     status = BookingStatus.HELD if hold else BookingStatus.CONFIRMED
     booking = Booking(specialist, service, slot.start, slot.end, status, client)
     return await store.add_booking(booking, now, hold_until=now + hold if hold else None)
+
+
+@retried
+async def expire_lapsed(db: Database, now: datetime) -> None:
+    """Marks every hold that ran out, so that the day index counts its time free again.
+
+    A writer expires the lapsed holds of the specialists it locked; this sweeps the rest,
+    under their locks, in a transaction of its own.
+    """
+    async with UnitOfWork(db, write=False) as uow:
+        lapsed = sorted(await uow.store.days.lapsed_holds(now))
+    if not lapsed:
+        return
+    async with UnitOfWork(db) as uow:
+        await uow.lock(specialists=lapsed)
+        await uow.store.expire_holds(now, specialists=lapsed)
+        await uow.commit()
 
 
 async def owe_booked(uow: UnitOfWork, booking: Booking, now: datetime, policy: Policy) -> None:
@@ -232,12 +257,14 @@ async def alternatives(store: Store, now: datetime, booking: Booking,
     return found[:most]
 
 
+@retried
 async def confirm(db: Database, now: datetime, booking_id: int,
                   policy: Policy = DEFAULT_POLICY) -> Booking:
     """Turns a live hold into a confirmed booking; a hold that ran out is refused."""
     async with UnitOfWork(db) as uow:
         booking = await _existing(uow.store, booking_id)
-        await uow.store.expire_holds(now)
+        await uow.lock(bookings=[booking])
+        await uow.store.expire_holds(now, specialists=[booking.specialist])
         current = await _existing(uow.store, booking_id)
         if current.status != BookingStatus.HELD:
             raise Refused("refused.hold_lost" if booking.status == BookingStatus.HELD
@@ -248,10 +275,12 @@ async def confirm(db: Database, now: datetime, booking_id: int,
     return await booking_by_id(db, booking_id)
 
 
+@retried
 async def cancel(db: Database, now: datetime, booking_id: int, by: str = "operator",
                  reason: str | None = None) -> Booking:
     """Cancels a live booking, recording who and why; a cancelled one stays as it is."""
     async with UnitOfWork(db) as uow:
+        await uow.lock(bookings=[await _existing(uow.store, booking_id)])
         booking = await _existing(uow.store, booking_id)
         if booking.status != BookingStatus.CONFIRMED and booking.status != BookingStatus.HELD:
             raise Refused("refused.not_live", id=booking_id, status=str(booking.status))
@@ -263,7 +292,7 @@ async def cancel(db: Database, now: datetime, booking_id: int, by: str = "operat
 
 async def booking_by_id(db: Database, booking_id: int) -> Booking:
     """One booking, or a clear error naming the id, in its specialist's zone."""
-    async with UnitOfWork(db) as uow:
+    async with UnitOfWork(db, write=False) as uow:
         return (await _localized(uow.store, [await _existing(uow.store, booking_id)]))[0]
 
 
@@ -286,7 +315,7 @@ async def _existing(store: Store, booking_id: int) -> Booking:
 async def list_bookings(db: Database, *, specialist: str | None = None,
                         first: date | None = None, last: date | None = None) -> list[Booking]:
     """Bookings by start, of one specialist or all, on local dates first..last."""
-    async with UnitOfWork(db) as uow:
+    async with UnitOfWork(db, write=False) as uow:
         await require_business(uow.store)
         if specialist and await uow.store.specialist(specialist) is None:
             raise BadInput("error.unknown_specialist", id=specialist)
@@ -298,7 +327,7 @@ async def list_bookings(db: Database, *, specialist: str | None = None,
 
 async def business(db: Database) -> Business:
     """The business defaults, or a clear error when nothing is loaded yet."""
-    async with UnitOfWork(db) as uow:
+    async with UnitOfWork(db, write=False) as uow:
         return await require_business(uow.store)
 
 
@@ -312,7 +341,7 @@ async def require_business(store: Store) -> Business:
 
 async def specialist_zone(db: Database, specialist: str) -> str:
     """The time zone a specialist's wall times are in."""
-    async with UnitOfWork(db) as uow:
+    async with UnitOfWork(db, write=False) as uow:
         business = await require_business(uow.store)
         found = await uow.store.specialist(specialist)
     if found is None:

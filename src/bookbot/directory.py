@@ -30,7 +30,7 @@ from bookbot.errors import BadInput
 from bookbot.store.days import IndexedDay, Need, Span
 from bookbot.store.db import Database
 from bookbot.store.repository import Store
-from bookbot.store.uow import UnitOfWork
+from bookbot.store.uow import UnitOfWork, retried
 
 MINUTE = timedelta(minutes=1)
 MICROSECOND = timedelta(microseconds=1)
@@ -580,15 +580,22 @@ async def reindex(db: Database, now: datetime,
         await booking.require_business(uow.store)
         ids = await uow.store.days.specialists()
     for i in range(0, len(ids), REINDEX_CHUNK):
-        async with UnitOfWork(db) as uow:
-            await uow.store.days.reindex(ids[i : i + REINDEX_CHUNK], now)
-            await uow.commit()
+        await _reindex(db, ids[i : i + REINDEX_CHUNK], now)
         if progress is not None:
             progress(min(i + REINDEX_CHUNK, len(ids)), len(ids))
     async with UnitOfWork(db) as uow:
         await uow.store.days.analyze()
         await uow.commit()
     return len(ids)
+
+
+@retried
+async def _reindex(db: Database, ids: list[str], now: datetime) -> None:
+    """Rebuilds the day index of these specialists, with their bookings and schedules still."""
+    async with UnitOfWork(db) as uow:
+        await uow.lock(specialists=ids)
+        await uow.store.days.reindex(ids, now)
+        await uow.commit()
 
 
 def _midnight(day: date) -> datetime:

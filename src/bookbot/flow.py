@@ -19,7 +19,7 @@ from bookbot.errors import BadInput, Refused
 from bookbot.notify.messages import Policy
 from bookbot.store.db import Database
 from bookbot.store.repository import Draft, Profile, Store
-from bookbot.store.uow import UnitOfWork
+from bookbot.store.uow import UnitOfWork, retried
 
 ANY = "*"
 VIEWS = 1024  # views kept per process for one version of the data
@@ -193,12 +193,16 @@ async def _free_times(db: Database, now: datetime, service: str, specialist: str
     return list(starts.values())
 
 
+@retried
 async def hold(db: Database, now: datetime, telegram_id: int, service: str, specialist: str,
                start: datetime, length: timedelta) -> Held:
     """Holds a slot for a client; "any available" picks the least busy free specialist."""
+    await booking.expire_lapsed(db, now)
     async with UnitOfWork(db) as uow:
         store = uow.store
-        await store.expire_holds(now, client=telegram_id)
+        held_with = await _lock_client(uow, telegram_id,
+                                       [] if specialist == ANY else [specialist])
+        await store.expire_holds(now, client=telegram_id, specialists=held_with)
         if specialist == ANY:
             free = await directory.free_at(store, now, service, start)
         else:
@@ -206,11 +210,25 @@ async def hold(db: Database, now: datetime, telegram_id: int, service: str, spec
         if not free:
             raise Refused("refused.taken")
         who = _fairest(free, await store.bookings(specialists=free, since=now, live_at=now))
+        await uow.lock(specialists=[who])  # `take` checks the slot again, under the lock
         profile = await store.profile(telegram_id)
         client = Client(profile.name, profile.phone, telegram_id)
         taken = await booking.take(store, now, who, service, start, client, length)
         await uow.commit()
         return await named(store, taken, now + length)
+
+
+async def _lock_client(uow: UnitOfWork, telegram_id: int, specialists: list[str]
+                       ) -> list[str]:
+    """Locks a client, these specialists and those of the client's holds; returns the latter.
+
+    Their holds are what a new hold or a restart lets go of.
+    """
+    await uow.lock(clients=[telegram_id])
+    held_with = sorted({b.specialist for b in await uow.store.bookings(client=telegram_id)
+                        if b.status == BookingStatus.HELD})
+    await uow.lock(specialists=[*held_with, *specialists])
+    return held_with
 
 
 def _free_at(ctx: booking.Context, start: datetime, now: datetime) -> list[str]:
@@ -252,6 +270,7 @@ async def named(store: Store, found: Booking, until: datetime) -> Held:
     return Held(local, service, specialist, until.astimezone(tz))
 
 
+@retried
 async def confirm(db: Database, now: datetime, telegram_id: int, booking_id: int,
                   policy: Policy) -> Held:
     """Confirms the client's own hold; when rescheduling, cancels the old booking with it.
@@ -260,8 +279,12 @@ async def confirm(db: Database, now: datetime, telegram_id: int, booking_id: int
     """
     async with UnitOfWork(db) as uow:
         store = uow.store
+        await uow.lock(clients=[telegram_id])
         mine = await _own(store, booking_id, telegram_id)
-        await store.expire_holds(now)
+        draft = await store.draft(telegram_id)
+        old = None if draft.rescheduling is None else await store.booking(draft.rescheduling)
+        await uow.lock(bookings=[mine, *([old] if old else [])])
+        await store.expire_holds(now, specialists=[mine.specialist])
         current = await store.booking(booking_id)
         if current is None or current.status != BookingStatus.HELD:
             raise Refused("refused.hold_lost" if mine.status == BookingStatus.HELD
@@ -303,9 +326,12 @@ async def coming(db: Database, now: datetime, telegram_id: int) -> list[Held]:
         return [await named(uow.store, b, b.start) for b in found]
 
 
+@retried
 async def cancel(db: Database, now: datetime, telegram_id: int, booking_id: int) -> Held:
     """Cancels one of the client's own coming bookings."""
     async with UnitOfWork(db) as uow:
+        await uow.lock(bookings=[await _own(uow.store, booking_id, telegram_id)],
+                       clients=[telegram_id])
         mine = await _own(uow.store, booking_id, telegram_id)
         if mine.status != BookingStatus.CONFIRMED or mine.start <= now:
             raise Refused("refused.not_live", id=booking_id, status=str(mine.status))
@@ -315,10 +341,12 @@ async def cancel(db: Database, now: datetime, telegram_id: int, booking_id: int)
         return await named(uow.store, replace(mine, status=BookingStatus.CANCELLED), now)
 
 
+@retried
 async def start_rescheduling(db: Database, now: datetime, telegram_id: int,
                              booking_id: int) -> Draft:
     """Begins choosing a new time for one of the client's bookings; the old one stays."""
     async with UnitOfWork(db) as uow:
+        await uow.lock(clients=[telegram_id])
         mine = await _own(uow.store, booking_id, telegram_id)
         if mine.status != BookingStatus.CONFIRMED or mine.start <= now:
             raise Refused("refused.not_live", id=booking_id, status=str(mine.status))
@@ -344,10 +372,12 @@ async def neighbours(db: Database, now: datetime, service: str, specialist: str,
     return sorted(nearby, key=lambda s: abs(s.start - start))[:NEIGHBOURS]
 
 
+@retried
 async def restart(db: Database, now: datetime, telegram_id: int) -> None:
     """Starts the flow afresh: forgets where it stood and lets go of any held slot."""
     async with UnitOfWork(db) as uow:
-        await uow.store.expire_holds(now, client=telegram_id)
+        held_with = await _lock_client(uow, telegram_id, [])
+        await uow.store.expire_holds(now, client=telegram_id, specialists=held_with)
         await uow.store.save_draft(Draft(telegram_id), now)
         await uow.commit()
 
@@ -367,6 +397,7 @@ async def chat(db: Database, telegram_id: int) -> Chat:
         return Chat(*await uow.store.chat(telegram_id))
 
 
+@retried
 async def save_draft(db: Database, now: datetime, value: Draft) -> None:
     """Records where this user's booking flow stands."""
     async with UnitOfWork(db) as uow:
@@ -380,8 +411,10 @@ async def profile(db: Database, telegram_id: int) -> Profile:
         return await uow.store.profile(telegram_id)
 
 
+@retried
 async def remember(db: Database, value: Profile) -> None:
     """Remembers a user's name, phone and language, and puts them on their live hold."""
     async with UnitOfWork(db) as uow:
+        await uow.lock(clients=[value.telegram_id])
         await uow.store.save_profile(value)
         await uow.commit()

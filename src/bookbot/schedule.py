@@ -37,7 +37,7 @@ from bookbot.notify import messages
 from bookbot.store.db import Database
 from bookbot.store.people import Invite, PendingChange, People
 from bookbot.store.repository import Store
-from bookbot.store.uow import UnitOfWork
+from bookbot.store.uow import UnitOfWork, retried
 
 INVITE_TTL = timedelta(days=7)
 PENDING_TTL = timedelta(days=1)
@@ -243,11 +243,13 @@ async def _target(store: Store, actor: Actor, specialist_id: str) -> tuple[Busin
 # -- schedule changes --------------------------------------------------------------------
 
 
+@retried
 async def change(db: Database, now: datetime, actor: Actor, asked: Change) -> Outcome:
     """Applies a schedule change; one that would cancel live bookings waits to be confirmed."""
     if asked.kind not in SPECIALIST_CHANGES:
         _require_admin(actor)
     async with UnitOfWork(db) as uow:
+        await uow.lock(specialists=[asked.specialist])
         business, before = await _target(uow.store, actor, asked.specialist)
         after, asked, removed = _apply(business, before, asked)
         await _check(uow.store, business, after)
@@ -266,6 +268,7 @@ async def change(db: Database, now: datetime, actor: Actor, asked: Change) -> Ou
     return Outcome(asked, after, (), None, removed)
 
 
+@retried
 async def confirm(db: Database, now: datetime, actor: Actor, pending_id: int) -> Outcome:
     """Applies a change its asker confirmed, cancelling the bookings it displaces.
 
@@ -279,6 +282,7 @@ async def confirm(db: Database, now: datetime, actor: Actor, pending_id: int) ->
         asked = Change.from_json(pending.change["change"])
         if asked.kind not in SPECIALIST_CHANGES:
             _require_admin(actor)
+        await uow.lock(specialists=[asked.specialist])
         business, before = await _target(uow.store, actor, asked.specialist)
         after, asked, removed = _apply(business, before, asked)
         await _check(uow.store, business, after)
@@ -294,6 +298,7 @@ async def confirm(db: Database, now: datetime, actor: Actor, pending_id: int) ->
     return Outcome(asked, after, cancelled, None, removed)
 
 
+@retried
 async def keep(db: Database, now: datetime, actor: Actor, pending_id: int) -> Change:
     """Drops a change waiting for confirmation: nothing is written, no booking is touched."""
     async with UnitOfWork(db) as uow:
@@ -455,6 +460,7 @@ def today(now: datetime, timezone: str) -> date:
 # -- people ------------------------------------------------------------------------------
 
 
+@retried
 async def invite(db: Database, now: datetime, actor: Actor, specialist_id: str) -> Invite:
     """Makes a one-time invite code that links a specialist to whoever opens it (7 days)."""
     _require_admin(actor)
@@ -467,6 +473,7 @@ async def invite(db: Database, now: datetime, actor: Actor, specialist_id: str) 
     return made
 
 
+@retried
 async def link(db: Database, now: datetime, telegram_id: int, code: str) -> Linked:
     """Links the specialist of an unused, unexpired invite to this Telegram account.
 
@@ -481,6 +488,7 @@ async def link(db: Database, now: datetime, telegram_id: int, code: str) -> Link
             raise Refused("admin.invite_used")
         if found.expires_at <= now:
             raise Refused("admin.invite_expired")
+        await uow.lock(clients=[telegram_id], specialists=[found.specialist])
         specialist = await uow.store.specialist(found.specialist)
         if specialist is None:
             raise BadInput("admin.invite_unknown")
@@ -498,10 +506,12 @@ async def link(db: Database, now: datetime, telegram_id: int, code: str) -> Link
     return Linked(linked, previous)
 
 
+@retried
 async def promote(db: Database, now: datetime, actor: Actor, telegram_id: int) -> bool:
     """Makes someone an admin; tells whether they were not one already."""
     _require_admin(actor)
     async with UnitOfWork(db) as uow:
+        await uow.lock(clients=[telegram_id])
         added = await People(uow.session).promote(telegram_id, actor.telegram_id, now)
         await uow.commit()
     return added
@@ -525,10 +535,12 @@ async def demote(db: Database, actor: Actor, telegram_id: int,
 # -- the catalog -------------------------------------------------------------------------
 
 
+@retried
 async def add_service(db: Database, actor: Actor, service: Service) -> Service:
     """Adds a service at the end of the list; an id in use is refused."""
     _require_admin(actor)
     async with UnitOfWork(db) as uow:
+        await uow.lock_business()
         business = await booking.require_business(uow.store)
         services = await uow.store.services()
         if any(s.id == service.id for s in services):
@@ -539,10 +551,12 @@ async def add_service(db: Database, actor: Actor, service: Service) -> Service:
     return service
 
 
+@retried
 async def rename_service(db: Database, actor: Actor, service_id: str, name: str) -> Service:
     """Gives a service a new name."""
     _require_admin(actor)
     async with UnitOfWork(db) as uow:
+        await uow.lock_business()
         await booking.require_business(uow.store)
         services = await uow.store.services()
         found = next((s for s in services if s.id == service_id), None)
@@ -554,11 +568,13 @@ async def rename_service(db: Database, actor: Actor, service_id: str, name: str)
     return renamed
 
 
+@retried
 async def add_specialist(db: Database, actor: Actor, specialist_id: str,
                          name: str) -> Specialist:
     """Adds a specialist with no hours and no services yet; an id in use is refused."""
     _require_admin(actor)
     async with UnitOfWork(db) as uow:
+        await uow.lock(specialists=[specialist_id])
         business = await booking.require_business(uow.store)
         if await uow.store.specialist(specialist_id) is not None:
             raise BadInput("admin.specialist_exists", id=specialist_id)
@@ -570,11 +586,13 @@ async def add_specialist(db: Database, actor: Actor, specialist_id: str,
     return made
 
 
+@retried
 async def rename_specialist(db: Database, actor: Actor, specialist_id: str,
                             name: str) -> Specialist:
     """Gives a specialist a new name."""
     _require_admin(actor)
     async with UnitOfWork(db) as uow:
+        await uow.lock(specialists=[specialist_id])
         _, found = await _target(uow.store, actor, specialist_id)
         renamed = replace(found, name=name)
         await uow.store.save_specialist(renamed, (await uow.store.positions()).get(found.id, 0))
@@ -582,11 +600,13 @@ async def rename_specialist(db: Database, actor: Actor, specialist_id: str,
     return renamed
 
 
+@retried
 async def offer(db: Database, actor: Actor, specialist_id: str,
                 services: tuple[str, ...]) -> Specialist:
     """Sets which services a specialist offers."""
     _require_admin(actor)
     async with UnitOfWork(db) as uow:
+        await uow.lock(specialists=[specialist_id])
         business, found = await _target(uow.store, actor, specialist_id)
         changed = replace(found, services=services)
         known = {s.id for s in await uow.store.services()}
@@ -602,6 +622,7 @@ async def offer(db: Database, actor: Actor, specialist_id: str,
 # -- a specialist cancels with a reason --------------------------------------------------
 
 
+@retried
 async def ask_reason(db: Database, now: datetime, actor: Actor, booking_id: int) -> Held:
     """Starts cancelling one's own coming booking: the next text will be the reason."""
     async with UnitOfWork(db) as uow:
@@ -622,6 +643,7 @@ async def awaited_reason(db: Database, now: datetime, telegram_id: int) -> int |
     return wait.booking_id if wait and now - wait.created_at <= REASON_TTL else None
 
 
+@retried
 async def drop_reason(db: Database, telegram_id: int) -> None:
     """Forgets an awaited reason: the booking stays as it is."""
     async with UnitOfWork(db) as uow:

@@ -46,12 +46,21 @@ class Database:
         return self.engine.dialect.name
 
     async def prepare(self) -> None:
-        """Creates or upgrades the schema to the newest migration, once per process."""
+        """Creates or upgrades the schema to the newest migration, once per process.
+
+        The check is a plain read, so a reader does not wait for another process's write
+        lock on SQLite; only a database behind the newest migration is upgraded, under the
+        write lock (and, on PostgreSQL, an advisory lock; `_upgrade` checks again there).
+        """
         if self.ready:
             return
         try:
-            async with self.engine.begin() as connection:
-                await connection.run_sync(_upgrade)
+            async with self.engine.connect() as connection:
+                await connection.execution_options(**{WRITE: False})
+                current = await connection.run_sync(_up_to_date)
+            if not current:
+                async with self.engine.begin() as connection:
+                    await connection.run_sync(_upgrade)
         except (OSError, DBAPIError) as error:
             raise BookbotError("error.database", detail=_first_line(error)) from None
         self.ready = True
@@ -99,14 +108,25 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
+def _config() -> Config:
+    """Alembic's configuration: where the migrations are."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def _up_to_date(connection: Connection) -> bool:
+    """Tells whether the schema is at the newest migration; only reads."""
+    heads = set(ScriptDirectory.from_config(_config()).get_heads())
+    return set(MigrationContext.configure(connection).get_current_heads()) == heads
+
+
 def _upgrade(connection: Connection) -> None:
     """Runs Alembic's upgrade to head on this connection, inside its transaction."""
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    heads = set(ScriptDirectory.from_config(config).get_heads())
-    if set(MigrationContext.configure(connection).get_current_heads()) == heads:
+    if _up_to_date(connection):  # another process upgraded while this one waited
         return
+    config = _config()
     config.attributes["connection"] = connection
     command.upgrade(config, "head")

@@ -555,15 +555,21 @@ class Store:
         return await self.session.scalar(
             select(BookingRow.hold_until).where(BookingRow.id == booking_id))
 
-    async def expire_holds(self, now: datetime, client: int | None = None) -> None:
-        """Marks holds whose time ran out (or all of one client's) so they free their slot."""
+    async def expire_holds(self, now: datetime, client: int | None = None,
+                           specialists: Sequence[str] | None = None) -> None:
+        """Marks holds whose time ran out (or all of one client's) so they free their slot.
+
+        A writer names the specialists it locked (UnitOfWork.lock): it changes no other's.
+        """
         ended = BookingRow.hold_until <= now
         if client is not None:
             owned = select(ClientRow.id).where(ClientRow.telegram_id == client)
             ended = or_(ended, BookingRow.client_id.in_(owned))
         expired = await self.session.execute(
             update(BookingRow)
-            .where(BookingRow.status == BookingStatus.HELD, ended)
+            .where(BookingRow.status == BookingStatus.HELD, ended,
+                   *([] if specialists is None else
+                     [BookingRow.specialist_id.in_(specialists)]))
             .values(status=BookingStatus.EXPIRED)
             .returning(BookingRow.specialist_id, BookingRow.start_at, BookingRow.end_at)
         )

@@ -1,27 +1,84 @@
-"""The unit of work: one transaction, the one place that commits."""
+"""The unit of work: one transaction, the one place that commits; and how writers take turns.
+
+SQLite takes its one write lock at BEGIN (BEGIN IMMEDIATE, db.py), so no writer's reads
+and writes interleave with another's. PostgreSQL runs READ COMMITTED: each statement sees
+what was committed when it began, so two writers could each pass a check on a snapshot
+the other invalidates (a day off and a booking on that day both succeed). There a writer
+names, with `lock()`, the specialists' time and the clients its checks depend on, before
+it reads them; transaction-scoped advisory locks make a second writer wait until the
+first commits, and its next statements then see the first one's work. Writers that touch
+every specialist (an import, the list of services) take the business lock exclusively
+(`lock_business()`); every other writer takes it shared first. Locks are taken in one
+order, the business, then clients, then specialists, each by key, so two writers never
+wait for each other in a circle; a lock asked for out of that order is only tried.
+
+Serializable transactions with retries were the other choice, and were not taken: every
+writer raises the one availability counter (Store.bump), so nearly any two concurrent
+writers would conflict and one would redo all its work, where a lock costs the second
+a short wait. Deadlocks and serialization failures that still happen (a lock out of
+order held by another, writers outside these locks) are retried by `retried`, and never
+shown raw.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import hashlib
+import random
+from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
+from typing import ParamSpec, TypeVar
 
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import TextClause
 
+from bookbot.engine.model import Booking
+from bookbot.errors import BookbotError
 from bookbot.store.db import WRITE, Database
 from bookbot.store.repository import Outbox, Store
+
+ATTEMPTS = 5  # runs of a use case before the user is told the database is busy
+BACKOFF = 0.02  # seconds: the first retry waits up to this, each later one up to twice more
+CONFLICTS = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+BUSINESS, CLIENT, SPECIALIST = 0, 1, 2  # kinds of lock, in the order they are taken
+Lock = tuple[int, int]  # its kind and its advisory key
+P = ParamSpec("P")
+T = TypeVar("T")
+TAKE = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k")
+TRY = text("SELECT bool_and(pg_try_advisory_xact_lock(k)) "
+           "FROM unnest(CAST(:keys AS bigint[])) AS k")
+
+
+def lock_key(kind: str, name: object) -> int:
+    """A stable 64-bit advisory lock key for a thing (a collision only serialises more)."""
+    digest = hashlib.blake2b(f"bookbot:{kind}:{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+BUSINESS_KEY = lock_key("business", 1)
+
+
+class OutOfOrder(Exception):
+    """A lock asked for out of order is held by another writer: the use case starts over."""
 
 
 class UnitOfWork:
     """Opens a session and transaction; `commit()` keeps the work, leaving without it undoes.
 
-    `write=False` marks a unit that only reads: it never commits anything.
+    `write=False` marks a unit that only reads: it never commits anything, and takes no lock.
 
-    Usage: `async with UnitOfWork(db) as uow: ... uow.store ...; await uow.commit()`.
+    Usage: `async with UnitOfWork(db) as uow: await uow.lock(specialists=[...]); ...
+    uow.store ...; await uow.commit()`.
     """
 
     def __init__(self, database: Database, *, write: bool = True) -> None:
         self.database = database
         self.write = write
         self.session: AsyncSession | None = None
+        self.held: set[Lock] = set()
 
     async def __aenter__(self) -> UnitOfWork:
         await self.database.prepare()
@@ -51,3 +108,94 @@ class UnitOfWork:
         assert self.session is not None
         await self.store.settle()
         await self.session.commit()
+
+    # -- taking turns (PostgreSQL; SQLite's writers already take turns at BEGIN) -----------
+
+    async def lock(self, *, specialists: Iterable[str] = (), clients: Iterable[int] = (),
+                   bookings: Iterable[Booking] = ()) -> None:
+        """Makes other writers to these specialists, clients or bookings wait for this unit.
+
+        Call it before the reads a check depends on: what the unit read before is read
+        afresh afterwards. A booking stands for its specialist and its Telegram client.
+        Locks are held until the unit ends.
+        """
+        if not self._locking():
+            return
+        wanted = {(SPECIALIST, lock_key("specialist", s)) for s in specialists}
+        wanted |= {(CLIENT, lock_key("client", c)) for c in clients}
+        for found in bookings:
+            wanted.add((SPECIALIST, lock_key("specialist", found.specialist)))
+            if found.client is not None and found.client.telegram_id is not None:
+                wanted.add((CLIENT, lock_key("client", found.client.telegram_id)))
+        if not self.held:
+            await self._execute(text("SELECT pg_advisory_xact_lock_shared(:key)"),
+                                key=BUSINESS_KEY)
+            self.held.add((BUSINESS, BUSINESS_KEY))
+        wanted -= self.held
+        last = max(self.held)
+        late = [lock for lock in wanted if lock < last]
+        if late and not await self._execute(TRY, keys=[key for _, key in late]):
+            raise OutOfOrder  # waiting here could close a circle; `retried` starts over
+        await self._execute(TAKE, keys=[key for _, key in sorted(wanted - set(late))])
+        self.held |= wanted
+        self._forget()
+
+    async def lock_business(self) -> None:
+        """Makes every other writer wait for this unit: for changes to every specialist.
+
+        The first lock a unit takes.
+        """
+        if not self._locking():
+            return
+        if self.held:
+            raise RuntimeError("the business lock must be a unit's first")
+        await self._execute(text("SELECT pg_advisory_xact_lock(:key)"), key=BUSINESS_KEY)
+        self.held.add((BUSINESS, BUSINESS_KEY))
+        self._forget()
+
+    def _locking(self) -> bool:
+        """Tells whether this unit's database needs locks taken (PostgreSQL)."""
+        assert self.session is not None and self.write, "a unit that reads takes no lock"
+        return self.database.dialect == "postgresql"
+
+    async def _execute(self, statement: TextClause, **params: object) -> object:
+        """Runs one locking statement; an empty list of keys locks nothing and succeeds."""
+        assert self.session is not None
+        if params.get("keys") == []:
+            return True
+        return await self.session.scalar(statement, params)
+
+    def _forget(self) -> None:
+        """Drops what the session read before the lock, so it is read again as committed."""
+        assert self.session is not None
+        self.session.expire_all()
+        self.store.stamp = None
+
+
+def retried(use_case: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Runs a use case again when PostgreSQL broke off its transaction over a conflict.
+
+    Only for use cases that write in one unit of work, so a new run repeats nothing that
+    was kept. After ATTEMPTS runs, each after a short random wait, the user is told the
+    database is busy; nothing was written.
+    """
+
+    @functools.wraps(use_case)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        for attempt in range(ATTEMPTS):
+            try:
+                return await use_case(*args, **kwargs)
+            except (DBAPIError, OutOfOrder) as error:
+                if not conflict(error):
+                    raise
+            await asyncio.sleep(random.uniform(0, BACKOFF * 2**attempt))
+        raise BookbotError("conflict.busy")
+
+    return run
+
+
+def conflict(error: BaseException) -> bool:
+    """Tells whether an error means "try again": a deadlock, a serialization failure."""
+    if isinstance(error, OutOfOrder):
+        return True
+    return getattr(getattr(error, "orig", None), "sqlstate", None) in CONFLICTS
