@@ -906,7 +906,7 @@ class _Ledger:
         self.live: dict[str, list[tuple[datetime, datetime, int]]] = defaultdict(list)
         self.by_order: dict[int, _Entry] = {}
         # New bookings without an id are placed past every id stored or named in the file,
-        # so no two entries share an order (an id-less one took id 1's place before).
+        # so none takes the place of an id the file names further down.
         self.last_order = max([e.order for e in stored] + named, default=0)
         for entry in stored:
             self.keep(entry)
