@@ -77,11 +77,13 @@ async def import_clinic(db: Database, clinic: Clinic, now: datetime | None = Non
             for service in specialist.services
             if service not in known
         ]
+        problems += await _linked_elsewhere(store, clinic)
         if problems:
             raise Invalid(problems)
         changed += await store.save_specialists(
             [(specialist, position) for position, specialist in enumerate(clinic.specialists)])
-        changed += await store.import_bookings(clinic.bookings)
+        changed += await store.import_bookings(
+            clinic.bookings, {s.id: s.services for s in clinic.specialists})
         await store.days.cover(now or datetime.now(UTC))
         await store.settle()
         if changed:
@@ -89,6 +91,20 @@ async def import_clinic(db: Database, clinic: Clinic, now: datetime | None = Non
         await uow.commit()
     return ImportReport(len(clinic.services), len(clinic.specialists), len(clinic.bookings),
                         changed)
+
+
+async def _linked_elsewhere(store: Store, clinic: Clinic) -> list[Problem]:
+    """Telegram ids the file gives that link a specialist it does not name (one each)."""
+    named = {specialist.id for specialist in clinic.specialists}
+    owners = await store.linked([s.telegram_id for s in clinic.specialists
+                                 if s.telegram_id is not None])
+    return [
+        Problem("file.linked_elsewhere", {"id": specialist.telegram_id,
+                                          "other": owners[specialist.telegram_id]},
+                f"specialists[{i}].telegram_id")
+        for i, specialist in enumerate(clinic.specialists)
+        if owners.get(specialist.telegram_id, specialist.id) not in named
+    ]
 
 
 async def export_clinic(db: Database) -> Clinic:

@@ -320,11 +320,7 @@ async def _demo(args: argparse.Namespace, db: Database) -> dict:
 
 
 async def _import(args: argparse.Namespace, db: Database) -> dict:
-    try:
-        text = args.file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise BadInput("error.unreadable_file", path=str(args.file), detail=str(error)) from None
-    report = await booking.import_clinic(db, clinic_file.read(text), _now(args))
+    report = await booking.import_clinic(db, clinic_file.read_file(args.file), _now(args))
     return {"imported": report.__dict__,
             "message": i18n.text("cli.imported", changed=report.changed, **{
                 k: v for k, v in report.__dict__.items() if k != "changed"})}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,6 +34,22 @@ from bookbot.errors import BadInput, Invalid, Problem
 
 ID = re.compile(r"^[a-z0-9_-]+$")
 LONGEST_ID = 60
+# Bounds on what a file may hold (README, "The clinic file in brief"): each keeps every later
+# question fast and every value inside its column and Python's date range.
+LARGEST_FILE = 256 * 1024 * 1024  # bytes; the 1.5 M bookings of bench size a take ~200 MB
+DEEPEST = 32  # levels of nesting; a clinic file needs 7
+ALIASED = 100_000  # values aliases may repeat beyond those the file writes out
+FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2099, 12, 31)
+LONGEST_DURATION = timedelta(days=90)  # spec/policy.md: durations up to 90d
+SHORTEST_SLOT, LONGEST_SLOT = timedelta(minutes=5), timedelta(hours=24)
+LONGEST_BREAK = timedelta(hours=24)
+FARTHEST_HORIZON = 730  # days
+LARGEST_TELEGRAM_ID = 2**52 - 1  # the Bot API: user ids have at most 52 significant bits
+LARGEST_BOOKING_ID = 2**31 - 1  # the bookings.id column is a 32-bit integer
+LONGEST_NAME, LONGEST_REASON, LONGEST_PHONE = 100, 200, 40
+MOST_TIMES = 80  # single slot times in one entry (the column holds 500 characters)
+MOST_CALENDARS = 10  # holiday calendars in one list (the column holds 200 characters)
+SHOWN = 40  # characters of a value a message repeats
 NO_CALENDAR = "none"
 FIELDS = {
     "": {"timezone", "min_notice", "horizon_days", "holidays", "services", "specialists",
@@ -51,11 +68,47 @@ FIELDS = {
 
 
 class _Loader(yaml.SafeLoader):
-    """YAML without 1.1's implicit sexagesimals, timestamps and yes/no booleans.
+    """YAML without 1.1's implicit sexagesimals, timestamps and yes/no booleans, and bounded.
 
     An unquoted `10:30` would otherwise arrive as the integer 630, and a date as a date
-    object; here every such scalar stays the text the user wrote.
+    object; here every such scalar stays the text the user wrote. Nesting deeper than
+    DEEPEST is refused before Python's recursion limit is reached, and so are aliases that
+    refer to themselves or repeat more than ALIASED values beyond the file's own (a 531-byte
+    "billion laughs" file would otherwise stand for a billion strings).
     """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+        self.written = 0  # nodes the file writes out
+        self.counted = 0  # nodes as if every alias were written out
+        self.sizes: dict[str, int] = {}  # anchor -> nodes it stands for, once composed
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        """Composes one node, counting what it stands for and how deep it lies."""
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            size = self.sizes.get(event.anchor)
+            if size is None and event.anchor in self.anchors:
+                raise BadInput("file.recursive_alias", line=event.start_mark.line + 1)
+            node = super().compose_node(parent, index)
+            self.counted += size or 0
+            if self.counted - self.written > max(ALIASED, self.written):
+                raise BadInput("file.too_many_aliased", line=event.start_mark.line + 1,
+                               most=ALIASED)
+            return node
+        self.depth += 1
+        if self.depth > DEEPEST:
+            raise BadInput("file.too_deep", line=event.start_mark.line + 1, most=DEEPEST)
+        before = self.counted
+        self.written += 1
+        self.counted += 1
+        node = super().compose_node(parent, index)
+        self.depth -= 1
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            self.sizes[anchor] = self.counted - before
+        return node
 
 
 _DROPPED = ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool",
@@ -64,9 +117,10 @@ _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag not in _DROPPED]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_Loader.add_implicit_resolver(
+_Loader.add_implicit_resolver(  # at most 20 characters: longer digits stay text, refused later
     "tag:yaml.org,2002:int",
-    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
+    re.compile(r"^(?=.{1,20}$)(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)"
+               r"|[-+]?0x[0-9a-fA-F_]+)$"),
     list("-+0123456789"),
 )
 _Loader.add_implicit_resolver(
@@ -75,6 +129,13 @@ _Loader.add_implicit_resolver(
                r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
     list("-+0123456789."),
 )
+# Plain data only: an explicit `!!binary`, `!!set`, `!!timestamp`, `!!omap` or `!!pairs` is
+# refused as YAML SafeLoader cannot construct, instead of arriving as an odd Python value.
+_Loader.yaml_constructors = {
+    tag: make for tag, make in yaml.SafeLoader.yaml_constructors.items()
+    if tag is None or tag.rsplit(":", 1)[-1] in ("null", "str", "int", "float", "bool", "seq",
+                                                 "map")
+}
 
 
 class _Dumper(yaml.SafeDumper):
@@ -105,7 +166,8 @@ class _Reader:
     problems: list[Problem] = field(default_factory=list)
 
     def add(self, path: str, key: str, **params: Any) -> None:
-        self.problems.append(Problem(key, params, path))
+        """Records a problem; values it repeats are cut short, so a message stays a line."""
+        self.problems.append(Problem(key, {k: _shown(v) for k, v in params.items()}, path))
 
     def value(self, data: dict, key: str, path: str, parse: Callable[[Any], Any],
               default: Any = None, required: bool = False) -> Any:
@@ -118,7 +180,7 @@ class _Reader:
         try:
             return parse(data[key])
         except BadInput as error:
-            self.problems.append(Problem(error.key, error.params, where))
+            self.add(where, error.key, **error.params)
             return default
 
     def mapping(self, data: Any, path: str, kind: str) -> dict | None:
@@ -128,7 +190,7 @@ class _Reader:
             return None
         for key in data:
             if key not in FIELDS[kind]:
-                self.add(f"{path}.{key}" if path else str(key), "error.unknown_field")
+                self.add(f"{path}.{_shown(key)}" if path else _shown(key), "error.unknown_field")
         return data
 
     def items(self, data: dict, key: str, path: str) -> list[tuple[str, Any]]:
@@ -144,20 +206,35 @@ class _Reader:
 
 
 def load_text(text: str) -> Any:
-    """Reads YAML or JSON text without YAML's time-as-number trap."""
+    """Reads YAML or JSON text without YAML's time-as-number trap, within the bounds."""
+    if len(text) > LARGEST_FILE:
+        raise BadInput("file.too_large", most=LARGEST_FILE // 2**20)
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         raise BadInput(
             "error.not_yaml", line=(mark.line + 1) if mark else "?",
-            detail=str(getattr(error, "problem", error)),
+            detail=_shown(getattr(error, "problem", None) or error, 200),
         ) from None
+    except (ValueError, OverflowError) as error:  # an explicit `!!int` of 5,000 digits
+        raise BadInput("error.not_yaml", line="?", detail=_shown(error, 200)) from None
 
 
 def read(text: str) -> Clinic:
     """Reads a clinic file, or raises Invalid naming every problem by its path."""
     return parse(load_text(text))
+
+
+def read_file(path: Path) -> Clinic:
+    """Reads a clinic file from disk, refusing one larger than LARGEST_FILE before reading it."""
+    try:
+        if path.stat().st_size > LARGEST_FILE:
+            raise BadInput("file.too_large", most=LARGEST_FILE // 2**20)
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise BadInput("error.unreadable_file", path=str(path), detail=str(error)) from None
+    return read(text)
 
 
 def parse(data: Any) -> Clinic:
@@ -168,8 +245,8 @@ def parse(data: Any) -> Clinic:
         raise Invalid(reader.problems)
     timezone = reader.value(top, "timezone", "", _timezone, required=True)
     rules = Rules(
-        min_notice=reader.value(top, "min_notice", "", _duration_or_zero, timedelta(minutes=30)),
-        horizon_days=reader.value(top, "horizon_days", "", _days, 60),
+        min_notice=reader.value(top, "min_notice", "", _notice, timedelta(minutes=30)),
+        horizon_days=reader.value(top, "horizon_days", "", _horizon, 60),
     )
     calendars = reader.value(top, "holidays", "", _calendars, ())
     business = Business(timezone or "UTC", rules, calendars or ())
@@ -190,15 +267,15 @@ def _services(reader: _Reader, top: dict) -> list[Service]:
         _unique(reader, seen, sid, path)
         services.append(Service(
             id=sid or "",
-            name=reader.value(item, "name", path, _text, sid or ""),
-            duration=reader.value(item, "duration", path, _positive_duration),
+            name=reader.value(item, "name", path, _name, sid or ""),
+            duration=reader.value(item, "duration", path, _service_duration),
         ))
     return services
 
 
 def _specialists(reader: _Reader, top: dict, business: Business,
                  service_ids: set[str]) -> list[Specialist]:
-    specialists, seen = [], set()
+    specialists, seen, linked = [], set(), {}
     for path, item in reader.items(top, "specialists", ""):
         if reader.mapping(item, path, "specialist") is None:
             continue
@@ -210,16 +287,24 @@ def _specialists(reader: _Reader, top: dict, business: Business,
         for i, service in enumerate(offered):
             if service not in service_ids:
                 reader.add(f"{path}.services[{i}]", "error.unknown_service", id=service)
+            elif service in offered[:i]:
+                reader.add(f"{path}.services[{i}]", "file.offered_twice", id=service)
+        telegram_id = reader.value(item, "telegram_id", path, _telegram_id)
+        if telegram_id is not None and telegram_id in linked:
+            reader.add(f"{path}.telegram_id", "file.linked_twice", id=telegram_id,
+                       other=linked[telegram_id])
+        elif telegram_id is not None:
+            linked[telegram_id] = path
         specialists.append(Specialist(
             id=sid or "",
-            name=reader.value(item, "name", path, _text, sid or ""),
+            name=reader.value(item, "name", path, _name, sid or ""),
             services=tuple(offered),
             weekly=tuple(_weekly(reader, item, path)),
             overrides=tuple(_overrides(reader, item, path)),
             blocks=tuple(_blocks(reader, item, path, tz)),
             timezone=own_zone,
             holidays=reader.value(item, "holidays", path, _calendars),
-            telegram_id=reader.value(item, "telegram_id", path, _integer),
+            telegram_id=telegram_id,
         ))
     return specialists
 
@@ -231,8 +316,8 @@ def _weekly(reader: _Reader, item: dict, path: str) -> list[WeeklyEntry]:
             continue
         days = reader.value(line, "days", where, _weekdays, required=True)
         hours = _hours(reader, line, where)
-        first = reader.value(line, "valid_from", where, parsing.calendar_date)
-        last = reader.value(line, "valid_until", where, parsing.calendar_date)
+        first = reader.value(line, "valid_from", where, _date)
+        last = reader.value(line, "valid_until", where, _date)
         if first and last and last < first:
             reader.add(f"{where}.valid_until", "error.before", other="valid_from")
         if days and hours:
@@ -242,8 +327,8 @@ def _weekly(reader: _Reader, item: dict, path: str) -> list[WeeklyEntry]:
 
 def _hours(reader: _Reader, line: dict, where: str, times_only: bool = False) -> Hours | None:
     """Reads a window (`start`/`end`) or single `times`, with `slot` and `break_after`."""
-    slot = reader.value(line, "slot", where, _positive_duration, timedelta(minutes=60))
-    pause = reader.value(line, "break_after", where, _duration_or_zero, timedelta(0))
+    slot = reader.value(line, "slot", where, _slot, timedelta(minutes=60))
+    pause = reader.value(line, "break_after", where, _break, timedelta(0))
     has_window = "start" in line or "end" in line
     if times_only or ("times" in line and not has_window):
         times = reader.value(line, "times", where, _times, required=True)
@@ -251,8 +336,8 @@ def _hours(reader: _Reader, line: dict, where: str, times_only: bool = False) ->
     if "times" in line:
         reader.add(f"{where}.times", "error.window_and_times")
         return None
-    start = reader.value(line, "start", where, parsing.clock_time, required=True)
-    end = reader.value(line, "end", where, parsing.clock_time, required=True)
+    start = reader.value(line, "start", where, _clock, required=True)
+    end = reader.value(line, "end", where, _clock, required=True)
     if start is not None and end is not None and end <= start:
         reader.add(f"{where}.end", "error.not_after", other="start")
         return None
@@ -267,17 +352,17 @@ def _overrides(reader: _Reader, item: dict, path: str) -> list[Override]:
         if reader.mapping(line, where, "override") is None:
             continue
         kind = reader.value(line, "type", where, _override_type, required=True)
-        reason = reader.value(line, "reason", where, _text)
+        reason = reader.value(line, "reason", where, _reason)
         if kind is None:
             continue
         if kind == OverrideType.VACATION:
-            first = reader.value(line, "from", where, parsing.calendar_date, required=True)
-            last = reader.value(line, "to", where, parsing.calendar_date, required=True)
+            first = reader.value(line, "from", where, _date, required=True)
+            last = reader.value(line, "to", where, _date, required=True)
             if first and last and last < first:
                 reader.add(f"{where}.to", "error.before", other="from")
                 continue
         else:
-            first = last = reader.value(line, "date", where, parsing.calendar_date, required=True)
+            first = last = reader.value(line, "date", where, _date, required=True)
         hours = None
         if kind in (OverrideType.CUSTOM_HOURS, OverrideType.EXTRA_SLOTS):
             hours = _hours(reader, line, where, times_only=kind == OverrideType.EXTRA_SLOTS)
@@ -293,25 +378,34 @@ def _blocks(reader: _Reader, item: dict, path: str, tz: ZoneInfo) -> list[Block]
     for where, line in reader.items(item, "blocks", path):
         if reader.mapping(line, where, "block") is None:
             continue
-        start = reader.value(line, "start", where, parsing.local_datetime, required=True)
-        end = reader.value(line, "end", where, parsing.local_datetime, required=True)
-        if start and end and end <= start:
+        start = reader.value(line, "start", where, _moment, required=True)
+        end = reader.value(line, "end", where, _moment, required=True)
+        reason = reader.value(line, "reason", where, _reason)
+        if start is None or end is None:
+            continue
+        start_at, end_at = _absolute(start, tz), _absolute(end, tz)
+        if end_at <= start_at:
             reader.add(f"{where}.end", "error.not_after", other="start")
-        elif start and end:
-            blocks.append(Block(_absolute(start, tz), _absolute(end, tz),
-                                reader.value(line, "reason", where, _text)))
+        else:
+            blocks.append(Block(start_at, end_at, reason))
     return blocks
 
 
 def _bookings(reader: _Reader, top: dict, business: Business, services: list[Service],
               specialists: list[Specialist]) -> list[Booking]:
+    """The file's bookings; `places` keeps each one's index in the file for messages.
+
+    A booking's service need not be one its specialist offers now: a booking already made
+    stays when the specialist stops offering it. The import refuses a new one (see
+    Store.import_bookings), as only it knows which are new.
+    """
     by_service = {s.id: s for s in services}
     by_specialist = {s.id: s for s in specialists}
-    bookings, seen_ids = [], set()
-    for where, line in reader.items(top, "bookings", ""):
+    bookings, places, seen_ids = [], [], set()
+    for place, (where, line) in enumerate(reader.items(top, "bookings", "")):
         if reader.mapping(line, where, "booking") is None:
             continue
-        booking_id = reader.value(line, "id", where, _integer)
+        booking_id = reader.value(line, "id", where, _booking_id)
         if booking_id is not None:
             _unique(reader, seen_ids, booking_id, where)
         specialist = by_specialist.get(reader.value(line, "specialist", where, _id, required=True))
@@ -320,25 +414,24 @@ def _bookings(reader: _Reader, top: dict, business: Business, services: list[Ser
         service = by_service.get(reader.value(line, "service", where, _id, required=True))
         if "service" in line and service is None and isinstance(line["service"], str):
             reader.add(f"{where}.service", "error.unknown_service", id=line["service"])
-        if specialist and service and service.id not in specialist.services:
-            reader.add(f"{where}.service", "error.not_offered_by", service=service.id,
-                       specialist=specialist.id)
         status = reader.value(line, "status", where, _status, BookingStatus.CONFIRMED)
         client = _client(reader, line.get("client"), f"{where}.client")
-        start = reader.value(line, "start", where, parsing.local_datetime, required=True)
-        end = reader.value(line, "end", where, parsing.local_datetime)
+        start = reader.value(line, "start", where, _moment, required=True)
+        end = reader.value(line, "end", where, _moment)
         if not (specialist and service and start):
             continue
         tz = zone(specialist.zone(business))
         start_at = _absolute(start, tz)
-        if end is not None and end <= start:
+        end_at = _absolute(end, tz) if end else booking_end(specialist, service, business,
+                                                           start_at)
+        if end_at <= start_at:
             reader.add(f"{where}.end", "error.not_after", other="start")
             continue
-        end_at = _absolute(end, tz) if end else booking_end(specialist, service, business,
-                                                             start_at)
         bookings.append(Booking(specialist.id, service.id, start_at, end_at, status, client,
                                 booking_id))
-    _check_overlaps(reader, bookings)
+        places.append(place)
+    twice = _named_twice(reader, bookings, places)
+    _check_overlaps(reader, bookings, places, twice)
     return bookings
 
 
@@ -351,10 +444,35 @@ def booking_end(specialist: Specialist, service: Service, business: Business,
     return start + (length or timedelta(minutes=60))
 
 
-def _check_overlaps(reader: _Reader, bookings: list[Booking]) -> None:
+def _named_twice(reader: _Reader, bookings: list[Booking], places: list[int]) -> set[int]:
+    """Refuses a booking without an id that has the specialist, start and status of another.
+
+    A line without an id is known by its specialist and start alone; with the status of
+    another line as well, both name one booking. Returns the places refused.
+    """
+    seen: dict[tuple, tuple[int, int | None]] = {}
+    refused = set()
+    for place, booking in zip(places, bookings, strict=True):
+        key = (booking.specialist, booking.start, booking.status)
+        other = seen.get(key)
+        if other is None:
+            seen[key] = (place, booking.id)
+        elif booking.id is None:  # this line names the booking the other one names
+            reader.add(f"bookings[{place}]", "file.booking_twice", other=f"bookings[{other[0]}]")
+            refused.add(place)
+        elif other[1] is None:  # the other line, without an id, names this one's booking
+            reader.add(f"bookings[{other[0]}]", "file.booking_twice", other=f"bookings[{place}]")
+            refused.add(other[0])
+            seen[key] = (place, booking.id)
+    return refused
+
+
+def _check_overlaps(reader: _Reader, bookings: list[Booking], places: list[int],
+                    refused: set[int]) -> None:
     """Live bookings of one specialist in the file may not overlap each other."""
     live = sorted(
-        ((b.specialist, b.start, b.end, i) for i, b in enumerate(bookings) if b.live),
+        (b.specialist, b.start, b.end, place) for place, b in zip(places, bookings, strict=True)
+        if b.live and place not in refused
     )
     for (s1, _, end1, i1), (s2, start2, _, i2) in zip(live, live[1:], strict=False):
         if s1 == s2 and start2 < end1:
@@ -363,13 +481,15 @@ def _check_overlaps(reader: _Reader, bookings: list[Booking]) -> None:
 
 
 def _client(reader: _Reader, data: Any, path: str) -> Client | None:
+    """The client of a booking; one with no name, phone or Telegram id is none."""
     if data is None or reader.mapping(data, path, "client") is None:
         return None
-    return Client(
-        name=reader.value(data, "name", path, _text),
-        phone=reader.value(data, "phone", path, _text),
-        telegram_id=reader.value(data, "telegram_id", path, _integer),
+    client = Client(
+        name=reader.value(data, "name", path, _client_name),
+        phone=reader.value(data, "phone", path, _phone),
+        telegram_id=reader.value(data, "telegram_id", path, _telegram_id),
     )
+    return client if client != Client() else None
 
 
 def _unique(reader: _Reader, seen: set, value: Any, path: str) -> None:
@@ -380,13 +500,56 @@ def _unique(reader: _Reader, seen: set, value: Any, path: str) -> None:
     seen.add(value)
 
 
-def _absolute(naive: datetime, tz: ZoneInfo) -> datetime:
-    """A wall time as a UTC instant (first occurrence when ambiguous)."""
-    return naive.replace(tzinfo=tz).astimezone(UTC)
+def _absolute(moment: datetime, tz: ZoneInfo) -> datetime:
+    """A wall time (first occurrence when ambiguous), or a time with an offset, in UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.astimezone(UTC)
+
+
+# -- single values: each refuses what is not its kind or lies outside its bounds --------------
+
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+DIGITS = re.compile(r"[0-9]{1,20}")
+CALENDAR = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,10})?")
+WITH_OFFSET = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?"
+                         r"(?:Z|[+-]\d{2}:\d{2})", re.ASCII)
+
+
+def _shown(value: Any, most: int = SHOWN) -> Any:
+    """A value as a message may repeat it: a number, or text cut to `most` characters.
+
+    Never the text of a list or mapping (an alias bomb's would take gigabytes), nor
+    control characters (a file could send escape sequences to the terminal).
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() <= 64:
+        return value
+    if isinstance(value, dict | list):
+        return "{…}" if isinstance(value, dict) else "[…]"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 10_000:
+        return "…"  # beyond the digits Python agrees to write out
+    text = CONTROL.sub("?", str(value))
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def _scalar(value: Any, key: str) -> str:
+    """The text of one written value (a text or a number); anything else raises BadInput(key)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float) or (
+            isinstance(value, int) and value.bit_length() > 64):
+        raise BadInput(key, value=value)
+    return str(value)
+
+
+def _plain(value: Any, key: str, longest: int = 40) -> str:
+    """A short ASCII value such as a date, a time or a duration, or BadInput(key)."""
+    text = _scalar(value, key).strip()
+    if len(text) > longest or not text.isascii():
+        raise BadInput(key, value=value)
+    return text
 
 
 def _id(value: Any) -> str:
-    if not isinstance(value, str) or not ID.match(value):
+    if not isinstance(value, str) or not ID.fullmatch(value):
         raise BadInput("error.not_an_id", value=value)
     if len(value) > LONGEST_ID:  # ids travel in Telegram's 64-byte button data
         raise BadInput("error.id_too_long", value=value, most=LONGEST_ID)
@@ -399,36 +562,80 @@ def _id_list(value: Any) -> tuple[str, ...]:
     return tuple(_id(v) for v in value)
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, dict | list):
-        raise BadInput("error.not_text", value=value)
-    return str(value)
+def _cleaned(value: Any, longest: int) -> str:
+    """Text with control characters gone (line breaks and tabs become spaces), trimmed."""
+    text = _scalar(value, "error.not_text")
+    if CONTROL.search(text):
+        text = CONTROL.sub("", text.replace("\t", " ").replace("\n", " ").replace("\r", " "))
+    text = text.strip()
+    if len(text) > longest:
+        raise BadInput("file.too_long", value=text, most=longest)
+    return text
 
 
-def _integer(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+def _name(value: Any) -> str:
+    """The name of a service or a specialist: up to LONGEST_NAME characters, not empty."""
+    text = _cleaned(value, LONGEST_NAME)
+    if not text:
+        raise BadInput("file.empty")
+    return text
+
+
+def _client_name(value: Any) -> str | None:
+    return _cleaned(value, LONGEST_NAME) or None
+
+
+def _reason(value: Any) -> str | None:
+    return _cleaned(value, LONGEST_REASON) or None
+
+
+def _phone(value: Any) -> str | None:
+    return _cleaned(value, LONGEST_PHONE) or None
+
+
+def _whole(value: Any, least: int, most: int) -> int:
+    """A whole number within least..most, written as a number or as ASCII digits."""
+    if isinstance(value, str) and DIGITS.fullmatch(value):
+        value = int(value)
+    elif isinstance(value, str) and value.isascii() and value.isdigit():
+        raise BadInput("file.out_of_range", value=value, least=least, most=most)
+    if isinstance(value, bool) or not isinstance(value, int):
         raise BadInput("error.not_an_integer", value=value)
-    return int(value)
+    if not least <= value <= most:
+        raise BadInput("file.out_of_range", value=value, least=least, most=most)
+    return value
 
 
-def _days(value: Any) -> int:
-    return _integer(value)
+def _telegram_id(value: Any) -> int:
+    return _whole(value, 1, LARGEST_TELEGRAM_ID)
+
+
+def _booking_id(value: Any) -> int:
+    return _whole(value, 1, LARGEST_BOOKING_ID)
+
+
+def _horizon(value: Any) -> int:
+    return _whole(value, 0, FARTHEST_HORIZON)
 
 
 def _timezone(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > 64:  # the column's width; IANA's are < 40
+        raise BadInput("error.unknown_timezone", value=value)
     try:
-        zone(str(value))
+        zone(value)
     except (ValueError, KeyError, OSError):
         raise BadInput("error.unknown_timezone", value=value) from None
-    return str(value)
+    return value
 
 
 def _calendars(value: Any) -> tuple[str, ...]:
     codes = value if isinstance(value, list) else [value]
     if codes == [NO_CALENDAR]:
         return ()
+    if len(codes) > MOST_CALENDARS:
+        raise BadInput("file.too_many", most=MOST_CALENDARS)
     for code in codes:
-        if not isinstance(code, str) or not calendar_exists(code):
+        if not isinstance(code, str) or not CALENDAR.fullmatch(code) or not calendar_exists(code):
             raise BadInput("error.unknown_calendar", value=code)
     return tuple(codes)
 
@@ -438,33 +645,79 @@ def _weekdays(value: Any) -> frozenset[int]:
     if not names:
         raise BadInput("error.no_days")
     for name in names:
-        if str(name).lower() not in WEEKDAYS:
+        if not isinstance(name, str) or name.lower() not in WEEKDAYS:
             raise BadInput("error.not_a_weekday", value=name)
-    return frozenset(WEEKDAYS.index(str(name).lower()) for name in names)
+    return frozenset(WEEKDAYS.index(name.lower()) for name in names)
 
 
 def _times(value: Any) -> list:
     if not isinstance(value, list) or not value:
         raise BadInput("error.not_a_list")
-    return [parsing.clock_time(v) for v in value]
+    if len(value) > MOST_TIMES:
+        raise BadInput("file.too_many", most=MOST_TIMES)
+    return [_clock(v) for v in value]
 
 
-def _positive_duration(value: Any) -> timedelta:
-    parsed = parsing.duration(str(value))
-    if parsed <= timedelta(0):
-        raise BadInput("error.not_positive", value=value)
-    return parsed
+def _clock(value: Any) -> time:
+    return parsing.clock_time(_plain(value, "error.not_a_time"))
 
 
-def _duration_or_zero(value: Any) -> timedelta:
-    return timedelta(0) if str(value) in ("0", "0m") else parsing.duration(str(value))
+def _date(value: Any) -> date:
+    """A date within FIRST_DATE..LAST_DATE."""
+    found = parsing.calendar_date(_plain(value, "error.not_a_date"))
+    if not FIRST_DATE <= found <= LAST_DATE:
+        raise BadInput("file.date_out_of_range", value=value, first=FIRST_DATE.isoformat(),
+                       last=LAST_DATE.isoformat())
+    return found
+
+
+def _moment(value: Any) -> datetime:
+    """A local date-time (naive), or one with its UTC offset (aware), within the years."""
+    text = _plain(value, "file.not_a_moment")
+    try:
+        found = datetime.fromisoformat(text) if WITH_OFFSET.fullmatch(text) else (
+            parsing.local_datetime(text))
+    except (ValueError, BadInput):
+        raise BadInput("file.not_a_moment", value=value) from None
+    if not FIRST_DATE <= found.date() <= LAST_DATE:
+        raise BadInput("file.date_out_of_range", value=value, first=FIRST_DATE.isoformat(),
+                       last=LAST_DATE.isoformat())
+    return found
+
+
+def _duration(value: Any, least: timedelta, most: timedelta) -> timedelta:
+    """A duration within least..most; `0` is zero."""
+    text = _plain(value, "error.not_a_duration", 16)
+    try:
+        found = timedelta(0) if text == "0" else parsing.duration(text)
+    except OverflowError:
+        found = timedelta.max
+    if not least <= found <= most:
+        raise BadInput("file.duration_out_of_range", value=value,
+                       least=parsing.format_duration(least), most=parsing.format_duration(most))
+    return found
+
+
+def _service_duration(value: Any) -> timedelta:
+    return _duration(value, timedelta(minutes=1), LONGEST_DURATION)
+
+
+def _slot(value: Any) -> timedelta:
+    return _duration(value, SHORTEST_SLOT, LONGEST_SLOT)
+
+
+def _break(value: Any) -> timedelta:
+    return _duration(value, timedelta(0), LONGEST_BREAK)
+
+
+def _notice(value: Any) -> timedelta:
+    return _duration(value, timedelta(0), LONGEST_DURATION)
 
 
 def _override_type(value: Any) -> OverrideType:
-    try:
-        return OverrideType(value)
-    except ValueError:
-        raise BadInput("error.not_an_override_type", value=value) from None
+    if value not in tuple(OverrideType):
+        raise BadInput("error.not_an_override_type", value=value)
+    return OverrideType(value)
 
 
 def _status(value: Any) -> BookingStatus:
@@ -560,7 +813,17 @@ def _calendar_field(codes: tuple[str, ...]) -> str | list[str]:
 
 
 def _wall(instant: datetime, tz: ZoneInfo) -> str:
-    return instant.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
+    """An instant as the file writes it: local, with the UTC offset where that is ambiguous.
+
+    In the hour the clocks go back a wall time happens twice; without the offset it would
+    read back as its first occurrence (a booking across the fold would come back shorter).
+    """
+    local = instant.astimezone(tz)
+    if local.second or local.microsecond:
+        return local.isoformat()
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+        return local.isoformat(timespec="minutes")
+    return local.strftime("%Y-%m-%dT%H:%M")
 
 
 def _iso(value: Any) -> str | None:

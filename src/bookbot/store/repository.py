@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from bisect import bisect_left, insort
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from uuid import uuid4
 
 from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, union_all, update
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -373,6 +374,7 @@ class Store:
         if not changed:
             return 0
         await self._restamp()
+        await self._unlink_moved(rows, [specialist for specialist, _ in changed])
         for specialist, position in changed:
             row = rows.get(specialist.id) or SpecialistRow(id=specialist.id,
                                                            business_id=BUSINESS_ID)
@@ -407,6 +409,29 @@ class Store:
                               (BlockRow, blocks)):
             await add_rows(self.session, table.__table__, values)
         return len(changed)
+
+    async def _unlink_moved(self, rows: dict[str, SpecialistRow],
+                            changed: list[Specialist]) -> None:
+        """Clears the Telegram ids these specialists give up, before any is given to another.
+
+        Telegram ids are unique, and checked row by row: two specialists trading their
+        accounts in one import would otherwise collide halfway.
+        """
+        moved = [rows[s.id] for s in changed if s.id in rows
+                 and rows[s.id].telegram_id not in (None, s.telegram_id)]
+        for row in moved:
+            row.telegram_id = None
+        if moved:
+            await self.session.flush()
+
+    async def linked(self, telegram_ids: Sequence[int]) -> dict[int, str]:
+        """The specialists these Telegram ids link, by Telegram id."""
+        found: dict[int, str] = {}
+        for chunk in _chunks(sorted(set(telegram_ids))):  # type: ignore[arg-type]
+            found.update((telegram, specialist) for specialist, telegram in (
+                await self.session.execute(select(SpecialistRow.id, SpecialistRow.telegram_id)
+                                           .where(SpecialistRow.telegram_id.in_(chunk)))))
+        return found
 
     def _note_schedule(self, before: Specialist | None, after: Specialist) -> None:
         """Tells the day index which dates a schedule change touches."""
@@ -590,18 +615,32 @@ class Store:
         self.days.busy_changed(booking.specialist, booking.start, booking.end)
         return _booking(row, await self.session.get(ClientRow, client_id) if client_id else None)
 
-    async def import_bookings(self, bookings: Sequence[Booking]) -> int:
+    async def import_bookings(self, bookings: Sequence[Booking],
+                              offered: Mapping[str, Collection[str]] | None = None) -> int:
         """Adds a file's bookings, or updates the one with the same id (else specialist, start).
 
-        Does in bulk what adding them one by one in file order would: a live booking that
-        would overlap a live one of its specialist raises Invalid, naming the first such
-        booking by its place in the file. Returns how many were added or changed.
+        Each booking of the file is matched to one stored booking at most, and no stored
+        booking to two of the file's: by id first, then the ones without an id by specialist
+        and start among those left. Then it checks, in the order they are written (changes to
+        stored bookings, new ones with an id, new ones without, each in file order), that no
+        live booking overlaps a live one of its specialist, and raises Invalid naming the
+        first that would. Returns how many were added or changed.
+
+        With `offered` (specialist id -> their services), a new live booking without an id
+        must be of a service its specialist offers; a stored one, or one with an id (export
+        writes them), is a record and is kept whatever the specialist offers now.
         """
-        ledger = _Ledger(await self._bookings_like(bookings))
-        by_order: dict[int, _Entry] = {}
-        count = 0
-        for index, booking in enumerate(bookings):
-            known = ledger.match(booking)
+        ledger = _Ledger(await self._bookings_like(bookings),
+                         [b.id for b in bookings if b.id is not None])
+        matched = ledger.resolve(bookings)
+        if offered is not None:
+            _refuse_not_offered(bookings, matched, offered)
+        writes: list[_Entry] = []
+        new = [i for i, known in enumerate(matched) if known is None]
+        for index in ([i for i, known in enumerate(matched) if known is not None]
+                      + [i for i in new if bookings[i].id is not None]
+                      + [i for i in new if bookings[i].id is None]):
+            booking, known = bookings[index], matched[index]
             if known is None:
                 entry = _Entry(booking, booking.id, ledger.next_order(booking.id), stored=False)
             else:
@@ -610,19 +649,33 @@ class Store:
                                  known.id)
                 if merged == known.booking:
                     continue
-                entry = _Entry(merged, known.id, known.order, known.stored,
-                               known.before or (known.booking if known.stored else None),
-                               known.client_id)
+                entry = _Entry(merged, known.id, known.order, stored=True, before=known.booking,
+                               client_id=known.client_id)
                 ledger.forget(known)
             if not ledger.fits(entry):
                 problem = Problem("error.overlaps_existing", {}, f"bookings[{index}].start")
                 raise Invalid([problem])
             ledger.keep(entry)
-            by_order[entry.order] = entry
-            count += 1
-        if not count:
+            writes.append(entry)
+        if not writes:
             return 0
-        writes = list(by_order.values())
+        await self._write_bookings(writes)
+        for entry in writes:
+            if entry.before is not None:
+                self.days.busy_changed(entry.before.specialist, entry.before.start,
+                                       entry.before.end)
+            self.days.busy_changed(entry.booking.specialist, entry.booking.start,
+                                   entry.booking.end)
+        for specialist in {b.specialist for b in bookings}:  # all of theirs were read
+            self.days.busy_known(specialist, ledger.live_bookings(specialist))
+        return len(writes)
+
+    async def _write_bookings(self, writes: list[_Entry]) -> None:
+        """Updates the stored ones and adds the rest: those with ids first, then the others.
+
+        PostgreSQL's id sequence does not see ids given explicitly, so it is moved past them
+        before the database numbers the others (and every booking made later).
+        """
         await self._client_ids(writes)
         changed = [e for e in writes if e.stored]
         added = [e for e in writes if not e.stored]
@@ -638,19 +691,23 @@ class Store:
                     for row in rows if not with_id else []:
                         del row["id"]
                     await add_rows(self.session, BookingRow.__table__, rows)
+                if with_id and batch:
+                    await self._ids_after_explicit()
         except IntegrityError as error:
             if "bookings_no_overlap" not in str(error.orig):
                 raise
             raise Invalid([Problem("error.overlaps_existing", {}, "bookings")]) from None
-        for entry in writes:
-            if entry.before is not None:
-                self.days.busy_changed(entry.before.specialist, entry.before.start,
-                                       entry.before.end)
-            self.days.busy_changed(entry.booking.specialist, entry.booking.start,
-                                   entry.booking.end)
-        for specialist in {b.specialist for b in bookings}:  # all of theirs were read
-            self.days.busy_known(specialist, ledger.live_bookings(specialist))
-        return count
+
+    async def _ids_after_explicit(self) -> None:
+        """Moves PostgreSQL's booking id sequence past every id stored (never backwards)."""
+        if self.session.bind.dialect.name != "postgresql":
+            return  # SQLite numbers a new row after the largest id there is
+        sequence = await self.session.scalar(
+            sql_text("SELECT pg_get_serial_sequence('bookings', 'id')"))
+        await self.session.execute(sql_text(
+            f"SELECT setval(CAST(:sequence AS regclass), GREATEST("
+            f"(SELECT COALESCE(MAX(id), 1) FROM bookings), (SELECT last_value FROM {sequence})))"
+        ), {"sequence": sequence})
 
     async def _bookings_like(self, bookings: Sequence[Booking]) -> list[_Entry]:
         """Stored bookings of the same specialists or ids, with their clients."""
@@ -863,7 +920,7 @@ class _Entry:
 
     booking: Booking
     id: int | None
-    order: int
+    order: int  # unique in a ledger: the id, or for a new booking without one, past them all
     stored: bool  # its row exists already
     before: Booking | None = None  # what the stored row held before this import changed it
     client_id: int | None = None
@@ -884,30 +941,53 @@ class _Ledger:
     by start do not reach into it.
     """
 
-    def __init__(self, stored: list[_Entry]) -> None:
+    def __init__(self, stored: list[_Entry], named: list[int]) -> None:
         self.by_id = {e.id: e for e in stored}
         self.by_key: dict[tuple[str, datetime], list[_Entry]] = defaultdict(list)
         self.live: dict[str, list[tuple[datetime, datetime, int]]] = defaultdict(list)
         self.by_order: dict[int, _Entry] = {}
-        self.last_order = max((e.order for e in stored), default=0)
+        # New bookings without an id are placed past every id stored or named in the file,
+        # so none takes the place of an id the file names further down.
+        self.last_order = max([e.order for e in stored] + named, default=0)
         for entry in stored:
             self.keep(entry)
 
     def next_order(self, explicit: int | None) -> int:
         """The place of a new booking's id: its own, else one past every id so far."""
-        if explicit is None:
-            self.last_order += 1
-            return self.last_order
-        self.last_order = max(self.last_order, explicit)
-        return explicit
+        if explicit is not None:
+            return explicit
+        self.last_order += 1
+        return self.last_order
 
-    def match(self, booking: Booking) -> _Entry | None:
-        """The stored (or earlier imported) booking this one updates, as find_booking would."""
-        if booking.id is not None:
-            return self.by_id.get(booking.id)
-        same = self.by_key.get((booking.specialist, absolute(booking.start)), [])
-        return min(same, key=lambda e: (e.booking.status == BookingStatus.CANCELLED, e.order),
-                   default=None)
+    def resolve(self, bookings: Sequence[Booking]) -> list[_Entry | None]:
+        """The stored booking each of these updates, or None for a new one; none taken twice.
+
+        Ids claim theirs first. A booking without an id takes, among the stored ones at its
+        specialist and start that no other booking of the file took, the one with its
+        status, else a live one, else the lowest id. Two bookings with one id raise Invalid.
+        """
+        found: list[_Entry | None] = [None] * len(bookings)
+        named: set[int] = set()
+        for index, booking in enumerate(bookings):
+            if booking.id is None:
+                continue
+            if booking.id in named:
+                raise Invalid([Problem("error.duplicate_id", {"id": booking.id},
+                                       f"bookings[{index}].id")])
+            named.add(booking.id)
+            found[index] = self.by_id.get(booking.id)
+        taken = {entry.order for entry in found if entry is not None}
+        for index, booking in enumerate(bookings):
+            if booking.id is not None:
+                continue
+            free = [e for e in self.by_key.get((booking.specialist, absolute(booking.start)), [])
+                    if e.order not in taken]
+            best = min(free, default=None, key=lambda e: (
+                e.booking.status != booking.status, not e.booking.live, e.order))
+            if best is not None:
+                found[index] = best
+                taken.add(best.order)
+        return found
 
     def fits(self, entry: _Entry) -> bool:
         """Tells whether a booking overlaps no live booking of its specialist."""
@@ -934,6 +1014,21 @@ class _Ledger:
         self.by_key[entry.key].remove(entry)
         if entry.booking.live:
             self.live[entry.booking.specialist].remove(entry.interval)
+
+
+def _refuse_not_offered(bookings: Sequence[Booking], matched: list[_Entry | None],
+                        offered: Mapping[str, Collection[str]]) -> None:
+    """Raises Invalid naming every new live booking of a service its specialist does not offer."""
+    problems = [
+        Problem("error.not_offered_by", {"service": booking.service,
+                                         "specialist": booking.specialist},
+                f"bookings[{index}].service")
+        for index, (booking, known) in enumerate(zip(bookings, matched, strict=True))
+        if known is None and booking.id is None and booking.live
+        and booking.service not in offered.get(booking.specialist, ())
+    ]
+    if problems:
+        raise Invalid(problems)
 
 
 def _booking_values(entry: _Entry) -> dict:
