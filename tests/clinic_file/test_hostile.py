@@ -79,7 +79,7 @@ CASES = {
     "horizon of 5,000 digits": (BASIC.replace("horizon_days: 60", "horizon_days: " + "9" * 5000),
                                 ["horizon_days:", "from 0 to 730"]),
     "notice beyond timedelta": (BASIC.replace("min_notice: 30m", "min_notice: 99999999999999h"),
-                                ["min_notice:", "from 0m to 2160h"]),
+                                ["min_notice:", "too long a duration"]),
     "one-minute slots": (BASIC.replace("slot: 30m, break", "slot: 1m, break"),
                          ["specialists[0].weekly[0].slot:", "from 5m to 24h"]),
     "slot of days": (BASIC.replace("end: 18:00, slot: 1h}", "end: 18:00, slot: 200h}"),
