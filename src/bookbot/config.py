@@ -13,7 +13,8 @@ from bookbot import parsing
 from bookbot.errors import BadInput
 from bookbot.store.db import DEFAULT_URL
 
-DAYS = re.compile(r"^(?:(\d+)d)?(.*)$")
+ADMIN_ID = re.compile(r"^[0-9]{1,16}$")  # a Telegram user id: ASCII digits, < 2**53
+DAYS = re.compile(r"^(?:([0-9]{1,4})d)?(.*)$")
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def _ids(text: str | None) -> frozenset[int]:
     if not text:
         return frozenset()
     parts = [part.strip() for part in text.split(",") if part.strip()]
-    if not all(part.lstrip("-").isdigit() for part in parts):
+    if not all(ADMIN_ID.match(part) and 0 < int(part) < 2**53 for part in parts):
         raise BadInput("error.bad_setting", name="BOOKBOT_ADMINS", value=text,
                        example="12345,67890")
     return frozenset(int(part) for part in parts)

@@ -16,26 +16,30 @@ ID = r"[a-z0-9_-]{1,60}"
 SHAPES = {
     "s": re.compile(rf"^({ID})$"),  # service chosen
     "p": re.compile(rf"^({ID}|\*)$"),  # specialist chosen, * for any available
-    "m": re.compile(r"^(\d{6})$"),  # show a month
-    "d": re.compile(r"^(\d{8})$"),  # day chosen
+    "m": re.compile(r"^([0-9]{6})$"),  # show a month
+    "d": re.compile(r"^([0-9]{8})$"),  # day chosen
     "t": re.compile(r"^([0-9a-z]{1,10})$"),  # time chosen: UTC minutes since epoch, base 36
-    "c": re.compile(r"^(\d{1,12})$"),  # confirm a hold
-    "x": re.compile(r"^(\d{1,12})$"),  # ask to cancel a booking
-    "y": re.compile(r"^(\d{1,12})$"),  # cancel it, confirmed
-    "v": re.compile(r"^(\d{1,12})$"),  # keep a booking after all
-    "r": re.compile(r"^(\d{1,12})$"),  # reschedule a booking
+    "c": re.compile(r"^([1-9][0-9]{0,9})$"),  # confirm a hold
+    "x": re.compile(r"^([1-9][0-9]{0,9})$"),  # ask to cancel a booking
+    "y": re.compile(r"^([1-9][0-9]{0,9})$"),  # cancel it, confirmed
+    "v": re.compile(r"^([1-9][0-9]{0,9})$"),  # keep a booking after all
+    "r": re.compile(r"^([1-9][0-9]{0,9})$"),  # reschedule a booking
     "l": re.compile(r"^([a-z]{2})$"),  # language chosen
     "b": re.compile(r"^(services|specialists|calendar|times)$"),  # go back to a step
-    "w": re.compile(r"^(\d{1,12}-[1-5])$"),  # rate a visit: booking id, then stars
+    "w": re.compile(r"^([1-9][0-9]{0,9}-[1-5])$"),  # rate a visit: booking id, then stars
     "k": re.compile(r"^()$"),  # change the remembered contact
     "n": re.compile(r"^()$"),  # a button that does nothing (greyed day, blank cell)
-    "g": re.compile(r"^(\d{1,12})$"),  # confirm a schedule change that cancels bookings
-    "h": re.compile(r"^(\d{1,12})$"),  # keep everything: drop that pending change
-    "z": re.compile(r"^(\d{1,12})$"),  # a specialist cancels a booking: ask the reason
-    "e": re.compile(r"^(\d{1,12})$"),  # a specialist keeps the booking after all
+    "g": re.compile(r"^([1-9][0-9]{0,9})$"),  # confirm a schedule change that cancels bookings
+    "h": re.compile(r"^([1-9][0-9]{0,9})$"),  # keep everything: drop that pending change
+    "z": re.compile(r"^([1-9][0-9]{0,9})$"),  # a specialist cancels a booking: ask the reason
+    "e": re.compile(r"^([1-9][0-9]{0,9})$"),  # a specialist keeps the booking after all
     # another page of a list: services, specialists, /my, or a day's times; then the page
-    "q": re.compile(r"^(?:s|p|x|t\d{8})\.[1-9]\d{0,3}$"),
+    "q": re.compile(r"^(?:s|p|x|t[0-9]{8})\.[1-9][0-9]{0,3}$"),
 }
+
+# Booking and change ids are PostgreSQL INTEGERs: a forged larger one is not looked up.
+ID = re.compile(r"^[1-9][0-9]{0,9}$")
+LAST_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,8 @@ def decode(data: str | None) -> Tap | None:
             tap.instant()
         elif action == "q" and tap.argument.startswith("t"):
             tap.paged_day()
+        elif ID.match(argument.partition("-")[0]) and int(argument.partition("-")[0]) > LAST_ID:
+            return None
     except (ValueError, OverflowError, OSError):
         return None
     return tap

@@ -23,7 +23,7 @@ from bookbot.flow import Held
 from bookbot.notify import reviews
 from bookbot.store.repository import Draft, Profile
 
-PHONE = re.compile(r"(\+?\d[\d\s().-]{5,}\d)")
+PHONE = re.compile(r"(\+?[0-9][0-9\s().-]{5,}[0-9])")  # ASCII digits only
 
 
 def _t(lang: str, key: str, **params: object) -> str:
