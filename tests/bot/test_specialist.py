@@ -25,6 +25,8 @@ async def test_a_linked_specialist_sees_their_agenda_with_phones_as_plain_text(s
     await on_db(h, booking.book, h.clock(), "ann", "checkup",
                 datetime.fromisoformat("2026-12-02T09:40:00+01:00"),
                 Client("Tom <Tim> & Co", "+49 151 2222", None))
+    # The notice comes from the outbox job; let it land first, so `say` reads the replies.
+    await arrives(h, ann, "New booking: Check-up", timeout=30)
 
     today = await say(h, ann, "/today")
     assert today.text == "Bookings, Mon 30 Nov\nNo bookings."
