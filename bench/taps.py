@@ -24,9 +24,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bookbot import booking
-from bookbot.bot.emulator import ApiCall, BotApiEmulator
 from bookbot.demo import clinic
 from bookbot.store.db import Database
+from bookbot.testing.emulator import ApiCall, BotApiEmulator
 
 LATENCY_TAPS = 200
 LOAD_USERS, LOAD_TAPS = 20, 100

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -13,24 +13,19 @@ from telegram.ext import Application
 
 from bookbot import booking, clinic_file
 from bookbot.bot.app import build_application
-from bookbot.bot.emulator import BotApiEmulator
 from bookbot.bot.inbox import intake
 from bookbot.config import Settings
 from bookbot.store.db import Database
+from bookbot.testing.clocks import ManualClock
+from bookbot.testing.emulator import BotApiEmulator
 from tests.clinics import BASIC, NOW
 
 
 @dataclass
-class Clock:
-    """A clock the test moves by hand."""
+class Clock(ManualClock):
+    """The hand-moved clock, starting at the test clinics' NOW."""
 
     now: datetime = field(default_factory=lambda: datetime.fromisoformat(NOW))
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 class Harness:

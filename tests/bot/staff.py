@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from bookbot import booking, clinic_file
-from bookbot.bot.emulator import BotApiEmulator, ChatMessage, ChatUser
 from bookbot.clinic_file import Clinic
 from bookbot.store.db import Database
+from bookbot.testing.emulator import BotApiEmulator, ChatMessage, ChatUser
 from tests.bot.conftest import Clock, Harness
 from tests.clinics import BASIC
 

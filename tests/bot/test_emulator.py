@@ -39,7 +39,7 @@ from telegram.ext import (
     filters,
 )
 
-from bookbot.bot.emulator import BotApiEmulator
+from bookbot.testing.emulator import BotApiEmulator
 
 TOKEN = "123456:TEST-token"
 ALICE = 42

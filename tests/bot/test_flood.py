@@ -20,13 +20,13 @@ from telegram.error import RetryAfter
 from telegram.ext import ExtBot
 
 from bookbot import booking, clinic_file, config
-from bookbot.bot.emulator import BotApiEmulator, ChatMessage, ChatUser, FloodControl
 from bookbot.bot.limiter import UNPACED, Limiter, Rates
 from bookbot.errors import BadInput
 from bookbot.notify import messages
 from bookbot.store.db import Database
 from bookbot.store.tables import OutboxRow
 from bookbot.store.uow import UnitOfWork
+from bookbot.testing.emulator import BotApiEmulator, ChatMessage, ChatUser, FloodControl
 from tests.bot.conftest import Clock, Harness
 from tests.clinics import BASIC
 

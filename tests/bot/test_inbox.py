@@ -26,13 +26,13 @@ from sqlalchemy import func, select
 
 from bookbot import booking, clinic_file
 from bookbot.bot.app import build_application
-from bookbot.bot.emulator import BotApiEmulator
 from bookbot.bot.inbox import LEASE, intake
 from bookbot.config import Settings
 from bookbot.store.db import Database
 from bookbot.store.inbox import Inbox
 from bookbot.store.tables import InboxRow, InviteRow
 from bookbot.store.uow import UnitOfWork
+from bookbot.testing.emulator import BotApiEmulator
 from bookbot.web.app import MAX_UPDATE_BYTES, WEBHOOK_PATH, build_web, webhook_secret
 from tests.bot.conftest import Clock, Harness
 from tests.clinics import BASIC

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bookbot import booking, clinic_file, flow
-from bookbot.bot.emulator import BotApiEmulator, CallbackQueryRecord, ChatUser
 from bookbot.engine.model import Booking
 from bookbot.notify import reviews
 from bookbot.store.db import Database
 from bookbot.store.tables import ReviewRow
 from bookbot.store.uow import UnitOfWork
+from bookbot.testing.emulator import BotApiEmulator, CallbackQueryRecord, ChatUser
 from tests.bot.conftest import Clock, Harness
 from tests.bot.staff import ADMIN, arrives, book_ann, link, on_db, press, say, staffed
 from tests.clinics import BASIC

@@ -14,7 +14,6 @@ import pytest
 from telegram import Bot
 
 from bookbot import booking, clinic_file, flow
-from bookbot.bot.emulator import BotApiEmulator
 from bookbot.config import Settings
 from bookbot.engine.model import Client
 from bookbot.notify import delivery, messages
@@ -22,6 +21,7 @@ from bookbot.notify.messages import Policy
 from bookbot.store.db import Database
 from bookbot.store.repository import Profile
 from bookbot.store.uow import UnitOfWork
+from bookbot.testing.emulator import BotApiEmulator
 from tests.clinics import BASIC, NOW
 from tests.conftest import drop_postgres_database, new_postgres_database
 

@@ -14,13 +14,13 @@ from telegram import Bot
 from telegram.ext import ExtBot
 
 from bookbot import booking, clinic_file
-from bookbot.bot.emulator import BotApiEmulator, FloodControl
 from bookbot.bot.limiter import UNPACED, Limiter, Rates
 from bookbot.config import Settings
 from bookbot.notify import delivery, messages
 from bookbot.store.db import Database
 from bookbot.store.tables import OutboxRow
 from bookbot.store.uow import UnitOfWork
+from bookbot.testing.emulator import BotApiEmulator, FloodControl
 from tests.clinics import BASIC, NOW
 
 T0 = datetime.fromisoformat(NOW)

@@ -12,11 +12,12 @@ import uvicorn
 
 from bookbot import booking, clinic_file
 from bookbot.bot.app import build_application
-from bookbot.bot.emulator import BotApiEmulator
 from bookbot.config import Settings
 from bookbot.engine.model import Client
 from bookbot.notify import reviews
 from bookbot.store.db import Database
+from bookbot.testing.clocks import ManualClock
+from bookbot.testing.emulator import BotApiEmulator
 from bookbot.web.app import WEBHOOK_PATH, build_web, webhook_secret
 from tests.clinics import BASIC, NOW
 
@@ -26,16 +27,6 @@ VISIT = datetime.fromisoformat("2026-12-01T10:20:00+01:00")
 AFTER = VISIT + timedelta(days=1)  # the visit has ended: it may be reviewed
 
 
-class Clock:
-    """A clock the test moves."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 async def site(tmp_path):
     """The web app (with its bot) on a loopback port; yields (base url, db, clock, booking id)."""
@@ -43,7 +34,7 @@ async def site(tmp_path):
     db = Database(url)
     await booking.import_clinic(db, clinic_file.read(BASIC))
     made = await booking.book(db, T0, "ann", "checkup", VISIT, Client("Cleo", "+491", 555))
-    clock = Clock()
+    clock = ManualClock(T0)
     async with BotApiEmulator() as emulator:
         emulator.user(555, "Cleo")
         settings = Settings(token=emulator.token, api_url=f"{emulator.url}/bot",

@@ -30,6 +30,7 @@ from bookbot.notify import reviews
 from bookbot.store.db import Database
 from bookbot.store.tables import ReviewRow
 from bookbot.store.uow import UnitOfWork
+from bookbot.testing.clocks import ManualClock
 from bookbot.web.app import WEBHOOK_PATH, build_web
 from tests.clinics import BASIC, NOW
 
@@ -42,17 +43,7 @@ SAFE = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer",
         "x-frame-options": "DENY", "cache-control": "no-store"}
 
 
-class Clock:
-    """A clock the test moves."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def app_on(url: str, db: Database, clock: Clock):  # type: ignore[no-untyped-def]
+def app_on(url: str, db: Database, clock: ManualClock):  # type: ignore[no-untyped-def]
     """The web app of `bookbot serve` on a database, without starting its bot."""
     config = Settings(token="1:test", database_url=url, secret=SECRET)
     application = build_application(config, db, clock, polling=False)
@@ -65,7 +56,7 @@ async def web(db_url):  # type: ignore[no-untyped-def]
     db = Database(db_url)
     await booking.import_clinic(db, clinic_file.read(BASIC))
     made = await booking.book(db, T0, "ann", "checkup", VISIT, Client("Cleo", "+491", 555))
-    clock = Clock(AFTER)
+    clock = ManualClock(AFTER)
     app = app_on(db_url, db, clock)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://bookbot.test") as http:
@@ -332,7 +323,7 @@ async def test_health_says_ok_when_the_database_answers(web) -> None:
 async def test_health_never_shows_the_database_error(unreachable, tmp_path, caplog) -> None:
     url = unreachable.format(tmp=tmp_path)
     db = Database(url)
-    app = app_on(url, db, Clock(AFTER))
+    app = app_on(url, db, ManualClock(AFTER))
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     with caplog.at_level(logging.WARNING, logger="bookbot.web"):
         async with httpx.AsyncClient(transport=transport, base_url="http://bookbot.test") as http:

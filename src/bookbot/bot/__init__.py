@@ -1,1 +1,1 @@
-"""Telegram bot: handlers, wiring and a local Bot API emulator for tests and demos."""
+"""Telegram bot: handlers and wiring (the Bot API emulator is in bookbot.testing)."""

@@ -14,12 +14,12 @@ from datetime import datetime
 from bookbot import booking, i18n
 from bookbot.bot.app import build_application
 from bookbot.bot.context import Clock, system_clock
-from bookbot.bot.emulator import BotApiEmulator, ChatMessage, ChatState, ChatUser, ReplyButton
 from bookbot.bot.inbox import intake
 from bookbot.config import Settings
 from bookbot.demo import clinic
 from bookbot.errors import BadInput
 from bookbot.store.db import Database
+from bookbot.testing.emulator import BotApiEmulator, ChatMessage, ChatState, ChatUser, ReplyButton
 
 Reader = Callable[[str], Awaitable[str | None]]
 PLAYER = 100_000_001
