@@ -20,7 +20,7 @@ from bookbot.store.db import Database
 from bookbot.store.repository import Profile
 from bookbot.testing.emulator import BotApiEmulator, ChatMessage, ChatUser
 from tests.bot.conftest import Clock, Harness
-from tests.bot.staff import ADMIN, arrives, on_db, press, say, staffed
+from tests.bot.staff import ADMIN, _until, arrives, on_db, press, say, staffed
 from tests.bot.test_client_flow import book_ann, bookings_of
 
 __all__ = ["staffed"]  # the fixture, used by name below
@@ -256,7 +256,9 @@ async def test_schedule_of_a_specialist_with_a_5000_character_name_is_split(staf
     chat = h.emulator.chat(admin)
     before = len(chat.messages)
     await h.emulator.send_text(admin, "/schedule ann")
-    await h.emulator.wait_idle()
+    # Idle alone is not answered: the first message of an admin also sets their menu.
+    await _until(h, lambda: any("Tue 1 Dec" in (m.text or "") for m in chat.messages[before:]),
+                 timeout=30)
     parts = chat.messages[before:]
     assert len(parts) >= 2 and all(len(m.text) <= 4096 for m in parts)
     assert "".join(m.text for m in parts).count("N") >= 5000
