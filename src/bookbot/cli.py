@@ -415,13 +415,14 @@ async def _deliver(args: argparse.Namespace, db: Database) -> dict:
     from telegram.ext import ExtBot
 
     from bookbot.bot.limiter import TELEGRAM, UNPACED, Limiter
+    from bookbot.bot.sender import TelegramSender
     from bookbot.notify import delivery
 
     settings = replace(config.load(), database_url=args.db)
     base = (settings.api_url or "https://api.telegram.org/bot").rstrip("/")
     limiter = Limiter(TELEGRAM if settings.pace else UNPACED)
     async with ExtBot(settings.require_token(), base_url=base, rate_limiter=limiter) as bot:
-        outcome = await delivery.deliver(bot, db, settings, _now(args))
+        outcome = await delivery.deliver(TelegramSender(bot), db, settings, _now(args))
     return {"imported": dict(outcome), "message": i18n.text(
         "cli.delivered", sent=outcome["sent"], other=sum(outcome.values()) - outcome["sent"])}
 
