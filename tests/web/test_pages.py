@@ -23,14 +23,14 @@ from sqlalchemy import func, select
 from starlette.routing import Route
 
 from bookbot import booking, clinic_file
-from bookbot.bot.app import build_application
 from bookbot.config import Settings
 from bookbot.engine.model import Client
 from bookbot.notify import reviews
 from bookbot.store.db import Database
 from bookbot.store.tables import ReviewRow
 from bookbot.store.uow import UnitOfWork
-from bookbot.web.app import WEBHOOK_PATH, build_web
+from bookbot.web.app import WEBHOOK_PATH
+from bookbot.wiring import build_bot, build_web
 from tests.clinics import BASIC, NOW
 
 SECRET = "a-test-secret-that-is-long-enough-for-hs256"
@@ -55,8 +55,8 @@ class Clock:
 def app_on(url: str, db: Database, clock: Clock):  # type: ignore[no-untyped-def]
     """The web app of `bookbot serve` on a database, without starting its bot."""
     config = Settings(token="1:test", database_url=url, secret=SECRET)
-    application = build_application(config, db, clock, polling=False)
-    return build_web(application, application.bot_data["deps"], manage_bot=False)
+    application = build_bot(config, db, clock, polling=False)
+    return build_web(application, manage_bot=False)
 
 
 @pytest.fixture

@@ -5,14 +5,14 @@ from __future__ import annotations
 from telegram.ext import ContextTypes
 
 from bookbot.bot.context import deps
-from bookbot.bot.sender import TelegramSender
 from bookbot.notify import delivery
 
 
 async def deliver_due(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Sends every due outbox row (APScheduler runs this through PTB's JobQueue)."""
     d = deps(context)
-    await delivery.deliver(TelegramSender(context.bot), d.db, d.settings, d.clock())
+    assert d.sender is not None  # wiring.build_bot gives the bot its Telegram sender
+    await delivery.deliver(d.sender, d.db, d.settings, d.clock())
 
 
 def wake(context: ContextTypes.DEFAULT_TYPE) -> None:
