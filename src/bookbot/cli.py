@@ -402,7 +402,7 @@ async def _try(args: argparse.Namespace, db: Database) -> None:
 
 def _serve(args: argparse.Namespace) -> None:
     """Serves the webhook and the web pages; needs the token and the secret."""
-    from bookbot.bot.app import serve
+    from bookbot.wiring import serve
 
     settings = replace(config.load(), database_url=args.db)
     settings.require_token()
@@ -412,16 +412,10 @@ def _serve(args: argparse.Namespace) -> None:
 
 
 async def _deliver(args: argparse.Namespace, db: Database) -> dict:
-    from telegram.ext import ExtBot
-
-    from bookbot.bot.limiter import TELEGRAM, UNPACED, Limiter
-    from bookbot.notify import delivery
+    from bookbot.wiring import deliver
 
     settings = replace(config.load(), database_url=args.db)
-    base = (settings.api_url or "https://api.telegram.org/bot").rstrip("/")
-    limiter = Limiter(TELEGRAM if settings.pace else UNPACED)
-    async with ExtBot(settings.require_token(), base_url=base, rate_limiter=limiter) as bot:
-        outcome = await delivery.deliver(bot, db, settings, _now(args))
+    outcome = await deliver(settings, db, _now(args))
     return {"imported": dict(outcome), "message": i18n.text(
         "cli.delivered", sent=outcome["sent"], other=sum(outcome.values()) - outcome["sent"])}
 
@@ -433,7 +427,7 @@ async def _migrate(args: argparse.Namespace, db: Database) -> dict:
 
 def _run_bot(args: argparse.Namespace) -> None:
     """Polls Telegram until interrupted; run_polling owns its event loop, so this is sync."""
-    from bookbot.bot.app import run
+    from bookbot.wiring import run
 
     settings = replace(config.load(), database_url=args.db)
     settings.require_token()

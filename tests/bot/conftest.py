@@ -12,12 +12,12 @@ import pytest
 from telegram.ext import Application
 
 from bookbot import booking, clinic_file
-from bookbot.bot.app import build_application
 from bookbot.bot.inbox import intake
 from bookbot.config import Settings
 from bookbot.store.db import Database
 from bookbot.testing.clocks import ManualClock
 from bookbot.testing.emulator import BotApiEmulator
+from bookbot.wiring import build_bot
 from tests.clinics import BASIC, NOW
 
 
@@ -40,7 +40,7 @@ class Harness:
 
     async def start(self) -> None:
         """Builds a fresh application (as a new process would) and starts polling."""
-        self.application = build_application(self.settings, Database(self.url), self.clock)
+        self.application = build_bot(self.settings, Database(self.url), self.clock)
         async with asyncio.timeout(10):
             await self.application.initialize()
             if self.application.post_init:

@@ -25,7 +25,6 @@ import uvicorn
 from sqlalchemy import func, select
 
 from bookbot import booking, clinic_file
-from bookbot.bot.app import build_application
 from bookbot.bot.inbox import LEASE, intake
 from bookbot.config import Settings
 from bookbot.store.db import Database
@@ -33,7 +32,8 @@ from bookbot.store.inbox import Inbox
 from bookbot.store.tables import InboxRow, InviteRow
 from bookbot.store.uow import UnitOfWork
 from bookbot.testing.emulator import BotApiEmulator
-from bookbot.web.app import MAX_UPDATE_BYTES, WEBHOOK_PATH, build_web, webhook_secret
+from bookbot.web.app import MAX_UPDATE_BYTES, WEBHOOK_PATH, webhook_secret
+from bookbot.wiring import build_bot, build_web
 from tests.bot.conftest import Clock, Harness
 from tests.clinics import BASIC
 from tests.conftest import drop_postgres_database, new_postgres_database
@@ -96,9 +96,9 @@ async def site(db_url: str) -> AsyncIterator[tuple[str, Database, BotApiEmulator
         emulator.user(ADMIN, "Boss")
         settings = Settings(token=emulator.token, api_url=f"{emulator.url}/bot",
                             database_url=db_url, secret=SECRET, admins=frozenset({ADMIN}))
-        application = build_application(settings, db, polling=False)
+        application = build_bot(settings, db, polling=False)
         server = uvicorn.Server(uvicorn.Config(
-            build_web(application, application.bot_data["deps"]), host="127.0.0.1", port=0,
+            build_web(application), host="127.0.0.1", port=0,
             log_level="error", lifespan="on"))
         task = asyncio.create_task(server.serve())
         try:
@@ -247,7 +247,7 @@ async def test_two_processes_share_what_a_crash_left_and_handle_each_once(
     dbs = [Database(db_url) for _ in range(2)]
     await keep(dbs[0], [text_update(8_000 + n, user, "/help") for n, user in enumerate(users)],
                None)
-    apps = [build_application(settings, db, polling=False) for db in dbs]
+    apps = [build_bot(settings, db, polling=False) for db in dbs]
     for application in apps:
         await application.initialize()
         await application.start()
@@ -272,7 +272,7 @@ async def test_handled_updates_are_pruned_after_two_days(db: Database) -> None:
     await keep(db, [text_update(2, 7, "/help")], None, handled_at=now - timedelta(days=1))
     await keep(db, [text_update(3, 7, "/help")], now + LEASE)
     settings = Settings(token="1:T", api_url="http://127.0.0.1:1/bot", database_url=db.url)
-    application = build_application(settings, db, polling=False)
+    application = build_bot(settings, db, polling=False)
     assert await intake(application).sweep() == 0
     async with UnitOfWork(db, write=False) as uow:
         kept = await uow.session.scalars(select(InboxRow.update_id).order_by(InboxRow.update_id))

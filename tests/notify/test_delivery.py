@@ -14,6 +14,7 @@ import pytest
 from telegram import Bot
 
 from bookbot import booking, clinic_file, flow
+from bookbot.bot.sender import TelegramSender
 from bookbot.config import Settings
 from bookbot.engine.model import Client
 from bookbot.notify import delivery, messages
@@ -50,7 +51,7 @@ async def world(emulator, tmp_path):
     settings = Settings(token=emulator.token, api_url=f"{emulator.url}/bot", database_url=url,
                         secret="a-test-secret-that-is-long-enough-for-hs256", public_url="https://clinic.example")
     async with Bot(emulator.token, base_url=f"{emulator.url}/bot") as bot:
-        yield db, bot, settings
+        yield db, TelegramSender(bot), settings
     await db.close()
 
 
@@ -67,11 +68,11 @@ async def book_three_days_ahead(db) -> int:
 
 async def test_a_booking_three_days_ahead_yields_its_messages_at_the_right_instants(
         world, emulator) -> None:
-    db, bot, settings = world
+    db, sender, settings = world
     await book_three_days_ahead(db)
 
     async def at(moment: datetime) -> Counter:
-        return await delivery.deliver(bot, db, settings, moment)
+        return await delivery.deliver(sender, db, settings, moment)
 
     assert (await at(T0))["sent"] == 2  # the confirmation with .ics, the specialist's notice
     assert emulator.chat(CLIENT).last.document.filename.endswith(".ics")
@@ -94,13 +95,13 @@ async def test_a_booking_three_days_ahead_yields_its_messages_at_the_right_insta
 
 
 async def test_a_cancelled_booking_sends_nothing_more(world, emulator) -> None:
-    db, bot, settings = world
+    db, sender, settings = world
     booking_id = await book_three_days_ahead(db)
-    await delivery.deliver(bot, db, settings, T0)
+    await delivery.deliver(sender, db, settings, T0)
     await booking.cancel(db, T0 + timedelta(hours=1), booking_id, by="client")
-    outcome = await delivery.deliver(bot, db, settings, T0 + timedelta(hours=1))
+    outcome = await delivery.deliver(sender, db, settings, T0 + timedelta(hours=1))
     assert outcome["sent"] == 1 and "Cancelled by the client" in sent(emulator, SPECIALIST)[-1]
-    later = await delivery.deliver(bot, db, settings, START + timedelta(days=5))
+    later = await delivery.deliver(sender, db, settings, START + timedelta(days=5))
     assert later["sent"] == 0
     assert len(sent(emulator, CLIENT)) == 1  # only the confirmation
 
@@ -108,22 +109,22 @@ async def test_a_cancelled_booking_sends_nothing_more(world, emulator) -> None:
 async def test_a_review_request_in_flight_is_dropped_when_its_visit_is_cancelled(
         world, emulator) -> None:
     """A sender claimed the request, then staff cancelled the past visit: it is not sent."""
-    db, bot, settings = world
+    db, sender, settings = world
     booking_id = await book_three_days_ahead(db)
-    await delivery.deliver(bot, db, settings, T0)
+    await delivery.deliver(sender, db, settings, T0)
     due = START + timedelta(hours=1, days=1)
     [request] = [m for m in await delivery.claim(db, due) if m.kind == messages.REVIEW]
     await booking.cancel(db, due, booking_id, by="admin", reason="entered twice")
-    assert await delivery.send(bot, db, settings, due, request) == "dropped"
+    assert await delivery.send(sender, db, settings, due, request) == "dropped"
     assert not any("How was your visit" in text for text in sent(emulator, CLIENT))
 
 
 async def test_a_cancellation_by_the_clinic_tells_the_client_with_alternatives(
         world, emulator) -> None:
-    db, bot, settings = world
+    db, sender, settings = world
     booking_id = await book_three_days_ahead(db)
     await booking.cancel(db, T0, booking_id, by="specialist", reason="ill")
-    await delivery.deliver(bot, db, settings, T0)
+    await delivery.deliver(sender, db, settings, T0)
     notice = sent(emulator, CLIENT)[-1]
     assert "your booking was cancelled" in notice and "Reason: ill" in notice
     assert "The soonest free times:" in notice
@@ -132,52 +133,52 @@ async def test_a_cancellation_by_the_clinic_tells_the_client_with_alternatives(
 
 async def test_a_late_delivery_still_reminds_before_the_visit_and_drops_after(
         world, emulator) -> None:
-    db, bot, settings = world
+    db, sender, settings = world
     await book_three_days_ahead(db)
-    await delivery.deliver(bot, db, settings, T0)
+    await delivery.deliver(sender, db, settings, T0)
     # The bot was down from before the 24h reminder until after the 2h one was due.
-    outcome = await delivery.deliver(bot, db, settings, START - timedelta(minutes=30))
+    outcome = await delivery.deliver(sender, db, settings, START - timedelta(minutes=30))
     assert outcome == Counter({"sent": 2})
     await booking.book(db, T0, "ben", "checkup", datetime.fromisoformat(
         "2026-12-03T09:00:00+01:00"), Client("Cleo", "+491", CLIENT))
-    begun = await delivery.deliver(bot, db, settings, datetime.fromisoformat(
+    begun = await delivery.deliver(sender, db, settings, datetime.fromisoformat(
         "2026-12-03T09:05:00+01:00"))
     assert begun["dropped"] == 2  # both reminders of the begun visit
 
 
 async def test_rescheduling_moves_the_reminders(world, emulator) -> None:
-    db, bot, settings = world
+    db, sender, settings = world
     old = await book_three_days_ahead(db)
-    await delivery.deliver(bot, db, settings, T0)
+    await delivery.deliver(sender, db, settings, T0)
     await flow.remember(db, Profile(CLIENT, "Cleo", "+491"))
     await flow.start_rescheduling(db, T0, CLIENT, old)
     new_start = datetime.fromisoformat("2026-12-03T16:00:00+01:00")
     held = await flow.hold(db, T0, CLIENT, "checkup", "ann", new_start, timedelta(minutes=10))
     await flow.confirm(db, T0, CLIENT, held.booking.id, Policy())
-    await delivery.deliver(bot, db, settings, T0)
-    assert (await delivery.deliver(bot, db, settings, START - timedelta(hours=24)))["sent"] == 0
-    moved = await delivery.deliver(bot, db, settings, new_start - timedelta(hours=24))
+    await delivery.deliver(sender, db, settings, T0)
+    assert (await delivery.deliver(sender, db, settings, START - timedelta(hours=24)))["sent"] == 0
+    moved = await delivery.deliver(sender, db, settings, new_start - timedelta(hours=24))
     assert moved["sent"] == 1 and "16:00" in sent(emulator, CLIENT)[-1]
 
 
 async def test_a_flood_limit_is_waited_out(world, emulator) -> None:
-    db, bot, settings = world
+    db, sender, settings = world
     await book_three_days_ahead(db)
     emulator.fail_next("sendDocument", error_code=429, retry_after=30)
-    first = await delivery.deliver(bot, db, settings, T0)
+    first = await delivery.deliver(sender, db, settings, T0)
     assert first == Counter({"sent": 1, "flood": 1})  # the specialist's notice went first
-    assert (await delivery.deliver(bot, db, settings, T0 + timedelta(seconds=29)))["sent"] == 0
-    assert (await delivery.deliver(bot, db, settings, T0 + timedelta(seconds=30)))["sent"] == 1
+    assert (await delivery.deliver(sender, db, settings, T0 + timedelta(seconds=29)))["sent"] == 0
+    assert (await delivery.deliver(sender, db, settings, T0 + timedelta(seconds=30)))["sent"] == 1
     assert len(sent(emulator, CLIENT)) == 1
 
 
 async def test_a_client_who_blocked_the_bot_is_marked_not_retried(world, emulator) -> None:
-    db, bot, settings = world
+    db, sender, settings = world
     await book_three_days_ahead(db)
     emulator.block(CLIENT)
-    outcome = await delivery.deliver(bot, db, settings, T0)
+    outcome = await delivery.deliver(sender, db, settings, T0)
     assert outcome["unreachable"] == 1
-    assert (await delivery.deliver(bot, db, settings, START + timedelta(days=3)))["sent"] == 0
+    assert (await delivery.deliver(sender, db, settings, START + timedelta(days=3)))["sent"] == 0
     async with UnitOfWork(db) as uow:
         counts = await uow.outbox.counts()
     assert counts.get("pending", 0) == 0 and counts["failed"] == 4  # confirmation, 2, review

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from telegram.ext import ExtBot
 
 from bookbot import booking, clinic_file
 from bookbot.bot.limiter import UNPACED, Limiter, Rates
+from bookbot.bot.sender import TelegramSender
 from bookbot.config import Settings
 from bookbot.notify import delivery, messages
 from bookbot.store.db import Database
@@ -51,9 +53,11 @@ def settings_for(emu: BotApiEmulator, db: Database) -> Settings:
     return Settings(token=emu.token, api_url=f"{emu.url}/bot", database_url=db.url)
 
 
-def process_bot(emu: BotApiEmulator, rates: Rates = UNPACED) -> ExtBot:
+@asynccontextmanager
+async def process_bot(emu: BotApiEmulator, rates: Rates = UNPACED) -> AsyncIterator[TelegramSender]:
     """A bot as one process has it: every send through that process's own Limiter."""
-    return ExtBot(emu.token, base_url=f"{emu.url}/bot", rate_limiter=Limiter(rates))
+    async with ExtBot(emu.token, base_url=f"{emu.url}/bot", rate_limiter=Limiter(rates)) as bot:
+        yield TelegramSender(bot)
 
 
 async def owe(db: Database, booking_id: int, chats, due: datetime = T0) -> None:  # type: ignore[no-untyped-def]
@@ -117,7 +121,8 @@ async def test_a_flood_wait_is_no_attempt_however_often_it_comes(world) -> None:
     emu = await emulator(None, [BUSY])
     try:
         await owe(db, booking_id, [BUSY])
-        async with Bot(emu.token, base_url=f"{emu.url}/bot") as bot:  # 429s reach the outbox
+        async with Bot(emu.token, base_url=f"{emu.url}/bot") as plain:  # 429s reach the outbox
+            bot = TelegramSender(plain)
             now = T0
             settings = settings_for(emu, db)
             for _ in range(delivery.GIVE_UP_AFTER + 2):

@@ -23,7 +23,6 @@ from sqlalchemy import func, select
 from starlette.routing import Route
 
 from bookbot import booking, clinic_file
-from bookbot.bot.app import build_application
 from bookbot.config import Settings
 from bookbot.engine.model import Client
 from bookbot.notify import reviews
@@ -31,7 +30,8 @@ from bookbot.store.db import Database
 from bookbot.store.tables import ReviewRow
 from bookbot.store.uow import UnitOfWork
 from bookbot.testing.clocks import ManualClock
-from bookbot.web.app import WEBHOOK_PATH, build_web
+from bookbot.web.app import WEBHOOK_PATH
+from bookbot.wiring import build_bot, build_web
 from tests.clinics import BASIC, NOW
 
 SECRET = "a-test-secret-that-is-long-enough-for-hs256"
@@ -46,8 +46,8 @@ SAFE = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer",
 def app_on(url: str, db: Database, clock: ManualClock):  # type: ignore[no-untyped-def]
     """The web app of `bookbot serve` on a database, without starting its bot."""
     config = Settings(token="1:test", database_url=url, secret=SECRET)
-    application = build_application(config, db, clock, polling=False)
-    return build_web(application, application.bot_data["deps"], manage_bot=False)
+    application = build_bot(config, db, clock, polling=False)
+    return build_web(application, manage_bot=False)
 
 
 @pytest.fixture

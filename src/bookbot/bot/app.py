@@ -1,10 +1,14 @@
-"""The composition root: build_application wires the whole bot, and run() polls."""
+"""The bot: build_application makes the PTB application and registers every handler.
+
+What it is built from (database, settings, clock, sender) comes from wiring.py.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import warnings
+from collections.abc import Callable
 
+from telegram import Bot
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -16,12 +20,11 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bookbot.bot import menus, outbox
-from bookbot.bot.context import Clock, Deps, system_clock
 from bookbot.bot.handlers import admin, client, specialist
-from bookbot.bot.inbox import Intake, run_polling
+from bookbot.bot.inbox import Intake
 from bookbot.bot.limiter import TELEGRAM, UNPACED, Limiter
 from bookbot.config import Settings
-from bookbot.store.db import Database
+from bookbot.deps import Deps
 
 CONCURRENT = 32
 # handlers/client.py edits through do_api_request on purpose (see _edit there).
@@ -34,9 +37,9 @@ CONNECTIONS = 8
 OUTBOX_EVERY = 5  # seconds between looks for due reminders; changes also wake it at once
 
 
-def build_application(settings: Settings, db: Database, clock: Clock = system_clock, *,
+def build_application(settings: Settings, collaborators: Callable[[Bot], Deps], *,
                       polling: bool = True) -> Application:
-    """Wires the bot: its Bot API endpoint, its collaborators and every handler.
+    """Wires the bot: its Bot API endpoint, its collaborators (given its Bot) and every handler.
 
     With `polling`, its intake polls Telegram (start it with `inbox.intake(app).start()`);
     without, updates come from the webhook of `bookbot serve` instead.
@@ -50,19 +53,20 @@ def build_application(settings: Settings, db: Database, clock: Clock = system_cl
         base = settings.api_url.rstrip("/")
         builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
     async def open_store(application: Application) -> None:
-        await db.prepare()
+        await deps.db.prepare()
         await menus.publish(application.bot)
         await admin.publish_menus(application)
 
     async def close_store(_: Application) -> None:
-        await db.close()
+        await deps.db.close()
 
     # PTB's Updater confirms updates to Telegram before they are handled; bot/inbox.py
     # takes them in instead, storing each before it is confirmed.
     builder = builder.updater(None)
     application = builder.post_init(open_store).post_shutdown(close_store).build()
-    application.bot_data["deps"] = Deps(db, settings, clock)
-    application.bot_data["intake"] = Intake(application, db, polling=polling)
+    deps = collaborators(application.bot)
+    application.bot_data["deps"] = deps
+    application.bot_data["intake"] = Intake(application, deps.db, polling=polling)
 
     admin.register(application)
     specialist.register(application)
@@ -78,21 +82,3 @@ def build_application(settings: Settings, db: Database, clock: Clock = system_cl
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, client.typed_contact))
     return application
 
-
-def run(settings: Settings) -> None:
-    """Runs the bot on long polling until interrupted."""
-    db = Database(settings.database_url)
-    application = build_application(settings, db)
-    asyncio.run(run_polling(application))
-
-
-def serve(settings: Settings, host: str, port: int) -> None:
-    """Runs the bot behind its webhook, with the review page and health check, until stopped."""
-    import uvicorn
-
-    from bookbot.web.app import build_web
-
-    db = Database(settings.database_url)
-    application = build_application(settings, db, polling=False)
-    web = build_web(application, application.bot_data["deps"])
-    uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=True)

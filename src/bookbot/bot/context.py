@@ -1,40 +1,13 @@
-"""What every handler needs: the database, the settings, the clock, and the user's language."""
+"""What every handler needs: its collaborators (bookbot.deps), and the user's language."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bookbot import flow, i18n
-from bookbot.config import Settings
-from bookbot.notify.messages import Policy
-from bookbot.store.db import Database
+from bookbot.deps import Deps
 from bookbot.store.repository import Profile
-
-Clock = Callable[[], datetime]
-
-
-def system_clock() -> datetime:
-    """The real time, in UTC."""
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class Deps:
-    """The bot's collaborators, passed in by build_application so tests can hand in their own."""
-
-    db: Database
-    settings: Settings
-    clock: Clock = system_clock
-
-    @property
-    def policy(self) -> Policy:
-        """When reminders and review requests go out, from the settings."""
-        return Policy(self.settings.reminders, self.settings.review_after)
 
 
 def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:

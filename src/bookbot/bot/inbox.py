@@ -21,7 +21,8 @@ import asyncio
 import json
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,7 +30,7 @@ from telegram import Update
 from telegram.error import RetryAfter
 from telegram.ext import Application
 
-from bookbot.bot.context import Clock, system_clock
+from bookbot.deps import Clock, system_clock
 from bookbot.store.db import Database
 from bookbot.store.inbox import Inbox
 from bookbot.store.uow import UnitOfWork
@@ -239,6 +240,40 @@ class Poller:
 def intake(application: Application) -> Intake:
     """The application's intake, made by build_application."""
     return application.bot_data["intake"]
+
+
+class Webhook:
+    """The application's intake as `bookbot serve`'s webhook route uses it (web/app.py)."""
+
+    def __init__(self, application: Application) -> None:
+        self.application = application
+
+    def parse(self, body: bytes) -> dict[str, Any]:
+        """The update in a webhook body; raises BadUpdate (a ValueError) naming the fault."""
+        return parse(body, self.application)
+
+    async def take(self, updates: Sequence[dict[str, Any]]) -> int:
+        """Stores the updates, then hands them over (see Intake.take)."""
+        return await intake(self.application).take(updates)
+
+    @asynccontextmanager
+    async def running(self, url: str | None, secret_token: str) -> AsyncIterator[None]:
+        """The application started, its webhook set to `url` when given, until the block ends."""
+        application = self.application
+        await application.initialize()
+        if application.post_init:
+            await application.post_init(application)
+        await application.start()
+        await intake(application).start()
+        if url:
+            await application.bot.set_webhook(url, secret_token=secret_token,
+                                              allowed_updates=ALLOWED_UPDATES)
+        try:
+            yield
+        finally:
+            await intake(application).stop()
+            await application.stop()
+            await application.shutdown()
 
 
 async def run_polling(application: Application) -> None:

@@ -11,7 +11,8 @@ from bookbot.notify import delivery
 async def deliver_due(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Sends every due outbox row (APScheduler runs this through PTB's JobQueue)."""
     d = deps(context)
-    await delivery.deliver(context.bot, d.db, d.settings, d.clock())
+    assert d.sender is not None  # wiring.build_bot gives the bot its Telegram sender
+    await delivery.deliver(d.sender, d.db, d.settings, d.clock())
 
 
 def wake(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -12,14 +12,14 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bookbot import booking, i18n
-from bookbot.bot.app import build_application
-from bookbot.bot.context import Clock, system_clock
 from bookbot.bot.inbox import intake
 from bookbot.config import Settings
 from bookbot.demo import clinic
+from bookbot.deps import Clock, system_clock
 from bookbot.errors import BadInput
 from bookbot.store.db import Database
 from bookbot.testing.emulator import BotApiEmulator, ChatMessage, ChatState, ChatUser, ReplyButton
+from bookbot.wiring import build_bot
 
 Reader = Callable[[str], Awaitable[str | None]]
 PLAYER = 100_000_001
@@ -47,7 +47,7 @@ async def play(url: str, lang: str, read: Reader = read_line,
         # The local emulator keeps no flood limits: pacing would only make answers lag.
         settings = Settings(token=emulator.token, api_url=f"{emulator.url}/bot",
                             database_url=url, locale=lang, pace=False)
-        application = build_application(settings, Database(url), clock)
+        application = build_bot(settings, Database(url), clock)
         await application.initialize()
         if application.post_init:
             await application.post_init(application)

@@ -1,9 +1,9 @@
-"""Delivers due outbox rows through the Bot API: claim, send, mark.
+"""Delivers due outbox rows through a Sender: claim, render, send, mark.
 
 A row is claimed (with a lease) before it is sent and marked after, in separate
 transactions. A sender that dies between claim and send leaves a lease that runs out, and
-the row is sent later: none is lost. The one window for a double send is between Telegram
-accepting a message and the row being marked sent; a crash exactly there sends it again.
+the row is sent later: none is lost. The one window for a double send is between the
+messenger accepting a message and the row being marked sent; a crash exactly there sends it again.
 
 Each chat's rows go out in order, and a chat that must wait (its pace, a 429) holds up
 only itself. A 429 is written down for the chat, so every sender, in this process or
@@ -15,20 +15,27 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, deque
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import Forbidden, RetryAfter, TelegramError
-
 from bookbot import i18n
-from bookbot.bot import callbacks, limiter
-from bookbot.bot.ics import invitation
 from bookbot.config import Settings
 from bookbot.engine.life import may_review
 from bookbot.engine.model import BookingStatus
 from bookbot.flow import Held, named
 from bookbot.notify import messages, reviews
+from bookbot.notify.ics import invitation
+from bookbot.notify.sender import (
+    Action,
+    Button,
+    Document,
+    Failed,
+    Flooded,
+    Letter,
+    Sender,
+    Unreachable,
+    post,
+)
 from bookbot.store.db import Database
 from bookbot.store.repository import Message
 from bookbot.store.uow import UnitOfWork
@@ -36,16 +43,6 @@ from bookbot.store.uow import UnitOfWork
 BATCH = 50
 PER_CHAT = 3  # rows of one chat in a batch: about its burst, a few seconds at its pace
 GIVE_UP_AFTER = 5
-
-
-@dataclass(frozen=True)
-class Letter:
-    """A rendered message: its text, buttons, and an optional .ics attachment."""
-
-    text: str
-    buttons: InlineKeyboardMarkup | None = None
-    ics: bytes | None = None
-    filename: str | None = None
 
 
 async def claim(db: Database, now: datetime, limit: int = BATCH) -> list[Message]:
@@ -60,15 +57,15 @@ async def claim(db: Database, now: datetime, limit: int = BATCH) -> list[Message
     return claimed
 
 
-async def deliver(bot: Bot, db: Database, settings: Settings, now: datetime) -> Counter:
+async def deliver(sender: Sender, db: Database, settings: Settings, now: datetime) -> Counter:
     """Claims and sends every due row; returns how many were sent, dropped, failed, delayed."""
     outcome: Counter = Counter()
     while claimed := await claim(db, now):
-        outcome.update(await _batch(bot, db, settings, now, claimed))
+        outcome.update(await _batch(sender, db, settings, now, claimed))
     return outcome
 
 
-async def _batch(bot: Bot, db: Database, settings: Settings, now: datetime,
+async def _batch(sender: Sender, db: Database, settings: Settings, now: datetime,
                  claimed: list[Message]) -> Counter:
     """Sends a batch one message at a time, each chat's in order, whose turn has come first.
 
@@ -81,13 +78,13 @@ async def _batch(bot: Bot, db: Database, settings: Settings, now: datetime,
     for message in claimed:
         lanes.setdefault(message.chat_id, deque()).append(message)
     while lanes:
-        turns = {chat: _pace_wait(bot, chat) for chat in lanes}
+        turns = {chat: sender.pace_wait(chat) for chat in lanes}
         ready = [chat for chat, wait in turns.items() if wait <= 0]
         chat = ready[0] if ready else min(turns, key=turns.__getitem__)
         await asyncio.sleep(turns[chat])  # when no turn came yet: the soonest, within a second
         rows = lanes[chat]
         try:
-            outcome[await send(bot, db, settings, now, rows.popleft())] += 1
+            outcome[await send(sender, db, settings, now, rows.popleft())] += 1
         except Flood as flood:
             outcome["flood"] += 1 + len(rows)
             for rest in rows:
@@ -98,25 +95,19 @@ async def _batch(bot: Bot, db: Database, settings: Settings, now: datetime,
     return outcome
 
 
-def _pace_wait(bot: Bot, chat_id: int) -> float:
-    """Seconds until the bot's Limiter lets one more message into the chat (none: 0)."""
-    paced = getattr(bot, "rate_limiter", None)
-    return paced.pace_wait(chat_id) if isinstance(paced, limiter.Limiter) else 0.0
-
-
 class Flood(Exception):
-    """Telegram's flood limit: nothing more may be sent to this chat before `until`."""
+    """The messenger's flood limit: nothing more may be sent to this chat before `until`."""
 
     def __init__(self, until: datetime) -> None:
         super().__init__(until.isoformat())
         self.until = until
 
 
-async def send(bot: Bot, db: Database, settings: Settings, now: datetime,
+async def send(sender: Sender, db: Database, settings: Settings, now: datetime,
                message: Message) -> str:
     """Sends one claimed row and marks it; says what became of it (raises Flood to pause).
 
-    The row is marked sent only once Telegram accepted it. A chat another sender was told
+    The row is marked sent only once the messenger accepted it. A chat another sender was told
     to wait is not written to; a 429 writes the wait down for every sender.
     """
     async with UnitOfWork(db, write=False) as uow:
@@ -128,45 +119,30 @@ async def send(bot: Bot, db: Database, settings: Settings, now: datetime,
     if letter is None:
         await _finish(db, message, now, "dropped", "no longer needed")
         return "dropped"
-    try:
-        await _post(bot, message.chat_id, letter)
-    except RetryAfter as error:
-        until = now + timedelta(seconds=limiter.retry_seconds(error))
+    result = await post(sender, message.chat_id, letter)
+    if isinstance(result, Flooded):
+        until = now + timedelta(seconds=result.seconds)
         async with UnitOfWork(db) as uow:
-            await uow.outbox.postpone(message.id, until, str(error))
+            await uow.outbox.postpone(message.id, until, result.error)
             await uow.outbox.wait_out(message.chat_id, until, now)
             await uow.commit()
-        raise Flood(until) from None
-    except Forbidden as error:
+        raise Flood(until)
+    if isinstance(result, Unreachable):
         async with UnitOfWork(db) as uow:
-            await uow.outbox.finish(message.id, "failed", now, str(error), attempt=True)
+            await uow.outbox.finish(message.id, "failed", now, result.error, attempt=True)
             await uow.outbox.unreachable(message.chat_id)
             await uow.commit()
         return "unreachable"
-    except TelegramError as error:
+    if isinstance(result, Failed):
         tries = message.attempts + 1
         if tries >= GIVE_UP_AFTER:
-            await _finish(db, message, now, "failed", str(error), attempt=True)
+            await _finish(db, message, now, "failed", result.error, attempt=True)
             return "failed"
         backoff = timedelta(seconds=30 * tries ** 2)
-        await _finish(db, message, now + backoff, "pending", str(error), attempt=True)
+        await _finish(db, message, now + backoff, "pending", result.error, attempt=True)
         return "retry"
     await _finish(db, message, now, "sent")
     return "sent"
-
-
-async def _post(bot: Bot, chat_id: int, letter: Letter) -> None:
-    """Sends a letter; through the bot's Limiter on the outbox's terms, when it has one.
-
-    Those terms: a flood wait is not waited out in memory but raised, to be written down.
-    """
-    terms = ({"rate_limit_args": limiter.OUTBOX}
-             if isinstance(getattr(bot, "rate_limiter", None), limiter.Limiter) else {})
-    if letter.ics is not None:
-        await bot.send_document(chat_id, letter.ics, filename=letter.filename,
-                                caption=letter.text, reply_markup=letter.buttons, **terms)
-    else:
-        await bot.send_message(chat_id, letter.text, reply_markup=letter.buttons, **terms)
 
 
 async def _finish(db: Database, message: Message, when: datetime, status: str,
@@ -229,25 +205,21 @@ def _names(held: Held, lang: str) -> dict:
 
 def _confirmation(held, message, lang, settings, now) -> Letter:  # type: ignore[no-untyped-def]
     return Letter(i18n.text("notify.confirmation", lang, **_names(held, lang)),
-                  ics=invitation(held, lang), filename=f"booking-{held.booking.id}.ics")
+                  document=Document(f"booking-{held.booking.id}.ics", invitation(
+                      held.booking, held.service.name, held.specialist.name, lang)))
 
 
 def _new_booking(held, message, lang, settings, now) -> Letter:  # type: ignore[no-untyped-def]
     # Cancel asks the specialist for a reason first (bot/handlers/specialist.py).
-    cancel = InlineKeyboardMarkup([[InlineKeyboardButton(
-        i18n.text("specialist.cancel_button", lang),
-        callback_data=callbacks.encode("z", held.booking.id))]])
+    cancel = ((Button(i18n.text("specialist.cancel_button", lang), Action.SPECIALIST_CANCEL,
+                      str(held.booking.id)),),)
     return Letter(i18n.text("notify.new_booking", lang, **_names(held, lang)), cancel)
 
 
 def _reminder(held, message, lang, settings, now) -> Letter:  # type: ignore[no-untyped-def]
-    booking_id = held.booking.id
-    buttons = InlineKeyboardMarkup([[
-        InlineKeyboardButton(i18n.text("notify.cancel", lang),
-                             callback_data=callbacks.encode("x", booking_id)),
-        InlineKeyboardButton(i18n.text("notify.reschedule", lang),
-                             callback_data=callbacks.encode("r", booking_id)),
-    ]])
+    booking_id = str(held.booking.id)
+    buttons = ((Button(i18n.text("notify.cancel", lang), Action.ASK_CANCEL, booking_id),
+                Button(i18n.text("notify.reschedule", lang), Action.RESCHEDULE, booking_id)),)
     return Letter(i18n.text("notify.reminder", lang, **_names(held, lang)), buttons)
 
 
@@ -273,14 +245,13 @@ def _cancelled_for_client(held, message, lang, settings, now) -> Letter:  # type
 
 def _review(held, message, lang, settings, now) -> Letter:  # type: ignore[no-untyped-def]
     booking_id = held.booking.id
-    rows = [[InlineKeyboardButton("★" * stars, callback_data=callbacks.encode(
-        "w", f"{booking_id}-{stars}")) for stars in range(1, 6)]]
+    rows = [tuple(Button("★" * stars, Action.RATE, f"{booking_id}-{stars}")
+                  for stars in range(1, 6))]
     if settings.public_url and settings.secret:
         link = reviews.token(booking_id, now, settings.review_ttl, settings.secret)
-        rows.append([InlineKeyboardButton(i18n.text("notify.review_page", lang),
-                                          url=f"{settings.public_url}/review?token={link}")])
-    return Letter(i18n.text("notify.review", lang, **_names(held, lang)),
-                  InlineKeyboardMarkup(rows))
+        rows.append((Button(i18n.text("notify.review_page", lang),
+                            url=f"{settings.public_url}/review?token={link}"),))
+    return Letter(i18n.text("notify.review", lang, **_names(held, lang)), tuple(rows))
 
 
 RENDER = {

@@ -1,11 +1,17 @@
-"""The web side of `bookbot serve`, on Starlette: webhook, review page, health."""
+"""The web side of `bookbot serve`, on Starlette: webhook, review page, health.
+
+It knows no Telegram: the webhook route hands updates to a `Webhook` that wiring.py
+passes in (the bot's intake), and that Webhook also starts and stops the bot.
+"""
 
 from __future__ import annotations
 
 import hmac
 import logging
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from hashlib import sha256
+from typing import Any, Protocol
 
 from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
@@ -13,10 +19,8 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from telegram.ext import Application
 
-from bookbot.bot.context import Deps
-from bookbot.bot.inbox import BadUpdate, intake, parse
+from bookbot.deps import Deps
 from bookbot.errors import BookbotError
 from bookbot.web import pages
 
@@ -32,7 +36,23 @@ def webhook_secret(secret: str) -> str:
     return hmac.new(secret.encode(), b"telegram-webhook", sha256).hexdigest()
 
 
-def build_web(application: Application, deps: Deps, *, manage_bot: bool = True) -> Starlette:
+class Webhook(Protocol):
+    """Where the webhook route hands Telegram's updates: the bot's intake, from wiring.py."""
+
+    def parse(self, body: bytes) -> dict[str, Any]:
+        """The update in a body, with its int `update_id`; raises ValueError naming the fault."""
+        ...
+
+    async def take(self, updates: Sequence[dict[str, Any]]) -> int:
+        """Stores updates durably before returning (then handles them); how many were new."""
+        ...
+
+    def running(self, url: str | None, secret_token: str) -> AbstractAsyncContextManager[None]:
+        """The bot started (its webhook set to `url`, when given) until the block ends."""
+        ...
+
+
+def build_web(deps: Deps, webhook: Webhook, *, manage_bot: bool = True) -> Starlette:
     """The ASGI app; with `manage_bot`, it starts and stops the bot with itself."""
     secret = deps.settings.secret or ""
 
@@ -41,21 +61,9 @@ def build_web(application: Application, deps: Deps, *, manage_bot: bool = True) 
         if not manage_bot:
             yield
             return
-        await application.initialize()
-        if application.post_init:
-            await application.post_init(application)
-        await application.start()
-        await intake(application).start()
-        if deps.settings.public_url:
-            await application.bot.set_webhook(
-                f"{deps.settings.public_url}{WEBHOOK_PATH}", secret_token=webhook_secret(secret),
-                allowed_updates=["message", "callback_query", "my_chat_member"])
-        try:
+        url = f"{deps.settings.public_url}{WEBHOOK_PATH}" if deps.settings.public_url else None
+        async with webhook.running(url, webhook_secret(secret)):
             yield
-        finally:
-            await intake(application).stop()
-            await application.stop()
-            await application.shutdown()
 
     async def health(request: Request) -> Response:
         return await pages.health(deps)
@@ -69,12 +77,12 @@ def build_web(application: Application, deps: Deps, *, manage_bot: bool = True) 
             _LOG.warning("webhook: refused a body over %d bytes", MAX_UPDATE_BYTES)
             return Response(status_code=413)
         try:
-            data = parse(body, application)
-        except BadUpdate as error:
+            data = webhook.parse(body)
+        except ValueError as error:
             _LOG.warning("webhook: refused a malformed update: %s", error)
             return Response(status_code=400)
         try:
-            await intake(application).take([data])
+            await webhook.take([data])
         except (BookbotError, DBAPIError, OSError) as error:  # Telegram sends it again
             _LOG.warning("webhook: could not store update %s: %s", data["update_id"], error)
             return Response(status_code=503)

@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bookbot import i18n
-from bookbot.bot.context import Deps
+from bookbot.deps import Deps
 from bookbot.errors import BadInput, BookbotError
 from bookbot.flow import Held
 from bookbot.notify import reviews

@@ -21,7 +21,8 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bookbot import i18n, parsing, schedule
 from bookbot.bot import arguments, callbacks, menus, views
-from bookbot.bot.context import Deps, deps, language
+from bookbot.bot.context import deps, language
+from bookbot.deps import Deps
 from bookbot.errors import BadInput, BookbotError, Invalid
 from bookbot.schedule import Actor
 
