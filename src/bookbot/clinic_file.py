@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from bookbot import parsing
-from bookbot.engine.days import calendar_exists, zone
+from bookbot.engine import validate
+from bookbot.engine.days import zone
 from bookbot.engine.model import (
     WEEKDAYS,
     Block,
@@ -39,16 +40,10 @@ LONGEST_ID = 60
 LARGEST_FILE = 256 * 1024 * 1024  # bytes; the 1.5 M bookings of bench size a take ~200 MB
 DEEPEST = 32  # levels of nesting; a clinic file needs 7
 ALIASED = 100_000  # values aliases may repeat beyond those the file writes out
-FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2099, 12, 31)
-LONGEST_DURATION = timedelta(days=90)  # spec/policy.md: durations up to 90d
-SHORTEST_SLOT, LONGEST_SLOT = timedelta(minutes=5), timedelta(hours=24)
-LONGEST_BREAK = timedelta(hours=24)
 FARTHEST_HORIZON = 730  # days
 LARGEST_TELEGRAM_ID = 2**52 - 1  # the Bot API: user ids have at most 52 significant bits
 LARGEST_BOOKING_ID = 2**31 - 1  # the bookings.id column is a 32-bit integer
 LONGEST_NAME, LONGEST_REASON, LONGEST_PHONE = 100, 200, 40
-MOST_TIMES = 80  # single slot times in one entry (the column holds 500 characters)
-MOST_CALENDARS = 10  # holiday calendars in one list (the column holds 200 characters)
 SHOWN = 40  # characters of a value a message repeats
 NO_CALENDAR = "none"
 FIELDS = {
@@ -169,6 +164,12 @@ class _Reader:
         """Records a problem; values it repeats are cut short, so a message stays a line."""
         self.problems.append(Problem(key, {k: _shown(v) for k, v in params.items()}, path))
 
+    def found(self, problems: list[Problem]) -> bool:
+        """Records the problems engine/validate.py found; tells whether there were any."""
+        for problem in problems:
+            self.add(problem.path, problem.key, **problem.params)
+        return bool(problems)
+
     def value(self, data: dict, key: str, path: str, parse: Callable[[Any], Any],
               default: Any = None, required: bool = False) -> Any:
         """Parses one field, recording a problem and returning the default on failure."""
@@ -259,42 +260,35 @@ def parse(data: Any) -> Clinic:
 
 
 def _services(reader: _Reader, top: dict) -> list[Service]:
-    services, seen = [], set()
+    services, ids = [], []
     for path, item in reader.items(top, "services", ""):
         if reader.mapping(item, path, "service") is None:
             continue
         sid = reader.value(item, "id", path, _id, required=True)
-        _unique(reader, seen, sid, path)
+        ids.append((path, sid))
         services.append(Service(
             id=sid or "",
             name=reader.value(item, "name", path, _name, sid or ""),
             duration=reader.value(item, "duration", path, _service_duration),
         ))
+    reader.found(validate.unique_ids(ids))
     return services
 
 
 def _specialists(reader: _Reader, top: dict, business: Business,
                  service_ids: set[str]) -> list[Specialist]:
-    specialists, seen, linked = [], set(), {}
+    specialists, ids, linked = [], [], []
     for path, item in reader.items(top, "specialists", ""):
         if reader.mapping(item, path, "specialist") is None:
             continue
         sid = reader.value(item, "id", path, _id, required=True)
-        _unique(reader, seen, sid, path)
+        ids.append((path, sid))
         own_zone = reader.value(item, "timezone", path, _timezone)
         tz = zone(own_zone or business.timezone)
         offered = reader.value(item, "services", path, _id_list, ())
-        for i, service in enumerate(offered):
-            if service not in service_ids:
-                reader.add(f"{path}.services[{i}]", "error.unknown_service", id=service)
-            elif service in offered[:i]:
-                reader.add(f"{path}.services[{i}]", "file.offered_twice", id=service)
+        reader.found(validate.offered(offered, service_ids, path))
         telegram_id = reader.value(item, "telegram_id", path, _telegram_id)
-        if telegram_id is not None and telegram_id in linked:
-            reader.add(f"{path}.telegram_id", "file.linked_twice", id=telegram_id,
-                       other=linked[telegram_id])
-        elif telegram_id is not None:
-            linked[telegram_id] = path
+        linked.append((path, telegram_id))
         specialists.append(Specialist(
             id=sid or "",
             name=reader.value(item, "name", path, _name, sid or ""),
@@ -306,6 +300,8 @@ def _specialists(reader: _Reader, top: dict, business: Business,
             holidays=reader.value(item, "holidays", path, _calendars),
             telegram_id=telegram_id,
         ))
+    reader.found(validate.unique_ids(ids))
+    reader.found(validate.linked_once(linked))
     return specialists
 
 
@@ -318,8 +314,7 @@ def _weekly(reader: _Reader, item: dict, path: str) -> list[WeeklyEntry]:
         hours = _hours(reader, line, where)
         first = reader.value(line, "valid_from", where, _date)
         last = reader.value(line, "valid_until", where, _date)
-        if first and last and last < first:
-            reader.add(f"{where}.valid_until", "error.before", other="valid_from")
+        reader.found(validate.not_before(first, last, where, "valid_from", "valid_until"))
         if days and hours:
             entries.append(WeeklyEntry(days, hours, first, last))
     return entries
@@ -338,12 +333,10 @@ def _hours(reader: _Reader, line: dict, where: str, times_only: bool = False) ->
         return None
     start = reader.value(line, "start", where, _clock, required=True)
     end = reader.value(line, "end", where, _clock, required=True)
-    if start is not None and end is not None and end <= start:
-        reader.add(f"{where}.end", "error.not_after", other="start")
-        return None
     if start is None or end is None:
         return None
-    return Hours(slot=slot, start=start, end=end, break_after=pause)
+    hours = Hours(slot=slot, start=start, end=end, break_after=pause)
+    return None if reader.found(validate.hours(hours, where)) else hours
 
 
 def _overrides(reader: _Reader, item: dict, path: str) -> list[Override]:
@@ -358,8 +351,7 @@ def _overrides(reader: _Reader, item: dict, path: str) -> list[Override]:
         if kind == OverrideType.VACATION:
             first = reader.value(line, "from", where, _date, required=True)
             last = reader.value(line, "to", where, _date, required=True)
-            if first and last and last < first:
-                reader.add(f"{where}.to", "error.before", other="from")
+            if reader.found(validate.not_before(first, last, where, "from", "to")):
                 continue
         else:
             first = last = reader.value(line, "date", where, _date, required=True)
@@ -384,16 +376,14 @@ def _blocks(reader: _Reader, item: dict, path: str, tz: ZoneInfo) -> list[Block]
         if start is None or end is None:
             continue
         start_at, end_at = _absolute(start, tz), _absolute(end, tz)
-        if end_at <= start_at:
-            reader.add(f"{where}.end", "error.not_after", other="start")
-        else:
+        if not reader.found(validate.ends_after(start_at, end_at, where)):
             blocks.append(Block(start_at, end_at, reason))
     return blocks
 
 
 def _bookings(reader: _Reader, top: dict, business: Business, services: list[Service],
               specialists: list[Specialist]) -> list[Booking]:
-    """The file's bookings; `places` keeps each one's index in the file for messages.
+    """The file's bookings; `placed` keeps each one's path in the file for messages.
 
     A booking's service need not be one its specialist offers now: a booking already made
     stays when the specialist stops offering it. The import refuses a new one (see
@@ -401,13 +391,13 @@ def _bookings(reader: _Reader, top: dict, business: Business, services: list[Ser
     """
     by_service = {s.id: s for s in services}
     by_specialist = {s.id: s for s in specialists}
-    bookings, places, seen_ids = [], [], set()
-    for place, (where, line) in enumerate(reader.items(top, "bookings", "")):
+    placed: list[tuple[str, Booking]] = []
+    ids = []
+    for where, line in reader.items(top, "bookings", ""):
         if reader.mapping(line, where, "booking") is None:
             continue
         booking_id = reader.value(line, "id", where, _booking_id)
-        if booking_id is not None:
-            _unique(reader, seen_ids, booking_id, where)
+        ids.append((where, booking_id))
         specialist = by_specialist.get(reader.value(line, "specialist", where, _id, required=True))
         if "specialist" in line and specialist is None and isinstance(line["specialist"], str):
             reader.add(f"{where}.specialist", "error.unknown_specialist", id=line["specialist"])
@@ -424,15 +414,16 @@ def _bookings(reader: _Reader, top: dict, business: Business, services: list[Ser
         start_at = _absolute(start, tz)
         end_at = _absolute(end, tz) if end else booking_end(specialist, service, business,
                                                            start_at)
-        if end_at <= start_at:
-            reader.add(f"{where}.end", "error.not_after", other="start")
+        if reader.found(validate.ends_after(start_at, end_at, where)):
             continue
-        bookings.append(Booking(specialist.id, service.id, start_at, end_at, status, client,
-                                booking_id))
-        places.append(place)
-    twice = _named_twice(reader, bookings, places)
-    _check_overlaps(reader, bookings, places, twice)
-    return bookings
+        placed.append((where, Booking(specialist.id, service.id, start_at, end_at, status,
+                                      client, booking_id)))
+    reader.found(validate.unique_ids(ids))
+    twice = validate.named_twice(placed)
+    reader.found(twice)
+    refused = {problem.path for problem in twice}
+    reader.found(validate.overlaps([(w, b) for w, b in placed if w not in refused]))
+    return [booking for _, booking in placed]
 
 
 def booking_end(specialist: Specialist, service: Service, business: Business,
@@ -442,42 +433,6 @@ def booking_end(specialist: Specialist, service: Service, business: Business,
         return start + service.duration
     length = slot_length_at(Plan(specialist.schedule(business)), start)
     return start + (length or timedelta(minutes=60))
-
-
-def _named_twice(reader: _Reader, bookings: list[Booking], places: list[int]) -> set[int]:
-    """Refuses a booking without an id that has the specialist, start and status of another.
-
-    A line without an id is known by its specialist and start alone; with the status of
-    another line as well, both name one booking. Returns the places refused.
-    """
-    seen: dict[tuple, tuple[int, int | None]] = {}
-    refused = set()
-    for place, booking in zip(places, bookings, strict=True):
-        key = (booking.specialist, booking.start, booking.status)
-        other = seen.get(key)
-        if other is None:
-            seen[key] = (place, booking.id)
-        elif booking.id is None:  # this line names the booking the other one names
-            reader.add(f"bookings[{place}]", "file.booking_twice", other=f"bookings[{other[0]}]")
-            refused.add(place)
-        elif other[1] is None:  # the other line, without an id, names this one's booking
-            reader.add(f"bookings[{other[0]}]", "file.booking_twice", other=f"bookings[{place}]")
-            refused.add(other[0])
-            seen[key] = (place, booking.id)
-    return refused
-
-
-def _check_overlaps(reader: _Reader, bookings: list[Booking], places: list[int],
-                    refused: set[int]) -> None:
-    """Live bookings of one specialist in the file may not overlap each other."""
-    live = sorted(
-        (b.specialist, b.start, b.end, place) for place, b in zip(places, bookings, strict=True)
-        if b.live and place not in refused
-    )
-    for (s1, _, end1, i1), (s2, start2, _, i2) in zip(live, live[1:], strict=False):
-        if s1 == s2 and start2 < end1:
-            reader.add(f"bookings[{max(i1, i2)}].start", "error.overlaps_booking",
-                       other=f"bookings[{min(i1, i2)}]")
 
 
 def _client(reader: _Reader, data: Any, path: str) -> Client | None:
@@ -492,14 +447,6 @@ def _client(reader: _Reader, data: Any, path: str) -> Client | None:
     return client if client != Client() else None
 
 
-def _unique(reader: _Reader, seen: set, value: Any, path: str) -> None:
-    if value is None:
-        return
-    if value in seen:
-        reader.add(f"{path}.id", "error.duplicate_id", id=value)
-    seen.add(value)
-
-
 def _absolute(moment: datetime, tz: ZoneInfo) -> datetime:
     """A wall time (first occurrence when ambiguous), or a time with an offset, in UTC."""
     if moment.tzinfo is None:
@@ -511,7 +458,6 @@ def _absolute(moment: datetime, tz: ZoneInfo) -> datetime:
 
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 DIGITS = re.compile(r"[0-9]{1,20}")
-CALENDAR = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,10})?")
 WITH_OFFSET = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?"
                          r"(?:Z|[+-]\d{2}:\d{2})", re.ASCII)
 
@@ -618,26 +564,22 @@ def _horizon(value: Any) -> int:
     return _whole(value, 0, FARTHEST_HORIZON)
 
 
+def _checked(problem: Problem | None, found: Any, **shown: Any) -> Any:
+    """`found`, or BadInput with validate's problem, repeating what the file wrote (`shown`)."""
+    if problem is not None:
+        raise BadInput(problem.key, **{**problem.params, **shown})
+    return found
+
+
 def _timezone(value: Any) -> str:
-    if not isinstance(value, str) or len(value) > 64:  # the column's width; IANA's are < 40
-        raise BadInput("error.unknown_timezone", value=value)
-    try:
-        zone(value)
-    except (ValueError, KeyError, OSError):
-        raise BadInput("error.unknown_timezone", value=value) from None
-    return value
+    return _checked(validate.timezone(value), value)
 
 
 def _calendars(value: Any) -> tuple[str, ...]:
     codes = value if isinstance(value, list) else [value]
     if codes == [NO_CALENDAR]:
         return ()
-    if len(codes) > MOST_CALENDARS:
-        raise BadInput("file.too_many", most=MOST_CALENDARS)
-    for code in codes:
-        if not isinstance(code, str) or not CALENDAR.fullmatch(code) or not calendar_exists(code):
-            raise BadInput("error.unknown_calendar", value=code)
-    return tuple(codes)
+    return _checked(validate.calendars(codes), tuple(codes))
 
 
 def _weekdays(value: Any) -> frozenset[int]:
@@ -653,8 +595,7 @@ def _weekdays(value: Any) -> frozenset[int]:
 def _times(value: Any) -> list:
     if not isinstance(value, list) or not value:
         raise BadInput("error.not_a_list")
-    if len(value) > MOST_TIMES:
-        raise BadInput("file.too_many", most=MOST_TIMES)
+    _checked(validate.slot_times(value), value)
     return [_clock(v) for v in value]
 
 
@@ -665,10 +606,7 @@ def _clock(value: Any) -> time:
 def _date(value: Any) -> date:
     """A date within FIRST_DATE..LAST_DATE."""
     found = parsing.calendar_date(_plain(value, "error.not_a_date"))
-    if not FIRST_DATE <= found <= LAST_DATE:
-        raise BadInput("file.date_out_of_range", value=value, first=FIRST_DATE.isoformat(),
-                       last=LAST_DATE.isoformat())
-    return found
+    return _checked(validate.day(found), found, value=value)
 
 
 def _moment(value: Any) -> datetime:
@@ -679,39 +617,33 @@ def _moment(value: Any) -> datetime:
             parsing.local_datetime(text))
     except (ValueError, BadInput):
         raise BadInput("file.not_a_moment", value=value) from None
-    if not FIRST_DATE <= found.date() <= LAST_DATE:
-        raise BadInput("file.date_out_of_range", value=value, first=FIRST_DATE.isoformat(),
-                       last=LAST_DATE.isoformat())
-    return found
+    return _checked(validate.day(found.date()), found, value=value)
 
 
-def _duration(value: Any, least: timedelta, most: timedelta) -> timedelta:
-    """A duration within least..most; `0` is zero."""
+def _duration(value: Any, bounds: Callable[[timedelta], Problem | None]) -> timedelta:
+    """A duration within the bounds validate gives; `0` is zero."""
     text = _plain(value, "error.not_a_duration", 16)
     try:
         found = timedelta(0) if text == "0" else parsing.duration(text)
     except OverflowError:
         found = timedelta.max
-    if not least <= found <= most:
-        raise BadInput("file.duration_out_of_range", value=value,
-                       least=parsing.format_duration(least), most=parsing.format_duration(most))
-    return found
+    return _checked(bounds(found), found, value=value)
 
 
 def _service_duration(value: Any) -> timedelta:
-    return _duration(value, timedelta(minutes=1), LONGEST_DURATION)
+    return _duration(value, validate.service_length)
 
 
 def _slot(value: Any) -> timedelta:
-    return _duration(value, SHORTEST_SLOT, LONGEST_SLOT)
+    return _duration(value, validate.slot_length)
 
 
 def _break(value: Any) -> timedelta:
-    return _duration(value, timedelta(0), LONGEST_BREAK)
+    return _duration(value, validate.break_length)
 
 
 def _notice(value: Any) -> timedelta:
-    return _duration(value, timedelta(0), LONGEST_DURATION)
+    return _duration(value, validate.notice_length)
 
 
 def _override_type(value: Any) -> OverrideType:

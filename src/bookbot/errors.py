@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from bookbot.engine.validate import Problem
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with an input, at a path like `specialists[1].weekly[0].start`."""
-
-    key: str
-    params: dict[str, Any] = field(default_factory=dict)
-    path: str = ""
+__all__ = ["BadInput", "BookbotError", "Invalid", "Problem", "Refused"]
 
 
 class BookbotError(Exception):

@@ -14,8 +14,8 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
-from bookbot import booking, clinic_file, flow
-from bookbot.engine import changes, search
+from bookbot import booking, flow
+from bookbot.engine import changes, search, validate
 from bookbot.engine.days import CLOSING, Plan, calendar_exists, zone
 from bookbot.engine.intervals import absolute
 from bookbot.engine.model import (
@@ -31,7 +31,7 @@ from bookbot.engine.model import (
     Specialist,
     WeeklyEntry,
 )
-from bookbot.errors import BadInput, Refused
+from bookbot.errors import BadInput, Invalid, Refused
 from bookbot.flow import Held
 from bookbot.notify import messages
 from bookbot.store.db import Database
@@ -252,7 +252,7 @@ async def change(db: Database, now: datetime, actor: Actor, asked: Change) -> Ou
         await uow.lock(specialists=[asked.specialist])
         business, before = await _target(uow.store, actor, asked.specialist)
         after, asked, removed = _apply(business, before, asked)
-        await _check(uow.store, business, after)
+        await _check(uow.store, after)
         hit = await _displaced(uow.store, now, business, before, after)
         confirmed = [b for b in hit if b.status == BookingStatus.CONFIRMED]
         if confirmed:
@@ -285,7 +285,7 @@ async def confirm(db: Database, now: datetime, actor: Actor, pending_id: int) ->
         await uow.lock(specialists=[asked.specialist])
         business, before = await _target(uow.store, actor, asked.specialist)
         after, asked, removed = _apply(business, before, asked)
-        await _check(uow.store, business, after)
+        await _check(uow.store, after)
         hit = await _displaced(uow.store, now, business, before, after)
         confirmed = [b for b in hit if b.status == BookingStatus.CONFIRMED]
         if not {b.id for b in confirmed} <= set(pending.change["shown"]):
@@ -364,12 +364,15 @@ def _apply(business: Business, before: Specialist,
     raise BadInput("admin.bad_change", kind=kind)
 
 
-async def _check(store: Store, business: Business, specialist: Specialist | None,
+async def _check(store: Store, specialist: Specialist | None,
                  services: tuple[Service, ...] | None = None) -> None:
-    """Checks a specialist by the clinic file's own rules: written out, then read back."""
+    """Checks a specialist and the catalog by the clinic file's own rules (engine/validate.py)."""
     offered = tuple(await store.services()) if services is None else services
-    clinic = clinic_file.Clinic(business, offered, (specialist,) if specialist else (), ())
-    clinic_file.read(clinic_file.dump(clinic))  # raises Invalid, naming each problem
+    problems = validate.services(offered)
+    if specialist is not None:
+        problems += validate.specialist(specialist, {s.id for s in offered}, "specialists[0]")
+    if problems:
+        raise Invalid(problems)
 
 
 async def _displaced(store: Store, now: datetime, business: Business, before: Specialist,
@@ -541,11 +544,11 @@ async def add_service(db: Database, actor: Actor, service: Service) -> Service:
     _require_admin(actor)
     async with UnitOfWork(db) as uow:
         await uow.lock_business()
-        business = await booking.require_business(uow.store)
+        await booking.require_business(uow.store)
         services = await uow.store.services()
         if any(s.id == service.id for s in services):
             raise BadInput("admin.service_exists", id=service.id)
-        await _check(uow.store, business, None, (*services, service))
+        await _check(uow.store, None, (*services, service))
         await uow.store.save_service(service, len(services))
         await uow.commit()
     return service
@@ -575,11 +578,11 @@ async def add_specialist(db: Database, actor: Actor, specialist_id: str,
     _require_admin(actor)
     async with UnitOfWork(db) as uow:
         await uow.lock(specialists=[specialist_id])
-        business = await booking.require_business(uow.store)
+        await booking.require_business(uow.store)
         if await uow.store.specialist(specialist_id) is not None:
             raise BadInput("admin.specialist_exists", id=specialist_id)
         made = Specialist(specialist_id, name)
-        await _check(uow.store, business, made)
+        await _check(uow.store, made)
         positions = await uow.store.positions()
         await uow.store.save_specialist(made, max(positions.values(), default=-1) + 1)
         await uow.commit()
@@ -613,7 +616,7 @@ async def offer(db: Database, actor: Actor, specialist_id: str,
         for service in services:
             if service not in known:
                 raise BadInput("error.unknown_service", id=service)
-        await _check(uow.store, business, changed)
+        await _check(uow.store, changed)
         await uow.store.save_specialist(changed, (await uow.store.positions()).get(found.id, 0))
         await uow.commit()
     return changed
