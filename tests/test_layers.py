@@ -19,12 +19,9 @@ PURE_ALLOWED = {"__future__", "bisect", "collections", "dataclasses", "datetime"
 # Today's violations, to be removed one by one as the redesign (issue 11) moves the code.
 KNOWN = {
     "bookbot.notify.delivery -> bookbot.bot",
-    "bookbot.notify.delivery -> bookbot.flow",
     "bookbot.notify.delivery -> telegram",
     "bookbot.web.app -> bookbot.bot",
     "bookbot.web.pages -> bookbot.bot",
-    "bookbot.web.pages -> bookbot.flow",
-    "bookbot.notify.reviews -> bookbot.flow",
     "bookbot.web.app -> telegram",
     "bookbot.store.days -> bookbot.store.repository",
     "cycle: bookbot.booking <-> bookbot.directory",

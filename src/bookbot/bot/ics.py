@@ -7,10 +7,10 @@ from datetime import UTC
 from icalendar import Calendar, Event
 
 from bookbot import i18n
-from bookbot.flow import Held
+from bookbot.services.visits import Visit
 
 
-def invitation(held: Held, lang: str) -> bytes:
+def invitation(held: Visit, lang: str) -> bytes:
     """An iCalendar file with one event for the booking, in UTC."""
     calendar = Calendar()
     calendar.add("prodid", "-//bookbot//EN")
