@@ -18,9 +18,6 @@ PURE_ALLOWED = {"__future__", "bisect", "collections", "dataclasses", "datetime"
 
 # Today's violations, to be removed one by one as the redesign (issue 11) moves the code.
 KNOWN = {
-    "bookbot.notify.delivery -> bookbot.flow",
-    "bookbot.web.pages -> bookbot.flow",
-    "bookbot.notify.reviews -> bookbot.flow",
     "bookbot.store.days -> bookbot.store.repository",
     "cycle: bookbot.booking <-> bookbot.directory",
     "cycle: bookbot.store.days <-> bookbot.store.repository",

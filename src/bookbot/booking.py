@@ -1,4 +1,4 @@
-"""Use cases: import and export, questions about free time, book, hold, confirm, cancel.
+"""Use cases: import and export, questions about free time, book and hold.
 
 Each function opens one unit of work, asks the engine, writes through the store, and
 returns engine values; the CLI and the bot only parse, call one of these, and render.
@@ -273,45 +273,6 @@ async def alternatives(store: Store, now: datetime, booking: Booking,
     return found[:most]
 
 
-@retried
-async def confirm(db: Database, now: datetime, booking_id: int,
-                  policy: Policy = DEFAULT_POLICY) -> Booking:
-    """Turns a live hold into a confirmed booking; a hold that ran out is refused."""
-    async with UnitOfWork(db) as uow:
-        booking = await _existing(uow.store, booking_id)
-        await uow.lock(bookings=[booking])
-        await uow.store.expire_holds(now, specialists=[booking.specialist])
-        current = await _existing(uow.store, booking_id)
-        if current.status != BookingStatus.HELD:
-            raise Refused("refused.hold_lost" if booking.status == BookingStatus.HELD
-                          else "refused.not_held")
-        await uow.store.set_status(booking_id, BookingStatus.CONFIRMED, now)
-        await owe_booked(uow, current, now, policy)
-        await uow.commit()
-    return await booking_by_id(db, booking_id)
-
-
-@retried
-async def cancel(db: Database, now: datetime, booking_id: int, by: str = "operator",
-                 reason: str | None = None) -> Booking:
-    """Cancels a live booking, recording who and why; a cancelled one stays as it is."""
-    async with UnitOfWork(db) as uow:
-        await uow.lock(bookings=[await _existing(uow.store, booking_id)])
-        booking = await _existing(uow.store, booking_id)
-        if booking.status != BookingStatus.CONFIRMED and booking.status != BookingStatus.HELD:
-            raise Refused("refused.not_live", id=booking_id, status=str(booking.status))
-        await uow.store.set_status(booking_id, BookingStatus.CANCELLED, now, by, reason)
-        await owe_cancelled(uow, booking, now, by, reason)
-        await uow.commit()
-    return await booking_by_id(db, booking_id)
-
-
-async def booking_by_id(db: Database, booking_id: int) -> Booking:
-    """One booking, or a clear error naming the id, in its specialist's zone."""
-    async with UnitOfWork(db, write=False) as uow:
-        return (await _localized(uow.store, [await _existing(uow.store, booking_id)]))[0]
-
-
 async def _localized(store: Store, bookings: list[Booking]) -> list[Booking]:
     """Bookings with their times on their specialists' wall clocks."""
     business = await require_business(store)
@@ -319,13 +280,6 @@ async def _localized(store: Store, bookings: list[Booking]) -> list[Booking]:
     zones = {s.id: zone(s.zone(business)) for s in await store.specialists(ids)}
     return [replace(b, start=b.start.astimezone(zones[b.specialist]),
                     end=b.end.astimezone(zones[b.specialist])) for b in bookings]
-
-
-async def _existing(store: Store, booking_id: int) -> Booking:
-    booking = await store.booking(booking_id)
-    if booking is None:
-        raise BadInput("error.unknown_booking", id=booking_id)
-    return booking
 
 
 async def list_bookings(db: Database, *, specialist: str | None = None,

@@ -17,9 +17,11 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from bookbot import booking, clinic_file, config, directory, i18n, parsing
+from bookbot.engine.bookings import OPERATOR
 from bookbot.engine.days import zone
 from bookbot.engine.model import WEEKDAYS, Booking, Client, DayResult, Hole, Slot
 from bookbot.errors import BadInput, BookbotError, Invalid
+from bookbot.services import bookings
 from bookbot.store.db import DEFAULT_URL, Database
 
 Handler = Callable[[argparse.Namespace, Database], Any]
@@ -384,7 +386,8 @@ async def _book(args: argparse.Namespace, db: Database) -> Booking:
 
 
 async def _cancel(args: argparse.Namespace, db: Database) -> Booking:
-    return await booking.cancel(db, _now(args), args.id, by="operator", reason=args.reason)
+    cancelled = await bookings.cancel(db, _now(args), args.id, OPERATOR, args.reason)
+    return cancelled.booking
 
 
 async def _bookings(args: argparse.Namespace, db: Database) -> list[Booking]:

@@ -7,16 +7,15 @@ come from a stale, forged or foreign button.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
 from bookbot import booking, directory
-from bookbot.engine import search
-from bookbot.engine.days import zone
+from bookbot.engine import bookings, search
 from bookbot.engine.model import Booking, BookingStatus, Client, Service, Slot, Specialist
 from bookbot.errors import BadInput, Refused
-from bookbot.notify.messages import Policy
+from bookbot.services.visits import Visit, named
 from bookbot.store.db import Database
 from bookbot.store.repository import Draft, Profile, Store
 from bookbot.store.uow import UnitOfWork, retried
@@ -36,16 +35,6 @@ class Choice:
 
     specialist: Specialist
     soonest: Slot | None
-
-
-@dataclass(frozen=True)
-class Held:
-    """A slot held for a client while they confirm, with the names to show."""
-
-    booking: Booking
-    service: Service
-    specialist: Specialist
-    hold_until: datetime
 
 
 async def services(db: Database, *, seen: Seen | None = None) -> list[Service]:
@@ -195,7 +184,7 @@ async def _free_times(db: Database, now: datetime, service: str, specialist: str
 
 @retried
 async def hold(db: Database, now: datetime, telegram_id: int, service: str, specialist: str,
-               start: datetime, length: timedelta) -> Held:
+               start: datetime, length: timedelta) -> Visit:
     """Holds a slot for a client; "any available" picks the least busy free specialist."""
     await booking.expire_lapsed(db, now)
     async with UnitOfWork(db) as uow:
@@ -215,7 +204,7 @@ async def hold(db: Database, now: datetime, telegram_id: int, service: str, spec
         client = Client(profile.name, profile.phone, telegram_id)
         taken = await booking.take(store, now, who, service, start, client, length)
         await uow.commit()
-        return await named(store, taken, now + length)
+        return await named(store, taken)
 
 
 async def _lock_client(uow: UnitOfWork, telegram_id: int, specialists: list[str]
@@ -249,111 +238,20 @@ def _fairest(free: list[str], upcoming: list[Booking]) -> str:
     return min(free, key=lambda s: (load[s], s))
 
 
-async def held(db: Database, now: datetime, telegram_id: int) -> Held | None:
+async def held(db: Database, now: datetime, telegram_id: int) -> Visit | None:
     """The client's live hold, if one is waiting for confirmation."""
     async with UnitOfWork(db, write=False) as uow:
-        mine = [b for b in await uow.store.bookings(client=telegram_id, since=now, live_at=now)
-                if b.status == BookingStatus.HELD]
-        if not mine:
-            return None
-        until = await uow.store.hold_until(mine[-1].id)  # type: ignore[arg-type]
-        return await named(uow.store, mine[-1], until)
+        mine = [b for b in await uow.store.bookings(client=telegram_id, since=now)
+                if b.status == BookingStatus.HELD and bookings.is_live(b, now)]
+        return await named(uow.store, mine[-1]) if mine else None
 
 
-async def named(store: Store, found: Booking, until: datetime) -> Held:
-    """A booking with its service and specialist, its times on the specialist's clock."""
-    service = await store.service(found.service)
-    specialist = await store.specialist(found.specialist)
-    assert service is not None and specialist is not None
-    tz = zone(specialist.zone(await booking.require_business(store)))
-    local = replace(found, start=found.start.astimezone(tz), end=found.end.astimezone(tz))
-    return Held(local, service, specialist, until.astimezone(tz))
-
-
-@retried
-async def confirm(db: Database, now: datetime, telegram_id: int, booking_id: int,
-                  policy: Policy) -> Held:
-    """Confirms the client's own hold; when rescheduling, cancels the old booking with it.
-
-    Both changes, and the messages they owe, are written in one transaction.
-    """
-    async with UnitOfWork(db) as uow:
-        store = uow.store
-        await uow.lock(clients=[telegram_id])
-        mine = await _own(store, booking_id, telegram_id)
-        draft = await store.draft(telegram_id)
-        old = None if draft.rescheduling is None else await store.booking(draft.rescheduling)
-        await uow.lock(bookings=[mine, *([old] if old else [])])
-        await store.expire_holds(now, specialists=[mine.specialist])
-        current = await store.booking(booking_id)
-        if current is None or current.status != BookingStatus.HELD:
-            raise Refused("refused.hold_lost" if mine.status == BookingStatus.HELD
-                          else "refused.not_held", start=mine.start)
-        draft = await store.draft(telegram_id)
-        if draft.rescheduling is not None:
-            old = await store.booking(draft.rescheduling)
-            if old is not None and old.status == BookingStatus.CONFIRMED and _owned(
-                    old, telegram_id):
-                await store.set_status(old.id, BookingStatus.CANCELLED, now, "client",  # type: ignore[arg-type]
-                                       "rescheduled")
-                await booking.owe_cancelled(uow, old, now, "client", "rescheduled")
-            await store.save_draft(replace(draft, rescheduling=None), now)
-        await store.set_status(booking_id, BookingStatus.CONFIRMED, now)
-        await booking.owe_booked(uow, current, now, policy)
-        await uow.commit()
-        confirmed = await store.booking(booking_id)
-        assert confirmed is not None
-        return await named(store, confirmed, now)
-
-
-def _owned(found: Booking, telegram_id: int) -> bool:
-    return found.client is not None and found.client.telegram_id == telegram_id
-
-
-async def _own(store: Store, booking_id: int, telegram_id: int) -> Booking:
-    """A booking of this client; someone else's is reported as unknown."""
-    found = await store.booking(booking_id)
-    if found is None or not _owned(found, telegram_id):
-        raise BadInput("error.unknown_booking", id=booking_id)
-    return found
-
-
-async def coming(db: Database, now: datetime, telegram_id: int) -> list[Held]:
+async def coming(db: Database, now: datetime, telegram_id: int) -> list[Visit]:
     """The client's confirmed bookings that have not begun, soonest first."""
     async with UnitOfWork(db, write=False) as uow:
         found = [b for b in await uow.store.bookings(client=telegram_id, since=now)
-                 if b.status == BookingStatus.CONFIRMED and b.start > now]
-        return [await named(uow.store, b, b.start) for b in found]
-
-
-@retried
-async def cancel(db: Database, now: datetime, telegram_id: int, booking_id: int) -> Held:
-    """Cancels one of the client's own coming bookings."""
-    async with UnitOfWork(db) as uow:
-        await uow.lock(bookings=[await _own(uow.store, booking_id, telegram_id)],
-                       clients=[telegram_id])
-        mine = await _own(uow.store, booking_id, telegram_id)
-        if mine.status != BookingStatus.CONFIRMED or mine.start <= now:
-            raise Refused("refused.not_live", id=booking_id, status=str(mine.status))
-        await uow.store.set_status(booking_id, BookingStatus.CANCELLED, now, "client")
-        await booking.owe_cancelled(uow, mine, now, "client", None)
-        await uow.commit()
-        return await named(uow.store, replace(mine, status=BookingStatus.CANCELLED), now)
-
-
-@retried
-async def start_rescheduling(db: Database, now: datetime, telegram_id: int,
-                             booking_id: int) -> Draft:
-    """Begins choosing a new time for one of the client's bookings; the old one stays."""
-    async with UnitOfWork(db) as uow:
-        await uow.lock(clients=[telegram_id])
-        mine = await _own(uow.store, booking_id, telegram_id)
-        if mine.status != BookingStatus.CONFIRMED or mine.start <= now:
-            raise Refused("refused.not_live", id=booking_id, status=str(mine.status))
-        draft = Draft(telegram_id, mine.service, mine.specialist, booking_id)
-        await uow.store.save_draft(draft, now)
-        await uow.commit()
-        return draft
+                 if bookings.is_coming(b, now)]
+        return [await named(uow.store, b) for b in found]
 
 
 async def neighbours(db: Database, now: datetime, service: str, specialist: str,

@@ -14,8 +14,9 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
-from bookbot import booking, flow
+from bookbot import booking
 from bookbot.engine import changes, search, validate
+from bookbot.engine.bookings import SPECIALIST, may_ask_reason
 from bookbot.engine.days import CLOSING, Plan, calendar_exists, zone
 from bookbot.engine.intervals import absolute
 from bookbot.engine.model import (
@@ -32,8 +33,9 @@ from bookbot.engine.model import (
     WeeklyEntry,
 )
 from bookbot.errors import BadInput, Invalid, Refused
-from bookbot.flow import Held
 from bookbot.notify import messages
+from bookbot.services.bookings import cancel
+from bookbot.services.visits import Visit, named
 from bookbot.store.db import Database
 from bookbot.store.people import Invite, PendingChange, People
 from bookbot.store.repository import Store
@@ -126,7 +128,7 @@ class Outcome:
 
     change: Change
     specialist: Specialist
-    displaced: tuple[Held, ...] = ()
+    displaced: tuple[Visit, ...] = ()
     pending: int | None = None
     removed: Block | None = None  # the block an unblock took away
 
@@ -139,7 +141,7 @@ class DayView:
     closed: Override | None
     holiday: bool
     windows: tuple[Interval, ...]
-    bookings: tuple[Held, ...]
+    bookings: tuple[Visit, ...]
     blocks: tuple[Block, ...]
     free: tuple[Slot, ...]
 
@@ -260,7 +262,7 @@ async def change(db: Database, now: datetime, actor: Actor, asked: Change) -> Ou
                 actor.telegram_id, before.id,
                 {"change": asked.as_json(), "shown": [b.id for b in confirmed]},
                 now, now + PENDING_TTL)
-            shown = tuple([await flow.named(uow.store, b, b.start) for b in confirmed])
+            shown = tuple([await named(uow.store, b) for b in confirmed])
             await uow.commit()
             return Outcome(asked, before, shown, pending, removed)
         await _write(uow, now, actor, after, hit, asked.reason)
@@ -290,7 +292,7 @@ async def confirm(db: Database, now: datetime, actor: Actor, pending_id: int) ->
         confirmed = [b for b in hit if b.status == BookingStatus.CONFIRMED]
         if not {b.id for b in confirmed} <= set(pending.change["shown"]):
             raise Refused("admin.pending_stale")
-        cancelled = tuple([await flow.named(uow.store, b, b.start) for b in confirmed])
+        cancelled = tuple([await named(uow.store, b) for b in confirmed])
         if not await people.settle(pending_id, "applied", now):  # a second tap loses here
             raise Refused("admin.pending_settled")
         await _write(uow, now, actor, after, hit, asked.reason)
@@ -410,7 +412,7 @@ async def view(db: Database, now: datetime, actor: Actor, specialist_id: str, fi
         until = datetime.combine(last, time(0), tz) + 2 * ONE_DAY
         busy = await uow.store.bookings(specialists=[found.id], since=since, until=until,
                                         live_at=now)
-        held = [await flow.named(uow.store, b, b.start) for b in busy
+        held = [await named(uow.store, b) for b in busy
                 if b.status == BookingStatus.CONFIRMED]
     bare = Plan(found.schedule(business))
     plan = Plan(found.schedule(business, busy))
@@ -434,7 +436,7 @@ async def view(db: Database, now: datetime, actor: Actor, specialist_id: str, fi
 
 
 async def agenda(db: Database, now: datetime, actor: Actor, specialist_id: str | None,
-                 first: date, last: date) -> list[Held]:
+                 first: date, last: date) -> list[Visit]:
     """Confirmed bookings on local dates first..last, of one specialist or (admins) of all."""
     async with UnitOfWork(db, write=False) as uow:
         if specialist_id is None:
@@ -450,8 +452,8 @@ async def agenda(db: Database, now: datetime, actor: Actor, specialist_id: str |
         found_bookings = [b for b in await uow.store.bookings(specialists=ids, since=since,
                                                               until=until)
                           if b.status == BookingStatus.CONFIRMED]
-        named = [await flow.named(uow.store, b, b.start) for b in found_bookings]
-    return sorted((h for h in named if first <= h.booking.start.date() <= last),
+        visits = [await named(uow.store, b) for b in found_bookings]
+    return sorted((h for h in visits if first <= h.booking.start.date() <= last),
                   key=lambda h: (absolute(h.booking.start), h.specialist.id))
 
 
@@ -626,17 +628,18 @@ async def offer(db: Database, actor: Actor, specialist_id: str,
 
 
 @retried
-async def ask_reason(db: Database, now: datetime, actor: Actor, booking_id: int) -> Held:
+async def ask_reason(db: Database, now: datetime, actor: Actor, booking_id: int) -> Visit:
     """Starts cancelling one's own coming booking: the next text will be the reason."""
     async with UnitOfWork(db) as uow:
         found = await uow.store.booking(booking_id)
         if found is None or not (actor.admin or actor.specialist == found.specialist):
             raise BadInput("error.unknown_booking", id=booking_id)
-        if found.status != BookingStatus.CONFIRMED or found.start <= now:
-            raise Refused("refused.not_live", id=booking_id, status=str(found.status))
+        refusal = may_ask_reason(found, now)
+        if refusal:
+            raise Refused(refusal, id=booking_id, status=str(found.status))
         await People(uow.session).await_reason(actor.telegram_id, booking_id, now)
         await uow.commit()
-        return await flow.named(uow.store, found, found.start)
+        return await named(uow.store, found)
 
 
 async def awaited_reason(db: Database, now: datetime, telegram_id: int) -> int | None:
@@ -654,7 +657,7 @@ async def drop_reason(db: Database, telegram_id: int) -> None:
         await uow.commit()
 
 
-async def give_reason(db: Database, now: datetime, actor: Actor, reason: str) -> Held:
+async def give_reason(db: Database, now: datetime, actor: Actor, reason: str) -> Visit:
     """Cancels the booking a reason was awaited for; the client is told, with alternatives."""
     async with UnitOfWork(db) as uow:
         wait = await People(uow.session).drop_reason_wait(actor.telegram_id)
@@ -664,9 +667,7 @@ async def give_reason(db: Database, now: datetime, actor: Actor, reason: str) ->
         raise Refused("specialist.reason_stale")
     if not (actor.admin or actor.specialist == found.specialist):
         raise BadInput("error.unknown_booking", id=wait.booking_id)
-    cancelled = await booking.cancel(db, now, wait.booking_id, by="specialist", reason=reason)
-    async with UnitOfWork(db, write=False) as uow:
-        return await flow.named(uow.store, cancelled, cancelled.start)
+    return await cancel(db, now, wait.booking_id, SPECIALIST, reason)
 
 
 def _iso(value: date | None) -> str | None:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from bookbot import booking, clinic_file, flow
 from bookbot.engine.model import Booking
 from bookbot.notify import reviews
+from bookbot.services import bookings
 from bookbot.store.db import Database
 from bookbot.store.tables import ReviewRow
 from bookbot.store.uow import UnitOfWork
@@ -108,7 +109,7 @@ async def test_a_forged_rating_of_a_cancelled_visit_is_refused(clinic) -> None:
     client = h.emulator.user(9312, "Rita")
     await book_ann(h, client, day="2")
     visit = await booked(h, client)
-    await on_db(h, booking.cancel, h.clock.now, visit.id, by="specialist", reason="ill")
+    await on_db(h, bookings.cancel, h.clock.now, visit.id, by="specialist", reason="ill")
     h.clock.now = visit.end + timedelta(days=1)
     refused = await forge_rating(h, client, f"w:{visit.id}-1")
     assert refused.show_alert and "was cancelled" in refused.answer_text

@@ -19,6 +19,7 @@ from bookbot.config import Settings
 from bookbot.engine.model import Client
 from bookbot.notify import delivery, messages
 from bookbot.notify.messages import Policy
+from bookbot.services import bookings
 from bookbot.store.db import Database
 from bookbot.store.repository import Profile
 from bookbot.store.uow import UnitOfWork
@@ -98,7 +99,7 @@ async def test_a_cancelled_booking_sends_nothing_more(world, emulator) -> None:
     db, sender, settings = world
     booking_id = await book_three_days_ahead(db)
     await delivery.deliver(sender, db, settings, T0)
-    await booking.cancel(db, T0 + timedelta(hours=1), booking_id, by="client")
+    await bookings.cancel(db, T0 + timedelta(hours=1), booking_id, by="client")
     outcome = await delivery.deliver(sender, db, settings, T0 + timedelta(hours=1))
     assert outcome["sent"] == 1 and "Cancelled by the client" in sent(emulator, SPECIALIST)[-1]
     later = await delivery.deliver(sender, db, settings, START + timedelta(days=5))
@@ -114,7 +115,7 @@ async def test_a_review_request_in_flight_is_dropped_when_its_visit_is_cancelled
     await delivery.deliver(sender, db, settings, T0)
     due = START + timedelta(hours=1, days=1)
     [request] = [m for m in await delivery.claim(db, due) if m.kind == messages.REVIEW]
-    await booking.cancel(db, due, booking_id, by="admin", reason="entered twice")
+    await bookings.cancel(db, due, booking_id, by="admin", reason="entered twice")
     assert await delivery.send(sender, db, settings, due, request) == "dropped"
     assert not any("How was your visit" in text for text in sent(emulator, CLIENT))
 
@@ -123,7 +124,7 @@ async def test_a_cancellation_by_the_clinic_tells_the_client_with_alternatives(
         world, emulator) -> None:
     db, sender, settings = world
     booking_id = await book_three_days_ahead(db)
-    await booking.cancel(db, T0, booking_id, by="specialist", reason="ill")
+    await bookings.cancel(db, T0, booking_id, by="specialist", reason="ill")
     await delivery.deliver(sender, db, settings, T0)
     notice = sent(emulator, CLIENT)[-1]
     assert "your booking was cancelled" in notice and "Reason: ill" in notice
@@ -151,10 +152,10 @@ async def test_rescheduling_moves_the_reminders(world, emulator) -> None:
     old = await book_three_days_ahead(db)
     await delivery.deliver(sender, db, settings, T0)
     await flow.remember(db, Profile(CLIENT, "Cleo", "+491"))
-    await flow.start_rescheduling(db, T0, CLIENT, old)
+    await bookings.reschedule(db, T0, CLIENT, old)
     new_start = datetime.fromisoformat("2026-12-03T16:00:00+01:00")
     held = await flow.hold(db, T0, CLIENT, "checkup", "ann", new_start, timedelta(minutes=10))
-    await flow.confirm(db, T0, CLIENT, held.booking.id, Policy())
+    await bookings.confirm(db, T0, held.booking.id, client=CLIENT, policy=Policy())
     await delivery.deliver(sender, db, settings, T0)
     assert (await delivery.deliver(sender, db, settings, START - timedelta(hours=24)))["sent"] == 0
     moved = await delivery.deliver(sender, db, settings, new_start - timedelta(hours=24))

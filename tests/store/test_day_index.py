@@ -40,6 +40,7 @@ from bookbot.engine.model import (
 )
 from bookbot.engine.summary import BUCKET, EPOCH
 from bookbot.errors import Refused
+from bookbot.services import bookings as booking_uses
 from bookbot.store.days import decode
 from bookbot.store.db import Database
 from bookbot.store.tables import DayRow, DaySpanRow
@@ -192,13 +193,13 @@ async def test_random_changes_keep_the_index_equal_to_the_engine(db: Database) -
     async def cancel() -> None:
         found = await live_bookings(db)
         if found:
-            await booking.cancel(db, now, rng.choice(found).id, reason="random")
+            await booking_uses.cancel(db, now, rng.choice(found).id, reason="random")
 
     async def confirm() -> None:
         held = [b for b in await live_bookings(db) if b.status == BookingStatus.HELD]
         if held:
             try:
-                await booking.confirm(db, now, rng.choice(held).id)
+                await booking_uses.confirm(db, now, rng.choice(held).id)
             except Refused:
                 pass
 

@@ -25,6 +25,8 @@ from bookbot.engine.days import Plan
 from bookbot.engine.model import Booking, BookingStatus, Client
 from bookbot.errors import BookbotError
 from bookbot.notify.messages import CANCELLED_BY_CLIENT, CANCELLED_FOR_CLIENT, Policy
+from bookbot.services import bookings
+from bookbot.services.visits import Visit
 from bookbot.store.db import Database
 from bookbot.store.repository import Profile
 from bookbot.store.tables import OutboxRow
@@ -334,18 +336,19 @@ async def test_a_reschedule_and_cancellations_of_its_booking_cancel_it_once(
                 client = 1000 + 10 * round_ + i
                 await flow.remember(db, Profile(client, f"client {client}", "+49151000"))
                 mine = await book(f"s{i}", at(day, 10), client)(db)
-                await flow.start_rescheduling(db, NOW, client, mine.id)
+                await bookings.reschedule(db, NOW, client, mine.id)
                 new = await hold(client, f"s{(i + 1) % SPECIALISTS}", at(day, 14))(db)
                 old.append(mine.id)
                 jobs += [
-                    lambda db, c=client, b=new.booking.id: flow.confirm(db, NOW, c, b, POLICY),
-                    lambda db, c=client, b=mine.id: flow.cancel(db, NOW, c, b),
-                    lambda db, b=mine.id: booking.cancel(db, NOW, b, reason="closed"),
+                    lambda db, c=client, b=new.booking.id: bookings.confirm(
+                        db, NOW, b, client=c, policy=POLICY),
+                    lambda db, c=client, b=mine.id: bookings.cancel(db, NOW, b, "client", client=c),
+                    lambda db, b=mine.id: bookings.cancel(db, NOW, b, reason="closed"),
                 ]
             results = await racers.run(jobs, round_)
             for i, booking_id in enumerate(old):
                 confirmed, *cancels = results[3 * i : 3 * i + 3]
-                assert isinstance(confirmed, flow.Held)  # the new time is kept either way
+                assert isinstance(confirmed, Visit)  # the new time is kept either way
                 assert sum(not isinstance(c, BookbotError) for c in cancels) <= 1
                 assert await _notices(db, booking_id) == 1
     await consistent(db)
@@ -360,14 +363,15 @@ async def test_a_hold_sweeps_holds_that_ran_out_and_a_lapsed_hold_cannot_be_conf
         later = NOW + HOLD + timedelta(minutes=1)
         jobs: list[Job] = []
         for i, found in enumerate(held):
-            jobs += [lambda db, c=1200 + i, b=found.booking.id: flow.confirm(db, NOW, c, b, POLICY),
+            jobs += [lambda db, c=1200 + i, b=found.booking.id: bookings.confirm(
+                db, NOW, b, client=c, policy=POLICY),
                      lambda db, c=1300 + i, s=f"s{(i + 1) % SPECIALISTS}": flow.hold(
                          db, later, c, "checkup", s, at(day, 11), HOLD)]
         results = await racers.run(jobs, 0)
     for i, confirmed in enumerate(results[::2]):
         status = [b.status for b in await booking.list_bookings(db, specialist=f"s{i}")
                   if b.client and b.client.telegram_id == 1200 + i]
-        if isinstance(confirmed, flow.Held):  # confirmed first: the sweep leaves it be
+        if isinstance(confirmed, Visit):  # confirmed first: the sweep leaves it be
             assert status == [BookingStatus.CONFIRMED]
         else:  # swept first: the hold ran out, and confirming it is refused
             assert confirmed.key in ("refused.hold_lost", "refused.not_held")

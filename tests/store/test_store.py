@@ -12,6 +12,7 @@ from alembic.migration import MigrationContext
 from bookbot import booking, clinic_file
 from bookbot.engine.model import Booking, BookingStatus, Client
 from bookbot.errors import Invalid, Refused
+from bookbot.services import bookings
 from bookbot.store.db import Database
 from bookbot.store.tables import Base
 from bookbot.store.uow import UnitOfWork
@@ -146,11 +147,12 @@ async def test_a_hold_keeps_the_slot_until_it_runs_out(db: Database) -> None:
     start = at("2026-12-01T10:20")
     held = await booking.book(db, now, "ann", "checkup", start, hold=timedelta(minutes=10))
     assert held.status == BookingStatus.HELD
+    assert held.hold_until == now + timedelta(minutes=10)  # the store reads it into the engine
     with pytest.raises(Refused):
         await booking.book(db, now + timedelta(minutes=5), "ann", "checkup", start)
     later = now + timedelta(minutes=11)
     with pytest.raises(Refused) as caught:
-        await booking.confirm(db, later, held.id)
+        await bookings.confirm(db, later, held.id)
     assert caught.value.key == "refused.hold_lost"
     taken = await booking.book(db, later, "ann", "checkup", start)
     assert taken.status == BookingStatus.CONFIRMED
@@ -160,12 +162,13 @@ async def test_a_confirmed_hold_and_a_cancellation(db: Database) -> None:
     await booking.import_clinic(db, clinic_file.read(BASIC))
     start = at("2026-12-01T10:20")
     held = await booking.book(db, now, "ann", "checkup", start, hold=timedelta(minutes=10))
-    confirmed = await booking.confirm(db, now + timedelta(minutes=9), held.id)
-    assert confirmed.status == BookingStatus.CONFIRMED
-    cancelled = await booking.cancel(db, now, held.id, by="client", reason="ill")
-    assert cancelled.status == BookingStatus.CANCELLED
+    confirmed = await bookings.confirm(db, now + timedelta(minutes=9), held.id)
+    assert confirmed.booking.status == BookingStatus.CONFIRMED
+    assert confirmed.booking.hold_until is None
+    cancelled = await bookings.cancel(db, now, held.id, by="client", reason="ill")
+    assert cancelled.booking.status == BookingStatus.CANCELLED
     with pytest.raises(Refused):
-        await booking.cancel(db, now, held.id)
+        await bookings.cancel(db, now, held.id)
     again = await booking.book(db, now, "ann", "checkup", start)
     assert again.start == start
 

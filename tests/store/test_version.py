@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from bookbot import booking, clinic_file, flow, schedule
 from bookbot.engine.model import Client
 from bookbot.notify.messages import Policy
+from bookbot.services import bookings
 from bookbot.store.db import Database
 from bookbot.store.repository import Draft, Profile
 from bookbot.store.uow import UnitOfWork
@@ -40,7 +41,7 @@ async def test_each_change_to_what_is_free_raises_the_counter(db: Database) -> N
         "hold": lambda: flow.hold(db, now, 77, "checkup", "ann", at("2026-12-01T10:20"),
                                   timedelta(minutes=10)),
         "confirm": lambda: _confirm_hold(db, 77),
-        "cancel": lambda: booking.cancel(db, now, 1, reason="test"),
+        "cancel": lambda: bookings.cancel(db, now, 1, reason="test"),
         "day off": lambda: schedule.change(db, now, ADMIN, schedule.Change(
             schedule.DAY_OFF, "ben", first=date(2026, 12, 2))),
         "lapsed hold expired": lambda: _expire_later_hold(db),
@@ -66,7 +67,7 @@ async def test_drafts_profiles_and_reads_leave_the_counter_alone(db: Database) -
 async def _confirm_hold(db: Database, telegram_id: int) -> None:
     held = await flow.held(db, now, telegram_id)
     assert held is not None and held.booking.id is not None
-    await flow.confirm(db, now, telegram_id, held.booking.id, POLICY)
+    await bookings.confirm(db, now, held.booking.id, client=telegram_id, policy=POLICY)
 
 
 async def _expire_later_hold(db: Database) -> None:

@@ -26,6 +26,7 @@ from bookbot import booking, clinic_file
 from bookbot.config import Settings
 from bookbot.engine.model import Client
 from bookbot.notify import reviews
+from bookbot.services import bookings
 from bookbot.store.db import Database
 from bookbot.store.tables import ReviewRow
 from bookbot.store.uow import UnitOfWork
@@ -113,7 +114,7 @@ async def test_a_visit_is_reviewed_only_once_it_has_ended(web) -> None:
 
 async def test_a_cancelled_visit_cannot_be_reviewed(web) -> None:
     http, db, clock, booking_id, _ = web
-    await booking.cancel(db, T0, booking_id, by="specialist", reason="ill")
+    await bookings.cancel(db, T0, booking_id, by="specialist", reason="ill")
     page = await http.get("/review", params={"token": token(booking_id)})
     assert page.status_code == 410 and "was cancelled" in page.text
     posted = await http.post("/review", data={"token": token(booking_id), "rating": "1"})
@@ -125,7 +126,7 @@ async def test_a_review_leaves_every_list_when_its_visit_is_cancelled_later(web)
     http, db, clock, booking_id, _ = web
     await http.post("/review", data={"token": token(booking_id), "rating": "2"})
     assert [r.booking_id for r in await reviews.listed(db, "ann")] == [booking_id]
-    await booking.cancel(db, AFTER, booking_id, by="admin", reason="entered by mistake")
+    await bookings.cancel(db, AFTER, booking_id, by="admin", reason="entered by mistake")
     assert await reviews.listed(db) == [] and await reviews.listed(db, "ann") == []
 
 

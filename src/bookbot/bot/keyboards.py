@@ -16,7 +16,8 @@ from bookbot import i18n
 from bookbot.bot import callbacks, paging
 from bookbot.bot.paging import Page
 from bookbot.engine.model import Service, Slot
-from bookbot.flow import ANY, Choice, Held, Month
+from bookbot.flow import ANY, Choice, Month
+from bookbot.services.visits import Visit
 
 STRIKE = "\u0336"  # combining long stroke: a greyed day reads as crossed out
 TIMES_PER_ROW = 4
@@ -181,7 +182,7 @@ def contact(lang: str) -> ReplyKeyboardMarkup:
                                resize_keyboard=True, one_time_keyboard=True)
 
 
-def summary(lang: str, hold: Held) -> Markup:
+def summary(lang: str, hold: Visit) -> Markup:
     """Confirm, change the contact, or go back to the times."""
     return Markup([
         [Button(_t(lang, "confirm"), callback_data=callbacks.encode("c", hold.booking.id or 0))],
@@ -190,7 +191,7 @@ def summary(lang: str, hold: Held) -> Markup:
     ])
 
 
-def mine(lang: str, shown: Page[Held]) -> Markup:
+def mine(lang: str, shown: Page[Visit]) -> Markup:
     """Cancel and Reschedule for each coming booking on one page of /my, and the pages."""
     rows = []
     for held in shown.items:

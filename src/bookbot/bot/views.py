@@ -13,9 +13,9 @@ from html import escape
 
 from bookbot import i18n, schedule
 from bookbot.bot.callbacks import encode
-from bookbot.flow import Held
 from bookbot.notify.reviews import Review
 from bookbot.schedule import Change, DayView, Outcome, View
+from bookbot.services.visits import Visit
 
 LIMIT = 4096  # Telegram's most characters in one message
 A_MONDAY = date(2024, 1, 1)
@@ -55,14 +55,14 @@ def phone_number(phone: str | None) -> str:
     return escape(phone) if phone else "—"
 
 
-def client(held: Held) -> str:
+def client(held: Visit) -> str:
     """The client's name and phone."""
     who = held.booking.client
     name = escape(who.name) if who and who.name else "—"
     return f"{name}, {phone_number(who.phone if who else None)}"
 
 
-def booking_line(held: Held, lang: str, with_day: bool = False,
+def booking_line(held: Visit, lang: str, with_day: bool = False,
                  with_specialist: bool = False) -> str:
     """09:00–09:30 Bob Stone, +49… · Check-up (· Dr. Ann Weber)."""
     when = span(held.booking.start, held.booking.end, lang)
@@ -110,7 +110,7 @@ def _because(reason: str | None) -> str:
     return f": {escape(reason, quote=False)}" if reason else ""
 
 
-def agenda(entries: Sequence[Held], lang: str, first: date, last: date,
+def agenda(entries: Sequence[Visit], lang: str, first: date, last: date,
            with_specialist: bool = False) -> str:
     """Bookings of a day or a week, each with the client's name and phone."""
     title = day(first, lang) if first == last else f"{day(first, lang)} – {day(last, lang)}"

@@ -169,7 +169,10 @@ class Client:
 
 @dataclass(frozen=True)
 class Booking:
-    """An appointment of a client with a specialist, absolute."""
+    """An appointment of a client with a specialist, absolute.
+
+    A held booking carries when its hold runs out (`hold_until`); no other does.
+    """
 
     specialist: str
     service: str
@@ -178,6 +181,7 @@ class Booking:
     status: BookingStatus = BookingStatus.CONFIRMED
     client: Client | None = None
     id: int | None = None
+    hold_until: datetime | None = None
 
     @property
     def live(self) -> bool:

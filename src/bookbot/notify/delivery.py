@@ -20,9 +20,8 @@ from datetime import datetime, timedelta
 
 from bookbot import i18n
 from bookbot.config import Settings
-from bookbot.engine.life import may_review
+from bookbot.engine.bookings import may_review
 from bookbot.engine.model import BookingStatus
-from bookbot.flow import Held, named
 from bookbot.notify import messages, reviews
 from bookbot.notify.ics import invitation
 from bookbot.notify.sender import (
@@ -36,6 +35,7 @@ from bookbot.notify.sender import (
     Unreachable,
     post,
 )
+from bookbot.services.visits import Visit, named
 from bookbot.store.db import Database
 from bookbot.store.repository import Message
 from bookbot.store.uow import UnitOfWork
@@ -164,7 +164,7 @@ async def render(db: Database, settings: Settings, now: datetime,
         found = await uow.store.booking(message.booking_id) if message.booking_id else None
         if found is None:
             return None
-        held = await named(uow.store, found, found.start)
+        held = await named(uow.store, found)
         profile = await uow.store.profile(message.chat_id)
         names = {s.id: s.name for s in await uow.store.specialists()}
     live = found.status == BookingStatus.CONFIRMED
@@ -191,12 +191,12 @@ async def _notice(db: Database, settings: Settings, message: Message) -> Letter 
     return Letter(i18n.text("notify.unlinked", lang, name=message.payload.get("specialist", "")))
 
 
-def _when(held: Held, lang: str) -> str:
+def _when(held: Visit, lang: str) -> str:
     start = held.booking.start
     return f"{i18n.day(start.date(), lang, 'EEEE d MMMM')}, {i18n.clock(start, lang)}"
 
 
-def _names(held: Held, lang: str) -> dict:
+def _names(held: Visit, lang: str) -> dict:
     client = held.booking.client
     return {"service": held.service.name, "specialist": held.specialist.name,
             "when": _when(held, lang), "client": client.name if client and client.name else "—",

@@ -11,10 +11,10 @@ import jwt
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bookbot.engine.life import may_review
+from bookbot.engine.bookings import may_review
 from bookbot.engine.model import Booking, BookingStatus
 from bookbot.errors import BadInput, Refused
-from bookbot.flow import Held, named
+from bookbot.services.visits import Visit, named
 from bookbot.store.db import Database
 from bookbot.store.tables import BookingRow, ReviewRow
 from bookbot.store.uow import UnitOfWork
@@ -76,11 +76,11 @@ def rating_of(value: str) -> int:
     return int(value)
 
 
-async def reviewable(db: Database, now: datetime, booking_id: int) -> Held:
+async def reviewable(db: Database, now: datetime, booking_id: int) -> Visit:
     """The visit a review page asks about, with its names; refused unless it may be reviewed."""
     async with UnitOfWork(db, write=False) as uow:
         found = await _visit(uow, now, booking_id, None)
-        return await named(uow.store, found, found.start)
+        return await named(uow.store, found)
 
 
 async def save(db: Database, now: datetime, booking_id: int, rating: int,

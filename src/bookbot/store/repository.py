@@ -1107,4 +1107,5 @@ def _booking(row: BookingRow, client: ClientRow | None) -> Booking:
         status=BookingStatus(row.status),
         client=Client(client.name, client.phone, client.telegram_id) if client else None,
         id=row.id,
+        hold_until=row.hold_until if row.status == BookingStatus.HELD else None,
     )

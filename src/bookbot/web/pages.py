@@ -18,8 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bookbot import i18n
 from bookbot.deps import Deps
 from bookbot.errors import BadInput, BookbotError
-from bookbot.flow import Held
 from bookbot.notify import reviews
+from bookbot.services.visits import Visit
 from bookbot.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,7 @@ def _accepted(request: Request) -> list[str]:
     return [part.split(";")[0].strip() for part in header.split(",") if part.strip()]
 
 
-def _form(held: Held, lang: str, token: str) -> str:
+def _form(held: Visit, lang: str, token: str) -> str:
     """The visit named, five ratings to choose from, a comment box and Send."""
     when = f"{i18n.day(held.booking.start.date(), lang, 'EEEE d MMMM')}, " \
            f"{i18n.clock(held.booking.start, lang)}"

@@ -1,7 +1,7 @@
 """The client's booking flow: service, specialist, day, time, contact, confirm; and /my.
 
-Handlers only parse the tap, call one use case from flow.py, and render; every rule lives
-in the engine, reached through those use cases.
+Handlers only parse the tap, call one use case (flow.py, services/bookings.py), and
+render; every rule lives in the engine, reached through those use cases.
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from telegram.ext import ContextTypes
 from bookbot import flow, i18n
 from bookbot.bot import arguments, callbacks, keyboards, outbox, paging, views
 from bookbot.bot.context import deps, language, language_of
+from bookbot.engine.bookings import CLIENT
 from bookbot.errors import BookbotError
-from bookbot.flow import Held
 from bookbot.notify import reviews
+from bookbot.services import bookings
+from bookbot.services.visits import Visit
 from bookbot.store.repository import Draft, Profile
 
 PHONE = re.compile(r"(\+?[0-9][0-9\s().-]{5,}[0-9])")  # ASCII digits only
@@ -30,7 +32,7 @@ def _t(lang: str, key: str, **params: object) -> str:
     return i18n.text(f"bot.{key}", lang, **params)
 
 
-def _when(held: Held, lang: str) -> str:
+def _when(held: Visit, lang: str) -> str:
     start = held.booking.start.astimezone(held.booking.start.tzinfo)
     return f"{i18n.day(start.date(), lang, 'EEEE d MMMM')}, {i18n.clock(start, lang)}"
 
@@ -60,7 +62,7 @@ async def my(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _reply(update, *_mine(lang, coming, 1))
 
 
-def _mine(lang: str, coming: list[Held], number: int) -> tuple[str, InlineKeyboardMarkup]:
+def _mine(lang: str, coming: list[Visit], number: int) -> tuple[str, InlineKeyboardMarkup]:
     """Page `number` of the client's coming bookings: its lines and its buttons."""
     shown = paging.cut(coming, number)
     lines = [_t(lang, "my_line", service=h.service.name, specialist=h.specialist.name,
@@ -227,15 +229,16 @@ async def _time(update, context, lang, pressed, chat) -> None:  # type: ignore[n
     await _ask_contact(update, lang, held)
 
 
-async def _ask_contact(update: Update, lang: str, held: Held) -> None:
+async def _ask_contact(update: Update, lang: str, held: Visit) -> None:
+    assert held.booking.hold_until is not None  # a held booking carries its hold's end
     await _edit(update, _t(lang, "held", until=i18n.clock(
-        held.hold_until.astimezone(held.booking.start.tzinfo), lang), when=_when(held, lang)))
+        held.booking.hold_until, lang), when=_when(held, lang)))
     assert update.effective_chat is not None
     await update.effective_chat.send_message(_t(lang, "ask_contact"),
                                              reply_markup=keyboards.contact(lang))
 
 
-def _summary(lang: str, held: Held, profile: Profile) -> str:
+def _summary(lang: str, held: Visit, profile: Profile) -> str:
     return _t(lang, "summary", service=held.service.name, specialist=held.specialist.name,
               when=_when(held, lang), name=profile.name or "—", phone=profile.phone or "—")
 
@@ -252,7 +255,8 @@ async def _confirm(update, context, lang, pressed, chat) -> None:  # type: ignor
     d, user = deps(context), update.effective_user
     now = d.clock()
     try:
-        done = await flow.confirm(d.db, now, user.id, pressed.number(), d.policy)
+        done = await bookings.confirm(d.db, now, pressed.number(), client=user.id,
+                                      policy=d.policy)
     except BookbotError as error:
         if error.key != "refused.hold_lost":
             raise
@@ -279,7 +283,7 @@ async def _ask_cancel(update, context, lang, pressed, chat) -> None:  # type: ig
 
 async def _cancel(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
     d, user = deps(context), update.effective_user
-    gone = await flow.cancel(d.db, d.clock(), user.id, pressed.number())
+    gone = await bookings.cancel(d.db, d.clock(), pressed.number(), CLIENT, client=user.id)
     await _edit(update, _t(lang, "cancelled", service=gone.service.name,
                            specialist=gone.specialist.name, when=_when(gone, lang)))
     outbox.wake(context)
@@ -291,7 +295,7 @@ async def _keep(update, context, lang, pressed, chat) -> None:  # type: ignore[n
 
 async def _reschedule(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
     d, user = deps(context), update.effective_user
-    draft = await flow.start_rescheduling(d.db, d.clock(), user.id, pressed.number())
+    draft = await bookings.reschedule(d.db, d.clock(), user.id, pressed.number())
     await _show_month(update, context, lang, draft, None, chat.seen)
 
 
