@@ -26,9 +26,9 @@ KNOWN = {
     "bookbot.web.pages -> bookbot.flow",
     "bookbot.notify.reviews -> bookbot.flow",
     "bookbot.web.app -> telegram",
-    "bookbot.store.days -> bookbot.store.repository",
+    "bookbot.store.dayindex -> bookbot.store.repository",
     "cycle: bookbot.booking <-> bookbot.directory",
-    "cycle: bookbot.store.days <-> bookbot.store.repository",
+    "cycle: bookbot.store.dayindex <-> bookbot.store.repository",
 }
 
 
@@ -80,7 +80,7 @@ def _layer_violations(graph: dict[str, set[str]]) -> set[str]:
                 if top == "telegram":
                     found.add(f"{module} -> telegram")
             if module.startswith("bookbot.store") and target.startswith("bookbot.store"):
-                if module == "bookbot.store.days" and target == "bookbot.store.repository":
+                if module == "bookbot.store.dayindex" and target == "bookbot.store.repository":
                     found.add(f"{module} -> {target}")
             if module.startswith("bookbot.store") and top == "bookbot":
                 if not target.startswith(("bookbot.store", "bookbot.engine", "bookbot.errors")):

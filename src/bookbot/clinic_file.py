@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from bookbot import parsing
-from bookbot.engine.days import calendar_exists, zone
 from bookbot.engine.model import (
     WEEKDAYS,
     Block,
@@ -30,6 +29,7 @@ from bookbot.engine.model import (
     WeeklyEntry,
 )
 from bookbot.engine.search import Plan, slot_length_at
+from bookbot.engine.workday import calendar_exists, zone
 from bookbot.errors import BadInput, Invalid, Problem
 
 ID = re.compile(r"^[a-z0-9_-]+$")

@@ -13,8 +13,8 @@ from typing import TypeVar
 
 from bookbot import booking, directory
 from bookbot.engine import search
-from bookbot.engine.days import zone
 from bookbot.engine.model import Booking, BookingStatus, Client, Service, Slot, Specialist
+from bookbot.engine.workday import zone
 from bookbot.errors import BadInput, Refused
 from bookbot.notify.messages import Policy
 from bookbot.store.db import Database

@@ -16,7 +16,6 @@ from datetime import date, datetime, time, timedelta
 
 from bookbot import booking, clinic_file, flow
 from bookbot.engine import changes, search
-from bookbot.engine.days import CLOSING, Plan, calendar_exists, zone
 from bookbot.engine.intervals import absolute
 from bookbot.engine.model import (
     Block,
@@ -31,6 +30,7 @@ from bookbot.engine.model import (
     Specialist,
     WeeklyEntry,
 )
+from bookbot.engine.workday import CLOSING, Plan, calendar_exists, zone
 from bookbot.errors import BadInput, Refused
 from bookbot.flow import Held
 from bookbot.notify import messages

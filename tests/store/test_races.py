@@ -21,8 +21,8 @@ from sqlalchemy import func, select, text
 
 from bookbot import booking, clinic_file, flow, i18n, schedule
 from bookbot.engine import search
-from bookbot.engine.days import Plan
 from bookbot.engine.model import Booking, BookingStatus, Client
+from bookbot.engine.workday import Plan
 from bookbot.errors import BookbotError
 from bookbot.notify.messages import CANCELLED_BY_CLIENT, CANCELLED_FOR_CLIENT, Policy
 from bookbot.store.db import Database

@@ -18,7 +18,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bookbot.engine.days import Plan
 from bookbot.engine.intervals import absolute
 from bookbot.engine.model import (
     LIVE_STATUSES,
@@ -36,9 +35,10 @@ from bookbot.engine.model import (
     Specialist,
     WeeklyEntry,
 )
+from bookbot.engine.workday import Plan
 from bookbot.errors import Invalid, Problem, Refused
 from bookbot.store.bulk import add_rows
-from bookbot.store.days import Days
+from bookbot.store.dayindex import Days
 from bookbot.store.tables import (
     BlockRow,
     BookingRow,

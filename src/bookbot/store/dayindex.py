@@ -35,7 +35,6 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
-from bookbot.engine.days import ONE_DAY, Plan
 from bookbot.engine.intervals import absolute
 from bookbot.engine.model import Booking, BookingStatus, Business, Interval, Specialist
 from bookbot.engine.summary import (
@@ -48,6 +47,7 @@ from bookbot.engine.summary import (
     summarize,
     touched,
 )
+from bookbot.engine.workday import ONE_DAY, Plan
 from bookbot.store.bulk import add_rows
 from bookbot.store.tables import (
     BookingRow,
