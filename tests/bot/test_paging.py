@@ -17,8 +17,8 @@ from bookbot import booking, clinic_file, flow, schedule
 from bookbot.bot import views
 from bookbot.bot.emulator import BotApiEmulator, ChatMessage, ChatUser
 from bookbot.engine.model import BookingStatus, Client
+from bookbot.store.chats import Profile
 from bookbot.store.db import Database
-from bookbot.store.repository import Profile
 from tests.bot.conftest import Clock, Harness
 from tests.bot.staff import ADMIN, arrives, on_db, press, say, staffed
 from tests.bot.test_client_flow import book_ann, bookings_of

@@ -19,8 +19,8 @@ from bookbot.config import Settings
 from bookbot.engine.model import Client
 from bookbot.notify import delivery, messages
 from bookbot.notify.messages import Policy
+from bookbot.store.chats import Profile
 from bookbot.store.db import Database
-from bookbot.store.repository import Profile
 from bookbot.store.uow import UnitOfWork
 from tests.clinics import BASIC, NOW
 from tests.conftest import drop_postgres_database, new_postgres_database
