@@ -22,7 +22,6 @@ from pathlib import Path
 
 from bookbot import booking, clinic_file
 from bookbot.clinic_file import Clinic
-from bookbot.engine.days import Plan
 from bookbot.engine.model import (
     Booking,
     Business,
@@ -35,6 +34,7 @@ from bookbot.engine.model import (
     WeeklyEntry,
 )
 from bookbot.engine.search import dates
+from bookbot.engine.workday import Plan
 from bookbot.store.db import Database
 
 NOW = datetime(2026, 9, 30, 5, 0, tzinfo=UTC)  # before the working day in every zone below

@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, timedelta
 
 from bookbot.clinic_file import Clinic
 from bookbot.engine import search
-from bookbot.engine.days import Plan, zone
 from bookbot.engine.model import (
     Booking,
     BookingStatus,
@@ -21,6 +20,7 @@ from bookbot.engine.model import (
     Slot,
     Specialist,
 )
+from bookbot.engine.workday import Plan, zone
 from bookbot.errors import BadInput, Invalid, Problem, Refused
 from bookbot.notify import messages
 from bookbot.notify.messages import Policy

@@ -18,8 +18,8 @@ from sqlalchemy.engine import make_url
 
 from bookbot import booking, clinic_file, config, directory, i18n, parsing
 from bookbot.engine.bookings import OPERATOR
-from bookbot.engine.days import zone
 from bookbot.engine.model import WEEKDAYS, Booking, Client, DayResult, Hole, Slot
+from bookbot.engine.workday import zone
 from bookbot.errors import BadInput, BookbotError, Invalid
 from bookbot.services import bookings
 from bookbot.store.db import DEFAULT_URL, Database

@@ -14,7 +14,6 @@ import yaml
 
 from bookbot import parsing
 from bookbot.engine import validate
-from bookbot.engine.days import zone
 from bookbot.engine.model import (
     WEEKDAYS,
     Block,
@@ -31,6 +30,7 @@ from bookbot.engine.model import (
     WeeklyEntry,
 )
 from bookbot.engine.search import Plan, slot_length_at
+from bookbot.engine.workday import zone
 from bookbot.errors import BadInput, Invalid, Problem
 
 ID = re.compile(r"^[a-z0-9_-]+$")

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from string import Template
 
 from bookbot.clinic_file import Clinic, read
-from bookbot.engine.days import zone
+from bookbot.engine.workday import zone
 
 ZONE = "Europe/Berlin"
 TEMPLATE = Template("""

@@ -1,6 +1,6 @@
 """Use cases of a directory of thousands of specialists, answered from the day index.
 
-The index (store/days.py) keeps, per specialist and local date, the holes busy time leaves.
+The index (store/dayindex.py) keeps, per specialist and local date, the holes busy time leaves.
 SQL picks the rows a question can use by their columns; the engine's own functions turn
 those rows' holes into exact slots and holes at `now`, only for the rows an answer needs.
 Dates the index does not cover, and specialists with a hold that ran out but is not marked
@@ -21,13 +21,13 @@ from typing import Protocol
 
 from bookbot import booking
 from bookbot.engine import search
-from bookbot.engine.days import ONE_DAY, Plan
 from bookbot.engine.intervals import absolute
 from bookbot.engine.model import Business, DayResult, Hole, Rules, Service, Slot
 from bookbot.engine.model import Specialist as SpecialistValue
 from bookbot.engine.summary import bucket, bucket_start, reach
+from bookbot.engine.workday import ONE_DAY, Plan
 from bookbot.errors import BadInput
-from bookbot.store.days import IndexedDay, Need, Span
+from bookbot.store.dayindex import IndexedDay, Need, Span
 from bookbot.store.db import Database
 from bookbot.store.repository import Store
 from bookbot.store.uow import UnitOfWork, retried

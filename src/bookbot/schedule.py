@@ -17,7 +17,6 @@ from datetime import date, datetime, time, timedelta
 from bookbot import booking
 from bookbot.engine import changes, search, validate
 from bookbot.engine.bookings import SPECIALIST, may_ask_reason
-from bookbot.engine.days import CLOSING, Plan, calendar_exists, zone
 from bookbot.engine.intervals import absolute
 from bookbot.engine.model import (
     Block,
@@ -32,6 +31,7 @@ from bookbot.engine.model import (
     Specialist,
     WeeklyEntry,
 )
+from bookbot.engine.workday import CLOSING, Plan, calendar_exists, zone
 from bookbot.errors import BadInput, Invalid, Refused
 from bookbot.notify import messages
 from bookbot.services.bookings import cancel

@@ -16,8 +16,8 @@ import pytest
 from bookbot import booking, clinic_file, flow, schedule
 from bookbot.bot import views
 from bookbot.engine.model import BookingStatus, Client
+from bookbot.store.chats import Profile
 from bookbot.store.db import Database
-from bookbot.store.repository import Profile
 from bookbot.testing.emulator import BotApiEmulator, ChatMessage, ChatUser
 from tests.bot.conftest import Clock, Harness
 from tests.bot.staff import ADMIN, _until, arrives, on_db, press, say, staffed

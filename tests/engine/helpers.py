@@ -6,7 +6,6 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bookbot.engine.days import Plan
 from bookbot.engine.model import (
     WEEKDAYS,
     Hole,
@@ -20,6 +19,7 @@ from bookbot.engine.model import (
     WeeklyEntry,
 )
 from bookbot.engine.search import day_slots
+from bookbot.engine.workday import Plan
 
 BERLIN = "Europe/Berlin"
 NEW_YORK = "America/New_York"

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bookbot.engine.days import LocalClock, Plan, zone
 from bookbot.engine.model import Hours, Interval, Rules
 from bookbot.engine.search import Refusal, day_slots, holes, slot_at, slot_length_at, slots
+from bookbot.engine.workday import LocalClock, Plan, zone
 from tests.engine.helpers import (
     BERLIN,
     EARLY,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bookbot.engine.days import Plan
 from bookbot.engine.model import (
     Block,
     Booking,
@@ -15,6 +14,7 @@ from bookbot.engine.model import (
     Specialist,
 )
 from bookbot.engine.search import day_slots, slots
+from bookbot.engine.workday import Plan
 from tests.engine.helpers import (
     BERLIN,
     NEW_YORK,

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bookbot.engine.days import Plan
 from bookbot.engine.intervals import absolute, clip_start, contains, merge, overlaps, subtract
 from bookbot.engine.model import Interval
 from bookbot.engine.search import day_slots, holes, slot_at
+from bookbot.engine.workday import Plan
 from tests.engine.helpers import OPEN, at, day, schedule, times, weekly
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bookbot.engine.days import Plan, holiday_dates
+from bookbot.engine.workday import Plan, holiday_dates
 from tests.engine.helpers import (
     custom,
     day,

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bookbot.engine.days import Plan
 from bookbot.engine.intervals import absolute
 from bookbot.engine.model import (
     Hours,
@@ -33,6 +32,7 @@ from bookbot.engine.search import (
     soonest_days,
     soonest_slot,
 )
+from bookbot.engine.workday import Plan
 from tests.engine.helpers import BERLIN, NEW_YORK, TOKYO
 
 PROPERTY = settings(max_examples=150, deadline=None)

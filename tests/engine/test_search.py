@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bookbot.engine.days import Plan
 from bookbot.engine.model import DayResult, Rules, Schedule
 from bookbot.engine.search import (
     Refusal,
@@ -19,6 +18,7 @@ from bookbot.engine.search import (
     soonest_days,
     soonest_slot,
 )
+from bookbot.engine.workday import Plan
 from tests.engine.helpers import (
     BERLIN,
     EARLY,

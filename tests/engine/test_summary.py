@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bookbot.engine.days import Plan
 from bookbot.engine.intervals import absolute
 from bookbot.engine.model import Interval, Rules
 from bookbot.engine.search import dates, day_slots, holes, offered, slot_at
@@ -26,6 +25,7 @@ from bookbot.engine.summary import (
     summarize,
     touched,
 )
+from bookbot.engine.workday import Plan
 from tests.engine.helpers import BERLIN, schedule, times, weekly, window
 from tests.engine.test_properties import ONE, durations, window_of_dates
 

@@ -20,8 +20,8 @@ from bookbot.engine.model import Client
 from bookbot.notify import delivery, messages
 from bookbot.notify.messages import Policy
 from bookbot.services import bookings
+from bookbot.store.chats import Profile
 from bookbot.store.db import Database
-from bookbot.store.repository import Profile
 from bookbot.store.uow import UnitOfWork
 from bookbot.testing.emulator import BotApiEmulator
 from tests.clinics import BASIC, NOW

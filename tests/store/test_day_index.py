@@ -23,7 +23,6 @@ from sqlalchemy import delete, event, update
 from bookbot import booking, clinic_file, directory, flow
 from bookbot.cli import main
 from bookbot.engine import search
-from bookbot.engine.days import Plan
 from bookbot.engine.intervals import absolute
 from bookbot.engine.model import (
     Block,
@@ -39,9 +38,10 @@ from bookbot.engine.model import (
     WeeklyEntry,
 )
 from bookbot.engine.summary import BUCKET, EPOCH
+from bookbot.engine.workday import Plan
 from bookbot.errors import Refused
 from bookbot.services import bookings as booking_uses
-from bookbot.store.days import decode
+from bookbot.store.dayindex import decode
 from bookbot.store.db import Database
 from bookbot.store.tables import DayRow, DaySpanRow
 from bookbot.store.uow import UnitOfWork
@@ -167,7 +167,7 @@ async def edit(db: Database, specialist: str, change) -> None:  # type: ignore[n
 
 
 def at(day: date, hour: int, tz: str = "Europe/Berlin") -> datetime:
-    from bookbot.engine.days import zone
+    from bookbot.engine.workday import zone
 
     return datetime.combine(day, time(hour), zone(tz))
 

@@ -21,14 +21,14 @@ from sqlalchemy import func, select, text
 
 from bookbot import booking, clinic_file, flow, i18n, schedule
 from bookbot.engine import search
-from bookbot.engine.days import Plan
 from bookbot.engine.model import Booking, BookingStatus, Client
+from bookbot.engine.workday import Plan
 from bookbot.errors import BookbotError
 from bookbot.notify.messages import CANCELLED_BY_CLIENT, CANCELLED_FOR_CLIENT, Policy
 from bookbot.services import bookings
 from bookbot.services.visits import Visit
+from bookbot.store.chats import Profile
 from bookbot.store.db import Database
-from bookbot.store.repository import Profile
 from bookbot.store.tables import OutboxRow
 from bookbot.store.uow import ATTEMPTS, OutOfOrder, UnitOfWork, lock_key, retried
 from tests.conftest import drop_postgres_database, new_postgres_database

@@ -12,8 +12,8 @@ from bookbot import booking, clinic_file, flow, schedule
 from bookbot.engine.model import Client
 from bookbot.notify.messages import Policy
 from bookbot.services import bookings
+from bookbot.store.chats import Draft, Profile
 from bookbot.store.db import Database
-from bookbot.store.repository import Draft, Profile
 from bookbot.store.uow import UnitOfWork
 from tests.clinics import BASIC, NOW
 

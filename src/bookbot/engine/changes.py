@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
-from bookbot.engine.days import LocalClock, Plan, wall, zone
 from bookbot.engine.intervals import absolute, contains, overlaps
 from bookbot.engine.model import (
     Block,
@@ -22,6 +21,7 @@ from bookbot.engine.model import (
     Specialist,
     WeeklyEntry,
 )
+from bookbot.engine.workday import LocalClock, Plan, wall, zone
 
 
 def day_off(specialist: Specialist, day: date, reason: str | None = None) -> Specialist:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from bookbot.engine.days import calendar_exists, zone
 from bookbot.engine.model import (
     Block,
     Booking,
@@ -26,6 +25,7 @@ from bookbot.engine.model import (
     Specialist,
     WeeklyEntry,
 )
+from bookbot.engine.workday import calendar_exists, zone
 
 # Bounds on what a schedule may hold (README, "The clinic file in brief"): each keeps every
 # later question fast and every value inside its column and Python's date range.

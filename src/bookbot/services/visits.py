@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from bookbot.booking import require_business
-from bookbot.engine.days import zone
 from bookbot.engine.model import Booking, Service, Specialist
+from bookbot.engine.workday import zone
 from bookbot.store.repository import Store
 
 

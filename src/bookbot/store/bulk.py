@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
 
 from sqlalchemy import Table, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 CHUNK = 20_000  # rows per statement, to bound memory
+IN_LIST = 900  # values in one IN list, under SQLite's limit on parameters
+T = TypeVar("T")
 
 
 async def add_rows(session: AsyncSession, table: Table, rows: Sequence[dict]) -> None:
@@ -36,3 +39,9 @@ async def add_rows(session: AsyncSession, table: Table, rows: Sequence[dict]) ->
         if getattr(error, "constraint_name", None) is None:
             raise
         raise IntegrityError(f"COPY {table.name}", None, error) from error
+
+
+def chunks(values: Sequence[T], size: int = IN_LIST) -> Iterator[list[T]]:
+    """Splits values so an IN list stays under SQLite's parameter limit."""
+    for i in range(0, len(values), size):
+        yield list(values[i : i + size])

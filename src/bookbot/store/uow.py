@@ -13,7 +13,7 @@ order, the business, then clients, then specialists, each by key, so two writers
 wait for each other in a circle; a lock asked for out of that order is only tried.
 
 Serializable transactions with retries were the other choice, and were not taken: every
-writer raises the one availability counter (Store.bump), so nearly any two concurrent
+writer raises the one availability counter (Catalog.bump), so nearly any two concurrent
 writers would conflict and one would redo all its work, where a lock costs the second
 a short wait. Deadlocks and serialization failures that still happen (a lock out of
 order held by another, writers outside these locks) are retried by `retried`, and never
@@ -37,8 +37,16 @@ from sqlalchemy.sql.elements import TextClause
 
 from bookbot.engine.model import Booking
 from bookbot.errors import BookbotError
+from bookbot.store.bookings import Bookings
+from bookbot.store.catalog import Catalog
+from bookbot.store.chats import Chats
+from bookbot.store.dayindex import DayIndex
 from bookbot.store.db import WRITE, Database
-from bookbot.store.repository import Outbox, Store
+from bookbot.store.inbox import Inbox
+from bookbot.store.ledger import Imports
+from bookbot.store.outbox import Outbox
+from bookbot.store.people import People
+from bookbot.store.repository import Store
 
 ATTEMPTS = 5  # runs of a use case before the user is told the database is busy
 BACKOFF = 0.02  # seconds: the first retry waits up to this, each later one up to twice more
@@ -71,7 +79,10 @@ class UnitOfWork:
     `write=False` marks a unit that only reads: it never commits anything, and takes no lock.
 
     Usage: `async with UnitOfWork(db) as uow: await uow.lock(specialists=[...]); ...
-    uow.store ...; await uow.commit()`.
+    uow.bookings ...; await uow.commit()`. The repositories, one per noun, share the
+    unit's session: `catalog`, `bookings`, `chats`, `imports`, `outbox`, `people`,
+    `inbox`, and `days` (the day index). `store` holds the catalog, bookings, chats,
+    imports and day index as one object, for callers written before the split.
     """
 
     def __init__(self, database: Database, *, write: bool = True) -> None:
@@ -86,8 +97,16 @@ class UnitOfWork:
         await self.session.begin()
         # A read-only unit need not take SQLite's write lock at BEGIN (see db.py).
         await self.session.connection(execution_options={WRITE: self.write})
-        self.store = Store(self.session, self.database.cache)
+        self.days = DayIndex(self.session)
+        self.catalog = Catalog(self.session, self.database.cache, self.days)
+        self.bookings = Bookings(self.session, self.days)
+        self.chats = Chats(self.session)
+        self.imports = Imports(self.session, self.days)
         self.outbox = Outbox(self.session)
+        self.people = People(self.session)
+        self.inbox = Inbox(self.session)
+        self.store = Store(self.catalog, self.bookings, self.chats, self.imports, self.days,
+                           self.settle)
         return self
 
     async def __aexit__(
@@ -106,8 +125,16 @@ class UnitOfWork:
     async def commit(self) -> None:
         """Makes the work of this unit durable, with the day index brought in step first."""
         assert self.session is not None
-        await self.store.settle()
+        await self.settle()
         await self.session.commit()
+
+    async def settle(self) -> None:
+        """Brings derived data in step with this unit's writes: the day index, the counter.
+
+        The counter is raised last, so PostgreSQL holds its row lock only until the commit.
+        """
+        if await self.days.settle(self.catalog, self.bookings):
+            await self.catalog.bump()
 
     # -- taking turns (PostgreSQL; SQLite's writers already take turns at BEGIN) -----------
 
@@ -169,7 +196,7 @@ class UnitOfWork:
         """Drops what the session read before the lock, so it is read again as committed."""
         assert self.session is not None
         self.session.expire_all()
-        self.store.stamp = None
+        self.catalog.stamp = None
 
 
 def retried(use_case: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:

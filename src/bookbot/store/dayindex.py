@@ -1,12 +1,14 @@
 """The day index: per specialist and local date, the free time left, kept in step.
 
-The store's write methods note what they change (busy time, override dates, a whole
-schedule); `settle()` recomputes those days with the engine's `summarize` in the same
-transaction, just before the unit of work commits. Each specialist has a span of indexed
-dates; a date outside it is unknown and is asked of the engine. On PostgreSQL, settling
-locks the specialists' rows, so two transactions never compute one day from two views.
-Besides the holes, a row keeps which 30-minute buckets hold a free start, so that once
-notice has passed a day's first free slot, SQL still finds the days free again soon.
+The catalog's and the bookings' write methods note what they change (busy time, override
+dates, a whole schedule); `settle()` recomputes those days with the engine's `summarize` in
+the same transaction, just before the unit of work commits. It reads schedules and bookings
+through the two narrow readers it is handed (`Schedules`, `Occupancy`). Each specialist
+has a span of indexed dates; a date outside it is unknown and is asked of the engine. On
+PostgreSQL, settling locks the specialists' rows, so two transactions never compute one
+day from two views. Besides the holes, a row keeps which 30-minute buckets hold a free
+start, so that once notice has passed a day's first free slot, SQL still finds the days
+free again soon.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import (
     BigInteger,
@@ -32,10 +34,10 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
-from bookbot.engine.days import ONE_DAY, Plan
 from bookbot.engine.intervals import absolute
 from bookbot.engine.model import Booking, BookingStatus, Business, Interval, Specialist
 from bookbot.engine.summary import (
@@ -48,7 +50,8 @@ from bookbot.engine.summary import (
     summarize,
     touched,
 )
-from bookbot.store.bulk import add_rows
+from bookbot.engine.workday import ONE_DAY, Plan
+from bookbot.store.bulk import add_rows, chunks
 from bookbot.store.tables import (
     BookingRow,
     DayRow,
@@ -56,9 +59,6 @@ from bookbot.store.tables import (
     OfferRow,
     SpecialistRow,
 )
-
-if TYPE_CHECKING:
-    from bookbot.store.repository import Store
 
 CHUNK = 200  # specialists settled together: one bookings query, one insert
 DATES = 366  # dates probed in one statement (SQLite allows 500 parts to a UNION)
@@ -137,12 +137,29 @@ class _Changes:
     busy: list[tuple[datetime, datetime]] = field(default_factory=list)
 
 
-class Days:
-    """The repository of the day index; reached as `Store.days`."""
+class Schedules(Protocol):
+    """What settling reads of the catalog, as this transaction has it."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.session = store.session
+    async def current_business(self) -> Business | None:
+        """The business defaults."""
+
+    async def current(self, ids: Sequence[str]) -> list[Specialist]:
+        """These specialists, with their schedules."""
+
+
+class Occupancy(Protocol):
+    """What settling reads of the bookings."""
+
+    async def overlapping(self, specialists: Sequence[str], since: datetime,
+                          until: datetime) -> list[Booking]:
+        """Held and confirmed bookings of these specialists that overlap [since, until)."""
+
+
+class DayIndex:
+    """The repository of the day index; the catalog and bookings note their changes here."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
         self.changes: dict[str, _Changes] = defaultdict(_Changes)
         self.around: datetime | None = None  # new spans are laid around this instant
         self.known: dict[str, list[Booking]] = {}  # all live bookings, as this transaction has them
@@ -203,20 +220,25 @@ class Days:
 
     # -- settling --------------------------------------------------------------------------
 
-    async def settle(self) -> None:
-        """Recomputes every day this transaction changed, before it commits."""
+    async def settle(self, schedules: Schedules, bookings: Occupancy) -> bool:
+        """Recomputes every day this transaction changed, before it commits.
+
+        Reads schedules and bookings through the two readers it is handed; tells whether
+        any change was noted (so what is free may have changed).
+        """
         if not self.changes:
-            return
+            return False
         changes, self.changes = self.changes, defaultdict(_Changes)
-        business = await self.store.current_business()
+        business = await schedules.current_business()
         if business is None:
-            return
+            return True
         ids = sorted(changes)
         for i in range(0, len(ids), CHUNK):
-            await self._settle(ids[i : i + CHUNK], changes, business)
+            await self._settle(ids[i : i + CHUNK], changes, business, schedules, bookings)
+        return True
 
-    async def _settle(self, ids: list[str], changes: dict[str, _Changes],
-                      business: Business) -> None:
+    async def _settle(self, ids: list[str], changes: dict[str, _Changes], business: Business,
+                      schedules: Schedules, occupancy: Occupancy) -> None:
         # With their spans, the specialists' rows are locked (FOR NO KEY UPDATE, PostgreSQL).
         rows = await self.session.execute(
             select(SpecialistRow.id, DaySpanRow.first, DaySpanRow.last)
@@ -226,7 +248,7 @@ class Days:
         spans = {specialist: Span(first, last) for specialist, first, last in rows if first}
         jobs: list[tuple[Specialist, Plan, list[date], bool]] = []
         fresh: list[tuple[str, Span]] = []
-        for specialist in await self.store.current(ids):
+        for specialist in await schedules.current(ids):
             plan = Plan(specialist.schedule(business))
             change = changes[specialist.id]
             span = spans.get(specialist.id)
@@ -247,9 +269,9 @@ class Days:
                 days = sorted(d for d in wanted if span.covers(d))
             if days:
                 jobs.append((specialist, plan, days, whole))
-        bookings = await self._live_bookings(
-            [(specialist.id, days[0], days[-1] + timedelta(days=reach(plan)))
-             for specialist, plan, days, _ in jobs if specialist.id not in self.known])
+        bookings = await self._live_bookings(occupancy, [
+            (specialist.id, days[0], days[-1] + timedelta(days=reach(plan)))
+            for specialist, plan, days, _ in jobs if specialist.id not in self.known])
         bookings.update((s.id, self.known[s.id]) for s, _, _, _ in jobs if s.id in self.known)
         rows = []
         for specialist, _, days, _ in jobs:
@@ -277,7 +299,7 @@ class Days:
             .order_by(DaySpanRow.last.desc(), DaySpanRow.first).limit(1))).first()
         return Span(*newest) if newest else None
 
-    async def _live_bookings(self, wanted: list[tuple[str, date, date]]
+    async def _live_bookings(self, occupancy: Occupancy, wanted: list[tuple[str, date, date]]
                              ) -> dict[str, list[Booking]]:
         """Held and confirmed bookings of each specialist near local dates first..last.
 
@@ -290,7 +312,7 @@ class Days:
                   for specialist, first, last in wanted}
         since = min(lo for lo, _ in ranges.values())
         until = max(hi for _, hi in ranges.values())
-        for booking in await self.store.overlapping(list(ranges), since, until):
+        for booking in await occupancy.overlapping(list(ranges), since, until):
             lo, hi = ranges[booking.specialist]
             if booking.start < hi and booking.end > lo:
                 found[booking.specialist].append(booking)
@@ -307,7 +329,7 @@ class Days:
     async def spans(self, ids: Sequence[str]) -> dict[str, Span]:
         """The spans of these specialists (those with one)."""
         found = {}
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             found.update(await self._spans(chunk))
         return found
 
@@ -341,7 +363,7 @@ class Days:
         firsts = select(OfferRow.specialist_id, soonest.label("day")).where(
             OfferRow.service_id == service)
         found = []
-        for chunk in [None] if specialists is None else _chunks(specialists):
+        for chunk in [None] if specialists is None else chunks(specialists):
             narrowed = firsts if chunk is None else firsts.where(
                 OfferRow.specialist_id.in_(chunk))
             # Materialized: one index probe per specialist, then one row each by key.
@@ -451,7 +473,7 @@ class Days:
     async def rows(self, specialists: Sequence[str]) -> dict[tuple[str, date], dict]:
         """Every stored row of these specialists, column by column (to check the index)."""
         found = {}
-        for chunk in _chunks(specialists):
+        for chunk in chunks(specialists):
             for row in await self.session.execute(
                     select(DAYS).where(DAYS.c.specialist_id.in_(chunk))):
                 values = row._asdict()
@@ -464,15 +486,10 @@ class Days:
         if specialists is None:
             return [_indexed(*row) for row in await self.session.execute(query)]
         found = []
-        for chunk in _chunks(specialists):
+        for chunk in chunks(specialists):
             found += [_indexed(*row) for row in await self.session.execute(
                 query.where(DAYS.c.specialist_id.in_(chunk)))]
         return found
-
-
-def _chunks(ids: Sequence[str], size: int = 900) -> Iterable[list[str]]:
-    for i in range(0, len(ids), size):
-        yield list(ids[i : i + size])
 
 
 def _midnight(day: date) -> datetime:

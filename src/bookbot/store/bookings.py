@@ -1,0 +1,183 @@
+"""Bookings and holds: reading them, adding one, moving one to a new status, expiring holds.
+
+The database refuses a live booking that overlaps another of its specialist (the
+`bookings_no_overlap` constraint); that refusal reaches the user as "refused.taken". Every
+change to busy time is noted in the day index, which settles before the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select, union_all, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bookbot.engine.model import LIVE_STATUSES, Booking, BookingStatus, Client
+from bookbot.errors import Refused
+from bookbot.store.bulk import chunks
+from bookbot.store.chats import find_or_add_client
+from bookbot.store.dayindex import DayIndex
+from bookbot.store.tables import BookingRow, ClientRow, SpecialistRow
+
+LIVE = [str(status) for status in LIVE_STATUSES]
+
+
+class Bookings:
+    """The repository of bookings and holds; never commits."""
+
+    def __init__(self, session: AsyncSession, days: DayIndex) -> None:
+        self.session = session
+        self.days = days
+
+    async def overlapping(self, specialists: Sequence[str], since: datetime, until: datetime,
+                          live_at: datetime | None = None) -> list[Booking]:
+        """Held and confirmed bookings of these specialists that overlap [since, until).
+
+        With `live_at`, only those occupying time then (holds not yet run out). Found by
+        index however long the history: live bookings never overlap, so of those starting
+        before `since` only the last one can reach into it.
+        """
+        columns = (BookingRow.specialist_id, BookingRow.service_id, BookingRow.start_at,
+                   BookingRow.end_at, BookingRow.status, BookingRow.hold_until)
+        earlier = aliased(BookingRow)
+        last_before = (select(earlier.id)
+                       .where(earlier.specialist_id == SpecialistRow.id,
+                              earlier.status.in_(LIVE), earlier.start_at < since)
+                       .order_by(earlier.start_at.desc(), earlier.end_at.desc())
+                       .limit(1).scalar_subquery())
+        found = []
+        for chunk in chunks(sorted(set(specialists))):
+            # The status is checked here, not in SQL: SQLite would take the status index.
+            starting = select(*columns).where(
+                BookingRow.specialist_id.in_(chunk), BookingRow.start_at >= since,
+                BookingRow.start_at < until)
+            reaching = select(*columns).where(
+                BookingRow.id.in_(select(last_before).where(SpecialistRow.id.in_(chunk))),
+                BookingRow.end_at > since)
+            found += list(await self.session.execute(union_all(starting, reaching)))
+        return [Booking(specialist, service, start, end, BookingStatus(status))
+                for specialist, service, start, end, status, held in found
+                if status in LIVE and (live_at is None or status == BookingStatus.CONFIRMED
+                                       or (held is not None and held > live_at))]
+
+    async def bookings(
+        self,
+        *,
+        specialists: Sequence[str] | None = None,
+        client: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        live_at: datetime | None = None,
+    ) -> list[Booking]:
+        """Bookings by start, filtered; with `live_at`, only those occupying time then."""
+        query = select(BookingRow, ClientRow).outerjoin(
+            ClientRow, ClientRow.id == BookingRow.client_id
+        ).order_by(BookingRow.start_at, BookingRow.id)
+        if specialists is not None:
+            query = query.where(BookingRow.specialist_id.in_(specialists))
+        if client is not None:
+            query = query.where(ClientRow.telegram_id == client)
+        if since is not None:
+            query = query.where(BookingRow.end_at > since)
+        if until is not None:
+            query = query.where(BookingRow.start_at < until)
+        if live_at is not None:
+            query = query.where(_live(live_at))
+        rows = await self.session.execute(query)
+        return [_booking(row, client) for row, client in rows]
+
+    async def booking(self, booking_id: int) -> Booking | None:
+        """One booking by id."""
+        row = await self.session.execute(
+            select(BookingRow, ClientRow).outerjoin(ClientRow, ClientRow.id == BookingRow.client_id)
+            .where(BookingRow.id == booking_id))
+        found = row.first()
+        return _booking(*found) if found else None
+
+    async def hold_until(self, booking_id: int) -> datetime | None:
+        """When a held booking's hold runs out."""
+        return await self.session.scalar(
+            select(BookingRow.hold_until).where(BookingRow.id == booking_id))
+
+    async def expire_holds(self, now: datetime, client: int | None = None,
+                           specialists: Sequence[str] | None = None) -> None:
+        """Marks holds whose time ran out (or all of one client's) so they free their slot.
+
+        A writer names the specialists it locked (UnitOfWork.lock): it changes no other's.
+        """
+        ended = BookingRow.hold_until <= now
+        if client is not None:
+            owned = select(ClientRow.id).where(ClientRow.telegram_id == client)
+            ended = or_(ended, BookingRow.client_id.in_(owned))
+        expired = await self.session.execute(
+            update(BookingRow)
+            .where(BookingRow.status == BookingStatus.HELD, ended,
+                   *([] if specialists is None else
+                     [BookingRow.specialist_id.in_(specialists)]))
+            .values(status=BookingStatus.EXPIRED)
+            .returning(BookingRow.specialist_id, BookingRow.start_at, BookingRow.end_at)
+        )
+        for specialist, start, end in expired:
+            self.days.busy_changed(specialist, start, end)
+
+    async def add_booking(self, booking: Booking, now: datetime,
+                          hold_until: datetime | None = None) -> Booking:
+        """Writes a new booking; the database refuses one that overlaps a live booking."""
+        client_id = (await find_or_add_client(self.session, booking.client)
+                     if booking.client else None)
+        row = BookingRow(
+            id=booking.id, specialist_id=booking.specialist, service_id=booking.service,
+            client_id=client_id, start_at=booking.start, end_at=booking.end,
+            status=str(booking.status), hold_until=hold_until, created_at=now,
+        )
+        self.session.add(row)
+        await self._flush_or_refuse()
+        self.days.busy_changed(booking.specialist, booking.start, booking.end)
+        return _booking(row, await self.session.get(ClientRow, client_id) if client_id else None)
+
+    async def set_status(self, booking_id: int, status: BookingStatus, at: datetime,
+                         by: str | None = None, reason: str | None = None) -> None:
+        """Moves a booking to a new status, recording who cancelled it and why."""
+        row = await self.session.get(BookingRow, booking_id)
+        assert row is not None
+        self.days.busy_changed(row.specialist_id, row.start_at, row.end_at)
+        row.status = str(status)
+        if status == BookingStatus.CANCELLED:
+            row.cancelled_at, row.cancelled_by, row.cancel_reason = at, by, reason
+        if status == BookingStatus.CONFIRMED:
+            row.hold_until = None
+        await self._flush_or_refuse()
+
+    async def _flush_or_refuse(self) -> None:
+        try:
+            await self.session.flush()
+        except IntegrityError as error:
+            if "bookings_no_overlap" in str(error.orig):
+                raise Refused("refused.taken") from None
+            raise
+
+
+def _live(now: datetime):  # type: ignore[no-untyped-def]
+    """Rows that occupy time at `now`: confirmed, or held and not yet run out."""
+    return or_(
+        BookingRow.status == BookingStatus.CONFIRMED,
+        and_(BookingRow.status == BookingStatus.HELD, BookingRow.hold_until > now),
+    )
+
+
+
+def _booking(row: BookingRow, client: ClientRow | None) -> Booking:
+    return Booking(
+        specialist=row.specialist_id,
+        service=row.service_id,
+        start=row.start_at,
+        end=row.end_at,
+        status=BookingStatus(row.status),
+        client=Client(client.name, client.phone, client.telegram_id) if client else None,
+        id=row.id,
+        hold_until=row.hold_until if row.status == BookingStatus.HELD else None,
+    )
+

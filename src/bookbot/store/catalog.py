@@ -1,0 +1,415 @@
+"""The catalog: business defaults, services and specialists with their schedules.
+
+Read through a per-process cache keyed by the business row's stamp, which every schedule
+change rewrites; the availability counter on the same row is raised here too.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import time, timedelta
+from uuid import uuid4
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bookbot.engine.model import (
+    WEEKDAYS,
+    Block,
+    Business,
+    Hours,
+    Override,
+    OverrideType,
+    Rules,
+    Service,
+    Specialist,
+    WeeklyEntry,
+)
+from bookbot.engine.workday import Plan
+from bookbot.store.bulk import add_rows, chunks
+from bookbot.store.dayindex import DayIndex
+from bookbot.store.tables import (
+    BlockRow,
+    BusinessRow,
+    HoursColumns,
+    OfferRow,
+    OverrideRow,
+    ServiceRow,
+    SpecialistRow,
+    WeeklyRow,
+)
+
+BUSINESS_ID = 1
+NO_CALENDAR = "none"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The slowly changing part of a clinic, as of one stamp."""
+
+    business: Business | None
+    services: tuple[Service, ...] = ()
+    specialists: tuple[Specialist, ...] = ()
+    positions: dict[str, int] = field(default_factory=dict)
+    stamp: str = ""
+    by_id: dict[str, Specialist] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_id", {s.id: s for s in self.specialists})
+
+
+class Catalog:
+    """The repository of the business, its services and specialists; never commits."""
+
+    def __init__(self, session: AsyncSession, cache: dict, days: DayIndex) -> None:
+        self.session = session
+        self.cache = cache
+        self.days = days
+        self.stamp: str | None = None  # as this unit read it; forgotten when it restamps
+
+    async def catalog(self) -> Snapshot:
+        """Business, services and specialists, reused while the stored stamp is unchanged.
+
+        Every schedule change writes a new random stamp in its own transaction, so a cached
+        catalog is reused only for exactly the committed state it was read from.
+        """
+        stamp = await self._stamp()
+        if stamp is None:
+            return Snapshot(None)
+        cached = self.cache.get("catalog")
+        if cached is not None and cached.stamp == stamp:
+            return cached
+        found = await self._load_catalog(stamp)
+        self.cache["catalog"] = found
+        return found
+
+    async def _load_catalog(self, stamp: str) -> Snapshot:
+        business = await self.current_business()
+        services = await self.session.scalars(
+            select(ServiceRow).order_by(ServiceRow.position, ServiceRow.id))
+        rows = list(await self.session.scalars(select(SpecialistRow).order_by(SpecialistRow.id)))
+        return Snapshot(business, tuple(_service(r) for r in services),
+                       tuple(await self._assemble(rows)), {r.id: r.position for r in rows}, stamp)
+
+    async def plans(self, offering: str) -> dict[str, Plan]:
+        """The plans, without bookings (blocks are busy), of a service's specialists, by id.
+
+        Cached like the catalog.
+        """
+        catalog = await self.catalog()
+        cached = self.cache.get(("plans", offering))
+        if cached is not None and cached[0] == catalog.stamp:
+            return cached[1]
+        assert catalog.business is not None
+        found = {s.id: Plan(s.schedule(catalog.business)) for s in catalog.specialists
+                 if offering in s.services}
+        self.cache[("plans", offering)] = (catalog.stamp, found)
+        return found
+
+    async def _stamp(self) -> str | None:
+        """The stored stamp, read once per unit of work (and again after it restamps).
+
+        The unit keeps the catalog it began with, as if it had read it all at once.
+        """
+        if self.stamp is None:
+            self.stamp = await self.session.scalar(
+                select(BusinessRow.stamp).where(BusinessRow.id == BUSINESS_ID))
+        return self.stamp
+
+    async def current_business(self) -> Business | None:
+        """The business defaults as this transaction sees them, from the catalog if current."""
+        cached = self.cache.get("catalog")
+        if cached is not None and cached.stamp == await self._stamp():
+            return cached.business
+        row = await self.session.get(BusinessRow, BUSINESS_ID)
+        if row is None:
+            return None
+        return Business(
+            timezone=row.timezone,
+            rules=Rules(timedelta(minutes=row.min_notice_minutes), row.horizon_days),
+            holidays=_codes(row.holidays) or (),
+        )
+
+    async def current(self, ids: Sequence[str]) -> list[Specialist]:
+        """These specialists as this transaction sees them, from the catalog if it is current."""
+        cached = self.cache.get("catalog")
+        if cached is not None and cached.stamp == await self._stamp():
+            return [cached.by_id[i] for i in sorted(set(ids)) if i in cached.by_id]
+        rows = list(await self.session.scalars(
+            select(SpecialistRow).where(SpecialistRow.id.in_(ids)).order_by(SpecialistRow.id)))
+        return await self._assemble(rows)
+
+    async def _restamp(self) -> None:
+        """Marks that the schedule changed, so every cached catalog is read afresh."""
+        await self.session.execute(
+            update(BusinessRow).where(BusinessRow.id == BUSINESS_ID).values(stamp=uuid4().hex))
+        self.stamp = None
+
+    async def business(self) -> Business | None:
+        """The business defaults, or None before anything was imported."""
+        return (await self.catalog()).business
+
+    async def save_business(self, business: Business) -> bool:
+        """Writes the business defaults; tells whether anything changed."""
+        before = await self.business()
+        if before == business:
+            return False
+        if before is not None:
+            inheriting = []
+            if before.timezone != business.timezone:
+                inheriting.append(SpecialistRow.timezone.is_(None))
+            if before.holidays != business.holidays:
+                inheriting.append(SpecialistRow.holidays.is_(None))
+            if inheriting:
+                for specialist in await self.session.scalars(
+                        select(SpecialistRow.id).where(or_(*inheriting))):
+                    self.days.schedule_changed(specialist)
+        row = await self.session.get(BusinessRow, BUSINESS_ID) or BusinessRow(id=BUSINESS_ID)
+        row.timezone = business.timezone
+        row.min_notice_minutes = _minutes(business.rules.min_notice)
+        row.horizon_days = business.rules.horizon_days
+        row.holidays = ",".join(business.holidays)
+        row.stamp = uuid4().hex
+        self.stamp = None
+        self.session.add(row)
+        await self.session.flush()
+        return True
+
+    async def services(self) -> list[Service]:
+        """Every service, in file order."""
+        return list((await self.catalog()).services)
+
+    async def service(self, service_id: str) -> Service | None:
+        """One service by id."""
+        return next((s for s in (await self.catalog()).services if s.id == service_id), None)
+
+    async def save_service(self, service: Service, position: int) -> bool:
+        """Creates or updates a service by id; tells whether anything changed."""
+        row = await self.session.get(ServiceRow, service.id)
+        if row and _service(row) == service and row.position == position:
+            return False
+        row = row or ServiceRow(id=service.id, business_id=BUSINESS_ID)
+        row.name = service.name
+        row.duration_minutes = _minutes(service.duration) if service.duration else None
+        row.position = position
+        self.session.add(row)
+        await self._restamp()
+        await self.session.flush()
+        return True
+
+    # -- specialists -----------------------------------------------------------------------
+
+    async def specialists(
+        self,
+        ids: Sequence[str] | None = None,
+        *,
+        offering: str | None = None,
+        linked: int | None = None,
+    ) -> list[Specialist]:
+        """Specialists with their schedules, by id: all, those ids, those offering a service."""
+        catalog = await self.catalog()
+        if ids is None:
+            found: Iterable[Specialist] = catalog.specialists
+        else:  # a few by id, without a pass over thousands
+            found = [catalog.by_id[i] for i in sorted(set(ids)) if i in catalog.by_id]
+        return [
+            s for s in found
+            if (offering is None or offering in s.services)
+            and (linked is None or s.telegram_id == linked)
+        ]
+
+    async def specialist(self, specialist_id: str) -> Specialist | None:
+        """One specialist by id."""
+        found = await self.specialists([specialist_id])
+        return found[0] if found else None
+
+    async def positions(self) -> dict[str, int]:
+        """Specialist ids with their place in the file's order."""
+        return dict((await self.catalog()).positions)
+
+    async def _assemble(self, rows: list[SpecialistRow]) -> list[Specialist]:
+        ids = [row.id for row in rows]
+        if not ids:
+            return []
+        offers, weekly, overrides, blocks = (defaultdict(list) for _ in range(4))
+        for chunk in chunks(ids):
+            for offer in await self.session.scalars(
+                select(OfferRow).where(OfferRow.specialist_id.in_(chunk)).order_by(
+                    OfferRow.position)
+            ):
+                offers[offer.specialist_id].append(offer.service_id)
+            for line in await self.session.scalars(
+                select(WeeklyRow).where(WeeklyRow.specialist_id.in_(chunk)).order_by(
+                    WeeklyRow.position, WeeklyRow.id)
+            ):
+                weekly[line.specialist_id].append(_weekly(line))
+            for line in await self.session.scalars(
+                select(OverrideRow).where(OverrideRow.specialist_id.in_(chunk)).order_by(
+                    OverrideRow.id)
+            ):
+                overrides[line.specialist_id].append(_override(line))
+            for line in await self.session.scalars(
+                select(BlockRow).where(BlockRow.specialist_id.in_(chunk)).order_by(
+                    BlockRow.id)
+            ):
+                blocks[line.specialist_id].append(Block(line.start_at, line.end_at, line.reason))
+        return [
+            Specialist(
+                id=row.id,
+                name=row.name,
+                services=tuple(offers[row.id]),
+                weekly=tuple(weekly[row.id]),
+                overrides=tuple(overrides[row.id]),
+                blocks=tuple(blocks[row.id]),
+                timezone=row.timezone,
+                holidays=_codes(row.holidays),
+                telegram_id=row.telegram_id,
+            )
+            for row in rows
+        ]
+
+    async def save_specialist(self, specialist: Specialist, position: int) -> bool:
+        """Creates or updates a specialist by id, schedule included; tells whether it changed."""
+        return bool(await self.save_specialists([(specialist, position)]))
+
+    async def save_specialists(self, items: Sequence[tuple[Specialist, int]]) -> int:
+        """Creates or updates specialists by id, with their places; returns how many changed.
+
+        Writes in bulk, so a file of thousands imports in seconds.
+        """
+        ids = [specialist.id for specialist, _ in items]
+        rows: dict[str, SpecialistRow] = {}
+        for chunk in chunks(ids):
+            rows.update((row.id, row) for row in await self.session.scalars(
+                select(SpecialistRow).where(SpecialistRow.id.in_(chunk))))
+        before = {s.id: s for s in await self._assemble(list(rows.values()))}
+        changed = [(specialist, position) for specialist, position in items
+                   if specialist.id not in rows or rows[specialist.id].position != position
+                   or before[specialist.id] != specialist]
+        if not changed:
+            return 0
+        await self._restamp()
+        await self._unlink_moved(rows, [specialist for specialist, _ in changed])
+        for specialist, position in changed:
+            row = rows.get(specialist.id) or SpecialistRow(id=specialist.id,
+                                                           business_id=BUSINESS_ID)
+            row.name = specialist.name
+            row.timezone = specialist.timezone
+            row.holidays = None if specialist.holidays is None else (
+                ",".join(specialist.holidays) or NO_CALENDAR)
+            row.telegram_id = specialist.telegram_id
+            row.position = position
+            self.session.add(row)
+            self._note_schedule(before.get(specialist.id), specialist)
+        await self.session.flush()
+        changed_ids = [specialist.id for specialist, _ in changed]
+        for chunk in chunks(changed_ids):
+            for table in (OfferRow, WeeklyRow, OverrideRow, BlockRow):
+                await self.session.execute(delete(table).where(table.specialist_id.in_(chunk)))
+        offers, weekly, overrides, blocks = [], [], [], []
+        for specialist, _ in changed:
+            offers += [{"specialist_id": specialist.id, "service_id": service, "position": i}
+                       for i, service in enumerate(specialist.services)]
+            weekly += [{"specialist_id": specialist.id, "position": i,
+                        "days": ",".join(WEEKDAYS[d] for d in sorted(entry.days)),
+                        "valid_from": entry.valid_from, "valid_until": entry.valid_until,
+                        **_hours_values(entry.hours)}
+                       for i, entry in enumerate(specialist.weekly)]
+            overrides += [{"specialist_id": specialist.id, "type": str(o.type), "first": o.first,
+                           "last": o.last, "reason": o.reason, **_hours_values(o.hours)}
+                          for o in specialist.overrides]
+            blocks += [{"specialist_id": specialist.id, "start_at": b.start, "end_at": b.end,
+                        "reason": b.reason} for b in specialist.blocks]
+        for table, values in ((OfferRow, offers), (WeeklyRow, weekly), (OverrideRow, overrides),
+                              (BlockRow, blocks)):
+            await add_rows(self.session, table.__table__, values)
+        return len(changed)
+
+    async def _unlink_moved(self, rows: dict[str, SpecialistRow],
+                            changed: list[Specialist]) -> None:
+        """Clears the Telegram ids these specialists give up, before any is given to another.
+
+        Telegram ids are unique, and checked row by row: two specialists trading their
+        accounts in one import would otherwise collide halfway.
+        """
+        moved = [rows[s.id] for s in changed if s.id in rows
+                 and rows[s.id].telegram_id not in (None, s.telegram_id)]
+        for row in moved:
+            row.telegram_id = None
+        if moved:
+            await self.session.flush()
+
+    async def linked(self, telegram_ids: Sequence[int]) -> dict[int, str]:
+        """The specialists these Telegram ids link, by Telegram id."""
+        found: dict[int, str] = {}
+        for chunk in chunks(sorted(set(telegram_ids))):
+            found.update((telegram, specialist) for specialist, telegram in (
+                await self.session.execute(select(SpecialistRow.id, SpecialistRow.telegram_id)
+                                           .where(SpecialistRow.telegram_id.in_(chunk)))))
+        return found
+
+    def _note_schedule(self, before: Specialist | None, after: Specialist) -> None:
+        """Tells the day index which dates a schedule change touches."""
+        if before is None or (before.timezone, before.holidays, before.weekly) != (
+                after.timezone, after.holidays, after.weekly):
+            self.days.schedule_changed(after.id)
+            return
+        for override in set(before.overrides) ^ set(after.overrides):
+            self.days.dates_changed(after.id, override.first, override.last)
+        for block in set(before.blocks) ^ set(after.blocks):
+            self.days.busy_changed(after.id, block.start, block.end)
+
+
+    async def bump(self) -> None:
+        """Raises the availability counter: this transaction changed what is free."""
+        await self.session.execute(update(BusinessRow).where(BusinessRow.id == BUSINESS_ID)
+                                   .values(version=BusinessRow.version + 1))
+
+
+def _minutes(value: timedelta) -> int:
+    return int(value.total_seconds() // 60)
+
+
+def _codes(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    if text in ("", NO_CALENDAR):
+        return ()
+    return tuple(text.split(","))
+
+
+def _service(row: ServiceRow) -> Service:
+    duration = timedelta(minutes=row.duration_minutes) if row.duration_minutes else None
+    return Service(row.id, row.name, duration)
+
+
+def _hours(row: HoursColumns) -> Hours:
+    return Hours(
+        slot=timedelta(minutes=row.slot_minutes),
+        start=row.start,
+        end=row.end,
+        times=tuple(time.fromisoformat(t) for t in row.times.split(",") if t),
+        break_after=timedelta(minutes=row.break_minutes),
+    )
+
+
+def _hours_values(hours: Hours | None) -> dict:
+    if hours is None:
+        return {"start": None, "end": None, "times": "", "slot_minutes": 60, "break_minutes": 0}
+    return {"start": hours.start, "end": hours.end,
+            "times": ",".join(t.strftime("%H:%M") for t in hours.times),
+            "slot_minutes": _minutes(hours.slot), "break_minutes": _minutes(hours.break_after)}
+
+
+def _weekly(row: WeeklyRow) -> WeeklyEntry:
+    days = frozenset(WEEKDAYS.index(day) for day in row.days.split(","))
+    return WeeklyEntry(days, _hours(row), row.valid_from, row.valid_until)
+
+
+def _override(row: OverrideRow) -> Override:
+    kind = OverrideType(row.type)
+    hours = _hours(row) if kind in (OverrideType.CUSTOM_HOURS, OverrideType.EXTRA_SLOTS) else None
+    return Override(kind, row.first, row.last, hours, row.reason)
+
