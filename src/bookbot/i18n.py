@@ -72,6 +72,12 @@ def text(key: str, locale: str | None = None, **params: Any) -> str:
     return template.format(**params) if params else template
 
 
+def words(key: str) -> tuple[str, ...]:
+    """Every language's words for `key`: what a user may type, comma-separated in each file."""
+    found = (word.strip() for lang in languages() for word in catalog(lang).get(key, "").split(","))
+    return tuple(dict.fromkeys(word for word in found if word))
+
+
 def day(value: date, locale: str, style: str = "EEE d MMM") -> str:
     """A date in the user's language, by a Babel (CLDR) pattern."""
     return format_date(value, style, locale=locale)
