@@ -41,3 +41,16 @@ def test_every_key_the_code_names_exists() -> None:
 def test_a_language_is_chosen_from_wishes() -> None:
     assert i18n.choose(None, "ru-RU") == "ru"
     assert i18n.choose("xx", None) == i18n.fallback()
+
+
+def test_dates_and_times_read_the_same_in_every_message() -> None:
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    start = datetime(2026, 12, 1, 9, 5, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert i18n.moment(start, "en") == "Tuesday 1 December, 09:05"
+    assert i18n.brief(start, "en") == "Tue 1 Dec 09:05"
+    assert i18n.moment(start, "ru") == "вторник 1 декабря, 09:05"
+    assert i18n.clock(time(7, 30), "ru") == "07:30"
+    assert [i18n.weekday(d, "en") for d in (0, 6)] == ["Mon", "Sun"]
+    assert i18n.weekday(2, "ru", "EEEEEE") == "ср"
