@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 
-from bookbot.engine.days import ONE_DAY, Candidate, Plan, WorkDay
-from bookbot.engine.intervals import absolute, clip_start, contains, overlaps, subtract
+from bookbot.engine.days import Candidate, Plan, WorkDay
+from bookbot.engine.intervals import ONE_DAY, absolute, clip_start, contains, overlaps, subtract
 from bookbot.engine.model import DayResult, Hole, Interval, Rules, Schedule, Slot
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from bookbot.engine.days import ONE_DAY, Plan, WorkDay, wall
-from bookbot.engine.intervals import absolute
+from bookbot.engine.days import Plan, WorkDay, wall
+from bookbot.engine.intervals import ONE_DAY, absolute
 from bookbot.engine.model import Interval
 from bookbot.engine.search import fitting, free_time
 

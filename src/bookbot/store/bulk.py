@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Table, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 CHUNK = 20_000  # rows per statement, to bound memory
+IN_LIST = 900  # values in one IN (...) list: under SQLite's 999 bound parameters per statement
+
+
+def chunks(ids: Sequence[str], size: int = IN_LIST) -> Iterable[list[str]]:
+    """Splits ids so an IN list stays under SQLite's parameter limit."""
+    for i in range(0, len(ids), size):
+        yield list(ids[i : i + size])
 
 
 async def add_rows(session: AsyncSession, table: Table, rows: Sequence[dict]) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -35,8 +35,8 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
-from bookbot.engine.days import ONE_DAY, Plan
-from bookbot.engine.intervals import absolute
+from bookbot.engine.days import Plan
+from bookbot.engine.intervals import ONE_DAY, absolute, midnight
 from bookbot.engine.model import Booking, BookingStatus, Business, Interval, Specialist
 from bookbot.engine.summary import (
     BUCKETS,
@@ -48,7 +48,7 @@ from bookbot.engine.summary import (
     summarize,
     touched,
 )
-from bookbot.store.bulk import add_rows
+from bookbot.store.bulk import add_rows, chunks
 from bookbot.store.tables import (
     BookingRow,
     DayRow,
@@ -286,7 +286,7 @@ class Days:
         found: dict[str, list[Booking]] = defaultdict(list)
         if not wanted:
             return found
-        ranges = {specialist: (_midnight(first) - ONE_DAY, _midnight(last) + 2 * ONE_DAY)
+        ranges = {specialist: (midnight(first) - ONE_DAY, midnight(last) + 2 * ONE_DAY)
                   for specialist, first, last in wanted}
         since = min(lo for lo, _ in ranges.values())
         until = max(hi for _, hi in ranges.values())
@@ -307,7 +307,7 @@ class Days:
     async def spans(self, ids: Sequence[str]) -> dict[str, Span]:
         """The spans of these specialists (those with one)."""
         found = {}
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             found.update(await self._spans(chunk))
         return found
 
@@ -341,7 +341,7 @@ class Days:
         firsts = select(OfferRow.specialist_id, soonest.label("day")).where(
             OfferRow.service_id == service)
         found = []
-        for chunk in [None] if specialists is None else _chunks(specialists):
+        for chunk in [None] if specialists is None else chunks(specialists):
             narrowed = firsts if chunk is None else firsts.where(
                 OfferRow.specialist_id.in_(chunk))
             # Materialized: one index probe per specialist, then one row each by key.
@@ -451,7 +451,7 @@ class Days:
     async def rows(self, specialists: Sequence[str]) -> dict[tuple[str, date], dict]:
         """Every stored row of these specialists, column by column (to check the index)."""
         found = {}
-        for chunk in _chunks(specialists):
+        for chunk in chunks(specialists):
             for row in await self.session.execute(
                     select(DAYS).where(DAYS.c.specialist_id.in_(chunk))):
                 values = row._asdict()
@@ -464,19 +464,10 @@ class Days:
         if specialists is None:
             return [_indexed(*row) for row in await self.session.execute(query)]
         found = []
-        for chunk in _chunks(specialists):
+        for chunk in chunks(specialists):
             found += [_indexed(*row) for row in await self.session.execute(
                 query.where(DAYS.c.specialist_id.in_(chunk)))]
         return found
-
-
-def _chunks(ids: Sequence[str], size: int = 900) -> Iterable[list[str]]:
-    for i in range(0, len(ids), size):
-        yield list(ids[i : i + size])
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), UTC)
 
 
 def _row(specialist: str, summary: DaySummary) -> dict:
