@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import string
+from pathlib import Path
 
 import pytest
 
@@ -28,16 +29,75 @@ def test_every_language_has_every_key_with_the_same_placeholders(lang: str) -> N
     assert {k: fields(v) for k, v in other.items()} == {k: fields(v) for k, v in english.items()}
 
 
-def test_every_key_the_code_names_exists() -> None:
-    from pathlib import Path
+SRC = Path(i18n.__file__).parent
+GROUPS = "|".join(sorted({key.split(".")[0] for key in i18n.catalog("en")}))
+# A whole key written in the code: BadInput("admin.bad.date"), i18n.text("notify.unlinked", …).
+KEY = re.compile(rf"""["']((?:{GROUPS})\.[a-z0-9_.]*[a-z0-9_])["']""")
+# A key built from a prefix and a name at run time: f"refused.{reason}".
+BUILT = re.compile(rf"""f["']((?:{GROUPS})\.(?:[a-z0-9_]+\.)*)\{{""")
+# A helper that prefixes its `key` (def _t(lang: str, key: str) returning f"bot.{key}"),
+# called as _t(lang, "held").
+HELPER = re.compile(r'def (\w+)\(lang: str, key: str[^\n]*\n'
+                    r'(?:[^\n]*\n){0,3}?[^\n]*f"([a-z_.]+\.)\{key\}"')
+# The prefixes of keys built at run time, each with where the names come from.
+DYNAMIC = {
+    "cli.help.": "cli.py: one per subcommand",
+    "cli.column.": "cli.py: one per table column",
+    "menu.": "bot/menus.py: one per client command",
+    "admin.menu.": "bot/menus.py: one per admin command",
+    "specialist.menu.": "bot/menus.py: one per specialist command",
+    "admin.usage.": "bot/handlers/staff.py: one per staff command",
+    "admin.done.": "bot/views.py: one per schedule change kind",
+    "admin.view.": "bot/views.py: one per kind of closed day",
+    "refused.": "booking.py: the engine's refusal reasons",
+    "weekdays.": "bot/arguments.py: one per weekday (engine.model.WEEKDAYS)",
+    "relative_days.": "bot/arguments.py: today and tomorrow",
+}
 
-    source = "\n".join(p.read_text() for p in Path(i18n.__file__).parent.rglob("*.py"))
-    named = set(re.findall(r'"((?:error|refused|cli|bot|try)\.[a-z_.]+)"', source))
-    missing = {key for key in named if key not in i18n.catalog("en")
-               and not any(k.startswith(key + ".") for k in i18n.catalog("en"))}
-    assert missing == set()
+
+def _named_in_code() -> tuple[set[str], set[str]]:
+    """The keys the code names whole or through a prefixing helper; the prefixes it builds on."""
+    named: set[str] = set()
+    built: set[str] = set()
+    for path in SRC.rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        named |= set(KEY.findall(source))
+        helpers = HELPER.findall(source)
+        for name, prefix in helpers:
+            called = re.findall(rf'\b{re.escape(name)}\([^,()]+, "([a-z0-9_]+)"', source)
+            named |= {prefix + word for word in called}
+        built |= set(BUILT.findall(source)) - {prefix for _, prefix in helpers}
+    return named, built
+
+
+def test_every_key_the_code_names_exists() -> None:
+    named, _ = _named_in_code()
+    assert sorted(named - set(i18n.catalog("en"))) == []
+
+
+def test_every_key_is_used_and_every_built_prefix_is_listed() -> None:
+    named, built = _named_in_code()
+    assert built == set(DYNAMIC)
+    for prefix in DYNAMIC:
+        assert any(key.startswith(prefix) for key in i18n.catalog("en")), prefix
+    unused = {key for key in i18n.catalog("en") if key not in named
+              and not any(key.startswith(prefix) for prefix in DYNAMIC)}
+    assert unused == set()
 
 
 def test_a_language_is_chosen_from_wishes() -> None:
     assert i18n.choose(None, "ru-RU") == "ru"
     assert i18n.choose("xx", None) == i18n.fallback()
+
+
+def test_dates_and_times_read_the_same_in_every_message() -> None:
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    start = datetime(2026, 12, 1, 9, 5, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert i18n.moment(start, "en") == "Tuesday 1 December, 09:05"
+    assert i18n.brief(start, "en") == "Tue 1 Dec 09:05"
+    assert i18n.moment(start, "ru") == "вторник 1 декабря, 09:05"
+    assert i18n.clock(time(7, 30), "ru") == "07:30"
+    assert [i18n.weekday(d, "en") for d in (0, 6)] == ["Mon", "Sun"]
+    assert i18n.weekday(2, "ru", "EEEEEE") == "ср"

@@ -21,11 +21,11 @@ from typing import Protocol
 
 from bookbot import booking
 from bookbot.engine import search
-from bookbot.engine.intervals import absolute
+from bookbot.engine.intervals import ONE_DAY, absolute, midnight
 from bookbot.engine.model import Business, DayResult, Hole, Rules, Service, Slot
 from bookbot.engine.model import Specialist as SpecialistValue
 from bookbot.engine.summary import bucket, bucket_start, reach
-from bookbot.engine.workday import ONE_DAY, Plan
+from bookbot.engine.workday import Plan
 from bookbot.errors import BadInput
 from bookbot.store.dayindex import IndexedDay, Need, Span
 from bookbot.store.db import Database
@@ -157,8 +157,8 @@ class _Question:
         if not ids:
             return {}
         margin = timedelta(days=2 + max(reach(self.plans[s]) for s in ids))
-        found = await self.store.overlapping(ids, _midnight(first) - 2 * ONE_DAY,
-                                             _midnight(last) + margin, live_at=self.now)
+        found = await self.store.overlapping(ids, midnight(first) - 2 * ONE_DAY,
+                                             midnight(last) + margin, live_at=self.now)
         mine = defaultdict(list)
         for found_booking in found:
             mine[found_booking.specialist].append(found_booking)
@@ -596,7 +596,3 @@ async def _reindex(db: Database, ids: list[str], now: datetime) -> None:
         await uow.lock(specialists=ids)
         await uow.store.days.reindex(ids, now)
         await uow.commit()
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), UTC)

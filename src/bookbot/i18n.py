@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import os
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_time
 
 DEFAULT = "en"
+SHORT_DAY = "EEE d MMM"  # Tue 1 Dec
+LONG_DAY = "EEEE d MMMM"  # Tuesday 1 December
+A_MONDAY = date(2024, 1, 1)
 
 
 def _folder() -> Path:
@@ -72,16 +75,32 @@ def text(key: str, locale: str | None = None, **params: Any) -> str:
     return template.format(**params) if params else template
 
 
-def day(value: date, locale: str, style: str = "EEE d MMM") -> str:
-    """A date in the user's language, by a Babel (CLDR) pattern."""
+def words(key: str) -> tuple[str, ...]:
+    """Every language's words for `key`: what a user may type, comma-separated in each file."""
+    found = (word.strip() for lang in languages() for word in catalog(lang).get(key, "").split(","))
+    return tuple(dict.fromkeys(word for word in found if word))
+
+
+def day(value: date, locale: str, style: str = SHORT_DAY) -> str:
+    """A date in the user's language, by a Babel (CLDR) pattern: Tue 1 Dec by default."""
     return format_date(value, style, locale=locale)
 
 
-def clock(value: datetime, locale: str) -> str:
+def clock(value: datetime | time, locale: str) -> str:
     """A wall time, `HH:mm`, as every language here writes it."""
     return format_time(value, "HH:mm", locale=locale)
 
 
 def moment(value: datetime, locale: str) -> str:
-    """A date and time in the user's language, in the value's own zone."""
-    return format_datetime(value, "EEE d MMM yyyy, HH:mm", locale=locale)
+    """A date and time for a sentence, in the value's own zone: Tuesday 1 December, 09:00."""
+    return f"{day(value.date(), locale, LONG_DAY)}, {clock(value, locale)}"
+
+
+def brief(value: datetime, locale: str) -> str:
+    """A date and time for a button or a list line, in the value's own zone: Tue 1 Dec 09:00."""
+    return f"{day(value.date(), locale)} {clock(value, locale)}"
+
+
+def weekday(number: int, locale: str, style: str = "EEE") -> str:
+    """The name of a weekday (0 = Monday) in the user's language: Mon by default."""
+    return day(A_MONDAY + timedelta(days=number), locale, style)

@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from bookbot import booking
 from bookbot.engine import changes, search, validate
 from bookbot.engine.bookings import SPECIALIST, may_ask_reason
-from bookbot.engine.intervals import absolute
+from bookbot.engine.intervals import ONE_DAY, absolute
 from bookbot.engine.model import (
     Block,
     Booking,
@@ -44,7 +44,6 @@ from bookbot.store.uow import UnitOfWork, retried
 INVITE_TTL = timedelta(days=7)
 PENDING_TTL = timedelta(days=1)
 REASON_TTL = timedelta(hours=1)
-ONE_DAY = timedelta(days=1)
 
 DAY_OFF, VACATION, HOURS, EXTRA = "dayoff", "vacation", "hours", "extra"
 BLOCK, UNBLOCK, HOLIDAYS, WEEKLY = "block", "unblock", "holidays", "weekly"

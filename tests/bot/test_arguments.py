@@ -6,7 +6,9 @@ from datetime import date, time, timedelta
 
 import pytest
 
+from bookbot import i18n
 from bookbot.bot import arguments
+from bookbot.engine.model import WEEKDAYS
 from bookbot.errors import BadInput
 
 MONDAY = date(2026, 11, 30)
@@ -21,6 +23,16 @@ MONDAY = date(2026, 11, 30)
 ])
 def test_dates_in_every_form(text: str, expected: date) -> None:
     assert arguments.day(text, MONDAY) == expected
+
+
+@pytest.mark.parametrize("lang", i18n.languages())
+def test_every_weekday_word_of_every_language_reads_as_its_day(lang: str) -> None:
+    for number, name in enumerate(WEEKDAYS):
+        typed = i18n.catalog(lang)[f"weekdays.{name}"].split(",")
+        assert typed and all(arguments.day(word.strip().upper(), MONDAY).weekday() == number
+                             for word in typed)
+        assert arguments.weekdays(",".join(typed)) == frozenset({number})
+    assert arguments.day(i18n.catalog(lang)["relative_days.tomorrow"], MONDAY) == date(2026, 12, 1)
 
 
 @pytest.mark.parametrize("text", ["2026-02-30", "31.02", "soon", "12", "2026-1-1"])

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Collection, Sequence
 from datetime import date, time, timedelta
 
-from bookbot import clinic_file, parsing, schedule
+from bookbot import clinic_file, i18n, parsing, schedule
 from bookbot.engine.model import WEEKDAYS, Service
 from bookbot.errors import BadInput
 from bookbot.schedule import Change
@@ -32,17 +32,11 @@ SHORTEST_SLOT, LONGEST_SLOT = timedelta(minutes=5), timedelta(hours=24)
 LAST_TELEGRAM_ID = 2**53 - 1  # Telegram's ids have at most 52 significant bits
 NO_CALENDAR = "none"
 
-# Weekday words in the languages of locales/, each to its number (0 = Monday).
-DAY_WORDS = {
-    **{name: i for i, name in enumerate(WEEKDAYS)},
-    **{name: i for i, name in enumerate(
-        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))},
-    **{name: i for i, name in enumerate(("пн", "вт", "ср", "чт", "пт", "сб", "вс"))},
-    **{name: i for i, name in enumerate(
-        ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье"))},
-    "среду": 2, "пятницу": 4, "субботу": 5,
-}
-RELATIVE = {"today": 0, "tomorrow": 1, "сегодня": 0, "завтра": 1}
+# Weekday words in the languages of locales/, each to its number (0 = Monday), and the
+# words for today and tomorrow, each to its days ahead.
+DAY_WORDS = {word: i for i, name in enumerate(WEEKDAYS) for word in i18n.words(f"weekdays.{name}")}
+RELATIVE = {word: ahead for ahead, name in enumerate(("today", "tomorrow"))
+            for word in i18n.words(f"relative_days.{name}")}
 
 
 class Missing(BadInput):

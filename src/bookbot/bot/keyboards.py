@@ -152,8 +152,7 @@ def _day_button(value: date, shown: date, bookable: bool) -> Button:
 
 
 def _weekday_names(lang: str) -> list[str]:
-    monday = date(2024, 1, 1)
-    return [i18n.day(monday + timedelta(days=i), lang, "EEEEEE") for i in range(7)]
+    return [i18n.weekday(i, lang, "EEEEEE") for i in range(7)]
 
 
 @_reused
@@ -170,7 +169,7 @@ def times(lang: str, slots: Sequence[Slot], day: date, number: int = 1) -> Marku
 
 def alternatives(lang: str, slots: Sequence[Slot]) -> Markup:
     """Free times near one that was taken, each with its day."""
-    rows = [[Button(f"{i18n.day(s.start.date(), lang)} {i18n.clock(s.start, lang)}",
+    rows = [[Button(i18n.brief(s.start, lang),
                     callback_data=callbacks.instant(s.start))] for s in slots]
     rows.append(back(lang, "calendar"))
     return Markup(rows)
@@ -195,7 +194,7 @@ def mine(lang: str, shown: Page[Visit]) -> Markup:
     """Cancel and Reschedule for each coming booking on one page of /my, and the pages."""
     rows = []
     for held in shown.items:
-        when = f"{i18n.day(held.booking.start.date(), lang)} {i18n.clock(held.booking.start, lang)}"
+        when = i18n.brief(held.booking.start, lang)
         rows.append([
             Button(_t(lang, "cancel_one", when=when),
                    callback_data=callbacks.encode("x", held.booking.id or 0)),

@@ -18,17 +18,11 @@ from bookbot.schedule import Change, DayView, Outcome, View
 from bookbot.services.visits import Visit
 
 LIMIT = 4096  # Telegram's most characters in one message
-A_MONDAY = date(2024, 1, 1)
 
 
 def t(lang: str, key: str, **params: object) -> str:
     """A locale text with every parameter HTML-escaped."""
     return i18n.text(key, lang, **{k: escape(str(v), quote=False) for k, v in params.items()})
-
-
-def day(value: date, lang: str) -> str:
-    """A short date: Tue 1 Dec."""
-    return i18n.day(value, lang, "EEE d MMM")
 
 
 def span(start: datetime, end: datetime, lang: str) -> str:
@@ -43,7 +37,7 @@ def minutes(value: timedelta, lang: str) -> str:
 
 def weekdays(days: frozenset[int], lang: str) -> str:
     """mon, tue, wed in the user's language."""
-    return ", ".join(i18n.day(A_MONDAY + timedelta(days=d), lang, "EEE") for d in sorted(days))
+    return ", ".join(i18n.weekday(d, lang) for d in sorted(days))
 
 
 def phone_number(phone: str | None) -> str:
@@ -67,7 +61,7 @@ def booking_line(held: Visit, lang: str, with_day: bool = False,
     """09:00–09:30 Bob Stone, +49… · Check-up (· Dr. Ann Weber)."""
     when = span(held.booking.start, held.booking.end, lang)
     if with_day:
-        when = f"{day(held.booking.start.date(), lang)} {when}"
+        when = f"{i18n.day(held.booking.start.date(), lang)} {when}"
     line = f"{when} {client(held)} · {escape(held.service.name)}"
     return line + (f" · {escape(held.specialist.name)}" if with_specialist else "")
 
@@ -93,7 +87,7 @@ def _day_lines(one: DayView, lang: str) -> list[str]:
         head = t(lang, "admin.view.not_working")
     else:
         head = ", ".join(span(s, e, lang) for s, e in one.windows)
-    lines = [f"<b>{day(one.day, lang)}</b> · {head}"]
+    lines = [f"<b>{i18n.day(one.day, lang)}</b> · {head}"]
     entries: list[tuple[datetime, str]] = [
         (h.booking.start, "  " + booking_line(h, lang)) for h in one.bookings]
     entries += [(b.start, f"  {span(b.start, b.end, lang)} {t(lang, 'admin.view.blocked')}"
@@ -113,7 +107,9 @@ def _because(reason: str | None) -> str:
 def agenda(entries: Sequence[Visit], lang: str, first: date, last: date,
            with_specialist: bool = False) -> str:
     """Bookings of a day or a week, each with the client's name and phone."""
-    title = day(first, lang) if first == last else f"{day(first, lang)} – {day(last, lang)}"
+    title = i18n.day(first, lang)
+    if first != last:
+        title = f"{title} – {i18n.day(last, lang)}"
     lines = [f"<b>{t(lang, 'admin.agenda.title', when=title)}</b>"]
     if not entries:
         lines.append(t(lang, "admin.agenda.none"))
@@ -129,17 +125,17 @@ def changed(outcome: Outcome, lang: str) -> str:
     """One line saying what the change did."""
     c, name = outcome.change, outcome.specialist.name
     reason = f" ({c.reason})" if c.reason else ""
-    the_day = day(c.first, lang) if c.first else ""
+    the_day = i18n.day(c.first, lang) if c.first else ""
     slot = minutes(c.slot, lang) if c.slot else ""
-    start = c.start.strftime("%H:%M") if c.start else ""
-    end = c.end.strftime("%H:%M") if c.end else ""
+    start = i18n.clock(c.start, lang) if c.start else ""
+    end = i18n.clock(c.end, lang) if c.end else ""
     if c.kind == schedule.UNBLOCK and outcome.removed is not None:
         start, end = (i18n.clock(outcome.removed.start, lang),
                       i18n.clock(outcome.removed.end, lang))
     params: dict[str, object] = {
         "specialist": name, "day": the_day, "reason": reason, "slot": slot, "start": start,
-        "end": end, "times": ", ".join(x.strftime("%H:%M") for x in c.times),
-        "first": the_day, "last": day(c.last, lang) if c.last else "",
+        "end": end, "times": ", ".join(i18n.clock(x, lang) for x in c.times),
+        "first": the_day, "last": i18n.day(c.last, lang) if c.last else "",
         "days": weekdays(c.days, lang),
         "calendars": ", ".join(c.calendars) or t(lang, "admin.no_calendar"),
     }
@@ -173,7 +169,7 @@ def reviews(found: Sequence[Review], lang: str) -> str:
     lines = [t(lang, "admin.reviews_title")]
     for one in found:
         lines.append(t(lang, "admin.review_line", stars="★" * one.rating,
-                       specialist=one.specialist, day=day(one.created_at.date(), lang),
+                       specialist=one.specialist, day=i18n.day(one.created_at.date(), lang),
                        comment=one.comment or "—"))
     return "\n".join(lines)
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from bookbot.engine.model import Interval
+
+ONE_DAY = timedelta(days=1)
 
 
 def absolute(instant: datetime) -> datetime:
@@ -18,6 +20,11 @@ def absolute(instant: datetime) -> datetime:
     if instant.utcoffset() is None:
         raise ValueError(f"{instant.isoformat()} is not an instant: it has no UTC offset")
     return instant.astimezone(UTC)
+
+
+def midnight(day: date) -> datetime:
+    """The day's first instant in UTC: a bound that, widened by a day or two, covers every zone."""
+    return datetime.combine(day, time(0), UTC)
 
 
 def merge(intervals: Iterable[Interval]) -> list[Interval]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 
-from bookbot.engine.intervals import absolute, clip_start, contains, overlaps, subtract
+from bookbot.engine.intervals import ONE_DAY, absolute, clip_start, contains, overlaps, subtract
 from bookbot.engine.model import DayResult, Hole, Interval, Rules, Schedule, Slot
-from bookbot.engine.workday import ONE_DAY, Candidate, Plan, WorkDay
+from bookbot.engine.workday import Candidate, Plan, WorkDay
 
 
 class Refusal(Exception):

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from bookbot.engine.intervals import absolute
+from bookbot.engine.intervals import ONE_DAY, absolute
 from bookbot.engine.model import Interval
 from bookbot.engine.search import fitting, free_time
-from bookbot.engine.workday import ONE_DAY, Plan, WorkDay, wall
+from bookbot.engine.workday import Plan, WorkDay, wall
 
 MINUTE = timedelta(minutes=1)
 BUCKET = timedelta(minutes=30)  # what a bit of `DaySummary.start_mask` stands for

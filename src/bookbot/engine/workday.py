@@ -15,11 +15,10 @@ from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
 
-from bookbot.engine.intervals import absolute, merge
+from bookbot.engine.intervals import ONE_DAY, absolute, merge
 from bookbot.engine.model import DEFAULT_SLOT, Hours, Interval, OverrideType, Schedule
 
 CLOSING = (OverrideType.DAY_OFF, OverrideType.VACATION)
-ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)

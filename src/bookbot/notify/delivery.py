@@ -191,15 +191,11 @@ async def _notice(db: Database, settings: Settings, message: Message) -> Letter 
     return Letter(i18n.text("notify.unlinked", lang, name=message.payload.get("specialist", "")))
 
 
-def _when(held: Visit, lang: str) -> str:
-    start = held.booking.start
-    return f"{i18n.day(start.date(), lang, 'EEEE d MMMM')}, {i18n.clock(start, lang)}"
-
-
 def _names(held: Visit, lang: str) -> dict:
     client = held.booking.client
     return {"service": held.service.name, "specialist": held.specialist.name,
-            "when": _when(held, lang), "client": client.name if client and client.name else "—",
+            "when": i18n.moment(held.booking.start, lang),
+            "client": client.name if client and client.name else "—",
             "phone": client.phone if client and client.phone else "—"}
 
 
@@ -237,7 +233,7 @@ def _cancelled_for_client(held, message, lang, settings, now) -> Letter:  # type
         tz = held.booking.start.tzinfo
         for other in others:
             start = datetime.fromisoformat(other["start"]).astimezone(tz)
-            lines.append(f"• {i18n.day(start.date(), lang)} {i18n.clock(start, lang)}, "
+            lines.append(f"• {i18n.brief(start, lang)}, "
                          f"{other['name']}")
     lines.append(i18n.text("notify.book_again", lang))
     return Letter("\n".join(lines))

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import Protocol
 
@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
-from bookbot.engine.intervals import absolute
+from bookbot.engine.intervals import ONE_DAY, absolute, midnight
 from bookbot.engine.model import Booking, BookingStatus, Business, Interval, Specialist
 from bookbot.engine.summary import (
     BUCKETS,
@@ -50,7 +50,7 @@ from bookbot.engine.summary import (
     summarize,
     touched,
 )
-from bookbot.engine.workday import ONE_DAY, Plan
+from bookbot.engine.workday import Plan
 from bookbot.store.bulk import add_rows, chunks
 from bookbot.store.tables import (
     BookingRow,
@@ -308,7 +308,7 @@ class DayIndex:
         found: dict[str, list[Booking]] = defaultdict(list)
         if not wanted:
             return found
-        ranges = {specialist: (_midnight(first) - ONE_DAY, _midnight(last) + 2 * ONE_DAY)
+        ranges = {specialist: (midnight(first) - ONE_DAY, midnight(last) + 2 * ONE_DAY)
                   for specialist, first, last in wanted}
         since = min(lo for lo, _ in ranges.values())
         until = max(hi for _, hi in ranges.values())
@@ -490,10 +490,6 @@ class DayIndex:
             found += [_indexed(*row) for row in await self.session.execute(
                 query.where(DAYS.c.specialist_id.in_(chunk)))]
         return found
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), UTC)
 
 
 def _row(specialist: str, summary: DaySummary) -> dict:

@@ -132,10 +132,8 @@ def _accepted(request: Request) -> list[str]:
 
 def _form(held: Visit, lang: str, token: str) -> str:
     """The visit named, five ratings to choose from, a comment box and Send."""
-    when = f"{i18n.day(held.booking.start.date(), lang, 'EEEE d MMMM')}, " \
-           f"{i18n.clock(held.booking.start, lang)}"
     visit = i18n.text("web.visit", lang, service=held.service.name,
-                      specialist=held.specialist.name, when=when)
+                      specialist=held.specialist.name, when=i18n.moment(held.booking.start, lang))
     stars = "".join(
         f'<label><input type=radio name=rating value={n} required> {"★" * n}</label>'
         for n in range(5, 0, -1))

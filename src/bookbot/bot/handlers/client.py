@@ -32,11 +32,6 @@ def _t(lang: str, key: str, **params: object) -> str:
     return i18n.text(f"bot.{key}", lang, **params)
 
 
-def _when(held: Visit, lang: str) -> str:
-    start = held.booking.start.astimezone(held.booking.start.tzinfo)
-    return f"{i18n.day(start.date(), lang, 'EEEE d MMMM')}, {i18n.clock(start, lang)}"
-
-
 # -- commands ---------------------------------------------------------------------------
 
 
@@ -66,7 +61,7 @@ def _mine(lang: str, coming: list[Visit], number: int) -> tuple[str, InlineKeybo
     """Page `number` of the client's coming bookings: its lines and its buttons."""
     shown = paging.cut(coming, number)
     lines = [_t(lang, "my_line", service=h.service.name, specialist=h.specialist.name,
-                when=_when(h, lang)) for h in shown.items]
+                when=i18n.moment(h.booking.start, lang)) for h in shown.items]
     return _t(lang, "my_title") + "\n" + "\n".join(lines), keyboards.mine(lang, shown)
 
 
@@ -205,7 +200,7 @@ async def _show_times(update, context, lang, draft: Draft, day: date, seen,  # t
                                  seen=seen)
     if not free:
         raise BookbotError("bot.day_full")
-    await _edit(update, _t(lang, "choose_time", day=i18n.day(day, lang, "EEEE d MMMM")),
+    await _edit(update, _t(lang, "choose_time", day=i18n.day(day, lang, i18n.LONG_DAY)),
                 keyboards.times(lang, free, day, number))
 
 
@@ -232,7 +227,8 @@ async def _time(update, context, lang, pressed, chat) -> None:  # type: ignore[n
 async def _ask_contact(update: Update, lang: str, held: Visit) -> None:
     assert held.booking.hold_until is not None  # a held booking carries its hold's end
     await _edit(update, _t(lang, "held", until=i18n.clock(
-        held.booking.hold_until, lang), when=_when(held, lang)))
+        held.booking.hold_until.astimezone(held.booking.start.tzinfo), lang),
+        when=i18n.moment(held.booking.start, lang)))
     assert update.effective_chat is not None
     await update.effective_chat.send_message(_t(lang, "ask_contact"),
                                              reply_markup=keyboards.contact(lang))
@@ -240,7 +236,8 @@ async def _ask_contact(update: Update, lang: str, held: Visit) -> None:
 
 def _summary(lang: str, held: Visit, profile: Profile) -> str:
     return _t(lang, "summary", service=held.service.name, specialist=held.specialist.name,
-              when=_when(held, lang), name=profile.name or "—", phone=profile.phone or "—")
+              when=i18n.moment(held.booking.start, lang), name=profile.name or "—",
+              phone=profile.phone or "—")
 
 
 async def _change_contact(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
@@ -266,7 +263,8 @@ async def _confirm(update, context, lang, pressed, chat) -> None:  # type: ignor
         await _edit(update, _t(lang, "hold_lost"), keyboards.alternatives(lang, nearby))
         return
     await _edit(update, _t(lang, "booked", service=done.service.name,
-                           specialist=done.specialist.name, when=_when(done, lang)))
+                           specialist=done.specialist.name,
+                           when=i18n.moment(done.booking.start, lang)))
     outbox.wake(context)
 
 
@@ -277,7 +275,8 @@ async def _ask_cancel(update, context, lang, pressed, chat) -> None:  # type: ig
     if mine is None:
         raise BookbotError("error.unknown_booking", id=pressed.number())
     await _edit(update, _t(lang, "cancel_question", service=mine.service.name,
-                           specialist=mine.specialist.name, when=_when(mine, lang)),
+                           specialist=mine.specialist.name,
+                           when=i18n.moment(mine.booking.start, lang)),
                 keyboards.cancel_check(lang, pressed.number()))
 
 
@@ -285,7 +284,8 @@ async def _cancel(update, context, lang, pressed, chat) -> None:  # type: ignore
     d, user = deps(context), update.effective_user
     gone = await bookings.cancel(d.db, d.clock(), pressed.number(), CLIENT, client=user.id)
     await _edit(update, _t(lang, "cancelled", service=gone.service.name,
-                           specialist=gone.specialist.name, when=_when(gone, lang)))
+                           specialist=gone.specialist.name,
+                           when=i18n.moment(gone.booking.start, lang)))
     outbox.wake(context)
 
 
