@@ -103,7 +103,8 @@ async def _linked_elsewhere(store: Store, clinic: Clinic) -> list[Problem]:
                                           "other": owners[specialist.telegram_id]},
                 f"specialists[{i}].telegram_id")
         for i, specialist in enumerate(clinic.specialists)
-        if owners.get(specialist.telegram_id, specialist.id) not in named
+        if specialist.telegram_id is not None
+        and owners.get(specialist.telegram_id, specialist.id) not in named
     ]
 
 

@@ -25,6 +25,7 @@ from bookbot.services import bookings
 from bookbot.store.db import DEFAULT_URL, Database
 
 Handler = Callable[[argparse.Namespace, Database], Any]
+Blocking = Callable[[argparse.Namespace], None]  # runs its own event loop: `run`, `serve`
 
 # Bounds of what the command line takes in (spec/cli.md): anything outside is exit 2.
 LONGEST_ARGUMENT = 4096  # a path or a database URL; nothing else comes close
@@ -92,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="bookbot", description=t("cli.help.bookbot"))
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    def command(name: str, handler: Handler) -> argparse.ArgumentParser:
+    def command(name: str, handler: Handler | Blocking) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=t(f"cli.help.{name}"),
                                   description=t(f"cli.help.{name}"))
         sub.add_argument("--db", default=os.environ.get("BOOKBOT_DATABASE_URL", DEFAULT_URL),

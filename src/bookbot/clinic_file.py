@@ -29,8 +29,8 @@ from bookbot.engine.model import (
     Specialist,
     WeeklyEntry,
 )
-from bookbot.engine.search import Plan, slot_length_at
-from bookbot.engine.workday import zone
+from bookbot.engine.search import slot_length_at
+from bookbot.engine.workday import Plan, zone
 from bookbot.errors import BadInput, Invalid, Problem
 
 ID = re.compile(r"^[a-z0-9_-]+$")
@@ -79,22 +79,21 @@ class _Loader(yaml.SafeLoader):
         self.counted = 0  # nodes as if every alias were written out
         self.sizes: dict[str, int] = {}  # anchor -> nodes it stands for, once composed
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         """Composes one node, counting what it stands for and how deep it lies."""
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
-            size = self.sizes.get(event.anchor)
+            size = self.sizes.get(event.anchor or "")
             if size is None and event.anchor in self.anchors:
-                raise BadInput("file.recursive_alias", line=event.start_mark.line + 1)
+                raise BadInput("file.recursive_alias", line=_line(event))
             node = super().compose_node(parent, index)
             self.counted += size or 0
             if self.counted - self.written > max(ALIASED, self.written):
-                raise BadInput("file.too_many_aliased", line=event.start_mark.line + 1,
-                               most=ALIASED)
+                raise BadInput("file.too_many_aliased", line=_line(event), most=ALIASED)
             return node
         self.depth += 1
         if self.depth > DEEPEST:
-            raise BadInput("file.too_deep", line=event.start_mark.line + 1, most=DEEPEST)
+            raise BadInput("file.too_deep", line=_line(event), most=DEEPEST)
         before = self.counted
         self.written += 1
         self.counted += 1
@@ -104,6 +103,12 @@ class _Loader(yaml.SafeLoader):
         if anchor is not None:
             self.sizes[anchor] = self.counted - before
         return node
+
+
+def _line(event: yaml.Event) -> int:
+    """The 1-based line an event starts on (the parser marks every event it yields)."""
+    assert event.start_mark is not None
+    return event.start_mark.line + 1
 
 
 _DROPPED = ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool",

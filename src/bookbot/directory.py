@@ -342,9 +342,10 @@ async def _top(q: _Question, wanted: int, first: date | None = None) -> list[Day
         if len(order) >= wanted and upcoming > order[wanted - 1]:
             break
         if stream is not None:
-            for bound, row in await stream.read():
-                if row.specialist not in skip:
-                    heapq.heappush(heap, (bound, row.specialist, row.day, next(tick), row))
+            for bound, indexed in await stream.read():
+                if indexed.specialist not in skip:
+                    heapq.heappush(heap, (bound, indexed.specialist, indexed.day, next(tick),
+                                          indexed))
             continue
         bound, s, day, _, row = heapq.heappop(heap)
         if s in found:

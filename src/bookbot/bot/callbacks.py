@@ -38,7 +38,7 @@ SHAPES = {
 }
 
 # Booking and change ids are PostgreSQL INTEGERs: a forged larger one is not looked up.
-ID = re.compile(r"^[1-9][0-9]{0,9}$")
+NUMBER = re.compile(r"^[1-9][0-9]{0,9}$")
 LAST_ID = 2**31 - 1
 
 
@@ -120,7 +120,7 @@ def decode(data: str | None) -> Tap | None:
             tap.instant()
         elif action == "q" and tap.argument.startswith("t"):
             tap.paged_day()
-        elif ID.match(argument.partition("-")[0]) and int(argument.partition("-")[0]) > LAST_ID:
+        elif NUMBER.match(argument.partition("-")[0]) and int(argument.partition("-")[0]) > LAST_ID:
             return None
     except (ValueError, OverflowError, OSError):
         return None

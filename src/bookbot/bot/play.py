@@ -150,8 +150,8 @@ class _Screen:
                     cells.append(f"    {button.text}")
             if any(cell.strip() for cell in cells):
                 self.write("  " + "  ".join(cells))
-        for row in self.chat.reply_keyboard or []:
-            for key in row:
+        for keys in self.chat.reply_keyboard or []:
+            for key in keys:
                 choices.append(key)
                 self.write(f"  [{len(choices)}] {key.text}")
         return choices

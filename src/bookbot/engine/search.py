@@ -23,7 +23,7 @@ class Refusal(Exception):
         self.reason = reason
 
 
-def plans(schedules: Iterable[Schedule]) -> list[Plan]:
+def plans(schedules: Iterable[Schedule | Plan]) -> list[Plan]:
     """Indexes schedules for day-by-day questions."""
     return [schedule if isinstance(schedule, Plan) else Plan(schedule) for schedule in schedules]
 

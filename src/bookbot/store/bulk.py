@@ -23,13 +23,14 @@ async def add_rows(session: AsyncSession, table: Table, rows: Sequence[dict]) ->
     """
     if not rows:
         return
-    if session.bind.dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql":
         for i in range(0, len(rows), CHUNK):
             await session.execute(insert(table), list(rows[i : i + CHUNK]))
         return
     await session.flush()
     columns = list(rows[0])
     driver = (await (await session.connection()).get_raw_connection()).driver_connection
+    assert driver is not None  # a checked-out connection holds its driver's
     try:
         for i in range(0, len(rows), CHUNK):
             await driver.copy_records_to_table(

@@ -245,16 +245,17 @@ class Catalog:
                     WeeklyRow.position, WeeklyRow.id)
             ):
                 weekly[line.specialist_id].append(_weekly(line))
-            for line in await self.session.scalars(
+            for change in await self.session.scalars(
                 select(OverrideRow).where(OverrideRow.specialist_id.in_(chunk)).order_by(
                     OverrideRow.id)
             ):
-                overrides[line.specialist_id].append(_override(line))
-            for line in await self.session.scalars(
+                overrides[change.specialist_id].append(_override(change))
+            for block in await self.session.scalars(
                 select(BlockRow).where(BlockRow.specialist_id.in_(chunk)).order_by(
                     BlockRow.id)
             ):
-                blocks[line.specialist_id].append(Block(line.start_at, line.end_at, line.reason))
+                blocks[block.specialist_id].append(
+                    Block(block.start_at, block.end_at, block.reason))
         return [
             Specialist(
                 id=row.id,
@@ -347,7 +348,8 @@ class Catalog:
         for chunk in chunks(sorted(set(telegram_ids))):
             found.update((telegram, specialist) for specialist, telegram in (
                 await self.session.execute(select(SpecialistRow.id, SpecialistRow.telegram_id)
-                                           .where(SpecialistRow.telegram_id.in_(chunk)))))
+                                           .where(SpecialistRow.telegram_id.in_(chunk))))
+                         if telegram is not None)
         return found
 
     def _note_schedule(self, before: Specialist | None, after: Specialist) -> None:

@@ -115,6 +115,6 @@ class Chats:
 
     async def save_draft(self, draft: Draft, now: datetime) -> None:
         """Writes where this user's booking flow stands, in one statement."""
-        await self.session.execute(DRAFT_UPSERTS[self.session.bind.dialect.name], {
+        await self.session.execute(DRAFT_UPSERTS[self.session.get_bind().dialect.name], {
             "telegram_id": draft.telegram_id, "service": draft.service,
             "specialist": draft.specialist, "rescheduling": draft.rescheduling, "at": now})

@@ -202,7 +202,7 @@ class DayIndex:
 
         SQLite plans these queries well without statistics, and worse with them.
         """
-        if self.session.bind.dialect.name == "postgresql":
+        if self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(text(
                 "ANALYZE days, day_spans, bookings, specialist_services, specialists"))
 
@@ -240,12 +240,12 @@ class DayIndex:
     async def _settle(self, ids: list[str], changes: dict[str, _Changes], business: Business,
                       schedules: Schedules, occupancy: Occupancy) -> None:
         # With their spans, the specialists' rows are locked (FOR NO KEY UPDATE, PostgreSQL).
-        rows = await self.session.execute(
+        spanned = await self.session.execute(
             select(SpecialistRow.id, DaySpanRow.first, DaySpanRow.last)
             .outerjoin(DaySpanRow, DaySpanRow.specialist_id == SpecialistRow.id)
             .where(SpecialistRow.id.in_(ids)).order_by(SpecialistRow.id)
             .with_for_update(key_share=True, of=SpecialistRow))
-        spans = {specialist: Span(first, last) for specialist, first, last in rows if first}
+        spans = {specialist: Span(first, last) for specialist, first, last in spanned if first}
         jobs: list[tuple[Specialist, Plan, list[date], bool]] = []
         fresh: list[tuple[str, Span]] = []
         for specialist in await schedules.current(ids):

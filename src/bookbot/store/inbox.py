@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bookbot.store.tables import InboxRow
 
-INSERTS = {"sqlite": sqlite_insert, "postgresql": pg_insert}
+INSERTS: dict[str, Callable[[type[InboxRow]], postgresql.Insert | sqlite.Insert]] = {
+    "sqlite": sqlite_insert, "postgresql": pg_insert}
 
 
 class Inbox:
@@ -30,7 +32,7 @@ class Inbox:
         """
         if not bodies:
             return set()
-        insert_into = INSERTS[self.session.bind.dialect.name]
+        insert_into = INSERTS[self.session.get_bind().dialect.name]
         statement = (insert_into(InboxRow)
                      .values([{"update_id": update_id, "body": body, "received_at": now,
                                "claimed_until": claimed_until}
@@ -56,7 +58,7 @@ class Inbox:
                 .order_by(InboxRow.update_id).limit(limit))
         if skip:
             free = free.where(InboxRow.update_id.not_in(skip))
-        if self.session.bind.dialect.name == "postgresql":
+        if self.session.get_bind().dialect.name == "postgresql":
             free = free.with_for_update(skip_locked=True)
         ids = list(await self.session.scalars(free))
         if not ids:
@@ -84,7 +86,8 @@ class Inbox:
         """Deletes updates handled before `before`; returns how many."""
         result = await self.session.execute(
             delete(InboxRow).where(InboxRow.handled_at < before))
-        return result.rowcount or 0
+        # SQLAlchemy types every result Result; a DELETE's is a CursorResult, with rowcount.
+        return result.rowcount or 0  # type: ignore[attr-defined]
 
     async def counts(self) -> dict[str, int]:
         """How many updates are handled, and how many are not."""

@@ -119,7 +119,7 @@ class Imports:
 
     async def _ids_after_explicit(self) -> None:
         """Moves PostgreSQL's booking id sequence past every id stored (never backwards)."""
-        if self.session.bind.dialect.name != "postgresql":
+        if self.session.get_bind().dialect.name != "postgresql":
             return  # SQLite numbers a new row after the largest id there is
         sequence = await self.session.scalar(
             sql_text("SELECT pg_get_serial_sequence('bookings', 'id')"))
@@ -156,7 +156,8 @@ class Imports:
         known: dict[int, ClientRow] = {}
         for chunk in chunks(telegram):
             known.update((row.telegram_id, row) for row in await self.session.scalars(
-                select(ClientRow).where(ClientRow.telegram_id.in_(chunk))))
+                select(ClientRow).where(ClientRow.telegram_id.in_(chunk)))
+                if row.telegram_id is not None)
         anonymous: list[_Entry] = []
         for entry in writes:
             client = entry.booking.client

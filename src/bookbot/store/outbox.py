@@ -77,7 +77,7 @@ class Outbox:
                   .subquery())
         due = (select(ranked.c.id).where(ranked.c.rank <= per_chat)
                .order_by(ranked.c.due_at, ranked.c.id).limit(limit))
-        if self.session.bind.dialect.name == "postgresql":
+        if self.session.get_bind().dialect.name == "postgresql":
             # FOR UPDATE cannot share a query with a window function: lock in an outer one.
             due = (select(OutboxRow.id).where(OutboxRow.id.in_(due))
                    .order_by(OutboxRow.due_at, OutboxRow.id).with_for_update(skip_locked=True))
@@ -118,7 +118,8 @@ class Outbox:
         Waits that are over are swept away here, the only place that adds one.
         """
         await self.session.execute(delete(FloodWaitRow).where(FloodWaitRow.until <= now))
-        insert_into = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        insert_into = pg_insert if postgres else sqlite_insert
         asked = insert_into(FloodWaitRow).values(chat_id=chat_id, until=until)
         later = case((asked.excluded.until > FloodWaitRow.until, asked.excluded.until),
                      else_=FloodWaitRow.until)

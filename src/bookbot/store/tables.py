@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     Time,
     TypeDecorator,
@@ -43,6 +45,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     """The metadata every table shares."""
+
+    if TYPE_CHECKING:
+        # Every model here names a __tablename__, so each is mapped to a Table, not to any
+        # FromClause as DeclarativeBase allows.
+        __table__: ClassVar[Table]
 
 
 class BusinessRow(Base):

@@ -88,7 +88,7 @@ class UnitOfWork:
     def __init__(self, database: Database, *, write: bool = True) -> None:
         self.database = database
         self.write = write
-        self.session: AsyncSession | None = None
+        self.session: AsyncSession  # set on entering: a unit is used only inside `async with`
         self.held: set[Lock] = set()
 
     async def __aenter__(self) -> UnitOfWork:

@@ -196,6 +196,7 @@ async def _day(update, context, lang, pressed, chat) -> None:  # type: ignore[no
 async def _show_times(update, context, lang, draft: Draft, day: date, seen,  # type: ignore[no-untyped-def]
                       number: int = 1) -> None:
     d = deps(context)
+    assert draft.service is not None and draft.specialist is not None
     free = await flow.free_times(d.db, d.clock(), draft.service, draft.specialist, day, day,
                                  seen=seen)
     if not free:
@@ -207,6 +208,7 @@ async def _show_times(update, context, lang, draft: Draft, day: date, seen,  # t
 async def _time(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
     d, user = deps(context), update.effective_user
     draft = _complete(chat.draft)
+    assert draft.service is not None and draft.specialist is not None
     now, start = d.clock(), pressed.instant()
     try:
         held = await flow.hold(d.db, now, user.id, draft.service, draft.specialist, start,
@@ -258,6 +260,7 @@ async def _confirm(update, context, lang, pressed, chat) -> None:  # type: ignor
         if error.key != "refused.hold_lost":
             raise
         draft = _complete(chat.draft)
+        assert draft.service is not None and draft.specialist is not None
         nearby = await flow.neighbours(d.db, now, draft.service, draft.specialist,
                                        error.params["start"])
         await _edit(update, _t(lang, "hold_lost"), keyboards.alternatives(lang, nearby))
@@ -323,6 +326,7 @@ async def _page(update, context, lang, pressed, chat) -> None:  # type: ignore[n
         await _edit(update, _t(lang, "choose_service"), keyboards.services(lang, offered, number))
     elif listed == "p":
         service = _with_service(chat.draft).service
+        assert service is not None
         await _show_specialists(update, context, lang, service, chat.seen, number)
     elif listed == "t":
         await _show_times(update, context, lang, _complete(chat.draft), pressed.paged_day(),
