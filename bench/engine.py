@@ -33,9 +33,15 @@ def specialist(n: int, rng: random.Random) -> Schedule:
     """A specialist with a five-day week, a day off, a block and some bookings."""
     start = clock(rng.choice((8, 9, 10)))
     weekly = (
-        WeeklyEntry(frozenset(rng.sample(range(6), 5)),
-                    Hours(slot=timedelta(minutes=rng.choice((30, 45, 60))), start=start,
-                          end=clock(start.hour + 8), break_after=timedelta(minutes=5))),
+        WeeklyEntry(
+            frozenset(rng.sample(range(6), 5)),
+            Hours(
+                slot=timedelta(minutes=rng.choice((30, 45, 60))),
+                start=start,
+                end=clock(start.hour + 8),
+                break_after=timedelta(minutes=5),
+            ),
+        ),
     )
     day_off = date(2026, 12, 1) + timedelta(days=rng.randrange(30))
     busy = []
@@ -62,8 +68,10 @@ def measure(label: str, work, repeats: int, target_ms: float) -> None:  # type: 
         times.append((time.perf_counter() - started) * 1000)
     median = statistics.median(times)
     verdict = "ok" if median < target_ms else "OVER TARGET"
-    print(f"{label:<58} median {median:8.2f} ms  best {min(times):8.2f} ms  "
-          f"target < {target_ms:g} ms  {verdict}")
+    print(
+        f"{label:<58} median {median:8.2f} ms  best {min(times):8.2f} ms  "
+        f"target < {target_ms:g} ms  {verdict}"
+    )
 
 
 def main() -> None:
@@ -72,14 +80,24 @@ def main() -> None:
     one = specialist(0, rng)
     december = (date(2026, 12, 1), date(2026, 12, 31))
     print(f"engine benchmark, Python {sys.version.split()[0]}")
-    measure("slots, 1 specialist, 31-day month (plan built each time)",
-            lambda: slots([one], *december, NOW, RULES), 200, 2)
+    measure(
+        "slots, 1 specialist, 31-day month (plan built each time)",
+        lambda: slots([one], *december, NOW, RULES),
+        200,
+        2,
+    )
     thousand = [specialist(n, rng) for n in range(1000)]
-    measure("soonest day for each of 1,000 specialists",
-            lambda: soonest_days(plans(thousand), NOW, RULES), 10, 200)
+    measure(
+        "soonest day for each of 1,000 specialists",
+        lambda: soonest_days(plans(thousand), NOW, RULES),
+        10,
+        200,
+    )
     found = slots([one], *december, NOW, RULES)
-    print(f"(the month has {len(found)} free slots; "
-          f"{sum(1 for r in soonest_days(thousand, NOW, RULES) if r.day)} of 1,000 have a day)")
+    print(
+        f"(the month has {len(found)} free slots; "
+        f"{sum(1 for r in soonest_days(thousand, NOW, RULES) if r.day)} of 1,000 have a day)"
+    )
 
 
 if __name__ == "__main__":

@@ -69,9 +69,17 @@ def specialist(n: int, size: Size, rng: random.Random) -> Specialist:
     pause = rng.choice(BREAKS)
     start = rng.randrange(7 * 60, 11 * 60, 15)
     end = start + 8 * length + 7 * pause
-    weekly = (WeeklyEntry(frozenset(rng.sample(range(7), 5)), Hours(
-        slot=timedelta(minutes=length), start=clock(start // 60, start % 60),
-        end=clock(end // 60, end % 60), break_after=timedelta(minutes=pause))),)
+    weekly = (
+        WeeklyEntry(
+            frozenset(rng.sample(range(7), 5)),
+            Hours(
+                slot=timedelta(minutes=length),
+                start=clock(start // 60, start % 60),
+                end=clock(end // 60, end % 60),
+                break_after=timedelta(minutes=pause),
+            ),
+        ),
+    )
     off = NOW.date() + timedelta(days=rng.randrange(1, size.horizon_days))
     hygienist = n < size.hygienists
     return Specialist(
@@ -88,8 +96,9 @@ def specialist(n: int, size: Size, rng: random.Random) -> Specialist:
 def clinic(size: Size, seed: int = 6) -> Clinic:
     """The whole clinic: business, services, specialists, and half their slots booked."""
     rng = random.Random(seed)
-    business = Business("Europe/Berlin", Rules(timedelta(minutes=30), size.horizon_days),
-                        ("DE-BY",))
+    business = Business(
+        "Europe/Berlin", Rules(timedelta(minutes=30), size.horizon_days), ("DE-BY",)
+    )
     specialists = []
     bookings: list[Booking] = []
     for n in range(size.specialists):
@@ -101,8 +110,14 @@ def clinic(size: Size, seed: int = 6) -> Clinic:
             candidates = plan.work_day(day).candidates
             for candidate in rng.sample(candidates, int(len(candidates) * size.booked)):
                 if candidate.start > NOW:
-                    bookings.append(Booking(one.id, CONSULT.id, plan.local(candidate.start),
-                                            plan.local(candidate.start + candidate.slot)))
+                    bookings.append(
+                        Booking(
+                            one.id,
+                            CONSULT.id,
+                            plan.local(candidate.start),
+                            plan.local(candidate.start + candidate.slot),
+                        )
+                    )
         if (n + 1) % 2_000 == 0:
             say(f"generated {n + 1:,} specialists, {len(bookings):,} bookings")
     services = (CONSULT, HYGIENE) if size.hygienists else (CONSULT,)
@@ -133,8 +148,10 @@ def main() -> None:
     parser.add_argument("--file", type=Path, help="clinic file to write instead")
     args = parser.parse_args()
     found = clinic(SIZES[args.size])
-    say(f"size {args.size}: {len(found.specialists):,} specialists, "
-        f"{len(found.bookings):,} bookings")
+    say(
+        f"size {args.size}: {len(found.specialists):,} specialists, "
+        f"{len(found.bookings):,} bookings"
+    )
     if args.file:
         write(args.file, found)
         say(f"wrote {args.file}")

@@ -48,7 +48,8 @@ def url(size: str, kind: str) -> str:
     if kind == "sqlite":
         return f"sqlite+aiosqlite:///{FOLDER / f'bookbot_bench_{size}.db'}"
     return POSTGRES.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + (
-        f"/bookbot_bench_{size}")
+        f"/bookbot_bench_{size}"
+    )
 
 
 async def fresh(size: str, kind: str) -> None:
@@ -114,51 +115,92 @@ async def one(size: str, kind: str, keep: bool) -> None:
         found = generate.clinic(generate.SIZES[size])
         await fresh(size, kind)
         seconds = await generate.load(target, found)
-        line(f"import {len(found.specialists):,} specialists, {len(found.bookings):,} bookings",
-             seconds * 1000, 120_000 if size == "a" else None,
-             f"rss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
+        line(
+            f"import {len(found.specialists):,} specialists, {len(found.bookings):,} bookings",
+            seconds * 1000,
+            120_000 if size == "a" else None,
+            f"rss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB",
+        )
         del found
     db = Database(target)
     try:
         if keep:
             started = time.perf_counter()
             count = await directory.reindex(db, MORNING)
-            line(f"reindex {count:,} specialists (kept database: its index made current)",
-                 (time.perf_counter() - started) * 1000, None)
+            line(
+                f"reindex {count:,} specialists (kept database: its index made current)",
+                (time.perf_counter() - started) * 1000,
+                None,
+            )
             if kind == "postgresql":
                 await vacuum(size)
         await figures(db, size)
     finally:
         await db.close()
-    print(f"  peak rss of the whole run: "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB", flush=True)
+    print(
+        f"  peak rss of the whole run: "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB",
+        flush=True,
+    )
 
 
 async def figures(db: Database, size: str) -> None:
     """The questions and a booking, timed on a warm process (catalog cached)."""
     started = time.perf_counter()
     each = await directory.soonest_days(db, MORNING, "consult")
-    line(f"next --each, all {len(each):,} (cold: catalog read)",
-         (time.perf_counter() - started) * 1000, None)
+    line(
+        f"next --each, all {len(each):,} (cold: catalog read)",
+        (time.perf_counter() - started) * 1000,
+        None,
+    )
     queries: list[tuple[str, Callable[[], Awaitable[Any]], int, float | None]] = [
-        (f"next --each, all {len(each):,}",
-         lambda: directory.soonest_days(db, MORNING, "consult"), 3, 1000),
-        ("search page of 20, morning",
-         lambda: directory.search_page(db, MORNING, "consult", 20), 10, 50),
-        ("search page of 20, midday (notice cuts into today)",
-         lambda: directory.search_page(db, MIDDAY, "consult", 20), 10, 50),
-        ("search page of 20 at offset 1,000",
-         lambda: directory.search_page(db, MORNING, "consult", 20, 1000), 5, None),
-        ('calendar of "any available", one month',
-         lambda: flow.month(db, MORNING, "consult", flow.ANY, None), 5, None),
+        (
+            f"next --each, all {len(each):,}",
+            lambda: directory.soonest_days(db, MORNING, "consult"),
+            3,
+            1000,
+        ),
+        (
+            "search page of 20, morning",
+            lambda: directory.search_page(db, MORNING, "consult", 20),
+            10,
+            50,
+        ),
+        (
+            "search page of 20, midday (notice cuts into today)",
+            lambda: directory.search_page(db, MIDDAY, "consult", 20),
+            10,
+            50,
+        ),
+        (
+            "search page of 20 at offset 1,000",
+            lambda: directory.search_page(db, MORNING, "consult", 20, 1000),
+            5,
+            None,
+        ),
+        (
+            'calendar of "any available", one month',
+            lambda: flow.month(db, MORNING, "consult", flow.ANY, None),
+            5,
+            None,
+        ),
     ]
     if size == "b":
         queries += [
-            ("search page of 20 hygienists (90-minute service)",
-             lambda: directory.search_page(db, MORNING, "hygiene", 20), 10, 50),
-            ("hygienists' 90-minute holes, Wednesdays Oct 1 - Mar 14",
-             lambda: directory.holes(db, MORNING, "hygiene", date(2026, 10, 1),
-                                     date(2027, 3, 14), weekdays=WEDNESDAY), 3, 1000),
+            (
+                "search page of 20 hygienists (90-minute service)",
+                lambda: directory.search_page(db, MORNING, "hygiene", 20),
+                10,
+                50,
+            ),
+            (
+                "hygienists' 90-minute holes, Wednesdays Oct 1 - Mar 14",
+                lambda: directory.holes(
+                    db, MORNING, "hygiene", date(2026, 10, 1), date(2027, 3, 14), weekdays=WEDNESDAY
+                ),
+                3,
+                1000,
+            ),
         ]
     for label, work, repeats, target_ms in queries:
         ms, answer = await timed(work, repeats)
@@ -171,8 +213,12 @@ async def figures(db: Database, size: str) -> None:
         started = time.perf_counter()
         await booking.book(db, MORNING, slot.specialist, "consult", slot.start)
         times.append((time.perf_counter() - started) * 1000)
-    line("one booking with its index update (median of 30)", statistics.median(times), 10,
-         f"max {max(times):.1f} ms")
+    line(
+        "one booking with its index update (median of 30)",
+        statistics.median(times),
+        10,
+        f"max {max(times):.1f} ms",
+    )
     started = time.perf_counter()
     count = await directory.reindex(db, MORNING)
     line(f"reindex {count:,} specialists", (time.perf_counter() - started) * 1000, None)

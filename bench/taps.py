@@ -46,17 +46,23 @@ async def main() -> None:
         bot = _start_bot(emulator, url)
         answers = emulator.subscribe_calls()
         try:
-            print(f"tap benchmark, Python {sys.version.split()[0]}, {db.dialect}, demo clinic, "
-                  f"bot in its own process (bookbot run), {os.cpu_count()} cores")
+            print(
+                f"tap benchmark, Python {sys.version.split()[0]}, {db.dialect}, demo clinic, "
+                f"bot in its own process (bookbot run), {os.cpu_count()} cores"
+            )
             latencies = await _latency(emulator, answers, cycle)
             median = statistics.median(latencies)
             p95 = statistics.quantiles(latencies, n=20)[-1]
-            print(f"one tap, update in to answer out ({len(latencies)} taps): median "
-                  f"{median:.1f} ms, p95 {p95:.1f} ms  target median < 30 ms  "
-                  f"{'ok' if median < 30 else 'OVER TARGET'}")
+            print(
+                f"one tap, update in to answer out ({len(latencies)} taps): median "
+                f"{median:.1f} ms, p95 {p95:.1f} ms  target median < 30 ms  "
+                f"{'ok' if median < 30 else 'OVER TARGET'}"
+            )
             rate, cpu = await _throughput(emulator, answers, cycle, bot.pid)
-            print(f"throughput, {LOAD_USERS} users tapping at once: {rate:.0f} taps/s  "
-                  f"target >= 200  {'ok' if rate >= 200 else 'UNDER TARGET'}")
+            print(
+                f"throughput, {LOAD_USERS} users tapping at once: {rate:.0f} taps/s  "
+                f"target >= 200  {'ok' if rate >= 200 else 'UNDER TARGET'}"
+            )
             print(f"bot process CPU per tap under load: {cpu:.1f} ms")
         finally:
             bot.terminate()
@@ -65,8 +71,9 @@ async def main() -> None:
 
 async def _free_days(db: Database, now: datetime) -> list[date]:
     """Two days on which Ann has free check-ups, to tap on the calendar."""
-    slots = await booking.free_slots(db, now, now.date(), now.date() + timedelta(days=30),
-                                     specialist="ann", service="checkup")
+    slots = await booking.free_slots(
+        db, now, now.date(), now.date() + timedelta(days=30), specialist="ann", service="checkup"
+    )
     days = sorted({s.start.date() for s in slots})
     return days[:2]
 
@@ -74,16 +81,31 @@ async def _free_days(db: Database, now: datetime) -> list[date]:
 def _cycle(days: list[date]) -> list[str]:
     """A round of taps through the flow and back: service, specialist, day, and back again."""
     first, second = (d.strftime("%Y%m%d") for d in days)
-    return ["s:checkup", "p:ann", f"d:{first}", "b:calendar", "b:specialists", "p:*",
-            f"d:{second}", "b:services"]
+    return [
+        "s:checkup",
+        "p:ann",
+        f"d:{first}",
+        "b:calendar",
+        "b:specialists",
+        "p:*",
+        f"d:{second}",
+        "b:services",
+    ]
 
 
 def _start_bot(emulator: BotApiEmulator, url: str) -> subprocess.Popen:
     # The emulator keeps no flood limits, and the bench measures the bot, not Telegram's pace.
-    environment = dict(os.environ, BOOKBOT_TELEGRAM_TOKEN=emulator.token,
-                       BOOKBOT_TELEGRAM_API_URL=f"{emulator.url}/bot", BOOKBOT_PACE="off")
-    return subprocess.Popen([sys.executable, "-m", "bookbot", "run", "--db", url],
-                            env=environment, stderr=subprocess.DEVNULL)
+    environment = dict(
+        os.environ,
+        BOOKBOT_TELEGRAM_TOKEN=emulator.token,
+        BOOKBOT_TELEGRAM_API_URL=f"{emulator.url}/bot",
+        BOOKBOT_PACE="off",
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "bookbot", "run", "--db", url],
+        env=environment,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -107,8 +129,9 @@ async def _started(emulator: BotApiEmulator, user_id: int, answers: asyncio.Queu
     return message.message_id
 
 
-async def _latency(emulator: BotApiEmulator, answers: asyncio.Queue,
-                   cycle: list[str]) -> list[float]:
+async def _latency(
+    emulator: BotApiEmulator, answers: asyncio.Queue, cycle: list[str]
+) -> list[float]:
     message_id = await _started(emulator, 1, answers)
     found = []
     for i in range(LATENCY_TAPS):
@@ -121,8 +144,9 @@ async def _latency(emulator: BotApiEmulator, answers: asyncio.Queue,
     return found
 
 
-async def _throughput(emulator: BotApiEmulator, answers: asyncio.Queue, cycle: list[str],
-                      pid: int) -> tuple[float, float]:
+async def _throughput(
+    emulator: BotApiEmulator, answers: asyncio.Queue, cycle: list[str], pid: int
+) -> tuple[float, float]:
     """Taps a second, and the bot's CPU milliseconds a tap, with many users at once."""
     messages = {uid: await _started(emulator, uid, answers) for uid in range(100, 100 + LOAD_USERS)}
     total = LOAD_USERS * LOAD_TAPS

@@ -12,9 +12,26 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-PURE_ALLOWED = {"__future__", "bisect", "collections", "dataclasses", "datetime", "enum",
-                "functools", "heapq", "itertools", "math", "operator", "typing", "zoneinfo",
-                "abc", "re", "holidays", "dateutil", "decimal"}
+PURE_ALLOWED = {
+    "__future__",
+    "bisect",
+    "collections",
+    "dataclasses",
+    "datetime",
+    "enum",
+    "functools",
+    "heapq",
+    "itertools",
+    "math",
+    "operator",
+    "typing",
+    "zoneinfo",
+    "abc",
+    "re",
+    "holidays",
+    "dateutil",
+    "decimal",
+}
 
 # The store modules the day index may import: rows and bulk writes, no repository.
 DAYINDEX_READS = {"bookbot.store.bulk", "bookbot.store.tables"}
@@ -52,8 +69,9 @@ def _graph() -> dict[str, set[str]]:
     modules = {_module(p): p for p in files}
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
-        graph[name] = {i for i in _imports(path, name) if i.split(".")[0] != "bookbot"
-                       or i in modules}
+        graph[name] = {
+            i for i in _imports(path, name) if i.split(".")[0] != "bookbot" or i in modules
+        }
     return graph
 
 
@@ -119,6 +137,11 @@ def test_import_rules_hold_except_the_known_violations() -> None:
 
 def test_the_engine_is_pure() -> None:
     graph = _graph()
-    impure = {f"{m} -> {t}" for m, ts in graph.items() if m.startswith("bookbot.engine")
-              for t in ts if t.split(".")[0] in {"sqlalchemy", "telegram", "httpx", "starlette"}}
+    impure = {
+        f"{m} -> {t}"
+        for m, ts in graph.items()
+        if m.startswith("bookbot.engine")
+        for t in ts
+        if t.split(".")[0] in {"sqlalchemy", "telegram", "httpx", "starlette"}
+    }
     assert not impure

@@ -37,8 +37,10 @@ KEY = re.compile(rf"""["']((?:{GROUPS})\.[a-z0-9_.]*[a-z0-9_])["']""")
 BUILT = re.compile(rf"""f["']((?:{GROUPS})\.(?:[a-z0-9_]+\.)*)\{{""")
 # A helper that prefixes its `key` (def _t(lang: str, key: str) returning f"bot.{key}"),
 # called as _t(lang, "held").
-HELPER = re.compile(r'def (\w+)\(lang: str, key: str[^\n]*\n'
-                    r'(?:[^\n]*\n){0,3}?[^\n]*f"([a-z_.]+\.)\{key\}"')
+HELPER = re.compile(
+    r"def (\w+)\(lang: str, key: str[^\n]*\n"
+    r'(?:[^\n]*\n){0,3}?[^\n]*f"([a-z_.]+\.)\{key\}"'
+)
 # The prefixes of keys built at run time, each with where the names come from.
 DYNAMIC = {
     "cli.help.": "cli.py: one per subcommand",
@@ -64,7 +66,7 @@ def _named_in_code() -> tuple[set[str], set[str]]:
         named |= set(KEY.findall(source))
         helpers = HELPER.findall(source)
         for name, prefix in helpers:
-            called = re.findall(rf'\b{re.escape(name)}\([^,()]+, "([a-z0-9_]+)"', source)
+            called = re.findall(rf'\b{re.escape(name)}\(\s*[^,()]+,\s*"([a-z0-9_]+)"', source)
             named |= {prefix + word for word in called}
         built |= set(BUILT.findall(source)) - {prefix for _, prefix in helpers}
     return named, built
@@ -80,8 +82,11 @@ def test_every_key_is_used_and_every_built_prefix_is_listed() -> None:
     assert built == set(DYNAMIC)
     for prefix in DYNAMIC:
         assert any(key.startswith(prefix) for key in i18n.catalog("en")), prefix
-    unused = {key for key in i18n.catalog("en") if key not in named
-              and not any(key.startswith(prefix) for prefix in DYNAMIC)}
+    unused = {
+        key
+        for key in i18n.catalog("en")
+        if key not in named and not any(key.startswith(prefix) for prefix in DYNAMIC)
+    }
     assert unused == set()
 
 

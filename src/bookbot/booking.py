@@ -58,8 +58,7 @@ class Context:
 
 
 @retried
-async def import_clinic(db: Database, clinic: Clinic, now: datetime | None = None
-                        ) -> ImportReport:
+async def import_clinic(db: Database, clinic: Clinic, now: datetime | None = None) -> ImportReport:
     """Loads a clinic: upserts by id, keeps what the file does not name, writes all or none.
 
     Specialists not yet in the day index get a span around `now` (default: the clock).
@@ -81,27 +80,33 @@ async def import_clinic(db: Database, clinic: Clinic, now: datetime | None = Non
         if problems:
             raise Invalid(problems)
         changed += await store.save_specialists(
-            [(specialist, position) for position, specialist in enumerate(clinic.specialists)])
+            [(specialist, position) for position, specialist in enumerate(clinic.specialists)]
+        )
         changed += await store.import_bookings(
-            clinic.bookings, {s.id: s.services for s in clinic.specialists})
+            clinic.bookings, {s.id: s.services for s in clinic.specialists}
+        )
         await store.days.cover(now or datetime.now(UTC))
         await store.settle()
         if changed:
             await store.days.analyze()
         await uow.commit()
-    return ImportReport(len(clinic.services), len(clinic.specialists), len(clinic.bookings),
-                        changed)
+    return ImportReport(
+        len(clinic.services), len(clinic.specialists), len(clinic.bookings), changed
+    )
 
 
 async def _linked_elsewhere(store: Store, clinic: Clinic) -> list[Problem]:
     """Telegram ids the file gives that link a specialist it does not name (one each)."""
     named = {specialist.id for specialist in clinic.specialists}
-    owners = await store.linked([s.telegram_id for s in clinic.specialists
-                                 if s.telegram_id is not None])
+    owners = await store.linked(
+        [s.telegram_id for s in clinic.specialists if s.telegram_id is not None]
+    )
     return [
-        Problem("file.linked_elsewhere", {"id": specialist.telegram_id,
-                                          "other": owners[specialist.telegram_id]},
-                f"specialists[{i}].telegram_id")
+        Problem(
+            "file.linked_elsewhere",
+            {"id": specialist.telegram_id, "other": owners[specialist.telegram_id]},
+            f"specialists[{i}].telegram_id",
+        )
         for i, specialist in enumerate(clinic.specialists)
         if specialist.telegram_id is not None
         and owners.get(specialist.telegram_id, specialist.id) not in named
@@ -112,10 +117,17 @@ async def export_clinic(db: Database) -> Clinic:
     """The whole schedule as a Clinic, ready to be written as a clinic file."""
     async with UnitOfWork(db, write=False) as uow:
         business = await require_business(uow.store)
-        bookings = [b for b in await uow.store.bookings()
-                    if b.status in (BookingStatus.CONFIRMED, BookingStatus.CANCELLED)]
-        return Clinic(business, tuple(await uow.store.services()),
-                      tuple(await _in_file_order(uow.store)), tuple(bookings))
+        bookings = [
+            b
+            for b in await uow.store.bookings()
+            if b.status in (BookingStatus.CONFIRMED, BookingStatus.CANCELLED)
+        ]
+        return Clinic(
+            business,
+            tuple(await uow.store.services()),
+            tuple(await _in_file_order(uow.store)),
+            tuple(bookings),
+        )
 
 
 async def _in_file_order(store: Store) -> list[Specialist]:
@@ -126,8 +138,14 @@ async def _in_file_order(store: Store) -> list[Specialist]:
 # -- questions about free time ---------------------------------------------------------
 
 
-async def context(store: Store, now: datetime, *, service: str | None = None,
-                  specialist: str | None = None, near: datetime | None = None) -> Context:
+async def context(
+    store: Store,
+    now: datetime,
+    *,
+    service: str | None = None,
+    specialist: str | None = None,
+    near: datetime | None = None,
+) -> Context:
     """Loads what a question needs, checking that the ids exist and belong together.
 
     With `near`, only bookings within a day or two of that instant are read: enough to
@@ -152,8 +170,9 @@ async def context(store: Store, now: datetime, *, service: str | None = None,
     since, until = now - BUSY_LOOKBACK, None
     if near is not None:
         since, until = max(since, near - NEAR), near + NEAR
-    bookings = await store.bookings(specialists=[s.id for s in specialists],
-                                    since=since, until=until, live_at=now)
+    bookings = await store.bookings(
+        specialists=[s.id for s in specialists], since=since, until=until, live_at=now
+    )
     plans = [Plan(s.schedule(business, bookings)) for s in specialists]
     return Context(business, found_service, specialists, plans)
 
@@ -163,8 +182,15 @@ def duration(ctx: Context) -> timedelta | None:
     return ctx.service.duration if ctx.service else None
 
 
-async def free_slots(db: Database, now: datetime, first: date, last: date, *,
-                     service: str | None = None, specialist: str | None = None) -> list[Slot]:
+async def free_slots(
+    db: Database,
+    now: datetime,
+    first: date,
+    last: date,
+    *,
+    service: str | None = None,
+    specialist: str | None = None,
+) -> list[Slot]:
     """Free slots on local dates first..last for a specialist or every one of a service."""
     check_range(first, last)
     async with UnitOfWork(db, write=False) as uow:
@@ -172,8 +198,14 @@ async def free_slots(db: Database, now: datetime, first: date, last: date, *,
     return search.slots(ctx.plans, first, last, now, ctx.business.rules, duration(ctx))
 
 
-async def soonest_slot(db: Database, now: datetime, service: str, *,
-                       specialist: str | None = None, first: date | None = None) -> Slot | None:
+async def soonest_slot(
+    db: Database,
+    now: datetime,
+    service: str,
+    *,
+    specialist: str | None = None,
+    first: date | None = None,
+) -> Slot | None:
     """The soonest free slot within the horizon; a tie goes to the first specialist id."""
     async with UnitOfWork(db, write=False) as uow:
         ctx = await context(uow.store, now, service=service, specialist=specialist)
@@ -192,16 +224,25 @@ def check_range(first: date, last: date) -> None:
 
 
 @retried
-async def book(db: Database, now: datetime, specialist: str, service: str, start: datetime,
-               client: Client | None = None, hold: timedelta | None = None,
-               policy: Policy = DEFAULT_POLICY) -> Booking:
+async def book(
+    db: Database,
+    now: datetime,
+    specialist: str,
+    service: str,
+    start: datetime,
+    client: Client | None = None,
+    hold: timedelta | None = None,
+    policy: Policy = DEFAULT_POLICY,
+) -> Booking:
     """Books (or, with `hold`, holds) an offered slot, re-checked by every rule as it is written.
 
     A booking (not a hold) owes its messages, written in the same transaction.
     """
     async with UnitOfWork(db) as uow:
-        await uow.lock(specialists=[specialist],
-                       clients=[client.telegram_id] if client and client.telegram_id else [])
+        await uow.lock(
+            specialists=[specialist],
+            clients=[client.telegram_id] if client and client.telegram_id else [],
+        )
         booking = await take(uow.store, now, specialist, service, start, client, hold)
         if hold is None:
             await owe_booked(uow, booking, now, policy)
@@ -209,8 +250,15 @@ async def book(db: Database, now: datetime, specialist: str, service: str, start
         return (await _localized(uow.store, [booking]))[0]
 
 
-async def take(store: Store, now: datetime, specialist: str, service: str, start: datetime,
-                client: Client | None, hold: timedelta | None) -> Booking:
+async def take(
+    store: Store,
+    now: datetime,
+    specialist: str,
+    service: str,
+    start: datetime,
+    client: Client | None,
+    hold: timedelta | None,
+) -> Booking:
     """Writes a booking or hold at `start` if every rule allows it, inside the caller's unit.
 
     The caller has locked the specialist (UnitOfWork.lock).
@@ -250,8 +298,9 @@ async def owe_booked(uow: UnitOfWork, booking: Booking, now: datetime, policy: P
     await messages.booked(uow.outbox, booking, specialist, now, policy)
 
 
-async def owe_cancelled(uow: UnitOfWork, booking: Booking, now: datetime, by: str,
-                        reason: str | None) -> None:
+async def owe_cancelled(
+    uow: UnitOfWork, booking: Booking, now: datetime, by: str, reason: str | None
+) -> None:
     """Drops what a cancelled booking no longer needs and owes the other side its notice."""
     specialist = await uow.store.specialist(booking.specialist)
     assert specialist is not None
@@ -259,15 +308,17 @@ async def owe_cancelled(uow: UnitOfWork, booking: Booking, now: datetime, by: st
     await messages.cancelled(uow.outbox, booking, specialist, now, by, reason, others)
 
 
-async def alternatives(store: Store, now: datetime, booking: Booking,
-                       most: int = 3) -> list[Slot]:
+async def alternatives(store: Store, now: datetime, booking: Booking, most: int = 3) -> list[Slot]:
     """The soonest free slots of the same specialist and of the others of that service."""
     from bookbot import directory  # directory builds on this module
 
     found = []
     for result in await directory.soonest_in(store, now, booking.service):
-        offered = [s for s in result.slots
-                   if not (s.specialist == booking.specialist and s.start == booking.start)]
+        offered = [
+            s
+            for s in result.slots
+            if not (s.specialist == booking.specialist and s.start == booking.start)
+        ]
         if offered:
             found.append(offered[0])
     found.sort(key=lambda s: (s.specialist != booking.specialist, s.start, s.specialist))
@@ -279,12 +330,23 @@ async def _localized(store: Store, bookings: list[Booking]) -> list[Booking]:
     business = await require_business(store)
     ids = sorted({b.specialist for b in bookings})
     zones = {s.id: zone(s.zone(business)) for s in await store.specialists(ids)}
-    return [replace(b, start=b.start.astimezone(zones[b.specialist]),
-                    end=b.end.astimezone(zones[b.specialist])) for b in bookings]
+    return [
+        replace(
+            b,
+            start=b.start.astimezone(zones[b.specialist]),
+            end=b.end.astimezone(zones[b.specialist]),
+        )
+        for b in bookings
+    ]
 
 
-async def list_bookings(db: Database, *, specialist: str | None = None,
-                        first: date | None = None, last: date | None = None) -> list[Booking]:
+async def list_bookings(
+    db: Database,
+    *,
+    specialist: str | None = None,
+    first: date | None = None,
+    last: date | None = None,
+) -> list[Booking]:
     """Bookings by start, of one specialist or all, on local dates first..last."""
     async with UnitOfWork(db, write=False) as uow:
         await require_business(uow.store)
@@ -292,8 +354,11 @@ async def list_bookings(db: Database, *, specialist: str | None = None,
             raise BadInput("error.unknown_specialist", id=specialist)
         found = await uow.store.bookings(specialists=[specialist] if specialist else None)
         found = await _localized(uow.store, found)
-    return [b for b in found if (first is None or first <= b.start.date())
-            and (last is None or b.start.date() <= last)]
+    return [
+        b
+        for b in found
+        if (first is None or first <= b.start.date()) and (last is None or b.start.date() <= last)
+    ]
 
 
 async def business(db: Database) -> Business:

@@ -54,9 +54,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(i18n.text(error.key, **error.params), file=sys.stderr)
         return error.exit_code
     except BookbotError as error:  # one line: a value it names may hold a line break
-        print(parsing.visible(i18n.text("cli.error", message=i18n.text(error.key,
-                                                                       **error.params))),
-              file=sys.stderr)
+        print(
+            parsing.visible(i18n.text("cli.error", message=i18n.text(error.key, **error.params))),
+            file=sys.stderr,
+        )
         return error.exit_code
     except KeyboardInterrupt:
         return 130
@@ -83,8 +84,10 @@ class _Parser(argparse.ArgumentParser):
     """
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        print(parsing.visible(i18n.text("cli.usage_error", message=message, prog=self.prog)),
-              file=sys.stderr)
+        print(
+            parsing.visible(i18n.text("cli.usage_error", message=message, prog=self.prog)),
+            file=sys.stderr,
+        )
         raise SystemExit(2)
 
 
@@ -94,10 +97,15 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def command(name: str, handler: Handler | Blocking) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=t(f"cli.help.{name}"),
-                                  description=t(f"cli.help.{name}"))
-        sub.add_argument("--db", default=os.environ.get("BOOKBOT_DATABASE_URL", DEFAULT_URL),
-                         type=_typed(_database_url), help=t("cli.arg.db"))
+        sub = commands.add_parser(
+            name, help=t(f"cli.help.{name}"), description=t(f"cli.help.{name}")
+        )
+        sub.add_argument(
+            "--db",
+            default=os.environ.get("BOOKBOT_DATABASE_URL", DEFAULT_URL),
+            type=_typed(_database_url),
+            help=t("cli.arg.db"),
+        )
         sub.add_argument("--json", action="store_true", help=t("cli.arg.json"))
         sub.add_argument("--now", type=_typed(parsing.bounded_instant), help=t("cli.arg.now"))
         sub.set_defaults(handler=handler, blocking=False)
@@ -111,67 +119,79 @@ def _parser() -> argparse.ArgumentParser:
     sub = command("slots", _slots)
     sub.add_argument("--specialist", type=_typed(_identifier), help=t("cli.arg.specialist"))
     sub.add_argument("--service", type=_typed(_identifier), help=t("cli.arg.service"))
-    sub.add_argument("--date", required=True, type=_typed(parsing.bounded_date),
-                     help=t("cli.arg.date"))
+    sub.add_argument(
+        "--date", required=True, type=_typed(parsing.bounded_date), help=t("cli.arg.date")
+    )
     sub.add_argument("--to", type=_typed(parsing.bounded_date), help=t("cli.arg.to"))
 
     sub = command("next", _next)
-    sub.add_argument("--service", required=True, type=_typed(_identifier),
-                     help=t("cli.arg.service"))
+    sub.add_argument(
+        "--service", required=True, type=_typed(_identifier), help=t("cli.arg.service")
+    )
     sub.add_argument("--specialist", type=_typed(_identifier), help=t("cli.arg.specialist"))
-    sub.add_argument("--from", dest="first", type=_typed(parsing.bounded_date),
-                     help=t("cli.arg.from"))
+    sub.add_argument(
+        "--from", dest="first", type=_typed(parsing.bounded_date), help=t("cli.arg.from")
+    )
     sub.add_argument("--each", action="store_true", help=t("cli.arg.each"))
 
     sub = command("holes", _holes)
-    sub.add_argument("--service", required=True, type=_typed(_identifier),
-                     help=t("cli.arg.service"))
-    sub.add_argument("--from", dest="first", required=True,
-                     type=_typed(parsing.bounded_date), help=t("cli.arg.from"))
-    sub.add_argument("--to", required=True, type=_typed(parsing.bounded_date),
-                     help=t("cli.arg.to"))
+    sub.add_argument(
+        "--service", required=True, type=_typed(_identifier), help=t("cli.arg.service")
+    )
+    sub.add_argument(
+        "--from",
+        dest="first",
+        required=True,
+        type=_typed(parsing.bounded_date),
+        help=t("cli.arg.from"),
+    )
+    sub.add_argument("--to", required=True, type=_typed(parsing.bounded_date), help=t("cli.arg.to"))
     sub.add_argument("--weekday", type=_typed(_weekdays), help=t("cli.arg.weekday"))
     sub.add_argument("--min", dest="least", type=_typed(_least), help=t("cli.arg.min"))
 
     sub = command("search", _search)
-    sub.add_argument("--service", required=True, type=_typed(_identifier),
-                     help=t("cli.arg.service"))
+    sub.add_argument(
+        "--service", required=True, type=_typed(_identifier), help=t("cli.arg.service")
+    )
     sub.add_argument("--limit", type=_typed(_limit), default=20, help=t("cli.arg.limit"))
     sub.add_argument("--offset", type=_typed(_offset), default=0, help=t("cli.arg.offset"))
 
     command("reindex", _reindex)
 
     sub = command("book", _book)
-    sub.add_argument("--specialist", required=True, type=_typed(_identifier),
-                     help=t("cli.arg.specialist"))
-    sub.add_argument("--service", required=True, type=_typed(_identifier),
-                     help=t("cli.arg.service"))
+    sub.add_argument(
+        "--specialist", required=True, type=_typed(_identifier), help=t("cli.arg.specialist")
+    )
+    sub.add_argument(
+        "--service", required=True, type=_typed(_identifier), help=t("cli.arg.service")
+    )
     sub.add_argument("--start", required=True, type=_typed(_start), help=t("cli.arg.start"))
-    sub.add_argument("--client-name", type=_typed(parsing.person_name),
-                     help=t("cli.arg.client_name"))
-    sub.add_argument("--client-phone", type=_typed(parsing.phone),
-                     help=t("cli.arg.client_phone"))
+    sub.add_argument(
+        "--client-name", type=_typed(parsing.person_name), help=t("cli.arg.client_name")
+    )
+    sub.add_argument("--client-phone", type=_typed(parsing.phone), help=t("cli.arg.client_phone"))
 
     sub = command("cancel", _cancel)
     sub.add_argument("id", type=_typed(_booking_id), help=t("cli.arg.id"))
     sub.add_argument("--reason", type=_typed(parsing.line_of_text), help=t("cli.arg.reason"))
 
     sub = command("try", _try)
-    sub.add_argument("--language", default=None, type=_typed(_language),
-                     help=t("cli.arg.language"))
+    sub.add_argument("--language", default=None, type=_typed(_language), help=t("cli.arg.language"))
     command("run", _run_bot).set_defaults(blocking=True)
     sub = command("serve", _serve)
     sub.set_defaults(blocking=True)
     sub.add_argument("--host", default="0.0.0.0", type=_typed(_host), help=t("cli.arg.host"))
-    sub.add_argument("--port", type=_typed(_port), default=os.environ.get("PORT", "8080"),
-                     help=t("cli.arg.port"))
+    sub.add_argument(
+        "--port", type=_typed(_port), default=os.environ.get("PORT", "8080"), help=t("cli.arg.port")
+    )
     command("migrate", _migrate)
     command("deliver", _deliver)
 
     sub = command("bookings", _bookings)
     sub.add_argument("--specialist", type=_typed(_identifier), help=t("cli.arg.specialist"))
-    sub.add_argument("--from", dest="first", type=_typed(parsing.bounded_date),
-                     help=t("cli.arg.from"))
+    sub.add_argument(
+        "--from", dest="first", type=_typed(parsing.bounded_date), help=t("cli.arg.from")
+    )
     sub.add_argument("--to", type=_typed(parsing.bounded_date), help=t("cli.arg.to"))
     return parser
 
@@ -186,8 +206,7 @@ def _typed(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     def convert(text: str) -> Any:
         try:
             if len(text) > LONGEST_ARGUMENT:
-                raise BadInput("error.argument_too_long", start=text[:20],
-                               most=LONGEST_ARGUMENT)
+                raise BadInput("error.argument_too_long", start=text[:20], most=LONGEST_ARGUMENT)
             if any("\ud800" <= c <= "\udfff" for c in text):  # os.fsdecode of bad bytes
                 raise BadInput("error.not_utf8", value=parsing.visible(text))
             return parse(text)
@@ -213,8 +232,9 @@ def _least(text: str) -> timedelta:
     if not value:
         raise BadInput("error.not_positive", value=text)
     if value > LONGEST_HOLE:
-        raise BadInput("error.too_long_a_hole", value=text,
-                       most=parsing.format_duration(LONGEST_HOLE))
+        raise BadInput(
+            "error.too_long_a_hole", value=text, most=parsing.format_duration(LONGEST_HOLE)
+        )
     return value
 
 
@@ -247,8 +267,7 @@ def _booking_id(text: str) -> int:
     """Reads a booking id: ASCII digits; one no booking can have is not found, not an error."""
     if not (text.isascii() and text.isdigit()):
         raise BadInput("error.not_a_booking_id", value=text)
-    if len(text.lstrip("0")) > len(str(LAST_BOOKING_ID)) or not (
-            0 < int(text) <= LAST_BOOKING_ID):
+    if len(text.lstrip("0")) > len(str(LAST_BOOKING_ID)) or not (0 < int(text) <= LAST_BOOKING_ID):
         raise BadInput("error.unknown_booking", id=text)
     return int(text)
 
@@ -267,8 +286,9 @@ def _start(text: str) -> str:
 
     The text itself is kept: `_book` places a local time in the specialist's zone.
     """
-    value = (parsing.local_datetime(text) if parsing.LOCAL.match(text.strip())
-             else parsing.instant(text))
+    value = (
+        parsing.local_datetime(text) if parsing.LOCAL.match(text.strip()) else parsing.instant(text)
+    )
     parsing.in_years(value, text)
     return text
 
@@ -276,8 +296,7 @@ def _start(text: str) -> str:
 def _language(text: str) -> str:
     """Reads a language that has a locale file."""
     if text not in i18n.languages():
-        raise BadInput("error.unknown_language", value=text,
-                       known=", ".join(i18n.languages()))
+        raise BadInput("error.unknown_language", value=text, known=", ".join(i18n.languages()))
     return text
 
 
@@ -298,8 +317,11 @@ def _database_url(text: str) -> str:
     if port is not None and not 0 < port <= 65535:
         raise BadInput("error.bad_database_port", url=text, port=port)
     database = url.database or ""
-    if url.get_backend_name() == "sqlite" and database != ":memory:" and not (
-            database.startswith("file:") or not database):
+    if (
+        url.get_backend_name() == "sqlite"
+        and database != ":memory:"
+        and not (database.startswith("file:") or not database)
+    ):
         folder = Path(database).parent
         if not folder.is_dir():
             raise BadInput("error.no_database_folder", url=text, folder=str(folder))
@@ -324,9 +346,14 @@ async def _demo(args: argparse.Namespace, db: Database) -> dict:
 
 async def _import(args: argparse.Namespace, db: Database) -> dict:
     report = await booking.import_clinic(db, clinic_file.read_file(args.file), _now(args))
-    return {"imported": report.__dict__,
-            "message": i18n.text("cli.imported", changed=report.changed, **{
-                k: v for k, v in report.__dict__.items() if k != "changed"})}
+    return {
+        "imported": report.__dict__,
+        "message": i18n.text(
+            "cli.imported",
+            changed=report.changed,
+            **{k: v for k, v in report.__dict__.items() if k != "changed"},
+        ),
+    }
 
 
 async def _export(args: argparse.Namespace, db: Database) -> str:
@@ -337,10 +364,17 @@ async def _slots(args: argparse.Namespace, db: Database) -> list[Slot]:
     if not args.specialist and not args.service:
         raise BadInput("error.need_service_or_specialist")
     if not args.specialist:
-        return await directory.free_slots(db, _now(args), args.service, args.date,
-                                          args.to or args.date)
-    return await booking.free_slots(db, _now(args), args.date, args.to or args.date,
-                                    service=args.service, specialist=args.specialist)
+        return await directory.free_slots(
+            db, _now(args), args.service, args.date, args.to or args.date
+        )
+    return await booking.free_slots(
+        db,
+        _now(args),
+        args.date,
+        args.to or args.date,
+        service=args.service,
+        specialist=args.specialist,
+    )
 
 
 async def _next(args: argparse.Namespace, db: Database) -> Any:
@@ -349,16 +383,18 @@ async def _next(args: argparse.Namespace, db: Database) -> Any:
             raise BadInput("error.each_with_specialist")
         return await directory.soonest_days(db, _now(args), args.service, args.first)
     if args.specialist:
-        found = await booking.soonest_slot(db, _now(args), args.service,
-                                           specialist=args.specialist, first=args.first)
+        found = await booking.soonest_slot(
+            db, _now(args), args.service, specialist=args.specialist, first=args.first
+        )
     else:
         found = await directory.soonest_slot(db, _now(args), args.service, args.first)
     return found if found is not None else _Nothing()
 
 
 async def _holes(args: argparse.Namespace, db: Database) -> list[Hole]:
-    return await directory.holes(db, _now(args), args.service, args.first, args.to,
-                                 weekdays=args.weekday, least=args.least)
+    return await directory.holes(
+        db, _now(args), args.service, args.first, args.to, weekdays=args.weekday, least=args.least
+    )
 
 
 async def _search(args: argparse.Namespace, db: Database) -> list[directory.Listing]:
@@ -369,17 +405,24 @@ async def _reindex(args: argparse.Namespace, db: Database) -> dict:
     def progress(done: int, total: int) -> None:
         if sys.stderr.isatty() or done == total:
             end = "\n" if done == total else "\r"
-            print(i18n.text("cli.reindexing", done=done, total=total), end=end,
-                  file=sys.stderr, flush=True)
+            print(
+                i18n.text("cli.reindexing", done=done, total=total),
+                end=end,
+                file=sys.stderr,
+                flush=True,
+            )
 
     count = await directory.reindex(db, _now(args), progress)
-    return {"imported": {"reindexed": count},
-            "message": i18n.text("cli.reindexed", count=count, db=db.url)}
+    return {
+        "imported": {"reindexed": count},
+        "message": i18n.text("cli.reindexed", count=count, db=db.url),
+    }
 
 
 async def _book(args: argparse.Namespace, db: Database) -> Booking:
     start = parsing.local_or_instant(
-        args.start, zone(await booking.specialist_zone(db, args.specialist)))
+        args.start, zone(await booking.specialist_zone(db, args.specialist))
+    )
     client = None
     if args.client_name or args.client_phone:
         client = Client(name=args.client_name, phone=args.client_phone)
@@ -392,8 +435,9 @@ async def _cancel(args: argparse.Namespace, db: Database) -> Booking:
 
 
 async def _bookings(args: argparse.Namespace, db: Database) -> list[Booking]:
-    return await booking.list_bookings(db, specialist=args.specialist, first=args.first,
-                                       last=args.to)
+    return await booking.list_bookings(
+        db, specialist=args.specialist, first=args.first, last=args.to
+    )
 
 
 async def _try(args: argparse.Namespace, db: Database) -> None:
@@ -420,8 +464,12 @@ async def _deliver(args: argparse.Namespace, db: Database) -> dict:
 
     settings = replace(config.load(), database_url=args.db)
     outcome = await deliver(settings, db, _now(args))
-    return {"imported": dict(outcome), "message": i18n.text(
-        "cli.delivered", sent=outcome["sent"], other=sum(outcome.values()) - outcome["sent"])}
+    return {
+        "imported": dict(outcome),
+        "message": i18n.text(
+            "cli.delivered", sent=outcome["sent"], other=sum(outcome.values()) - outcome["sent"]
+        ),
+    }
 
 
 async def _migrate(args: argparse.Namespace, db: Database) -> dict:
@@ -452,21 +500,36 @@ def as_json(value: Any) -> Any:
     if isinstance(value, list):
         return [as_json(item) for item in value]
     if isinstance(value, Slot | Hole):
-        return {"specialist": value.specialist, "start": value.start.isoformat(),
-                "end": value.end.isoformat()}
+        return {
+            "specialist": value.specialist,
+            "start": value.start.isoformat(),
+            "end": value.end.isoformat(),
+        }
     if isinstance(value, DayResult):
-        return {"specialist": value.specialist,
-                "date": value.day.isoformat() if value.day else None,
-                "slots": [{"start": s.start.isoformat(), "end": s.end.isoformat()}
-                          for s in value.slots]}
+        return {
+            "specialist": value.specialist,
+            "date": value.day.isoformat() if value.day else None,
+            "slots": [
+                {"start": s.start.isoformat(), "end": s.end.isoformat()} for s in value.slots
+            ],
+        }
     if isinstance(value, directory.Listing):
         found = as_json(value.result)
-        return {"specialist": found["specialist"], "name": value.name, "date": found["date"],
-                "slots": found["slots"]}
+        return {
+            "specialist": found["specialist"],
+            "name": value.name,
+            "date": found["date"],
+            "slots": found["slots"],
+        }
     if isinstance(value, Booking):
-        return {"id": value.id, "specialist": value.specialist, "service": value.service,
-                "start": value.start.isoformat(), "end": value.end.isoformat(),
-                "status": str(value.status)}
+        return {
+            "id": value.id,
+            "specialist": value.specialist,
+            "service": value.service,
+            "start": value.start.isoformat(),
+            "end": value.end.isoformat(),
+            "status": str(value.status),
+        }
     return value
 
 
@@ -494,16 +557,31 @@ def _table(result: Any) -> str:
     first = rows[0]
     if isinstance(first, Booking):
         header = ["id", "specialist", "service", "start", "end", "status"]
-        lines = [[str(b.id), b.specialist, b.service, _short(b.start), _short(b.end),
-                  str(b.status)] for b in rows]
+        lines = [
+            [str(b.id), b.specialist, b.service, _short(b.start), _short(b.end), str(b.status)]
+            for b in rows
+        ]
     elif isinstance(first, DayResult):
         header = ["specialist", "date", "slots"]
-        lines = [[r.specialist, r.day.isoformat() if r.day else "-",
-                  " ".join(s.start.strftime("%H:%M") for s in r.slots)] for r in rows]
+        lines = [
+            [
+                r.specialist,
+                r.day.isoformat() if r.day else "-",
+                " ".join(s.start.strftime("%H:%M") for s in r.slots),
+            ]
+            for r in rows
+        ]
     elif isinstance(first, directory.Listing):
         header = ["specialist", "name", "date", "slots"]
-        lines = [[r.result.specialist, r.name, r.result.day.isoformat() if r.result.day else "-",
-                  " ".join(s.start.strftime("%H:%M") for s in r.result.slots)] for r in rows]
+        lines = [
+            [
+                r.result.specialist,
+                r.name,
+                r.result.day.isoformat() if r.result.day else "-",
+                " ".join(s.start.strftime("%H:%M") for s in r.result.slots),
+            ]
+            for r in rows
+        ]
     else:
         header = ["specialist", "start", "end"]
         lines = [[r.specialist, _short(r.start), _short(r.end)] for r in rows]
@@ -517,4 +595,3 @@ def _table(result: Any) -> str:
 
 def _short(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M %z")
-

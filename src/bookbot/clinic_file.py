@@ -47,15 +47,40 @@ LONGEST_NAME, LONGEST_REASON, LONGEST_PHONE = 100, 200, 40
 SHOWN = 40  # characters of a value a message repeats
 NO_CALENDAR = "none"
 FIELDS = {
-    "": {"timezone", "min_notice", "horizon_days", "holidays", "services", "specialists",
-         "bookings"},
+    "": {
+        "timezone",
+        "min_notice",
+        "horizon_days",
+        "holidays",
+        "services",
+        "specialists",
+        "bookings",
+    },
     "service": {"id", "name", "duration"},
-    "specialist": {"id", "name", "timezone", "holidays", "telegram_id", "services", "weekly",
-                   "overrides", "blocks"},
-    "weekly": {"days", "start", "end", "times", "slot", "break_after", "valid_from",
-               "valid_until"},
-    "override": {"type", "date", "from", "to", "start", "end", "times", "slot", "break_after",
-                 "reason"},
+    "specialist": {
+        "id",
+        "name",
+        "timezone",
+        "holidays",
+        "telegram_id",
+        "services",
+        "weekly",
+        "overrides",
+        "blocks",
+    },
+    "weekly": {"days", "start", "end", "times", "slot", "break_after", "valid_from", "valid_until"},
+    "override": {
+        "type",
+        "date",
+        "from",
+        "to",
+        "start",
+        "end",
+        "times",
+        "slot",
+        "break_after",
+        "reason",
+    },
     "block": {"start", "end", "reason"},
     "booking": {"id", "specialist", "service", "start", "end", "status", "client"},
     "client": {"name", "phone", "telegram_id"},
@@ -111,30 +136,39 @@ def _line(event: yaml.Event) -> int:
     return event.start_mark.line + 1
 
 
-_DROPPED = ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool",
-            "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+_DROPPED = (
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+)
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag not in _DROPPED]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(  # at most 20 characters: longer digits stay text, refused later
     "tag:yaml.org,2002:int",
-    re.compile(r"^(?=.{1,20}$)(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)"
-               r"|[-+]?0x[0-9a-fA-F_]+)$"),
+    re.compile(
+        r"^(?=.{1,20}$)(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)"
+        r"|[-+]?0x[0-9a-fA-F_]+)$"
+    ),
     list("-+0123456789"),
 )
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
-    re.compile(r"^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?"
-               r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    re.compile(
+        r"^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
     list("-+0123456789."),
 )
 # Plain data only: an explicit `!!binary`, `!!set`, `!!timestamp`, `!!omap` or `!!pairs` is
 # refused as YAML SafeLoader cannot construct, instead of arriving as an odd Python value.
 _Loader.yaml_constructors = {
-    tag: make for tag, make in yaml.SafeLoader.yaml_constructors.items()
-    if tag is None or tag.rsplit(":", 1)[-1] in ("null", "str", "int", "float", "bool", "seq",
-                                                 "map")
+    tag: make
+    for tag, make in yaml.SafeLoader.yaml_constructors.items()
+    if tag is None
+    or tag.rsplit(":", 1)[-1] in ("null", "str", "int", "float", "bool", "seq", "map")
 }
 
 
@@ -145,7 +179,8 @@ class _Dumper(yaml.SafeDumper):
 _Dumper.add_representer(
     str,
     lambda dumper, value: dumper.represent_scalar(
-        "tag:yaml.org,2002:str", value, style='"' if ":" in value else None),
+        "tag:yaml.org,2002:str", value, style='"' if ":" in value else None
+    ),
 )
 
 
@@ -175,8 +210,15 @@ class _Reader:
             self.add(problem.path, problem.key, **problem.params)
         return bool(problems)
 
-    def value(self, data: dict, key: str, path: str, parse: Callable[[Any], Any],
-              default: Any = None, required: bool = False) -> Any:
+    def value(
+        self,
+        data: dict,
+        key: str,
+        path: str,
+        parse: Callable[[Any], Any],
+        default: Any = None,
+        required: bool = False,
+    ) -> Any:
         """Parses one field, recording a problem and returning the default on failure."""
         where = f"{path}.{key}" if path else key
         if key not in data or data[key] is None:
@@ -220,7 +262,8 @@ def load_text(text: str) -> Any:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         raise BadInput(
-            "error.not_yaml", line=(mark.line + 1) if mark else "?",
+            "error.not_yaml",
+            line=(mark.line + 1) if mark else "?",
             detail=_shown(getattr(error, "problem", None) or error, 200),
         ) from None
     except (ValueError, OverflowError) as error:  # an explicit `!!int` of 5,000 digits
@@ -271,17 +314,20 @@ def _services(reader: _Reader, top: dict) -> list[Service]:
             continue
         sid = reader.value(item, "id", path, _id, required=True)
         ids.append((path, sid))
-        services.append(Service(
-            id=sid or "",
-            name=reader.value(item, "name", path, _name, sid or ""),
-            duration=reader.value(item, "duration", path, _service_duration),
-        ))
+        services.append(
+            Service(
+                id=sid or "",
+                name=reader.value(item, "name", path, _name, sid or ""),
+                duration=reader.value(item, "duration", path, _service_duration),
+            )
+        )
     reader.found(validate.unique_ids(ids))
     return services
 
 
-def _specialists(reader: _Reader, top: dict, business: Business,
-                 service_ids: set[str]) -> list[Specialist]:
+def _specialists(
+    reader: _Reader, top: dict, business: Business, service_ids: set[str]
+) -> list[Specialist]:
     specialists, ids, linked = [], [], []
     for path, item in reader.items(top, "specialists", ""):
         if reader.mapping(item, path, "specialist") is None:
@@ -294,17 +340,19 @@ def _specialists(reader: _Reader, top: dict, business: Business,
         reader.found(validate.offered(offered, service_ids, path))
         telegram_id = reader.value(item, "telegram_id", path, _telegram_id)
         linked.append((path, telegram_id))
-        specialists.append(Specialist(
-            id=sid or "",
-            name=reader.value(item, "name", path, _name, sid or ""),
-            services=tuple(offered),
-            weekly=tuple(_weekly(reader, item, path)),
-            overrides=tuple(_overrides(reader, item, path)),
-            blocks=tuple(_blocks(reader, item, path, tz)),
-            timezone=own_zone,
-            holidays=reader.value(item, "holidays", path, _calendars),
-            telegram_id=telegram_id,
-        ))
+        specialists.append(
+            Specialist(
+                id=sid or "",
+                name=reader.value(item, "name", path, _name, sid or ""),
+                services=tuple(offered),
+                weekly=tuple(_weekly(reader, item, path)),
+                overrides=tuple(_overrides(reader, item, path)),
+                blocks=tuple(_blocks(reader, item, path, tz)),
+                timezone=own_zone,
+                holidays=reader.value(item, "holidays", path, _calendars),
+                telegram_id=telegram_id,
+            )
+        )
     reader.found(validate.unique_ids(ids))
     reader.found(validate.linked_once(linked))
     return specialists
@@ -386,8 +434,13 @@ def _blocks(reader: _Reader, item: dict, path: str, tz: ZoneInfo) -> list[Block]
     return blocks
 
 
-def _bookings(reader: _Reader, top: dict, business: Business, services: list[Service],
-              specialists: list[Specialist]) -> list[Booking]:
+def _bookings(
+    reader: _Reader,
+    top: dict,
+    business: Business,
+    services: list[Service],
+    specialists: list[Specialist],
+) -> list[Booking]:
     """The file's bookings; `placed` keeps each one's path in the file for messages.
 
     A booking's service need not be one its specialist offers now: a booking already made
@@ -417,12 +470,15 @@ def _bookings(reader: _Reader, top: dict, business: Business, services: list[Ser
             continue
         tz = zone(specialist.zone(business))
         start_at = _absolute(start, tz)
-        end_at = _absolute(end, tz) if end else booking_end(specialist, service, business,
-                                                           start_at)
+        end_at = _absolute(end, tz) if end else booking_end(specialist, service, business, start_at)
         if reader.found(validate.ends_after(start_at, end_at, where)):
             continue
-        placed.append((where, Booking(specialist.id, service.id, start_at, end_at, status,
-                                      client, booking_id)))
+        placed.append(
+            (
+                where,
+                Booking(specialist.id, service.id, start_at, end_at, status, client, booking_id),
+            )
+        )
     reader.found(validate.unique_ids(ids))
     twice = validate.named_twice(placed)
     reader.found(twice)
@@ -431,8 +487,9 @@ def _bookings(reader: _Reader, top: dict, business: Business, services: list[Ser
     return [booking for _, booking in placed]
 
 
-def booking_end(specialist: Specialist, service: Service, business: Business,
-                start: datetime) -> datetime:
+def booking_end(
+    specialist: Specialist, service: Service, business: Business, start: datetime
+) -> datetime:
     """End of a booking without one: the service's duration, else the slot there, else 60m."""
     if service.duration:
         return start + service.duration
@@ -463,8 +520,11 @@ def _absolute(moment: datetime, tz: ZoneInfo) -> datetime:
 
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 DIGITS = re.compile(r"[0-9]{1,20}")
-WITH_OFFSET = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?"
-                         r"(?:Z|[+-]\d{2}:\d{2})", re.ASCII)
+WITH_OFFSET = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?"
+    r"(?:Z|[+-]\d{2}:\d{2})",
+    re.ASCII,
+)
 
 
 def _shown(value: Any, most: int = SHOWN) -> Any:
@@ -485,8 +545,11 @@ def _shown(value: Any, most: int = SHOWN) -> Any:
 
 def _scalar(value: Any, key: str) -> str:
     """The text of one written value (a text or a number); anything else raises BadInput(key)."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float) or (
-            isinstance(value, int) and value.bit_length() > 64):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, str | int | float)
+        or (isinstance(value, int) and value.bit_length() > 64)
+    ):
         raise BadInput(key, value=value)
     return str(value)
 
@@ -618,8 +681,11 @@ def _moment(value: Any) -> datetime:
     """A local date-time (naive), or one with its UTC offset (aware), within the years."""
     text = _plain(value, "file.not_a_moment")
     try:
-        found = datetime.fromisoformat(text) if WITH_OFFSET.fullmatch(text) else (
-            parsing.local_datetime(text))
+        found = (
+            datetime.fromisoformat(text)
+            if WITH_OFFSET.fullmatch(text)
+            else (parsing.local_datetime(text))
+        )
     except (ValueError, BadInput):
         raise BadInput("file.not_a_moment", value=value) from None
     return _checked(validate.day(found.date()), found, value=value)
@@ -673,36 +739,60 @@ def dump(clinic: Clinic) -> str:
     }
     if business.holidays:
         doc["holidays"] = _calendar_field(business.holidays)
-    doc["services"] = [_drop_none({
-        "id": s.id, "name": s.name,
-        "duration": parsing.format_duration(s.duration) if s.duration else None,
-    }) for s in clinic.services]
+    doc["services"] = [
+        _drop_none(
+            {
+                "id": s.id,
+                "name": s.name,
+                "duration": parsing.format_duration(s.duration) if s.duration else None,
+            }
+        )
+        for s in clinic.services
+    ]
     doc["specialists"] = [_dump_specialist(s, business) for s in clinic.specialists]
     by_id = {s.id: s for s in clinic.specialists}
     doc["bookings"] = [_dump_booking(b, by_id[b.specialist], business) for b in clinic.bookings]
-    return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100,
-                     default_flow_style=None)
+    return yaml.dump(
+        doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, default_flow_style=None
+    )
 
 
 def _dump_specialist(specialist: Specialist, business: Business) -> dict:
     tz = zone(specialist.zone(business))
-    return _drop_none({
-        "id": specialist.id,
-        "name": specialist.name,
-        "timezone": specialist.timezone,
-        "holidays": None if specialist.holidays is None else _calendar_field(specialist.holidays),
-        "telegram_id": specialist.telegram_id,
-        "services": list(specialist.services),
-        "weekly": [_drop_none({
-            "days": [WEEKDAYS[d] for d in sorted(entry.days)],
-            **_dump_hours(entry.hours),
-            "valid_from": _iso(entry.valid_from), "valid_until": _iso(entry.valid_until),
-        }) for entry in specialist.weekly],
-        "overrides": [_dump_override(o) for o in specialist.overrides],
-        "blocks": [_drop_none({
-            "start": _wall(block.start, tz), "end": _wall(block.end, tz), "reason": block.reason,
-        }) for block in specialist.blocks],
-    })
+    return _drop_none(
+        {
+            "id": specialist.id,
+            "name": specialist.name,
+            "timezone": specialist.timezone,
+            "holidays": None
+            if specialist.holidays is None
+            else _calendar_field(specialist.holidays),
+            "telegram_id": specialist.telegram_id,
+            "services": list(specialist.services),
+            "weekly": [
+                _drop_none(
+                    {
+                        "days": [WEEKDAYS[d] for d in sorted(entry.days)],
+                        **_dump_hours(entry.hours),
+                        "valid_from": _iso(entry.valid_from),
+                        "valid_until": _iso(entry.valid_until),
+                    }
+                )
+                for entry in specialist.weekly
+            ],
+            "overrides": [_dump_override(o) for o in specialist.overrides],
+            "blocks": [
+                _drop_none(
+                    {
+                        "start": _wall(block.start, tz),
+                        "end": _wall(block.end, tz),
+                        "reason": block.reason,
+                    }
+                )
+                for block in specialist.blocks
+            ],
+        }
+    )
 
 
 def _dump_override(override: Override) -> dict:
@@ -731,16 +821,21 @@ def _dump_hours(hours: Hours) -> dict:
 def _dump_booking(booking: Booking, specialist: Specialist, business: Business) -> dict:
     tz = zone(specialist.zone(business))
     client = booking.client
-    return _drop_none({
-        "id": booking.id,
-        "specialist": booking.specialist,
-        "service": booking.service,
-        "start": _wall(booking.start, tz),
-        "end": _wall(booking.end, tz),
-        "status": str(booking.status),
-        "client": _drop_none({"name": client.name, "phone": client.phone,
-                              "telegram_id": client.telegram_id}) if client else None,
-    })
+    return _drop_none(
+        {
+            "id": booking.id,
+            "specialist": booking.specialist,
+            "service": booking.service,
+            "start": _wall(booking.start, tz),
+            "end": _wall(booking.end, tz),
+            "status": str(booking.status),
+            "client": _drop_none(
+                {"name": client.name, "phone": client.phone, "telegram_id": client.telegram_id}
+            )
+            if client
+            else None,
+        }
+    )
 
 
 def _calendar_field(codes: tuple[str, ...]) -> str | list[str]:
@@ -769,4 +864,3 @@ def _iso(value: Any) -> str | None:
 
 def _drop_none(data: dict) -> dict:
     return {k: v for k, v in data.items() if v is not None and v != [] and v != {}}
-

@@ -84,8 +84,9 @@ def _ids(text: str | None) -> frozenset[int]:
         return frozenset()
     parts = [part.strip() for part in text.split(",") if part.strip()]
     if not all(ADMIN_ID.match(part) and 0 < int(part) < 2**53 for part in parts):
-        raise BadInput("error.bad_setting", name="BOOKBOT_ADMINS", value=text,
-                       example="12345,67890")
+        raise BadInput(
+            "error.bad_setting", name="BOOKBOT_ADMINS", value=text, example="12345,67890"
+        )
     return frozenset(int(part) for part in parts)
 
 

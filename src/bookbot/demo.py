@@ -70,17 +70,19 @@ def clinic(now: datetime) -> Clinic:
     """The demo clinic, with its exceptions and bookings set in the coming weeks."""
     today = now.astimezone(zone(ZONE)).date()
     vacation = date.fromisoformat(_next(today, 0, weeks=3))
-    return read(TEMPLATE.substitute(
-        ann_off=_next(today, 2, weeks=1),
-        ann_custom=_next(today, 3, weeks=2),
-        ann_block=_next(today, 1),
-        ann_booked=_next(today, 0),
-        ben_vacation_from=vacation.isoformat(),
-        ben_vacation_to=(vacation + timedelta(days=4)).isoformat(),
-        ben_extra=_next(today, 3),
-        ben_booked=_next(today, 1),
-        carla_booked=_next(today, 2),
-    ))
+    return read(
+        TEMPLATE.substitute(
+            ann_off=_next(today, 2, weeks=1),
+            ann_custom=_next(today, 3, weeks=2),
+            ann_block=_next(today, 1),
+            ann_booked=_next(today, 0),
+            ben_vacation_from=vacation.isoformat(),
+            ben_vacation_to=(vacation + timedelta(days=4)).isoformat(),
+            ben_extra=_next(today, 3),
+            ben_booked=_next(today, 1),
+            carla_booked=_next(today, 2),
+        )
+    )
 
 
 def _next(today: date, weekday: int, weeks: int = 0) -> str:

@@ -130,26 +130,31 @@ class _Question:
 
         It does unless some slot of the specialist is longer than the service.
         """
-        return self.duration is None or search.longest_slot(
-            self.plans[specialist]) <= self.duration
+        return self.duration is None or search.longest_slot(self.plans[specialist]) <= self.duration
 
     def offered(self, row: IndexedDay) -> list[Slot]:
         """The slots an indexed date offers at `now`, by the engine."""
         plan = self.plans[row.specialist]
-        return search.offered(plan, plan.work_day(row.day), row.holes, self.now, self.rules,
-                              self.duration)
+        return search.offered(
+            plan, plan.work_day(row.day), row.holes, self.now, self.rules, self.duration
+        )
 
     async def unknown(self, days: Sequence[date]) -> list[tuple[Plan, list[date]]]:
         """Who the index cannot answer for on some of these dates: their plans with their
         bookings, and those dates. Usually nobody: lapsed holds, dates outside a span.
         """
-        wanted = {s: [d for d in days if not self.known(s, d)]
-                  for s in sorted(self.lapsed | set(self.gaps))}
+        wanted = {
+            s: [d for d in days if not self.known(s, d)]
+            for s in sorted(self.lapsed | set(self.gaps))
+        }
         wanted = {s: found for s, found in wanted.items() if found}
         if not wanted:
             return []
-        plans = await self.booked(list(wanted), min(found[0] for found in wanted.values()),
-                                  max(found[-1] for found in wanted.values()))
+        plans = await self.booked(
+            list(wanted),
+            min(found[0] for found in wanted.values()),
+            max(found[-1] for found in wanted.values()),
+        )
         return [(plans[s], found) for s, found in wanted.items()]
 
     async def booked(self, ids: Sequence[str], first: date, last: date) -> dict[str, Plan]:
@@ -157,16 +162,18 @@ class _Question:
         if not ids:
             return {}
         margin = timedelta(days=2 + max(reach(self.plans[s]) for s in ids))
-        found = await self.store.overlapping(ids, midnight(first) - 2 * ONE_DAY,
-                                             midnight(last) + margin, live_at=self.now)
+        found = await self.store.overlapping(
+            ids, midnight(first) - 2 * ONE_DAY, midnight(last) + margin, live_at=self.now
+        )
         mine = defaultdict(list)
         for found_booking in found:
             mine[found_booking.specialist].append(found_booking)
         return {s: Plan(self.specialists[s].schedule(self.business, mine[s])) for s in ids}
 
 
-async def _ask(store: Store, now: datetime, service: str, first: date | None = None,
-               last: date | None = None) -> _Question:
+async def _ask(
+    store: Store, now: datetime, service: str, first: date | None = None, last: date | None = None
+) -> _Question:
     """Loads a question over a service's specialists for dates first..last (default: horizon).
 
     Changes this unit of work made are brought into the index first.
@@ -180,7 +187,8 @@ async def _ask(store: Store, now: datetime, service: str, first: date | None = N
     by_id = (await store.catalog()).by_id
     specialists = {s: by_id[s] for s in plans}
     todays = [now.astimezone(tz).date() for tz in {plan.tz for plan in plans.values()}] or [
-        now.astimezone(UTC).date()]
+        now.astimezone(UTC).date()
+    ]
     first = first or min(todays)
     last = last or max(todays) + timedelta(days=business.rules.horizon_days)
     gaps = await store.days.gaps(service, first, last)
@@ -191,8 +199,9 @@ async def _ask(store: Store, now: datetime, service: str, first: date | None = N
 # -- each specialist's soonest day -----------------------------------------------------
 
 
-async def soonest_days(db: Database, now: datetime, service: str,
-                       first: date | None = None) -> list[DayResult]:
+async def soonest_days(
+    db: Database, now: datetime, service: str, first: date | None = None
+) -> list[DayResult]:
     """Each specialist of a service with their soonest free date and its slots.
 
     By date then id; those with nothing in the horizon come last (spec/cli.md, `--each`).
@@ -201,8 +210,9 @@ async def soonest_days(db: Database, now: datetime, service: str,
         return await soonest_in(uow.store, now, service, first)
 
 
-async def soonest_in(store: Store, now: datetime, service: str,
-                     first: date | None = None) -> list[DayResult]:
+async def soonest_in(
+    store: Store, now: datetime, service: str, first: date | None = None
+) -> list[DayResult]:
     """`soonest_days` inside the caller's unit of work."""
     question = await _ask(store, now, service)
     found = await _soonest(question, list(question.plans), first)
@@ -222,11 +232,13 @@ async def _soonest(q: _Question, ids: list[str], first: date | None) -> dict[str
     spans = {s: q.gaps.get(s) or Span(start[s], end[s]) for s in ids if s not in results}
     ahead = [s for s, span in spans.items() if span.first > start[s]]
     if ahead:
-        plans = await q.booked(ahead, min(start[s] for s in ahead),
-                               max(spans[s].first for s in ahead))
+        plans = await q.booked(
+            ahead, min(start[s] for s in ahead), max(spans[s].first for s in ahead)
+        )
         for s in ahead:
-            found = search.soonest_day(plans[s], q.now, q.rules, start[s], q.duration,
-                                       last=spans[s].first - ONE_DAY)
+            found = search.soonest_day(
+                plans[s], q.now, q.rules, start[s], q.duration, last=spans[s].first - ONE_DAY
+            )
             if found.day is not None:
                 results[s] = found
     cursor = {s: max(start[s], span.first) for s, span in spans.items() if s not in results}
@@ -238,8 +250,9 @@ async def _soonest(q: _Question, ids: list[str], first: date | None) -> dict[str
             groups[cursor[s]].append(s)
         for after, group in groups.items():
             everyone = len(group) == len(q.plans)
-            rows = await q.store.days.first_days(q.service.id, after, q.need(),
-                                                 None if everyone else group)
+            rows = await q.store.days.first_days(
+                q.service.id, after, q.need(), None if everyone else group
+            )
             by_id = {row.specialist: row for row in rows}
             for s in group:
                 row = by_id.get(s)
@@ -256,19 +269,22 @@ async def _soonest(q: _Question, ids: list[str], first: date | None) -> dict[str
                     pending.discard(s)
     behind = [s for s, span in spans.items() if s not in results and span.last < end[s]]
     if behind:
-        plans = await q.booked(behind, min(spans[s].last for s in behind),
-                               max(end[s] for s in behind))
+        plans = await q.booked(
+            behind, min(spans[s].last for s in behind), max(end[s] for s in behind)
+        )
         for s in behind:
-            results[s] = search.soonest_day(plans[s], q.now, q.rules,
-                                            max(start[s], spans[s].last + ONE_DAY), q.duration)
+            results[s] = search.soonest_day(
+                plans[s], q.now, q.rules, max(start[s], spans[s].last + ONE_DAY), q.duration
+            )
     return {s: results.get(s) or DayResult(s, None, ()) for s in ids}
 
 
 # -- the search page -------------------------------------------------------------------
 
 
-async def search_page(db: Database, now: datetime, service: str, limit: int = 20,
-                      offset: int = 0) -> list[Listing]:
+async def search_page(
+    db: Database, now: datetime, service: str, limit: int = 20, offset: int = 0
+) -> list[Listing]:
     """Specialists of a service by their soonest free slot (then id), one page of them.
 
     Each comes with that slot's date and all its free slots, as `next --each` gives them;
@@ -278,12 +294,14 @@ async def search_page(db: Database, now: datetime, service: str, limit: int = 20
         question = await _ask(uow.store, now, service)
         found = await _top(question, offset + limit)
     names = question.specialists
-    return [Listing(result, names[result.specialist].name)
-            for result in found[offset : offset + limit]]
+    return [
+        Listing(result, names[result.specialist].name) for result in found[offset : offset + limit]
+    ]
 
 
-async def soonest_slot(db: Database, now: datetime, service: str,
-                       first: date | None = None) -> Slot | None:
+async def soonest_slot(
+    db: Database, now: datetime, service: str, first: date | None = None
+) -> Slot | None:
     """The soonest free slot of any specialist of a service; a tie goes to the first id."""
     async with UnitOfWork(db, write=False) as uow:
         found = await _top(await _ask(uow.store, now, service), 1, first)
@@ -321,18 +339,20 @@ async def _top(q: _Question, wanted: int, first: date | None = None) -> list[Day
             midnight = datetime.combine(after, time(0), q.plans[s].tz)
             heap.append((max(q.earliest, absolute(midnight)), s, after, next(tick), None))
     zones = {plan.tz for plan in q.plans.values()}
-    lo = max(min((q.now.astimezone(tz).date() for tz in zones), default=q.now.date()),
-             first or date.min)
+    lo = max(
+        min((q.now.astimezone(tz).date() for tz in zones), default=q.now.date()), first or date.min
+    )
     hi = max((q.earliest.astimezone(tz).date() for tz in zones), default=lo)
     since = min((datetime.combine(lo, time(0), tz) for tz in zones), default=q.earliest)
     heapq.heapify(heap)
     last = max((q.now.astimezone(tz).date() for tz in zones), default=lo) + timedelta(
-        days=q.rules.horizon_days)
-    streams: list[_Stream] = [_ByFirstFree(q, first or date.min, last),
-                              _Passed(q, lo, hi, since)]
+        days=q.rules.horizon_days
+    )
+    streams: list[_Stream] = [_ByFirstFree(q, first or date.min, last), _Passed(q, lo, hi, since)]
     while True:
-        stream = min((each for each in streams if not each.done), key=lambda each: each.bound,
-                     default=None)
+        stream = min(
+            (each for each in streams if not each.done), key=lambda each: each.bound, default=None
+        )
         if stream is not None and (not heap or stream.bound <= heap[0][:2]):
             upcoming = stream.bound
         elif heap:
@@ -344,8 +364,9 @@ async def _top(q: _Question, wanted: int, first: date | None = None) -> list[Day
         if stream is not None:
             for bound, indexed in await stream.read():
                 if indexed.specialist not in skip:
-                    heapq.heappush(heap, (bound, indexed.specialist, indexed.day, next(tick),
-                                          indexed))
+                    heapq.heappush(
+                        heap, (bound, indexed.specialist, indexed.day, next(tick), indexed)
+                    )
             continue
         bound, s, day, _, row = heapq.heappop(heap)
         if s in found:
@@ -394,8 +415,9 @@ class _ByFirstFree:
     async def read(self) -> list[tuple[datetime, IndexedDay]]:
         """The next batch of dates, with their bounds."""
         q = self.q
-        batch = await q.store.days.by_first_free(q.service.id, q.need(slots=True), q.earliest,
-                                                 self.first, self.last, self.after, BATCH)
+        batch = await q.store.days.by_first_free(
+            q.service.id, q.need(slots=True), q.earliest, self.first, self.last, self.after, BATCH
+        )
         self.done = len(batch) < BATCH
         found = []
         for row in batch:
@@ -428,8 +450,16 @@ class _Passed:
     async def read(self) -> list[tuple[datetime, IndexedDay]]:
         """The next batch of dates that still have room for a slot, with their bounds."""
         q = self.q
-        batch = await q.store.days.passed(q.service.id, self.first, self.last, q.need(),
-                                          self.since, q.earliest, self.after, self.size)
+        batch = await q.store.days.passed(
+            q.service.id,
+            self.first,
+            self.last,
+            q.need(),
+            self.since,
+            q.earliest,
+            self.after,
+            self.size,
+        )
         self.done = len(batch) < self.size
         self.size *= 2
         found = []
@@ -445,9 +475,16 @@ class _Passed:
 # -- holes, slots and the calendar of "any available" ----------------------------------
 
 
-async def holes(db: Database, now: datetime, service: str, first: date, last: date, *,
-                weekdays: frozenset[int] | None = None,
-                least: timedelta | None = None) -> list[Hole]:
+async def holes(
+    db: Database,
+    now: datetime,
+    service: str,
+    first: date,
+    last: date,
+    *,
+    weekdays: frozenset[int] | None = None,
+    least: timedelta | None = None,
+) -> list[Hole]:
     """Free holes of at least `least` (default: the service's length, else each slot).
 
     On dates first..last (on those weekdays), of every specialist of the service.
@@ -463,16 +500,18 @@ async def holes(db: Database, now: datetime, service: str, first: date, last: da
                 s = row.specialist
                 if q.known(s, row.day):
                     found += search.long_holes(q.plans[s], row.holes, q.earliest, lengths[s])
-        asked = [d for d in search.dates(first, last)
-                 if weekdays is None or d.weekday() in weekdays]
+        asked = [
+            d for d in search.dates(first, last) if weekdays is None or d.weekday() in weekdays
+        ]
         for plan, days in await q.unknown(asked):
             for day in days:
                 found += search.holes([plan], day, day, now, q.rules, lengths[plan.specialist])
     return sorted(found, key=search.slot_order)
 
 
-async def free_slots(db: Database, now: datetime, service: str, first: date,
-                     last: date) -> list[Slot]:
+async def free_slots(
+    db: Database, now: datetime, service: str, first: date, last: date
+) -> list[Slot]:
     """Free slots of every specialist of a service on dates first..last, by start then id."""
     booking.check_range(first, last)
     async with UnitOfWork(db, write=False) as uow:
@@ -498,13 +537,23 @@ async def free_at(store: Store, now: datetime, service: str, start: datetime) ->
     if not local:
         return []
     found = set()
-    rows = await q.store.days.early(q.service.id, min(local.values()), max(local.values()),
-                                    q.need(), start - 2 * ONE_DAY, start + MICROSECOND)
+    rows = await q.store.days.early(
+        q.service.id,
+        min(local.values()),
+        max(local.values()),
+        q.need(),
+        start - 2 * ONE_DAY,
+        start + MICROSECOND,
+    )
     for row in rows:
         s = row.specialist
-        if (row.day == local[q.plans[s].tz] and q.known(s, row.day) and q.ordered(s)
-                and row.room(start, q.least(s)) == start
-                and any(slot.start == start for slot in q.offered(row))):
+        if (
+            row.day == local[q.plans[s].tz]
+            and q.known(s, row.day)
+            and q.ordered(s)
+            and row.room(start, q.least(s)) == start
+            and any(slot.start == start for slot in q.offered(row))
+        ):
             found.add(s)
     asked = [s for s in q.plans if not q.ordered(s) or not q.known(s, local[q.plans[s].tz])]
     plans = await q.booked(asked, min(local.values()), max(local.values()))
@@ -517,8 +566,9 @@ async def free_at(store: Store, now: datetime, service: str, start: datetime) ->
     return sorted(found)
 
 
-async def calendar(db: Database, now: datetime, service: str,
-                   shown: date | None) -> Calendar | None:
+async def calendar(
+    db: Database, now: datetime, service: str, shown: date | None
+) -> Calendar | None:
     """The month of `shown` (default: the soonest free date's) with any specialist's free dates.
 
     None when no specialist offers the service.
@@ -563,16 +613,20 @@ async def _free_days(q: _Question, first: date, last: date) -> set[date]:
                 free.add(row.day)
     rest = [d for d in rest if d not in free]
     for plan, days in await q.unknown(rest):
-        free.update(d for d in days if d not in free and search.day_slots(
-            plan, d, q.now, q.rules, q.duration))
+        free.update(
+            d
+            for d in days
+            if d not in free and search.day_slots(plan, d, q.now, q.rules, q.duration)
+        )
     return free
 
 
 # -- keeping the index -----------------------------------------------------------------
 
 
-async def reindex(db: Database, now: datetime,
-                  progress: Callable[[int, int], None] | None = None) -> int:
+async def reindex(
+    db: Database, now: datetime, progress: Callable[[int, int], None] | None = None
+) -> int:
     """Rebuilds the day index around `now` (today − 1 .. the horizon); returns the count.
 
     A few hundred specialists per transaction, so bookings wait seconds at most.

@@ -39,6 +39,7 @@ class Choice:
 
 async def services(db: Database, *, seen: Seen | None = None) -> list[Service]:
     """Every service, in the clinic's order."""
+
     async def compute() -> list[Service]:
         async with UnitOfWork(db, write=False) as uow:
             await booking.require_business(uow.store)
@@ -59,9 +60,11 @@ class Month:
     sooner: list[Choice]
 
 
-async def choices(db: Database, now: datetime, service: str, *,
-                  seen: Seen | None = None) -> list[Choice]:
+async def choices(
+    db: Database, now: datetime, service: str, *, seen: Seen | None = None
+) -> list[Choice]:
     """The specialists of a service with their soonest free slots, soonest first."""
+
     async def compute() -> list[Choice]:
         async with UnitOfWork(db, write=False) as uow:
             return await _choices(uow.store, now, service)
@@ -83,18 +86,31 @@ def _soonest_first(choice: Choice) -> tuple:
     return (0, choice.soonest.start, choice.specialist.id)
 
 
-async def month(db: Database, now: datetime, service: str, specialist: str,
-                shown: date | None, *, seen: Seen | None = None) -> Month:
+async def month(
+    db: Database,
+    now: datetime,
+    service: str,
+    specialist: str,
+    shown: date | None,
+    *,
+    seen: Seen | None = None,
+) -> Month:
     """The calendar of a service with one specialist or any: which days can be pressed.
 
     "Any available" asks the day index (directory.py); one specialist asks the engine.
     """
-    return await _viewed(db, seen, now, ("month", service, specialist, shown),
-                         lambda: _month(db, now, service, specialist, shown))
+    return await _viewed(
+        db,
+        seen,
+        now,
+        ("month", service, specialist, shown),
+        lambda: _month(db, now, service, specialist, shown),
+    )
 
 
-async def _month(db: Database, now: datetime, service: str, specialist: str,
-                 shown: date | None) -> Month:
+async def _month(
+    db: Database, now: datetime, service: str, specialist: str, shown: date | None
+) -> Month:
     if specialist == ANY:
         found = await directory.calendar(db, now, service, shown)
         if found is None:
@@ -111,13 +127,15 @@ async def _month(db: Database, now: datetime, service: str, specialist: str,
         first = min(plan.today(now) for plan in plans)
         last = first + timedelta(days=rules.horizon_days)
         mine = search.soonest_slot(plans, now, rules, None, length)
-        shown = (shown or (mine.start.astimezone(plans[0].tz).date() if mine else first)
-                 ).replace(day=1)
+        shown = (shown or (mine.start.astimezone(plans[0].tz).date() if mine else first)).replace(
+            day=1
+        )
         if not first.replace(day=1) <= shown <= last:
             raise BadInput("error.range_too_long", days=rules.horizon_days)
         following = (shown + timedelta(days=31)).replace(day=1)
-        days = set(search.free_days(plans, shown, following - timedelta(days=1), now, rules,
-                                    length))
+        days = set(
+            search.free_days(plans, shown, following - timedelta(days=1), now, rules, length)
+        )
         others = []
         if mine is None or mine.start - now > FAR:
             others = _sooner(await _choices(uow.store, now, service), specialist, mine)
@@ -125,8 +143,13 @@ async def _month(db: Database, now: datetime, service: str, specialist: str,
     return Month(shown, first, last, days, soonest, others)
 
 
-async def _viewed(db: Database, seen: Seen | None, now: datetime | None, key: tuple,
-                  compute: Callable[[], Awaitable[T]]) -> T:
+async def _viewed(
+    db: Database,
+    seen: Seen | None,
+    now: datetime | None,
+    key: tuple,
+    compute: Callable[[], Awaitable[T]],
+) -> T:
     """A view computed once per version of the data and minute, then shared by every tap.
 
     Every change to what is free raises the counter in its own transaction, and slot starts
@@ -151,31 +174,50 @@ async def _viewed(db: Database, seen: Seen | None, now: datetime | None, key: tu
 
 def _sooner(options: list[Choice], chosen: str, mine: Slot | None) -> list[Choice]:
     """The SOONER others offering the service who are free soonest, before the chosen one."""
-    return [c for c in options if c.specialist.id != chosen and c.soonest is not None
-            and (mine is None or c.soonest.start < mine.start)][:SOONER]
+    return [
+        c
+        for c in options
+        if c.specialist.id != chosen
+        and c.soonest is not None
+        and (mine is None or c.soonest.start < mine.start)
+    ][:SOONER]
 
 
 async def _context(store: Store, now: datetime, service: str, specialist: str) -> booking.Context:
-    return await booking.context(store, now, service=service,
-                                 specialist=None if specialist == ANY else specialist)
+    return await booking.context(
+        store, now, service=service, specialist=None if specialist == ANY else specialist
+    )
 
 
-async def free_times(db: Database, now: datetime, service: str, specialist: str,
-                     first: date, last: date, *, seen: Seen | None = None) -> list[Slot]:
+async def free_times(
+    db: Database,
+    now: datetime,
+    service: str,
+    specialist: str,
+    first: date,
+    last: date,
+    *,
+    seen: Seen | None = None,
+) -> list[Slot]:
     """Free slots on dates first..last; for "any available", one per start, first id."""
-    return await _viewed(db, seen, now, ("times", service, specialist, first, last),
-                         lambda: _free_times(db, now, service, specialist, first, last))
+    return await _viewed(
+        db,
+        seen,
+        now,
+        ("times", service, specialist, first, last),
+        lambda: _free_times(db, now, service, specialist, first, last),
+    )
 
 
-async def _free_times(db: Database, now: datetime, service: str, specialist: str,
-                      first: date, last: date) -> list[Slot]:
+async def _free_times(
+    db: Database, now: datetime, service: str, specialist: str, first: date, last: date
+) -> list[Slot]:
     if specialist == ANY:
         found = await directory.free_slots(db, now, service, first, last)
     else:
         async with UnitOfWork(db, write=False) as uow:
             ctx = await _context(uow.store, now, service, specialist)
-        found = search.slots(ctx.plans, first, last, now, ctx.business.rules,
-                             booking.duration(ctx))
+        found = search.slots(ctx.plans, first, last, now, ctx.business.rules, booking.duration(ctx))
     starts: dict[datetime, Slot] = {}
     for slot in found:
         starts.setdefault(slot.start, slot)
@@ -183,14 +225,20 @@ async def _free_times(db: Database, now: datetime, service: str, specialist: str
 
 
 @retried
-async def hold(db: Database, now: datetime, telegram_id: int, service: str, specialist: str,
-               start: datetime, length: timedelta) -> Visit:
+async def hold(
+    db: Database,
+    now: datetime,
+    telegram_id: int,
+    service: str,
+    specialist: str,
+    start: datetime,
+    length: timedelta,
+) -> Visit:
     """Holds a slot for a client; "any available" picks the least busy free specialist."""
     await booking.expire_lapsed(db, now)
     async with UnitOfWork(db) as uow:
         store = uow.store
-        held_with = await _lock_client(uow, telegram_id,
-                                       [] if specialist == ANY else [specialist])
+        held_with = await _lock_client(uow, telegram_id, [] if specialist == ANY else [specialist])
         await store.expire_holds(now, client=telegram_id, specialists=held_with)
         if specialist == ANY:
             free = await directory.free_at(store, now, service, start)
@@ -207,15 +255,19 @@ async def hold(db: Database, now: datetime, telegram_id: int, service: str, spec
         return await named(store, taken)
 
 
-async def _lock_client(uow: UnitOfWork, telegram_id: int, specialists: list[str]
-                       ) -> list[str]:
+async def _lock_client(uow: UnitOfWork, telegram_id: int, specialists: list[str]) -> list[str]:
     """Locks a client, these specialists and those of the client's holds; returns the latter.
 
     Their holds are what a new hold or a restart lets go of.
     """
     await uow.lock(clients=[telegram_id])
-    held_with = sorted({b.specialist for b in await uow.store.bookings(client=telegram_id)
-                        if b.status == BookingStatus.HELD})
+    held_with = sorted(
+        {
+            b.specialist
+            for b in await uow.store.bookings(client=telegram_id)
+            if b.status == BookingStatus.HELD
+        }
+    )
     await uow.lock(specialists=[*held_with, *specialists])
     return held_with
 
@@ -241,21 +293,28 @@ def _fairest(free: list[str], upcoming: list[Booking]) -> str:
 async def held(db: Database, now: datetime, telegram_id: int) -> Visit | None:
     """The client's live hold, if one is waiting for confirmation."""
     async with UnitOfWork(db, write=False) as uow:
-        mine = [b for b in await uow.store.bookings(client=telegram_id, since=now)
-                if b.status == BookingStatus.HELD and bookings.is_live(b, now)]
+        mine = [
+            b
+            for b in await uow.store.bookings(client=telegram_id, since=now)
+            if b.status == BookingStatus.HELD and bookings.is_live(b, now)
+        ]
         return await named(uow.store, mine[-1]) if mine else None
 
 
 async def coming(db: Database, now: datetime, telegram_id: int) -> list[Visit]:
     """The client's confirmed bookings that have not begun, soonest first."""
     async with UnitOfWork(db, write=False) as uow:
-        found = [b for b in await uow.store.bookings(client=telegram_id, since=now)
-                 if bookings.is_coming(b, now)]
+        found = [
+            b
+            for b in await uow.store.bookings(client=telegram_id, since=now)
+            if bookings.is_coming(b, now)
+        ]
         return [await named(uow.store, b) for b in found]
 
 
-async def neighbours(db: Database, now: datetime, service: str, specialist: str,
-                     start: datetime) -> list[Slot]:
+async def neighbours(
+    db: Database, now: datetime, service: str, specialist: str, start: datetime
+) -> list[Slot]:
     """A few free slots nearest to a time that was just taken, any day in the horizon."""
     async with UnitOfWork(db, write=False) as uow:
         ctx = await _context(uow.store, now, service, specialist)
@@ -263,8 +322,9 @@ async def neighbours(db: Database, now: datetime, service: str, specialist: str,
     day = start.astimezone(ctx.plans[0].tz).date() if ctx.plans else start.date()
     nearby: list[Slot] = []
     for reach in (0, 3, rules.horizon_days):  # the same day first, then wider
-        nearby = search.slots(ctx.plans, day - timedelta(days=reach), day + timedelta(days=reach),
-                              now, rules, length)
+        nearby = search.slots(
+            ctx.plans, day - timedelta(days=reach), day + timedelta(days=reach), now, rules, length
+        )
         if len(nearby) >= NEIGHBOURS:
             break
     return sorted(nearby, key=lambda s: abs(s.start - start))[:NEIGHBOURS]

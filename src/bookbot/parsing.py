@@ -108,8 +108,12 @@ def in_years(value: date, text: str) -> None:
     """Refuses a date (or a date-time's own date) outside FIRST_DAY..LAST_DAY."""
     day = value.date() if isinstance(value, datetime) else value
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise BadInput("error.date_out_of_range", value=text, first=FIRST_DAY.isoformat(),
-                       last=LAST_DAY.isoformat())
+        raise BadInput(
+            "error.date_out_of_range",
+            value=text,
+            first=FIRST_DAY.isoformat(),
+            last=LAST_DAY.isoformat(),
+        )
 
 
 def bounded_date(text: str) -> date:
@@ -138,8 +142,9 @@ def line_of_text(text: str, most: int = LONGEST_TEXT) -> str:
 
 def visible(text: str) -> str:
     """The text with each unprintable character written as an escape, for error messages."""
-    return "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in UNPRINTABLE else c
-                   for c in text)
+    return "".join(
+        f"\\u{ord(c):04x}" if unicodedata.category(c) in UNPRINTABLE else c for c in text
+    )
 
 
 def person_name(text: str) -> str:

@@ -95,20 +95,26 @@ class Change:
     def as_json(self) -> dict:
         """The change as JSON-ready values."""
         return {
-            "kind": self.kind, "specialist": self.specialist,
-            "first": _iso(self.first), "last": _iso(self.last),
-            "start": _hhmm(self.start), "end": _hhmm(self.end),
+            "kind": self.kind,
+            "specialist": self.specialist,
+            "first": _iso(self.first),
+            "last": _iso(self.last),
+            "start": _hhmm(self.start),
+            "end": _hhmm(self.end),
             "times": [_hhmm(t) for t in self.times],
             "slot": None if self.slot is None else _minutes(self.slot),
             "break_after": _minutes(self.break_after),
-            "days": sorted(self.days), "calendars": list(self.calendars), "reason": self.reason,
+            "days": sorted(self.days),
+            "calendars": list(self.calendars),
+            "reason": self.reason,
         }
 
     @classmethod
     def from_json(cls, data: dict) -> Change:
         """The change written by `as_json`."""
         return cls(
-            kind=data["kind"], specialist=data["specialist"],
+            kind=data["kind"],
+            specialist=data["specialist"],
             first=date.fromisoformat(data["first"]) if data.get("first") else None,
             last=date.fromisoformat(data["last"]) if data.get("last") else None,
             start=time.fromisoformat(data["start"]) if data.get("start") else None,
@@ -116,7 +122,8 @@ class Change:
             times=tuple(time.fromisoformat(t) for t in data.get("times", [])),
             slot=None if data.get("slot") is None else timedelta(minutes=data["slot"]),
             break_after=timedelta(minutes=data.get("break_after", 0)),
-            days=frozenset(data.get("days", [])), calendars=tuple(data.get("calendars", [])),
+            days=frozenset(data.get("days", [])),
+            calendars=tuple(data.get("calendars", [])),
             reason=data.get("reason"),
         )
 
@@ -188,8 +195,9 @@ async def _roles(uow: UnitOfWork, telegram_id: int, admins: frozenset[int]) -> A
 async def menu(db: Database, telegram_id: int, admins: frozenset[int]) -> Menu:
     """A person's roles and the menu their chat shows, read together."""
     async with UnitOfWork(db, write=False) as uow:
-        return Menu(await _roles(uow, telegram_id, admins),
-                    await People(uow.session).menu(telegram_id))
+        return Menu(
+            await _roles(uow, telegram_id, admins), await People(uow.session).menu(telegram_id)
+        )
 
 
 async def menus(db: Database, admins: frozenset[int]) -> list[Menu]:
@@ -198,15 +206,14 @@ async def menus(db: Database, admins: frozenset[int]) -> list[Menu]:
         people = People(uow.session)
         promoted = set(await people.admins())
         shown = await people.menus()
-        linked = {s.telegram_id: s.id for s in await uow.store.specialists()
-                  if s.telegram_id is not None}
+        linked = {
+            s.telegram_id: s.id for s in await uow.store.specialists() if s.telegram_id is not None
+        }
     ids = sorted(set(admins) | promoted | set(linked) | set(shown))
-    return [Menu(Actor(i, i in admins or i in promoted, linked.get(i)), shown.get(i))
-            for i in ids]
+    return [Menu(Actor(i, i in admins or i in promoted, linked.get(i)), shown.get(i)) for i in ids]
 
 
-async def menu_set(db: Database, now: datetime, telegram_id: int,
-                   signature: str | None) -> None:
+async def menu_set(db: Database, now: datetime, telegram_id: int, signature: str | None) -> None:
     """Records the menu just set in a person's chat (None: the clients' default)."""
     async with UnitOfWork(db) as uow:
         await People(uow.session).set_menu(telegram_id, signature, now)
@@ -218,8 +225,9 @@ async def directory(db: Database) -> Directory:
     async with UnitOfWork(db, write=False) as uow:
         business = await booking.require_business(uow.store)
         found = await uow.store.specialists()
-    return Directory(business.timezone, {s.id: s.zone(business) for s in found},
-                     {s.id: s.name for s in found})
+    return Directory(
+        business.timezone, {s.id: s.zone(business) for s in found}, {s.id: s.name for s in found}
+    )
 
 
 def _require_admin(actor: Actor) -> None:
@@ -258,9 +266,12 @@ async def change(db: Database, now: datetime, actor: Actor, asked: Change) -> Ou
         confirmed = [b for b in hit if b.status == BookingStatus.CONFIRMED]
         if confirmed:
             pending = await People(uow.session).add_pending(
-                actor.telegram_id, before.id,
+                actor.telegram_id,
+                before.id,
                 {"change": asked.as_json(), "shown": [b.id for b in confirmed]},
-                now, now + PENDING_TTL)
+                now,
+                now + PENDING_TTL,
+            )
             shown = tuple([await named(uow.store, b) for b in confirmed])
             await uow.commit()
             return Outcome(asked, before, shown, pending, removed)
@@ -310,8 +321,9 @@ async def keep(db: Database, now: datetime, actor: Actor, pending_id: int) -> Ch
     return Change.from_json(pending.change["change"])
 
 
-async def _pending(people: People, now: datetime, actor: Actor, pending_id: int,
-                   expired_ok: bool = False) -> PendingChange:
+async def _pending(
+    people: People, now: datetime, actor: Actor, pending_id: int, expired_ok: bool = False
+) -> PendingChange:
     """The asker's own change still waiting for an answer, or why it cannot be answered."""
     found = await people.pending(pending_id)
     if found is None or found.telegram_id != actor.telegram_id:
@@ -323,8 +335,9 @@ async def _pending(people: People, now: datetime, actor: Actor, pending_id: int,
     return found
 
 
-def _apply(business: Business, before: Specialist,
-           asked: Change) -> tuple[Specialist, Change, Block | None]:
+def _apply(
+    business: Business, before: Specialist, asked: Change
+) -> tuple[Specialist, Change, Block | None]:
     """The specialist after the change, the change with defaults filled in, a removed block."""
     tz = before.zone(business)
     slot = asked.slot or changes.shortest_slot(before)
@@ -335,8 +348,9 @@ def _apply(business: Business, before: Specialist,
         return changes.day_off(before, day, asked.reason), asked, None
     if kind == VACATION and day and asked.last:
         if asked.last < day:
-            raise BadInput("error.range_backwards", first=day.isoformat(),
-                           last=asked.last.isoformat())
+            raise BadInput(
+                "error.range_backwards", first=day.isoformat(), last=asked.last.isoformat()
+            )
         return changes.vacation(before, day, asked.last, asked.reason), asked, None
     if kind == HOURS and day and asked.start and asked.end:
         hours = Hours(slot=slot, start=asked.start, end=asked.end, break_after=asked.break_after)
@@ -351,8 +365,9 @@ def _apply(business: Business, before: Specialist,
         removed = changes.covering(before, changes.wall_instant(day, asked.start, tz))
         if removed is None:
             raise BadInput("admin.no_block", day=day.isoformat(), time=_hhmm(asked.start))
-        local = replace(removed, start=removed.start.astimezone(zone(tz)),
-                        end=removed.end.astimezone(zone(tz)))
+        local = replace(
+            removed, start=removed.start.astimezone(zone(tz)), end=removed.end.astimezone(zone(tz))
+        )
         return changes.unblock(before, removed), asked, local
     if kind == HOLIDAYS:
         for code in asked.calendars:
@@ -365,8 +380,9 @@ def _apply(business: Business, before: Specialist,
     raise BadInput("admin.bad_change", kind=kind)
 
 
-async def _check(store: Store, specialist: Specialist | None,
-                 services: tuple[Service, ...] | None = None) -> None:
+async def _check(
+    store: Store, specialist: Specialist | None, services: tuple[Service, ...] | None = None
+) -> None:
     """Checks a specialist and the catalog by the clinic file's own rules (engine/validate.py)."""
     offered = tuple(await store.services()) if services is None else services
     problems = validate.services(offered)
@@ -376,15 +392,22 @@ async def _check(store: Store, specialist: Specialist | None,
         raise Invalid(problems)
 
 
-async def _displaced(store: Store, now: datetime, business: Business, before: Specialist,
-                     after: Specialist) -> list[Booking]:
+async def _displaced(
+    store: Store, now: datetime, business: Business, before: Specialist, after: Specialist
+) -> list[Booking]:
     """Live bookings not yet begun that fit the schedule before the change and not after."""
     coming = await store.bookings(specialists=[before.id], since=now, live_at=now)
     return [b for b in changes.displaced(business, before, after, coming) if b.start > now]
 
 
-async def _write(uow: UnitOfWork, now: datetime, actor: Actor, after: Specialist,
-                 hit: list[Booking], reason: str | None) -> None:
+async def _write(
+    uow: UnitOfWork,
+    now: datetime,
+    actor: Actor,
+    after: Specialist,
+    hit: list[Booking],
+    reason: str | None,
+) -> None:
     """Saves the changed schedule, cancels what it displaced, and owes the clients notices."""
     position = (await uow.store.positions()).get(after.id, 0)
     await uow.store.save_specialist(after, position)
@@ -401,41 +424,47 @@ async def _write(uow: UnitOfWork, now: datetime, actor: Actor, after: Specialist
 # -- what stands -------------------------------------------------------------------------
 
 
-async def view(db: Database, now: datetime, actor: Actor, specialist_id: str, first: date,
-               last: date) -> View:
+async def view(
+    db: Database, now: datetime, actor: Actor, specialist_id: str, first: date, last: date
+) -> View:
     """A specialist's local days first..last: hours, bookings with clients, blocks, free slots."""
     async with UnitOfWork(db, write=False) as uow:
         business, found = await _target(uow.store, actor, specialist_id)
         tz = zone(found.zone(business))
         since = datetime.combine(first, time(0), tz) - ONE_DAY
         until = datetime.combine(last, time(0), tz) + 2 * ONE_DAY
-        busy = await uow.store.bookings(specialists=[found.id], since=since, until=until,
-                                        live_at=now)
-        held = [await named(uow.store, b) for b in busy
-                if b.status == BookingStatus.CONFIRMED]
+        busy = await uow.store.bookings(
+            specialists=[found.id], since=since, until=until, live_at=now
+        )
+        held = [await named(uow.store, b) for b in busy if b.status == BookingStatus.CONFIRMED]
     bare = Plan(found.schedule(business))
     plan = Plan(found.schedule(business, busy))
     days = []
     for day in search.dates(first, last):
         closed = next((o for o in found.overrides if o.type in CLOSING and o.covers(day)), None)
         work = bare.work_day(day)
-        days.append(DayView(
-            day=day,
-            closed=closed,
-            holiday=closed is None and day not in bare.custom and bare.is_holiday(day),
-            windows=tuple(Interval(bare.local(s), bare.local(e)) for s, e in work.windows),
-            bookings=tuple(h for h in held if h.booking.start.date() == day),
-            blocks=tuple(Block(b.start.astimezone(tz), b.end.astimezone(tz), b.reason)
-                         for b in found.blocks
-                         if b.start.astimezone(tz).date() <= day <= b.end.astimezone(tz).date()
-                         and b.end.astimezone(tz) > datetime.combine(day, time(0), tz)),
-            free=() if closed else tuple(search.day_slots(plan, day, now, business.rules)),
-        ))
+        days.append(
+            DayView(
+                day=day,
+                closed=closed,
+                holiday=closed is None and day not in bare.custom and bare.is_holiday(day),
+                windows=tuple(Interval(bare.local(s), bare.local(e)) for s, e in work.windows),
+                bookings=tuple(h for h in held if h.booking.start.date() == day),
+                blocks=tuple(
+                    Block(b.start.astimezone(tz), b.end.astimezone(tz), b.reason)
+                    for b in found.blocks
+                    if b.start.astimezone(tz).date() <= day <= b.end.astimezone(tz).date()
+                    and b.end.astimezone(tz) > datetime.combine(day, time(0), tz)
+                ),
+                free=() if closed else tuple(search.day_slots(plan, day, now, business.rules)),
+            )
+        )
     return View(found, tuple(days))
 
 
-async def agenda(db: Database, now: datetime, actor: Actor, specialist_id: str | None,
-                 first: date, last: date) -> list[Visit]:
+async def agenda(
+    db: Database, now: datetime, actor: Actor, specialist_id: str | None, first: date, last: date
+) -> list[Visit]:
     """Confirmed bookings on local dates first..last, of one specialist or (admins) of all."""
     async with UnitOfWork(db, write=False) as uow:
         if specialist_id is None:
@@ -448,12 +477,16 @@ async def agenda(db: Database, now: datetime, actor: Actor, specialist_id: str |
         tz = zone(business.timezone)
         since = datetime.combine(first, time(0), tz) - 2 * ONE_DAY
         until = datetime.combine(last, time(0), tz) + 3 * ONE_DAY
-        found_bookings = [b for b in await uow.store.bookings(specialists=ids, since=since,
-                                                              until=until)
-                          if b.status == BookingStatus.CONFIRMED]
+        found_bookings = [
+            b
+            for b in await uow.store.bookings(specialists=ids, since=since, until=until)
+            if b.status == BookingStatus.CONFIRMED
+        ]
         visits = [await named(uow.store, b) for b in found_bookings]
-    return sorted((h for h in visits if first <= h.booking.start.date() <= last),
-                  key=lambda h: (absolute(h.booking.start), h.specialist.id))
+    return sorted(
+        (h for h in visits if first <= h.booking.start.date() <= last),
+        key=lambda h: (absolute(h.booking.start), h.specialist.id),
+    )
 
 
 def today(now: datetime, timezone: str) -> date:
@@ -470,8 +503,9 @@ async def invite(db: Database, now: datetime, actor: Actor, specialist_id: str) 
     _require_admin(actor)
     async with UnitOfWork(db) as uow:
         await _target(uow.store, actor, specialist_id)
-        made = Invite(secrets.token_urlsafe(9), specialist_id, actor.telegram_id, now,
-                      now + INVITE_TTL)
+        made = Invite(
+            secrets.token_urlsafe(9), specialist_id, actor.telegram_id, now, now + INVITE_TTL
+        )
         await People(uow.session).add_invite(made)
         await uow.commit()
     return made
@@ -521,8 +555,7 @@ async def promote(db: Database, now: datetime, actor: Actor, telegram_id: int) -
     return added
 
 
-async def demote(db: Database, actor: Actor, telegram_id: int,
-                 admins: frozenset[int]) -> bool:
+async def demote(db: Database, actor: Actor, telegram_id: int, admins: frozenset[int]) -> bool:
     """Takes a promoted admin's role back; tells whether they had it.
 
     An admin of BOOKBOT_ADMINS stays one: the setting, not the chat, says so.
@@ -573,8 +606,7 @@ async def rename_service(db: Database, actor: Actor, service_id: str, name: str)
 
 
 @retried
-async def add_specialist(db: Database, actor: Actor, specialist_id: str,
-                         name: str) -> Specialist:
+async def add_specialist(db: Database, actor: Actor, specialist_id: str, name: str) -> Specialist:
     """Adds a specialist with no hours and no services yet; an id in use is refused."""
     _require_admin(actor)
     async with UnitOfWork(db) as uow:
@@ -591,8 +623,9 @@ async def add_specialist(db: Database, actor: Actor, specialist_id: str,
 
 
 @retried
-async def rename_specialist(db: Database, actor: Actor, specialist_id: str,
-                            name: str) -> Specialist:
+async def rename_specialist(
+    db: Database, actor: Actor, specialist_id: str, name: str
+) -> Specialist:
     """Gives a specialist a new name."""
     _require_admin(actor)
     async with UnitOfWork(db) as uow:
@@ -605,8 +638,9 @@ async def rename_specialist(db: Database, actor: Actor, specialist_id: str,
 
 
 @retried
-async def offer(db: Database, actor: Actor, specialist_id: str,
-                services: tuple[str, ...]) -> Specialist:
+async def offer(
+    db: Database, actor: Actor, specialist_id: str, services: tuple[str, ...]
+) -> Specialist:
     """Sets which services a specialist offers."""
     _require_admin(actor)
     async with UnitOfWork(db) as uow:

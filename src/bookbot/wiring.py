@@ -28,20 +28,21 @@ from bookbot.web import app as web
 __all__ = ["Deps", "build_bot", "build_web", "deliver", "run", "serve"]
 
 
-def build_bot(settings: Settings, db: Database, clock: Clock = system_clock, *,
-              polling: bool = True) -> Application:
+def build_bot(
+    settings: Settings, db: Database, clock: Clock = system_clock, *, polling: bool = True
+) -> Application:
     """The bot on `db`, its outbox sent through its own Bot (and so its Limiter).
 
     With `polling`, its intake polls Telegram; without, `build_web`'s webhook feeds it.
     """
     return build_application(
-        settings, lambda bot: Deps(db, settings, clock, TelegramSender(bot)), polling=polling)
+        settings, lambda bot: Deps(db, settings, clock, TelegramSender(bot)), polling=polling
+    )
 
 
 def build_web(application: Application, *, manage_bot: bool = True) -> Starlette:
     """The web app around a bot built without polling; with `manage_bot`, it runs the bot."""
-    return web.build_web(application.bot_data["deps"], Webhook(application),
-                         manage_bot=manage_bot)
+    return web.build_web(application.bot_data["deps"], Webhook(application), manage_bot=manage_bot)
 
 
 def run(settings: Settings) -> None:
@@ -54,8 +55,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
     application = build_bot(settings, Database(settings.database_url), polling=False)
-    uvicorn.run(build_web(application), host=host, port=port, log_level="info",
-                proxy_headers=True)
+    uvicorn.run(build_web(application), host=host, port=port, log_level="info", proxy_headers=True)
 
 
 async def deliver(settings: Settings, db: Database, now: datetime) -> Counter:

@@ -34,8 +34,12 @@ class Harness:
     def __init__(self, emulator: BotApiEmulator, url: str, clock: Clock) -> None:
         self.emulator, self.url, self.clock = emulator, url, clock
         # Pacing against an emulator without flood control would only slow the tests down.
-        self.settings = Settings(token=emulator.token, api_url=f"{emulator.url}/bot",
-                                 database_url=url, pace=emulator.flood is not None)
+        self.settings = Settings(
+            token=emulator.token,
+            api_url=f"{emulator.url}/bot",
+            database_url=url,
+            pace=emulator.flood is not None,
+        )
         self.application: Application | None = None
 
     async def start(self) -> None:

@@ -20,8 +20,7 @@ ADMIN = 500
 
 
 @pytest.fixture
-async def staffed(emulator: BotApiEmulator, tmp_path: Path,
-                  clock: Clock) -> AsyncIterator[Harness]:
+async def staffed(emulator: BotApiEmulator, tmp_path: Path, clock: Clock) -> AsyncIterator[Harness]:
     """The bot on the BASIC clinic, with BOOKBOT_ADMINS holding ADMIN."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     db = Database(url)
@@ -50,7 +49,8 @@ async def press(h: Harness, user: ChatUser, label: str) -> ChatMessage:
     chat = h.emulator.chat(user)
     buttons = [b for m in reversed(chat.messages) for b in m.buttons]
     button = next((b for b in buttons if b.text == label), None) or next(
-        b for b in buttons if label in b.text)
+        b for b in buttons if label in b.text
+    )
     record = await h.emulator.tap(user, button)
     await _until(h, lambda: record.answered)
     last = chat.last

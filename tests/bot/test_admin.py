@@ -44,7 +44,8 @@ async def test_the_day_commands_answer_with_the_day_as_it_now_stands(staffed) ->
 
     done = await say(h, boss, "/block ann 2026-12-07 10:00-11:00 dentist fair")
     assert done.text.startswith(
-        "Blocked for Dr. Ann Weber on Mon 7 Dec: 10:00–11:00 (dentist fair)")
+        "Blocked for Dr. Ann Weber on Mon 7 Dec: 10:00–11:00 (dentist fair)"
+    )
     assert "10:00–11:00 blocked: dentist fair" in done.text
     assert "free: 09:00, 11:00, 11:40, 12:20" in done.text
 
@@ -58,9 +59,11 @@ async def test_the_day_commands_answer_with_the_day_as_it_now_stands(staffed) ->
     assert (OverrideType.CUSTOM_HOURS, "2026-12-03", None) in kinds
     assert (OverrideType.EXTRA_SLOTS, "2026-12-04", None) in kinds
     assert [(b.start.isoformat(), b.reason) for b in ann.blocks] == [
-        ("2026-12-07T09:00:00+00:00", "dentist fair")]
-    slots = await on_db(h, booking.free_slots, h.clock(), date(2026, 12, 2), date(2026, 12, 2),
-                        specialist="ann")
+        ("2026-12-07T09:00:00+00:00", "dentist fair")
+    ]
+    slots = await on_db(
+        h, booking.free_slots, h.clock(), date(2026, 12, 2), date(2026, 12, 2), specialist="ann"
+    )
     assert slots == []
 
 
@@ -92,7 +95,8 @@ async def test_vacation_holidays_weekly_and_relative_dates(staffed) -> None:
     assert {(o.type, o.first, o.last) for o in ben.overrides} == {
         (OverrideType.VACATION, date(2026, 12, 14), date(2026, 12, 18)),
         (OverrideType.DAY_OFF, date(2026, 12, 1), date(2026, 12, 1)),
-        (OverrideType.DAY_OFF, date(2026, 12, 2), date(2026, 12, 2))}
+        (OverrideType.DAY_OFF, date(2026, 12, 2), date(2026, 12, 2)),
+    }
 
 
 async def test_bookings_of_a_day_with_names_and_phones(staffed) -> None:
@@ -112,25 +116,34 @@ async def test_the_catalog_from_the_chat(staffed) -> None:
     h = staffed
     boss = h.emulator.user(ADMIN, "Boss")
     assert (await say(h, boss, "/addservice xray 20m X-ray")).text == (
-        "Service added: X-ray (xray), 20 min.")
+        "Service added: X-ray (xray), 20 min."
+    )
     assert (await say(h, boss, "/renameservice xray Dental X-ray")).text == (
-        "Service xray is now called Dental X-ray.")
+        "Service xray is now called Dental X-ray."
+    )
     assert (await say(h, boss, "/addspecialist eva Dr. Eva Roth")).text.startswith(
-        "Specialist added: Dr. Eva Roth (eva).")
+        "Specialist added: Dr. Eva Roth (eva)."
+    )
     assert (await say(h, boss, "/offer eva xray checkup")).text == (
-        "Dr. Eva Roth offers: xray, checkup.")
+        "Dr. Eva Roth offers: xray, checkup."
+    )
     assert (await say(h, boss, "/renamespecialist eva Dr. Eva Roth-Klein")).text == (
-        "Specialist eva is now called Dr. Eva Roth-Klein.")
+        "Specialist eva is now called Dr. Eva Roth-Klein."
+    )
     done = await say(h, boss, "/weekly eva mon-fri 09:00-10:00 20m")
     assert "Mon 30 Dec" not in done.text and "Tue 1 Dec · 09:00–10:00" in done.text
     assert "free: 09:00, 09:20, 09:40" in done.text
     clinic = await exported(h)
     assert [(s.id, s.name, s.duration and s.duration.seconds) for s in clinic.services][-1] == (
-        "xray", "Dental X-ray", 1200)
+        "xray",
+        "Dental X-ray",
+        1200,
+    )
     eva = clinic.specialists[-1]
     assert (eva.id, eva.name, eva.services) == ("eva", "Dr. Eva Roth-Klein", ("xray", "checkup"))
-    slots = await on_db(h, booking.free_slots, h.clock(), date(2026, 12, 1), date(2026, 12, 1),
-                        service="xray")
+    slots = await on_db(
+        h, booking.free_slots, h.clock(), date(2026, 12, 1), date(2026, 12, 1), service="xray"
+    )
     assert [s.start.strftime("%H:%M") for s in slots] == ["09:00", "09:20", "09:40"]
 
 
@@ -162,7 +175,8 @@ async def test_wrong_arguments_get_one_line_of_usage_and_change_nothing(staffed)
         assert expected in answer.text, (command, answer.text)
         assert "\n" not in answer.text and "Usage: /" in answer.text, (command, answer.text)
         assert answer.text.split()[0] in ("Usage:",) or f"Usage: {command.split()[0]}" in (
-            answer.text), (command, answer.text)
+            answer.text
+        ), (command, answer.text)
     assert await exported(h) == before
 
 
@@ -170,8 +184,14 @@ async def test_a_client_gets_no_admin_answer(staffed) -> None:
     h = staffed
     before = await exported(h)
     stranger = h.emulator.user(777, "Mallory")
-    for command in ("/dayoff ann 2026-12-02", "/promote 777", "/invite ann", "/schedule ann",
-                    "/bookings", "/today"):
+    for command in (
+        "/dayoff ann 2026-12-02",
+        "/promote 777",
+        "/invite ann",
+        "/schedule ann",
+        "/bookings",
+        "/today",
+    ):
         answer = await say(h, stranger, command)
         assert answer.text in ("Sorry, this command is for admins.",), (command, answer.text)
     forged = await h.emulator.tap_data(stranger, answer.message_id, "g:1")
@@ -186,8 +206,15 @@ async def test_a_day_off_over_two_bookings_asks_then_cancels_and_tells_both(staf
     boss = h.emulator.user(ADMIN, "Boss")
     clients = [h.emulator.user(901, "Clara"), h.emulator.user(902, "Dan")]
     for who, start in zip(clients, ("2026-12-02T09:00", "2026-12-02T10:20"), strict=True):
-        await on_db(h, booking.book, h.clock(), "ann", "checkup", at(start),
-                    Client(who.first_name, f"+49151000{who.id}", who.id))
+        await on_db(
+            h,
+            booking.book,
+            h.clock(),
+            "ann",
+            "checkup",
+            at(start),
+            Client(who.first_name, f"+49151000{who.id}", who.id),
+        )
 
     asked = await say(h, boss, "/dayoff ann 2026-12-02 sick leave")
     assert asked.text.startswith("Nothing is changed yet: this would cancel bookings (2):")
@@ -203,8 +230,9 @@ async def test_a_day_off_over_two_bookings_asks_then_cancels_and_tells_both(staf
     view = await press(h, boss, "Confirm and cancel them")
     assert "Wed 2 Dec · day off: sick leave" in view.text
     answered = h.emulator.chat(boss).message(asked.message_id)
-    assert answered.text.startswith("Day off for Dr. Ann Weber on Wed 2 Dec (sick leave).\n"
-                                    "Cancelled bookings: 2.")
+    assert answered.text.startswith(
+        "Day off for Dr. Ann Weber on Wed 2 Dec (sick leave).\nCancelled bookings: 2."
+    )
     assert "• Wed 2 Dec 10:20–10:50 Dan" in answered.text and not answered.buttons
 
     for who in clients:
@@ -212,12 +240,14 @@ async def test_a_day_off_over_two_bookings_asks_then_cancels_and_tells_both(staf
         assert "Wednesday 2 December" in told.text and "Reason: sick leave" in told.text
         assert "The soonest free times:" in told.text
         assert re.search(r"• \w{3} \d+ \w{3} \d\d:\d\d", told.text), told.text
-    statuses = {b.client.telegram_id: b.status for b in await on_db(h, booking.list_bookings)
-                if b.client}
+    statuses = {
+        b.client.telegram_id: b.status for b in await on_db(h, booking.list_bookings) if b.client
+    }
     assert statuses[901] == statuses[902] == BookingStatus.CANCELLED
     assert statuses[42] == BookingStatus.CONFIRMED
-    slots = await on_db(h, booking.free_slots, h.clock(), date(2026, 12, 2), date(2026, 12, 2),
-                        specialist="ann")
+    slots = await on_db(
+        h, booking.free_slots, h.clock(), date(2026, 12, 2), date(2026, 12, 2), specialist="ann"
+    )
     assert slots == []
     again = await h.emulator.tap_data(boss, asked.message_id, confirm_data)  # a second tap
     await h.emulator.wait_idle()
@@ -251,13 +281,18 @@ async def test_promote_and_menus_by_role(staffed) -> None:
     await say(h, boss, "/schedule ann")
 
     def menu(chat_id: int, lang: str = "en") -> list[str]:
-        return [c["command"] for c in h.emulator.commands(
-            {"type": "chat", "chat_id": chat_id}, lang)]
+        return [
+            c["command"] for c in h.emulator.commands({"type": "chat", "chat_id": chat_id}, lang)
+        ]
 
     assert "promote" in menu(ADMIN) and "dayoff" in menu(ADMIN) and "start" in menu(ADMIN)
     assert "today" not in menu(ADMIN)
-    assert h.emulator.commands({"type": "chat", "chat_id": ADMIN}, "ru")[
-        menu(ADMIN, "ru").index("dayoff")]["description"] == "выходной день"
+    assert (
+        h.emulator.commands({"type": "chat", "chat_id": ADMIN}, "ru")[
+            menu(ADMIN, "ru").index("dayoff")
+        ]["description"]
+        == "выходной день"
+    )
     helper = h.emulator.user(700, "Helper")
     assert (await say(h, boss, "/promote 700")).text == "700 is an admin now."
     assert menu(700) == []  # Telegram refuses the chat of someone who never opened the bot
@@ -273,10 +308,17 @@ def test_every_staff_text_the_code_names_exists() -> None:
     source = "\n".join(p.read_text() for p in Path(i18n.__file__).parent.rglob("*.py"))
     named = set(re.findall(r'"((?:admin|specialist)\.[a-z_.]+)"', source))
     named |= {f"admin.usage.{name}" for name in admin.COMMANDS} | {
-        "admin.usage.today", "admin.usage.week", "specialist.menu.today"}
+        "admin.usage.today",
+        "admin.usage.week",
+        "specialist.menu.today",
+    }
     named |= {f"admin.done.{kind}" for kind in admin.schedule.KINDS}
     for lang in i18n.languages():
-        missing = {key for key in named if key not in i18n.catalog(lang)
-                   and not any(k.startswith(key + ".") for k in i18n.catalog(lang))}
+        missing = {
+            key
+            for key in named
+            if key not in i18n.catalog(lang)
+            and not any(k.startswith(key + ".") for k in i18n.catalog(lang))
+        }
         assert missing == set(), lang
     assert specialist.INVITE

@@ -14,13 +14,24 @@ from bookbot.errors import BadInput
 MONDAY = date(2026, 11, 30)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("2026-12-24", date(2026, 12, 24)), ("24.12", date(2026, 12, 24)),
-    ("30.11", date(2026, 11, 30)), ("29.11", date(2027, 11, 29)), ("1.1", date(2027, 1, 1)),
-    ("24.12.2027", date(2027, 12, 24)), ("today", MONDAY), ("Tomorrow", date(2026, 12, 1)),
-    ("mon", MONDAY), ("sun", date(2026, 12, 6)), ("friday", date(2026, 12, 4)),
-    ("ср", date(2026, 12, 2)), ("завтра", date(2026, 12, 1)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-12-24", date(2026, 12, 24)),
+        ("24.12", date(2026, 12, 24)),
+        ("30.11", date(2026, 11, 30)),
+        ("29.11", date(2027, 11, 29)),
+        ("1.1", date(2027, 1, 1)),
+        ("24.12.2027", date(2027, 12, 24)),
+        ("today", MONDAY),
+        ("Tomorrow", date(2026, 12, 1)),
+        ("mon", MONDAY),
+        ("sun", date(2026, 12, 6)),
+        ("friday", date(2026, 12, 4)),
+        ("ср", date(2026, 12, 2)),
+        ("завтра", date(2026, 12, 1)),
+    ],
+)
 def test_dates_in_every_form(text: str, expected: date) -> None:
     assert arguments.day(text, MONDAY) == expected
 
@@ -29,8 +40,9 @@ def test_dates_in_every_form(text: str, expected: date) -> None:
 def test_every_weekday_word_of_every_language_reads_as_its_day(lang: str) -> None:
     for number, name in enumerate(WEEKDAYS):
         typed = i18n.catalog(lang)[f"weekdays.{name}"].split(",")
-        assert typed and all(arguments.day(word.strip().upper(), MONDAY).weekday() == number
-                             for word in typed)
+        assert typed and all(
+            arguments.day(word.strip().upper(), MONDAY).weekday() == number for word in typed
+        )
         assert arguments.weekdays(",".join(typed)) == frozenset({number})
     assert arguments.day(i18n.catalog(lang)["relative_days.tomorrow"], MONDAY) == date(2026, 12, 1)
 
@@ -76,10 +88,20 @@ def test_names_and_reasons_past_their_length_are_refused() -> None:
         arguments.dayoff("ann", ["today", "r" * 201], MONDAY)
 
 
-@pytest.mark.parametrize("text", [
-    "٢٠٢٦-١٢-٢٤", "２０２６-１２-２４", "٢٤.١٢", "0001-01-01", "9999-12-31", "1999-12-31",
-    "2100-01-01", "24.12.1999", "1.1.9999",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "٢٠٢٦-١٢-٢٤",
+        "２０２６-１２-２４",
+        "٢٤.١٢",
+        "0001-01-01",
+        "9999-12-31",
+        "1999-12-31",
+        "2100-01-01",
+        "24.12.1999",
+        "1.1.9999",
+    ],
+)
 def test_dates_in_other_digits_or_outside_the_years_taken_in(text: str) -> None:
     with pytest.raises(BadInput) as error:
         arguments.day(text, MONDAY)
@@ -87,9 +109,20 @@ def test_dates_in_other_digits_or_outside_the_years_taken_in(text: str) -> None:
     assert arguments.looks_like_day("9999-12-31")  # a date still, refused as one
 
 
-@pytest.mark.parametrize("text", [
-    "١٢٣", "１２３", "0", "-5", "+5", "12 3", str(2**53), str(2**63), "9" * 5000,
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "١٢٣",
+        "１２３",
+        "0",
+        "-5",
+        "+5",
+        "12 3",
+        str(2**53),
+        str(2**63),
+        "9" * 5000,
+    ],
+)
 def test_what_is_not_a_telegram_id(text: str) -> None:
     with pytest.raises(BadInput) as error:
         arguments.telegram_id(text)
@@ -106,8 +139,11 @@ def test_lengths_ids_and_times_are_bounded() -> None:
     with pytest.raises(BadInput):
         arguments.pause("25h")
     assert arguments.identifier("a" * 60) == "a" * 60
-    for bad, key in (("a" * 61, "error.id_too_long"), ("ann\n", "error.not_an_id"),
-                     ("аnn", "error.not_an_id")):  # a Cyrillic а
+    for bad, key in (
+        ("a" * 61, "error.id_too_long"),
+        ("ann\n", "error.not_an_id"),
+        ("аnn", "error.not_an_id"),
+    ):  # a Cyrillic а
         with pytest.raises(BadInput) as error:
             arguments.identifier(bad)
         assert error.value.key == key

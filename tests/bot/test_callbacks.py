@@ -11,10 +11,23 @@ from bookbot.config import load
 from bookbot.errors import BadInput
 
 
-@pytest.mark.parametrize("data", [
-    "c:١", "x:１２", "y:99999999999", "r:2147483648", "w:2147483648-5", "w:١-5", "c:0",
-    "g:007", "d:２０２６１２０１", "m:٢٠٢٦١٢", "q:p.١", "q:t２０２６１２０１.1",
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "c:١",
+        "x:１２",
+        "y:99999999999",
+        "r:2147483648",
+        "w:2147483648-5",
+        "w:١-5",
+        "c:0",
+        "g:007",
+        "d:２０２６１２０１",
+        "m:٢٠٢٦١٢",
+        "q:p.١",
+        "q:t２０２６１２０１.1",
+    ],
+)
 def test_forged_digits_and_ids_past_the_column_are_no_tap(data: str) -> None:
     assert callbacks.decode(data) is None
 

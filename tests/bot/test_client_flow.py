@@ -64,7 +64,8 @@ async def test_a_full_booking_with_a_named_specialist(harness) -> None:
     assert event.decoded("dtstart").isoformat() == "2026-12-01T09:20:00+00:00"
     made = [b for b in await bookings_of(h) if b.client and b.client.telegram_id == 1001]
     assert [(b.specialist, b.start.isoformat(), b.status) for b in made] == [
-        ("ann", "2026-12-01T10:20:00+01:00", BookingStatus.CONFIRMED)]
+        ("ann", "2026-12-01T10:20:00+01:00", BookingStatus.CONFIRMED)
+    ]
     assert made[0].client.name == "Anna"
 
 
@@ -80,8 +81,11 @@ async def test_any_available_books_someone_free_and_spreads_fairly(harness) -> N
         await h.emulator.share_contact(user, f"+4915100000{n}")
         await h.emulator.wait_idle()
         await press(h, user, "Confirm")
-    made = {b.client.name: b.specialist for b in await bookings_of(h)
-            if b.client and b.client.telegram_id in (2000, 2001)}
+    made = {
+        b.client.name: b.specialist
+        for b in await bookings_of(h)
+        if b.client and b.client.telegram_id in (2000, 2001)
+    }
     # ann already has a booking on the 1st, ben none: the first goes to ben, then ann.
     assert made == {"Ivan": "ben", "Olga": "ann"}
 
@@ -93,12 +97,21 @@ async def test_the_calendar_shows_exactly_the_days_the_cli_has_slots(harness) ->
     await press(h, user, "Check-up")
     calendar = await press(h, user, "Dr. Ann Weber")
     calendar = await press(h, user, "›")  # December: holidays, a day off, custom hours
-    pressable = {int(b.callback_data[-2:]) for b in calendar.buttons
-                 if b.callback_data.startswith("d:") and b.text != calendar.buttons[0].text}
+    pressable = {
+        int(b.callback_data[-2:])
+        for b in calendar.buttons
+        if b.callback_data.startswith("d:") and b.text != calendar.buttons[0].text
+    }
     db = Database(h.url)
     try:
-        slots = await booking.free_slots(db, h.clock(), date(2026, 12, 1), date(2026, 12, 31),
-                                         specialist="ann", service="checkup")
+        slots = await booking.free_slots(
+            db,
+            h.clock(),
+            date(2026, 12, 1),
+            date(2026, 12, 31),
+            specialist="ann",
+            service="checkup",
+        )
     finally:
         await db.close()
     assert pressable == {s.start.day for s in slots}
@@ -116,8 +129,9 @@ async def test_two_clients_race_for_one_slot(harness) -> None:
     times = await press(h, second, "1")
     assert "10:20" not in [b.text for b in times.buttons]  # held for the first client
     # The second client taps a stale 10:20 button (say, from an older message): refused.
-    await h.emulator.tap_data(second, times.message_id, callbacks.instant(
-        date_time("2026-12-01T10:20:00+01:00")))
+    await h.emulator.tap_data(
+        second, times.message_id, callbacks.instant(date_time("2026-12-01T10:20:00+01:00"))
+    )
     await h.emulator.wait_idle()
     reply = h.emulator.chat(second).last
     assert "just taken" in reply.text
@@ -140,8 +154,11 @@ async def test_an_expired_hold_says_so_and_offers_neighbours(harness) -> None:
     reply = await press(h, user, "Confirm")
     assert "ran out" in reply.text
     assert reply.buttons[0].text == "Tue 1 Dec 10:20"  # free again, and the nearest
-    assert not [b for b in await bookings_of(h) if b.status == BookingStatus.CONFIRMED
-                and b.client and b.client.telegram_id == 5001]
+    assert not [
+        b
+        for b in await bookings_of(h)
+        if b.status == BookingStatus.CONFIRMED and b.client and b.client.telegram_id == 5001
+    ]
 
 
 async def test_cancel_and_reschedule_from_my(harness) -> None:
@@ -159,16 +176,24 @@ async def test_cancel_and_reschedule_from_my(harness) -> None:
     summary = await press(h, user, "09:40")  # the phone is remembered: straight to summary
     assert "Please check and confirm" in summary.text
     await press(h, user, "Confirm")
-    mine_now = [(b.start.isoformat(), b.status) for b in await bookings_of(h)
-                if b.client and b.client.telegram_id == 6001]
-    assert mine_now == [("2026-12-01T10:20:00+01:00", BookingStatus.CANCELLED),
-                        ("2026-12-02T09:40:00+01:00", BookingStatus.CONFIRMED)]
+    mine_now = [
+        (b.start.isoformat(), b.status)
+        for b in await bookings_of(h)
+        if b.client and b.client.telegram_id == 6001
+    ]
+    assert mine_now == [
+        ("2026-12-01T10:20:00+01:00", BookingStatus.CANCELLED),
+        ("2026-12-02T09:40:00+01:00", BookingStatus.CONFIRMED),
+    ]
     await say(h, user, "/my")
     await press(h, user, "Cancel")
     done = await press(h, user, "Yes, cancel it")
     assert "Cancelled: Check-up with Dr. Ann Weber, Wednesday 2 December, 09:40" in done.text
-    assert all(b.status == BookingStatus.CANCELLED for b in await bookings_of(h)
-               if b.client and b.client.telegram_id == 6001)
+    assert all(
+        b.status == BookingStatus.CANCELLED
+        for b in await bookings_of(h)
+        if b.client and b.client.telegram_id == 6001
+    )
 
 
 async def test_a_restart_between_two_taps_loses_nothing(harness) -> None:
@@ -193,8 +218,18 @@ async def test_forged_and_foreign_buttons_change_nothing(harness) -> None:
     before = [as_json(b) for b in await bookings_of(h)]
     menu = await say(h, thief, "/start")
     own_id = next(b.id for b in await bookings_of(h) if b.client.telegram_id == 8001)
-    for data in [f"y:{own_id}", f"c:{own_id}", f"r:{own_id}", "garbage", "t:zzzzzzzzzz",
-                 "d:20261301", "s:nope", "p:../../etc", "m:209912", "t:0"]:
+    for data in [
+        f"y:{own_id}",
+        f"c:{own_id}",
+        f"r:{own_id}",
+        "garbage",
+        "t:zzzzzzzzzz",
+        "d:20261301",
+        "s:nope",
+        "p:../../etc",
+        "m:209912",
+        "t:0",
+    ]:
         record = await h.emulator.tap_data(thief, menu.message_id, data)
         await h.emulator.wait_idle()
         assert record.answered, data
@@ -243,7 +278,11 @@ async def test_start_at_any_step_lets_go_of_the_held_slot(harness) -> None:
 
 async def test_the_menu_is_published_in_every_language(harness) -> None:
     assert [c["command"] for c in harness.emulator.commands(language_code="ru")] == [
-        "start", "my", "language", "help"]
+        "start",
+        "my",
+        "language",
+        "help",
+    ]
     assert harness.emulator.commands(language_code="ru")[1]["description"] == "мои записи"
 
 
@@ -259,9 +298,14 @@ async def test_a_booking_made_elsewhere_shows_on_the_next_tap(harness) -> None:
     assert "11:00" in [b.text for b in times.buttons]
     db = Database(h.url)
     try:
-        await booking.book(db, h.clock(), "ann", "checkup",
-                           datetime.fromisoformat("2026-12-01T11:00:00+01:00"),
-                           Client("Walk-in", "+4915100009", None))
+        await booking.book(
+            db,
+            h.clock(),
+            "ann",
+            "checkup",
+            datetime.fromisoformat("2026-12-01T11:00:00+01:00"),
+            Client("Walk-in", "+4915100009", None),
+        )
     finally:
         await db.close()
     await press(h, user, "« Back")

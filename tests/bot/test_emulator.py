@@ -317,7 +317,7 @@ async def test_telegram_validation_errors(emu: BotApiEmulator, bot: Bot) -> None
 def _grid(count: int, per_row: int, label: str = "b") -> InlineKeyboardMarkup:
     """An inline keyboard of `count` buttons, `per_row` a row."""
     buttons = [InlineKeyboardButton(f"{label}{i}", callback_data=f"k:{i}") for i in range(count)]
-    return InlineKeyboardMarkup([buttons[i:i + per_row] for i in range(0, count, per_row)])
+    return InlineKeyboardMarkup([buttons[i : i + per_row] for i in range(0, count, per_row)])
 
 
 async def test_keyboards_past_telegrams_limits_are_refused(emu: BotApiEmulator, bot: Bot) -> None:
@@ -330,17 +330,20 @@ async def test_keyboards_past_telegrams_limits_are_refused(emu: BotApiEmulator, 
         await bot.send_message(ALICE, "long labels", reply_markup=_grid(50, 1, "x" * 200))
     listing = await bot.send_message(ALICE, "pick", reply_markup=_grid(3, 3))
     with pytest.raises(BadRequest, match="^Reply markup is too long$"):
-        await bot.edit_message_text("pick more", ALICE, listing.message_id,
-                                    reply_markup=_grid(101, 4))
+        await bot.edit_message_text(
+            "pick more", ALICE, listing.message_id, reply_markup=_grid(101, 4)
+        )
     with pytest.raises(BadRequest, match="^Too many buttons in a row$"):
         await bot.edit_message_reply_markup(ALICE, listing.message_id, reply_markup=_grid(9, 9))
     with pytest.raises(BadRequest, match="^Message is too long$"):
         await bot.edit_message_text("x" * 4097, ALICE, listing.message_id)
     with pytest.raises(BadRequest, match="^Message is too long$"):  # counted once rendered
-        await bot.edit_message_text("<b>" + "x" * 4097 + "</b>", ALICE, listing.message_id,
-                                    parse_mode="HTML")
-    await bot.edit_message_text("<b>" + "x" * 4096 + "</b>", ALICE, listing.message_id,
-                                parse_mode="HTML")
+        await bot.edit_message_text(
+            "<b>" + "x" * 4097 + "</b>", ALICE, listing.message_id, parse_mode="HTML"
+        )
+    await bot.edit_message_text(
+        "<b>" + "x" * 4096 + "</b>", ALICE, listing.message_id, parse_mode="HTML"
+    )
     wide = ReplyKeyboardMarkup([[KeyboardButton(str(i)) for i in range(13)]])
     with pytest.raises(BadRequest, match="^Too many buttons in a row$"):
         await bot.send_message(ALICE, "13 reply buttons in a row", reply_markup=wide)
@@ -352,9 +355,7 @@ async def test_keyboards_past_telegrams_limits_are_refused(emu: BotApiEmulator, 
     assert [m.text for m in emu.chat(ALICE).messages] == ["100 buttons, 8 a row", "x" * 4096]
 
 
-async def test_a_chat_menu_needs_a_person_who_opened_the_bot(
-    emu: BotApiEmulator, bot: Bot
-) -> None:
+async def test_a_chat_menu_needs_a_person_who_opened_the_bot(emu: BotApiEmulator, bot: Bot) -> None:
     # Telegram answers "chat not found" to a chat scope whose person never wrote to the bot.
     menu = [BotCommand("today", "Today")]
     for stranger in (ALICE, 555):
@@ -366,27 +367,36 @@ async def test_a_chat_menu_needs_a_person_who_opened_the_bot(
     await emu.tap_data(ALICE, 1, "x")  # a tap opens it as well as a message would
     await bot.set_my_commands(menu, scope=BotCommandScopeChat(ALICE))
     assert emu.commands({"type": "chat", "chat_id": ALICE}) == [
-        {"command": "today", "description": "Today"}]
+        {"command": "today", "description": "Today"}
+    ]
 
 
-async def test_tel_links_are_dropped_and_tel_buttons_refused(
-    emu: BotApiEmulator, bot: Bot
-) -> None:
+async def test_tel_links_are_dropped_and_tel_buttons_refused(emu: BotApiEmulator, bot: Bot) -> None:
     # As Telegram: a tel: link keeps its text but loses the link; a web link is kept.
     sent = await bot.send_message(
-        ALICE, 'Call <a href="tel:+4915112345678">+49 151</a> or see '
-        '<a href="https://example.com">ß site</a>', parse_mode="HTML")
+        ALICE,
+        'Call <a href="tel:+4915112345678">+49 151</a> or see '
+        '<a href="https://example.com">ß site</a>',
+        parse_mode="HTML",
+    )
     shown = emu.chat(ALICE).last
     assert shown.text == "Call +49 151 or see ß site"
     assert shown.entities == [
-        {"type": "text_link", "offset": 20, "length": 6, "url": "https://example.com"}]
+        {"type": "text_link", "offset": 20, "length": 6, "url": "https://example.com"}
+    ]
     assert [e.url for e in sent.entities] == ["https://example.com"]
-    await bot.edit_message_text('<a href="tel:+1">call</a>', ALICE, sent.message_id,
-                                parse_mode="HTML")
+    await bot.edit_message_text(
+        '<a href="tel:+1">call</a>', ALICE, sent.message_id, parse_mode="HTML"
+    )
     assert shown.text == "call" and shown.entities is None
     with pytest.raises(BadRequest, match="(?i)button_url_invalid"):
-        await bot.send_message(ALICE, "x", reply_markup=InlineKeyboardMarkup.from_button(
-            InlineKeyboardButton("Call", url="tel:+4915112345678")))
+        await bot.send_message(
+            ALICE,
+            "x",
+            reply_markup=InlineKeyboardMarkup.from_button(
+                InlineKeyboardButton("Call", url="tel:+4915112345678")
+            ),
+        )
 
 
 async def test_answer_twice_is_rejected(emu: BotApiEmulator, bot: Bot) -> None:

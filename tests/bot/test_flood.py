@@ -50,8 +50,9 @@ async def flooded(flood: FloodControl) -> BotApiEmulator:
 @pytest.fixture
 async def emu() -> AsyncIterator[BotApiEmulator]:
     """Flood control whose rates only an injected 429 can meet: the waits are the subject."""
-    running = await flooded(FloodControl(per_chat=1000, chat_burst=1000, overall=1000,
-                                         overall_burst=1000))
+    running = await flooded(
+        FloodControl(per_chat=1000, chat_burst=1000, overall=1000, overall_burst=1000)
+    )
     yield running
     await running.stop()
 
@@ -64,8 +65,7 @@ def refused(emu: BotApiEmulator) -> list[tuple[str, object]]:
 
 
 async def test_the_emulator_answers_a_chat_over_its_rate_and_refuses_sends_in_the_wait() -> None:
-    emu = await flooded(FloodControl(per_chat=0.1, chat_burst=2, overall=1000,
-                                     overall_burst=1000))
+    emu = await flooded(FloodControl(per_chat=0.1, chat_burst=2, overall=1000, overall_burst=1000))
     try:
         async with ExtBot(TOKEN, base_url=f"{emu.url}/bot") as bot:
             await bot.send_message(ALICE, "one")
@@ -85,8 +85,7 @@ async def test_the_emulator_answers_a_chat_over_its_rate_and_refuses_sends_in_th
 
 
 async def test_the_emulator_keeps_an_overall_rate_across_chats() -> None:
-    emu = await flooded(FloodControl(per_chat=1000, chat_burst=1000, overall=0.1,
-                                     overall_burst=3))
+    emu = await flooded(FloodControl(per_chat=1000, chat_burst=1000, overall=0.1, overall_burst=3))
     try:
         async with ExtBot(TOKEN, base_url=f"{emu.url}/bot") as bot:
             for text in ("a", "b", "c"):
@@ -144,8 +143,7 @@ async def until_called(emu: BotApiEmulator, done: Callable[[], bool], timeout: f
             await asyncio.sleep(0.01)
 
 
-async def test_a_429_pauses_only_its_chat_and_the_reply_goes_after_it(
-        emu: BotApiEmulator) -> None:
+async def test_a_429_pauses_only_its_chat_and_the_reply_goes_after_it(emu: BotApiEmulator) -> None:
     emu.fail_next("sendMessage", error_code=429, retry_after=3, chat_id=ALICE)
     async with bot_on(emu) as bot:
         first = asyncio.create_task(bot.send_message(ALICE, "first"))
@@ -180,8 +178,10 @@ async def test_edits_made_through_do_api_request_are_limited_too(emu: BotApiEmul
     async with bot_on(emu) as bot:
         shown = await bot.send_message(ALICE, "before")
         emu.fail_next("editMessageText", error_code=429, retry_after=1, chat_id=ALICE)
-        await bot.do_api_request("editMessageText", api_kwargs={
-            "chat_id": ALICE, "message_id": shown.message_id, "text": "after"})
+        await bot.do_api_request(
+            "editMessageText",
+            api_kwargs={"chat_id": ALICE, "message_id": shown.message_id, "text": "after"},
+        )
     assert emu.chat(ALICE).texts == ["after"]
     assert [c.ok for c in emu.calls_to("editMessageText")] == [False, True]
     assert emu.sends_in_flood_wait == []
@@ -194,11 +194,13 @@ async def test_the_limiter_keeps_under_the_rates_of_a_busy_chat_and_of_the_bot()
     for chat in chats:
         emu.user(chat)
     try:
-        async with bot_on(emu, Rates(per_chat=5, chat_burst=2, overall=50,
-                                     overall_burst=10)) as bot:
-            await asyncio.gather(*(bot.send_message(ALICE, f"busy {n}") for n in range(15)),
-                                 *(bot.send_message(chat, f"{chat} {n}")
-                                   for chat in chats for n in range(4)))
+        async with bot_on(
+            emu, Rates(per_chat=5, chat_burst=2, overall=50, overall_burst=10)
+        ) as bot:
+            await asyncio.gather(
+                *(bot.send_message(ALICE, f"busy {n}") for n in range(15)),
+                *(bot.send_message(chat, f"{chat} {n}") for chat in chats for n in range(4)),
+            )
     finally:
         await emu.stop()
     assert refused(emu) == [] and emu.sends_in_flood_wait == []
@@ -229,13 +231,26 @@ async def free_december_slots(h: Harness, count: int) -> list[tuple[str, int, st
     """`count` distinct (specialist's name, day, HH:MM) free in December, both specialists."""
     db = Database(h.url)
     try:
-        found = {name: await booking.free_slots(
-            db, h.clock(), date(2026, 12, 1), date(2026, 12, 31), specialist=key,
-            service="checkup") for key, name in (("ann", "Dr. Ann Weber"), ("ben", "Ben Keller"))}
+        found = {
+            name: await booking.free_slots(
+                db,
+                h.clock(),
+                date(2026, 12, 1),
+                date(2026, 12, 31),
+                specialist=key,
+                service="checkup",
+            )
+            for key, name in (("ann", "Dr. Ann Weber"), ("ben", "Ben Keller"))
+        }
     finally:
         await db.close()
-    pairs = [(name, s) for rank in range(count) for name, slots in found.items()
-             if rank < len(slots) for s in [slots[rank]]]
+    pairs = [
+        (name, s)
+        for rank in range(count)
+        for name, slots in found.items()
+        if rank < len(slots)
+        for s in [slots[rank]]
+    ]
     return [(name, s.start.day, s.start.strftime("%H:%M")) for name, s in pairs[:count]]
 
 
@@ -254,7 +269,8 @@ async def tap(h: Harness, user: ChatUser, label: str) -> ChatMessage:
     chat = h.emulator.chat(user)
     buttons = [b for m in reversed(chat.messages) for b in m.buttons]
     button = next((b for b in buttons if b.text == label), None) or next(
-        b for b in buttons if label in b.text)
+        b for b in buttons if label in b.text
+    )
     record = await h.emulator.tap(user, button)
     await eventually(lambda: record.answered, f"{user.id} tapped {label!r} and got an answer")
     tapped = chat.message(button.message_id)
@@ -262,8 +278,9 @@ async def tap(h: Harness, user: ChatUser, label: str) -> ChatMessage:
     return tapped
 
 
-async def book_through_the_flow(h: Harness, user: ChatUser, specialist: str, day: int,
-                                at: str) -> str:
+async def book_through_the_flow(
+    h: Harness, user: ChatUser, specialist: str, day: int, at: str
+) -> str:
     """One client from /start to Confirm; returns what the summary message says at the end."""
     chat = h.emulator.chat(user)
 
@@ -284,12 +301,14 @@ async def book_through_the_flow(h: Harness, user: ChatUser, specialist: str, day
 
 
 async def test_fifty_clients_booking_at_once_all_get_booked_and_one_confirmation_each(
-        crowd: Harness) -> None:
+    crowd: Harness,
+) -> None:
     h, emu = crowd, crowd.emulator
     slots = await free_december_slots(h, CLIENTS)
     users = [emu.user(60_000 + n, f"Client{n}") for n in range(CLIENTS)]
-    ends = await asyncio.gather(*(book_through_the_flow(h, user, *slot)
-                                  for user, slot in zip(users, slots, strict=True)))
+    ends = await asyncio.gather(
+        *(book_through_the_flow(h, user, *slot) for user, slot in zip(users, slots, strict=True))
+    )
     assert all("Booked" in end for end in ends), [e for e in ends if "Booked" not in e]
     # A 429 the outbox met is written down against the moved clock: let any such wait pass.
     h.clock.advance(minutes=1)
@@ -300,8 +319,9 @@ async def test_fifty_clients_booking_at_once_all_get_booked_and_one_confirmation
     await eventually(lambda: len(confirmations()) == CLIENTS, "every confirmation sent")
     await _confirmations_settled(h)
     assert confirmations() == Counter({user.id: 1 for user in users})
-    answers = Counter(c.params.get("callback_query_id") for c in emu.calls_to(
-        "answerCallbackQuery") if c.ok)
+    answers = Counter(
+        c.params.get("callback_query_id") for c in emu.calls_to("answerCallbackQuery") if c.ok
+    )
     assert set(answers) == set(emu.callback_queries) and set(answers.values()) == {1}
     assert not [c for c in emu.calls_to("answerCallbackQuery") if not c.ok]
     assert emu.sends_in_flood_wait == []
@@ -314,12 +334,16 @@ async def _confirmations_settled(h: Harness, timeout: float = 60) -> None:
         async with asyncio.timeout(timeout):
             while True:
                 async with UnitOfWork(db, write=False) as uow:
-                    left = await uow.session.scalar(select(OutboxRow.id).where(
-                        OutboxRow.kind == messages.CONFIRMATION,
-                        OutboxRow.status.in_(("pending", "claimed"))).limit(1))
+                    left = await uow.session.scalar(
+                        select(OutboxRow.id)
+                        .where(
+                            OutboxRow.kind == messages.CONFIRMATION,
+                            OutboxRow.status.in_(("pending", "claimed")),
+                        )
+                        .limit(1)
+                    )
                 if left is None:
                     return
                 await asyncio.sleep(0.2)
     finally:
         await db.close()
-

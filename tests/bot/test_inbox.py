@@ -45,17 +45,30 @@ BURST = range(30_000, 30_060)  # one /start from each of 60 users
 
 def text_update(update_id: int, user_id: int, text: str) -> dict:
     """A Telegram update carrying a private text message (a command gets its entity)."""
-    entities = ([{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
-                if text.startswith("/") else [])
-    return {"update_id": update_id, "message": {
-        "message_id": update_id, "date": 1_790_000_000, "text": text, "entities": entities,
-        "chat": {"id": user_id, "type": "private", "first_name": f"U{user_id}"},
-        "from": {"id": user_id, "is_bot": False, "first_name": f"U{user_id}",
-                 "language_code": "en"}}}
+    entities = (
+        [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        if text.startswith("/")
+        else []
+    )
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1_790_000_000,
+            "text": text,
+            "entities": entities,
+            "chat": {"id": user_id, "type": "private", "first_name": f"U{user_id}"},
+            "from": {
+                "id": user_id,
+                "is_bot": False,
+                "first_name": f"U{user_id}",
+                "language_code": "en",
+            },
+        },
+    }
 
 
-async def until(condition: Callable[[], bool | Awaitable[bool]], seconds: float,
-                what: str) -> None:
+async def until(condition: Callable[[], bool | Awaitable[bool]], seconds: float, what: str) -> None:
     """Waits for `condition()` (checked every 20 ms), failing with `what` after `seconds`."""
     try:
         async with asyncio.timeout(seconds):
@@ -94,12 +107,19 @@ async def site(db_url: str) -> AsyncIterator[tuple[str, Database, BotApiEmulator
     db = Database(db_url)
     async with BotApiEmulator() as emulator:
         emulator.user(ADMIN, "Boss")
-        settings = Settings(token=emulator.token, api_url=f"{emulator.url}/bot",
-                            database_url=db_url, secret=SECRET, admins=frozenset({ADMIN}))
+        settings = Settings(
+            token=emulator.token,
+            api_url=f"{emulator.url}/bot",
+            database_url=db_url,
+            secret=SECRET,
+            admins=frozenset({ADMIN}),
+        )
         application = build_bot(settings, db, polling=False)
-        server = uvicorn.Server(uvicorn.Config(
-            build_web(application), host="127.0.0.1", port=0,
-            log_level="error", lifespan="on"))
+        server = uvicorn.Server(
+            uvicorn.Config(
+                build_web(application), host="127.0.0.1", port=0, log_level="error", lifespan="on"
+            )
+        )
         task = asyncio.create_task(server.serve())
         try:
             await until(lambda: server.started, 20, "the web app started")
@@ -119,11 +139,15 @@ async def test_an_update_delivered_three_times_is_handled_once(site) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
         first = await http.post(WEBHOOK_PATH, json=update, headers=HEADERS)
         # Telegram sends it again (no answer seen, say), twice at once this time.
-        again = await asyncio.gather(*(http.post(WEBHOOK_PATH, json=update, headers=HEADERS)
-                                       for _ in range(2)))
+        again = await asyncio.gather(
+            *(http.post(WEBHOOK_PATH, json=update, headers=HEADERS) for _ in range(2))
+        )
     assert [first.status_code] + [r.status_code for r in again] == [200, 200, 200]
-    await until(lambda: _is(inbox_counts(db), {"handled": 1, "unhandled": 0}), 30,
-                "the update marked handled")
+    await until(
+        lambda: _is(inbox_counts(db), {"handled": 1, "unhandled": 0}),
+        30,
+        "the update marked handled",
+    )
     await emulator.wait_idle()
     async with UnitOfWork(db, write=False) as uow:
         invites = await uow.session.scalar(select(func.count()).select_from(InviteRow))
@@ -153,8 +177,11 @@ async def test_bodies_that_are_no_update_are_refused_and_nothing_is_kept(site, c
             logged = [r for r in caplog.records if r.name == "bookbot.web.app"]
             assert len(logged) == 1 and said in logged[0].getMessage(), logged
             assert not any(r.exc_info for r in caplog.records), "a traceback was logged"
-        wrong = await http.post(WEBHOOK_PATH, json=text_update(8, ADMIN, "/help"),
-                                headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
+        wrong = await http.post(
+            WEBHOOK_PATH,
+            json=text_update(8, ADMIN, "/help"),
+            headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"},
+        )
         assert wrong.status_code == 403
     assert await inbox_counts(db) == {"handled": 0, "unhandled": 0}
     assert emulator.chat(ADMIN).sent_count == 0
@@ -164,9 +191,11 @@ async def test_an_oversized_body_is_refused_before_it_is_read(site) -> None:
     """413 comes back while the client has sent a fraction of the body it announced."""
     base, db, _ = site
     host, port = base.removeprefix("http://").split(":")
-    head = (f"POST {WEBHOOK_PATH} HTTP/1.1\r\nHost: {host}\r\n"
-            f"X-Telegram-Bot-Api-Secret-Token: {webhook_secret(SECRET)}\r\n"
-            "Content-Type: application/json\r\n")
+    head = (
+        f"POST {WEBHOOK_PATH} HTTP/1.1\r\nHost: {host}\r\n"
+        f"X-Telegram-Bot-Api-Secret-Token: {webhook_secret(SECRET)}\r\n"
+        "Content-Type: application/json\r\n"
+    )
     piece = b"x" * 65_536
     # Announced as 300 MB: refused on the header, with 64 KiB sent.
     reader, writer = await asyncio.open_connection(host, int(port))
@@ -195,20 +224,31 @@ async def test_an_oversized_body_is_refused_before_it_is_read(site) -> None:
 # -- recovery, in process -------------------------------------------------------------
 
 
-async def keep(db: Database, updates: list[dict], claimed_until: datetime | None,
-               handled_at: datetime | None = None) -> None:
+async def keep(
+    db: Database,
+    updates: list[dict],
+    claimed_until: datetime | None,
+    handled_at: datetime | None = None,
+) -> None:
     """Writes inbox rows as an earlier process left them."""
     now = datetime.now(UTC)
     async with UnitOfWork(db) as uow:
         for update in updates:
-            uow.session.add(InboxRow(update_id=update["update_id"], body=json.dumps(update),
-                                     received_at=now, claimed_until=claimed_until,
-                                     handled_at=handled_at))
+            uow.session.add(
+                InboxRow(
+                    update_id=update["update_id"],
+                    body=json.dumps(update),
+                    received_at=now,
+                    claimed_until=claimed_until,
+                    handled_at=handled_at,
+                )
+            )
         await uow.commit()
 
 
 async def test_updates_a_crash_left_are_handled_at_start_up_and_no_others(
-        emulator: BotApiEmulator, db_url: str) -> None:
+    emulator: BotApiEmulator, db_url: str
+) -> None:
     await clinic_db(db_url)
     left, done, held = 41, 42, 43  # users: a crash left theirs; handled; another holds it
     for user in (left, done, held):
@@ -221,8 +261,11 @@ async def test_updates_a_crash_left_are_handled_at_start_up_and_no_others(
     h = Harness(emulator, db_url, Clock())
     await h.start()
     try:
-        await until(lambda: emulator.chat(left).sent_count == 1, 30,
-                    "the update left by a crash was handled")
+        await until(
+            lambda: emulator.chat(left).sent_count == 1,
+            30,
+            "the update left by a crash was handled",
+        )
         await emulator.send_text(done, "/start")  # and new ones flow as ever
         await emulator.wait_idle()
     finally:
@@ -236,17 +279,18 @@ async def test_updates_a_crash_left_are_handled_at_start_up_and_no_others(
 
 
 async def test_two_processes_share_what_a_crash_left_and_handle_each_once(
-        emulator: BotApiEmulator, db_url: str) -> None:
+    emulator: BotApiEmulator, db_url: str
+) -> None:
     """Two `serve` processes' intakes look at once: every update is handled by one of them."""
     await clinic_db(db_url)
     users = range(50_000, 50_040)
     for user in users:
         emulator.user(user, f"U{user}")
-    settings = Settings(token=emulator.token, api_url=f"{emulator.url}/bot",
-                        database_url=db_url)
+    settings = Settings(token=emulator.token, api_url=f"{emulator.url}/bot", database_url=db_url)
     dbs = [Database(db_url) for _ in range(2)]
-    await keep(dbs[0], [text_update(8_000 + n, user, "/help") for n, user in enumerate(users)],
-               None)
+    await keep(
+        dbs[0], [text_update(8_000 + n, user, "/help") for n, user in enumerate(users)], None
+    )
     apps = [build_bot(settings, db, polling=False) for db in dbs]
     for application in apps:
         await application.initialize()
@@ -293,9 +337,13 @@ class Bot:
 
     def __init__(self, emulator: BotApiEmulator, url: str, log: Path, *args: str) -> None:
         self.command = [sys.executable, "-m", "bookbot", *args, "--db", url]
-        self.env = {**os.environ, "BOOKBOT_TELEGRAM_TOKEN": emulator.token,
-                    "BOOKBOT_TELEGRAM_API_URL": f"{emulator.url}/bot", "NO_PROXY": "127.0.0.1",
-                    "BOOKBOT_SECRET": SECRET}
+        self.env = {
+            **os.environ,
+            "BOOKBOT_TELEGRAM_TOKEN": emulator.token,
+            "BOOKBOT_TELEGRAM_API_URL": f"{emulator.url}/bot",
+            "NO_PROXY": "127.0.0.1",
+            "BOOKBOT_SECRET": SECRET,
+        }
         self.log = log
         self.process: asyncio.subprocess.Process | None = None
 
@@ -306,7 +354,8 @@ class Bot:
     async def start(self) -> None:
         with self.log.open("ab") as out:
             self.process = await asyncio.create_subprocess_exec(
-                *self.command, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+                *self.command, env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
 
     async def kill(self) -> None:
         if self.process is not None and self.process.returncode is None:
@@ -352,8 +401,11 @@ async def kill_mid_burst(emulator: BotApiEmulator, bot: Bot) -> None:
 
     await bot.start()
     try:
-        await until(lambda: all(emulator.chat(user).sent_count for user in BURST), 120,
-                    "every user answered after the restart")
+        await until(
+            lambda: all(emulator.chat(user).sent_count for user in BURST),
+            120,
+            "every user answered after the restart",
+        )
     except AssertionError as error:
         missing = [u for u in BURST if not emulator.chat(u).sent_count]
         raise AssertionError(f"{error}; unanswered {missing}:\n{bot.output()}") from None
@@ -377,8 +429,9 @@ async def test_kill_9_of_run_mid_burst_loses_no_update(emulator, tmp_path: Path)
 async def test_kill_9_of_serve_mid_burst_loses_no_update(emulator, tmp_path: Path) -> None:
     url = await new_postgres_database()
     port = free_port()
-    bot = Bot(emulator, url, tmp_path / "serve.log", "serve", "--host", "127.0.0.1",
-              "--port", str(port)).webhook(port)
+    bot = Bot(
+        emulator, url, tmp_path / "serve.log", "serve", "--host", "127.0.0.1", "--port", str(port)
+    ).webhook(port)
     try:
         await clinic_db(url)
         await kill_mid_burst(emulator, bot)

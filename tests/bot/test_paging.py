@@ -35,15 +35,25 @@ def crowded_clinic() -> str:
     Specialist i starts at 08:00 + (i * 7 mod 60) * 10 minutes on weekdays, 10-minute
     slots until 20:00; the last one works only on Sundays, six days from the tests' Monday.
     """
-    lines = ["timezone: Europe/Berlin", "min_notice: 30m", "horizon_days: 30",
-             "services:", "  - {id: checkup, name: Check-up}", "specialists:"]
+    lines = [
+        "timezone: Europe/Berlin",
+        "min_notice: 30m",
+        "horizon_days: 30",
+        "services:",
+        "  - {id: checkup, name: Check-up}",
+        "specialists:",
+    ]
     for i in range(1, CROWD + 1):
         minutes = 8 * 60 + (i * 7 % 60) * 10
         days = "[sun]" if i == CROWD else "[mon, tue, wed, thu, fri]"
-        lines += [f"  - id: s{i:03}", f"    name: Specialist {i:03}",
-                  "    services: [checkup]", "    weekly:",
-                  f'      - {{days: {days}, start: "{minutes // 60:02}:{minutes % 60:02}",'
-                  ' end: "20:00", slot: 10m}']
+        lines += [
+            f"  - id: s{i:03}",
+            f"    name: Specialist {i:03}",
+            "    services: [checkup]",
+            "    weekly:",
+            f'      - {{days: {days}, start: "{minutes // 60:02}:{minutes % 60:02}",'
+            ' end: "20:00", slot: 10m}',
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -109,7 +119,8 @@ async def test_a_service_with_150_specialists_is_booked_from_page_two(crowded) -
     assert "Booked" in done.text and chosen in done.text
     made = [b for b in await bookings_of(h) if b.client and b.client.telegram_id == 1001]
     assert [(b.specialist, b.start.strftime("%d %H:%M"), b.status) for b in made] == [
-        (f"s{int(chosen.split()[-1]):03}", f"02 {later[5]}", BookingStatus.CONFIRMED)]
+        (f"s{int(chosen.split()[-1]):03}", f"02 {later[5]}", BookingStatus.CONFIRMED)
+    ]
 
 
 async def test_a_far_specialist_is_offered_the_soonest_few_not_everyone(crowded) -> None:
@@ -134,15 +145,22 @@ async def test_forged_and_stale_pages_are_answered_and_change_nothing(crowded) -
     await press(h, user, "›")
     listing = await press(h, user, "2")  # the times of Wed 2 Dec, 4 pages
     before = [b.text for b in listing.buttons]
-    for data, answer in [("q:p.16", "not there"), ("q:p.0", "out of date"),
-                         ("q:p.99999", "out of date"), ("q:t20261301.1", "out of date"),
-                         ("q:t20261202.9", "not there"), ("q:z.1", "out of date"),
-                         ("q:x.2", "not there"), ("q:s.2", "not there")]:
+    for data, answer in [
+        ("q:p.16", "not there"),
+        ("q:p.0", "out of date"),
+        ("q:p.99999", "out of date"),
+        ("q:t20261301.1", "out of date"),
+        ("q:t20261202.9", "not there"),
+        ("q:z.1", "out of date"),
+        ("q:x.2", "not there"),
+        ("q:s.2", "not there"),
+    ]:
         record = await h.emulator.tap_data(user, listing.message_id, data)
         await h.emulator.wait_idle()
         assert record.answered and answer in (record.answer_text or ""), (data, record)
-        assert [b.text for b in h.emulator.chat(user).message(listing.message_id).buttons] \
-            == before, data
+        assert [
+            b.text for b in h.emulator.chat(user).message(listing.message_id).buttons
+        ] == before, data
 
 
 async def test_my_with_many_bookings_is_paged(harness) -> None:
@@ -155,8 +173,9 @@ async def test_my_with_many_bookings_is_paged(harness) -> None:
             starts += [day + timedelta(hours=n) for n in range(4)]
         day += timedelta(days=1)
     for start in starts[:60]:
-        await on_db(h, booking.book, h.clock(), "ben", "checkup", start,
-                    Client("Busy", "+4915100000", 2001))
+        await on_db(
+            h, booking.book, h.clock(), "ben", "checkup", start, Client("Busy", "+4915100000", 2001)
+        )
     await confirmed(h, user, 60)
     mine = await say(h, user, "/my")
     assert count(mine) == 2 * 10 + 3 and "page 1 of 6" in [b.text for b in mine.buttons]
@@ -167,8 +186,11 @@ async def test_my_with_many_bookings_is_paged(harness) -> None:
     assert "Tuesday 1 December" not in mine.text
     await press(h, user, "Cancel")
     await press(h, user, "Yes, cancel it")
-    live = [b for b in await bookings_of(h) if b.client and b.client.telegram_id == 2001
-            and b.status == BookingStatus.CONFIRMED]
+    live = [
+        b
+        for b in await bookings_of(h)
+        if b.client and b.client.telegram_id == 2001 and b.status == BookingStatus.CONFIRMED
+    ]
     assert len(live) == 59 and starts[50] not in [b.start for b in live]
 
 
@@ -239,8 +261,15 @@ async def test_admin_names_and_reasons_are_capped(staffed) -> None:
     assert "Usage: /renameservice" in refused.text
     refused = await say(h, admin, "/dayoff ann 2026-12-03 " + "r" * 201)
     assert "201 characters" in refused.text and "Usage: /dayoff" in refused.text
-    off = await on_db(h, schedule.view, h.clock(), schedule.Actor(ADMIN, admin=True), "ann",
-                      datetime(2026, 12, 3).date(), datetime(2026, 12, 3).date())
+    off = await on_db(
+        h,
+        schedule.view,
+        h.clock(),
+        schedule.Actor(ADMIN, admin=True),
+        "ann",
+        datetime(2026, 12, 3).date(),
+        datetime(2026, 12, 3).date(),
+    )
     assert off.days[0].closed is None
 
 
@@ -251,14 +280,14 @@ async def test_schedule_of_a_specialist_with_a_5000_character_name_is_split(staf
     h = staffed
     admin = h.emulator.user(ADMIN, "Admin")
     # A name from before names were capped, as a database may still hold.
-    await on_db(h, schedule.rename_specialist, schedule.Actor(ADMIN, admin=True), "ann",
-                "N" * 5000)
+    await on_db(h, schedule.rename_specialist, schedule.Actor(ADMIN, admin=True), "ann", "N" * 5000)
     chat = h.emulator.chat(admin)
     before = len(chat.messages)
     await h.emulator.send_text(admin, "/schedule ann")
     # Idle alone is not answered: the first message of an admin also sets their menu.
-    await _until(h, lambda: any("Tue 1 Dec" in (m.text or "") for m in chat.messages[before:]),
-                 timeout=30)
+    await _until(
+        h, lambda: any("Tue 1 Dec" in (m.text or "") for m in chat.messages[before:]), timeout=30
+    )
     parts = chat.messages[before:]
     assert len(parts) >= 2 and all(len(m.text) <= 4096 for m in parts)
     assert "".join(m.text for m in parts).count("N") >= 5000
@@ -271,8 +300,15 @@ async def test_a_day_off_over_a_full_day_lists_every_booking_asked_and_answered(
     await say(h, admin, "/hours ann 2026-12-02 08:00-20:00 10m")
     start = datetime.fromisoformat("2026-12-02T08:00:00+01:00")
     for n in range(72):
-        await on_db(h, booking.book, h.clock(), "ann", "checkup",
-                    start + timedelta(minutes=10 * n), Client("C" * 100, "+49151000", None))
+        await on_db(
+            h,
+            booking.book,
+            h.clock(),
+            "ann",
+            "checkup",
+            start + timedelta(minutes=10 * n),
+            Client("C" * 100, "+49151000", None),
+        )
     chat = h.emulator.chat(admin)
     before = len(chat.messages)
     await h.emulator.send_text(admin, "/dayoff ann 2026-12-02")
@@ -288,8 +324,11 @@ async def test_a_day_off_over_a_full_day_lists_every_booking_asked_and_answered(
     assert all(len(m.text) <= 4096 for m in answered)
     assert "Cancelled bookings: 72" in answered[0].text
     assert sum(m.text.count("C" * 100) for m in answered) == 72
-    left = [b for b in await bookings_of(h) if b.client and b.client.name == "C" * 100
-            and b.status == BookingStatus.CONFIRMED]
+    left = [
+        b
+        for b in await bookings_of(h)
+        if b.client and b.client.name == "C" * 100 and b.status == BookingStatus.CONFIRMED
+    ]
     assert left == []
 
 

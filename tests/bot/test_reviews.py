@@ -34,8 +34,10 @@ async def test_stars_in_the_review_request_store_one_review_and_staff_see_it(sta
     await h.restart()  # the repeating job picks up the due request at start
     request = await arrives(h, client, "How was your visit", timeout=10)
     await press(h, client, "★★★★")
-    assert "Thank you for your rating: ★★★★" in h.emulator.chat(client).message(
-        request.message_id).text
+    assert (
+        "Thank you for your rating: ★★★★"
+        in h.emulator.chat(client).message(request.message_id).text
+    )
     stored = await on_db(h, reviews.listed)
     assert [(r.specialist, r.rating) for r in stored] == [("ann", 4)]
     assert h.emulator.chat(client).message(request.message_id).buttons == []  # rated once
@@ -97,7 +99,8 @@ async def test_a_forged_rating_counts_only_after_the_visit_and_once(clinic) -> N
     h.clock.now = visit.end  # the visit has just ended
     rated = await forge_rating(h, client, f"w:{visit.id}-2")
     assert rated.answer_text is None and "Thank you for your rating: ★★" in (
-        h.emulator.chat(client).last.text)
+        h.emulator.chat(client).last.text
+    )
     again = await forge_rating(h, client, f"w:{visit.id}-5")
     assert "reviewed already" in again.answer_text
     assert [(r.booking_id, r.rating) for r in await on_db(h, reviews.listed)] == [(visit.id, 2)]

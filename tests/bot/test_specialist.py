@@ -12,8 +12,11 @@ __all__ = ["staffed"]  # the fixture, used by name below
 
 
 async def status_of(h, telegram_id: int) -> list[BookingStatus]:  # type: ignore[no-untyped-def]
-    return [b.status for b in await on_db(h, booking.list_bookings)
-            if b.client and b.client.telegram_id == telegram_id]
+    return [
+        b.status
+        for b in await on_db(h, booking.list_bookings)
+        if b.client and b.client.telegram_id == telegram_id
+    ]
 
 
 async def test_a_linked_specialist_sees_their_agenda_with_phones_as_plain_text(staffed) -> None:
@@ -22,9 +25,15 @@ async def test_a_linked_specialist_sees_their_agenda_with_phones_as_plain_text(s
     welcome = await link(h, "ann", ann)
     assert welcome.text.startswith("Welcome, Dr. Ann Weber! You are linked")
     assert (await exported(h)).specialists[0].telegram_id == 601
-    await on_db(h, booking.book, h.clock(), "ann", "checkup",
-                datetime.fromisoformat("2026-12-02T09:40:00+01:00"),
-                Client("Tom <Tim> & Co", "+49 151 2222", None))
+    await on_db(
+        h,
+        booking.book,
+        h.clock(),
+        "ann",
+        "checkup",
+        datetime.fromisoformat("2026-12-02T09:40:00+01:00"),
+        Client("Tom <Tim> & Co", "+49 151 2222", None),
+    )
     # The notice comes from the outbox job; let it land first, so `say` reads the replies.
     await arrives(h, ann, "New booking: Check-up", timeout=30)
 
@@ -47,9 +56,11 @@ async def test_a_linked_specialist_sees_their_agenda_with_phones_as_plain_text(s
     await link(h, "ben", ben_user)
     assert "Tom" not in (await say(h, ben_user, "/week")).text
     assert (await say(h, h.emulator.user(603, "Nobody"), "/week")).text == (
-        "Sorry, this command is for admins.")
+        "Sorry, this command is for admins."
+    )
     assert (await say(h, h.emulator.user(ADMIN, "Boss"), "/today")).text.startswith(
-        "This command is for specialists")
+        "This command is for specialists"
+    )
 
 
 async def test_a_specialist_changes_only_their_own_schedule(staffed) -> None:
@@ -63,12 +74,21 @@ async def test_a_specialist_changes_only_their_own_schedule(staffed) -> None:
     assert "Wed 2 Dec · 09:00–13:00" in (await say(h, ann, "/schedule")).text
 
     before = next(s for s in (await exported(h)).specialists if s.id == "ben")
-    for command in ("/dayoff ben 2026-12-03", "/schedule ben", "/bookings ben",
-                    "/vacation ben 2026-12-07 2026-12-09"):
+    for command in (
+        "/dayoff ben 2026-12-03",
+        "/schedule ben",
+        "/bookings ben",
+        "/vacation ben 2026-12-07 2026-12-09",
+    ):
         assert (await say(h, ann, command)).text == (
-            "You can change and see only your own schedule."), command
-    for command in ("/holidays ann none", "/weekly ann sat 09:00-10:00", "/invite ann",
-                    "/promote 601"):
+            "You can change and see only your own schedule."
+        ), command
+    for command in (
+        "/holidays ann none",
+        "/weekly ann sat 09:00-10:00",
+        "/invite ann",
+        "/promote 601",
+    ):
         assert (await say(h, ann, command)).text == "Sorry, this command is for admins.", command
     assert next(s for s in (await exported(h)).specialists if s.id == "ben") == before
 
@@ -82,7 +102,8 @@ async def test_a_specialist_changes_only_their_own_schedule(staffed) -> None:
 
 
 async def test_cancel_from_the_new_booking_message_asks_a_reason_and_tells_the_client(
-        staffed) -> None:
+    staffed,
+) -> None:
     h = staffed
     from tests.bot.staff import book_ann
 

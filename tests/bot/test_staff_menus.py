@@ -20,14 +20,16 @@ __all__ = ["staffed"]  # the fixture, used by name below
 
 def menu(h, chat_id: int, lang: str = "en") -> list[str]:  # type: ignore[no-untyped-def]
     """The commands the person's own chat shows, in a language."""
-    return [c["command"] for c in h.emulator.commands({"type": "chat", "chat_id": chat_id},
-                                                        lang)]
+    return [c["command"] for c in h.emulator.commands({"type": "chat", "chat_id": chat_id}, lang)]
 
 
 def chat_menus_set(h, chat_id: int) -> int:  # type: ignore[no-untyped-def]
     """How many times the bot set a menu in this chat and Telegram took it."""
-    return sum(1 for call in h.emulator.calls_to("setMyCommands")
-               if call.ok and (call.params.get("scope") or {}).get("chat_id") == chat_id)
+    return sum(
+        1
+        for call in h.emulator.calls_to("setMyCommands")
+        if call.ok and (call.params.get("scope") or {}).get("chat_id") == chat_id
+    )
 
 
 async def test_a_menu_refused_at_start_up_is_set_at_the_first_message_once(staffed) -> None:
@@ -40,8 +42,13 @@ async def test_a_menu_refused_at_start_up_is_set_at_the_first_message_once(staff
     boss = h.emulator.user(ADMIN, "Boss")
     assert "/start" in (await say(h, boss, "/help")).text  # any first message will do
     assert "promote" in menu(h, ADMIN) and "demote" in menu(h, ADMIN)
-    assert dict((c["command"], c["description"]) for c in h.emulator.commands(
-        {"type": "chat", "chat_id": ADMIN}, "ru"))["demote"] == "снять права администратора"
+    assert (
+        dict(
+            (c["command"], c["description"])
+            for c in h.emulator.commands({"type": "chat", "chat_id": ADMIN}, "ru")
+        )["demote"]
+        == "снять права администратора"
+    )
     taken = chat_menus_set(h, ADMIN)
     await say(h, boss, "/help")
     await h.restart()  # remembered in the database: not set again, neither here nor at start
@@ -62,12 +69,15 @@ async def test_demote_takes_back_promote_and_its_menu(staffed) -> None:
     assert (await say(h, boss, "/demote 700")).text == "700 is no longer an admin."
     assert menu(h, 700) == [] and menu(h, 700, "ru") == []  # back to the clients' menu
     assert (await say(h, helper, "/dayoff ben 2026-12-04")).text == (
-        "Sorry, this command is for admins.")
+        "Sorry, this command is for admins."
+    )
     assert (await say(h, helper, "/demote 500")).text == "Sorry, this command is for admins."
     assert (await say(h, boss, "/demote 700")).text == (
-        "700 is not an admin promoted in the chat; nothing changed.")
+        "700 is not an admin promoted in the chat; nothing changed."
+    )
     assert (await say(h, boss, f"/demote {ADMIN}")).text == (
-        f"{ADMIN} is an admin by BOOKBOT_ADMINS; only that setting can change it.")
+        f"{ADMIN} is an admin by BOOKBOT_ADMINS; only that setting can change it."
+    )
     assert "Day off for Ben Keller" in (await say(h, boss, "/dayoff ben 2026-12-05")).text
     for wrong in ("/demote", "/demote ١٢٣", f"/demote {2**63}"):
         answer = await say(h, boss, wrong)
@@ -93,7 +103,8 @@ async def test_a_relinked_specialist_s_old_account_is_told_and_loses_the_menu(st
     assert welcome.text.startswith("Welcome, Dr. Ann Weber!")
     told = await arrives(h, old, "no longer linked")
     assert told.text.startswith(
-        "This Telegram account is no longer linked to Dr. Ann Weber: an invite link")
+        "This Telegram account is no longer linked to Dr. Ann Weber: an invite link"
+    )
     assert menu(h, 601) == [] and "today" in menu(h, 611)
     assert (await say(h, old, "/today")).text == "Sorry, this command is for admins."
 
@@ -117,5 +128,4 @@ async def test_relinking_owes_the_old_account_a_notice_with_the_link(db) -> None
     moved = await schedule.invite(db, now, boss, "ann")
     linked = await schedule.link(db, now, 611, moved.code)
     assert linked.previous == 601
-    assert await owed() == [
-        (messages.UNLINKED, 601, {"specialist": "Dr. Ann Weber"}, "pending")]
+    assert await owed() == [(messages.UNLINKED, 601, {"specialist": "Dr. Ann Weber"}, "pending")]

@@ -48,18 +48,26 @@ def answer(run, *args: str):
 def test_slots_of_a_specialist_in_the_documented_shape(run, clinic) -> None:
     slots = answer(run, "slots", "--specialist", "ann", "--date", "2026-12-01")
     assert slots == [
-        {"specialist": "ann", "start": f"2026-12-01T{t}:00+01:00",
-         "end": f"2026-12-01T{e}:00+01:00"}
+        {
+            "specialist": "ann",
+            "start": f"2026-12-01T{t}:00+01:00",
+            "end": f"2026-12-01T{e}:00+01:00",
+        }
         for t, e in [("09:40", "10:10"), ("10:20", "10:50"), ("11:00", "11:30")]
     ]  # 09:00 is booked; 11:40 would run into the 12:00 block
 
 
 def test_slots_of_a_service_use_its_duration_and_span_dates(run, clinic) -> None:
-    slots = answer(run, "slots", "--service", "hygiene", "--date", "2026-12-02",
-                   "--to", "2026-12-03")
+    slots = answer(
+        run, "slots", "--service", "hygiene", "--date", "2026-12-02", "--to", "2026-12-03"
+    )
     assert [(s["start"][5:16], s["end"][11:16]) for s in slots] == [
-        ("12-02T09:00", "10:30"), ("12-02T09:40", "11:10"), ("12-02T10:20", "11:50"),
-        ("12-02T11:00", "12:30"), ("12-03T14:00", "15:30"), ("12-03T15:00", "16:30"),
+        ("12-02T09:00", "10:30"),
+        ("12-02T09:40", "11:10"),
+        ("12-02T10:20", "11:50"),
+        ("12-02T11:00", "12:30"),
+        ("12-03T14:00", "15:30"),
+        ("12-03T15:00", "16:30"),
         ("12-03T16:00", "17:30"),
     ]
 
@@ -67,85 +75,214 @@ def test_slots_of_a_service_use_its_duration_and_span_dates(run, clinic) -> None
 def test_next_and_next_each(run, clinic) -> None:
     # 08:00 is inside the 30m notice; ann and ben are both free at 09:00: the first id wins.
     assert answer(run, "next", "--service", "checkup") == {
-        "specialist": "ann", "start": "2026-11-30T09:00:00+01:00",
-        "end": "2026-11-30T09:30:00+01:00"}
-    assert answer(run, "next", "--service", "checkup", "--specialist", "ben")["start"] == \
-        "2026-11-30T09:00:00+01:00"
+        "specialist": "ann",
+        "start": "2026-11-30T09:00:00+01:00",
+        "end": "2026-11-30T09:30:00+01:00",
+    }
+    assert (
+        answer(run, "next", "--service", "checkup", "--specialist", "ben")["start"]
+        == "2026-11-30T09:00:00+01:00"
+    )
     each = answer(run, "next", "--service", "checkup", "--each", "--from", "2026-12-01")
     assert [(e["specialist"], e["date"], len(e["slots"])) for e in each] == [
-        ("ann", "2026-12-01", 3), ("ben", "2026-12-01", 4)]
-    assert each[1]["slots"][0] == {"start": "2026-12-01T08:00:00+01:00",
-                                   "end": "2026-12-01T09:00:00+01:00"}
+        ("ann", "2026-12-01", 3),
+        ("ben", "2026-12-01", 4),
+    ]
+    assert each[1]["slots"][0] == {
+        "start": "2026-12-01T08:00:00+01:00",
+        "end": "2026-12-01T09:00:00+01:00",
+    }
 
 
 def test_next_is_null_when_nothing_is_free(run, tmp_path) -> None:
     path = tmp_path / "closed.yaml"
     path.write_text(BASIC.replace("horizon_days: 60", "horizon_days: 0"))
     assert run("import", str(path))[0] == 0
-    code, out, _ = run("next", "--service", "hygiene", "--json", "--now",
-                       "2026-11-30T13:00:00+01:00")
+    code, out, _ = run(
+        "next", "--service", "hygiene", "--json", "--now", "2026-11-30T13:00:00+01:00"
+    )
     assert (code, out.strip()) == (0, "null")
-    code, out, _ = run("next", "--service", "hygiene", "--each", "--json", "--now",
-                       "2026-11-30T13:00:00+01:00")
+    code, out, _ = run(
+        "next", "--service", "hygiene", "--each", "--json", "--now", "2026-11-30T13:00:00+01:00"
+    )
     assert json.loads(out) == [{"specialist": "ann", "date": None, "slots": []}]
 
 
 def test_holes_of_a_least_length_on_weekdays(run, clinic) -> None:
-    holes = answer(run, "holes", "--service", "hygiene", "--from", "2026-12-01",
-                   "--to", "2026-12-03", "--weekday", "tue,wed")
+    holes = answer(
+        run,
+        "holes",
+        "--service",
+        "hygiene",
+        "--from",
+        "2026-12-01",
+        "--to",
+        "2026-12-03",
+        "--weekday",
+        "tue,wed",
+    )
     assert holes == [
-        {"specialist": "ann", "start": "2026-12-01T09:30:00+01:00",
-         "end": "2026-12-01T12:00:00+01:00"},
-        {"specialist": "ann", "start": "2026-12-02T09:00:00+01:00",
-         "end": "2026-12-02T13:00:00+01:00"},
+        {
+            "specialist": "ann",
+            "start": "2026-12-01T09:30:00+01:00",
+            "end": "2026-12-01T12:00:00+01:00",
+        },
+        {
+            "specialist": "ann",
+            "start": "2026-12-02T09:00:00+01:00",
+            "end": "2026-12-02T13:00:00+01:00",
+        },
     ]
-    short = answer(run, "holes", "--service", "checkup", "--from", "2026-12-01",
-                   "--to", "2026-12-01", "--min", "3h")
+    short = answer(
+        run,
+        "holes",
+        "--service",
+        "checkup",
+        "--from",
+        "2026-12-01",
+        "--to",
+        "2026-12-01",
+        "--min",
+        "3h",
+    )
     assert [(h["specialist"], h["start"][11:16], h["end"][11:16]) for h in short] == [
-        ("ben", "08:00", "12:00")]
+        ("ben", "08:00", "12:00")
+    ]
 
 
 def test_book_cancel_and_list(run, clinic) -> None:
-    made = answer(run, "book", "--specialist", "ann", "--service", "hygiene",
-                  "--start", "2026-12-02T09:40", "--client-name", "Eve")
-    assert made == {"id": 2, "specialist": "ann", "service": "hygiene",
-                    "start": "2026-12-02T09:40:00+01:00", "end": "2026-12-02T11:10:00+01:00",
-                    "status": "confirmed"}
-    code, _, err = run("book", "--specialist", "ann", "--service", "checkup",
-                       "--start", "2026-12-02T10:20:00+01:00", "--now", NOW)
+    made = answer(
+        run,
+        "book",
+        "--specialist",
+        "ann",
+        "--service",
+        "hygiene",
+        "--start",
+        "2026-12-02T09:40",
+        "--client-name",
+        "Eve",
+    )
+    assert made == {
+        "id": 2,
+        "specialist": "ann",
+        "service": "hygiene",
+        "start": "2026-12-02T09:40:00+01:00",
+        "end": "2026-12-02T11:10:00+01:00",
+        "status": "confirmed",
+    }
+    code, _, err = run(
+        "book",
+        "--specialist",
+        "ann",
+        "--service",
+        "checkup",
+        "--start",
+        "2026-12-02T10:20:00+01:00",
+        "--now",
+        NOW,
+    )
     assert code == 3 and "taken" in err
     listed = answer(run, "bookings", "--specialist", "ann", "--from", "2026-12-02")
     assert [b["id"] for b in listed] == [2]
     cancelled = answer(run, "cancel", "2")
     assert cancelled["status"] == "cancelled"
-    assert answer(run, "book", "--specialist", "ann", "--service", "checkup",
-                  "--start", "2026-12-02T10:20")["id"] == 3
+    assert (
+        answer(
+            run,
+            "book",
+            "--specialist",
+            "ann",
+            "--service",
+            "checkup",
+            "--start",
+            "2026-12-02T10:20",
+        )["id"]
+        == 3
+    )
 
 
 @pytest.mark.parametrize(
     ("args", "code", "says"),
     [
-        (["book", "--specialist", "ann", "--service", "checkup", "--start", "2026-12-01T09:50"],
-         3, "not an offered slot"),
-        (["book", "--specialist", "ann", "--service", "checkup", "--start", "2026-11-30T09:00",
-          "--now", "2026-11-30T08:45:00+01:00"], 3, "minimum notice"),
-        (["book", "--specialist", "ann", "--service", "checkup", "--start", "2027-03-01T09:00"],
-         3, "horizon"),
-        (["book", "--specialist", "zed", "--service", "checkup", "--start", "2026-12-01T09:40"],
-         2, 'no specialist has the id "zed"'),
-        (["book", "--specialist", "ben", "--service", "hygiene", "--start", "2026-12-01T08:00"],
-         2, "does not offer"),
-        (["book", "--specialist", "ann", "--service", "checkup", "--start", "tomorrow"],
-         2, "not a date-time"),
+        (
+            ["book", "--specialist", "ann", "--service", "checkup", "--start", "2026-12-01T09:50"],
+            3,
+            "not an offered slot",
+        ),
+        (
+            [
+                "book",
+                "--specialist",
+                "ann",
+                "--service",
+                "checkup",
+                "--start",
+                "2026-11-30T09:00",
+                "--now",
+                "2026-11-30T08:45:00+01:00",
+            ],
+            3,
+            "minimum notice",
+        ),
+        (
+            ["book", "--specialist", "ann", "--service", "checkup", "--start", "2027-03-01T09:00"],
+            3,
+            "horizon",
+        ),
+        (
+            ["book", "--specialist", "zed", "--service", "checkup", "--start", "2026-12-01T09:40"],
+            2,
+            'no specialist has the id "zed"',
+        ),
+        (
+            ["book", "--specialist", "ben", "--service", "hygiene", "--start", "2026-12-01T08:00"],
+            2,
+            "does not offer",
+        ),
+        (
+            ["book", "--specialist", "ann", "--service", "checkup", "--start", "tomorrow"],
+            2,
+            "not a date-time",
+        ),
         (["slots", "--specialist", "ann", "--date", "2026-02-30"], 2, "is not a date"),
         (["slots", "--date", "2026-12-01"], 2, "--service, a --specialist"),
-        (["slots", "--service", "nope", "--date", "2026-12-01"], 2, 'no service has the id'),
-        (["slots", "--specialist", "ann", "--date", "2026-12-05", "--to", "2026-12-01"],
-         2, "before the first date"),
-        (["holes", "--service", "hygiene", "--from", "2026-12-01", "--to", "2026-12-02",
-          "--weekday", "funday"], 2, "not a weekday"),
-        (["holes", "--service", "hygiene", "--from", "2026-12-01", "--to", "2026-12-02",
-          "--min", "0m"], 2, "longer than zero"),
+        (["slots", "--service", "nope", "--date", "2026-12-01"], 2, "no service has the id"),
+        (
+            ["slots", "--specialist", "ann", "--date", "2026-12-05", "--to", "2026-12-01"],
+            2,
+            "before the first date",
+        ),
+        (
+            [
+                "holes",
+                "--service",
+                "hygiene",
+                "--from",
+                "2026-12-01",
+                "--to",
+                "2026-12-02",
+                "--weekday",
+                "funday",
+            ],
+            2,
+            "not a weekday",
+        ),
+        (
+            [
+                "holes",
+                "--service",
+                "hygiene",
+                "--from",
+                "2026-12-01",
+                "--to",
+                "2026-12-02",
+                "--min",
+                "0m",
+            ],
+            2,
+            "longer than zero",
+        ),
         (["cancel", "99"], 2, "no booking has the id 99"),
         (["cancel", "x1"], 2, "not a booking id"),
         (["next", "--service", "checkup", "--now", "yesterday"], 2, "offset"),
@@ -164,17 +301,28 @@ def test_a_skipped_wall_time_is_refused_by_name(run, tmp_path) -> None:
     path = tmp_path / "spring.yaml"
     path.write_text(BASIC)
     run("import", str(path))
-    code, _, err = run("book", "--specialist", "ann", "--service", "checkup",
-                       "--start", "2027-03-28T02:30", "--now", NOW)
+    code, _, err = run(
+        "book",
+        "--specialist",
+        "ann",
+        "--service",
+        "checkup",
+        "--start",
+        "2027-03-28T02:30",
+        "--now",
+        NOW,
+    )
     assert code == 2 and "does not exist in Europe/Berlin" in err
 
 
 def test_a_bad_file_names_every_problem_by_path_and_writes_nothing(run, tmp_path) -> None:
     path = tmp_path / "bad.yaml"
-    path.write_text(BASIC.replace('start: "09:00"', 'start: "25:00"')
-                    .replace("timezone: Europe/Berlin", "timezone: Mars/Olympus")
-                    .replace("service: checkup, start", "service: nope, start")
-                    .replace("holidays: none", "holidays: XX-YY"))
+    path.write_text(
+        BASIC.replace('start: "09:00"', 'start: "25:00"')
+        .replace("timezone: Europe/Berlin", "timezone: Mars/Olympus")
+        .replace("service: checkup, start", "service: nope, start")
+        .replace("holidays: none", "holidays: XX-YY")
+    )
     code, out, err = run("import", str(path))
     assert code == 2 and out == ""
     assert 'specialists[0].weekly[0].start: "25:00" is not a time' in err
@@ -193,12 +341,15 @@ def test_unquoted_times_read_as_times_not_numbers(run, clinic) -> None:
 def test_export_reimports_to_the_same_answers(run, clinic, tmp_path) -> None:
     exported = tmp_path / "exported.yaml"
     exported.write_text(run("export")[1])
-    before = answer(run, "slots", "--service", "checkup", "--date", "2026-12-01",
-                    "--to", "2026-12-31")
+    before = answer(
+        run, "slots", "--service", "checkup", "--date", "2026-12-01", "--to", "2026-12-31"
+    )
     code, out, _ = run("import", str(exported), "--json")
     assert code == 0 and json.loads(out)["changed"] == 0
-    assert answer(run, "slots", "--service", "checkup", "--date", "2026-12-01",
-                  "--to", "2026-12-31") == before
+    assert (
+        answer(run, "slots", "--service", "checkup", "--date", "2026-12-01", "--to", "2026-12-31")
+        == before
+    )
 
 
 def test_demo_loads_a_business_every_command_can_use(run) -> None:
@@ -210,8 +361,21 @@ def test_demo_loads_a_business_every_command_can_use(run) -> None:
 
 def test_sixteen_processes_racing_for_one_slot_book_it_once(run, clinic) -> None:
     env = {**os.environ, "BOOKBOT_DATABASE_URL": run.url}  # type: ignore[attr-defined]
-    command = [sys.executable, "-m", "bookbot", "book", "--specialist", "ann", "--service",
-               "checkup", "--start", "2026-12-01T10:20", "--now", NOW, "--json"]
+    command = [
+        sys.executable,
+        "-m",
+        "bookbot",
+        "book",
+        "--specialist",
+        "ann",
+        "--service",
+        "checkup",
+        "--start",
+        "2026-12-01T10:20",
+        "--now",
+        NOW,
+        "--json",
+    ]
 
     def one(_: int) -> int:
         return subprocess.run(command, env=env, capture_output=True, timeout=120).returncode
@@ -223,9 +387,11 @@ def test_sixteen_processes_racing_for_one_slot_book_it_once(run, clinic) -> None
 
 def test_an_id_too_long_for_a_button_is_refused_by_path(run, tmp_path) -> None:
     path = tmp_path / "long.yaml"
-    path.write_text(BASIC.replace("id: checkup", "id: " + "c" * 61).replace(
-        "[checkup, hygiene]", "[" + "c" * 61 + ", hygiene]").replace(
-        "services: [checkup]", "services: [hygiene]").replace(
-        "service: checkup, start", "service: hygiene, start"))
+    path.write_text(
+        BASIC.replace("id: checkup", "id: " + "c" * 61)
+        .replace("[checkup, hygiene]", "[" + "c" * 61 + ", hygiene]")
+        .replace("services: [checkup]", "services: [hygiene]")
+        .replace("service: checkup, start", "service: hygiene, start")
+    )
     code, _, err = run("import", str(path))
     assert code == 2 and "services[0].id" in err and "longer than 60 characters" in err

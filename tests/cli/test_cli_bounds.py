@@ -54,14 +54,30 @@ HOSTILE = [
     ([*SLOTS, "--now", "0001-01-01T00:00:00+00:00"], "2000-01-01 to 2099-12-31"),
     ([*SLOTS, "--now", "2026-11-30T0٨:00:00+01:00"], "not a date-time with an offset"),
     ([*SLOTS, "--now", "2026-11-30T08:00:00"], "not a date-time with an offset"),
-    (["book", "--specialist", "ann", "--service", "checkup", "--start", "9999-12-31T23:59"],
-     "2000-01-01 to 2099-12-31"),
-    (["book", "--specialist", "ann", "--service", "checkup",
-      "--start", "9999-12-31T23:59:00-23:00"], "2000-01-01 to 2099-12-31"),
-    (["book", "--specialist", "ann", "--service", "checkup", "--start", "0001-01-01T00:00"],
-     "2000-01-01 to 2099-12-31"),
-    (["book", "--specialist", "ann", "--service", "checkup", "--start", "2026-12-01T٠٩:٤٠"],
-     "not a date-time"),
+    (
+        ["book", "--specialist", "ann", "--service", "checkup", "--start", "9999-12-31T23:59"],
+        "2000-01-01 to 2099-12-31",
+    ),
+    (
+        [
+            "book",
+            "--specialist",
+            "ann",
+            "--service",
+            "checkup",
+            "--start",
+            "9999-12-31T23:59:00-23:00",
+        ],
+        "2000-01-01 to 2099-12-31",
+    ),
+    (
+        ["book", "--specialist", "ann", "--service", "checkup", "--start", "0001-01-01T00:00"],
+        "2000-01-01 to 2099-12-31",
+    ),
+    (
+        ["book", "--specialist", "ann", "--service", "checkup", "--start", "2026-12-01T٠٩:٤٠"],
+        "not a date-time",
+    ),
     ([*BOOK, "--client-name", ""], "the name is empty"),
     ([*BOOK, "--client-name", "B" * 101], "at most 100"),
     ([*BOOK, "--client-name", "Bob\x1b[2J"], "control characters"),
@@ -71,14 +87,30 @@ HOSTILE = [
     ([*BOOK, "--client-phone", "١٢٣٤٥٦٧"], "not a phone number"),
     ([*BOOK, "--client-phone", "+" + "1" * 21], "not a phone number"),
     ([*BOOK, "--client-phone", "12"], "not a phone number"),
-    (["book", "--specialist", "Ann", "--service", "checkup", "--start", "2026-12-01T09:40"],
-     '"Ann" is not an id'),
-    (["book", "--specialist", "a" * 61, "--service", "checkup",
-      "--start", "2026-12-01T09:40"], "longer than 60 characters"),
-    (["book", "--specialist", "ann\n", "--service", "checkup",
-      "--start", "2026-12-01T09:40"], "is not an id"),
-    (["book", "--specialist", "аnn", "--service", "checkup",  # a Cyrillic а
-      "--start", "2026-12-01T09:40"], "is not an id"),
+    (
+        ["book", "--specialist", "Ann", "--service", "checkup", "--start", "2026-12-01T09:40"],
+        '"Ann" is not an id',
+    ),
+    (
+        ["book", "--specialist", "a" * 61, "--service", "checkup", "--start", "2026-12-01T09:40"],
+        "longer than 60 characters",
+    ),
+    (
+        ["book", "--specialist", "ann\n", "--service", "checkup", "--start", "2026-12-01T09:40"],
+        "is not an id",
+    ),
+    (
+        [
+            "book",
+            "--specialist",
+            "аnn",
+            "--service",
+            "checkup",  # a Cyrillic а
+            "--start",
+            "2026-12-01T09:40",
+        ],
+        "is not an id",
+    ),
     (["slots", "--service", "../../etc", "--date", "2026-12-01"], "is not an id"),
     (["next", "--service", "\udcff"], "not valid UTF-8"),  # a byte that was not UTF-8
     ([*HOLES, "--min", "0m"], "longer than zero"),
@@ -127,10 +159,13 @@ def refused_cleanly(code: int, out: str, err: str, says: str) -> None:
 
 
 def test_every_hostile_argument_is_refused_and_changes_nothing(
-        loaded: str, capsys: pytest.CaptureFixture[str]) -> None:
+    loaded: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     before = state(loaded, capsys)
-    cases = [([*args, "--db", loaded, *([] if "--now" in args else ["--now", NOW])], says)
-             for args, says in HOSTILE]
+    cases = [
+        ([*args, "--db", loaded, *([] if "--now" in args else ["--now", NOW])], says)
+        for args, says in HOSTILE
+    ]
     cases += [(["bookings", "--db", url], says) for url, says in BAD_DATABASES]
     for args, says in cases:
         code = main(args)
@@ -140,14 +175,37 @@ def test_every_hostile_argument_is_refused_and_changes_nothing(
 
 
 def test_the_bounds_themselves_are_taken(loaded: str, capsys: pytest.CaptureFixture[str]) -> None:
-    for args in (["search", "--service", "checkup", "--limit", "1000", "--offset", "100000"],
-                 ["search", "--service", "checkup", "--limit", "1"],
-                 ["slots", "--specialist", "ann", "--date", "2099-12-31"],
-                 ["holes", "--service", "checkup", "--from", "2000-01-01", "--to", "2000-01-01",
-                  "--min", "24h"]):
+    for args in (
+        ["search", "--service", "checkup", "--limit", "1000", "--offset", "100000"],
+        ["search", "--service", "checkup", "--limit", "1"],
+        ["slots", "--specialist", "ann", "--date", "2099-12-31"],
+        [
+            "holes",
+            "--service",
+            "checkup",
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2000-01-01",
+            "--min",
+            "24h",
+        ],
+    ):
         assert main([*args, "--db", loaded, "--now", NOW, "--json"]) == 0, capsys.readouterr()
-    code = main([*BOOK, "--client-name", "Zoë O'Neil-Ибрагимова", "--client-phone",
-                 "+49 (151) 123-456", "--db", loaded, "--now", NOW, "--json"])
+    code = main(
+        [
+            *BOOK,
+            "--client-name",
+            "Zoë O'Neil-Ибрагимова",
+            "--client-phone",
+            "+49 (151) 123-456",
+            "--db",
+            loaded,
+            "--now",
+            NOW,
+            "--json",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert main(["cancel", "0002", "--db", loaded, "--now", NOW, "--json"]) == 0
     assert '"status": "cancelled"' in capsys.readouterr().out
@@ -157,11 +215,17 @@ def test_the_bounds_themselves_are_taken(loaded: str, capsys: pytest.CaptureFixt
 REAL = [
     (["cancel", "١"], {}, '"١" is not a booking id'),
     (["cancel", "9" * 30], {}, "no booking has the id 9999"),
-    (["next", "--service", b"\xff\xfe".decode(sys.getfilesystemencoding(), "surrogateescape")],
-     {}, "not valid UTF-8"),
+    (
+        ["next", "--service", b"\xff\xfe".decode(sys.getfilesystemencoding(), "surrogateescape")],
+        {},
+        "not valid UTF-8",
+    ),
     (["search", "--service", "checkup", "--limit", "0"], {}, "from 1 to 1000"),
-    (["bookings"], {"BOOKBOT_DATABASE_URL": "sqlite+aiosqlite:////no/such/folder/x.db"},
-     "the folder /no/such/folder"),
+    (
+        ["bookings"],
+        {"BOOKBOT_DATABASE_URL": "sqlite+aiosqlite:////no/such/folder/x.db"},
+        "the folder /no/such/folder",
+    ),
     (["bookings"], {"PORT": "eighty"}, None),  # a bad PORT troubles only `serve`
     (["serve"], {"PORT": "eighty"}, '"eighty" is not a whole number from 1 to 65535'),
 ]
@@ -172,17 +236,26 @@ def test_the_real_command_refuses_without_a_traceback(tmp_path: Path) -> None:
     (tmp_path / "clinic.yaml").write_text(BASIC)
     base = {**os.environ, "BOOKBOT_DATABASE_URL": url}
     run = [sys.executable, "-m", "bookbot"]
-    assert subprocess.run([*run, "import", str(tmp_path / "clinic.yaml")], env=base,
-                          capture_output=True, timeout=120).returncode == 0
+    assert (
+        subprocess.run(
+            [*run, "import", str(tmp_path / "clinic.yaml")],
+            env=base,
+            capture_output=True,
+            timeout=120,
+        ).returncode
+        == 0
+    )
 
     def bookings() -> bytes:
-        return subprocess.run([*run, "bookings", "--json"], env=base, capture_output=True,
-                              timeout=120).stdout
+        return subprocess.run(
+            [*run, "bookings", "--json"], env=base, capture_output=True, timeout=120
+        ).stdout
 
     def one(case: tuple[list[str], dict, str | None]) -> subprocess.CompletedProcess[bytes]:
         argv, env, _ = case
-        return subprocess.run([*run, *argv, "--now", NOW], env={**base, **env},
-                              capture_output=True, timeout=120)
+        return subprocess.run(
+            [*run, *argv, "--now", NOW], env={**base, **env}, capture_output=True, timeout=120
+        )
 
     before = bookings()
     with ThreadPoolExecutor(len(REAL)) as pool:  # processes start slowly; side by side

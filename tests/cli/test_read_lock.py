@@ -43,8 +43,9 @@ def locked(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("args", READS, ids=lambda args: " ".join(args[:2]))
-def test_a_read_answers_while_another_process_writes(locked: str, args: list[str],
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_read_answers_while_another_process_writes(
+    locked: str, args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     code = main([*args, "--db", locked, "--json", "--now", NOW])
     out, err = capsys.readouterr()
     assert (code, err) == (0, "")
@@ -53,8 +54,22 @@ def test_a_read_answers_while_another_process_writes(locked: str, args: list[str
 
 def test_the_command_answers_in_its_own_process(locked: str) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "bookbot", "next", "--service", "checkup", "--db", locked,
-         "--json", "--now", NOW],
-        capture_output=True, text=True, timeout=25)  # the write lock would hold it 30 s
+        [
+            sys.executable,
+            "-m",
+            "bookbot",
+            "next",
+            "--service",
+            "checkup",
+            "--db",
+            locked,
+            "--json",
+            "--now",
+            NOW,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=25,
+    )  # the write lock would hold it 30 s
     assert (done.returncode, done.stderr) == (0, "")
     assert json.loads(done.stdout)["specialist"] in ("ann", "ben")

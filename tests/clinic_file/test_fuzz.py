@@ -32,33 +32,80 @@ from tests.conftest import POSTGRES, drop_postgres_database, new_postgres_databa
 now = datetime.fromisoformat(NOW)
 # BASIC with one of everything more: every override type, valid dates, a zone, linked
 # specialists, bookings with and without ids, a cancelled one.
-RICH = BASIC.replace(
-    "    name: Dr. Ann Weber\n",
-    "    name: Dr. Ann Weber\n    telegram_id: 1001\n    timezone: Europe/Berlin\n",
-).replace(
-    "      - {date: 2026-12-23, type: custom_hours",
-    "      - {from: 2027-01-04, to: 2027-01-08, type: vacation, reason: Ski}\n"
-    '      - {date: 2026-12-12, type: extra_slots, times: ["16:00"], slot: 30m}\n'
-    "      - {date: 2026-12-23, type: custom_hours",
-).replace(
-    '      - {days: [mon, tue, wed, thu, fri], start: "08:00", end: "12:00", slot: 1h}',
-    '      - {days: [mon, tue, wed, thu, fri], start: "08:00", end: "12:00", slot: 1h,'
-    " valid_from: 2026-01-01, valid_until: 2027-06-30}",
-) + """\
+RICH = (
+    BASIC.replace(
+        "    name: Dr. Ann Weber\n",
+        "    name: Dr. Ann Weber\n    telegram_id: 1001\n    timezone: Europe/Berlin\n",
+    )
+    .replace(
+        "      - {date: 2026-12-23, type: custom_hours",
+        "      - {from: 2027-01-04, to: 2027-01-08, type: vacation, reason: Ski}\n"
+        '      - {date: 2026-12-12, type: extra_slots, times: ["16:00"], slot: 30m}\n'
+        "      - {date: 2026-12-23, type: custom_hours",
+    )
+    .replace(
+        '      - {days: [mon, tue, wed, thu, fri], start: "08:00", end: "12:00", slot: 1h}',
+        '      - {days: [mon, tue, wed, thu, fri], start: "08:00", end: "12:00", slot: 1h,'
+        " valid_from: 2026-01-01, valid_until: 2027-06-30}",
+    )
+    + """\
   - {id: 7, specialist: ben, service: checkup, start: 2026-12-02T08:00, end: 2026-12-02T09:00,
      status: confirmed, client: {name: Eve, telegram_id: 77}}
   - {specialist: ben, service: checkup, start: 2026-12-02T09:00, status: cancelled}
   - {specialist: ann, service: hygiene, start: 2026-12-02T09:00, client: {phone: "+491"}}
 """
+)
 BASE = clinic_file.load_text(RICH)
 
 INTERESTING = [
-    "", " ", "0", "0m", "1m", "5m", "90m", "24h", "2160h", "25:00", "23:59", "00:00", "09:30",
-    "2026-12-24", "2000-01-01", "0001-01-01", "9999-12-31", "2026-12-02T08:00",
-    "2026-10-25T02:30", "2026-10-25T02:30+01:00", "2027-03-28T02:30", "none", "DE-BY", "XX",
-    "mon", "sun", "funday", "checkup", "hygiene", "ann", "ben", "confirmed", "cancelled", "held",
-    "day_off", "vacation", "custom_hours", "extra_slots", "Europe/Berlin", "Asia/Tokyo",
-    "Mars/Olympus", "\x00", "\u202e", "\x1b[2J", "١", "²", "-1", "99999999999999999999999",
+    "",
+    " ",
+    "0",
+    "0m",
+    "1m",
+    "5m",
+    "90m",
+    "24h",
+    "2160h",
+    "25:00",
+    "23:59",
+    "00:00",
+    "09:30",
+    "2026-12-24",
+    "2000-01-01",
+    "0001-01-01",
+    "9999-12-31",
+    "2026-12-02T08:00",
+    "2026-10-25T02:30",
+    "2026-10-25T02:30+01:00",
+    "2027-03-28T02:30",
+    "none",
+    "DE-BY",
+    "XX",
+    "mon",
+    "sun",
+    "funday",
+    "checkup",
+    "hygiene",
+    "ann",
+    "ben",
+    "confirmed",
+    "cancelled",
+    "held",
+    "day_off",
+    "vacation",
+    "custom_hours",
+    "extra_slots",
+    "Europe/Berlin",
+    "Asia/Tokyo",
+    "Mars/Olympus",
+    "\x00",
+    "\u202e",
+    "\x1b[2J",
+    "١",
+    "²",
+    "-1",
+    "99999999999999999999999",
     "x" * 5_000,
 ]
 NUMBERS = st.one_of(
@@ -76,8 +123,13 @@ def nested(depth: int) -> Any:
 
 
 VALUES = st.one_of(
-    st.none(), st.booleans(), NUMBERS, st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=20), st.sampled_from(INTERESTING), st.integers(1, 80).map(nested),
+    st.none(),
+    st.booleans(),
+    NUMBERS,
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=20),
+    st.sampled_from(INTERESTING),
+    st.integers(1, 80).map(nested),
     st.lists(st.sampled_from(INTERESTING[:20]), max_size=3),
     st.dictionaries(st.sampled_from(["id", "name", "x", "start", "type"]), NUMBERS, max_size=2),
 )
@@ -85,8 +137,13 @@ VALUES = st.one_of(
 
 def positions(tree: Any, at: tuple = ()) -> Iterator[tuple]:
     """The path of every value under the root: keys and indices."""
-    children = (tree.items() if isinstance(tree, dict)
-                else enumerate(tree) if isinstance(tree, list) else ())
+    children = (
+        tree.items()
+        if isinstance(tree, dict)
+        else enumerate(tree)
+        if isinstance(tree, list)
+        else ()
+    )
     for key, child in children:
         yield (*at, key)
         yield from positions(child, (*at, key))
@@ -138,7 +195,8 @@ async def check(url: str, text: str, note: Callable[[str], None] = event) -> str
             assert refusal.exit_code == 2
             assert all(p.path for p in problems)
             for message in [i18n.text(p.key, **p.params) for p in problems] + [
-                    i18n.text(refusal.key, **refusal.params)]:
+                i18n.text(refusal.key, **refusal.params)
+            ]:
                 assert len(message) < 500
             assert clinic_file.dump(await booking.export_clinic(db)) == before
             return "refused"
@@ -186,14 +244,16 @@ def postgres_template() -> Iterator[str]:
     asyncio.run(drop_postgres_database(url))
 
 
-FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                     HealthCheck.data_too_large])
+FUZZ = settings(
+    deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 
 @settings(FUZZ, max_examples=200)
 @given(st.data())
-def test_a_mutated_file_is_refused_or_round_trips_on_sqlite(sqlite_template: Path,
-                                                            data: st.DataObject) -> None:
+def test_a_mutated_file_is_refused_or_round_trips_on_sqlite(
+    sqlite_template: Path, data: st.DataObject
+) -> None:
     text = json.dumps(mutate(data, BASE), ensure_ascii=False)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "fuzz.db"
@@ -203,8 +263,9 @@ def test_a_mutated_file_is_refused_or_round_trips_on_sqlite(sqlite_template: Pat
 
 @settings(FUZZ, max_examples=30)
 @given(st.data())
-def test_a_mutated_file_is_refused_or_round_trips_on_postgresql(postgres_template: str,
-                                                                data: st.DataObject) -> None:
+def test_a_mutated_file_is_refused_or_round_trips_on_postgresql(
+    postgres_template: str, data: st.DataObject
+) -> None:
     text = json.dumps(mutate(data, BASE), ensure_ascii=False)
 
     async def run() -> None:

@@ -21,7 +21,8 @@ BEFORE_FOLD = datetime(2026, 10, 24, 23, 30, tzinfo=UTC)  # 01:30 CEST
 SECOND_0230 = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # 02:30 CET, the second one
 NIGHTS = BASIC.replace(
     "      - {days: [fri], times:",
-    '      - {days: [sun], start: "00:00", end: "06:00", slot: 30m}\n      - {days: [fri], times:')
+    '      - {days: [sun], start: "00:00", end: "06:00", slot: 30m}\n      - {days: [fri], times:',
+)
 
 
 async def fresh_database(db: Database, tmp_path: Path) -> str:
@@ -44,15 +45,17 @@ async def test_a_booking_across_the_fold_comes_back_as_long_as_it_was(db: Databa
     assert (await booking.import_clinic(db, clinic_file.read(text))).changed == 0
     with pytest.raises(Refused):  # the second hour is still taken
         async with UnitOfWork(db) as uow:
-            await uow.store.add_booking(Booking("ann", "checkup", SECOND_0230.replace(
-                hour=0, minute=45), SECOND_0230), now)
+            await uow.store.add_booking(
+                Booking("ann", "checkup", SECOND_0230.replace(hour=0, minute=45), SECOND_0230), now
+            )
 
 
 def test_the_first_0230_is_written_with_its_offset_and_a_plain_one_reads_as_first() -> None:
     text = NIGHTS + (
         '  - {specialist: ann, service: checkup, start: "2026-10-25T02:30+02:00",'
         ' end: "2026-10-25T02:30+01:00"}\n'
-        "  - {specialist: ben, service: checkup, start: 2026-10-25T02:30, end: 2026-10-25T03:30}\n")
+        "  - {specialist: ben, service: checkup, start: 2026-10-25T02:30, end: 2026-10-25T03:30}\n"
+    )
     clinic = clinic_file.read(text)
     ann, ben = clinic.bookings[1], clinic.bookings[2]
     assert (ann.end - ann.start).total_seconds() == 3600
@@ -66,7 +69,8 @@ def test_a_block_across_the_fold_round_trips() -> None:
     text = NIGHTS.replace(
         "      - {start: 2026-12-01T12:00",
         '      - {start: "2026-10-25T02:15+02:00", end: "2026-10-25T02:45+01:00"}\n'
-        "      - {start: 2026-12-01T12:00")
+        "      - {start: 2026-12-01T12:00",
+    )
     clinic = clinic_file.read(text)
     block = clinic.specialists[0].blocks[0]
     assert (block.end - block.start).total_seconds() == 90 * 60
@@ -74,16 +78,17 @@ def test_a_block_across_the_fold_round_trips() -> None:
 
 
 async def test_a_dropped_service_keeps_its_bookings_through_export_and_import(
-        db: Database, tmp_path: Path) -> None:
+    db: Database, tmp_path: Path
+) -> None:
     await booking.import_clinic(db, clinic_file.read(BASIC))  # ann's check-up at 09:00
-    await booking.book(db, now, "ann", "checkup", datetime.fromisoformat(
-        "2026-12-02T09:00+01:00"))
+    await booking.book(db, now, "ann", "checkup", datetime.fromisoformat("2026-12-02T09:00+01:00"))
     dropped = BASIC.replace("services: [checkup, hygiene]", "services: [hygiene]")
     await booking.import_clinic(db, clinic_file.read(dropped))  # the 09:00 one is kept
     exported = await booking.export_clinic(db)
     assert exported.specialists[0].services == ("hygiene",)
     assert [(b.specialist, b.service, b.status) for b in exported.bookings] == [
-        ("ann", "checkup", BookingStatus.CONFIRMED)] * 2
+        ("ann", "checkup", BookingStatus.CONFIRMED)
+    ] * 2
     text = clinic_file.dump(exported)
     assert (await booking.import_clinic(db, clinic_file.read(text))).changed == 0
     url = await fresh_database(db, tmp_path)
@@ -106,5 +111,6 @@ async def test_a_new_booking_of_a_service_not_offered_is_still_refused(db: Datab
     with pytest.raises(Invalid) as caught:
         await booking.import_clinic(db, clinic_file.read(new))
     assert [(p.path, p.key) for p in caught.value.problems] == [
-        ("bookings[1].service", "error.not_offered_by")]
+        ("bookings[1].service", "error.not_offered_by")
+    ]
     assert await booking.export_clinic(db) == before

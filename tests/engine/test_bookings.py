@@ -40,8 +40,9 @@ def test_a_visit_not_ended_yet_is_refused(now: datetime) -> None:
     assert may_review(visit(), now) == "review.too_soon"
 
 
-@pytest.mark.parametrize("status", [BookingStatus.CANCELLED, BookingStatus.HELD,
-                                    BookingStatus.EXPIRED])
+@pytest.mark.parametrize(
+    "status", [BookingStatus.CANCELLED, BookingStatus.HELD, BookingStatus.EXPIRED]
+)
 def test_a_visit_that_did_not_take_place_is_refused_even_long_after(status) -> None:
     assert may_review(visit(status), END + timedelta(days=1)) == "review.no_visit"
 
@@ -108,7 +109,9 @@ def test_staff_start_cancelling_only_a_coming_visit_from_the_chat() -> None:
 def test_a_client_moves_only_a_coming_visit_and_lets_it_go_while_still_confirmed() -> None:
     assert may_reschedule(visit(), CLIENT, START - timedelta(seconds=1)) is None
     assert may_reschedule(visit(), CLIENT, START) == "refused.not_live"
-    assert may_reschedule(visit(BookingStatus.CANCELLED), CLIENT, START - timedelta(days=1)) \
+    assert (
+        may_reschedule(visit(BookingStatus.CANCELLED), CLIENT, START - timedelta(days=1))
         == "refused.not_live"
+    )
     assert may_let_go(visit()) is None  # even once begun: moving it was asked for before
     assert may_let_go(visit(BookingStatus.CANCELLED)) == "refused.not_live"

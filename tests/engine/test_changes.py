@@ -17,8 +17,11 @@ from bookbot.engine.model import (
 )
 
 BUSINESS = Business("Europe/Berlin")
-ANN = Specialist("ann", "Ann", weekly=(WeeklyEntry(
-    frozenset({0, 1, 2}), Hours(timedelta(minutes=30), time(9), time(13))),))
+ANN = Specialist(
+    "ann",
+    "Ann",
+    weekly=(WeeklyEntry(frozenset({0, 1, 2}), Hours(timedelta(minutes=30), time(9), time(13))),),
+)
 
 
 def at(text: str) -> datetime:
@@ -52,8 +55,9 @@ def test_displaced_are_live_bookings_that_fit_before_and_not_after() -> None:
     assert changes.displaced(BUSINESS, ANN, narrowed, [inside]) == []
     blocked = changes.block(ANN, Block(at("2026-12-02T09:15"), at("2026-12-02T09:45")))
     assert changes.displaced(BUSINESS, ANN, blocked, [inside]) == [inside]
-    assert changes.displaced(BUSINESS, ANN, changes.holidays(ANN, ("DE-BY",)),
-                             [visit("2027-01-06T09:00")]) == [visit("2027-01-06T09:00")]
+    assert changes.displaced(
+        BUSINESS, ANN, changes.holidays(ANN, ("DE-BY",)), [visit("2027-01-06T09:00")]
+    ) == [visit("2027-01-06T09:00")]
 
 
 def test_unblock_takes_away_the_block_covering_a_time() -> None:
@@ -66,4 +70,5 @@ def test_unblock_takes_away_the_block_covering_a_time() -> None:
 
 def test_a_wall_time_becomes_an_instant_of_that_zone() -> None:
     assert changes.wall_instant(date(2026, 7, 1), time(9), "Europe/Berlin").isoformat() == (
-        "2026-07-01T09:00:00+02:00")
+        "2026-07-01T09:00:00+02:00"
+    )

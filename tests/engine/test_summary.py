@@ -43,7 +43,8 @@ def test_slots_from_the_summary_equal_slots_from_busy_time(world, length) -> Non
         work = plan.work_day(day)
         summary = summarize(plan, work)
         assert offered(plan, work, summary.holes, now, rules, length) == day_slots(
-            plan, day, now, rules, length)
+            plan, day, now, rules, length
+        )
 
 
 @PROPERTY
@@ -58,11 +59,13 @@ def test_the_summary_counts_the_free_slots_and_holds_the_holes(world) -> None:
         assert summary.first_free == (absolute(free[0].start) if free else None)
         expected = holes([plan], day, day, LONG_AGO, OPEN, timedelta.resolution)
         assert summary.holes == tuple(
-            Interval(absolute(h.start), absolute(h.end)) for h in expected)
+            Interval(absolute(h.start), absolute(h.end)) for h in expected
+        )
         lengths = [absolute(h.end) - absolute(h.start) for h in expected]  # real time
         assert summary.free_minutes == sum(lengths, timedelta(0)) // timedelta(minutes=1)
         assert summary.longest_hole_minutes == max(lengths, default=timedelta(0)) // timedelta(
-            minutes=1)
+            minutes=1
+        )
 
 
 @PROPERTY
@@ -79,8 +82,11 @@ def test_the_start_mask_marks_the_buckets_that_hold_a_free_start(world) -> None:
         marked = {k for k in range(BUCKETS) if summary.start_mask >> k & 1}
         assert marked == {min(bucket(start) - base, BUCKETS - 1) for start in summary.starts}
         for k in marked - {BUCKETS - 1}:
-            assert bucket_start(base + k) <= max(
-                s for s in summary.starts if bucket(s) == base + k) < bucket_start(base + k + 1)
+            assert (
+                bucket_start(base + k)
+                <= max(s for s in summary.starts if bucket(s) == base + k)
+                < bucket_start(base + k + 1)
+            )
 
 
 def test_the_last_bit_of_the_mask_stands_for_every_later_bucket() -> None:
@@ -104,13 +110,21 @@ def test_busy_time_changes_only_the_dates_touched_names(world, offset, minutes) 
     for day in dates(first - timedelta(days=2), last):
         if day not in named:
             assert summarize(before, before.work_day(day)) == summarize(
-                after, after.work_day(day)), day
+                after, after.work_day(day)
+            ), day
 
 
 def test_a_window_starting_in_the_skipped_hour_offers_what_slot_at_takes() -> None:
     # Berlin's spring change: a window from 02:45 comes out reversed in real time.
-    plan = Plan(schedule(weekly=[weekly("sun", window("02:45", "03:00", slot=10)),
-                                 weekly("sun", window("02:45", "03:55", slot=10))], zone=BERLIN))
+    plan = Plan(
+        schedule(
+            weekly=[
+                weekly("sun", window("02:45", "03:00", slot=10)),
+                weekly("sun", window("02:45", "03:55", slot=10)),
+            ],
+            zone=BERLIN,
+        )
+    )
     day = datetime(2026, 3, 29).date()
     now = datetime(2026, 3, 28, tzinfo=UTC)
     work = plan.work_day(day)
@@ -124,5 +138,8 @@ def test_a_late_single_slot_reaches_into_the_next_date() -> None:
     plan = Plan(schedule(weekly=[weekly("mon", times("23:30", slot=60))], zone=BERLIN))
     monday = datetime(2026, 11, 30).date()
     busy_after_midnight = datetime(2026, 12, 1, 0, 0, tzinfo=UTC) - timedelta(hours=1)
-    assert monday in touched(plan, busy_after_midnight + timedelta(minutes=10),
-                             busy_after_midnight + timedelta(minutes=20))
+    assert monday in touched(
+        plan,
+        busy_after_midnight + timedelta(minutes=10),
+        busy_after_midnight + timedelta(minutes=20),
+    )

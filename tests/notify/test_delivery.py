@@ -31,8 +31,9 @@ T0 = datetime.fromisoformat(NOW)  # Monday 30 Nov 08:00 Berlin
 START = datetime.fromisoformat("2026-12-03T14:00:00+01:00")  # Thursday, 3 days ahead
 CLIENT = 555
 SPECIALIST = 777
-LINKED = BASIC.replace("    name: Dr. Ann Weber\n",
-                       "    name: Dr. Ann Weber\n    telegram_id: 777\n")
+LINKED = BASIC.replace(
+    "    name: Dr. Ann Weber\n", "    name: Dr. Ann Weber\n    telegram_id: 777\n"
+)
 
 
 @pytest.fixture
@@ -49,8 +50,13 @@ async def world(emulator, tmp_path):
     url = f"sqlite+aiosqlite:///{tmp_path / 'notify.db'}"
     db = Database(url)
     await booking.import_clinic(db, clinic_file.read(LINKED))
-    settings = Settings(token=emulator.token, api_url=f"{emulator.url}/bot", database_url=url,
-                        secret="a-test-secret-that-is-long-enough-for-hs256", public_url="https://clinic.example")
+    settings = Settings(
+        token=emulator.token,
+        api_url=f"{emulator.url}/bot",
+        database_url=url,
+        secret="a-test-secret-that-is-long-enough-for-hs256",
+        public_url="https://clinic.example",
+    )
     async with Bot(emulator.token, base_url=f"{emulator.url}/bot") as bot:
         yield db, TelegramSender(bot), settings
     await db.close()
@@ -62,13 +68,15 @@ def sent(emulator, chat_id: int) -> list[str]:
 
 
 async def book_three_days_ahead(db) -> int:
-    made = await booking.book(db, T0, "ann", "checkup", START, Client("Cleo", "+491", CLIENT),
-                              policy=Policy())
+    made = await booking.book(
+        db, T0, "ann", "checkup", START, Client("Cleo", "+491", CLIENT), policy=Policy()
+    )
     return made.id
 
 
 async def test_a_booking_three_days_ahead_yields_its_messages_at_the_right_instants(
-        world, emulator) -> None:
+    world, emulator
+) -> None:
     db, sender, settings = world
     await book_three_days_ahead(db)
 
@@ -88,7 +96,11 @@ async def test_a_booking_three_days_ahead_yields_its_messages_at_the_right_insta
     assert (await at(end + timedelta(hours=24)))["sent"] == 1
     texts = sent(emulator, CLIENT)
     assert [t.split(":")[0] for t in texts] == [
-        "Your booking is confirmed", "Reminder", "Reminder", "How was your visit"]
+        "Your booking is confirmed",
+        "Reminder",
+        "Reminder",
+        "How was your visit",
+    ]
     review = emulator.chat(CLIENT).last
     assert [b.text for b in review.buttons][:5] == ["★", "★★", "★★★", "★★★★", "★★★★★"]
     assert review.buttons[5].url.startswith("https://clinic.example/review?token=")
@@ -108,7 +120,8 @@ async def test_a_cancelled_booking_sends_nothing_more(world, emulator) -> None:
 
 
 async def test_a_review_request_in_flight_is_dropped_when_its_visit_is_cancelled(
-        world, emulator) -> None:
+    world, emulator
+) -> None:
     """A sender claimed the request, then staff cancelled the past visit: it is not sent."""
     db, sender, settings = world
     booking_id = await book_three_days_ahead(db)
@@ -121,7 +134,8 @@ async def test_a_review_request_in_flight_is_dropped_when_its_visit_is_cancelled
 
 
 async def test_a_cancellation_by_the_clinic_tells_the_client_with_alternatives(
-        world, emulator) -> None:
+    world, emulator
+) -> None:
     db, sender, settings = world
     booking_id = await book_three_days_ahead(db)
     await bookings.cancel(db, T0, booking_id, by="specialist", reason="ill")
@@ -133,17 +147,25 @@ async def test_a_cancellation_by_the_clinic_tells_the_client_with_alternatives(
 
 
 async def test_a_late_delivery_still_reminds_before_the_visit_and_drops_after(
-        world, emulator) -> None:
+    world, emulator
+) -> None:
     db, sender, settings = world
     await book_three_days_ahead(db)
     await delivery.deliver(sender, db, settings, T0)
     # The bot was down from before the 24h reminder until after the 2h one was due.
     outcome = await delivery.deliver(sender, db, settings, START - timedelta(minutes=30))
     assert outcome == Counter({"sent": 2})
-    await booking.book(db, T0, "ben", "checkup", datetime.fromisoformat(
-        "2026-12-03T09:00:00+01:00"), Client("Cleo", "+491", CLIENT))
-    begun = await delivery.deliver(sender, db, settings, datetime.fromisoformat(
-        "2026-12-03T09:05:00+01:00"))
+    await booking.book(
+        db,
+        T0,
+        "ben",
+        "checkup",
+        datetime.fromisoformat("2026-12-03T09:00:00+01:00"),
+        Client("Cleo", "+491", CLIENT),
+    )
+    begun = await delivery.deliver(
+        sender, db, settings, datetime.fromisoformat("2026-12-03T09:05:00+01:00")
+    )
     assert begun["dropped"] == 2  # both reminders of the begun visit
 
 
@@ -192,15 +214,20 @@ def _deliver_command(emulator, url: str, now: datetime) -> list[str]:
 
 def _env(emulator) -> dict:
     # The emulator keeps no flood limits here: pacing would only slow the senders down.
-    return {**os.environ, "BOOKBOT_TELEGRAM_TOKEN": emulator.token,
-            "BOOKBOT_TELEGRAM_API_URL": f"{emulator.url}/bot", "NO_PROXY": "127.0.0.1",
-            "BOOKBOT_PACE": "off"}
+    return {
+        **os.environ,
+        "BOOKBOT_TELEGRAM_TOKEN": emulator.token,
+        "BOOKBOT_TELEGRAM_API_URL": f"{emulator.url}/bot",
+        "NO_PROXY": "127.0.0.1",
+        "BOOKBOT_PACE": "off",
+    }
 
 
 async def _owe(db, count: int, first_chat: int) -> None:
     """Writes `count` due notices, each to its own chat, about one booking."""
-    made = await booking.book(db, T0, "ben", "checkup", datetime.fromisoformat(
-        "2026-12-01T08:00:00+01:00"))
+    made = await booking.book(
+        db, T0, "ben", "checkup", datetime.fromisoformat("2026-12-01T08:00:00+01:00")
+    )
     async with UnitOfWork(db) as uow:
         for chat in range(first_chat, first_chat + count):
             await uow.outbox.add(messages.NEW_BOOKING, chat, T0, T0, made.id)
@@ -208,7 +235,8 @@ async def _owe(db, count: int, first_chat: int) -> None:
 
 
 async def test_a_killed_sender_loses_nothing_and_doubles_at_most_the_one_in_flight(
-        emulator, tmp_path) -> None:
+    emulator, tmp_path
+) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'kill.db'}"
     db = Database(url)
     await booking.import_clinic(db, clinic_file.read(BASIC))
@@ -218,8 +246,11 @@ async def test_a_killed_sender_loses_nothing_and_doubles_at_most_the_one_in_flig
     await _owe(db, len(chats), chats[0])
     await db.close()
     sender = await asyncio.create_subprocess_exec(
-        *_deliver_command(emulator, url, T0), env=_env(emulator),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        *_deliver_command(emulator, url, T0),
+        env=_env(emulator),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     async with asyncio.timeout(60):
         while len(emulator.calls_to("sendMessage")) < 30:
             await asyncio.sleep(0.005)
@@ -229,11 +260,13 @@ async def test_a_killed_sender_loses_nothing_and_doubles_at_most_the_one_in_flig
     assert 30 <= sum(before.values()) < len(chats)
     # A restart inside the lease sends nothing of the dead sender's claim ...
     restart = await asyncio.create_subprocess_exec(
-        *_deliver_command(emulator, url, T0 + timedelta(minutes=1)), env=_env(emulator))
+        *_deliver_command(emulator, url, T0 + timedelta(minutes=1)), env=_env(emulator)
+    )
     assert await restart.wait() == 0
     # ... and once the lease has run out, everything still owed goes out.
     final = await asyncio.create_subprocess_exec(
-        *_deliver_command(emulator, url, T0 + timedelta(minutes=3)), env=_env(emulator))
+        *_deliver_command(emulator, url, T0 + timedelta(minutes=3)), env=_env(emulator)
+    )
     assert await final.wait() == 0
     delivered = Counter(int(c.chat_id) for c in emulator.calls_to("sendMessage") if c.ok)
     assert set(delivered) == set(chats)  # never zero
@@ -250,9 +283,12 @@ async def test_two_senders_on_postgresql_drain_a_thousand_rows_once_each(emulato
             emulator.user(chat, f"P{chat}")
         await _owe(db, len(chats), chats[0])
         await db.close()
-        senders = [await asyncio.create_subprocess_exec(
-            *_deliver_command(emulator, url, T0), env=_env(emulator),
-            stdout=subprocess.DEVNULL) for _ in range(2)]
+        senders = [
+            await asyncio.create_subprocess_exec(
+                *_deliver_command(emulator, url, T0), env=_env(emulator), stdout=subprocess.DEVNULL
+            )
+            for _ in range(2)
+        ]
         assert [await s.wait() for s in senders] == [0, 0]
         delivered = Counter(int(c.chat_id) for c in emulator.calls_to("sendMessage") if c.ok)
         assert set(delivered) == set(chats)

@@ -36,8 +36,9 @@ LOOSE = FloodControl(per_chat=1000, chat_burst=1000, overall=1000, overall_burst
 async def world(db: Database) -> AsyncIterator[tuple[Database, int]]:
     """The BASIC clinic with one booking the owed messages are about."""
     await booking.import_clinic(db, clinic_file.read(BASIC))
-    made = await booking.book(db, T0, "ben", "checkup", datetime.fromisoformat(
-        "2026-12-01T08:00:00+01:00"))
+    made = await booking.book(
+        db, T0, "ben", "checkup", datetime.fromisoformat("2026-12-01T08:00:00+01:00")
+    )
     yield db, made.id
 
 
@@ -71,8 +72,9 @@ async def owe(db: Database, booking_id: int, chats, due: datetime = T0) -> None:
 async def rows(db: Database) -> list[tuple[int, str, int]]:
     """(chat, status, attempts) of every outbox row, oldest first."""
     async with UnitOfWork(db, write=False) as uow:
-        found = await uow.session.execute(select(
-            OutboxRow.chat_id, OutboxRow.status, OutboxRow.attempts).order_by(OutboxRow.id))
+        found = await uow.session.execute(
+            select(OutboxRow.chat_id, OutboxRow.status, OutboxRow.attempts).order_by(OutboxRow.id)
+        )
         return [tuple(row) for row in found.all()]
 
 
@@ -100,12 +102,14 @@ async def test_one_chat_told_to_wait_holds_up_no_other_chat(world) -> None:
 async def test_a_busy_chat_is_paced_while_every_other_chat_goes_through(world) -> None:
     db, booking_id = world
     # One message every five seconds into a chat: the busy chat's third must wait for it.
-    emu = await emulator(FloodControl(per_chat=0.2, chat_burst=3, overall=100,
-                                      overall_burst=60), [BUSY, *CLIENTS])
+    emu = await emulator(
+        FloodControl(per_chat=0.2, chat_burst=3, overall=100, overall_burst=60), [BUSY, *CLIENTS]
+    )
     try:
         await owe(db, booking_id, [BUSY] * 3 + list(CLIENTS))
-        async with process_bot(emu, Rates(per_chat=0.2, chat_burst=2, overall=100,
-                                          overall_burst=20)) as bot:
+        async with process_bot(
+            emu, Rates(per_chat=0.2, chat_burst=2, overall=100, overall_burst=20)
+        ) as bot:
             outcome = await delivery.deliver(bot, db, settings_for(emu, db), T0)
     finally:
         await emu.stop()
@@ -150,15 +154,18 @@ async def test_two_delivery_jobs_at_once_leave_a_chat_in_its_wait(world) -> None
         emu.fail_next("sendMessage", error_code=429, retry_after=2, chat_id=BUSY)
         settings = settings_for(emu, db)
         async with process_bot(emu) as bot:  # one process: its jobs share the bot
-            first, second = await asyncio.gather(delivery.deliver(bot, db, settings, T0),
-                                                 delivery.deliver(bot, db, settings, T0))
+            first, second = await asyncio.gather(
+                delivery.deliver(bot, db, settings, T0), delivery.deliver(bot, db, settings, T0)
+            )
             assert emu.sends_in_flood_wait == []
             assert (first + second)["sent"] == len(others)
             assert sent_to(emu)[BUSY] == 0
             await asyncio.sleep(2.1)  # Telegram's wait; the written one may round up to 3 s
             after = T0 + timedelta(seconds=5)
-            await asyncio.gather(delivery.deliver(bot, db, settings, after),
-                                 delivery.deliver(bot, db, settings, after))
+            await asyncio.gather(
+                delivery.deliver(bot, db, settings, after),
+                delivery.deliver(bot, db, settings, after),
+            )
     finally:
         await emu.stop()
     assert emu.sends_in_flood_wait == []

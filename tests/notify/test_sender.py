@@ -42,8 +42,9 @@ class Recording:
         self.sent.append((chat_id, text, buttons, None))
         return self.answer
 
-    async def send_document(self, chat_id: int, document: Document, caption: str,
-                            buttons: Buttons = ()) -> Outcome:
+    async def send_document(
+        self, chat_id: int, document: Document, caption: str, buttons: Buttons = ()
+    ) -> Outcome:
         self.sent.append((chat_id, caption, buttons, document))
         return self.answer
 
@@ -53,8 +54,9 @@ class Recording:
 
 async def booked(db: Database) -> int:
     await booking.import_clinic(db, clinic_file.read(BASIC))
-    made = await booking.book(db, T0, "ann", "checkup", START, Client("Cleo", "+491", CLIENT),
-                              policy=Policy())
+    made = await booking.book(
+        db, T0, "ann", "checkup", START, Client("Cleo", "+491", CLIENT), policy=Policy()
+    )
     return made.id
 
 
@@ -67,9 +69,12 @@ async def test_a_reminder_is_plain_text_with_cancel_and_reschedule_actions(db) -
     assert b"BEGIN:VEVENT" in ics.content
     await delivery.deliver(sender, db, settings, START - timedelta(hours=24))
     _, text, buttons, _ = sender.sent[-1]
-    assert text.startswith("Reminder") and buttons == ((
-        Button("Cancel", Action.ASK_CANCEL, str(booking_id)),
-        Button("Reschedule", Action.RESCHEDULE, str(booking_id))),)
+    assert text.startswith("Reminder") and buttons == (
+        (
+            Button("Cancel", Action.ASK_CANCEL, str(booking_id)),
+            Button("Reschedule", Action.RESCHEDULE, str(booking_id)),
+        ),
+    )
 
 
 async def test_a_flooded_outcome_writes_the_wait_down_and_counts_no_attempt(db) -> None:
@@ -79,7 +84,11 @@ async def test_a_flooded_outcome_writes_the_wait_down_and_counts_no_attempt(db) 
     assert outcome == Counter({"flood": 1})
     async with UnitOfWork(db, write=False) as uow:
         assert await uow.outbox.waiting(CLIENT, T0) == T0 + timedelta(seconds=30)
-        row = (await uow.session.execute(select(
-            OutboxRow.status, OutboxRow.attempts, OutboxRow.error).where(
-            OutboxRow.chat_id == CLIENT, OutboxRow.kind == "confirmation"))).one()
+        row = (
+            await uow.session.execute(
+                select(OutboxRow.status, OutboxRow.attempts, OutboxRow.error).where(
+                    OutboxRow.chat_id == CLIENT, OutboxRow.kind == "confirmation"
+                )
+            )
+        ).one()
     assert tuple(row) == ("pending", 0, "Flood control exceeded")

@@ -37,12 +37,18 @@ async def site(tmp_path):
     clock = ManualClock(T0)
     async with BotApiEmulator() as emulator:
         emulator.user(555, "Cleo")
-        settings = Settings(token=emulator.token, api_url=f"{emulator.url}/bot",
-                            database_url=url, secret=SECRET, public_url="http://127.0.0.1:1")
+        settings = Settings(
+            token=emulator.token,
+            api_url=f"{emulator.url}/bot",
+            database_url=url,
+            secret=SECRET,
+            public_url="http://127.0.0.1:1",
+        )
         application = build_bot(settings, db, clock, polling=False)
         web = build_web(application)
-        server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=0, log_level="error",
-                                               lifespan="on"))
+        server = uvicorn.Server(
+            uvicorn.Config(web, host="127.0.0.1", port=0, log_level="error", lifespan="on")
+        )
         task = asyncio.create_task(server.serve())
         while not server.started:
             await asyncio.sleep(0.01)
@@ -66,15 +72,17 @@ async def test_a_signed_link_opens_the_form_and_stores_one_review(site) -> None:
         assert page.status_code == 200
         assert "Check-up with Dr. Ann Weber, Tuesday 1 December, 10:20" in page.text
         token = link(booking_id).split("=", 1)[1]
-        done = await http.post("/review", data={"token": token, "rating": "4",
-                                                "comment": "Kind and quick"})
+        done = await http.post(
+            "/review", data={"token": token, "rating": "4", "comment": "Kind and quick"}
+        )
         assert done.status_code == 200 and "Your review is saved" in done.text
         again = await http.post("/review", data={"token": token, "rating": "1"})
         assert again.status_code == 410 and "reviewed already" in again.text
         assert "reviewed already" in (await http.get(link(booking_id))).text
     stored = await reviews.listed(db)
     assert [(r.booking_id, r.rating, r.comment) for r in stored] == [
-        (booking_id, 4, "Kind and quick")]
+        (booking_id, 4, "Kind and quick")
+    ]
 
 
 async def test_expired_and_forged_links_get_a_clear_page(site) -> None:
@@ -89,25 +97,36 @@ async def test_expired_and_forged_links_get_a_clear_page(site) -> None:
         assert page.status_code == 403 and "not valid" in page.text
         garbage = await http.get("/review?token=abc.def.ghi")
         assert garbage.status_code == 400 and "damaged" in garbage.text
-        bad = await http.post("/review", data={"token": link(booking_id).split("=", 1)[1],
-                                               "rating": "9"})
+        bad = await http.post(
+            "/review", data={"token": link(booking_id).split("=", 1)[1], "rating": "9"}
+        )
         assert bad.status_code == 400 and "from 1 to 5" in bad.text
     assert await reviews.listed(db) == []
 
 
 async def test_the_webhook_takes_updates_only_with_its_secret(site) -> None:
     base, db, clock, booking_id, emulator = site
-    update = {"update_id": 1, "message": {
-        "message_id": 1, "date": int(T0.timestamp()), "text": "/help",
-        "chat": {"id": 555, "type": "private", "first_name": "Cleo"},
-        "from": {"id": 555, "is_bot": False, "first_name": "Cleo", "language_code": "en"},
-        "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}
+    update = {
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "date": int(T0.timestamp()),
+            "text": "/help",
+            "chat": {"id": 555, "type": "private", "first_name": "Cleo"},
+            "from": {"id": 555, "is_bot": False, "first_name": "Cleo", "language_code": "en"},
+            "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+        },
+    }
     async with httpx.AsyncClient(base_url=base) as http:
-        refused = await http.post(WEBHOOK_PATH, json=update,
-                                  headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
+        refused = await http.post(
+            WEBHOOK_PATH, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+        )
         assert refused.status_code == 403
-        taken = await http.post(WEBHOOK_PATH, json=update, headers={
-            "X-Telegram-Bot-Api-Secret-Token": webhook_secret(SECRET)})
+        taken = await http.post(
+            WEBHOOK_PATH,
+            json=update,
+            headers={"X-Telegram-Bot-Api-Secret-Token": webhook_secret(SECRET)},
+        )
         assert taken.status_code == 200
         assert (await http.get("/health")).text == "ok"
     # The update came in by the webhook, not from the emulator, which cannot wait for it:
@@ -129,9 +148,16 @@ async def test_a_person_rates_in_a_real_browser(site) -> None:
     base, db, clock, booking_id, _ = site
     clock.now = AFTER
     options = webdriver.ChromeOptions()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--no-first-run", "--disable-background-networking", "--disable-sync",
-                 "--disable-component-update"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-sync",
+        "--disable-component-update",
+    ):
         options.add_argument(flag)
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
@@ -148,7 +174,8 @@ async def test_a_person_rates_in_a_real_browser(site) -> None:
             driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
             # The answer page replaces the form; wait for it rather than read a stale one.
             WebDriverWait(driver, 30, ignored_exceptions=(StaleElementReferenceException,)).until(
-                lambda d: "saved" in d.find_element(By.TAG_NAME, "h1").text)
+                lambda d: "saved" in d.find_element(By.TAG_NAME, "h1").text
+            )
             return driver.find_element(By.TAG_NAME, "h1").text
         finally:
             driver.quit()

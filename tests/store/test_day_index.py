@@ -133,11 +133,15 @@ async def assert_index_exact(db: Database) -> None:
             expected = tuple((absolute(h.start), absolute(h.end)) for h in holes)
             assert decode(row["holes"]) == expected, where
             assert row["free_minutes"] == sum(
-                (end - start for start, end in expected), timedelta(0)) // timedelta(minutes=1)
+                (end - start for start, end in expected), timedelta(0)
+            ) // timedelta(minutes=1)
             assert row["longest_hole_minutes"] == max(
-                end - start for start, end in expected) // timedelta(minutes=1)
+                end - start for start, end in expected
+            ) // timedelta(minutes=1)
             assert (row["free_slots"], row["first_free"]) == (
-                len(free), absolute(free[0].start) if free else None), where
+                len(free),
+                absolute(free[0].start) if free else None,
+            ), where
             assert (row["free_base"], row["free_mask"]) == start_mask(free), where
             assert row["weekday"] == day.weekday()
     assert rows == {}  # nothing stored outside the spans
@@ -182,13 +186,20 @@ async def test_random_changes_keep_the_index_equal_to_the_engine(db: Database) -
 
     async def book(hold: bool) -> None:
         who = rng.choice(IDS)
-        service = rng.choice([s for s in ("checkup", "hygiene")
-                              if s in clinic.specialists[IDS.index(who)].services])
+        service = rng.choice(
+            [s for s in ("checkup", "hygiene") if s in clinic.specialists[IDS.index(who)].services]
+        )
         day = first + timedelta(days=rng.randrange(12))
         offered = await booking.free_slots(db, now, day, day, service=service, specialist=who)
         if offered:
-            await booking.book(db, now, who, service, rng.choice(offered).start,
-                               hold=timedelta(minutes=10) if hold else None)
+            await booking.book(
+                db,
+                now,
+                who,
+                service,
+                rng.choice(offered).start,
+                hold=timedelta(minutes=10) if hold else None,
+            )
 
     async def cancel() -> None:
         found = await live_bookings(db)
@@ -218,32 +229,54 @@ async def test_random_changes_keep_the_index_equal_to_the_engine(db: Database) -
             OverrideType.EXTRA_SLOTS: Hours(timedelta(minutes=60), times=(time(19), time(23))),
         }.get(kind)
         added = Override(kind, day, day + timedelta(days=rng.randrange(3)), hours)
-        await edit(db, rng.choice(IDS), lambda s: replace(s, overrides=(
-            s.overrides[1:] if s.overrides and rng.random() < 0.4 else s.overrides) + (added,)))
+        await edit(
+            db,
+            rng.choice(IDS),
+            lambda s: replace(
+                s,
+                overrides=(s.overrides[1:] if s.overrides and rng.random() < 0.4 else s.overrides)
+                + (added,),
+            ),
+        )
 
     async def block() -> None:
         who = rng.choice(IDS)
         start = at(first + timedelta(days=rng.randrange(10)), rng.randrange(7, 16))
-        await edit(db, who, lambda s: replace(s, blocks=(
-            s.blocks[1:] if s.blocks and rng.random() < 0.4 else s.blocks) + (
-                Block(start, start + timedelta(minutes=rng.choice((30, 90)))),)))
+        await edit(
+            db,
+            who,
+            lambda s: replace(
+                s,
+                blocks=(s.blocks[1:] if s.blocks and rng.random() < 0.4 else s.blocks)
+                + (Block(start, start + timedelta(minutes=rng.choice((30, 90)))),),
+            ),
+        )
 
     async def template() -> None:
-        entry = WeeklyEntry(frozenset(rng.sample(range(7), 3)), Hours(
-            timedelta(minutes=rng.choice((30, 60))), time(rng.randrange(7, 12)), time(17)))
+        entry = WeeklyEntry(
+            frozenset(rng.sample(range(7), 3)),
+            Hours(timedelta(minutes=rng.choice((30, 60))), time(rng.randrange(7, 12)), time(17)),
+        )
         await edit(db, rng.choice(IDS), lambda s: replace(s, weekly=s.weekly[-1:] + (entry,)))
 
     async def holidays() -> None:
-        await edit(db, rng.choice(IDS), lambda s: replace(
-            s, holidays=rng.choice([None, (), ("DE-BY",), ("US-NY",)])))
+        await edit(
+            db,
+            rng.choice(IDS),
+            lambda s: replace(s, holidays=rng.choice([None, (), ("DE-BY",), ("US-NY",)])),
+        )
 
     async def business() -> None:
         async with UnitOfWork(db) as uow:
             found = await uow.store.business()
             assert found is not None
-            await uow.store.save_business(replace(
-                found, holidays=rng.choice([(), ("DE-BY",), ("DE-SN", "IL")]),
-                timezone=rng.choice(["Europe/Berlin", "Europe/Lisbon"])))
+            await uow.store.save_business(
+                replace(
+                    found,
+                    holidays=rng.choice([(), ("DE-BY",), ("DE-SN", "IL")]),
+                    timezone=rng.choice(["Europe/Berlin", "Europe/Lisbon"]),
+                )
+            )
             await uow.commit()
 
     async def imported() -> None:
@@ -252,8 +285,9 @@ async def test_random_changes_keep_the_index_equal_to_the_engine(db: Database) -
         offered = await booking.free_slots(db, now, day, day, specialist=who)
         if offered:
             slot = rng.choice(offered)
-            added = replace(clinic, bookings=clinic.bookings + (Booking(
-                who, "checkup", slot.start, slot.end),))
+            added = replace(
+                clinic, bookings=clinic.bookings + (Booking(who, "checkup", slot.start, slot.end),)
+            )
             await booking.import_clinic(db, added, now)
 
     async def hold() -> None:
@@ -262,8 +296,22 @@ async def test_random_changes_keep_the_index_equal_to_the_engine(db: Database) -
     async def confirmed() -> None:
         await book(hold=False)
 
-    steps = [confirmed, confirmed, hold, hold, cancel, confirm, expire, expire, override, block,
-             template, holidays, business, imported]
+    steps = [
+        confirmed,
+        confirmed,
+        hold,
+        hold,
+        cancel,
+        confirm,
+        expire,
+        expire,
+        override,
+        block,
+        template,
+        holidays,
+        business,
+        imported,
+    ]
     for _ in range(60):
         await rng.choice(steps)()
         await assert_index_exact(db)
@@ -277,8 +325,12 @@ async def test_concurrent_bookings_of_one_day_leave_it_exact(db: Database) -> No
     offered = await booking.free_slots(db, NOW, day, day, specialist="ann")
     racers = [Database(db.url) for _ in offered]
     try:
-        await asyncio.gather(*(booking.book(racer, NOW, "ann", "checkup", slot.start)
-                               for racer, slot in zip(racers, offered, strict=True)))
+        await asyncio.gather(
+            *(
+                booking.book(racer, NOW, "ann", "checkup", slot.start)
+                for racer, slot in zip(racers, offered, strict=True)
+            )
+        )
     finally:
         for racer in racers:
             await racer.close()
@@ -298,13 +350,20 @@ async def engine_context(db: Database, now: datetime, service: str) -> booking.C
 def engine_page(ctx: booking.Context, now: datetime) -> list:
     """The search page's order by the engine: soonest slot, then id; none last, by id."""
     results = search.soonest_days(ctx.plans, now, ctx.business.rules, None, booking.duration(ctx))
-    found = sorted((r for r in results if r.slots),
-                   key=lambda r: (absolute(r.slots[0].start), r.specialist))
+    found = sorted(
+        (r for r in results if r.slots), key=lambda r: (absolute(r.slots[0].start), r.specialist)
+    )
     return found + sorted((r for r in results if not r.slots), key=lambda r: r.specialist)
 
 
-def engine_holes(ctx: booking.Context, now: datetime, first: date, last: date,
-                 weekdays: frozenset[int] | None, least: timedelta | None) -> list:
+def engine_holes(
+    ctx: booking.Context,
+    now: datetime,
+    first: date,
+    last: date,
+    weekdays: frozenset[int] | None,
+    least: timedelta | None,
+) -> list:
     found = []
     for plan in ctx.plans:
         length = least or booking.duration(ctx) or search.shortest_slot(plan)
@@ -315,12 +374,15 @@ def engine_holes(ctx: booking.Context, now: datetime, first: date, last: date,
 def engine_month(ctx: booking.Context, now: datetime, shown: date | None) -> tuple:
     rules, length = ctx.business.rules, booking.duration(ctx)
     first = min(plan.today(now) for plan in ctx.plans)
-    soonest = min((r.day for r in search.soonest_days(ctx.plans, now, rules, None, length)
-                   if r.day), default=None)
+    soonest = min(
+        (r.day for r in search.soonest_days(ctx.plans, now, rules, None, length) if r.day),
+        default=None,
+    )
     shown = (shown or soonest or first).replace(day=1)
     following = (shown + timedelta(days=31)).replace(day=1)
-    days = set(search.free_days(ctx.plans, shown, following - timedelta(days=1), now, rules,
-                                length))
+    days = set(
+        search.free_days(ctx.plans, shown, following - timedelta(days=1), now, rules, length)
+    )
     return shown, first, first + timedelta(days=rules.horizon_days), days, soonest
 
 
@@ -330,40 +392,58 @@ async def assert_answers_equal(db: Database, now: datetime) -> None:
         ctx = await engine_context(db, now, service)
         rules, length = ctx.business.rules, booking.duration(ctx)
         assert await directory.soonest_days(db, now, service) == search.soonest_days(
-            ctx.plans, now, rules, None, length)
+            ctx.plans, now, rules, None, length
+        )
         later = now.date() + timedelta(days=9)
         assert await directory.soonest_days(db, now, service, later) == search.soonest_days(
-            ctx.plans, now, rules, later, length)
+            ctx.plans, now, rules, later, length
+        )
         page = engine_page(ctx, now)
         for limit, offset in ((1, 0), (2, 0), (2, 2), (3, 1), (20, 0)):
             found = await directory.search_page(db, now, service, limit, offset)
             assert [f.result for f in found] == page[offset : offset + limit]
         assert await directory.soonest_slot(db, now, service) == search.soonest_slot(
-            ctx.plans, now, rules, None, length)
+            ctx.plans, now, rules, None, length
+        )
         assert await directory.soonest_slot(db, now, service, later) == search.soonest_slot(
-            ctx.plans, now, rules, later, length)
+            ctx.plans, now, rules, later, length
+        )
         first, last = now.date() - timedelta(days=2), now.date() + timedelta(days=30)
-        for weekdays, least in ((None, None), (frozenset({0, 2}), timedelta(minutes=90)),
-                                (frozenset({1}), timedelta(minutes=20))):
-            assert await directory.holes(db, now, service, first, last, weekdays=weekdays,
-                                         least=least) == engine_holes(
-                ctx, now, first, last, weekdays, least)
+        for weekdays, least in (
+            (None, None),
+            (frozenset({0, 2}), timedelta(minutes=90)),
+            (frozenset({1}), timedelta(minutes=20)),
+        ):
+            assert await directory.holes(
+                db, now, service, first, last, weekdays=weekdays, least=least
+            ) == engine_holes(ctx, now, first, last, weekdays, least)
         assert await directory.free_slots(db, now, service, first, last) == search.slots(
-            ctx.plans, first, last, now, rules, length)
-        starts = {slot.start for slot in search.slots(ctx.plans, first, first + timedelta(days=4),
-                                                      now, rules, length)}
+            ctx.plans, first, last, now, rules, length
+        )
+        starts = {
+            slot.start
+            for slot in search.slots(
+                ctx.plans, first, first + timedelta(days=4), now, rules, length
+            )
+        }
         starts |= {at(now.date() + timedelta(days=1), 10, "Asia/Tokyo"), now}
         for start in sorted(starts, key=absolute)[::3]:
             async with UnitOfWork(db, write=False) as uow:
                 free = await directory.free_at(uow.store, now, service, start)
             assert free == sorted(
-                plan.specialist for plan in ctx.plans if start in {
-                    s.start for s in search.day_slots(plan, plan.local(start).date(), now, rules,
-                                                      length)})
+                plan.specialist
+                for plan in ctx.plans
+                if start
+                in {
+                    s.start
+                    for s in search.day_slots(plan, plan.local(start).date(), now, rules, length)
+                }
+            )
         for shown in (None, (now + timedelta(days=25)).date()):
             month = await flow.month(db, now, service, flow.ANY, shown)
             assert (month.shown, month.first, month.last, month.days, month.soonest) == (
-                engine_month(ctx, now, shown))
+                engine_month(ctx, now, shown)
+            )
 
 
 @pytest.mark.parametrize("hours", [0, 5, 11, 30, 24 * 12, -24 * 3])
@@ -373,16 +453,25 @@ async def test_answers_from_the_index_equal_the_engine(db: Database, hours: int)
     await booking.import_clinic(db, clinic_file.read(DIRECTORY), NOW)
     now = NOW
     for who, day, hour in (("ann", 2, 11), ("cat", 6, 11), ("dan", 2, 8), ("eve", 1, 9)):
-        await booking.book(db, now, who, "hygiene" if who == "dan" else "checkup",
-                           at(NOW.date() + timedelta(days=day), hour,
-                              "Asia/Tokyo" if who == "cat" else "Europe/Berlin"))
+        await booking.book(
+            db,
+            now,
+            who,
+            "hygiene" if who == "dan" else "checkup",
+            at(
+                NOW.date() + timedelta(days=day),
+                hour,
+                "Asia/Tokyo" if who == "cat" else "Europe/Berlin",
+            ),
+        )
     await assert_answers_equal(db, NOW + timedelta(hours=hours))
 
 
 async def test_lapsed_holds_and_missing_spans_are_asked_of_the_engine(db: Database) -> None:
     await booking.import_clinic(db, clinic_file.read(DIRECTORY), NOW)
-    held = await booking.book(db, NOW, "ben", "checkup", at(NOW.date(), 8, "America/New_York"),
-                              hold=timedelta(minutes=10))
+    held = await booking.book(
+        db, NOW, "ben", "checkup", at(NOW.date(), 8, "America/New_York"), hold=timedelta(minutes=10)
+    )
     assert held.status == BookingStatus.HELD
     await assert_answers_equal(db, NOW + timedelta(minutes=20))  # the hold ran out, unmarked
     async with UnitOfWork(db) as uow:
@@ -401,14 +490,35 @@ def test_search_and_reindex_on_the_command_line(tmp_path: Path, capsys) -> None:
     now = NOW.isoformat()
     assert main(["import", str(path), "--db", url, "--now", now]) == 0
     capsys.readouterr()
-    assert main(["search", "--service", "hygiene", "--limit", "2", "--offset", "1", "--json",
-                 "--db", url, "--now", now]) == 0
+    assert (
+        main(
+            [
+                "search",
+                "--service",
+                "hygiene",
+                "--limit",
+                "2",
+                "--offset",
+                "1",
+                "--json",
+                "--db",
+                url,
+                "--now",
+                now,
+            ]
+        )
+        == 0
+    )
     page = json.loads(capsys.readouterr().out)
     # ann is free at 09:00 on Monday (skipped), dan at 11:00 (09:30 is booked), eve on Tuesday.
     assert [(p["specialist"], p["name"], p["date"]) for p in page] == [
-        ("dan", "Dan Berg", "2026-11-30"), ("eve", "Eve Long", "2026-12-01")]
-    assert page[0]["slots"][0] == {"start": "2026-11-30T11:00:00+01:00",
-                                   "end": "2026-11-30T12:30:00+01:00"}
+        ("dan", "Dan Berg", "2026-11-30"),
+        ("eve", "Eve Long", "2026-12-01"),
+    ]
+    assert page[0]["slots"][0] == {
+        "start": "2026-11-30T11:00:00+01:00",
+        "end": "2026-11-30T12:30:00+01:00",
+    }
     assert main(["reindex", "--json", "--db", url, "--now", now]) == 0
     out, err = capsys.readouterr()
     assert json.loads(out) == {"reindexed": 5}
@@ -433,7 +543,8 @@ async def test_a_month_of_any_available_takes_a_few_statements(db: Database) -> 
         event.remove(db.engine.sync_engine, "before_cursor_execute", count)
     ctx = await engine_context(db, NOW, "checkup")
     assert (month.shown, month.first, month.last, month.days, month.soonest) == engine_month(
-        ctx, NOW, shown)
+        ctx, NOW, shown
+    )
     assert len(month.days) > 10
     assert len(statements) <= 8
 
@@ -447,20 +558,35 @@ def crowd(count: int, seed: int = 6) -> clinic_file.Clinic:
     for n in range(count):
         length, start = rng.choice((30, 45, 60)), rng.randrange(7 * 60, 9 * 60, 15)
         end = start + 8 * length
-        one = Specialist(f"p{n:03d}", f"P {n:03d}", ("checkup",), (WeeklyEntry(
-            frozenset(rng.sample(range(7), 5)), Hours(timedelta(minutes=length),
-                                                      time(start // 60, start % 60),
-                                                      time(end // 60, end % 60))),),
-            timezone=zones[n % len(zones)], holidays=())
+        one = Specialist(
+            f"p{n:03d}",
+            f"P {n:03d}",
+            ("checkup",),
+            (
+                WeeklyEntry(
+                    frozenset(rng.sample(range(7), 5)),
+                    Hours(
+                        timedelta(minutes=length),
+                        time(start // 60, start % 60),
+                        time(end // 60, end % 60),
+                    ),
+                ),
+            ),
+            timezone=zones[n % len(zones)],
+            holidays=(),
+        )
         specialists.append(one)
         plan = Plan(one.schedule(business))
         for day in search.dates(plan.today(NOW), plan.today(NOW) + timedelta(days=3)):
             candidates = plan.work_day(day).candidates
-            bookings += [Booking(one.id, "checkup", plan.local(c.start),
-                                 plan.local(c.start + c.slot))
-                         for c in rng.sample(candidates, len(candidates) // 2) if c.start > NOW]
-    return clinic_file.Clinic(business, (Service("checkup", "Check-up"),), tuple(specialists),
-                              tuple(bookings))
+            bookings += [
+                Booking(one.id, "checkup", plan.local(c.start), plan.local(c.start + c.slot))
+                for c in rng.sample(candidates, len(candidates) // 2)
+                if c.start > NOW
+            ]
+    return clinic_file.Clinic(
+        business, (Service("checkup", "Check-up"),), tuple(specialists), tuple(bookings)
+    )
 
 
 async def assert_pages_equal(db: Database, now: datetime) -> None:
@@ -479,8 +605,11 @@ async def test_the_search_page_at_midday_reads_passed_days_in_batches(db: Databa
     for hours in (4, 5.25, 9, 14):
         await assert_pages_equal(db, NOW + timedelta(hours=hours))
     async with UnitOfWork(db) as uow:  # rows kept before the masks: unknown, still exact
-        await uow.session.execute(update(DayRow).where(DayRow.specialist_id < "p150")
-                                  .values(free_base=None, free_mask=None))
+        await uow.session.execute(
+            update(DayRow)
+            .where(DayRow.specialist_id < "p150")
+            .values(free_base=None, free_mask=None)
+        )
         await uow.commit()
     await assert_pages_equal(db, NOW + timedelta(hours=5.25))
     await directory.reindex(db, NOW)

@@ -31,14 +31,14 @@ def at(text: str) -> datetime:
 async def stored(db: Database) -> list[tuple[int, str, str, str]]:
     """Every booking as (id, specialist, local start, status), by id."""
     found = await booking.list_bookings(db)
-    return sorted((b.id, b.specialist, b.start.strftime("%d %H:%M"), str(b.status))
-                  for b in found)
+    return sorted((b.id, b.specialist, b.start.strftime("%d %H:%M"), str(b.status)) for b in found)
 
 
 async def test_an_idless_booking_before_id_1_is_stored_too(db: Database) -> None:
     text = with_bookings(
         "{specialist: ann, service: checkup, start: 2026-12-01T09:00}",
-        "{id: 1, specialist: ben, service: checkup, start: 2026-12-01T09:00}")
+        "{id: 1, specialist: ben, service: checkup, start: 2026-12-01T09:00}",
+    )
     report = await booking.import_clinic(db, clinic_file.read(text))
     assert report.bookings == 2
     rows = await stored(db)
@@ -55,7 +55,8 @@ async def test_idless_bookings_appended_to_an_export_are_all_added(db: Database)
     exported = clinic_file.dump(await booking.export_clinic(db))
     appended = exported + "".join(
         f"- {{specialist: {who}, service: checkup, start: 2026-12-0{day}T{hour}}}\n"
-        for who, day, hour in [("ann", 2, "09:00"), ("ben", 2, "09:00"), ("ben", 3, "08:00")])
+        for who, day, hour in [("ann", 2, "09:00"), ("ben", 2, "09:00"), ("ben", 3, "08:00")]
+    )
     report = await booking.import_clinic(db, clinic_file.read(appended))
     assert report.bookings == 5
     rows = await stored(db)
@@ -67,8 +68,7 @@ async def test_idless_bookings_appended_to_an_export_are_all_added(db: Database)
     assert made.id == max(row[0] for row in rows) + 1
 
 
-async def test_a_restored_export_leaves_room_for_new_bookings(db: Database,
-                                                              tmp_path: Path) -> None:
+async def test_a_restored_export_leaves_room_for_new_bookings(db: Database, tmp_path: Path) -> None:
     await booking.import_clinic(db, clinic_file.read(BASIC))
     await booking.book(db, now, "ben", "checkup", at("2026-12-01T10:00"))
     exported = clinic_file.dump(await booking.export_clinic(db))
@@ -91,7 +91,8 @@ async def test_a_cancelled_and_a_live_booking_at_one_start_are_both_kept(db: Dat
     text = with_bookings(
         "{specialist: ann, service: checkup, start: 2026-12-01T09:00, status: cancelled,"
         " client: {name: Eve}}",
-        "{specialist: ann, service: checkup, start: 2026-12-01T09:00, client: {name: Bob}}")
+        "{specialist: ann, service: checkup, start: 2026-12-01T09:00, client: {name: Bob}}",
+    )
     await booking.import_clinic(db, clinic_file.read(text))
     rows = await stored(db)
     assert sorted(status for *_, status in rows) == ["cancelled", "confirmed"]
@@ -108,29 +109,47 @@ async def test_an_idless_booking_updates_the_one_at_its_start(db: Database) -> N
     assert [(b.id, b.client.name) for b in found] == [(1, "Robert Stone")]
 
 
-async def test_an_id_names_its_booking_even_when_listed_after_an_idless_one(
-        db: Database) -> None:
+async def test_an_id_names_its_booking_even_when_listed_after_an_idless_one(db: Database) -> None:
     await booking.import_clinic(db, clinic_file.read(BASIC))  # ann 09:00 is booking 1
     moved = with_bookings(
         "{specialist: ann, service: checkup, start: 2026-12-01T09:00, client: {name: New}}",
-        "{id: 1, specialist: ann, service: checkup, start: 2026-12-02T09:00}")
+        "{id: 1, specialist: ann, service: checkup, start: 2026-12-02T09:00}",
+    )
     await booking.import_clinic(db, clinic_file.read(moved))
     rows = await stored(db)
     assert [(i, t) for i, _, t, _ in rows] == [(1, "02 09:00"), (2, "01 09:00")]
     assert (await booking.import_clinic(db, clinic_file.read(moved))).changed == 0
 
 
-@pytest.mark.parametrize(("lines", "path"), [
-    (["{id: 7, specialist: ann, service: checkup, start: 2026-12-01T09:00}",
-      "{id: 7, specialist: ben, service: checkup, start: 2026-12-01T09:00}"], "bookings[1].id"),
-    (["{specialist: ann, service: checkup, start: 2026-12-01T09:00, status: cancelled}",
-      "{specialist: ann, service: checkup, start: 2026-12-01T09:00, status: cancelled}"],
-     "bookings[1]"),
-    (["{id: 3, specialist: ann, service: checkup, start: 2026-12-01T09:00}",
-      "{specialist: ann, service: checkup, start: 2026-12-01T09:00}"], "bookings[1]"),
-])
-async def test_a_file_naming_one_booking_twice_is_refused(db: Database, lines: list[str],
-                                                          path: str) -> None:
+@pytest.mark.parametrize(
+    ("lines", "path"),
+    [
+        (
+            [
+                "{id: 7, specialist: ann, service: checkup, start: 2026-12-01T09:00}",
+                "{id: 7, specialist: ben, service: checkup, start: 2026-12-01T09:00}",
+            ],
+            "bookings[1].id",
+        ),
+        (
+            [
+                "{specialist: ann, service: checkup, start: 2026-12-01T09:00, status: cancelled}",
+                "{specialist: ann, service: checkup, start: 2026-12-01T09:00, status: cancelled}",
+            ],
+            "bookings[1]",
+        ),
+        (
+            [
+                "{id: 3, specialist: ann, service: checkup, start: 2026-12-01T09:00}",
+                "{specialist: ann, service: checkup, start: 2026-12-01T09:00}",
+            ],
+            "bookings[1]",
+        ),
+    ],
+)
+async def test_a_file_naming_one_booking_twice_is_refused(
+    db: Database, lines: list[str], path: str
+) -> None:
     await booking.import_clinic(db, clinic_file.read(BASIC))
     before = await booking.export_clinic(db)
     with pytest.raises(Invalid) as caught:
@@ -142,7 +161,8 @@ async def test_a_file_naming_one_booking_twice_is_refused(db: Database, lines: l
 async def test_the_report_counts_what_was_written(db: Database) -> None:
     first = with_bookings(
         "{specialist: ann, service: checkup, start: 2026-12-01T09:00}",
-        "{specialist: ben, service: checkup, start: 2026-12-01T09:00}")
+        "{specialist: ben, service: checkup, start: 2026-12-01T09:00}",
+    )
     report = await booking.import_clinic(db, clinic_file.read(first))
     # the business, 2 services, 2 specialists, 2 bookings
     assert (report.bookings, report.changed) == (2, 1 + 2 + 2 + 2)
@@ -156,8 +176,7 @@ async def test_the_report_counts_what_was_written(db: Database) -> None:
 
 async def test_a_booking_made_by_chat_is_matched_by_start_on_reimport(db: Database) -> None:
     await booking.import_clinic(db, clinic_file.read(BASIC))
-    made = await booking.book(db, now, "ben", "checkup", at("2026-12-01T10:00"),
-                              Client(name="Eve"))
+    made = await booking.book(db, now, "ben", "checkup", at("2026-12-01T10:00"), Client(name="Eve"))
     again = BASIC + "  - {specialist: ben, service: checkup, start: 2026-12-01T10:00}\n"
     assert (await booking.import_clinic(db, clinic_file.read(again))).changed == 0
     assert [b.id for b in await booking.list_bookings(db, specialist="ben")] == [made.id]

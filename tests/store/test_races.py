@@ -41,8 +41,11 @@ HOLD = timedelta(minutes=10)
 SPECIALISTS = 4
 ROUNDS = 2
 JITTER = 0.004  # seconds: enough to vary who goes first
-WORKDAYS = [date(2026, 12, 1) + timedelta(days=i) for i in range(56)
-            if (date(2026, 12, 1) + timedelta(days=i)).weekday() < 5]
+WORKDAYS = [
+    date(2026, 12, 1) + timedelta(days=i)
+    for i in range(56)
+    if (date(2026, 12, 1) + timedelta(days=i)).weekday() < 5
+]
 BAVARIAN_HOLIDAYS = [date(2026, 12, 25), date(2027, 1, 1), date(2027, 1, 6)]  # weekdays
 
 Job = Callable[[Database], Awaitable[Any]]
@@ -50,14 +53,24 @@ Job = Callable[[Database], Awaitable[Any]]
 
 def clinic(bookings: list[str] | None = None) -> str:
     """Specialists s0, s1, ... on Telegram, working weekdays 09–17 with 1-hour slots."""
-    lines = ["timezone: Europe/Berlin", "min_notice: 30m", "horizon_days: 60",
-             "holidays: none", "services:", "  - {id: checkup, name: Check-up}",
-             "specialists:"]
+    lines = [
+        "timezone: Europe/Berlin",
+        "min_notice: 30m",
+        "horizon_days: 60",
+        "holidays: none",
+        "services:",
+        "  - {id: checkup, name: Check-up}",
+        "specialists:",
+    ]
     for i in range(SPECIALISTS):
-        lines += [f"  - id: s{i}", f"    name: Specialist {i}", f"    telegram_id: {500 + i}",
-                  "    services: [checkup]", "    weekly:",
-                  '      - {days: [mon, tue, wed, thu, fri], start: "09:00", end: "17:00",'
-                  " slot: 1h}"]
+        lines += [
+            f"  - id: s{i}",
+            f"    name: Specialist {i}",
+            f"    telegram_id: {500 + i}",
+            "    services: [checkup]",
+            "    weekly:",
+            '      - {days: [mon, tue, wed, thu, fri], start: "09:00", end: "17:00", slot: 1h}',
+        ]
     if bookings:
         lines += ["bookings:", *bookings]
     return "\n".join(lines) + "\n"
@@ -103,8 +116,9 @@ class Racers:
             except BookbotError as error:
                 return error
 
-        return await asyncio.gather(*(run(r, j) for r, j in zip(self.databases, jobs,
-                                                                  strict=False)))
+        return await asyncio.gather(
+            *(run(r, j) for r, j in zip(self.databases, jobs, strict=False))
+        )
 
 
 async def broken(db: Database, now: datetime = NOW) -> list[Booking]:
@@ -119,8 +133,7 @@ async def broken(db: Database, now: datetime = NOW) -> list[Booking]:
         specialist = specialists[mine.specialist]
         plan = Plan(specialist.schedule(business, [b for b in live if b.id != mine.id]))
         try:
-            search.slot_at(plan, mine.start, now, business.rules,
-                           services[mine.service].duration)
+            search.slot_at(plan, mine.start, now, business.rules, services[mine.service].duration)
         except search.Refusal:
             found.append(mine)
     return found
@@ -157,17 +170,24 @@ async def loaded(db: Database, text: str | None = None) -> None:
 
 CLOSING = {
     "day off": lambda day: (schedule.DAY_OFF, day, {}),
-    "vacation": lambda day: (schedule.VACATION, day - timedelta(days=1),
-                             {"last": day + timedelta(days=1)}),
+    "vacation": lambda day: (
+        schedule.VACATION,
+        day - timedelta(days=1),
+        {"last": day + timedelta(days=1)},
+    ),
     "hours": lambda day: (schedule.HOURS, day, {"start": time(13), "end": time(17)}),
-    "block": lambda day: (schedule.BLOCK, day, {"start": time(9, 30), "end": time(10, 30),
-                                               "reason": "meeting"}),
+    "block": lambda day: (
+        schedule.BLOCK,
+        day,
+        {"start": time(9, 30), "end": time(10, 30), "reason": "meeting"},
+    ),
 }
 
 
 @pytest.mark.parametrize("kind", list(CLOSING))
 async def test_a_schedule_change_and_a_booking_it_closes_never_both_apply(
-        db: Database, kind: str) -> None:
+    db: Database, kind: str
+) -> None:
     await loaded(db)
     async with Racers(db.url, 2 * SPECIALISTS) as racers:
         for round_ in range(ROUNDS):
@@ -187,15 +207,16 @@ async def test_a_schedule_change_and_a_booking_it_closes_never_both_apply(
     await consistent(db)
 
 
-async def test_a_holiday_calendar_and_a_booking_on_a_holiday_never_both_apply(
-        db: Database) -> None:
+async def test_a_holiday_calendar_and_a_booking_on_a_holiday_never_both_apply(db: Database) -> None:
     await loaded(db)
     async with Racers(db.url, 2 * SPECIALISTS) as racers:
         for round_, day in enumerate(BAVARIAN_HOLIDAYS):
             jobs = []
             for i in range(SPECIALISTS):
-                jobs += [change(schedule.HOLIDAYS, f"s{i}", day, calendars=("DE-BY",)),
-                         book(f"s{i}", at(day, 10))]
+                jobs += [
+                    change(schedule.HOLIDAYS, f"s{i}", day, calendars=("DE-BY",)),
+                    book(f"s{i}", at(day, 10)),
+                ]
             results = await racers.run(jobs, round_)
             for changed, booked in zip(results[::2], results[1::2], strict=True):
                 assert isinstance(changed, schedule.Outcome), changed
@@ -208,8 +229,11 @@ async def test_a_holiday_calendar_and_a_booking_on_a_holiday_never_both_apply(
 async def test_changes_to_one_schedule_at_once_are_all_kept(db: Database) -> None:
     await loaded(db)
     async with Racers(db.url, 3 * SPECIALISTS) as racers:
-        jobs = [change(schedule.DAY_OFF, f"s{i}", WORKDAYS[3 * i + k])
-                for i in range(SPECIALISTS) for k in range(3)]
+        jobs = [
+            change(schedule.DAY_OFF, f"s{i}", WORKDAYS[3 * i + k])
+            for i in range(SPECIALISTS)
+            for k in range(3)
+        ]
         results = await racers.run(jobs, 0)
     assert all(r.pending is None for r in results)
     exported = await booking.export_clinic(db)
@@ -218,8 +242,7 @@ async def test_changes_to_one_schedule_at_once_are_all_kept(db: Database) -> Non
     await consistent(db)
 
 
-def _in_a_process(url: str, jobs: list[tuple[str, str, date]], together: Any,
-                  results: Any) -> None:
+def _in_a_process(url: str, jobs: list[tuple[str, str, date]], together: Any, results: Any) -> None:
     """Runs schedule changes or bookings one by one, each pair's two sides started together."""
 
     async def work() -> None:
@@ -227,8 +250,11 @@ def _in_a_process(url: str, jobs: list[tuple[str, str, date]], together: Any,
         await db.prepare()
         for kind, specialist, day in jobs:
             together.wait()  # the other process starts its side of the pair now too
-            job = (book(specialist, at(day, 10)) if kind == "book"
-                   else change(schedule.DAY_OFF, specialist, day))
+            job = (
+                book(specialist, at(day, 10))
+                if kind == "book"
+                else change(schedule.DAY_OFF, specialist, day)
+            )
             try:
                 found = await job(db)
                 outcome = found.id if kind == "book" else found.pending
@@ -243,14 +269,18 @@ def _in_a_process(url: str, jobs: list[tuple[str, str, date]], together: Any,
 
 
 async def test_processes_racing_day_offs_and_bookings_leave_none_on_a_closed_day(
-        db: Database) -> None:
+    db: Database,
+) -> None:
     await loaded(db)
     pairs = [(f"s{i}", day) for day in WORKDAYS[:6] for i in range(SPECIALISTS)]
     spawn = multiprocessing.get_context("spawn")
     together, results = spawn.Barrier(2, timeout=120), spawn.Queue()
-    workers = [spawn.Process(target=_in_a_process, args=(
-        db.url, [(kind, s, d) for s, d in pairs], together, results))
-        for kind in ("book", "dayoff")]
+    workers = [
+        spawn.Process(
+            target=_in_a_process, args=(db.url, [(kind, s, d) for s, d in pairs], together, results)
+        )
+        for kind in ("book", "dayoff")
+    ]
     for worker in workers:
         worker.start()
     found = {}
@@ -277,8 +307,10 @@ async def test_an_import_racing_bookings_shows_no_database_error(db: Database) -
     async with Racers(db.url, 1 + 2 * SPECIALISTS) as racers:
         for round_ in range(ROUNDS):
             day = days(round_)[0]
-            lines = [f"  - {{specialist: s{i}, service: checkup, start: {day}T11:00}}"
-                     for i in range(SPECIALISTS)]
+            lines = [
+                f"  - {{specialist: s{i}, service: checkup, start: {day}T11:00}}"
+                for i in range(SPECIALISTS)
+            ]
             text = clinic(lines).replace("Specialist", f"Round {round_} specialist")
             jobs: list[Job] = [lambda db, text=text: loaded(db, text)]
             for i in range(SPECIALISTS):
@@ -288,8 +320,9 @@ async def test_an_import_racing_bookings_shows_no_database_error(db: Database) -
             assert imported is None or imported.key == "error.invalid", imported
             assert all(isinstance(b, Booking) or b.key == "refused.taken" for b in booked)
             if imported is None:  # the file's bookings are there, or a racer's it matched
-                starts = {(b.specialist, b.start) for b in await booking.list_bookings(db)
-                          if b.live}
+                starts = {
+                    (b.specialist, b.start) for b in await booking.list_bookings(db) if b.live
+                }
                 assert all((f"s{i}", at(day, 11)) in starts for i in range(SPECIALISTS))
             await consistent(db)
 
@@ -301,8 +334,11 @@ async def test_holds_and_bookings_of_one_slot_leave_one(db: Database) -> None:
             jobs = []
             for i, day in enumerate(days(round_)):
                 start = at(day, 10)
-                jobs += [hold(700 + i, f"s{i}", start), hold(800 + i, f"s{i}", start),
-                         book(f"s{i}", start)]
+                jobs += [
+                    hold(700 + i, f"s{i}", start),
+                    hold(800 + i, f"s{i}", start),
+                    book(f"s{i}", start),
+                ]
             results = await racers.run(jobs, round_)
             for i in range(SPECIALISTS):
                 won = [r for r in results[3 * i : 3 * i + 3] if not isinstance(r, BookbotError)]
@@ -325,8 +361,7 @@ async def test_one_client_holding_two_slots_at_once_keeps_one_hold(db: Database)
     await consistent(db)
 
 
-async def test_a_reschedule_and_cancellations_of_its_booking_cancel_it_once(
-        db: Database) -> None:
+async def test_a_reschedule_and_cancellations_of_its_booking_cancel_it_once(db: Database) -> None:
     await loaded(db)
     async with Racers(db.url, 3 * SPECIALISTS) as racers:
         for round_ in range(ROUNDS):
@@ -341,7 +376,8 @@ async def test_a_reschedule_and_cancellations_of_its_booking_cancel_it_once(
                 old.append(mine.id)
                 jobs += [
                     lambda db, c=client, b=new.booking.id: bookings.confirm(
-                        db, NOW, b, client=c, policy=POLICY),
+                        db, NOW, b, client=c, policy=POLICY
+                    ),
                     lambda db, c=client, b=mine.id: bookings.cancel(db, NOW, b, "client", client=c),
                     lambda db, b=mine.id: bookings.cancel(db, NOW, b, reason="closed"),
                 ]
@@ -355,7 +391,8 @@ async def test_a_reschedule_and_cancellations_of_its_booking_cancel_it_once(
 
 
 async def test_a_hold_sweeps_holds_that_ran_out_and_a_lapsed_hold_cannot_be_confirmed(
-        db: Database) -> None:
+    db: Database,
+) -> None:
     await loaded(db)
     day = WORKDAYS[0]
     async with Racers(db.url, 2 * SPECIALISTS) as racers:
@@ -363,14 +400,21 @@ async def test_a_hold_sweeps_holds_that_ran_out_and_a_lapsed_hold_cannot_be_conf
         later = NOW + HOLD + timedelta(minutes=1)
         jobs: list[Job] = []
         for i, found in enumerate(held):
-            jobs += [lambda db, c=1200 + i, b=found.booking.id: bookings.confirm(
-                db, NOW, b, client=c, policy=POLICY),
-                     lambda db, c=1300 + i, s=f"s{(i + 1) % SPECIALISTS}": flow.hold(
-                         db, later, c, "checkup", s, at(day, 11), HOLD)]
+            jobs += [
+                lambda db, c=1200 + i, b=found.booking.id: bookings.confirm(
+                    db, NOW, b, client=c, policy=POLICY
+                ),
+                lambda db, c=1300 + i, s=f"s{(i + 1) % SPECIALISTS}": flow.hold(
+                    db, later, c, "checkup", s, at(day, 11), HOLD
+                ),
+            ]
         results = await racers.run(jobs, 0)
     for i, confirmed in enumerate(results[::2]):
-        status = [b.status for b in await booking.list_bookings(db, specialist=f"s{i}")
-                  if b.client and b.client.telegram_id == 1200 + i]
+        status = [
+            b.status
+            for b in await booking.list_bookings(db, specialist=f"s{i}")
+            if b.client and b.client.telegram_id == 1200 + i
+        ]
         if isinstance(confirmed, Visit):  # confirmed first: the sweep leaves it be
             assert status == [BookingStatus.CONFIRMED]
         else:  # swept first: the hold ran out, and confirming it is refused
@@ -383,17 +427,24 @@ async def test_a_hold_sweeps_holds_that_ran_out_and_a_lapsed_hold_cannot_be_conf
 
 async def _live(db: Database, telegram_id: int, status: BookingStatus) -> list[Booking]:
     async with UnitOfWork(db, write=False) as uow:
-        return [b for b in await uow.store.bookings(client=telegram_id, live_at=NOW)
-                if b.status == status]
+        return [
+            b
+            for b in await uow.store.bookings(client=telegram_id, live_at=NOW)
+            if b.status == status
+        ]
 
 
 async def _notices(db: Database, booking_id: int) -> int:
     """How many cancellation notices a booking owes (to its client or its specialist)."""
     async with UnitOfWork(db, write=False) as uow:
         return await uow.session.scalar(
-            select(func.count()).select_from(OutboxRow).where(
+            select(func.count())
+            .select_from(OutboxRow)
+            .where(
                 OutboxRow.booking_id == booking_id,
-                OutboxRow.kind.in_((CANCELLED_BY_CLIENT, CANCELLED_FOR_CLIENT))))
+                OutboxRow.kind.in_((CANCELLED_BY_CLIENT, CANCELLED_FOR_CLIENT)),
+            )
+        )
 
 
 # -- the locks and the retries themselves (PostgreSQL: SQLite's writers take turns at BEGIN) -
@@ -418,8 +469,9 @@ async def test_a_conflict_runs_the_use_case_again_then_says_busy(pg: Database) -
         runs.append(1)
         async with UnitOfWork(pg) as uow:
             if len(runs) <= failing:  # what PostgreSQL says of a serialization failure
-                await uow.session.execute(text(
-                    "DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$"))
+                await uow.session.execute(
+                    text("DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$")
+                )
             return len(runs)
 
     assert await use_case(2) == 3

@@ -30,7 +30,8 @@ async def test_migrations_build_exactly_the_tables(db: Database) -> None:
     await db.prepare()
     async with db.engine.connect() as connection:
         diff = await connection.run_sync(
-            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata))
+            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+        )
     assert diff == []
 
 
@@ -59,7 +60,8 @@ async def test_import_is_idempotent_and_export_reimports_to_the_same_state(db: D
 async def test_an_edited_file_updates_by_id_and_keeps_the_rest(db: Database) -> None:
     await booking.import_clinic(db, clinic_file.read(BASIC))
     edited = BASIC.replace("name: Ben Keller", "name: Dr. Ben Keller").replace(
-        'slot: 1h}\nbookings', 'slot: 30m}\nbookings')
+        "slot: 1h}\nbookings", "slot: 30m}\nbookings"
+    )
     report = await booking.import_clinic(db, clinic_file.read(edited))
     assert report.changed == 1
     clinic = await booking.export_clinic(db)
@@ -72,9 +74,12 @@ async def test_an_edited_file_updates_by_id_and_keeps_the_rest(db: Database) -> 
 async def test_a_bad_import_writes_nothing(db: Database) -> None:
     await booking.import_clinic(db, clinic_file.read(BASIC))
     before = await booking.export_clinic(db)
-    overlapping = BASIC.replace("name: Ben Keller", "name: Changed") + """
+    overlapping = (
+        BASIC.replace("name: Ben Keller", "name: Changed")
+        + """
   - {specialist: ann, service: hygiene, start: 2026-12-01T08:30}
 """
+    )
     with pytest.raises(Invalid) as caught:
         await booking.import_clinic(db, clinic_file.read(overlapping))
     assert [p.path for p in caught.value.problems] == ["bookings[1].start"]
@@ -87,8 +92,9 @@ async def test_the_database_itself_refuses_overlapping_live_bookings(db: Databas
     async with UnitOfWork(db) as uow:
         with pytest.raises(Refused):
             await uow.store.add_booking(overlapping, now)
-    cancelled = Booking("ann", "hygiene", at("2026-12-01T08:45"), at("2026-12-01T09:15"),
-                        BookingStatus.CANCELLED)
+    cancelled = Booking(
+        "ann", "hygiene", at("2026-12-01T08:45"), at("2026-12-01T09:15"), BookingStatus.CANCELLED
+    )
     async with UnitOfWork(db) as uow:
         await uow.store.add_booking(cancelled, now)
         await uow.commit()
@@ -104,8 +110,9 @@ async def test_sixteen_racers_for_one_slot_end_with_one_booking(db: Database) ->
 
     async def race(racer: Database, i: int) -> str:
         try:
-            await booking.book(racer, now, "ann", "checkup", at("2026-12-01T09:40"),
-                               Client(name=f"racer {i}"))
+            await booking.book(
+                racer, now, "ann", "checkup", at("2026-12-01T09:40"), Client(name=f"racer {i}")
+            )
             return "booked"
         except Refused as refused:
             return refused.key
@@ -131,12 +138,20 @@ async def test_a_longer_service_over_an_existing_booking_is_refused(db: Database
 
 async def test_a_booking_is_rechecked_when_it_is_written(db: Database) -> None:
     await booking.import_clinic(db, clinic_file.read(BASIC))
-    shown = await booking.free_slots(db, now, at("2026-12-02T00:00").date(),
-                                     at("2026-12-02T00:00").date(), specialist="ann")
+    shown = await booking.free_slots(
+        db, now, at("2026-12-02T00:00").date(), at("2026-12-02T00:00").date(), specialist="ann"
+    )
     assert shown[0].start == at("2026-12-02T09:00")
-    await booking.import_clinic(db, clinic_file.read(BASIC.replace(
-        "      - {date: 2026-12-24, type: day_off",
-        "      - {date: 2026-12-02, type: day_off}\n      - {date: 2026-12-24, type: day_off")))
+    await booking.import_clinic(
+        db,
+        clinic_file.read(
+            BASIC.replace(
+                "      - {date: 2026-12-24, type: day_off",
+                "      - {date: 2026-12-02, type: day_off}\n"
+                "      - {date: 2026-12-24, type: day_off",
+            )
+        ),
+    )
     with pytest.raises(Refused) as caught:
         await booking.book(db, now, "ann", "checkup", shown[0].start)
     assert caught.value.key == "refused.not_offered"
@@ -202,4 +217,5 @@ async def test_a_database_with_data_upgrades_from_the_first_schema(db: Database)
     await db.prepare()
     kept = await booking.list_bookings(db)
     assert [(b.id, b.client.name, b.start.isoformat()) for b in kept] == [
-        (1, "Bob", "2026-12-01T09:00:00+01:00")]
+        (1, "Bob", "2026-12-01T09:00:00+01:00")
+    ]

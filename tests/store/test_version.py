@@ -36,17 +36,21 @@ def at(text: str) -> datetime:
 async def test_each_change_to_what_is_free_raises_the_counter(db: Database) -> None:
     await booking.import_clinic(db, clinic_file.read(BASIC))
     steps = {
-        "book": lambda: booking.book(db, now, "ann", "checkup", at("2026-12-01T09:40"),
-                                     Client("A", "+491", None)),
-        "hold": lambda: flow.hold(db, now, 77, "checkup", "ann", at("2026-12-01T10:20"),
-                                  timedelta(minutes=10)),
+        "book": lambda: booking.book(
+            db, now, "ann", "checkup", at("2026-12-01T09:40"), Client("A", "+491", None)
+        ),
+        "hold": lambda: flow.hold(
+            db, now, 77, "checkup", "ann", at("2026-12-01T10:20"), timedelta(minutes=10)
+        ),
         "confirm": lambda: _confirm_hold(db, 77),
         "cancel": lambda: bookings.cancel(db, now, 1, reason="test"),
-        "day off": lambda: schedule.change(db, now, ADMIN, schedule.Change(
-            schedule.DAY_OFF, "ben", first=date(2026, 12, 2))),
+        "day off": lambda: schedule.change(
+            db, now, ADMIN, schedule.Change(schedule.DAY_OFF, "ben", first=date(2026, 12, 2))
+        ),
         "lapsed hold expired": lambda: _expire_later_hold(db),
         "import with a change": lambda: booking.import_clinic(
-            db, clinic_file.read(BASIC.replace("horizon_days: 60", "horizon_days: 30"))),
+            db, clinic_file.read(BASIC.replace("horizon_days: 60", "horizon_days: 30"))
+        ),
     }
     for name, step in steps.items():
         before = await counter(db)
@@ -71,8 +75,7 @@ async def _confirm_hold(db: Database, telegram_id: int) -> None:
 
 
 async def _expire_later_hold(db: Database) -> None:
-    await flow.hold(db, now, 78, "checkup", "ann", at("2026-12-01T11:00"),
-                    timedelta(minutes=10))
+    await flow.hold(db, now, 78, "checkup", "ann", at("2026-12-01T11:00"), timedelta(minutes=10))
     before = await counter(db)
     await flow.restart(db, now + timedelta(minutes=20), 78)  # lets go of the lapsed hold
     assert await counter(db) > before

@@ -40,8 +40,12 @@ T0 = datetime.fromisoformat(NOW)
 VISIT = datetime.fromisoformat("2026-12-01T10:20:00+01:00")  # Tue, a 30-minute check-up
 END = VISIT + timedelta(minutes=30)
 AFTER = END + timedelta(days=1)
-SAFE = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer",
-        "x-frame-options": "DENY", "cache-control": "no-store"}
+SAFE = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "cache-control": "no-store",
+}
 
 
 def app_on(url: str, db: Database, clock: ManualClock):  # type: ignore[no-untyped-def]
@@ -71,6 +75,7 @@ def token(booking_id: int, now: datetime = AFTER) -> str:
 
 def forge(header: object, claims: object, key: str = SECRET) -> str:
     """A JWT with any header and claims, signed with HS256 by `key` whatever they say."""
+
     def part(value: object) -> str:
         return urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
 
@@ -142,8 +147,11 @@ def odd_tokens(booking_id: int) -> list[tuple[str, int, str]]:
         ("abc.def.ghi", 400, "damaged"),
         ("x" * 5000, 400, "damaged"),
         (token(booking_id)[:-3], 403, "not valid"),
-        (reviews.token(booking_id, AFTER, timedelta(days=7), "another-secret-" * 3), 403,
-         "not valid"),
+        (
+            reviews.token(booking_id, AFTER, timedelta(days=7), "another-secret-" * 3),
+            403,
+            "not valid",
+        ),
         (token(booking_id, AFTER - timedelta(days=8)), 410, "expired"),
         (token(999_999), 404, "no visit"),
         (forge(header, {"sub": "99999999999999999999", "exp": later}), 400, "damaged"),
@@ -165,8 +173,10 @@ def odd_tokens(booking_id: int) -> list[tuple[str, int, str]]:
 async def test_odd_links_get_a_clear_page_never_a_500(web) -> None:
     http, db, clock, booking_id, _ = web
     for odd, status, words in odd_tokens(booking_id):
-        for answer in (await http.get("/review", params={"token": odd}),
-                       await http.post("/review", data={"token": odd, "rating": "3"})):
+        for answer in (
+            await http.get("/review", params={"token": odd}),
+            await http.post("/review", data={"token": odd, "rating": "3"}),
+        ):
             assert (answer.status_code, words in answer.text) == (status, True), odd[:80]
             secured(answer)
     missing = await http.get("/review")
@@ -178,23 +188,28 @@ async def test_a_used_link_is_gone(web) -> None:
     http, db, clock, booking_id, _ = web
     first = await http.post("/review", data={"token": token(booking_id), "rating": "4"})
     assert first.status_code == 200
-    for again in (await http.get("/review", params={"token": token(booking_id)}),
-                  await http.post("/review", data={"token": token(booking_id), "rating": "1"})):
+    for again in (
+        await http.get("/review", params={"token": token(booking_id)}),
+        await http.post("/review", data={"token": token(booking_id), "rating": "1"}),
+    ):
         assert again.status_code == 410 and "reviewed already" in again.text
     assert [r.rating for r in await reviews.listed(db)] == [4]
 
 
-@pytest.mark.parametrize(("fields", "words"), [
-    ({"rating": "0"}, "from 1 to 5"),
-    ({"rating": "6"}, "from 1 to 5"),
-    ({"rating": "4.5"}, "from 1 to 5"),
-    ({"rating": "²"}, "from 1 to 5"),
-    ({"rating": "٣"}, "from 1 to 5"),
-    ({"rating": "9" * 5000}, "from 1 to 5"),
-    ({}, "from 1 to 5"),
-    ({"rating": "3", "comment": "y" * 2001}, "at most 2000 characters"),
-    ({"rating": "3", "comment": "nul \x00 inside"}, "without control characters"),
-])
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        ({"rating": "0"}, "from 1 to 5"),
+        ({"rating": "6"}, "from 1 to 5"),
+        ({"rating": "4.5"}, "from 1 to 5"),
+        ({"rating": "²"}, "from 1 to 5"),
+        ({"rating": "٣"}, "from 1 to 5"),
+        ({"rating": "9" * 5000}, "from 1 to 5"),
+        ({}, "from 1 to 5"),
+        ({"rating": "3", "comment": "y" * 2001}, "at most 2000 characters"),
+        ({"rating": "3", "comment": "nul \x00 inside"}, "without control characters"),
+    ],
+)
 async def test_odd_form_fields_are_refused_and_change_nothing(web, fields, words) -> None:
     http, db, clock, booking_id, _ = web
     answer = await http.post("/review", data={"token": token(booking_id), **fields})
@@ -206,18 +221,19 @@ async def test_odd_form_fields_are_refused_and_change_nothing(web, fields, words
 async def test_a_comment_of_2000_characters_with_line_breaks_is_kept_whole(web) -> None:
     http, db, clock, booking_id, _ = web
     comment = ("line\r\n" * 400)[:2000]  # a browser sends CRLF but counts each break as one
-    answer = await http.post("/review", data={"token": token(booking_id), "rating": "3",
-                                              "comment": comment})
+    answer = await http.post(
+        "/review", data={"token": token(booking_id), "rating": "3", "comment": comment}
+    )
     assert answer.status_code == 200
-    assert [r.comment for r in await reviews.listed(db)] == [
-        comment.replace("\r\n", "\n").strip()]
+    assert [r.comment for r in await reviews.listed(db)] == [comment.replace("\r\n", "\n").strip()]
 
 
 async def test_a_huge_form_is_refused_before_it_is_read_whole(web) -> None:
     http, db, clock, booking_id, _ = web
     body = f"token={token(booking_id)}&rating=3&comment=" + "z" * 5_000_000
-    answer = await http.post("/review", content=body,
-                             headers={"content-type": "application/x-www-form-urlencoded"})
+    answer = await http.post(
+        "/review", content=body, headers={"content-type": "application/x-www-form-urlencoded"}
+    )
     assert answer.status_code == 413 and "too large" in answer.text
     many = "&".join(f"f{i}=1" for i in range(50))
     assert (await http.post("/review", content=many)).status_code == 400
@@ -226,47 +242,77 @@ async def test_a_huge_form_is_refused_before_it_is_read_whole(web) -> None:
 
 async def test_pages_speak_the_language_asked_for(web) -> None:
     http, db, clock, booking_id, _ = web
-    answer = await http.get("/review", params={"token": "abc"},
-                            headers={"accept-language": "ru-RU,ru;q=0.9"})
+    answer = await http.get(
+        "/review", params={"token": "abc"}, headers={"accept-language": "ru-RU,ru;q=0.9"}
+    )
     assert answer.status_code == 400 and "повреждена" in answer.text
 
 
 # -- random links and forms ----------------------------------------------------------------
 
-LEAVES = (st.none() | st.booleans() | st.integers(-(2**80), 2**80) | st.floats()
-          | st.text(max_size=12) | st.integers(-(2**70), 2**70).map(str))
-VALUES = st.recursive(LEAVES, lambda inner: st.lists(inner, max_size=3)
-                      | st.dictionaries(st.text(max_size=4), inner, max_size=3), max_leaves=6)
+LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**80), 2**80)
+    | st.floats()
+    | st.text(max_size=12)
+    | st.integers(-(2**70), 2**70).map(str)
+)
+VALUES = st.recursive(
+    LEAVES,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
 CLAIMS = st.one_of(
-    st.fixed_dictionaries({}, optional={name: VALUES for name in (
-        "sub", "exp", "iat", "nbf", "aud", "iss", "jti", "bid")}),
-    st.fixed_dictionaries({"sub": st.integers(1, 3).map(str) | st.integers(-5, 2**64).map(str),
-                           "exp": st.integers(-(2**40), 2**70) | VALUES}),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            name: VALUES for name in ("sub", "exp", "iat", "nbf", "aud", "iss", "jti", "bid")
+        },
+    ),
+    st.fixed_dictionaries(
+        {
+            "sub": st.integers(1, 3).map(str) | st.integers(-5, 2**64).map(str),
+            "exp": st.integers(-(2**40), 2**70) | VALUES,
+        }
+    ),
     VALUES,
 )
 HEADERS = st.one_of(
-    st.fixed_dictionaries({"alg": st.just("HS256")},
-                          optional={name: VALUES for name in ("typ", "kid", "crit", "b64")}),
+    st.fixed_dictionaries(
+        {"alg": st.just("HS256")}, optional={name: VALUES for name in ("typ", "kid", "crit", "b64")}
+    ),
     VALUES,
 )
 TOKENS = st.one_of(
     st.text(max_size=300),
-    st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=",
-            max_size=300),
+    st.text(
+        alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=", max_size=300
+    ),
     st.builds(forge, HEADERS, CLAIMS, st.sampled_from([SECRET, "another-secret-" * 3])),
 )
-FIELDS = st.text(max_size=20) | st.integers(-(2**70), 2**70).map(str) | st.sampled_from(
-    ["1", "2", "3", "4", "5"])
+FIELDS = (
+    st.text(max_size=20)
+    | st.integers(-(2**70), 2**70).map(str)
+    | st.sampled_from(["1", "2", "3", "4", "5"])
+)
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(odd=TOKENS, rating=FIELDS, comment=st.none() | st.text(max_size=2500))
 async def test_no_token_or_form_ever_gets_a_500(web, odd, rating, comment) -> None:
     http, db, clock, booking_id, _ = web
     form = {"token": odd, "rating": rating} | ({} if comment is None else {"comment": comment})
-    for answer in (await http.get("/review", params={"token": odd}),
-                   await http.post("/review", data=form)):
+    for answer in (
+        await http.get("/review", params={"token": odd}),
+        await http.post("/review", data=form),
+    ):
         assert answer.status_code in (200, 400, 403, 404, 410, 413), answer.text
         assert answer.headers["content-type"].startswith("text/html")
         secured(answer)
@@ -293,8 +339,15 @@ async def test_every_answer_carries_the_security_headers(web) -> None:
         "failure": await http.get("/broken"),
     }
     assert {name: a.status_code for name, a in answers.items()} == {
-        "form": 200, "refused": 400, "posted": 200, "health": 200, "webhook refused": 403,
-        "wrong method": 405, "not found": 404, "failure": 500}
+        "form": 200,
+        "refused": 400,
+        "posted": 200,
+        "health": 200,
+        "webhook refused": 403,
+        "wrong method": 405,
+        "not found": 404,
+        "failure": 500,
+    }
     for answer in answers.values():
         secured(answer)
     assert "went wrong on our side" in answers["failure"].text
@@ -317,10 +370,13 @@ async def test_health_says_ok_when_the_database_answers(web) -> None:
     assert (answer.status_code, answer.text) == (200, "ok")
 
 
-@pytest.mark.parametrize("unreachable", [
-    "postgresql+asyncpg://postgres@127.0.0.1:1/nothing",
-    "sqlite+aiosqlite:///{tmp}/no/such/folder/bookbot.db",
-])
+@pytest.mark.parametrize(
+    "unreachable",
+    [
+        "postgresql+asyncpg://postgres@127.0.0.1:1/nothing",
+        "sqlite+aiosqlite:///{tmp}/no/such/folder/bookbot.db",
+    ],
+)
 async def test_health_never_shows_the_database_error(unreachable, tmp_path, caplog) -> None:
     url = unreachable.format(tmp=tmp_path)
     db = Database(url)

@@ -28,8 +28,9 @@ from bookbot.deps import Deps
 
 CONCURRENT = 32
 # handlers/client.py edits through do_api_request on purpose (see _edit there).
-warnings.filterwarnings("ignore", message=r"Please use 'Bot\.editMessageText'",
-                        category=PTBUserWarning)
+warnings.filterwarnings(
+    "ignore", message=r"Please use 'Bot\.editMessageText'", category=PTBUserWarning
+)
 # Connections to the Bot API. httpcore checks every pooled connection on every request,
 # so a big pool costs CPU on each call; eight keep up with CONCURRENT handlers (measured
 # with bench/taps.py: 157 taps/s with PTB's default of 256, over 400 with 4 or 8).
@@ -37,8 +38,9 @@ CONNECTIONS = 8
 OUTBOX_EVERY = 5  # seconds between looks for due reminders; changes also wake it at once
 
 
-def build_application(settings: Settings, collaborators: Callable[[Bot], Deps], *,
-                      polling: bool = True) -> Application:
+def build_application(
+    settings: Settings, collaborators: Callable[[Bot], Deps], *, polling: bool = True
+) -> Application:
     """Wires the bot: its Bot API endpoint, its collaborators (given its Bot) and every handler.
 
     With `polling`, its intake polls Telegram (start it with `inbox.intake(app).start()`);
@@ -46,12 +48,18 @@ def build_application(settings: Settings, collaborators: Callable[[Bot], Deps], 
     """
     # Updates are handled concurrently: every tap re-reads its state from the database,
     # so order between two taps does not matter, and one slow request holds no one up.
-    builder = (ApplicationBuilder().token(settings.require_token())
-               .concurrent_updates(CONCURRENT).connection_pool_size(CONNECTIONS)
-               .pool_timeout(10).rate_limiter(Limiter(TELEGRAM if settings.pace else UNPACED)))
+    builder = (
+        ApplicationBuilder()
+        .token(settings.require_token())
+        .concurrent_updates(CONCURRENT)
+        .connection_pool_size(CONNECTIONS)
+        .pool_timeout(10)
+        .rate_limiter(Limiter(TELEGRAM if settings.pace else UNPACED))
+    )
     if settings.api_url:
         base = settings.api_url.rstrip("/")
         builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
+
     async def open_store(application: Application) -> None:
         await deps.db.prepare()
         await menus.publish(application.bot)
@@ -76,9 +84,9 @@ def build_application(settings: Settings, collaborators: Callable[[Bot], Deps], 
     application.add_handler(CommandHandler("language", client.choose_language))
     application.add_handler(CallbackQueryHandler(client.tap))
     assert application.job_queue is not None
-    application.job_queue.run_repeating(outbox.deliver_due, interval=OUTBOX_EVERY, first=1,
-                                        name="outbox")
+    application.job_queue.run_repeating(
+        outbox.deliver_due, interval=OUTBOX_EVERY, first=1, name="outbox"
+    )
     application.add_handler(MessageHandler(filters.CONTACT, client.contact))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, client.typed_contact))
     return application
-

@@ -35,8 +35,11 @@ NO_CALENDAR = "none"
 # Weekday words in the languages of locales/, each to its number (0 = Monday), and the
 # words for today and tomorrow, each to its days ahead.
 DAY_WORDS = {word: i for i, name in enumerate(WEEKDAYS) for word in i18n.words(f"weekdays.{name}")}
-RELATIVE = {word: ahead for ahead, name in enumerate(("today", "tomorrow"))
-            for word in i18n.words(f"relative_days.{name}")}
+RELATIVE = {
+    word: ahead
+    for ahead, name in enumerate(("today", "tomorrow"))
+    for word in i18n.words(f"relative_days.{name}")
+}
 
 
 class Missing(BadInput):
@@ -131,8 +134,12 @@ def length(text: str, least: timedelta = SHORTEST_SLOT) -> timedelta:
     if value <= timedelta(0):
         raise BadInput("admin.bad.slot", value=text)
     if not least <= value <= LONGEST_SLOT:
-        raise BadInput("admin.bad.length", value=text, least=parsing.format_duration(least),
-                       most=parsing.format_duration(LONGEST_SLOT))
+        raise BadInput(
+            "admin.bad.length",
+            value=text,
+            least=parsing.format_duration(least),
+            most=parsing.format_duration(LONGEST_SLOT),
+        )
     return value
 
 
@@ -169,8 +176,11 @@ def identifier(text: str) -> str:
 
 def telegram_id(text: str) -> int:
     """Reads a Telegram user id: ASCII digits, 1 to LAST_TELEGRAM_ID."""
-    if not (text.isascii() and text.isdigit()) or len(text) > len(str(LAST_TELEGRAM_ID)) or (
-            not 0 < int(text) <= LAST_TELEGRAM_ID):
+    if (
+        not (text.isascii() and text.isdigit())
+        or len(text) > len(str(LAST_TELEGRAM_ID))
+        or (not 0 < int(text) <= LAST_TELEGRAM_ID)
+    ):
         raise BadInput("admin.bad.telegram_id", value=text)
     return int(text)
 
@@ -188,9 +198,11 @@ def calendars(text: str) -> tuple[str, ...]:
 
 def plain(text: str) -> str:
     """A typed text as one clean line: no control or bidi-override characters, single spaces."""
-    kept = "".join(" " if ch.isspace() else ch for ch in text
-                   if ch.isspace() or (unicodedata.category(ch) not in ("Cc", "Cs")
-                                       and ch not in HIDDEN))
+    kept = "".join(
+        " " if ch.isspace() else ch
+        for ch in text
+        if ch.isspace() or (unicodedata.category(ch) not in ("Cc", "Cs") and ch not in HIDDEN)
+    )
     return " ".join(kept.split())
 
 
@@ -213,8 +225,9 @@ def need(args: Sequence[str], count: int) -> None:
 # -- whose schedule ----------------------------------------------------------------------
 
 
-def target(args: Sequence[str], known: Collection[str], own: str | None,
-           admin: bool) -> tuple[str, list[str]]:
+def target(
+    args: Sequence[str], known: Collection[str], own: str | None, admin: bool
+) -> tuple[str, list[str]]:
     """Splits the specialist id off the arguments; a specialist may leave out their own."""
     if args and args[0] in known:
         return args[0], list(args[1:])
@@ -248,9 +261,15 @@ def hours(who: str, args: Sequence[str], today: date) -> Change:
     if len(args) > 4:
         raise BadInput("admin.bad.extra", value=args[4])
     start, end = span(args[1])
-    return Change(schedule.HOURS, who, first=day(args[0], today), start=start, end=end,
-                  slot=length(args[2]) if len(args) > 2 else None,
-                  break_after=pause(args[3]) if len(args) > 3 else timedelta(0))
+    return Change(
+        schedule.HOURS,
+        who,
+        first=day(args[0], today),
+        start=start,
+        end=end,
+        slot=length(args[2]) if len(args) > 2 else None,
+        break_after=pause(args[3]) if len(args) > 3 else timedelta(0),
+    )
 
 
 def extra(who: str, args: Sequence[str], today: date) -> Change:
@@ -266,8 +285,9 @@ def block(who: str, args: Sequence[str], today: date) -> Change:
     """`DATE HH:MM-HH:MM [reason]`."""
     need(args, 2)
     start, end = span(args[1])
-    return Change(schedule.BLOCK, who, first=day(args[0], today), start=start, end=end,
-                  reason=words(args[2:]))
+    return Change(
+        schedule.BLOCK, who, first=day(args[0], today), start=start, end=end, reason=words(args[2:])
+    )
 
 
 def unblock(who: str, args: Sequence[str], today: date) -> Change:
@@ -290,15 +310,26 @@ def weekly(who: str, args: Sequence[str], today: date) -> Change:
     if len(args) > 4:
         raise BadInput("admin.bad.extra", value=args[4])
     start, end = span(args[1])
-    return Change(schedule.WEEKLY, who, days=weekdays(args[0]), start=start, end=end,
-                  slot=length(args[2]) if len(args) > 2 else None,
-                  break_after=pause(args[3]) if len(args) > 3 else timedelta(0))
+    return Change(
+        schedule.WEEKLY,
+        who,
+        days=weekdays(args[0]),
+        start=start,
+        end=end,
+        slot=length(args[2]) if len(args) > 2 else None,
+        break_after=pause(args[3]) if len(args) > 3 else timedelta(0),
+    )
 
 
 CHANGES = {
-    schedule.DAY_OFF: dayoff, schedule.VACATION: vacation, schedule.HOURS: hours,
-    schedule.EXTRA: extra, schedule.BLOCK: block, schedule.UNBLOCK: unblock,
-    schedule.HOLIDAYS: holidays, schedule.WEEKLY: weekly,
+    schedule.DAY_OFF: dayoff,
+    schedule.VACATION: vacation,
+    schedule.HOURS: hours,
+    schedule.EXTRA: extra,
+    schedule.BLOCK: block,
+    schedule.UNBLOCK: unblock,
+    schedule.HOLIDAYS: holidays,
+    schedule.WEEKLY: weekly,
 }
 
 
@@ -309,8 +340,9 @@ def new_service(args: Sequence[str]) -> Service:
     """`ID DURATION|- NAME…`."""
     need(args, 3)
     duration = None if args[1] == "-" else length(args[1])
-    return Service(identifier(args[0]), words(args[2:], required=True, most=LONGEST_NAME) or "",
-                   duration)
+    return Service(
+        identifier(args[0]), words(args[2:], required=True, most=LONGEST_NAME) or "", duration
+    )
 
 
 def named(args: Sequence[str]) -> tuple[str, str]:

@@ -26,5 +26,6 @@ async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
 def language_of(update: Update, context: ContextTypes.DEFAULT_TYPE, profile: Profile) -> str:
     """The language of a user whose profile is at hand (see `language`)."""
     user = update.effective_user
-    return i18n.choose(profile.locale, user.language_code if user else None,
-                       deps(context).settings.locale)
+    return i18n.choose(
+        profile.locale, user.language_code if user else None, deps(context).settings.locale
+    )

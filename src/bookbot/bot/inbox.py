@@ -67,8 +67,9 @@ def parse(body: bytes, application: Application) -> dict[str, Any]:
     try:
         Update.de_json(data, application.bot)
     except Exception as error:  # noqa: BLE001 - PTB raises whatever the shape provokes
-        raise BadUpdate(f"update {update_id} is not shaped like one: "
-                        f"{type(error).__name__}") from None
+        raise BadUpdate(
+            f"update {update_id} is not shaped like one: {type(error).__name__}"
+        ) from None
     return data
 
 
@@ -79,8 +80,9 @@ class Intake:
     `bookbot serve` feeds it through `take`.
     """
 
-    def __init__(self, application: Application, db: Database, *, polling: bool,
-                 clock: Clock = system_clock) -> None:
+    def __init__(
+        self, application: Application, db: Database, *, polling: bool, clock: Clock = system_clock
+    ) -> None:
         self.application, self.db, self.clock = application, db, clock
         self.poller = Poller(self) if polling else None
         self.held: set[int] = set()  # handed over and not yet marked: this process's claims
@@ -118,7 +120,9 @@ class Intake:
         async with UnitOfWork(self.db) as uow:
             new = await Inbox(uow.session).keep(
                 [(u["update_id"], json.dumps(u, ensure_ascii=False)) for u in updates],
-                now, now + LEASE)
+                now,
+                now + LEASE,
+            )
             await uow.commit()
         for data in updates:
             if data["update_id"] in new:
@@ -171,7 +175,8 @@ class Intake:
         try:
             update = Update.de_json(data, application.bot)
             await application.update_processor.process_update(
-                update, application.process_update(update))
+                update, application.process_update(update)
+            )
         except Exception:  # handlers' own errors are PTB's; this is what escapes them
             _LOG.exception("update %s could not be handled", update_id)
         self._handled.append(update_id)
@@ -222,8 +227,9 @@ class Poller:
             try:
                 # Asking with offset confirms every update before it to Telegram: the
                 # previous batch is in the inbox by then.
-                updates = await bot.get_updates(offset=offset, timeout=POLL_TIMEOUT,
-                                                allowed_updates=ALLOWED_UPDATES)
+                updates = await bot.get_updates(
+                    offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES
+                )
                 if updates:
                     await self.intake.take([u.to_dict() for u in updates])
                     offset = updates[-1].update_id + 1
@@ -232,7 +238,7 @@ class Poller:
                 await asyncio.sleep(_seconds(error.retry_after))
             except Exception as error:  # noqa: BLE001 - polling outlives any one failure
                 failures += 1
-                wait = min(0.5 * 2 ** failures, MOST_BACKOFF)
+                wait = min(0.5 * 2**failures, MOST_BACKOFF)
                 _LOG.warning("polling failed, again in %.0f s: %s", wait, _first_line(error))
                 await asyncio.sleep(wait)
 
@@ -266,8 +272,9 @@ class Webhook:
         await application.start()
         await intake(application).start()
         if url:
-            await application.bot.set_webhook(url, secret_token=secret_token,
-                                              allowed_updates=ALLOWED_UPDATES)
+            await application.bot.set_webhook(
+                url, secret_token=secret_token, allowed_updates=ALLOWED_UPDATES
+            )
         try:
             yield
         finally:

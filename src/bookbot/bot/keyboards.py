@@ -33,6 +33,7 @@ def _reused(build: Callable[..., Markup]) -> Callable[..., Markup]:
     Keyed by the view's identity (and the page shown) and kept with the view, so a key
     never outlives its view.
     """
+
     @functools.wraps(build)
     def keyboard(lang: str, view: Any, *more: Any) -> Markup:
         key = (build, lang, id(view), *more)
@@ -59,29 +60,34 @@ def back(lang: str, step: str) -> list[Button]:
 
 def label(name: str) -> str:
     """A name as a button shows it: cut to LABEL characters, so a keyboard stays small."""
-    return name if len(name) <= LABEL else name[:LABEL - 1].rstrip() + "…"
+    return name if len(name) <= LABEL else name[: LABEL - 1].rstrip() + "…"
 
 
 def pages(lang: str, shown: Page, data: Callable[[int], str]) -> list[list[Button]]:
     """The row ‹ page 2 of 7 › under a paged list; no row when the list fits one page."""
     if shown.count == 1:
         return []
-    return [[
-        Button("‹", callback_data=data(shown.number - 1)) if shown.number > 1
-        else Button(" ", callback_data="n:"),
-        Button(i18n.text("limits.page", lang, page=shown.number, pages=shown.count),
-               callback_data="n:"),
-        Button("›", callback_data=data(shown.number + 1)) if shown.number < shown.count
-        else Button(" ", callback_data="n:"),
-    ]]
+    return [
+        [
+            Button("‹", callback_data=data(shown.number - 1))
+            if shown.number > 1
+            else Button(" ", callback_data="n:"),
+            Button(
+                i18n.text("limits.page", lang, page=shown.number, pages=shown.count),
+                callback_data="n:",
+            ),
+            Button("›", callback_data=data(shown.number + 1))
+            if shown.number < shown.count
+            else Button(" ", callback_data="n:"),
+        ]
+    ]
 
 
 @_reused
 def services(lang: str, offered: Sequence[Service], number: int = 1) -> Markup:
     """A button per service, a page at a time."""
     shown = paging.cut(offered, number)
-    rows = [[Button(label(s.name), callback_data=callbacks.encode("s", s.id))]
-            for s in shown.items]
+    rows = [[Button(label(s.name), callback_data=callbacks.encode("s", s.id))] for s in shown.items]
     return Markup(rows + pages(lang, shown, lambda n: callbacks.page("s", n)))
 
 
@@ -89,8 +95,10 @@ def services(lang: str, offered: Sequence[Service], number: int = 1) -> Markup:
 def specialists(lang: str, options: Sequence[Choice], number: int = 1) -> Markup:
     """A button per specialist with their soonest free time, a page at a time; "Any available"."""
     shown = paging.cut(options, number)
-    rows = [[Button(_choice_label(lang, c), callback_data=callbacks.encode("p", c.specialist.id))]
-            for c in shown.items]
+    rows = [
+        [Button(_choice_label(lang, c), callback_data=callbacks.encode("p", c.specialist.id))]
+        for c in shown.items
+    ]
     rows.extend(pages(lang, shown, lambda n: callbacks.page("p", n)))
     rows.append([Button(_t(lang, "any_available"), callback_data=callbacks.encode("p", ANY))])
     rows.append(back(lang, "services"))
@@ -100,9 +108,13 @@ def specialists(lang: str, options: Sequence[Choice], number: int = 1) -> Markup
 def _choice_label(lang: str, choice: Choice) -> str:
     if choice.soonest is None:
         return _t(lang, "specialist_none", name=label(choice.specialist.name))
-    return _t(lang, "specialist_soonest", name=label(choice.specialist.name),
-              when=i18n.day(choice.soonest.start.date(), lang),
-              time=i18n.clock(choice.soonest.start, lang))
+    return _t(
+        lang,
+        "specialist_soonest",
+        name=label(choice.specialist.name),
+        when=i18n.day(choice.soonest.start.date(), lang),
+        time=i18n.clock(choice.soonest.start, lang),
+    )
 
 
 @_reused
@@ -111,15 +123,23 @@ def month(lang: str, found: Month) -> Markup:
     shown, first, last, soonest = found.shown, found.first, found.last, found.soonest
     rows: list[list[Button]] = []
     if soonest is not None:
-        rows.append([Button(_t(lang, "soonest_day", when=i18n.day(soonest, lang)),
-                            callback_data=callbacks.day(soonest))])
+        rows.append(
+            [
+                Button(
+                    _t(lang, "soonest_day", when=i18n.day(soonest, lang)),
+                    callback_data=callbacks.day(soonest),
+                )
+            ]
+        )
     previous = (shown.replace(day=1) - timedelta(days=1)).replace(day=1)
     following = (shown.replace(day=28) + timedelta(days=4)).replace(day=1)
-    rows.append([
-        _arrow("‹", previous, previous >= first.replace(day=1)),
-        Button(i18n.day(shown, lang, "LLLL yyyy").capitalize(), callback_data="n:"),
-        _arrow("›", following, following <= last),
-    ])
+    rows.append(
+        [
+            _arrow("‹", previous, previous >= first.replace(day=1)),
+            Button(i18n.day(shown, lang, "LLLL yyyy").capitalize(), callback_data="n:"),
+            _arrow("›", following, following <= last),
+        ]
+    )
     rows.append([Button(name, callback_data="n:") for name in _weekday_names(lang)])
     for week in calendar.Calendar().monthdatescalendar(shown.year, shown.month):
         rows.append([_day_button(d, shown, d in found.days) for d in week])
@@ -131,10 +151,16 @@ def month(lang: str, found: Month) -> Markup:
 def _sooner(lang: str, choice: Choice) -> Button:
     """A button to switch to a specialist who is free sooner."""
     assert choice.soonest is not None
-    return Button(_t(lang, "sooner_with", name=label(choice.specialist.name),
-                     when=i18n.day(choice.soonest.start.date(), lang),
-                     time=i18n.clock(choice.soonest.start, lang)),
-                  callback_data=callbacks.encode("p", choice.specialist.id))
+    return Button(
+        _t(
+            lang,
+            "sooner_with",
+            name=label(choice.specialist.name),
+            when=i18n.day(choice.soonest.start.date(), lang),
+            time=i18n.clock(choice.soonest.start, lang),
+        ),
+        callback_data=callbacks.encode("p", choice.specialist.id),
+    )
 
 
 def _arrow(sign: str, target: date, allowed: bool) -> Button:
@@ -159,9 +185,11 @@ def _weekday_names(lang: str) -> list[str]:
 def times(lang: str, slots: Sequence[Slot], day: date, number: int = 1) -> Markup:
     """A button per free start time of one day, a page at a time."""
     shown = paging.cut(slots, number, paging.TIMES)
-    buttons = [Button(i18n.clock(s.start, lang), callback_data=callbacks.instant(s.start))
-               for s in shown.items]
-    rows = [buttons[i:i + TIMES_PER_ROW] for i in range(0, len(buttons), TIMES_PER_ROW)]
+    buttons = [
+        Button(i18n.clock(s.start, lang), callback_data=callbacks.instant(s.start))
+        for s in shown.items
+    ]
+    rows = [buttons[i : i + TIMES_PER_ROW] for i in range(0, len(buttons), TIMES_PER_ROW)]
     rows.extend(pages(lang, shown, lambda n: callbacks.page("t", n, day)))
     rows.append(back(lang, "calendar"))
     return Markup(rows)
@@ -169,25 +197,35 @@ def times(lang: str, slots: Sequence[Slot], day: date, number: int = 1) -> Marku
 
 def alternatives(lang: str, slots: Sequence[Slot]) -> Markup:
     """Free times near one that was taken, each with its day."""
-    rows = [[Button(i18n.brief(s.start, lang),
-                    callback_data=callbacks.instant(s.start))] for s in slots]
+    rows = [
+        [Button(i18n.brief(s.start, lang), callback_data=callbacks.instant(s.start))] for s in slots
+    ]
     rows.append(back(lang, "calendar"))
     return Markup(rows)
 
 
 def contact(lang: str) -> ReplyKeyboardMarkup:
     """Telegram's share-my-phone button."""
-    return ReplyKeyboardMarkup([[KeyboardButton(_t(lang, "share_phone"), request_contact=True)]],
-                               resize_keyboard=True, one_time_keyboard=True)
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(_t(lang, "share_phone"), request_contact=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
 
 
 def summary(lang: str, hold: Visit) -> Markup:
     """Confirm, change the contact, or go back to the times."""
-    return Markup([
-        [Button(_t(lang, "confirm"), callback_data=callbacks.encode("c", hold.booking.id or 0))],
-        [Button(_t(lang, "change_contact"), callback_data=callbacks.encode("k"))],
-        back(lang, "times"),
-    ])
+    return Markup(
+        [
+            [
+                Button(
+                    _t(lang, "confirm"), callback_data=callbacks.encode("c", hold.booking.id or 0)
+                )
+            ],
+            [Button(_t(lang, "change_contact"), callback_data=callbacks.encode("k"))],
+            back(lang, "times"),
+        ]
+    )
 
 
 def mine(lang: str, shown: Page[Visit]) -> Markup:
@@ -195,25 +233,43 @@ def mine(lang: str, shown: Page[Visit]) -> Markup:
     rows = []
     for held in shown.items:
         when = i18n.brief(held.booking.start, lang)
-        rows.append([
-            Button(_t(lang, "cancel_one", when=when),
-                   callback_data=callbacks.encode("x", held.booking.id or 0)),
-            Button(_t(lang, "reschedule_one", when=when),
-                   callback_data=callbacks.encode("r", held.booking.id or 0)),
-        ])
+        rows.append(
+            [
+                Button(
+                    _t(lang, "cancel_one", when=when),
+                    callback_data=callbacks.encode("x", held.booking.id or 0),
+                ),
+                Button(
+                    _t(lang, "reschedule_one", when=when),
+                    callback_data=callbacks.encode("r", held.booking.id or 0),
+                ),
+            ]
+        )
     return Markup(rows + pages(lang, shown, lambda n: callbacks.page("x", n)))
 
 
 def cancel_check(lang: str, booking_id: int) -> Markup:
     """Yes, cancel it / No, keep it."""
-    return Markup([[
-        Button(_t(lang, "cancel_yes"), callback_data=callbacks.encode("y", booking_id)),
-        Button(_t(lang, "cancel_no"), callback_data=callbacks.encode("v", booking_id)),
-    ]])
+    return Markup(
+        [
+            [
+                Button(_t(lang, "cancel_yes"), callback_data=callbacks.encode("y", booking_id)),
+                Button(_t(lang, "cancel_no"), callback_data=callbacks.encode("v", booking_id)),
+            ]
+        ]
+    )
 
 
 def languages(current: str) -> Markup:
     """A button per language, each named in itself."""
-    return Markup([[Button(("✓ " if lang == current else "") + i18n.text("bot.language_name", lang),
-                           callback_data=callbacks.encode("l", lang))]
-                   for lang in i18n.languages()])
+    return Markup(
+        [
+            [
+                Button(
+                    ("✓ " if lang == current else "") + i18n.text("bot.language_name", lang),
+                    callback_data=callbacks.encode("l", lang),
+                )
+            ]
+            for lang in i18n.languages()
+        ]
+    )

@@ -98,8 +98,9 @@ class Limiter(BaseRateLimiter[Patience]):
     `rate_limit_args` takes a `Patience` (default `REPLY`).
     """
 
-    def __init__(self, rates: Rates = TELEGRAM,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, rates: Rates = TELEGRAM, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.rates, self.clock = rates, clock
         self.overall = _Pace(rates.overall, rates.overall_burst)
         self.paused_until = 0.0  # every chat's, after a 429 that named none
@@ -132,9 +133,15 @@ class Limiter(BaseRateLimiter[Patience]):
         async with chat.lock:  # one at a time: a 429 is known before the next message goes
             return await self._send(callback, args, kwargs, chat, patience, paced=True)
 
-    async def _send(self, callback: Callable[..., Coroutine[Any, Any, Result]], args: Any,
-                    kwargs: dict[str, Any], chat: _Chat | None, patience: Patience,
-                    paced: bool) -> Result:
+    async def _send(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Result]],
+        args: Any,
+        kwargs: dict[str, Any],
+        chat: _Chat | None,
+        patience: Patience,
+        paced: bool,
+    ) -> Result:
         """Sends after the pauses (and the paces, if `paced`); retries after each 429."""
         for attempt in range(patience.retries + 1):
             await self._turn(chat, patience, paced)

@@ -11,11 +11,40 @@ from bookbot import i18n
 
 CLIENT = ("start", "my", "language", "help")
 # A linked specialist's own commands, then an admin's; a person gets the union of theirs.
-SPECIALIST = ("today", "week", "schedule", "bookings", "dayoff", "vacation", "hours", "extra",
-              "block", "unblock", "reviews")
-ADMIN = ("schedule", "bookings", "dayoff", "vacation", "hours", "extra", "block", "unblock",
-         "holidays", "weekly", "invite", "promote", "demote", "addservice", "renameservice",
-         "addspecialist", "renamespecialist", "offer", "reviews")
+SPECIALIST = (
+    "today",
+    "week",
+    "schedule",
+    "bookings",
+    "dayoff",
+    "vacation",
+    "hours",
+    "extra",
+    "block",
+    "unblock",
+    "reviews",
+)
+ADMIN = (
+    "schedule",
+    "bookings",
+    "dayoff",
+    "vacation",
+    "hours",
+    "extra",
+    "block",
+    "unblock",
+    "holidays",
+    "weekly",
+    "invite",
+    "promote",
+    "demote",
+    "addservice",
+    "renameservice",
+    "addspecialist",
+    "renamespecialist",
+    "offer",
+    "reviews",
+)
 
 
 async def publish(bot: Bot) -> None:
@@ -24,8 +53,9 @@ async def publish(bot: Bot) -> None:
         commands = [BotCommand(name, i18n.text(f"menu.{name}", lang)) for name in CLIENT]
         await bot.set_my_commands(commands, language_code=lang)
     fallback = i18n.fallback()
-    await bot.set_my_commands([BotCommand(name, i18n.text(f"menu.{name}", fallback))
-                               for name in CLIENT])
+    await bot.set_my_commands(
+        [BotCommand(name, i18n.text(f"menu.{name}", fallback)) for name in CLIENT]
+    )
 
 
 def names(admin: bool, specialist: bool) -> tuple[str, ...]:
@@ -55,8 +85,10 @@ def signature(admin: bool, specialist: bool) -> str | None:
     if not admin and not specialist:
         return None
     allowed = names(admin, specialist)
-    shown = {lang: [(n, description(n, lang)) for n in allowed]
-             for lang in (*i18n.languages(), i18n.fallback())}
+    shown = {
+        lang: [(n, description(n, lang)) for n in allowed]
+        for lang in (*i18n.languages(), i18n.fallback())
+    }
     return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()
 
 
@@ -70,8 +102,10 @@ async def publish_for(bot: Bot, telegram_id: int, admin: bool, specialist: bool)
         return
     allowed = names(admin, specialist)
     for lang in i18n.languages():
-        await bot.set_my_commands([BotCommand(n, description(n, lang)) for n in allowed],
-                                  scope=scope, language_code=lang)
+        await bot.set_my_commands(
+            [BotCommand(n, description(n, lang)) for n in allowed], scope=scope, language_code=lang
+        )
     fallback = i18n.fallback()
-    await bot.set_my_commands([BotCommand(n, description(n, fallback)) for n in allowed],
-                              scope=scope)
+    await bot.set_my_commands(
+        [BotCommand(n, description(n, fallback)) for n in allowed], scope=scope
+    )

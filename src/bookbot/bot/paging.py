@@ -38,5 +38,4 @@ def cut(items: Sequence[T], number: int, size: int = ITEMS) -> Page[T]:
     if not 1 <= number <= count:
         raise BookbotError("limits.no_page", page=number, pages=count)
     start = (number - 1) * size
-    return Page(items[start:start + size], number, count)
-
+    return Page(items[start : start + size], number, count)

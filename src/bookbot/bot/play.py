@@ -34,8 +34,13 @@ async def read_line(prompt: str) -> str | None:
         return None
 
 
-async def play(url: str, lang: str, read: Reader = read_line,
-               write: Callable[[str], None] = print, clock: Clock = system_clock) -> None:
+async def play(
+    url: str,
+    lang: str,
+    read: Reader = read_line,
+    write: Callable[[str], None] = print,
+    clock: Clock = system_clock,
+) -> None:
     """Runs a whole session: the demo data if the database is empty, then the chat loop."""
     db = Database(url)
     try:
@@ -45,8 +50,13 @@ async def play(url: str, lang: str, read: Reader = read_line,
     await db.close()
     async with BotApiEmulator() as emulator:
         # The local emulator keeps no flood limits: pacing would only make answers lag.
-        settings = Settings(token=emulator.token, api_url=f"{emulator.url}/bot",
-                            database_url=url, locale=lang, pace=False)
+        settings = Settings(
+            token=emulator.token,
+            api_url=f"{emulator.url}/bot",
+            database_url=url,
+            locale=lang,
+            pace=False,
+        )
         application = build_bot(settings, Database(url), clock)
         await application.initialize()
         if application.post_init:
@@ -54,16 +64,18 @@ async def play(url: str, lang: str, read: Reader = read_line,
         await application.start()
         await intake(application).start()
         try:
-            await _chat(emulator, emulator.user(PLAYER, "You", language_code=lang), lang,
-                        read, write)
+            await _chat(
+                emulator, emulator.user(PLAYER, "You", language_code=lang), lang, read, write
+            )
         finally:
             await intake(application).stop()
             await application.stop()
             await application.shutdown()
 
 
-async def _chat(emulator: BotApiEmulator, user: ChatUser, lang: str, read: Reader,
-                write: Callable[[str], None]) -> None:
+async def _chat(
+    emulator: BotApiEmulator, user: ChatUser, lang: str, read: Reader, write: Callable[[str], None]
+) -> None:
     write(i18n.text("try.intro", lang))
     chat = emulator.chat(user)
     screen = _Screen(chat, write, lang)
@@ -92,8 +104,9 @@ async def _chat(emulator: BotApiEmulator, user: ChatUser, lang: str, read: Reade
             await emulator.send_text(user, line)
 
 
-async def _answered(emulator: BotApiEmulator, chat: ChatState, before: tuple,
-                    timeout: float = 10) -> None:
+async def _answered(
+    emulator: BotApiEmulator, chat: ChatState, before: tuple, timeout: float = 10
+) -> None:
     """Waits until the bot has answered the last action and gone quiet.
 
     Idle alone is not enough: a handler may think longer than the emulator's quiet
@@ -133,8 +146,15 @@ class _Screen:
         for line in (message.text or message.caption or "").splitlines():
             self.write(f"  │ {line}")
         if message.document is not None:
-            self.write("  │ " + i18n.text("try.file", self.lang, name=message.document.filename,
-                                          size=message.document.size))
+            self.write(
+                "  │ "
+                + i18n.text(
+                    "try.file",
+                    self.lang,
+                    name=message.document.filename,
+                    size=message.document.size,
+                )
+            )
 
     def _buttons(self) -> list:
         shown = next((m for m in reversed(self.chat.messages) if m.buttons), None)

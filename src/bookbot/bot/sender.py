@@ -44,15 +44,24 @@ class TelegramSender:
 
     async def send_text(self, chat_id: int, text: str, buttons: Buttons = ()) -> Outcome:
         """Sends a message with an inline keyboard."""
-        return await self._outcome(self.bot.send_message(
-            chat_id, text, reply_markup=keyboard(buttons), **self._terms()))
+        return await self._outcome(
+            self.bot.send_message(chat_id, text, reply_markup=keyboard(buttons), **self._terms())
+        )
 
-    async def send_document(self, chat_id: int, document: Document, caption: str,
-                            buttons: Buttons = ()) -> Outcome:
+    async def send_document(
+        self, chat_id: int, document: Document, caption: str, buttons: Buttons = ()
+    ) -> Outcome:
         """Sends a file with its caption and an inline keyboard."""
-        return await self._outcome(self.bot.send_document(
-            chat_id, document.content, filename=document.filename, caption=caption,
-            reply_markup=keyboard(buttons), **self._terms()))
+        return await self._outcome(
+            self.bot.send_document(
+                chat_id,
+                document.content,
+                filename=document.filename,
+                caption=caption,
+                reply_markup=keyboard(buttons),
+                **self._terms(),
+            )
+        )
 
     def pace_wait(self, chat_id: int) -> float:
         """Seconds until the bot's Limiter lets one more message into the chat (none: 0)."""
@@ -91,5 +100,6 @@ def _button(button: Button) -> InlineKeyboardButton:
     if button.url is not None:
         return InlineKeyboardButton(button.label, url=button.url)
     assert button.action is not None, button
-    return InlineKeyboardButton(button.label, callback_data=callbacks.encode(
-        LETTERS[button.action], button.argument))
+    return InlineKeyboardButton(
+        button.label, callback_data=callbacks.encode(LETTERS[button.action], button.argument)
+    )

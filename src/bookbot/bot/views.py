@@ -56,8 +56,9 @@ def client(held: Visit) -> str:
     return f"{name}, {phone_number(who.phone if who else None)}"
 
 
-def booking_line(held: Visit, lang: str, with_day: bool = False,
-                 with_specialist: bool = False) -> str:
+def booking_line(
+    held: Visit, lang: str, with_day: bool = False, with_specialist: bool = False
+) -> str:
     """09:00–09:30 Bob Stone, +49… · Check-up (· Dr. Ann Weber)."""
     when = span(held.booking.start, held.booking.end, lang)
     if with_day:
@@ -89,14 +90,22 @@ def _day_lines(one: DayView, lang: str) -> list[str]:
         head = ", ".join(span(s, e, lang) for s, e in one.windows)
     lines = [f"<b>{i18n.day(one.day, lang)}</b> · {head}"]
     entries: list[tuple[datetime, str]] = [
-        (h.booking.start, "  " + booking_line(h, lang)) for h in one.bookings]
-    entries += [(b.start, f"  {span(b.start, b.end, lang)} {t(lang, 'admin.view.blocked')}"
-                 + _because(b.reason)) for b in one.blocks]
+        (h.booking.start, "  " + booking_line(h, lang)) for h in one.bookings
+    ]
+    entries += [
+        (
+            b.start,
+            f"  {span(b.start, b.end, lang)} {t(lang, 'admin.view.blocked')}" + _because(b.reason),
+        )
+        for b in one.blocks
+    ]
     lines.extend(text for _, text in sorted(entries, key=lambda e: e[0]))
     if one.closed is None and one.windows:
         free = ", ".join(i18n.clock(s.start, lang) for s in one.free)
-        lines.append("  " + (t(lang, "admin.view.free", times=free) if free
-                             else t(lang, "admin.view.none_free")))
+        lines.append(
+            "  "
+            + (t(lang, "admin.view.free", times=free) if free else t(lang, "admin.view.none_free"))
+        )
     return lines
 
 
@@ -104,8 +113,9 @@ def _because(reason: str | None) -> str:
     return f": {escape(reason, quote=False)}" if reason else ""
 
 
-def agenda(entries: Sequence[Visit], lang: str, first: date, last: date,
-           with_specialist: bool = False) -> str:
+def agenda(
+    entries: Sequence[Visit], lang: str, first: date, last: date, with_specialist: bool = False
+) -> str:
     """Bookings of a day or a week, each with the client's name and phone."""
     title = i18n.day(first, lang)
     if first != last:
@@ -113,8 +123,10 @@ def agenda(entries: Sequence[Visit], lang: str, first: date, last: date,
     lines = [f"<b>{t(lang, 'admin.agenda.title', when=title)}</b>"]
     if not entries:
         lines.append(t(lang, "admin.agenda.none"))
-    lines.extend(booking_line(h, lang, with_day=first != last, with_specialist=with_specialist)
-                 for h in entries)
+    lines.extend(
+        booking_line(h, lang, with_day=first != last, with_specialist=with_specialist)
+        for h in entries
+    )
     return "\n".join(lines)
 
 
@@ -130,12 +142,20 @@ def changed(outcome: Outcome, lang: str) -> str:
     start = i18n.clock(c.start, lang) if c.start else ""
     end = i18n.clock(c.end, lang) if c.end else ""
     if c.kind == schedule.UNBLOCK and outcome.removed is not None:
-        start, end = (i18n.clock(outcome.removed.start, lang),
-                      i18n.clock(outcome.removed.end, lang))
+        start, end = (
+            i18n.clock(outcome.removed.start, lang),
+            i18n.clock(outcome.removed.end, lang),
+        )
     params: dict[str, object] = {
-        "specialist": name, "day": the_day, "reason": reason, "slot": slot, "start": start,
-        "end": end, "times": ", ".join(i18n.clock(x, lang) for x in c.times),
-        "first": the_day, "last": i18n.day(c.last, lang) if c.last else "",
+        "specialist": name,
+        "day": the_day,
+        "reason": reason,
+        "slot": slot,
+        "start": start,
+        "end": end,
+        "times": ", ".join(i18n.clock(x, lang) for x in c.times),
+        "first": the_day,
+        "last": i18n.day(c.last, lang) if c.last else "",
         "days": weekdays(c.days, lang),
         "calendars": ", ".join(c.calendars) or t(lang, "admin.no_calendar"),
     }
@@ -157,8 +177,12 @@ def pending(outcome: Outcome, lang: str) -> tuple[str, list[list[tuple[str, str]
     lines.extend("• " + booking_line(h, lang, with_day=True) for h in outcome.displaced)
     lines.append(t(lang, "admin.pending.note"))
     assert outcome.pending is not None
-    buttons = [[(t(lang, "admin.pending.confirm"), encode("g", outcome.pending)),
-                (t(lang, "admin.pending.keep"), encode("h", outcome.pending))]]
+    buttons = [
+        [
+            (t(lang, "admin.pending.confirm"), encode("g", outcome.pending)),
+            (t(lang, "admin.pending.keep"), encode("h", outcome.pending)),
+        ]
+    ]
     return "\n".join(lines), buttons
 
 
@@ -168,9 +192,16 @@ def reviews(found: Sequence[Review], lang: str) -> str:
         return t(lang, "admin.reviews_none")
     lines = [t(lang, "admin.reviews_title")]
     for one in found:
-        lines.append(t(lang, "admin.review_line", stars="★" * one.rating,
-                       specialist=one.specialist, day=i18n.day(one.created_at.date(), lang),
-                       comment=one.comment or "—"))
+        lines.append(
+            t(
+                lang,
+                "admin.review_line",
+                stars="★" * one.rating,
+                specialist=one.specialist,
+                day=i18n.day(one.created_at.date(), lang),
+                comment=one.comment or "—",
+            )
+        )
     return "\n".join(lines)
 
 

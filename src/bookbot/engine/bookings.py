@@ -51,8 +51,11 @@ def may_confirm(booking: Booking, now: datetime, seen: Booking | None = None) ->
     """
     if booking.status == BookingStatus.HELD and is_live(booking, now):
         return None
-    return "refused.hold_lost" if (seen or booking).status == BookingStatus.HELD \
+    return (
+        "refused.hold_lost"
+        if (seen or booking).status == BookingStatus.HELD
         else "refused.not_held"
+    )
 
 
 def may_cancel(booking: Booking, actor: str, now: datetime) -> str | None:

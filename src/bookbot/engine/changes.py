@@ -26,33 +26,46 @@ from bookbot.engine.workday import LocalClock, Plan, wall, zone
 
 def day_off(specialist: Specialist, day: date, reason: str | None = None) -> Specialist:
     """Closes one date; a day off already there is replaced, so its reason is the new one."""
-    kept = tuple(o for o in specialist.overrides
-                 if not (o.type == OverrideType.DAY_OFF and o.first == day))
-    return replace(specialist, overrides=kept + (
-        Override(OverrideType.DAY_OFF, day, day, None, reason),))
+    kept = tuple(
+        o for o in specialist.overrides if not (o.type == OverrideType.DAY_OFF and o.first == day)
+    )
+    return replace(
+        specialist, overrides=kept + (Override(OverrideType.DAY_OFF, day, day, None, reason),)
+    )
 
 
-def vacation(specialist: Specialist, first: date, last: date,
-             reason: str | None = None) -> Specialist:
+def vacation(
+    specialist: Specialist, first: date, last: date, reason: str | None = None
+) -> Specialist:
     """Closes the dates first..last inclusive; the same vacation twice is kept once."""
-    kept = tuple(o for o in specialist.overrides if not (
-        o.type == OverrideType.VACATION and (o.first, o.last) == (first, last)))
-    return replace(specialist, overrides=kept + (
-        Override(OverrideType.VACATION, first, last, None, reason),))
+    kept = tuple(
+        o
+        for o in specialist.overrides
+        if not (o.type == OverrideType.VACATION and (o.first, o.last) == (first, last))
+    )
+    return replace(
+        specialist, overrides=kept + (Override(OverrideType.VACATION, first, last, None, reason),)
+    )
 
 
 def custom_hours(specialist: Specialist, day: date, hours: Hours) -> Specialist:
     """Sets the working hours of one date, in place of the custom hours it had before."""
-    kept = tuple(o for o in specialist.overrides
-                 if not (o.type == OverrideType.CUSTOM_HOURS and o.first == day))
-    return replace(specialist, overrides=kept + (
-        Override(OverrideType.CUSTOM_HOURS, day, day, hours),))
+    kept = tuple(
+        o
+        for o in specialist.overrides
+        if not (o.type == OverrideType.CUSTOM_HOURS and o.first == day)
+    )
+    return replace(
+        specialist, overrides=kept + (Override(OverrideType.CUSTOM_HOURS, day, day, hours),)
+    )
 
 
 def extra_slots(specialist: Specialist, day: date, hours: Hours) -> Specialist:
     """Adds single slots to one date, on top of whatever else it has."""
-    return replace(specialist, overrides=specialist.overrides + (
-        Override(OverrideType.EXTRA_SLOTS, day, day, hours),))
+    return replace(
+        specialist,
+        overrides=specialist.overrides + (Override(OverrideType.EXTRA_SLOTS, day, day, hours),),
+    )
 
 
 def block(specialist: Specialist, added: Block) -> Specialist:
@@ -63,8 +76,9 @@ def block(specialist: Specialist, added: Block) -> Specialist:
 def covering(specialist: Specialist, at: datetime) -> Block | None:
     """The first block that covers the instant `at`, if any."""
     moment = absolute(at)
-    return next((b for b in specialist.blocks
-                 if absolute(b.start) <= moment < absolute(b.end)), None)
+    return next(
+        (b for b in specialist.blocks if absolute(b.start) <= moment < absolute(b.end)), None
+    )
 
 
 def unblock(specialist: Specialist, removed: Block) -> Specialist:
@@ -96,20 +110,24 @@ def fits(plan: Plan, booking: Booking) -> bool:
     day = plan.local(start).date()
     if plan.is_closed(day):
         return False
-    return contains(plan.work_day(day).windows, start, end) and not overlaps(
-        plan.busy, start, end)
+    return contains(plan.work_day(day).windows, start, end) and not overlaps(plan.busy, start, end)
 
 
-def displaced(business: Business, before: Specialist, after: Specialist,
-              bookings: Iterable[Booking]) -> list[Booking]:
+def displaced(
+    business: Business, before: Specialist, after: Specialist, bookings: Iterable[Booking]
+) -> list[Booking]:
     """Live bookings of the specialist that fit before the change and do not after it."""
     old, new = Plan(before.schedule(business)), Plan(after.schedule(business))
-    return [b for b in bookings if b.live and b.specialist == after.id
-            and fits(old, b) and not fits(new, b)]
+    return [
+        b
+        for b in bookings
+        if b.live and b.specialist == after.id and fits(old, b) and not fits(new, b)
+    ]
 
 
 def shortest_slot(specialist: Specialist) -> timedelta:
     """The shortest slot in the specialist's template and overrides (60m when there is none)."""
     lengths = [entry.hours.slot for entry in specialist.weekly] + [
-        o.hours.slot for o in specialist.overrides if o.hours is not None]
+        o.hours.slot for o in specialist.overrides if o.hours is not None
+    ]
     return min(lengths, default=timedelta(minutes=60))

@@ -78,6 +78,4 @@ def overlaps(merged: Sequence[Interval], start: datetime, end: datetime) -> bool
 
 def clip_start(intervals: Sequence[Interval], earliest: datetime) -> list[Interval]:
     """Cuts away everything before `earliest`."""
-    return [
-        Interval(max(start, earliest), end) for start, end in intervals if end > earliest
-    ]
+    return [Interval(max(start, earliest), end) for start, end in intervals if end > earliest]

@@ -57,7 +57,8 @@ def fitting(
     for candidate in work.candidates:
         end = candidate.start + (duration or candidate.slot)
         if contains(free, candidate.start, end) and (
-                not reversed_window or contains(work.windows, candidate.start, end)):
+            not reversed_window or contains(work.windows, candidate.start, end)
+        ):
             yield candidate, end
 
 
@@ -252,15 +253,21 @@ def free_days(
     found: set[date] = set()
     for plan in plans(schedules):
         for day in dates(first, min(last, last_day(plan, now, rules))):
-            if day not in found and not plan.is_closed(day) and _has_free(
-                    plan, plan.work_day(day), now, rules, duration):
+            if (
+                day not in found
+                and not plan.is_closed(day)
+                and _has_free(plan, plan.work_day(day), now, rules, duration)
+            ):
                 found.add(day)
     return sorted(found)
 
 
-def _has_free(plan: Plan, work: WorkDay, now: datetime, rules: Rules,
-              duration: timedelta | None) -> bool:
+def _has_free(
+    plan: Plan, work: WorkDay, now: datetime, rules: Rules, duration: timedelta | None
+) -> bool:
     """Tells whether a worked day has at least one free slot, stopping at the first."""
     earliest = absolute(now) + rules.min_notice
-    return any(candidate.start >= earliest
-               for candidate, _ in fitting(work, free_time(plan, work.windows), duration))
+    return any(
+        candidate.start >= earliest
+        for candidate, _ in fitting(work, free_time(plan, work.windows), duration)
+    )

@@ -88,7 +88,8 @@ def bucket_start(number: int) -> datetime:
 def reach(plan: Plan) -> int:
     """How many dates after its own a day's working time can run into (late single slots)."""
     hours = [entry.hours for entry in plan.schedule.weekly] + [
-        override.hours for override in plan.schedule.overrides if override.hours]
+        override.hours for override in plan.schedule.overrides if override.hours
+    ]
     ends = [wall(h.end) for h in hours if h.start is not None and h.end is not None]
     ends += [wall(t) + h.slot for h in hours for t in h.times]
     return max((end - MINUTE) // ONE_DAY for end in ends) if ends else 0

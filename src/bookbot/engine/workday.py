@@ -118,7 +118,8 @@ class Plan:
                 target[override.first].append(override.hours)
         self.busy = merge(Interval(absolute(s), absolute(e)) for s, e in schedule.busy)
         lengths = [entry.hours.slot for entry in schedule.weekly] + [
-            override.hours.slot for override in schedule.overrides if override.hours]
+            override.hours.slot for override in schedule.overrides if override.hours
+        ]
         self.shortest = min(lengths, default=DEFAULT_SLOT)  # slot length anywhere
         self.longest = max(lengths, default=DEFAULT_SLOT)
 
@@ -179,8 +180,13 @@ class Plan:
 
 def _windows(layers: list[Hours], clock: LocalClock) -> tuple[Interval, ...]:
     """The layers' windows as absolute intervals, merged."""
-    return tuple(merge(Interval(clock.instant(start), clock.instant(end))
-                       for hours in layers for start, end in _spans(hours)))
+    return tuple(
+        merge(
+            Interval(clock.instant(start), clock.instant(end))
+            for hours in layers
+            for start, end in _spans(hours)
+        )
+    )
 
 
 def _spans(hours: Hours) -> list[tuple[timedelta, timedelta]]:

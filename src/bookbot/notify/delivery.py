@@ -65,8 +65,9 @@ async def deliver(sender: Sender, db: Database, settings: Settings, now: datetim
     return outcome
 
 
-async def _batch(sender: Sender, db: Database, settings: Settings, now: datetime,
-                 claimed: list[Message]) -> Counter:
+async def _batch(
+    sender: Sender, db: Database, settings: Settings, now: datetime, claimed: list[Message]
+) -> Counter:
     """Sends a batch one message at a time, each chat's in order, whose turn has come first.
 
     One at a time keeps the window for a double send to one message (see above). A chat
@@ -103,8 +104,9 @@ class Flood(Exception):
         self.until = until
 
 
-async def send(sender: Sender, db: Database, settings: Settings, now: datetime,
-               message: Message) -> str:
+async def send(
+    sender: Sender, db: Database, settings: Settings, now: datetime, message: Message
+) -> str:
     """Sends one claimed row and marks it; says what became of it (raises Flood to pause).
 
     The row is marked sent only once the messenger accepted it. A chat another sender was told
@@ -138,15 +140,22 @@ async def send(sender: Sender, db: Database, settings: Settings, now: datetime,
         if tries >= GIVE_UP_AFTER:
             await _finish(db, message, now, "failed", result.error, attempt=True)
             return "failed"
-        backoff = timedelta(seconds=30 * tries ** 2)
+        backoff = timedelta(seconds=30 * tries**2)
         await _finish(db, message, now + backoff, "pending", result.error, attempt=True)
         return "retry"
     await _finish(db, message, now, "sent")
     return "sent"
 
 
-async def _finish(db: Database, message: Message, when: datetime, status: str,
-                  error: str | None = None, *, attempt: bool = False) -> None:
+async def _finish(
+    db: Database,
+    message: Message,
+    when: datetime,
+    status: str,
+    error: str | None = None,
+    *,
+    attempt: bool = False,
+) -> None:
     async with UnitOfWork(db) as uow:
         if status == "pending":
             await uow.outbox.postpone(message.id, when, error or "", attempt=attempt)
@@ -155,8 +164,9 @@ async def _finish(db: Database, message: Message, when: datetime, status: str,
         await uow.commit()
 
 
-async def render(db: Database, settings: Settings, now: datetime,
-                 message: Message) -> Letter | None:
+async def render(
+    db: Database, settings: Settings, now: datetime, message: Message
+) -> Letter | None:
     """The text a row stands for, in the recipient's language; None if it is moot now."""
     if message.booking_id is None:
         return await _notice(db, settings, message)
@@ -175,8 +185,10 @@ async def render(db: Database, settings: Settings, now: datetime,
     if message.kind == messages.REVIEW and may_review(found, now) is not None:
         return None  # cancelled meanwhile: only a visit that took place is asked about
     lang = i18n.choose(profile.locale, settings.locale)
-    others = [{**other, "name": names.get(other["specialist"], other["specialist"])}
-              for other in message.payload.get("alternatives", [])]
+    others = [
+        {**other, "name": names.get(other["specialist"], other["specialist"])}
+        for other in message.payload.get("alternatives", [])
+    ]
     message = replace(message, payload={**message.payload, "alternatives": others})
     return RENDER[message.kind](held, message, lang, settings, now)
 
@@ -193,29 +205,47 @@ async def _notice(db: Database, settings: Settings, message: Message) -> Letter 
 
 def _names(held: Visit, lang: str) -> dict:
     client = held.booking.client
-    return {"service": held.service.name, "specialist": held.specialist.name,
-            "when": i18n.moment(held.booking.start, lang),
-            "client": client.name if client and client.name else "—",
-            "phone": client.phone if client and client.phone else "—"}
+    return {
+        "service": held.service.name,
+        "specialist": held.specialist.name,
+        "when": i18n.moment(held.booking.start, lang),
+        "client": client.name if client and client.name else "—",
+        "phone": client.phone if client and client.phone else "—",
+    }
 
 
 def _confirmation(held, message, lang, settings, now) -> Letter:  # type: ignore[no-untyped-def]
-    return Letter(i18n.text("notify.confirmation", lang, **_names(held, lang)),
-                  document=Document(f"booking-{held.booking.id}.ics", invitation(
-                      held.booking, held.service.name, held.specialist.name, lang)))
+    return Letter(
+        i18n.text("notify.confirmation", lang, **_names(held, lang)),
+        document=Document(
+            f"booking-{held.booking.id}.ics",
+            invitation(held.booking, held.service.name, held.specialist.name, lang),
+        ),
+    )
 
 
 def _new_booking(held, message, lang, settings, now) -> Letter:  # type: ignore[no-untyped-def]
     # Cancel asks the specialist for a reason first (bot/handlers/specialist.py).
-    cancel = ((Button(i18n.text("specialist.cancel_button", lang), Action.SPECIALIST_CANCEL,
-                      str(held.booking.id)),),)
+    cancel = (
+        (
+            Button(
+                i18n.text("specialist.cancel_button", lang),
+                Action.SPECIALIST_CANCEL,
+                str(held.booking.id),
+            ),
+        ),
+    )
     return Letter(i18n.text("notify.new_booking", lang, **_names(held, lang)), cancel)
 
 
 def _reminder(held, message, lang, settings, now) -> Letter:  # type: ignore[no-untyped-def]
     booking_id = str(held.booking.id)
-    buttons = ((Button(i18n.text("notify.cancel", lang), Action.ASK_CANCEL, booking_id),
-                Button(i18n.text("notify.reschedule", lang), Action.RESCHEDULE, booking_id)),)
+    buttons = (
+        (
+            Button(i18n.text("notify.cancel", lang), Action.ASK_CANCEL, booking_id),
+            Button(i18n.text("notify.reschedule", lang), Action.RESCHEDULE, booking_id),
+        ),
+    )
     return Letter(i18n.text("notify.reminder", lang, **_names(held, lang)), buttons)
 
 
@@ -225,28 +255,33 @@ def _cancelled_by_client(held, message, lang, settings, now) -> Letter:  # type:
 
 def _cancelled_for_client(held, message, lang, settings, now) -> Letter:  # type: ignore[no-untyped-def]
     reason = message.payload.get("reason") or i18n.text("notify.no_reason", lang)
-    lines = [i18n.text("notify.cancelled_for_client", lang, reason=reason,
-                       **_names(held, lang))]
+    lines = [i18n.text("notify.cancelled_for_client", lang, reason=reason, **_names(held, lang))]
     others = message.payload.get("alternatives") or []
     if others:
         lines.append(i18n.text("notify.alternatives", lang))
         tz = held.booking.start.tzinfo
         for other in others:
             start = datetime.fromisoformat(other["start"]).astimezone(tz)
-            lines.append(f"• {i18n.brief(start, lang)}, "
-                         f"{other['name']}")
+            lines.append(f"• {i18n.brief(start, lang)}, {other['name']}")
     lines.append(i18n.text("notify.book_again", lang))
     return Letter("\n".join(lines))
 
 
 def _review(held, message, lang, settings, now) -> Letter:  # type: ignore[no-untyped-def]
     booking_id = held.booking.id
-    rows = [tuple(Button("★" * stars, Action.RATE, f"{booking_id}-{stars}")
-                  for stars in range(1, 6))]
+    rows = [
+        tuple(Button("★" * stars, Action.RATE, f"{booking_id}-{stars}") for stars in range(1, 6))
+    ]
     if settings.public_url and settings.secret:
         link = reviews.token(booking_id, now, settings.review_ttl, settings.secret)
-        rows.append((Button(i18n.text("notify.review_page", lang),
-                            url=f"{settings.public_url}/review?token={link}"),))
+        rows.append(
+            (
+                Button(
+                    i18n.text("notify.review_page", lang),
+                    url=f"{settings.public_url}/review?token={link}",
+                ),
+            )
+        )
     return Letter(i18n.text("notify.review", lang, **_names(held, lang)), tuple(rows))
 
 
@@ -258,4 +293,3 @@ RENDER = {
     messages.CANCELLED_FOR_CLIENT: _cancelled_for_client,
     messages.REVIEW: _review,
 }
-

@@ -20,7 +20,6 @@ def invitation(booking: Booking, service: str, specialist: str, lang: str) -> by
     event.add("dtstamp", booking.start.astimezone(UTC))
     event.add("dtstart", booking.start.astimezone(UTC))
     event.add("dtend", booking.end.astimezone(UTC))
-    event.add("summary", i18n.text("bot.ics_summary", lang, service=service,
-                                   specialist=specialist))
+    event.add("summary", i18n.text("bot.ics_summary", lang, service=service, specialist=specialist))
     calendar.add_component(event)
     return calendar.to_ical()

@@ -26,8 +26,9 @@ class Policy:
     review_after: timedelta = timedelta(hours=24)
 
 
-async def booked(outbox: Outbox, booking: Booking, specialist: Specialist, now: datetime,
-                 policy: Policy) -> None:
+async def booked(
+    outbox: Outbox, booking: Booking, specialist: Specialist, now: datetime, policy: Policy
+) -> None:
     """Owes the confirmation, the specialist's notice, the reminders and the review request."""
     client = booking.client.telegram_id if booking.client else None
     if specialist.telegram_id is not None:
@@ -38,14 +39,26 @@ async def booked(outbox: Outbox, booking: Booking, specialist: Specialist, now: 
     for before in policy.reminders:
         due = booking.start - before
         if due > now:
-            await outbox.add(REMINDER, client, due, now, booking.id,
-                             {"minutes": int(before.total_seconds() // 60)})
+            await outbox.add(
+                REMINDER,
+                client,
+                due,
+                now,
+                booking.id,
+                {"minutes": int(before.total_seconds() // 60)},
+            )
     await outbox.add(REVIEW, client, booking.end + policy.review_after, now, booking.id)
 
 
-async def cancelled(outbox: Outbox, booking: Booking, specialist: Specialist, now: datetime,
-                    by: str, reason: str | None = None,
-                    alternatives: list[Slot] | None = None) -> None:
+async def cancelled(
+    outbox: Outbox,
+    booking: Booking,
+    specialist: Specialist,
+    now: datetime,
+    by: str,
+    reason: str | None = None,
+    alternatives: list[Slot] | None = None,
+) -> None:
     """Drops what the visit no longer needs and owes the other side a notice."""
     assert booking.id is not None
     await outbox.drop(booking.id, now, ABOUT_THE_VISIT)
@@ -54,14 +67,22 @@ async def cancelled(outbox: Outbox, booking: Booking, specialist: Specialist, no
             await outbox.add(CANCELLED_BY_CLIENT, specialist.telegram_id, now, now, booking.id)
         return
     if booking.client and booking.client.telegram_id is not None:
-        await outbox.add(CANCELLED_FOR_CLIENT, booking.client.telegram_id, now, now, booking.id, {
-            "reason": reason,
-            "alternatives": [{"specialist": s.specialist, "start": s.start.isoformat()}
-                             for s in alternatives or []],
-        })
+        await outbox.add(
+            CANCELLED_FOR_CLIENT,
+            booking.client.telegram_id,
+            now,
+            now,
+            booking.id,
+            {
+                "reason": reason,
+                "alternatives": [
+                    {"specialist": s.specialist, "start": s.start.isoformat()}
+                    for s in alternatives or []
+                ],
+            },
+        )
 
 
-async def unlinked(outbox: Outbox, telegram_id: int, specialist: Specialist,
-                   now: datetime) -> None:
+async def unlinked(outbox: Outbox, telegram_id: int, specialist: Specialist, now: datetime) -> None:
     """Owes a specialist's former account the news that an invite link moved them away."""
     await outbox.add(UNLINKED, telegram_id, now, now, payload={"specialist": specialist.name})

@@ -40,8 +40,11 @@ class Review:
 
 def token(booking_id: int, now: datetime, ttl: timedelta, secret: str) -> str:
     """A signed token naming a booking, valid for `ttl` from `now`."""
-    claims = {"sub": str(booking_id), "iat": int(now.timestamp()),
-              "exp": int((now + ttl).timestamp())}
+    claims = {
+        "sub": str(booking_id),
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+    }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -53,16 +56,28 @@ def booking_of(value: str, now: datetime, secret: str) -> int:
     if not 0 < len(value) <= TOKEN_LIMIT:
         raise BadInput("review.malformed")
     try:
-        claims = jwt.decode(value, secret, algorithms=[ALGORITHM],
-                            options={"verify_exp": False, "verify_iat": False, "verify_nbf": False,
-                                     "require": ["exp", "sub"]})
+        claims = jwt.decode(
+            value,
+            secret,
+            algorithms=[ALGORITHM],
+            options={
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+                "require": ["exp", "sub"],
+            },
+        )
     except jwt.InvalidSignatureError:
         raise Refused("review.forged") from None
     except (jwt.InvalidTokenError, ValueError, TypeError):  # not a JWT, or not one of ours
         raise BadInput("review.malformed") from None
     subject, expiry = claims["sub"], claims["exp"]
-    if not (isinstance(subject, str) and BOOKING_ID.fullmatch(subject)
-            and int(subject) <= MOST_ID and type(expiry) is int):
+    if not (
+        isinstance(subject, str)
+        and BOOKING_ID.fullmatch(subject)
+        and int(subject) <= MOST_ID
+        and type(expiry) is int
+    ):
         raise BadInput("review.malformed")
     if now.timestamp() >= expiry:
         raise Refused("review.expired")
@@ -83,8 +98,14 @@ async def reviewable(db: Database, now: datetime, booking_id: int) -> Visit:
         return await named(uow.store, found)
 
 
-async def save(db: Database, now: datetime, booking_id: int, rating: int,
-               comment: str | None = None, telegram_id: int | None = None) -> None:
+async def save(
+    db: Database,
+    now: datetime,
+    booking_id: int,
+    rating: int,
+    comment: str | None = None,
+    telegram_id: int | None = None,
+) -> None:
     """Stores the one review of a visit that took place; anything else is refused.
 
     With `telegram_id` (a tap in the chat) the booking must be that client's own.
@@ -94,8 +115,9 @@ async def save(db: Database, now: datetime, booking_id: int, rating: int,
     text = _comment(comment)
     async with UnitOfWork(db) as uow:
         await _visit(uow, now, booking_id, telegram_id)
-        uow.session.add(ReviewRow(booking_id=booking_id, rating=rating, comment=text,
-                                  created_at=now))
+        uow.session.add(
+            ReviewRow(booking_id=booking_id, rating=rating, comment=text, created_at=now)
+        )
         try:
             await uow.session.flush()
         except IntegrityError:
@@ -103,12 +125,14 @@ async def save(db: Database, now: datetime, booking_id: int, rating: int,
         await uow.commit()
 
 
-async def _visit(uow: UnitOfWork, now: datetime, booking_id: int,
-                 telegram_id: int | None) -> Booking:
+async def _visit(
+    uow: UnitOfWork, now: datetime, booking_id: int, telegram_id: int | None
+) -> Booking:
     """The booking to review, asked of the engine's rule and not reviewed yet."""
     found = await uow.store.booking(booking_id) if 0 < booking_id <= MOST_ID else None
     if telegram_id is not None and (
-            found is None or found.client is None or found.client.telegram_id != telegram_id):
+        found is None or found.client is None or found.client.telegram_id != telegram_id
+    ):
         raise BadInput("error.unknown_booking", id=booking_id)  # someone else's: unknown
     refusal = may_review(found, now)
     if refusal is not None:
@@ -131,8 +155,10 @@ def _comment(value: str | None) -> str | None:
 
 async def exists(session, booking_id: int) -> bool:  # type: ignore[no-untyped-def]
     """Tells whether a booking has its review already."""
-    return await session.scalar(
-        select(ReviewRow.id).where(ReviewRow.booking_id == booking_id)) is not None
+    return (
+        await session.scalar(select(ReviewRow.id).where(ReviewRow.booking_id == booking_id))
+        is not None
+    )
 
 
 async def listed(db: Database, specialist: str | None = None) -> list[Review]:
@@ -142,17 +168,28 @@ async def listed(db: Database, specialist: str | None = None) -> list[Review]:
     after its review (staff may cancel a past visit) takes the review out of every list.
     """
     async with UnitOfWork(db, write=False) as uow:
-        query = (select(ReviewRow, BookingRow)
-                 .join(BookingRow, BookingRow.id == ReviewRow.booking_id)
-                 .order_by(ReviewRow.created_at.desc()))
+        query = (
+            select(ReviewRow, BookingRow)
+            .join(BookingRow, BookingRow.id == ReviewRow.booking_id)
+            .order_by(ReviewRow.created_at.desc())
+        )
         if specialist is not None:
             query = query.where(BookingRow.specialist_id == specialist)
         rows = (await uow.session.execute(query)).all()
-        return [Review(r.booking_id, b.specialist_id, r.rating, r.comment, r.created_at)
-                for r, b in rows if may_review(_visited(b), r.created_at) is None]
+        return [
+            Review(r.booking_id, b.specialist_id, r.rating, r.comment, r.created_at)
+            for r, b in rows
+            if may_review(_visited(b), r.created_at) is None
+        ]
 
 
 def _visited(row: BookingRow) -> Booking:
     """The engine's view of a reviewed booking's row (its client is not needed)."""
-    return Booking(row.specialist_id, row.service_id, row.start_at, row.end_at,
-                   BookingStatus(row.status), id=row.id)
+    return Booking(
+        row.specialist_id,
+        row.service_id,
+        row.start_at,
+        row.end_at,
+        BookingStatus(row.status),
+        id=row.id,
+    )

@@ -89,8 +89,9 @@ class Sender(Protocol):
         """Sends a text with buttons below it."""
         ...
 
-    async def send_document(self, chat_id: int, document: Document, caption: str,
-                            buttons: Buttons = ()) -> Outcome:
+    async def send_document(
+        self, chat_id: int, document: Document, caption: str, buttons: Buttons = ()
+    ) -> Outcome:
         """Sends a file with a caption and buttons below it."""
         ...
 

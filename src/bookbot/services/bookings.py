@@ -24,8 +24,14 @@ from bookbot.store.uow import UnitOfWork, retried
 
 
 @retried
-async def confirm(db: Database, now: datetime, booking_id: int, *, client: int | None = None,
-                  policy: Policy = DEFAULT_POLICY) -> Visit:
+async def confirm(
+    db: Database,
+    now: datetime,
+    booking_id: int,
+    *,
+    client: int | None = None,
+    policy: Policy = DEFAULT_POLICY,
+) -> Visit:
     """Turns a live hold into a confirmed booking; a hold that ran out is refused.
 
     With `client` (their Telegram id), the hold must be theirs, and a booking they are
@@ -55,8 +61,15 @@ async def confirm(db: Database, now: datetime, booking_id: int, *, client: int |
 
 
 @retried
-async def cancel(db: Database, now: datetime, booking_id: int, by: str = OPERATOR,
-                 reason: str | None = None, *, client: int | None = None) -> Visit:
+async def cancel(
+    db: Database,
+    now: datetime,
+    booking_id: int,
+    by: str = OPERATOR,
+    reason: str | None = None,
+    *,
+    client: int | None = None,
+) -> Visit:
     """Cancels a booking if `by` may, recording who and why; the other side is told.
 
     With `client` (their Telegram id), the booking must be theirs.
@@ -109,8 +122,9 @@ async def _let_go_moved(uow: UnitOfWork, now: datetime, client: int) -> None:
         return
     old = await uow.store.booking(draft.rescheduling)
     if old is not None and _owned(old, client) and bookings.may_let_go(old) is None:
-        await uow.store.set_status(draft.rescheduling, BookingStatus.CANCELLED, now, CLIENT,
-                                   "rescheduled")
+        await uow.store.set_status(
+            draft.rescheduling, BookingStatus.CANCELLED, now, CLIENT, "rescheduled"
+        )
         await owe_cancelled(uow, old, now, CLIENT, "rescheduled")
     await uow.store.save_draft(replace(draft, rescheduling=None), now)
 

@@ -28,6 +28,10 @@ async def named(store: Store, found: Booking) -> Visit:
     specialist = await store.specialist(found.specialist)
     assert service is not None and specialist is not None
     tz = zone(specialist.zone(await require_business(store)))
-    local = replace(found, start=found.start.astimezone(tz), end=found.end.astimezone(tz),
-                    hold_until=found.hold_until.astimezone(tz) if found.hold_until else None)
+    local = replace(
+        found,
+        start=found.start.astimezone(tz),
+        end=found.end.astimezone(tz),
+        hold_until=found.hold_until.astimezone(tz) if found.hold_until else None,
+    )
     return Visit(local, service, specialist)

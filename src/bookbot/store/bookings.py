@@ -32,36 +32,62 @@ class Bookings:
         self.session = session
         self.days = days
 
-    async def overlapping(self, specialists: Sequence[str], since: datetime, until: datetime,
-                          live_at: datetime | None = None) -> list[Booking]:
+    async def overlapping(
+        self,
+        specialists: Sequence[str],
+        since: datetime,
+        until: datetime,
+        live_at: datetime | None = None,
+    ) -> list[Booking]:
         """Held and confirmed bookings of these specialists that overlap [since, until).
 
         With `live_at`, only those occupying time then (holds not yet run out). Found by
         index however long the history: live bookings never overlap, so of those starting
         before `since` only the last one can reach into it.
         """
-        columns = (BookingRow.specialist_id, BookingRow.service_id, BookingRow.start_at,
-                   BookingRow.end_at, BookingRow.status, BookingRow.hold_until)
+        columns = (
+            BookingRow.specialist_id,
+            BookingRow.service_id,
+            BookingRow.start_at,
+            BookingRow.end_at,
+            BookingRow.status,
+            BookingRow.hold_until,
+        )
         earlier = aliased(BookingRow)
-        last_before = (select(earlier.id)
-                       .where(earlier.specialist_id == SpecialistRow.id,
-                              earlier.status.in_(LIVE), earlier.start_at < since)
-                       .order_by(earlier.start_at.desc(), earlier.end_at.desc())
-                       .limit(1).scalar_subquery())
+        last_before = (
+            select(earlier.id)
+            .where(
+                earlier.specialist_id == SpecialistRow.id,
+                earlier.status.in_(LIVE),
+                earlier.start_at < since,
+            )
+            .order_by(earlier.start_at.desc(), earlier.end_at.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
         found = []
         for chunk in chunks(sorted(set(specialists))):
             # The status is checked here, not in SQL: SQLite would take the status index.
             starting = select(*columns).where(
-                BookingRow.specialist_id.in_(chunk), BookingRow.start_at >= since,
-                BookingRow.start_at < until)
+                BookingRow.specialist_id.in_(chunk),
+                BookingRow.start_at >= since,
+                BookingRow.start_at < until,
+            )
             reaching = select(*columns).where(
                 BookingRow.id.in_(select(last_before).where(SpecialistRow.id.in_(chunk))),
-                BookingRow.end_at > since)
+                BookingRow.end_at > since,
+            )
             found += list(await self.session.execute(union_all(starting, reaching)))
-        return [Booking(specialist, service, start, end, BookingStatus(status))
-                for specialist, service, start, end, status, held in found
-                if status in LIVE and (live_at is None or status == BookingStatus.CONFIRMED
-                                       or (held is not None and held > live_at))]
+        return [
+            Booking(specialist, service, start, end, BookingStatus(status))
+            for specialist, service, start, end, status, held in found
+            if status in LIVE
+            and (
+                live_at is None
+                or status == BookingStatus.CONFIRMED
+                or (held is not None and held > live_at)
+            )
+        ]
 
     async def bookings(
         self,
@@ -73,9 +99,11 @@ class Bookings:
         live_at: datetime | None = None,
     ) -> list[Booking]:
         """Bookings by start, filtered; with `live_at`, only those occupying time then."""
-        query = select(BookingRow, ClientRow).outerjoin(
-            ClientRow, ClientRow.id == BookingRow.client_id
-        ).order_by(BookingRow.start_at, BookingRow.id)
+        query = (
+            select(BookingRow, ClientRow)
+            .outerjoin(ClientRow, ClientRow.id == BookingRow.client_id)
+            .order_by(BookingRow.start_at, BookingRow.id)
+        )
         if specialists is not None:
             query = query.where(BookingRow.specialist_id.in_(specialists))
         if client is not None:
@@ -92,18 +120,22 @@ class Bookings:
     async def booking(self, booking_id: int) -> Booking | None:
         """One booking by id."""
         row = await self.session.execute(
-            select(BookingRow, ClientRow).outerjoin(ClientRow, ClientRow.id == BookingRow.client_id)
-            .where(BookingRow.id == booking_id))
+            select(BookingRow, ClientRow)
+            .outerjoin(ClientRow, ClientRow.id == BookingRow.client_id)
+            .where(BookingRow.id == booking_id)
+        )
         found = row.first()
         return _booking(*found) if found else None
 
     async def hold_until(self, booking_id: int) -> datetime | None:
         """When a held booking's hold runs out."""
         return await self.session.scalar(
-            select(BookingRow.hold_until).where(BookingRow.id == booking_id))
+            select(BookingRow.hold_until).where(BookingRow.id == booking_id)
+        )
 
-    async def expire_holds(self, now: datetime, client: int | None = None,
-                           specialists: Sequence[str] | None = None) -> None:
+    async def expire_holds(
+        self, now: datetime, client: int | None = None, specialists: Sequence[str] | None = None
+    ) -> None:
         """Marks holds whose time ran out (or all of one client's) so they free their slot.
 
         A writer names the specialists it locked (UnitOfWork.lock): it changes no other's.
@@ -114,32 +146,48 @@ class Bookings:
             ended = or_(ended, BookingRow.client_id.in_(owned))
         expired = await self.session.execute(
             update(BookingRow)
-            .where(BookingRow.status == BookingStatus.HELD, ended,
-                   *([] if specialists is None else
-                     [BookingRow.specialist_id.in_(specialists)]))
+            .where(
+                BookingRow.status == BookingStatus.HELD,
+                ended,
+                *([] if specialists is None else [BookingRow.specialist_id.in_(specialists)]),
+            )
             .values(status=BookingStatus.EXPIRED)
             .returning(BookingRow.specialist_id, BookingRow.start_at, BookingRow.end_at)
         )
         for specialist, start, end in expired:
             self.days.busy_changed(specialist, start, end)
 
-    async def add_booking(self, booking: Booking, now: datetime,
-                          hold_until: datetime | None = None) -> Booking:
+    async def add_booking(
+        self, booking: Booking, now: datetime, hold_until: datetime | None = None
+    ) -> Booking:
         """Writes a new booking; the database refuses one that overlaps a live booking."""
-        client_id = (await find_or_add_client(self.session, booking.client)
-                     if booking.client else None)
+        client_id = (
+            await find_or_add_client(self.session, booking.client) if booking.client else None
+        )
         row = BookingRow(
-            id=booking.id, specialist_id=booking.specialist, service_id=booking.service,
-            client_id=client_id, start_at=booking.start, end_at=booking.end,
-            status=str(booking.status), hold_until=hold_until, created_at=now,
+            id=booking.id,
+            specialist_id=booking.specialist,
+            service_id=booking.service,
+            client_id=client_id,
+            start_at=booking.start,
+            end_at=booking.end,
+            status=str(booking.status),
+            hold_until=hold_until,
+            created_at=now,
         )
         self.session.add(row)
         await self._flush_or_refuse()
         self.days.busy_changed(booking.specialist, booking.start, booking.end)
         return _booking(row, await self.session.get(ClientRow, client_id) if client_id else None)
 
-    async def set_status(self, booking_id: int, status: BookingStatus, at: datetime,
-                         by: str | None = None, reason: str | None = None) -> None:
+    async def set_status(
+        self,
+        booking_id: int,
+        status: BookingStatus,
+        at: datetime,
+        by: str | None = None,
+        reason: str | None = None,
+    ) -> None:
         """Moves a booking to a new status, recording who cancelled it and why."""
         row = await self.session.get(BookingRow, booking_id)
         assert row is not None
@@ -168,7 +216,6 @@ def _live(now: datetime):  # type: ignore[no-untyped-def]
     )
 
 
-
 def _booking(row: BookingRow, client: ClientRow | None) -> Booking:
     return Booking(
         specialist=row.specialist_id,
@@ -180,4 +227,3 @@ def _booking(row: BookingRow, client: ClientRow | None) -> Booking:
         id=row.id,
         hold_until=row.hold_until if row.status == BookingStatus.HELD else None,
     )
-

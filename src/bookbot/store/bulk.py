@@ -34,8 +34,10 @@ async def add_rows(session: AsyncSession, table: Table, rows: Sequence[dict]) ->
     try:
         for i in range(0, len(rows), CHUNK):
             await driver.copy_records_to_table(
-                table.name, columns=columns,
-                records=[tuple(row[c] for c in columns) for row in rows[i : i + CHUNK]])
+                table.name,
+                columns=columns,
+                records=[tuple(row[c] for c in columns) for row in rows[i : i + CHUNK]],
+            )
     except Exception as error:  # asyncpg's own, which SQLAlchemy did not see to wrap
         if getattr(error, "constraint_name", None) is None:
             raise

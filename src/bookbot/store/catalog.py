@@ -88,10 +88,16 @@ class Catalog:
     async def _load_catalog(self, stamp: str) -> Snapshot:
         business = await self.current_business()
         services = await self.session.scalars(
-            select(ServiceRow).order_by(ServiceRow.position, ServiceRow.id))
+            select(ServiceRow).order_by(ServiceRow.position, ServiceRow.id)
+        )
         rows = list(await self.session.scalars(select(SpecialistRow).order_by(SpecialistRow.id)))
-        return Snapshot(business, tuple(_service(r) for r in services),
-                       tuple(await self._assemble(rows)), {r.id: r.position for r in rows}, stamp)
+        return Snapshot(
+            business,
+            tuple(_service(r) for r in services),
+            tuple(await self._assemble(rows)),
+            {r.id: r.position for r in rows},
+            stamp,
+        )
 
     async def plans(self, offering: str) -> dict[str, Plan]:
         """The plans, without bookings (blocks are busy), of a service's specialists, by id.
@@ -103,8 +109,11 @@ class Catalog:
         if cached is not None and cached[0] == catalog.stamp:
             return cached[1]
         assert catalog.business is not None
-        found = {s.id: Plan(s.schedule(catalog.business)) for s in catalog.specialists
-                 if offering in s.services}
+        found = {
+            s.id: Plan(s.schedule(catalog.business))
+            for s in catalog.specialists
+            if offering in s.services
+        }
         self.cache[("plans", offering)] = (catalog.stamp, found)
         return found
 
@@ -115,7 +124,8 @@ class Catalog:
         """
         if self.stamp is None:
             self.stamp = await self.session.scalar(
-                select(BusinessRow.stamp).where(BusinessRow.id == BUSINESS_ID))
+                select(BusinessRow.stamp).where(BusinessRow.id == BUSINESS_ID)
+            )
         return self.stamp
 
     async def current_business(self) -> Business | None:
@@ -137,14 +147,18 @@ class Catalog:
         cached = self.cache.get("catalog")
         if cached is not None and cached.stamp == await self._stamp():
             return [cached.by_id[i] for i in sorted(set(ids)) if i in cached.by_id]
-        rows = list(await self.session.scalars(
-            select(SpecialistRow).where(SpecialistRow.id.in_(ids)).order_by(SpecialistRow.id)))
+        rows = list(
+            await self.session.scalars(
+                select(SpecialistRow).where(SpecialistRow.id.in_(ids)).order_by(SpecialistRow.id)
+            )
+        )
         return await self._assemble(rows)
 
     async def _restamp(self) -> None:
         """Marks that the schedule changed, so every cached catalog is read afresh."""
         await self.session.execute(
-            update(BusinessRow).where(BusinessRow.id == BUSINESS_ID).values(stamp=uuid4().hex))
+            update(BusinessRow).where(BusinessRow.id == BUSINESS_ID).values(stamp=uuid4().hex)
+        )
         self.stamp = None
 
     async def business(self) -> Business | None:
@@ -164,7 +178,8 @@ class Catalog:
                 inheriting.append(SpecialistRow.holidays.is_(None))
             if inheriting:
                 for specialist in await self.session.scalars(
-                        select(SpecialistRow.id).where(or_(*inheriting))):
+                    select(SpecialistRow.id).where(or_(*inheriting))
+                ):
                     self.days.schedule_changed(specialist)
         row = await self.session.get(BusinessRow, BUSINESS_ID) or BusinessRow(id=BUSINESS_ID)
         row.timezone = business.timezone
@@ -215,7 +230,8 @@ class Catalog:
         else:  # a few by id, without a pass over thousands
             found = [catalog.by_id[i] for i in sorted(set(ids)) if i in catalog.by_id]
         return [
-            s for s in found
+            s
+            for s in found
             if (offering is None or offering in s.services)
             and (linked is None or s.telegram_id == linked)
         ]
@@ -236,26 +252,29 @@ class Catalog:
         offers, weekly, overrides, blocks = (defaultdict(list) for _ in range(4))
         for chunk in chunks(ids):
             for offer in await self.session.scalars(
-                select(OfferRow).where(OfferRow.specialist_id.in_(chunk)).order_by(
-                    OfferRow.position)
+                select(OfferRow)
+                .where(OfferRow.specialist_id.in_(chunk))
+                .order_by(OfferRow.position)
             ):
                 offers[offer.specialist_id].append(offer.service_id)
             for line in await self.session.scalars(
-                select(WeeklyRow).where(WeeklyRow.specialist_id.in_(chunk)).order_by(
-                    WeeklyRow.position, WeeklyRow.id)
+                select(WeeklyRow)
+                .where(WeeklyRow.specialist_id.in_(chunk))
+                .order_by(WeeklyRow.position, WeeklyRow.id)
             ):
                 weekly[line.specialist_id].append(_weekly(line))
             for change in await self.session.scalars(
-                select(OverrideRow).where(OverrideRow.specialist_id.in_(chunk)).order_by(
-                    OverrideRow.id)
+                select(OverrideRow)
+                .where(OverrideRow.specialist_id.in_(chunk))
+                .order_by(OverrideRow.id)
             ):
                 overrides[change.specialist_id].append(_override(change))
             for block in await self.session.scalars(
-                select(BlockRow).where(BlockRow.specialist_id.in_(chunk)).order_by(
-                    BlockRow.id)
+                select(BlockRow).where(BlockRow.specialist_id.in_(chunk)).order_by(BlockRow.id)
             ):
                 blocks[block.specialist_id].append(
-                    Block(block.start_at, block.end_at, block.reason))
+                    Block(block.start_at, block.end_at, block.reason)
+                )
         return [
             Specialist(
                 id=row.id,
@@ -283,23 +302,35 @@ class Catalog:
         ids = [specialist.id for specialist, _ in items]
         rows: dict[str, SpecialistRow] = {}
         for chunk in chunks(ids):
-            rows.update((row.id, row) for row in await self.session.scalars(
-                select(SpecialistRow).where(SpecialistRow.id.in_(chunk))))
+            rows.update(
+                (row.id, row)
+                for row in await self.session.scalars(
+                    select(SpecialistRow).where(SpecialistRow.id.in_(chunk))
+                )
+            )
         before = {s.id: s for s in await self._assemble(list(rows.values()))}
-        changed = [(specialist, position) for specialist, position in items
-                   if specialist.id not in rows or rows[specialist.id].position != position
-                   or before[specialist.id] != specialist]
+        changed = [
+            (specialist, position)
+            for specialist, position in items
+            if specialist.id not in rows
+            or rows[specialist.id].position != position
+            or before[specialist.id] != specialist
+        ]
         if not changed:
             return 0
         await self._restamp()
         await self._unlink_moved(rows, [specialist for specialist, _ in changed])
         for specialist, position in changed:
-            row = rows.get(specialist.id) or SpecialistRow(id=specialist.id,
-                                                           business_id=BUSINESS_ID)
+            row = rows.get(specialist.id) or SpecialistRow(
+                id=specialist.id, business_id=BUSINESS_ID
+            )
             row.name = specialist.name
             row.timezone = specialist.timezone
-            row.holidays = None if specialist.holidays is None else (
-                ",".join(specialist.holidays) or NO_CALENDAR)
+            row.holidays = (
+                None
+                if specialist.holidays is None
+                else (",".join(specialist.holidays) or NO_CALENDAR)
+            )
             row.telegram_id = specialist.telegram_id
             row.position = position
             self.session.add(row)
@@ -311,32 +342,63 @@ class Catalog:
                 await self.session.execute(delete(table).where(table.specialist_id.in_(chunk)))
         offers, weekly, overrides, blocks = [], [], [], []
         for specialist, _ in changed:
-            offers += [{"specialist_id": specialist.id, "service_id": service, "position": i}
-                       for i, service in enumerate(specialist.services)]
-            weekly += [{"specialist_id": specialist.id, "position": i,
-                        "days": ",".join(WEEKDAYS[d] for d in sorted(entry.days)),
-                        "valid_from": entry.valid_from, "valid_until": entry.valid_until,
-                        **_hours_values(entry.hours)}
-                       for i, entry in enumerate(specialist.weekly)]
-            overrides += [{"specialist_id": specialist.id, "type": str(o.type), "first": o.first,
-                           "last": o.last, "reason": o.reason, **_hours_values(o.hours)}
-                          for o in specialist.overrides]
-            blocks += [{"specialist_id": specialist.id, "start_at": b.start, "end_at": b.end,
-                        "reason": b.reason} for b in specialist.blocks]
-        for table, values in ((OfferRow, offers), (WeeklyRow, weekly), (OverrideRow, overrides),
-                              (BlockRow, blocks)):
+            offers += [
+                {"specialist_id": specialist.id, "service_id": service, "position": i}
+                for i, service in enumerate(specialist.services)
+            ]
+            weekly += [
+                {
+                    "specialist_id": specialist.id,
+                    "position": i,
+                    "days": ",".join(WEEKDAYS[d] for d in sorted(entry.days)),
+                    "valid_from": entry.valid_from,
+                    "valid_until": entry.valid_until,
+                    **_hours_values(entry.hours),
+                }
+                for i, entry in enumerate(specialist.weekly)
+            ]
+            overrides += [
+                {
+                    "specialist_id": specialist.id,
+                    "type": str(o.type),
+                    "first": o.first,
+                    "last": o.last,
+                    "reason": o.reason,
+                    **_hours_values(o.hours),
+                }
+                for o in specialist.overrides
+            ]
+            blocks += [
+                {
+                    "specialist_id": specialist.id,
+                    "start_at": b.start,
+                    "end_at": b.end,
+                    "reason": b.reason,
+                }
+                for b in specialist.blocks
+            ]
+        for table, values in (
+            (OfferRow, offers),
+            (WeeklyRow, weekly),
+            (OverrideRow, overrides),
+            (BlockRow, blocks),
+        ):
             await add_rows(self.session, table.__table__, values)
         return len(changed)
 
-    async def _unlink_moved(self, rows: dict[str, SpecialistRow],
-                            changed: list[Specialist]) -> None:
+    async def _unlink_moved(
+        self, rows: dict[str, SpecialistRow], changed: list[Specialist]
+    ) -> None:
         """Clears the Telegram ids these specialists give up, before any is given to another.
 
         Telegram ids are unique, and checked row by row: two specialists trading their
         accounts in one import would otherwise collide halfway.
         """
-        moved = [rows[s.id] for s in changed if s.id in rows
-                 and rows[s.id].telegram_id not in (None, s.telegram_id)]
+        moved = [
+            rows[s.id]
+            for s in changed
+            if s.id in rows and rows[s.id].telegram_id not in (None, s.telegram_id)
+        ]
         for row in moved:
             row.telegram_id = None
         if moved:
@@ -346,16 +408,26 @@ class Catalog:
         """The specialists these Telegram ids link, by Telegram id."""
         found: dict[int, str] = {}
         for chunk in chunks(sorted(set(telegram_ids))):
-            found.update((telegram, specialist) for specialist, telegram in (
-                await self.session.execute(select(SpecialistRow.id, SpecialistRow.telegram_id)
-                                           .where(SpecialistRow.telegram_id.in_(chunk))))
-                         if telegram is not None)
+            found.update(
+                (telegram, specialist)
+                for specialist, telegram in (
+                    await self.session.execute(
+                        select(SpecialistRow.id, SpecialistRow.telegram_id).where(
+                            SpecialistRow.telegram_id.in_(chunk)
+                        )
+                    )
+                )
+                if telegram is not None
+            )
         return found
 
     def _note_schedule(self, before: Specialist | None, after: Specialist) -> None:
         """Tells the day index which dates a schedule change touches."""
         if before is None or (before.timezone, before.holidays, before.weekly) != (
-                after.timezone, after.holidays, after.weekly):
+            after.timezone,
+            after.holidays,
+            after.weekly,
+        ):
             self.days.schedule_changed(after.id)
             return
         for override in set(before.overrides) ^ set(after.overrides):
@@ -363,11 +435,13 @@ class Catalog:
         for block in set(before.blocks) ^ set(after.blocks):
             self.days.busy_changed(after.id, block.start, block.end)
 
-
     async def bump(self) -> None:
         """Raises the availability counter: this transaction changed what is free."""
-        await self.session.execute(update(BusinessRow).where(BusinessRow.id == BUSINESS_ID)
-                                   .values(version=BusinessRow.version + 1))
+        await self.session.execute(
+            update(BusinessRow)
+            .where(BusinessRow.id == BUSINESS_ID)
+            .values(version=BusinessRow.version + 1)
+        )
 
 
 def _minutes(value: timedelta) -> int:
@@ -400,9 +474,13 @@ def _hours(row: HoursColumns) -> Hours:
 def _hours_values(hours: Hours | None) -> dict:
     if hours is None:
         return {"start": None, "end": None, "times": "", "slot_minutes": 60, "break_minutes": 0}
-    return {"start": hours.start, "end": hours.end,
-            "times": ",".join(t.strftime("%H:%M") for t in hours.times),
-            "slot_minutes": _minutes(hours.slot), "break_minutes": _minutes(hours.break_after)}
+    return {
+        "start": hours.start,
+        "end": hours.end,
+        "times": ",".join(t.strftime("%H:%M") for t in hours.times),
+        "slot_minutes": _minutes(hours.slot),
+        "break_minutes": _minutes(hours.break_after),
+    }
 
 
 def _weekly(row: WeeklyRow) -> WeeklyEntry:
@@ -414,4 +492,3 @@ def _override(row: OverrideRow) -> Override:
     kind = OverrideType(row.type)
     hours = _hours(row) if kind in (OverrideType.CUSTOM_HOURS, OverrideType.EXTRA_SLOTS) else None
     return Override(kind, row.first, row.last, hours, row.reason)
-

@@ -20,22 +20,29 @@ from bookbot.store.tables import BusinessRow, ClientRow, DraftRow
 PROFILE = (ClientRow.name, ClientRow.phone, ClientRow.locale)
 DRAFT = (DraftRow.service_id, DraftRow.specialist_id, DraftRow.rescheduling_id)
 # Built once: every tap runs CHAT, and building a statement cost more than running it.
-CHAT = (select(BusinessRow.stamp, BusinessRow.version, *PROFILE, *DRAFT)
-        .select_from(BusinessRow)
-        .outerjoin(ClientRow, ClientRow.telegram_id == bindparam("telegram_id"))
-        .outerjoin(DraftRow, DraftRow.telegram_id == bindparam("telegram_id"))
-        .where(BusinessRow.id == BUSINESS_ID))
+CHAT = (
+    select(BusinessRow.stamp, BusinessRow.version, *PROFILE, *DRAFT)
+    .select_from(BusinessRow)
+    .outerjoin(ClientRow, ClientRow.telegram_id == bindparam("telegram_id"))
+    .outerjoin(DraftRow, DraftRow.telegram_id == bindparam("telegram_id"))
+    .where(BusinessRow.id == BUSINESS_ID)
+)
 
 
 def _draft_upsert(insert_into):  # type: ignore[no-untyped-def]
     """Writes a draft in one statement, with the dialect's own INSERT … ON CONFLICT."""
     drafts = DraftRow.__table__.c
-    values = {"service_id": bindparam("service", type_=drafts.service_id.type),
-              "specialist_id": bindparam("specialist", type_=drafts.specialist_id.type),
-              "rescheduling_id": bindparam("rescheduling", type_=drafts.rescheduling_id.type),
-              "updated_at": bindparam("at", type_=drafts.updated_at.type)}
-    return (insert_into(DraftRow).values(telegram_id=bindparam("telegram_id"), **values)
-            .on_conflict_do_update(index_elements=[DraftRow.telegram_id], set_=values))
+    values = {
+        "service_id": bindparam("service", type_=drafts.service_id.type),
+        "specialist_id": bindparam("specialist", type_=drafts.specialist_id.type),
+        "rescheduling_id": bindparam("rescheduling", type_=drafts.rescheduling_id.type),
+        "updated_at": bindparam("at", type_=drafts.updated_at.type),
+    }
+    return (
+        insert_into(DraftRow)
+        .values(telegram_id=bindparam("telegram_id"), **values)
+        .on_conflict_do_update(index_elements=[DraftRow.telegram_id], set_=values)
+    )
 
 
 DRAFT_UPSERTS = {"sqlite": _draft_upsert(sqlite_insert), "postgresql": _draft_upsert(pg_insert)}
@@ -66,7 +73,8 @@ async def find_or_add_client(session: AsyncSession, client: Client) -> int:
     row = None
     if client.telegram_id is not None:
         row = await session.scalar(
-            select(ClientRow).where(ClientRow.telegram_id == client.telegram_id))
+            select(ClientRow).where(ClientRow.telegram_id == client.telegram_id)
+        )
     if row is None:
         row = ClientRow(telegram_id=client.telegram_id)
         session.add(row)
@@ -90,31 +98,47 @@ class Chats:
         found = (await self.session.execute(CHAT, {"telegram_id": telegram_id})).first()
         if found is None:  # nothing imported yet
             return await self.profile(telegram_id), await self.draft(telegram_id), None
-        return (Profile(telegram_id, *found[2:5]), Draft(telegram_id, *found[5:8]),
-                (found[0], found[1]))
+        return (
+            Profile(telegram_id, *found[2:5]),
+            Draft(telegram_id, *found[5:8]),
+            (found[0], found[1]),
+        )
 
     async def profile(self, telegram_id: int) -> Profile:
         """What is remembered of a Telegram user (nothing yet is an empty profile)."""
-        found = (await self.session.execute(select(*PROFILE).where(
-            ClientRow.telegram_id == telegram_id))).first()
+        found = (
+            await self.session.execute(select(*PROFILE).where(ClientRow.telegram_id == telegram_id))
+        ).first()
         return Profile(telegram_id, *found) if found else Profile(telegram_id)
 
     async def save_profile(self, profile: Profile) -> None:
         """Remembers a Telegram user's name, phone and language."""
         await find_or_add_client(
-            self.session, Client(profile.name, profile.phone, profile.telegram_id))
+            self.session, Client(profile.name, profile.phone, profile.telegram_id)
+        )
         if profile.locale:
-            await self.session.execute(update(ClientRow).where(
-                ClientRow.telegram_id == profile.telegram_id).values(locale=profile.locale))
+            await self.session.execute(
+                update(ClientRow)
+                .where(ClientRow.telegram_id == profile.telegram_id)
+                .values(locale=profile.locale)
+            )
 
     async def draft(self, telegram_id: int) -> Draft:
         """Where this user's booking flow stands."""
-        found = (await self.session.execute(select(*DRAFT).where(
-            DraftRow.telegram_id == telegram_id))).first()
+        found = (
+            await self.session.execute(select(*DRAFT).where(DraftRow.telegram_id == telegram_id))
+        ).first()
         return Draft(telegram_id, *found) if found else Draft(telegram_id)
 
     async def save_draft(self, draft: Draft, now: datetime) -> None:
         """Writes where this user's booking flow stands, in one statement."""
-        await self.session.execute(DRAFT_UPSERTS[self.session.get_bind().dialect.name], {
-            "telegram_id": draft.telegram_id, "service": draft.service,
-            "specialist": draft.specialist, "rescheduling": draft.rescheduling, "at": now})
+        await self.session.execute(
+            DRAFT_UPSERTS[self.session.get_bind().dialect.name],
+            {
+                "telegram_id": draft.telegram_id,
+                "service": draft.service,
+                "specialist": draft.specialist,
+                "rescheduling": draft.rescheduling,
+                "at": now,
+            },
+        )

@@ -150,8 +150,9 @@ class Schedules(Protocol):
 class Occupancy(Protocol):
     """What settling reads of the bookings."""
 
-    async def overlapping(self, specialists: Sequence[str], since: datetime,
-                          until: datetime) -> list[Booking]:
+    async def overlapping(
+        self, specialists: Sequence[str], since: datetime, until: datetime
+    ) -> list[Booking]:
         """Held and confirmed bookings of these specialists that overlap [since, until)."""
 
 
@@ -181,7 +182,8 @@ class DayIndex:
     def dates_changed(self, specialist: str, first: date, last: date) -> None:
         """Notes changed hours on local dates first..last (an override)."""
         self.changes[specialist].dates.update(
-            first + timedelta(days=i) for i in range((last - first).days + 1))
+            first + timedelta(days=i) for i in range((last - first).days + 1)
+        )
 
     def schedule_changed(self, specialist: str) -> None:
         """Notes a change to every date (template, zone, holiday calendars, a new specialist)."""
@@ -191,9 +193,10 @@ class DayIndex:
         """Gives every specialist without a span one around `now` (today − 1 .. the horizon)."""
         self.around = now
         missing = await self.session.scalars(
-            select(SpecialistRow.id).outerjoin(
-                DaySpanRow, DaySpanRow.specialist_id == SpecialistRow.id)
-            .where(DaySpanRow.specialist_id.is_(None)))
+            select(SpecialistRow.id)
+            .outerjoin(DaySpanRow, DaySpanRow.specialist_id == SpecialistRow.id)
+            .where(DaySpanRow.specialist_id.is_(None))
+        )
         for specialist in missing:
             self.schedule_changed(specialist)
 
@@ -203,8 +206,9 @@ class DayIndex:
         SQLite plans these queries well without statistics, and worse with them.
         """
         if self.session.get_bind().dialect.name == "postgresql":
-            await self.session.execute(text(
-                "ANALYZE days, day_spans, bookings, specialist_services, specialists"))
+            await self.session.execute(
+                text("ANALYZE days, day_spans, bookings, specialist_services, specialists")
+            )
 
     async def specialists(self) -> list[str]:
         """Every specialist's id, in order."""
@@ -214,7 +218,8 @@ class DayIndex:
         """Recomputes these specialists' days over new spans around `now`."""
         self.around = now
         await self.session.execute(
-            delete(DaySpanRow).where(DaySpanRow.specialist_id.in_(specialists)))
+            delete(DaySpanRow).where(DaySpanRow.specialist_id.in_(specialists))
+        )
         for specialist in specialists:
             self.schedule_changed(specialist)
 
@@ -237,14 +242,22 @@ class DayIndex:
             await self._settle(ids[i : i + CHUNK], changes, business, schedules, bookings)
         return True
 
-    async def _settle(self, ids: list[str], changes: dict[str, _Changes], business: Business,
-                      schedules: Schedules, occupancy: Occupancy) -> None:
+    async def _settle(
+        self,
+        ids: list[str],
+        changes: dict[str, _Changes],
+        business: Business,
+        schedules: Schedules,
+        occupancy: Occupancy,
+    ) -> None:
         # With their spans, the specialists' rows are locked (FOR NO KEY UPDATE, PostgreSQL).
         spanned = await self.session.execute(
             select(SpecialistRow.id, DaySpanRow.first, DaySpanRow.last)
             .outerjoin(DaySpanRow, DaySpanRow.specialist_id == SpecialistRow.id)
-            .where(SpecialistRow.id.in_(ids)).order_by(SpecialistRow.id)
-            .with_for_update(key_share=True, of=SpecialistRow))
+            .where(SpecialistRow.id.in_(ids))
+            .order_by(SpecialistRow.id)
+            .with_for_update(key_share=True, of=SpecialistRow)
+        )
         spans = {specialist: Span(first, last) for specialist, first, last in spanned if first}
         jobs: list[tuple[Specialist, Plan, list[date], bool]] = []
         fresh: list[tuple[str, Span]] = []
@@ -260,8 +273,9 @@ class DayIndex:
                 fresh.append((specialist.id, span))
                 whole = True
             if whole:
-                days = [span.first + timedelta(days=i)
-                        for i in range((span.last - span.first).days + 1)]
+                days = [
+                    span.first + timedelta(days=i) for i in range((span.last - span.first).days + 1)
+                ]
             else:
                 wanted = set(change.dates)
                 for start, end in change.busy:
@@ -269,9 +283,14 @@ class DayIndex:
                 days = sorted(d for d in wanted if span.covers(d))
             if days:
                 jobs.append((specialist, plan, days, whole))
-        bookings = await self._live_bookings(occupancy, [
-            (specialist.id, days[0], days[-1] + timedelta(days=reach(plan)))
-            for specialist, plan, days, _ in jobs if specialist.id not in self.known])
+        bookings = await self._live_bookings(
+            occupancy,
+            [
+                (specialist.id, days[0], days[-1] + timedelta(days=reach(plan)))
+                for specialist, plan, days, _ in jobs
+                if specialist.id not in self.known
+            ],
+        )
         bookings.update((s.id, self.known[s.id]) for s, _, _, _ in jobs if s.id in self.known)
         rows = []
         for specialist, _, days, _ in jobs:
@@ -282,25 +301,38 @@ class DayIndex:
             await self.session.execute(delete(DayRow).where(DayRow.specialist_id.in_(whole_ids)))
         for specialist, _, days, whole in jobs:
             if not whole:
-                await self.session.execute(delete(DayRow).where(
-                    DayRow.specialist_id == specialist.id, DayRow.day.in_(days)))
+                await self.session.execute(
+                    delete(DayRow).where(
+                        DayRow.specialist_id == specialist.id, DayRow.day.in_(days)
+                    )
+                )
         await add_rows(self.session, DAYS, [row for row in rows if row["holes"]])
-        await add_rows(self.session, DaySpanRow.__table__, [
-            {"specialist_id": specialist, "first": span.first, "last": span.last}
-            for specialist, span in fresh])
+        await add_rows(
+            self.session,
+            DaySpanRow.__table__,
+            [
+                {"specialist_id": specialist, "first": span.first, "last": span.last}
+                for specialist, span in fresh
+            ],
+        )
 
     async def _new_span(self, plan: Plan, business: Business) -> Span | None:
         """A span for a specialist without one: around `around`, else the newest span."""
         if self.around is not None:
             today = plan.today(self.around)
             return Span(today - ONE_DAY, today + timedelta(days=business.rules.horizon_days))
-        newest = (await self.session.execute(
-            select(DaySpanRow.first, DaySpanRow.last)
-            .order_by(DaySpanRow.last.desc(), DaySpanRow.first).limit(1))).first()
+        newest = (
+            await self.session.execute(
+                select(DaySpanRow.first, DaySpanRow.last)
+                .order_by(DaySpanRow.last.desc(), DaySpanRow.first)
+                .limit(1)
+            )
+        ).first()
         return Span(*newest) if newest else None
 
-    async def _live_bookings(self, occupancy: Occupancy, wanted: list[tuple[str, date, date]]
-                             ) -> dict[str, list[Booking]]:
+    async def _live_bookings(
+        self, occupancy: Occupancy, wanted: list[tuple[str, date, date]]
+    ) -> dict[str, list[Booking]]:
         """Held and confirmed bookings of each specialist near local dates first..last.
 
         A margin of a day either side covers every zone's offset.
@@ -308,8 +340,10 @@ class DayIndex:
         found: dict[str, list[Booking]] = defaultdict(list)
         if not wanted:
             return found
-        ranges = {specialist: (midnight(first) - ONE_DAY, midnight(last) + 2 * ONE_DAY)
-                  for specialist, first, last in wanted}
+        ranges = {
+            specialist: (midnight(first) - ONE_DAY, midnight(last) + 2 * ONE_DAY)
+            for specialist, first, last in wanted
+        }
         since = min(lo for lo, _ in ranges.values())
         until = max(hi for _, hi in ranges.values())
         for booking in await occupancy.overlapping(list(ranges), since, until):
@@ -322,8 +356,10 @@ class DayIndex:
 
     async def _spans(self, ids: Iterable[str]) -> dict[str, Span]:
         rows = await self.session.execute(
-            select(DaySpanRow.specialist_id, DaySpanRow.first, DaySpanRow.last)
-            .where(DaySpanRow.specialist_id.in_(list(ids))))
+            select(DaySpanRow.specialist_id, DaySpanRow.first, DaySpanRow.last).where(
+                DaySpanRow.specialist_id.in_(list(ids))
+            )
+        )
         return {specialist: Span(first, last) for specialist, first, last in rows}
 
     async def spans(self, ids: Sequence[str]) -> dict[str, Span]:
@@ -338,86 +374,155 @@ class DayIndex:
         rows = await self.session.execute(
             select(OfferRow.specialist_id, DaySpanRow.first, DaySpanRow.last)
             .outerjoin(DaySpanRow, DaySpanRow.specialist_id == OfferRow.specialist_id)
-            .where(OfferRow.service_id == service, or_(
-                DaySpanRow.specialist_id.is_(None), DaySpanRow.first > first,
-                DaySpanRow.last < last)))
+            .where(
+                OfferRow.service_id == service,
+                or_(
+                    DaySpanRow.specialist_id.is_(None),
+                    DaySpanRow.first > first,
+                    DaySpanRow.last < last,
+                ),
+            )
+        )
         return {specialist: Span(lo, hi) if lo else None for specialist, lo, hi in rows}
 
     async def lapsed_holds(self, now: datetime) -> set[str]:
         """Specialists with a hold that ran out but is not marked yet: the index counts it."""
         rows = await self.session.scalars(
-            select(BookingRow.specialist_id)
-            .where(BookingRow.status == BookingStatus.HELD,
-                   or_(BookingRow.hold_until.is_(None), BookingRow.hold_until <= now))
-)
+            select(BookingRow.specialist_id).where(
+                BookingRow.status == BookingStatus.HELD,
+                or_(BookingRow.hold_until.is_(None), BookingRow.hold_until <= now),
+            )
+        )
         return set(rows)
 
-    async def first_days(self, service: str, after: date, need: Need,
-                         specialists: Sequence[str] | None = None) -> list[IndexedDay]:
+    async def first_days(
+        self, service: str, after: date, need: Need, specialists: Sequence[str] | None = None
+    ) -> list[IndexedDay]:
         """Each specialist's first indexed date on or after `after` that meets the need."""
         later = DAYS.alias("later")
-        soonest = (select(later.c.day)
-                   .where(later.c.specialist_id == OfferRow.specialist_id, later.c.day >= after,
-                          *need.where(later))
-                   .order_by(later.c.day).limit(1).scalar_subquery())
+        soonest = (
+            select(later.c.day)
+            .where(
+                later.c.specialist_id == OfferRow.specialist_id,
+                later.c.day >= after,
+                *need.where(later),
+            )
+            .order_by(later.c.day)
+            .limit(1)
+            .scalar_subquery()
+        )
         firsts = select(OfferRow.specialist_id, soonest.label("day")).where(
-            OfferRow.service_id == service)
+            OfferRow.service_id == service
+        )
         found = []
         for chunk in [None] if specialists is None else chunks(specialists):
-            narrowed = firsts if chunk is None else firsts.where(
-                OfferRow.specialist_id.in_(chunk))
+            narrowed = firsts if chunk is None else firsts.where(OfferRow.specialist_id.in_(chunk))
             # Materialized: one index probe per specialist, then one row each by key.
             first = narrowed.cte("firsts").prefix_with("MATERIALIZED", dialect="postgresql")
-            found += [_indexed(*row) for row in await self.session.execute(
-                select(*COLUMNS).join(first, (first.c.specialist_id == DAYS.c.specialist_id)
-                                      & (first.c.day == DAYS.c.day)))]
+            found += [
+                _indexed(*row)
+                for row in await self.session.execute(
+                    select(*COLUMNS).join(
+                        first,
+                        (first.c.specialist_id == DAYS.c.specialist_id)
+                        & (first.c.day == DAYS.c.day),
+                    )
+                )
+            ]
         return found
 
-    async def by_first_free(self, service: str, need: Need, earliest: datetime, first: date,
-                            last: date, after: tuple[datetime, str, date] | None, limit: int
-                            ) -> list[IndexedDay]:
+    async def by_first_free(
+        self,
+        service: str,
+        need: Need,
+        earliest: datetime,
+        first: date,
+        last: date,
+        after: tuple[datetime, str, date] | None,
+        limit: int,
+    ) -> list[IndexedDay]:
         """Dates first..last whose first free slot is at `earliest` or later, by that slot."""
-        query = (select(*COLUMNS)
-                 .join(OfferRow, OfferRow.specialist_id == DAYS.c.specialist_id)
-                 .where(OfferRow.service_id == service, DAYS.c.first_free >= earliest,
-                        DAYS.c.day >= first, DAYS.c.day <= last, *need.where())
-                 .order_by(DAYS.c.first_free, DAYS.c.specialist_id, DAYS.c.day).limit(limit))
+        query = (
+            select(*COLUMNS)
+            .join(OfferRow, OfferRow.specialist_id == DAYS.c.specialist_id)
+            .where(
+                OfferRow.service_id == service,
+                DAYS.c.first_free >= earliest,
+                DAYS.c.day >= first,
+                DAYS.c.day <= last,
+                *need.where(),
+            )
+            .order_by(DAYS.c.first_free, DAYS.c.specialist_id, DAYS.c.day)
+            .limit(limit)
+        )
         if after is not None:
             query = query.where(
-                tuple_(DAYS.c.first_free, DAYS.c.specialist_id, DAYS.c.day) > tuple_(*after))
+                tuple_(DAYS.c.first_free, DAYS.c.specialist_id, DAYS.c.day) > tuple_(*after)
+            )
         return await self._read(query)
 
-    async def on(self, service: str, first: date, last: date, need: Need, *,
-                 weekdays: Iterable[int] | None = None, only: Collection[date] | None = None
-                 ) -> list[IndexedDay]:
+    async def on(
+        self,
+        service: str,
+        first: date,
+        last: date,
+        need: Need,
+        *,
+        weekdays: Iterable[int] | None = None,
+        only: Collection[date] | None = None,
+    ) -> list[IndexedDay]:
         """Indexed dates first..last that meet the need, by date and id.
 
         Narrowed to some weekdays, or to `only` some dates.
         """
-        present = {(first + timedelta(days=i)).weekday()
-                   for i in range(min((last - first).days + 1, 7))}
+        present = {
+            (first + timedelta(days=i)).weekday() for i in range(min((last - first).days + 1, 7))
+        }
         wanted = sorted(present if weekdays is None else present & set(weekdays))
-        query = (select(*COLUMNS)
-                 .join(OfferRow, OfferRow.specialist_id == DAYS.c.specialist_id)
-                 .where(OfferRow.service_id == service, DAYS.c.weekday.in_(wanted),
-                        DAYS.c.day >= first, DAYS.c.day <= last, *need.where())
-                 .order_by(DAYS.c.day, DAYS.c.specialist_id))
+        query = (
+            select(*COLUMNS)
+            .join(OfferRow, OfferRow.specialist_id == DAYS.c.specialist_id)
+            .where(
+                OfferRow.service_id == service,
+                DAYS.c.weekday.in_(wanted),
+                DAYS.c.day >= first,
+                DAYS.c.day <= last,
+                *need.where(),
+            )
+            .order_by(DAYS.c.day, DAYS.c.specialist_id)
+        )
         if only is not None:
             query = query.where(DAYS.c.day.in_(sorted(only)))
         return await self._read(query)
 
-    async def early(self, service: str, first: date, last: date, need: Need,
-                    since: datetime, before: datetime) -> list[IndexedDay]:
+    async def early(
+        self, service: str, first: date, last: date, need: Need, since: datetime, before: datetime
+    ) -> list[IndexedDay]:
         """Indexed dates first..last meeting the need, with a first free slot in [since, before)."""
         return await self._read(
-            select(*COLUMNS).join(OfferRow, OfferRow.specialist_id == DAYS.c.specialist_id)
-            .where(OfferRow.service_id == service, DAYS.c.first_free >= since,
-                   DAYS.c.first_free < before, DAYS.c.day >= first, DAYS.c.day <= last,
-                   *need.where()))
+            select(*COLUMNS)
+            .join(OfferRow, OfferRow.specialist_id == DAYS.c.specialist_id)
+            .where(
+                OfferRow.service_id == service,
+                DAYS.c.first_free >= since,
+                DAYS.c.first_free < before,
+                DAYS.c.day >= first,
+                DAYS.c.day <= last,
+                *need.where(),
+            )
+        )
 
-    async def passed(self, service: str, first: date, last: date, need: Need, since: datetime,
-                     earliest: datetime, after: tuple[datetime, str, date] | None, limit: int
-                     ) -> list[tuple[datetime, IndexedDay]]:
+    async def passed(
+        self,
+        service: str,
+        first: date,
+        last: date,
+        need: Need,
+        since: datetime,
+        earliest: datetime,
+        after: tuple[datetime, str, date] | None,
+        limit: int,
+    ) -> list[tuple[datetime, IndexedDay]]:
         """Dates first..last whose first free slot in [since, earliest) notice has passed.
 
         Only those with a free start from `earliest`'s bucket on, ordered by the first such
@@ -428,23 +533,37 @@ class DayIndex:
         shift = literal(first_bucket) - func.coalesce(DAYS.c.free_base, first_bucket)
         # Bit k of `ahead` stands for bucket first_bucket + k (a null mask: maybe any).
         ahead = func.coalesce(DAYS.c.free_mask, 1).op(">>", return_type=BigInteger)(
-            case((shift > BUCKETS - 1, BUCKETS - 1), else_=shift))
+            case((shift > BUCKETS - 1, BUCKETS - 1), else_=shift)
+        )
         lowest = ahead.op("&", return_type=BigInteger)(-ahead)  # the first bucket's bit
-        query = (select(lowest, *COLUMNS)
-                 .join(OfferRow, OfferRow.specialist_id == DAYS.c.specialist_id)
-                 .where(OfferRow.service_id == service, DAYS.c.first_free >= since,
-                        DAYS.c.first_free < earliest, DAYS.c.day >= first, DAYS.c.day <= last,
-                        ahead > 0, *need.where())
-                 .order_by(lowest, DAYS.c.specialist_id, DAYS.c.day).limit(limit))
+        query = (
+            select(lowest, *COLUMNS)
+            .join(OfferRow, OfferRow.specialist_id == DAYS.c.specialist_id)
+            .where(
+                OfferRow.service_id == service,
+                DAYS.c.first_free >= since,
+                DAYS.c.first_free < earliest,
+                DAYS.c.day >= first,
+                DAYS.c.day <= last,
+                ahead > 0,
+                *need.where(),
+            )
+            .order_by(lowest, DAYS.c.specialist_id, DAYS.c.day)
+            .limit(limit)
+        )
         if after is not None:
             last_bit = literal(1 << (bucket(after[0]) - first_bucket), BigInteger)
-            query = query.where(tuple_(lowest, DAYS.c.specialist_id, DAYS.c.day)
-                                > tuple_(last_bit, *after[1:]))
-        return [(bucket_start(first_bucket + bit.bit_length() - 1), _indexed(*row))
-                for bit, *row in await self.session.execute(query)]
+            query = query.where(
+                tuple_(lowest, DAYS.c.specialist_id, DAYS.c.day) > tuple_(last_bit, *after[1:])
+            )
+        return [
+            (bucket_start(first_bucket + bit.bit_length() - 1), _indexed(*row))
+            for bit, *row in await self.session.execute(query)
+        ]
 
-    async def one_each(self, service: str, days: Sequence[date], need: Need,
-                       earliest: datetime) -> list[IndexedDay]:
+    async def one_each(
+        self, service: str, days: Sequence[date], need: Need, earliest: datetime
+    ) -> list[IndexedDay]:
         """For each date, one row whose first free slot is not too soon, if there is one.
 
         One statement for up to a year of dates: a probe of the index per date, stopping at
@@ -455,40 +574,61 @@ class DayIndex:
             found += await self._one_each(service, days[i : i + DATES], need, earliest)
         return found
 
-    async def _one_each(self, service: str, days: Sequence[date], need: Need,
-                        earliest: datetime) -> list[IndexedDay]:
-        listed = [select(literal(day, Date).label("day"), literal(day.weekday()).label("weekday"))
-                  for day in days]
+    async def _one_each(
+        self, service: str, days: Sequence[date], need: Need, earliest: datetime
+    ) -> list[IndexedDay]:
+        listed = [
+            select(literal(day, Date).label("day"), literal(day.weekday()).label("weekday"))
+            for day in days
+        ]
         dates = (listed[0] if len(listed) == 1 else union_all(*listed)).cte("dates")
-        pick = (select(DAYS.c.specialist_id)
-                .join(OfferRow, OfferRow.specialist_id == DAYS.c.specialist_id)
-                .where(OfferRow.service_id == service, DAYS.c.weekday == dates.c.weekday,
-                       DAYS.c.day == dates.c.day, DAYS.c.first_free >= earliest, *need.where())
-                .limit(1).scalar_subquery())
-        picks = select(dates.c.day, pick.label("specialist_id")).cte("picks").prefix_with(
-            "MATERIALIZED", dialect="postgresql")
-        return await self._read(select(*COLUMNS).join(
-            picks, (picks.c.specialist_id == DAYS.c.specialist_id) & (picks.c.day == DAYS.c.day)))
+        pick = (
+            select(DAYS.c.specialist_id)
+            .join(OfferRow, OfferRow.specialist_id == DAYS.c.specialist_id)
+            .where(
+                OfferRow.service_id == service,
+                DAYS.c.weekday == dates.c.weekday,
+                DAYS.c.day == dates.c.day,
+                DAYS.c.first_free >= earliest,
+                *need.where(),
+            )
+            .limit(1)
+            .scalar_subquery()
+        )
+        picks = (
+            select(dates.c.day, pick.label("specialist_id"))
+            .cte("picks")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
+        )
+        return await self._read(
+            select(*COLUMNS).join(
+                picks, (picks.c.specialist_id == DAYS.c.specialist_id) & (picks.c.day == DAYS.c.day)
+            )
+        )
 
     async def rows(self, specialists: Sequence[str]) -> dict[tuple[str, date], dict]:
         """Every stored row of these specialists, column by column (to check the index)."""
         found = {}
         for chunk in chunks(specialists):
             for row in await self.session.execute(
-                    select(DAYS).where(DAYS.c.specialist_id.in_(chunk))):
+                select(DAYS).where(DAYS.c.specialist_id.in_(chunk))
+            ):
                 values = row._asdict()
                 found[values.pop("specialist_id"), values.pop("day")] = values
         return found
 
-    async def _read(self, query: Select, specialists: Sequence[str] | None = None
-                    ) -> list[IndexedDay]:
+    async def _read(
+        self, query: Select, specialists: Sequence[str] | None = None
+    ) -> list[IndexedDay]:
         """Runs a query of COLUMNS, for some specialists only if named (in chunks)."""
         if specialists is None:
             return [_indexed(*row) for row in await self.session.execute(query)]
         found = []
         for chunk in chunks(specialists):
-            found += [_indexed(*row) for row in await self.session.execute(
-                query.where(DAYS.c.specialist_id.in_(chunk)))]
+            found += [
+                _indexed(*row)
+                for row in await self.session.execute(query.where(DAYS.c.specialist_id.in_(chunk)))
+            ]
         return found
 
 
@@ -536,4 +676,5 @@ def decode(text: str) -> tuple[Interval, ...]:
     """The holes of a row, as stored by `settle`."""
     return tuple(
         Interval(_instant(start), _instant(end))
-        for start, _, end in (hole.partition("-") for hole in text.split(";") if hole))
+        for start, _, end in (hole.partition("-") for hole in text.split(";") if hole)
+    )

@@ -82,8 +82,9 @@ def _engine(url: str, pool: bool) -> AsyncEngine:
         _tune_sqlite(engine)
         return engine
     sizing = {"pool_size": POSTGRES_CONNECTIONS, "max_overflow": 0} if pool else {}
-    return create_async_engine(url, pool_pre_ping=True, poolclass=None if pool else NullPool,
-                               **sizing)
+    return create_async_engine(
+        url, pool_pre_ping=True, poolclass=None if pool else NullPool, **sizing
+    )
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

@@ -34,8 +34,9 @@ class Imports:
         self.session = session
         self.days = days
 
-    async def import_bookings(self, bookings: Sequence[Booking],
-                              offered: Mapping[str, Collection[str]] | None = None) -> int:
+    async def import_bookings(
+        self, bookings: Sequence[Booking], offered: Mapping[str, Collection[str]] | None = None
+    ) -> int:
         """Adds a file's bookings, or updates the one with the same id (else specialist, start).
 
         Each booking of the file is matched to one stored booking at most, and no stored
@@ -49,27 +50,42 @@ class Imports:
         must be of a service its specialist offers; a stored one, or one with an id (export
         writes them), is a record and is kept whatever the specialist offers now.
         """
-        ledger = _Ledger(await self._bookings_like(bookings),
-                         [b.id for b in bookings if b.id is not None])
+        ledger = _Ledger(
+            await self._bookings_like(bookings), [b.id for b in bookings if b.id is not None]
+        )
         matched = ledger.resolve(bookings)
         if offered is not None:
             _refuse_not_offered(bookings, matched, offered)
         writes: list[_Entry] = []
         new = [i for i, known in enumerate(matched) if known is None]
-        for index in ([i for i, known in enumerate(matched) if known is not None]
-                      + [i for i in new if bookings[i].id is not None]
-                      + [i for i in new if bookings[i].id is None]):
+        for index in (
+            [i for i, known in enumerate(matched) if known is not None]
+            + [i for i in new if bookings[i].id is not None]
+            + [i for i in new if bookings[i].id is None]
+        ):
             booking, known = bookings[index], matched[index]
             if known is None:
                 entry = _Entry(booking, booking.id, ledger.next_order(booking.id), stored=False)
             else:
-                merged = Booking(booking.specialist, booking.service, booking.start, booking.end,
-                                 booking.status, booking.client or known.booking.client,
-                                 known.id)
+                merged = Booking(
+                    booking.specialist,
+                    booking.service,
+                    booking.start,
+                    booking.end,
+                    booking.status,
+                    booking.client or known.booking.client,
+                    known.id,
+                )
                 if merged == known.booking:
                     continue
-                entry = _Entry(merged, known.id, known.order, stored=True, before=known.booking,
-                               client_id=known.client_id)
+                entry = _Entry(
+                    merged,
+                    known.id,
+                    known.order,
+                    stored=True,
+                    before=known.booking,
+                    client_id=known.client_id,
+                )
                 ledger.forget(known)
             if not ledger.fits(entry):
                 problem = Problem("error.overlaps_existing", {}, f"bookings[{index}].start")
@@ -81,10 +97,10 @@ class Imports:
         await self._write_bookings(writes)
         for entry in writes:
             if entry.before is not None:
-                self.days.busy_changed(entry.before.specialist, entry.before.start,
-                                       entry.before.end)
-            self.days.busy_changed(entry.booking.specialist, entry.booking.start,
-                                   entry.booking.end)
+                self.days.busy_changed(
+                    entry.before.specialist, entry.before.start, entry.before.end
+                )
+            self.days.busy_changed(entry.booking.specialist, entry.booking.start, entry.booking.end)
         for specialist in {b.specialist for b in bookings}:  # all of theirs were read
             self.days.busy_known(specialist, ledger.live_bookings(specialist))
         return len(writes)
@@ -100,13 +116,16 @@ class Imports:
         added = [e for e in writes if not e.stored]
         try:
             for i in range(0, len(changed), WRITE_CHUNK):
-                await self.session.execute(update(BookingRow), [
-                    _booking_values(e) for e in changed[i : i + WRITE_CHUNK]])
+                await self.session.execute(
+                    update(BookingRow), [_booking_values(e) for e in changed[i : i + WRITE_CHUNK]]
+                )
             for with_id in (True, False):
                 batch = [e for e in added if (e.id is not None) == with_id]
                 for i in range(0, len(batch), WRITE_CHUNK):
-                    rows = [{**_booking_values(e), "created_at": e.booking.start,
-                             "hold_until": None} for e in batch[i : i + WRITE_CHUNK]]
+                    rows = [
+                        {**_booking_values(e), "created_at": e.booking.start, "hold_until": None}
+                        for e in batch[i : i + WRITE_CHUNK]
+                    ]
                     for row in rows if not with_id else []:
                         del row["id"]
                     await add_rows(self.session, BookingRow.__table__, rows)
@@ -122,42 +141,77 @@ class Imports:
         if self.session.get_bind().dialect.name != "postgresql":
             return  # SQLite numbers a new row after the largest id there is
         sequence = await self.session.scalar(
-            sql_text("SELECT pg_get_serial_sequence('bookings', 'id')"))
-        await self.session.execute(sql_text(
-            f"SELECT setval(CAST(:sequence AS regclass), GREATEST("
-            f"(SELECT COALESCE(MAX(id), 1) FROM bookings), (SELECT last_value FROM {sequence})))"
-        ), {"sequence": sequence})
+            sql_text("SELECT pg_get_serial_sequence('bookings', 'id')")
+        )
+        await self.session.execute(
+            sql_text(
+                f"SELECT setval(CAST(:sequence AS regclass), GREATEST("
+                f"(SELECT COALESCE(MAX(id), 1) FROM bookings), "
+                f"(SELECT last_value FROM {sequence})))"
+            ),
+            {"sequence": sequence},
+        )
 
     async def _bookings_like(self, bookings: Sequence[Booking]) -> list[_Entry]:
         """Stored bookings of the same specialists or ids, with their clients."""
-        query = select(BookingRow.id, BookingRow.specialist_id, BookingRow.service_id,
-                       BookingRow.start_at, BookingRow.end_at, BookingRow.status,
-                       BookingRow.client_id, ClientRow.name, ClientRow.phone,
-                       ClientRow.telegram_id).outerjoin(
-            ClientRow, ClientRow.id == BookingRow.client_id)
+        query = select(
+            BookingRow.id,
+            BookingRow.specialist_id,
+            BookingRow.service_id,
+            BookingRow.start_at,
+            BookingRow.end_at,
+            BookingRow.status,
+            BookingRow.client_id,
+            ClientRow.name,
+            ClientRow.phone,
+            ClientRow.telegram_id,
+        ).outerjoin(ClientRow, ClientRow.id == BookingRow.client_id)
         found: dict[int, _Entry] = {}
         specialists = sorted({b.specialist for b in bookings})
         ids = sorted({b.id for b in bookings if b.id is not None})
         wheres = [BookingRow.specialist_id.in_(chunk) for chunk in chunks(specialists)]
         wheres += [BookingRow.id.in_(chunk) for chunk in chunks(ids)]
         for where in wheres:
-            for (row_id, specialist, service, start, end, status, client_id, name, phone,
-                 telegram) in await self.session.execute(query.where(where)):
+            for (
+                row_id,
+                specialist,
+                service,
+                start,
+                end,
+                status,
+                client_id,
+                name,
+                phone,
+                telegram,
+            ) in await self.session.execute(query.where(where)):
                 client = Client(name, phone, telegram) if client_id is not None else None
-                found[row_id] = _Entry(Booking(specialist, service, start, end,
-                                               BookingStatus(status), client, row_id),
-                                       row_id, row_id, stored=True, client_id=client_id)
+                found[row_id] = _Entry(
+                    Booking(specialist, service, start, end, BookingStatus(status), client, row_id),
+                    row_id,
+                    row_id,
+                    stored=True,
+                    client_id=client_id,
+                )
         return list(found.values())
 
     async def _client_ids(self, writes: list[_Entry]) -> None:
         """Finds or creates the clients of written bookings, as `client_id` would one by one."""
-        telegram = sorted({e.booking.client.telegram_id for e in writes
-                           if e.booking.client and e.booking.client.telegram_id is not None})
+        telegram = sorted(
+            {
+                e.booking.client.telegram_id
+                for e in writes
+                if e.booking.client and e.booking.client.telegram_id is not None
+            }
+        )
         known: dict[int, ClientRow] = {}
         for chunk in chunks(telegram):
-            known.update((row.telegram_id, row) for row in await self.session.scalars(
-                select(ClientRow).where(ClientRow.telegram_id.in_(chunk)))
-                if row.telegram_id is not None)
+            known.update(
+                (row.telegram_id, row)
+                for row in await self.session.scalars(
+                    select(ClientRow).where(ClientRow.telegram_id.in_(chunk))
+                )
+                if row.telegram_id is not None
+            )
         anonymous: list[_Entry] = []
         for entry in writes:
             client = entry.booking.client
@@ -180,11 +234,13 @@ class Imports:
         if anonymous:
             made = await self.session.scalars(
                 insert(ClientRow).returning(ClientRow.id, sort_by_parameter_order=True),
-                [{"name": e.booking.client.name, "phone": e.booking.client.phone}  # type: ignore[union-attr]
-                 for e in anonymous])
+                [
+                    {"name": e.booking.client.name, "phone": e.booking.client.phone}  # type: ignore[union-attr]
+                    for e in anonymous
+                ],
+            )
             for entry, client_id in zip(anonymous, made, strict=True):
                 entry.client_id = client_id
-
 
 
 @dataclass(slots=True)
@@ -245,18 +301,25 @@ class _Ledger:
             if booking.id is None:
                 continue
             if booking.id in named:
-                raise Invalid([Problem("error.duplicate_id", {"id": booking.id},
-                                       f"bookings[{index}].id")])
+                raise Invalid(
+                    [Problem("error.duplicate_id", {"id": booking.id}, f"bookings[{index}].id")]
+                )
             named.add(booking.id)
             found[index] = self.by_id.get(booking.id)
         taken = {entry.order for entry in found if entry is not None}
         for index, booking in enumerate(bookings):
             if booking.id is not None:
                 continue
-            free = [e for e in self.by_key.get((booking.specialist, absolute(booking.start)), [])
-                    if e.order not in taken]
-            best = min(free, default=None, key=lambda e: (
-                e.booking.status != booking.status, not e.booking.live, e.order))
+            free = [
+                e
+                for e in self.by_key.get((booking.specialist, absolute(booking.start)), [])
+                if e.order not in taken
+            ]
+            best = min(
+                free,
+                default=None,
+                key=lambda e: (e.booking.status != booking.status, not e.booking.live, e.order),
+            )
             if best is not None:
                 found[index] = best
                 taken.add(best.order)
@@ -289,15 +352,22 @@ class _Ledger:
             self.live[entry.booking.specialist].remove(entry.interval)
 
 
-def _refuse_not_offered(bookings: Sequence[Booking], matched: list[_Entry | None],
-                        offered: Mapping[str, Collection[str]]) -> None:
+def _refuse_not_offered(
+    bookings: Sequence[Booking],
+    matched: list[_Entry | None],
+    offered: Mapping[str, Collection[str]],
+) -> None:
     """Raises Invalid naming every new live booking of a service its specialist does not offer."""
     problems = [
-        Problem("error.not_offered_by", {"service": booking.service,
-                                         "specialist": booking.specialist},
-                f"bookings[{index}].service")
+        Problem(
+            "error.not_offered_by",
+            {"service": booking.service, "specialist": booking.specialist},
+            f"bookings[{index}].service",
+        )
         for index, (booking, known) in enumerate(zip(bookings, matched, strict=True))
-        if known is None and booking.id is None and booking.live
+        if known is None
+        and booking.id is None
+        and booking.live
         and booking.service not in offered.get(booking.specialist, ())
     ]
     if problems:
@@ -306,7 +376,12 @@ def _refuse_not_offered(bookings: Sequence[Booking], matched: list[_Entry | None
 
 def _booking_values(entry: _Entry) -> dict:
     booking = entry.booking
-    return {"id": entry.id, "specialist_id": booking.specialist, "service_id": booking.service,
-            "client_id": entry.client_id, "start_at": booking.start, "end_at": booking.end,
-            "status": str(booking.status)}
-
+    return {
+        "id": entry.id,
+        "specialist_id": booking.specialist,
+        "service_id": booking.service,
+        "client_id": entry.client_id,
+        "start_at": booking.start,
+        "end_at": booking.end,
+        "status": str(booking.status),
+    }

@@ -31,7 +31,6 @@ class Message:
     attempts: int  # failed tries so far: errors only, not flood waits or lost leases
 
 
-
 class Outbox:
     """The outbox table: messages owed, claimed by one sender at a time."""
 
@@ -40,22 +39,41 @@ class Outbox:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, kind: str, chat_id: int, due_at: datetime, now: datetime,
-                  booking_id: int | None = None, payload: dict | None = None) -> None:
+    async def add(
+        self,
+        kind: str,
+        chat_id: int,
+        due_at: datetime,
+        now: datetime,
+        booking_id: int | None = None,
+        payload: dict | None = None,
+    ) -> None:
         """Records a message owed; it goes out when due, from the same committed transaction."""
-        self.session.add(OutboxRow(
-            kind=kind, chat_id=chat_id, booking_id=booking_id, due_at=due_at,
-            payload=json.dumps(payload or {}, ensure_ascii=False), status="pending",
-            attempts=0, created_at=now))
+        self.session.add(
+            OutboxRow(
+                kind=kind,
+                chat_id=chat_id,
+                booking_id=booking_id,
+                due_at=due_at,
+                payload=json.dumps(payload or {}, ensure_ascii=False),
+                status="pending",
+                attempts=0,
+                created_at=now,
+            )
+        )
         await self.session.flush()
 
     async def drop(self, booking_id: int, now: datetime, kinds: Sequence[str]) -> None:
         """Drops the unsent messages of these kinds about a booking (it was cancelled or moved)."""
         await self.session.execute(
             update(OutboxRow)
-            .where(OutboxRow.booking_id == booking_id, OutboxRow.kind.in_(kinds),
-                   OutboxRow.status.in_(("pending", "claimed")))
-            .values(status="dropped", error="booking changed", sent_at=now))
+            .where(
+                OutboxRow.booking_id == booking_id,
+                OutboxRow.kind.in_(kinds),
+                OutboxRow.status.in_(("pending", "claimed")),
+            )
+            .values(status="dropped", error="booking changed", sent_at=now)
+        )
 
     async def claim(self, now: datetime, limit: int, per_chat: int) -> list[Message]:
         """Takes due rows for this sender: pending ones, and claims whose lease ran out.
@@ -65,52 +83,99 @@ class Outbox:
         SQLite's immediate transaction already makes this the only writer. A claim is no
         attempt: `attempts` counts errors only.
         """
-        waiting = select(FloodWaitRow.chat_id).where(FloodWaitRow.chat_id == OutboxRow.chat_id,
-                                                     FloodWaitRow.until > now)
-        ranked = (select(OutboxRow.id, OutboxRow.due_at, func.row_number().over(
-                      partition_by=OutboxRow.chat_id,
-                      order_by=(OutboxRow.due_at, OutboxRow.id)).label("rank"))
-                  .where(OutboxRow.due_at <= now, or_(
-                      OutboxRow.status == "pending",
-                      and_(OutboxRow.status == "claimed", OutboxRow.claimed_until <= now)),
-                      ~waiting.exists())
-                  .subquery())
-        due = (select(ranked.c.id).where(ranked.c.rank <= per_chat)
-               .order_by(ranked.c.due_at, ranked.c.id).limit(limit))
+        waiting = select(FloodWaitRow.chat_id).where(
+            FloodWaitRow.chat_id == OutboxRow.chat_id, FloodWaitRow.until > now
+        )
+        ranked = (
+            select(
+                OutboxRow.id,
+                OutboxRow.due_at,
+                func.row_number()
+                .over(partition_by=OutboxRow.chat_id, order_by=(OutboxRow.due_at, OutboxRow.id))
+                .label("rank"),
+            )
+            .where(
+                OutboxRow.due_at <= now,
+                or_(
+                    OutboxRow.status == "pending",
+                    and_(OutboxRow.status == "claimed", OutboxRow.claimed_until <= now),
+                ),
+                ~waiting.exists(),
+            )
+            .subquery()
+        )
+        due = (
+            select(ranked.c.id)
+            .where(ranked.c.rank <= per_chat)
+            .order_by(ranked.c.due_at, ranked.c.id)
+            .limit(limit)
+        )
         if self.session.get_bind().dialect.name == "postgresql":
             # FOR UPDATE cannot share a query with a window function: lock in an outer one.
-            due = (select(OutboxRow.id).where(OutboxRow.id.in_(due))
-                   .order_by(OutboxRow.due_at, OutboxRow.id).with_for_update(skip_locked=True))
+            due = (
+                select(OutboxRow.id)
+                .where(OutboxRow.id.in_(due))
+                .order_by(OutboxRow.due_at, OutboxRow.id)
+                .with_for_update(skip_locked=True)
+            )
         ids = list(await self.session.scalars(due))
         if not ids:
             return []
         await self.session.execute(
-            update(OutboxRow).where(OutboxRow.id.in_(ids))
-            .values(status="claimed", claimed_until=now + self.LEASE))
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(ids))
+            .values(status="claimed", claimed_until=now + self.LEASE)
+        )
         rows = await self.session.scalars(
-            select(OutboxRow).where(OutboxRow.id.in_(ids)).order_by(OutboxRow.due_at,
-                                                                     OutboxRow.id))
-        return [Message(r.id, r.kind, r.chat_id, r.booking_id, json.loads(r.payload), r.due_at,
-                        r.attempts) for r in rows]
+            select(OutboxRow).where(OutboxRow.id.in_(ids)).order_by(OutboxRow.due_at, OutboxRow.id)
+        )
+        return [
+            Message(
+                r.id, r.kind, r.chat_id, r.booking_id, json.loads(r.payload), r.due_at, r.attempts
+            )
+            for r in rows
+        ]
 
-    async def finish(self, message_id: int, status: str, now: datetime,
-                     error: str | None = None, *, attempt: bool = False) -> None:
+    async def finish(
+        self,
+        message_id: int,
+        status: str,
+        now: datetime,
+        error: str | None = None,
+        *,
+        attempt: bool = False,
+    ) -> None:
         """Marks a claimed row sent, dropped or failed (`attempt`: after an error, counted)."""
         await self.session.execute(
-            update(OutboxRow).where(OutboxRow.id == message_id)
-            .values(status=status, sent_at=now, error=error, claimed_until=None,
-                    attempts=OutboxRow.attempts + int(attempt)))
+            update(OutboxRow)
+            .where(OutboxRow.id == message_id)
+            .values(
+                status=status,
+                sent_at=now,
+                error=error,
+                claimed_until=None,
+                attempts=OutboxRow.attempts + int(attempt),
+            )
+        )
 
-    async def postpone(self, message_id: int, due_at: datetime, error: str, *,
-                       attempt: bool = False) -> None:
+    async def postpone(
+        self, message_id: int, due_at: datetime, error: str, *, attempt: bool = False
+    ) -> None:
         """Puts a claimed row back to wait until `due_at`.
 
         `attempt` counts a failed try (a passing error); a flood wait is none.
         """
         await self.session.execute(
-            update(OutboxRow).where(OutboxRow.id == message_id)
-            .values(status="pending", due_at=due_at, error=error, claimed_until=None,
-                    attempts=OutboxRow.attempts + int(attempt)))
+            update(OutboxRow)
+            .where(OutboxRow.id == message_id)
+            .values(
+                status="pending",
+                due_at=due_at,
+                error=error,
+                claimed_until=None,
+                attempts=OutboxRow.attempts + int(attempt),
+            )
+        )
 
     async def wait_out(self, chat_id: int, until: datetime, now: datetime) -> None:
         """Writes down that Telegram told a chat to wait until `until`; the later wait wins.
@@ -121,28 +186,38 @@ class Outbox:
         postgres = self.session.get_bind().dialect.name == "postgresql"
         insert_into = pg_insert if postgres else sqlite_insert
         asked = insert_into(FloodWaitRow).values(chat_id=chat_id, until=until)
-        later = case((asked.excluded.until > FloodWaitRow.until, asked.excluded.until),
-                     else_=FloodWaitRow.until)
-        await self.session.execute(asked.on_conflict_do_update(
-            index_elements=[FloodWaitRow.chat_id], set_={"until": later}))
+        later = case(
+            (asked.excluded.until > FloodWaitRow.until, asked.excluded.until),
+            else_=FloodWaitRow.until,
+        )
+        await self.session.execute(
+            asked.on_conflict_do_update(
+                index_elements=[FloodWaitRow.chat_id], set_={"until": later}
+            )
+        )
 
     async def waiting(self, chat_id: int, now: datetime) -> datetime | None:
         """Until when a chat must still wait (a 429 any sender got), or None."""
-        return await self.session.scalar(select(FloodWaitRow.until).where(
-            FloodWaitRow.chat_id == chat_id, FloodWaitRow.until > now))
+        return await self.session.scalar(
+            select(FloodWaitRow.until).where(
+                FloodWaitRow.chat_id == chat_id, FloodWaitRow.until > now
+            )
+        )
 
     async def unreachable(self, chat_id: int) -> None:
         """Marks a client who blocked the bot, and drops what is still owed to them."""
         await self.session.execute(
-            update(ClientRow).where(ClientRow.telegram_id == chat_id).values(unreachable=True))
+            update(ClientRow).where(ClientRow.telegram_id == chat_id).values(unreachable=True)
+        )
         await self.session.execute(
-            update(OutboxRow).where(OutboxRow.chat_id == chat_id,
-                                    OutboxRow.status == "pending")
-            .values(status="failed", error="blocked by the user"))
+            update(OutboxRow)
+            .where(OutboxRow.chat_id == chat_id, OutboxRow.status == "pending")
+            .values(status="failed", error="blocked by the user")
+        )
 
     async def counts(self) -> dict[str, int]:
         """How many rows are in each status."""
         rows = await self.session.execute(
-            select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
+            select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
+        )
         return dict(rows.all())
-

@@ -60,8 +60,9 @@ class People:
 
     async def admins(self) -> list[int]:
         """Everyone promoted to admin in the chat."""
-        return list(await self.session.scalars(
-            select(AdminRow.telegram_id).order_by(AdminRow.telegram_id)))
+        return list(
+            await self.session.scalars(select(AdminRow.telegram_id).order_by(AdminRow.telegram_id))
+        )
 
     async def promote(self, telegram_id: int, by: int, now: datetime) -> bool:
         """Records a promoted admin; tells whether they were not one already."""
@@ -74,7 +75,8 @@ class People:
     async def demote(self, telegram_id: int) -> bool:
         """Forgets a promoted admin; tells whether they were one."""
         result = await self.session.execute(
-            delete(AdminRow).where(AdminRow.telegram_id == telegram_id))
+            delete(AdminRow).where(AdminRow.telegram_id == telegram_id)
+        )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     # -- command menus ---------------------------------------------------------------------
@@ -100,9 +102,15 @@ class People:
 
     async def add_invite(self, invite: Invite) -> None:
         """Records a new invite."""
-        self.session.add(InviteRow(
-            code=invite.code, specialist_id=invite.specialist, created_by=invite.created_by,
-            created_at=invite.created_at, expires_at=invite.expires_at))
+        self.session.add(
+            InviteRow(
+                code=invite.code,
+                specialist_id=invite.specialist,
+                created_by=invite.created_by,
+                created_at=invite.created_at,
+                expires_at=invite.expires_at,
+            )
+        )
         await self.session.flush()
 
     async def invite(self, code: str) -> Invite | None:
@@ -110,24 +118,39 @@ class People:
         row = await self.session.get(InviteRow, code)
         if row is None:
             return None
-        return Invite(row.code, row.specialist_id, row.created_by, row.created_at,
-                      row.expires_at, row.used_at, row.used_by)
+        return Invite(
+            row.code,
+            row.specialist_id,
+            row.created_by,
+            row.created_at,
+            row.expires_at,
+            row.used_at,
+            row.used_by,
+        )
 
     async def use_invite(self, code: str, telegram_id: int, now: datetime) -> bool:
         """Marks an invite used, unless it was used meanwhile; tells whether this use won."""
         result = await self.session.execute(
-            update(InviteRow).where(InviteRow.code == code, InviteRow.used_at.is_(None))
-            .values(used_at=now, used_by=telegram_id))
+            update(InviteRow)
+            .where(InviteRow.code == code, InviteRow.used_at.is_(None))
+            .values(used_at=now, used_by=telegram_id)
+        )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     # -- changes waiting for confirmation --------------------------------------------------
 
-    async def add_pending(self, telegram_id: int, specialist: str, change: dict,
-                          now: datetime, expires_at: datetime) -> int:
+    async def add_pending(
+        self, telegram_id: int, specialist: str, change: dict, now: datetime, expires_at: datetime
+    ) -> int:
         """Records a change to confirm; returns its short id for the buttons."""
-        row = PendingChangeRow(telegram_id=telegram_id, specialist_id=specialist,
-                               change=json.dumps(change, ensure_ascii=False), status="pending",
-                               created_at=now, expires_at=expires_at)
+        row = PendingChangeRow(
+            telegram_id=telegram_id,
+            specialist_id=specialist,
+            change=json.dumps(change, ensure_ascii=False),
+            status="pending",
+            created_at=now,
+            expires_at=expires_at,
+        )
         self.session.add(row)
         await self.session.flush()
         return row.id
@@ -137,15 +160,22 @@ class People:
         row = await self.session.get(PendingChangeRow, pending_id)
         if row is None:
             return None
-        return PendingChange(row.id, row.telegram_id, row.specialist_id, json.loads(row.change),
-                             row.status, row.expires_at)
+        return PendingChange(
+            row.id,
+            row.telegram_id,
+            row.specialist_id,
+            json.loads(row.change),
+            row.status,
+            row.expires_at,
+        )
 
     async def settle(self, pending_id: int, status: str, now: datetime) -> bool:
         """Marks a pending change applied or kept, once; tells whether this call did it."""
         result = await self.session.execute(
             update(PendingChangeRow)
             .where(PendingChangeRow.id == pending_id, PendingChangeRow.status == "pending")
-            .values(status=status, settled_at=now))
+            .values(status=status, settled_at=now)
+        )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     # -- reasons awaited -------------------------------------------------------------------
@@ -153,7 +183,8 @@ class People:
     async def await_reason(self, telegram_id: int, booking_id: int, now: datetime) -> None:
         """Records that this person's next text is the reason to cancel that booking."""
         row = await self.session.get(ReasonWaitRow, telegram_id) or ReasonWaitRow(
-            telegram_id=telegram_id)
+            telegram_id=telegram_id
+        )
         row.booking_id, row.created_at = booking_id, now
         self.session.add(row)
         await self.session.flush()
@@ -168,5 +199,6 @@ class People:
         found = await self.reason_wait(telegram_id)
         if found is not None:
             await self.session.execute(
-                delete(ReasonWaitRow).where(ReasonWaitRow.telegram_id == telegram_id))
+                delete(ReasonWaitRow).where(ReasonWaitRow.telegram_id == telegram_id)
+            )
         return found

@@ -23,8 +23,15 @@ __all__ = ["Draft", "Message", "Outbox", "Profile", "Snapshot", "Store"]
 class Store:
     """The unit of work's repositories under the one name they had; see the module's note."""
 
-    def __init__(self, catalog: Catalog, bookings: Bookings, chats: Chats, imports: Imports,
-                 days: DayIndex, settle: Callable[[], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        bookings: Bookings,
+        chats: Chats,
+        imports: Imports,
+        days: DayIndex,
+        settle: Callable[[], Awaitable[None]],
+    ) -> None:
         self.days = days
         self.settle = settle
         self.catalog = catalog.catalog

@@ -56,8 +56,9 @@ Lock = tuple[int, int]  # its kind and its advisory key
 P = ParamSpec("P")
 T = TypeVar("T")
 TAKE = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k")
-TRY = text("SELECT bool_and(pg_try_advisory_xact_lock(k)) "
-           "FROM unnest(CAST(:keys AS bigint[])) AS k")
+TRY = text(
+    "SELECT bool_and(pg_try_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k"
+)
 
 
 def lock_key(kind: str, name: object) -> int:
@@ -105,8 +106,9 @@ class UnitOfWork:
         self.outbox = Outbox(self.session)
         self.people = People(self.session)
         self.inbox = Inbox(self.session)
-        self.store = Store(self.catalog, self.bookings, self.chats, self.imports, self.days,
-                           self.settle)
+        self.store = Store(
+            self.catalog, self.bookings, self.chats, self.imports, self.days, self.settle
+        )
         return self
 
     async def __aexit__(
@@ -138,8 +140,13 @@ class UnitOfWork:
 
     # -- taking turns (PostgreSQL; SQLite's writers already take turns at BEGIN) -----------
 
-    async def lock(self, *, specialists: Iterable[str] = (), clients: Iterable[int] = (),
-                   bookings: Iterable[Booking] = ()) -> None:
+    async def lock(
+        self,
+        *,
+        specialists: Iterable[str] = (),
+        clients: Iterable[int] = (),
+        bookings: Iterable[Booking] = (),
+    ) -> None:
         """Makes other writers to these specialists, clients or bookings wait for this unit.
 
         Call it before the reads a check depends on: what the unit read before is read
@@ -155,8 +162,7 @@ class UnitOfWork:
             if found.client is not None and found.client.telegram_id is not None:
                 wanted.add((CLIENT, lock_key("client", found.client.telegram_id)))
         if not self.held:
-            await self._execute(text("SELECT pg_advisory_xact_lock_shared(:key)"),
-                                key=BUSINESS_KEY)
+            await self._execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), key=BUSINESS_KEY)
             self.held.add((BUSINESS, BUSINESS_KEY))
         wanted -= self.held
         last = max(self.held)

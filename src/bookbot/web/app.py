@@ -92,12 +92,16 @@ def build_web(deps: Deps, webhook: Webhook, *, manage_bot: bool = True) -> Starl
     async def review(request: Request) -> Response:
         return await pages.review(request, deps, secret)
 
-    return Starlette(routes=[
-        Route("/health", health),
-        Route(WEBHOOK_PATH, telegram, methods=["POST"]),
-        Route("/review", review, methods=["GET", "POST"]),
-    ], lifespan=lifespan, middleware=[Middleware(pages.SecurityHeaders)],
-        exception_handlers={500: pages.broken})
+    return Starlette(
+        routes=[
+            Route("/health", health),
+            Route(WEBHOOK_PATH, telegram, methods=["POST"]),
+            Route("/review", review, methods=["GET", "POST"]),
+        ],
+        lifespan=lifespan,
+        middleware=[Middleware(pages.SecurityHeaders)],
+        exception_handlers={500: pages.broken},
+    )
 
 
 async def _bounded_body(request: Request, limit: int) -> bytes | None:

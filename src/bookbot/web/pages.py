@@ -24,25 +24,34 @@ from bookbot.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-STYLE = ("body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}"
-         "label{display:block;margin:.3rem 0}textarea{width:100%}"
-         "button{margin-top:1rem;padding:.5rem 1.5rem}.problem{color:#a00}")
+STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}"
+    "label{display:block;margin:.3rem 0}textarea{width:100%}"
+    "button{margin-top:1rem;padding:.5rem 1.5rem}.problem{color:#a00}"
+)
 # Nothing but the page's own style may load or run; the token in the URL never leaves as a
 # Referer, and no other site may frame the form.
 HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; "
         f"style-src 'sha256-{b64encode(sha256(STYLE.encode()).digest()).decode()}'; "
-        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"),
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
 # A refusal's HTTP status by its locale key; any other refusal is 400.
-STATUS = {"review.forged": 403, "review.too_soon": 403, "review.unknown": 404,
-          "review.expired": 410, "review.already": 410, "review.no_visit": 410,
-          "review.too_large": 413}
+STATUS = {
+    "review.forged": 403,
+    "review.too_soon": 403,
+    "review.unknown": 404,
+    "review.expired": 410,
+    "review.already": 410,
+    "review.no_visit": 410,
+    "review.too_large": 413,
+}
 FORM_LIMIT = 32 * 1024  # a 2,000-character comment, percent-encoded at worst (24 KB), and a token
 FORM_FIELDS = 10
 HEALTH_WAIT = 10.0  # seconds; a load balancer gives up sooner than asyncpg's 60 s connect timeout
@@ -74,8 +83,12 @@ async def broken(request: Request, error: Exception) -> Response:
     Starlette sends it from outside every middleware, so it carries HEADERS itself.
     """
     lang = i18n.choose(*_accepted(request))
-    response = _page(lang, i18n.text("web.problem", lang),
-                     f"<p class=problem>{escape(i18n.text('web.broken', lang))}</p>", status=500)
+    response = _page(
+        lang,
+        i18n.text("web.problem", lang),
+        f"<p class=problem>{escape(i18n.text('web.broken', lang))}</p>",
+        status=500,
+    )
     response.headers.update(HEADERS)
     return response
 
@@ -100,15 +113,23 @@ async def review(request: Request, deps: Deps, secret: str) -> Response:
         token = form.get("token", "")
         booking_id = reviews.booking_of(token, now, secret)
         if request.method == "POST":
-            await reviews.save(deps.db, now, booking_id, reviews.rating_of(form.get("rating", "")),
-                               form.get("comment"))
+            await reviews.save(
+                deps.db,
+                now,
+                booking_id,
+                reviews.rating_of(form.get("rating", "")),
+                form.get("comment"),
+            )
             return _page(lang, i18n.text("web.thanks", lang), "")
         held = await reviews.reviewable(deps.db, now, booking_id)
         return _page(lang, i18n.text("web.heading", lang), _form(held, lang, token))
     except BookbotError as error:
-        return _page(lang, i18n.text("web.problem", lang),
-                     f"<p class=problem>{escape(i18n.text(error.key, lang, **error.params))}"
-                     "</p>", status=STATUS.get(error.key, 400))
+        return _page(
+            lang,
+            i18n.text("web.problem", lang),
+            f"<p class=problem>{escape(i18n.text(error.key, lang, **error.params))}</p>",
+            status=STATUS.get(error.key, 400),
+        )
 
 
 async def _posted(request: Request) -> Mapping[str, str]:
@@ -119,8 +140,11 @@ async def _posted(request: Request) -> Mapping[str, str]:
         if len(body) > FORM_LIMIT:
             raise BadInput("review.too_large", most=reviews.COMMENT_LIMIT)
     try:
-        return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True,
-                              max_num_fields=FORM_FIELDS))
+        return dict(
+            parse_qsl(
+                body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=FORM_FIELDS
+            )
+        )
     except ValueError:  # more fields than the form has
         raise BadInput("review.bad_form") from None
 
@@ -132,18 +156,26 @@ def _accepted(request: Request) -> list[str]:
 
 def _form(held: Visit, lang: str, token: str) -> str:
     """The visit named, five ratings to choose from, a comment box and Send."""
-    visit = i18n.text("web.visit", lang, service=held.service.name,
-                      specialist=held.specialist.name, when=i18n.moment(held.booking.start, lang))
+    visit = i18n.text(
+        "web.visit",
+        lang,
+        service=held.service.name,
+        specialist=held.specialist.name,
+        when=i18n.moment(held.booking.start, lang),
+    )
     stars = "".join(
-        f'<label><input type=radio name=rating value={n} required> {"★" * n}</label>'
-        for n in range(5, 0, -1))
-    return (f"<p>{escape(visit)}</p><form method=post action=/review>"
-            f"<input type=hidden name=token value=\"{escape(token)}\">"
-            f"<fieldset><legend>{escape(i18n.text('web.rating', lang))}</legend>{stars}"
-            f"</fieldset><label for=comment>{escape(i18n.text('web.comment', lang))}</label>"
-            f"<textarea id=comment name=comment rows=4 maxlength={reviews.COMMENT_LIMIT}>"
-            f"</textarea><button type=submit>{escape(i18n.text('web.send', lang))}</button>"
-            "</form>")
+        f"<label><input type=radio name=rating value={n} required> {'★' * n}</label>"
+        for n in range(5, 0, -1)
+    )
+    return (
+        f"<p>{escape(visit)}</p><form method=post action=/review>"
+        f'<input type=hidden name=token value="{escape(token)}">'
+        f"<fieldset><legend>{escape(i18n.text('web.rating', lang))}</legend>{stars}"
+        f"</fieldset><label for=comment>{escape(i18n.text('web.comment', lang))}</label>"
+        f"<textarea id=comment name=comment rows=4 maxlength={reviews.COMMENT_LIMIT}>"
+        f"</textarea><button type=submit>{escape(i18n.text('web.send', lang))}</button>"
+        "</form>"
+    )
 
 
 def _page(lang: str, heading: str, body: str, status: int = 200) -> HTMLResponse:
@@ -152,4 +184,6 @@ def _page(lang: str, heading: str, body: str, status: int = 200) -> HTMLResponse
         f"<!doctype html><html lang={lang}><head><meta charset=utf-8>"
         f"<meta name=viewport content='width=device-width, initial-scale=1'><title>{title}"
         f"</title><style>{STYLE}</style></head>"
-        f"<body><h1>{escape(heading)}</h1>{body}</body></html>", status_code=status)
+        f"<body><h1>{escape(heading)}</h1>{body}</body></html>",
+        status_code=status,
+    )

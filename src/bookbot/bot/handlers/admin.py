@@ -53,8 +53,9 @@ def _changing(kind: str) -> staff.Body:
     return body
 
 
-async def _answer_change(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str,
-                         actor: Actor, pressed: Tap) -> None:
+async def _answer_change(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, actor: Actor, pressed: Tap
+) -> None:
     """Confirm or Keep under a change that cancels bookings: applies it, or drops it."""
     d = deps(context)
     if pressed.action == "h":
@@ -63,10 +64,10 @@ async def _answer_change(update: Update, context: ContextTypes.DEFAULT_TYPE, lan
         return
     outcome = await schedule.confirm(d.db, d.clock(), actor, pressed.number())
     outbox.wake(context)
-    await staff.edit(update, views.changed(outcome, lang) + "\n"
-                     + views.cancelled(outcome, lang))
-    today = schedule.today(d.clock(), (await schedule.directory(d.db)).zones.get(
-        outcome.specialist.id, "UTC"))
+    await staff.edit(update, views.changed(outcome, lang) + "\n" + views.cancelled(outcome, lang))
+    today = schedule.today(
+        d.clock(), (await schedule.directory(d.db)).zones.get(outcome.specialist.id, "UTC")
+    )
     first, last = views.shown_days(outcome.change, today)
     found = await schedule.view(d.db, d.clock(), actor, outcome.specialist.id, first, last)
     await staff.reply(update, views.view(found, lang))
@@ -102,12 +103,16 @@ async def _bookings(call: Call) -> None:
 
 async def _invite(call: Call) -> None:
     arguments.need(call.args, 1)
-    made = await schedule.invite(call.deps.db, call.now, call.actor,
-                                 arguments.identifier(call.args[0]))
+    made = await schedule.invite(
+        call.deps.db, call.now, call.actor, arguments.identifier(call.args[0])
+    )
     name = (await schedule.directory(call.deps.db)).names[made.specialist]
     link = f"https://t.me/{call.context.bot.username}?start={made.code}"
-    await call.reply(views.t(call.lang, "admin.invited", specialist=name, link=link,
-                             days=schedule.INVITE_TTL.days))
+    await call.reply(
+        views.t(
+            call.lang, "admin.invited", specialist=name, link=link, days=schedule.INVITE_TTL.days
+        )
+    )
 
 
 async def _promote(call: Call) -> None:
@@ -122,8 +127,9 @@ async def _promote(call: Call) -> None:
 async def _demote(call: Call) -> None:
     arguments.need(call.args, 1)
     telegram_id = arguments.telegram_id(call.args[0])
-    removed = await schedule.demote(call.deps.db, call.actor, telegram_id,
-                                    call.deps.settings.admins)
+    removed = await schedule.demote(
+        call.deps.db, call.actor, telegram_id, call.deps.settings.admins
+    )
     await staff.refresh_menu(call.context, telegram_id)
     key = "admin.demoted" if removed else "admin.not_promoted"
     await call.reply(views.t(call.lang, key, id=telegram_id))
@@ -133,12 +139,15 @@ async def _demote(call: Call) -> None:
 
 
 async def _add_service(call: Call) -> None:
-    made = await schedule.add_service(call.deps.db, call.actor,
-                                      arguments.new_service(call.args))
-    length = views.minutes(made.duration, call.lang) if made.duration else views.t(
-        call.lang, "admin.slot_length")
-    await call.reply(views.t(call.lang, "admin.service_added", id=made.id, name=made.name,
-                             length=length))
+    made = await schedule.add_service(call.deps.db, call.actor, arguments.new_service(call.args))
+    length = (
+        views.minutes(made.duration, call.lang)
+        if made.duration
+        else views.t(call.lang, "admin.slot_length")
+    )
+    await call.reply(
+        views.t(call.lang, "admin.service_added", id=made.id, name=made.name, length=length)
+    )
 
 
 async def _rename_service(call: Call) -> None:
@@ -156,15 +165,15 @@ async def _add_specialist(call: Call) -> None:
 async def _rename_specialist(call: Call) -> None:
     specialist_id, name = arguments.named(call.args)
     done = await schedule.rename_specialist(call.deps.db, call.actor, specialist_id, name)
-    await call.reply(views.t(call.lang, "admin.specialist_renamed", id=done.id,
-                             name=done.name))
+    await call.reply(views.t(call.lang, "admin.specialist_renamed", id=done.id, name=done.name))
 
 
 async def _offer(call: Call) -> None:
     specialist_id, services = arguments.offered(call.args)
     done = await schedule.offer(call.deps.db, call.actor, specialist_id, services)
-    await call.reply(views.t(call.lang, "admin.offered", name=done.name,
-                             services=", ".join(done.services)))
+    await call.reply(
+        views.t(call.lang, "admin.offered", name=done.name, services=", ".join(done.services))
+    )
 
 
 async def _reviews(call: Call) -> None:
@@ -179,8 +188,7 @@ async def _reviews(call: Call) -> None:
 
 # name → (what it does, may a linked specialist use it for themselves)
 COMMANDS: dict[str, tuple[staff.Body, bool]] = {
-    **{kind: (_changing(kind), kind in schedule.SPECIALIST_CHANGES)
-       for kind in schedule.KINDS},
+    **{kind: (_changing(kind), kind in schedule.SPECIALIST_CHANGES) for kind in schedule.KINDS},
     "schedule": (_schedule, True),
     "bookings": (_bookings, True),
     "invite": (_invite, False),
@@ -211,8 +219,11 @@ def register(application: Application) -> None:
     """Adds the admin's handlers to the application."""
     application.add_handler(TypeHandler(Update, staff.first_contact), group=MENU_GROUP)
     for name, (body, specialists) in COMMANDS.items():
-        application.add_handler(CommandHandler(name, staff.command(
-            name, body, specialists=specialists)), group=STAFF_GROUP)
+        application.add_handler(
+            CommandHandler(name, staff.command(name, body, specialists=specialists)),
+            group=STAFF_GROUP,
+        )
     application.add_handler(
         CallbackQueryHandler(staff.tap(_answer_change), pattern=r"^[gh]:\d{1,12}$"),
-        group=STAFF_GROUP)
+        group=STAFF_GROUP,
+    )

@@ -43,7 +43,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await flow.restart(d.db, d.clock(), user.id)
     offered = await flow.services(d.db)
     await update.effective_message.reply_text(
-        _t(lang, "choose_service"), reply_markup=keyboards.services(lang, offered))
+        _t(lang, "choose_service"), reply_markup=keyboards.services(lang, offered)
+    )
 
 
 async def my(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -60,8 +61,16 @@ async def my(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def _mine(lang: str, coming: list[Visit], number: int) -> tuple[str, InlineKeyboardMarkup]:
     """Page `number` of the client's coming bookings: its lines and its buttons."""
     shown = paging.cut(coming, number)
-    lines = [_t(lang, "my_line", service=h.service.name, specialist=h.specialist.name,
-                when=i18n.moment(h.booking.start, lang)) for h in shown.items]
+    lines = [
+        _t(
+            lang,
+            "my_line",
+            service=h.service.name,
+            specialist=h.specialist.name,
+            when=i18n.moment(h.booking.start, lang),
+        )
+        for h in shown.items
+    ]
     return _t(lang, "my_title") + "\n" + "\n".join(lines), keyboards.mine(lang, shown)
 
 
@@ -71,7 +80,8 @@ async def _reply(update: Update, text: str, markup: Any = None) -> None:
     parts = views.chunks(text, html=False)
     for i, part in enumerate(parts, start=1):
         await update.effective_message.reply_text(
-            part, reply_markup=markup if i == len(parts) else None)
+            part, reply_markup=markup if i == len(parts) else None
+        )
 
 
 async def help_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -85,8 +95,9 @@ async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """Offers the languages."""
     lang = await language(update, context)
     assert update.effective_message is not None
-    await update.effective_message.reply_text(_t(lang, "choose_language"),
-                                              reply_markup=keyboards.languages(lang))
+    await update.effective_message.reply_text(
+        _t(lang, "choose_language"), reply_markup=keyboards.languages(lang)
+    )
 
 
 # -- taps -------------------------------------------------------------------------------
@@ -124,8 +135,11 @@ async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup | None =
     query = update.callback_query
     assert query is not None and query.message is not None
     parts = views.chunks(text, html=False)
-    asked: dict = {"chat_id": query.message.chat.id, "message_id": query.message.message_id,
-                   "text": parts[0]}
+    asked: dict = {
+        "chat_id": query.message.chat.id,
+        "message_id": query.message.message_id,
+        "text": parts[0],
+    }
     if markup is not None and len(parts) == 1:
         asked["reply_markup"] = markup
     try:
@@ -134,8 +148,9 @@ async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup | None =
         if "not modified" not in str(error).lower():
             raise
     for i, part in enumerate(parts[1:], start=2):
-        await query.message.chat.send_message(part,
-                                              reply_markup=markup if i == len(parts) else None)
+        await query.message.chat.send_message(
+            part, reply_markup=markup if i == len(parts) else None
+        )
 
 
 async def _service(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
@@ -146,8 +161,7 @@ async def _service(update, context, lang, pressed, chat) -> None:  # type: ignor
 async def _show_specialists(update, context, lang, service: str, seen, number: int = 1) -> None:  # type: ignore[no-untyped-def]
     d = deps(context)
     options = await flow.choices(d.db, d.clock(), service, seen=seen)
-    await _edit(update, _t(lang, "choose_specialist"),
-                keyboards.specialists(lang, options, number))
+    await _edit(update, _t(lang, "choose_specialist"), keyboards.specialists(lang, options, number))
 
 
 async def _specialist(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
@@ -193,16 +207,27 @@ async def _day(update, context, lang, pressed, chat) -> None:  # type: ignore[no
     await _show_times(update, context, lang, _complete(chat.draft), pressed.day(), chat.seen)
 
 
-async def _show_times(update, context, lang, draft: Draft, day: date, seen,  # type: ignore[no-untyped-def]
-                      number: int = 1) -> None:
+async def _show_times(
+    update,
+    context,
+    lang,
+    draft: Draft,
+    day: date,
+    seen,  # type: ignore[no-untyped-def]
+    number: int = 1,
+) -> None:
     d = deps(context)
     assert draft.service is not None and draft.specialist is not None
-    free = await flow.free_times(d.db, d.clock(), draft.service, draft.specialist, day, day,
-                                 seen=seen)
+    free = await flow.free_times(
+        d.db, d.clock(), draft.service, draft.specialist, day, day, seen=seen
+    )
     if not free:
         raise BookbotError("bot.day_full")
-    await _edit(update, _t(lang, "choose_time", day=i18n.day(day, lang, i18n.LONG_DAY)),
-                keyboards.times(lang, free, day, number))
+    await _edit(
+        update,
+        _t(lang, "choose_time", day=i18n.day(day, lang, i18n.LONG_DAY)),
+        keyboards.times(lang, free, day, number),
+    )
 
 
 async def _time(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
@@ -211,14 +236,18 @@ async def _time(update, context, lang, pressed, chat) -> None:  # type: ignore[n
     assert draft.service is not None and draft.specialist is not None
     now, start = d.clock(), pressed.instant()
     try:
-        held = await flow.hold(d.db, now, user.id, draft.service, draft.specialist, start,
-                               d.settings.hold)
+        held = await flow.hold(
+            d.db, now, user.id, draft.service, draft.specialist, start, d.settings.hold
+        )
     except BookbotError as error:
         if error.key not in ("refused.taken", "refused.not_offered", "refused.too_soon"):
             raise
         nearby = await flow.neighbours(d.db, now, draft.service, draft.specialist, start)
-        await _edit(update, _t(lang, "taken_try") if nearby else _t(lang, "taken_none"),
-                    keyboards.alternatives(lang, nearby))
+        await _edit(
+            update,
+            _t(lang, "taken_try") if nearby else _t(lang, "taken_none"),
+            keyboards.alternatives(lang, nearby),
+        )
         return
     if chat.profile.phone:
         await _edit(update, _summary(lang, held, chat.profile), keyboards.summary(lang, held))
@@ -228,18 +257,31 @@ async def _time(update, context, lang, pressed, chat) -> None:  # type: ignore[n
 
 async def _ask_contact(update: Update, lang: str, held: Visit) -> None:
     assert held.booking.hold_until is not None  # a held booking carries its hold's end
-    await _edit(update, _t(lang, "held", until=i18n.clock(
-        held.booking.hold_until.astimezone(held.booking.start.tzinfo), lang),
-        when=i18n.moment(held.booking.start, lang)))
+    await _edit(
+        update,
+        _t(
+            lang,
+            "held",
+            until=i18n.clock(held.booking.hold_until.astimezone(held.booking.start.tzinfo), lang),
+            when=i18n.moment(held.booking.start, lang),
+        ),
+    )
     assert update.effective_chat is not None
-    await update.effective_chat.send_message(_t(lang, "ask_contact"),
-                                             reply_markup=keyboards.contact(lang))
+    await update.effective_chat.send_message(
+        _t(lang, "ask_contact"), reply_markup=keyboards.contact(lang)
+    )
 
 
 def _summary(lang: str, held: Visit, profile: Profile) -> str:
-    return _t(lang, "summary", service=held.service.name, specialist=held.specialist.name,
-              when=i18n.moment(held.booking.start, lang), name=profile.name or "—",
-              phone=profile.phone or "—")
+    return _t(
+        lang,
+        "summary",
+        service=held.service.name,
+        specialist=held.specialist.name,
+        when=i18n.moment(held.booking.start, lang),
+        name=profile.name or "—",
+        phone=profile.phone or "—",
+    )
 
 
 async def _change_contact(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
@@ -254,20 +296,27 @@ async def _confirm(update, context, lang, pressed, chat) -> None:  # type: ignor
     d, user = deps(context), update.effective_user
     now = d.clock()
     try:
-        done = await bookings.confirm(d.db, now, pressed.number(), client=user.id,
-                                      policy=d.policy)
+        done = await bookings.confirm(d.db, now, pressed.number(), client=user.id, policy=d.policy)
     except BookbotError as error:
         if error.key != "refused.hold_lost":
             raise
         draft = _complete(chat.draft)
         assert draft.service is not None and draft.specialist is not None
-        nearby = await flow.neighbours(d.db, now, draft.service, draft.specialist,
-                                       error.params["start"])
+        nearby = await flow.neighbours(
+            d.db, now, draft.service, draft.specialist, error.params["start"]
+        )
         await _edit(update, _t(lang, "hold_lost"), keyboards.alternatives(lang, nearby))
         return
-    await _edit(update, _t(lang, "booked", service=done.service.name,
-                           specialist=done.specialist.name,
-                           when=i18n.moment(done.booking.start, lang)))
+    await _edit(
+        update,
+        _t(
+            lang,
+            "booked",
+            service=done.service.name,
+            specialist=done.specialist.name,
+            when=i18n.moment(done.booking.start, lang),
+        ),
+    )
     outbox.wake(context)
 
 
@@ -277,18 +326,32 @@ async def _ask_cancel(update, context, lang, pressed, chat) -> None:  # type: ig
     mine = next((h for h in coming if h.booking.id == pressed.number()), None)
     if mine is None:
         raise BookbotError("error.unknown_booking", id=pressed.number())
-    await _edit(update, _t(lang, "cancel_question", service=mine.service.name,
-                           specialist=mine.specialist.name,
-                           when=i18n.moment(mine.booking.start, lang)),
-                keyboards.cancel_check(lang, pressed.number()))
+    await _edit(
+        update,
+        _t(
+            lang,
+            "cancel_question",
+            service=mine.service.name,
+            specialist=mine.specialist.name,
+            when=i18n.moment(mine.booking.start, lang),
+        ),
+        keyboards.cancel_check(lang, pressed.number()),
+    )
 
 
 async def _cancel(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
     d, user = deps(context), update.effective_user
     gone = await bookings.cancel(d.db, d.clock(), pressed.number(), CLIENT, client=user.id)
-    await _edit(update, _t(lang, "cancelled", service=gone.service.name,
-                           specialist=gone.specialist.name,
-                           when=i18n.moment(gone.booking.start, lang)))
+    await _edit(
+        update,
+        _t(
+            lang,
+            "cancelled",
+            service=gone.service.name,
+            specialist=gone.specialist.name,
+            when=i18n.moment(gone.booking.start, lang),
+        ),
+    )
     outbox.wake(context)
 
 
@@ -329,8 +392,9 @@ async def _page(update, context, lang, pressed, chat) -> None:  # type: ignore[n
         assert service is not None
         await _show_specialists(update, context, lang, service, chat.seen, number)
     elif listed == "t":
-        await _show_times(update, context, lang, _complete(chat.draft), pressed.paged_day(),
-                          chat.seen, number)
+        await _show_times(
+            update, context, lang, _complete(chat.draft), pressed.paged_day(), chat.seen, number
+        )
     else:
         coming = await flow.coming(d.db, d.clock(), user.id)
         shown = _mine(lang, coming, number)  # refuses a page that is not there
@@ -343,8 +407,11 @@ async def _page(update, context, lang, pressed, chat) -> None:  # type: ignore[n
 async def _back(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
     d, user, draft = deps(context), update.effective_user, chat.draft
     if pressed.argument == "services" or draft.service is None:
-        await _edit(update, _t(lang, "choose_service"),
-                    keyboards.services(lang, await flow.services(d.db, seen=chat.seen)))
+        await _edit(
+            update,
+            _t(lang, "choose_service"),
+            keyboards.services(lang, await flow.services(d.db, seen=chat.seen)),
+        )
     elif pressed.argument == "specialists" or draft.specialist is None:
         await _show_specialists(update, context, lang, draft.service, chat.seen)
     elif pressed.argument == "times" and (held := await flow.held(d.db, d.clock(), user.id)):
@@ -354,9 +421,21 @@ async def _back(update, context, lang, pressed, chat) -> None:  # type: ignore[n
 
 
 STEPS = {
-    "s": _service, "p": _specialist, "m": _month, "d": _day, "t": _time, "c": _confirm,
-    "k": _change_contact, "x": _ask_cancel, "y": _cancel, "v": _keep, "r": _reschedule,
-    "l": _language, "b": _back, "w": _rate, "q": _page,
+    "s": _service,
+    "p": _specialist,
+    "m": _month,
+    "d": _day,
+    "t": _time,
+    "c": _confirm,
+    "k": _change_contact,
+    "x": _ask_cancel,
+    "y": _cancel,
+    "v": _keep,
+    "r": _reschedule,
+    "l": _language,
+    "b": _back,
+    "w": _rate,
+    "q": _page,
 }
 
 
@@ -371,11 +450,13 @@ async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message.contact.user_id not in (None, update.effective_user.id):
         await message.reply_text(_t(lang, "own_contact_only"))
         return
-    name = arguments.plain(" ".join(
-        p for p in (message.contact.first_name, message.contact.last_name) if p))
+    name = arguments.plain(
+        " ".join(p for p in (message.contact.first_name, message.contact.last_name) if p)
+    )
     if len(name) > arguments.LONGEST_NAME:
-        await message.reply_text(i18n.text("limits.name_too_long", lang,
-                                           most=arguments.LONGEST_NAME))
+        await message.reply_text(
+            i18n.text("limits.name_too_long", lang, most=arguments.LONGEST_NAME)
+        )
         return
     await _remembered(update, context, lang, name, message.contact.phone_number)
 
@@ -395,8 +476,9 @@ async def typed_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await message.reply_text(_t(lang, "contact_format"))
         return
     if len(name) > arguments.LONGEST_NAME:
-        await message.reply_text(i18n.text("limits.name_too_long", lang,
-                                           most=arguments.LONGEST_NAME))
+        await message.reply_text(
+            i18n.text("limits.name_too_long", lang, most=arguments.LONGEST_NAME)
+        )
         return
     await _remembered(update, context, lang, name, re.sub(r"[\s().-]", "", found.group(1)))
 
@@ -406,10 +488,10 @@ async def _remembered(update: Update, context, lang: str, name: str, phone: str)
     assert user is not None and update.effective_message is not None
     await flow.remember(d.db, Profile(user.id, name=name, phone=phone))
     held = await flow.held(d.db, d.clock(), user.id)
-    await update.effective_message.reply_text(_t(lang, "contact_saved"),
-                                              reply_markup=ReplyKeyboardRemove())
+    await update.effective_message.reply_text(
+        _t(lang, "contact_saved"), reply_markup=ReplyKeyboardRemove()
+    )
     if held is None:
         return
     profile = await flow.profile(d.db, user.id)
     await _reply(update, _summary(lang, held, profile), keyboards.summary(lang, held))
-

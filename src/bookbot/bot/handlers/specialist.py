@@ -63,8 +63,9 @@ def _agenda(days: int) -> staff.Body:
         found = await schedule.directory(call.deps.db)
         today = schedule.today(call.now, found.zones[call.actor.specialist])
         last = today + timedelta(days=days - 1)
-        entries = await schedule.agenda(call.deps.db, call.now, call.actor,
-                                        call.actor.specialist, today, last)
+        entries = await schedule.agenda(
+            call.deps.db, call.now, call.actor, call.actor.specialist, today, last
+        )
         await call.reply(views.agenda(entries, call.lang, today, last))
 
     return body
@@ -73,8 +74,9 @@ def _agenda(days: int) -> staff.Body:
 # -- cancelling with a reason ------------------------------------------------------------
 
 
-async def _tap(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, actor: Actor,
-               pressed: Tap) -> None:
+async def _tap(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, actor: Actor, pressed: Tap
+) -> None:
     """Cancel under a new-booking message asks for the reason; "Don't cancel" forgets it."""
     d = deps(context)
     if pressed.action == "e":
@@ -82,10 +84,13 @@ async def _tap(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, ac
         await staff.edit(update, views.t(lang, "specialist.kept"))
         return
     held = await schedule.ask_reason(d.db, d.clock(), actor, pressed.number())
-    await staff.reply(update, views.t(lang, "specialist.ask_reason") + "\n"
-                      + views.booking_line(held, lang, with_day=True),
-                      [[(views.t(lang, "specialist.dont_cancel"),
-                         callbacks.encode("e", pressed.number()))]])
+    await staff.reply(
+        update,
+        views.t(lang, "specialist.ask_reason")
+        + "\n"
+        + views.booking_line(held, lang, with_day=True),
+        [[(views.t(lang, "specialist.dont_cancel"), callbacks.encode("e", pressed.number()))]],
+    )
 
 
 async def reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -104,19 +109,28 @@ async def reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await staff.reply(update, staff.problem(error, lang))
         raise ApplicationHandlerStop from None
     outbox.wake(context)
-    await staff.reply(update, views.t(lang, "specialist.cancelled") + "\n"
-                      + views.booking_line(held, lang, with_day=True))
+    await staff.reply(
+        update,
+        views.t(lang, "specialist.cancelled")
+        + "\n"
+        + views.booking_line(held, lang, with_day=True),
+    )
     raise ApplicationHandlerStop
 
 
 def register(application: Application) -> None:
     """Adds the specialist's handlers to the application."""
-    application.add_handler(CommandHandler("start", join, filters=filters.Regex(INVITE)),
-                            group=STAFF_GROUP)
+    application.add_handler(
+        CommandHandler("start", join, filters=filters.Regex(INVITE)), group=STAFF_GROUP
+    )
     for name, days in (("today", 1), ("week", 7)):
-        application.add_handler(CommandHandler(name, staff.command(
-            name, _agenda(days), specialists=True)), group=STAFF_GROUP)
-    application.add_handler(CallbackQueryHandler(staff.tap(_tap), pattern=r"^[ze]:\d{1,12}$"),
-                            group=STAFF_GROUP)
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, reason),
-                            group=STAFF_GROUP)
+        application.add_handler(
+            CommandHandler(name, staff.command(name, _agenda(days), specialists=True)),
+            group=STAFF_GROUP,
+        )
+    application.add_handler(
+        CallbackQueryHandler(staff.tap(_tap), pattern=r"^[ze]:\d{1,12}$"), group=STAFF_GROUP
+    )
+    application.add_handler(
+        MessageHandler(filters.TEXT & ~filters.COMMAND, reason), group=STAFF_GROUP
+    )

@@ -58,8 +58,9 @@ class Call:
     async def target(self) -> tuple[str, list[str], date]:
         """Whose schedule the command is about, the other arguments, and that person's today."""
         found = await schedule.directory(self.deps.db)
-        who, rest = arguments.target(self.args, found.zones, self.actor.specialist,
-                                     self.actor.admin)
+        who, rest = arguments.target(
+            self.args, found.zones, self.actor.specialist, self.actor.admin
+        )
         return who, rest, schedule.today(self.now, found.zones.get(who, found.timezone))
 
 
@@ -87,16 +88,22 @@ def command(name: str, body: Body, *, specialists: bool = False) -> Handler:
         except arguments.Missing:
             await reply(update, views.t(lang, "admin.usage_only", usage=usage(name, lang)))
         except BadInput as error:
-            await reply(update, i18n.text("admin.wrong", lang, problem=problem(error, lang),
-                                          usage=escape(usage(name, lang), quote=False)))
+            await reply(
+                update,
+                i18n.text(
+                    "admin.wrong",
+                    lang,
+                    problem=problem(error, lang),
+                    usage=escape(usage(name, lang), quote=False),
+                ),
+            )
         except BookbotError as error:
             await reply(update, problem(error, lang))
 
     return handle
 
 
-TapBody = Callable[[Update, ContextTypes.DEFAULT_TYPE, str, Actor, callbacks.Tap],
-                   Awaitable[None]]
+TapBody = Callable[[Update, ContextTypes.DEFAULT_TYPE, str, Actor, callbacks.Tap], Awaitable[None]]
 
 
 def tap(body: TapBody) -> Handler:
@@ -152,8 +159,12 @@ def markup(buttons: Buttons | None) -> InlineKeyboardMarkup | None:
     """Inline buttons from rows of (label, callback data)."""
     if not buttons:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)
-                                  for label, data in row] for row in buttons])
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+            for row in buttons
+        ]
+    )
 
 
 async def reply(update: Update, text: str, buttons: Buttons | None = None) -> None:
@@ -163,8 +174,11 @@ async def reply(update: Update, text: str, buttons: Buttons | None = None) -> No
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         await update.effective_chat.send_message(
-            part, parse_mode=ParseMode.HTML, reply_markup=markup(buttons) if last else None,
-            link_preview_options=NO_PREVIEW)
+            part,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup(buttons) if last else None,
+            link_preview_options=NO_PREVIEW,
+        )
 
 
 async def edit(update: Update, text: str, buttons: Buttons | None = None) -> None:
@@ -177,17 +191,22 @@ async def edit(update: Update, text: str, buttons: Buttons | None = None) -> Non
     assert query is not None and update.effective_chat is not None
     parts = views.chunks(text)
     try:
-        await query.edit_message_text(parts[0], parse_mode=ParseMode.HTML,
-                                      reply_markup=markup(buttons) if len(parts) == 1 else None,
-                                      link_preview_options=NO_PREVIEW)
+        await query.edit_message_text(
+            parts[0],
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup(buttons) if len(parts) == 1 else None,
+            link_preview_options=NO_PREVIEW,
+        )
     except BadRequest as error:
         if "not modified" not in str(error).lower():
             raise
     for i, part in enumerate(parts[1:], start=2):
         await update.effective_chat.send_message(
-            part, parse_mode=ParseMode.HTML,
+            part,
+            parse_mode=ParseMode.HTML,
             reply_markup=markup(buttons) if i == len(parts) else None,
-            link_preview_options=NO_PREVIEW)
+            link_preview_options=NO_PREVIEW,
+        )
 
 
 async def refresh_menu(context: ContextTypes.DEFAULT_TYPE, telegram_id: int) -> bool:
@@ -197,8 +216,7 @@ async def refresh_menu(context: ContextTypes.DEFAULT_TYPE, telegram_id: int) -> 
     next message sets it (`first_contact`).
     """
     d = deps(context)
-    if await sync_menu(context.bot, d, await schedule.menu(d.db, telegram_id,
-                                                           d.settings.admins)):
+    if await sync_menu(context.bot, d, await schedule.menu(d.db, telegram_id, d.settings.admins)):
         return True
     context.bot_data.get(SEEN, set()).discard(telegram_id)
     return False

@@ -18,8 +18,9 @@ depends_on = None
 def upgrade() -> None:
     # A plain ADD COLUMN: SQLite's batch mode would copy and drop the table, which its
     # foreign keys refuse once rows refer to it.
-    op.add_column("businesses", sa.Column("stamp", sa.String(length=32), nullable=False,
-                                      server_default=""))
+    op.add_column(
+        "businesses", sa.Column("stamp", sa.String(length=32), nullable=False, server_default="")
+    )
 
 
 def downgrade() -> None:

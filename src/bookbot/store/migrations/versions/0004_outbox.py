@@ -48,8 +48,9 @@ def upgrade() -> None:
     )
     # A plain ADD COLUMN: SQLite's batch mode would copy and drop the table, which its
     # foreign keys refuse once rows refer to it.
-    op.add_column("clients", sa.Column("unreachable", sa.Boolean(), nullable=False,
-                                     server_default=sa.false()))
+    op.add_column(
+        "clients", sa.Column("unreachable", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
 
 
 def downgrade() -> None:

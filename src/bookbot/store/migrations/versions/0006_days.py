@@ -53,7 +53,8 @@ def upgrade() -> None:
             "SELECT RAISE(ABORT, 'bookings_no_overlap') WHERE (SELECT b.end_at FROM bookings b "
             "WHERE b.specialist_id = NEW.specialist_id AND b.id IS NOT NEW.id "
             f"AND b.status IN {LIVE} AND b.start_at < NEW.end_at "
-            "ORDER BY b.start_at DESC, b.end_at DESC LIMIT 1) > NEW.start_at;")
+            "ORDER BY b.start_at DESC, b.end_at DESC LIMIT 1) > NEW.start_at;"
+        )
 
 
 def downgrade() -> None:
@@ -61,7 +62,8 @@ def downgrade() -> None:
         _triggers(
             "SELECT RAISE(ABORT, 'bookings_no_overlap') WHERE EXISTS (SELECT 1 FROM bookings b "
             "WHERE b.specialist_id = NEW.specialist_id AND b.id IS NOT NEW.id "
-            f"AND b.status IN {LIVE} AND b.start_at < NEW.end_at AND b.end_at > NEW.start_at);")
+            f"AND b.status IN {LIVE} AND b.start_at < NEW.end_at AND b.end_at > NEW.start_at);"
+        )
     op.drop_index("ix_bookings_held", "bookings")
     op.drop_table("day_spans")
     op.drop_index("ix_days_weekday", "days")

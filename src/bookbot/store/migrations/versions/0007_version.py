@@ -21,8 +21,9 @@ depends_on = None
 
 def upgrade() -> None:
     # A plain ADD COLUMN, as in 0003: batch mode would copy a table others refer to.
-    op.add_column("businesses", sa.Column("version", sa.Integer(), nullable=False,
-                                          server_default="0"))
+    op.add_column(
+        "businesses", sa.Column("version", sa.Integer(), nullable=False, server_default="0")
+    )
 
 
 def downgrade() -> None:

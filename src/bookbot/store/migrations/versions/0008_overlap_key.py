@@ -27,8 +27,10 @@ KEY = "hashtextextended(specialist_id, 0)"
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute("ALTER TABLE specialists ADD CONSTRAINT specialists_key_unique "
-               "EXCLUDE USING btree (hashtextextended(id, 0) WITH =)")
+    op.execute(
+        "ALTER TABLE specialists ADD CONSTRAINT specialists_key_unique "
+        "EXCLUDE USING btree (hashtextextended(id, 0) WITH =)"
+    )
     _exclude(KEY)
 
 
