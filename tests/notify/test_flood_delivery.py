@@ -194,3 +194,19 @@ async def test_another_process_does_not_send_into_a_wait_it_did_not_get(world) -
         await emu.stop()
     assert done == Counter({"sent": 3}) and sent_to(emu) == Counter({BUSY: 3})
     assert emu.sends_in_flood_wait == []
+
+
+async def test_claims_racing_from_many_senders_never_share_a_row(world) -> None:
+    """Each row goes to one sender, however the claims interleave (PostgreSQL re-checks)."""
+    db, booking_id = world
+    await owe(db, booking_id, list(range(3000, 3400)))
+    senders = [Database(db.url) for _ in range(4)]
+    try:
+        taken: list[int] = []
+        for _ in range(30):
+            batches = await asyncio.gather(*(delivery.claim(s, T0, limit=20) for s in senders))
+            taken += [m.id for batch in batches for m in batch]
+    finally:
+        for sender in senders:
+            await sender.close()
+    assert len(taken) == len(set(taken)) == 400

@@ -86,6 +86,10 @@ class Outbox:
         waiting = select(FloodWaitRow.chat_id).where(
             FloodWaitRow.chat_id == OutboxRow.chat_id, FloodWaitRow.until > now
         )
+        claimable = or_(
+            OutboxRow.status == "pending",
+            and_(OutboxRow.status == "claimed", OutboxRow.claimed_until <= now),
+        )
         ranked = (
             select(
                 OutboxRow.id,
@@ -96,10 +100,7 @@ class Outbox:
             )
             .where(
                 OutboxRow.due_at <= now,
-                or_(
-                    OutboxRow.status == "pending",
-                    and_(OutboxRow.status == "claimed", OutboxRow.claimed_until <= now),
-                ),
+                claimable,
                 ~waiting.exists(),
             )
             .subquery()
@@ -112,9 +113,12 @@ class Outbox:
         )
         if self.session.get_bind().dialect.name == "postgresql":
             # FOR UPDATE cannot share a query with a window function: lock in an outer one.
+            # The outer query says again what is claimable: PostgreSQL re-checks its own
+            # conditions on a row another sender claimed and committed meanwhile, but not
+            # the inner query's, which read the snapshot before (two jobs sent 37 rows twice).
             due = (
                 select(OutboxRow.id)
-                .where(OutboxRow.id.in_(due))
+                .where(OutboxRow.id.in_(due), claimable)
                 .order_by(OutboxRow.due_at, OutboxRow.id)
                 .with_for_update(skip_locked=True)
             )
