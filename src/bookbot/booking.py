@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
+from bookbot import directory
 from bookbot.clinic_file import Clinic
 from bookbot.engine import search
 from bookbot.engine.model import (
@@ -24,12 +25,12 @@ from bookbot.engine.workday import Plan, zone
 from bookbot.errors import BadInput, Invalid, Problem, Refused
 from bookbot.notify import messages
 from bookbot.notify.messages import Policy
+from bookbot.services.basics import check_range, require_business
 from bookbot.store.db import Database
 from bookbot.store.repository import Store
 from bookbot.store.uow import UnitOfWork, retried
 
 DEFAULT_POLICY = Policy()
-LONGEST_RANGE = timedelta(days=400)
 BUSY_LOOKBACK = timedelta(days=1)
 NEAR = timedelta(days=2)  # a slot, and any booking that may overlap it, lie within this
 
@@ -212,14 +213,6 @@ async def soonest_slot(
     return search.soonest_slot(ctx.plans, now, ctx.business.rules, first, duration(ctx))
 
 
-def check_range(first: date, last: date) -> None:
-    """Refuses a date range that runs backwards or is longer than a question may ask."""
-    if last < first:
-        raise BadInput("error.range_backwards", first=first.isoformat(), last=last.isoformat())
-    if last - first > LONGEST_RANGE:
-        raise BadInput("error.range_too_long", days=LONGEST_RANGE.days)
-
-
 # -- bookings --------------------------------------------------------------------------
 
 
@@ -310,7 +303,6 @@ async def owe_cancelled(
 
 async def alternatives(store: Store, now: datetime, booking: Booking, most: int = 3) -> list[Slot]:
     """The soonest free slots of the same specialist and of the others of that service."""
-    from bookbot import directory  # directory builds on this module
 
     found = []
     for result in await directory.soonest_in(store, now, booking.service):
@@ -365,14 +357,6 @@ async def business(db: Database) -> Business:
     """The business defaults, or a clear error when nothing is loaded yet."""
     async with UnitOfWork(db, write=False) as uow:
         return await require_business(uow.store)
-
-
-async def require_business(store: Store) -> Business:
-    """The business defaults from the store, or a clear error when nothing is loaded yet."""
-    found = await store.business()
-    if found is None:
-        raise BadInput("error.empty_database")
-    return found
 
 
 async def specialist_zone(db: Database, specialist: str) -> str:

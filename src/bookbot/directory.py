@@ -19,7 +19,6 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from itertools import count
 from typing import Protocol
 
-from bookbot import booking
 from bookbot.engine import search
 from bookbot.engine.intervals import ONE_DAY, absolute, midnight
 from bookbot.engine.model import Business, DayResult, Hole, Rules, Service, Slot
@@ -27,6 +26,7 @@ from bookbot.engine.model import Specialist as SpecialistValue
 from bookbot.engine.summary import bucket, bucket_start, reach
 from bookbot.engine.workday import Plan
 from bookbot.errors import BadInput
+from bookbot.services.basics import check_range, require_business
 from bookbot.store.dayindex import IndexedDay, Need, Span
 from bookbot.store.db import Database
 from bookbot.store.repository import Store
@@ -179,7 +179,7 @@ async def _ask(
     Changes this unit of work made are brought into the index first.
     """
     await store.settle()
-    business = await booking.require_business(store)
+    business = await require_business(store)
     found = await store.service(service)
     if found is None:
         raise BadInput("error.unknown_service", id=service)
@@ -489,7 +489,7 @@ async def holes(
 
     On dates first..last (on those weekdays), of every specialist of the service.
     """
-    booking.check_range(first, last)
+    check_range(first, last)
     async with UnitOfWork(db, write=False) as uow:
         q = await _ask(uow.store, now, service, first, last)
         lengths = {s: least or q.least(s) for s in q.plans}
@@ -513,7 +513,7 @@ async def free_slots(
     db: Database, now: datetime, service: str, first: date, last: date
 ) -> list[Slot]:
     """Free slots of every specialist of a service on dates first..last, by start then id."""
-    booking.check_range(first, last)
+    check_range(first, last)
     async with UnitOfWork(db, write=False) as uow:
         q = await _ask(uow.store, now, service, first, last)
         found: list[Slot] = []
@@ -632,7 +632,7 @@ async def reindex(
     A few hundred specialists per transaction, so bookings wait seconds at most.
     """
     async with UnitOfWork(db, write=False) as uow:
-        await booking.require_business(uow.store)
+        await require_business(uow.store)
         ids = await uow.store.days.specialists()
     for i in range(0, len(ids), REINDEX_CHUNK):
         await _reindex(db, ids[i : i + REINDEX_CHUNK], now)
