@@ -7,7 +7,11 @@ import unicodedata
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bookbot.engine.validate import duration_text
 from bookbot.errors import BadInput
+
+# Durations are written by the engine (which may not import this module), read here.
+format_duration = duration_text
 
 # [0-9], not \d: \d takes every script's digits, and int() reads them (`cancel ١` was booking 1).
 DURATION = re.compile(r"^(?:(?P<h>[0-9]+)h)?(?:(?P<m>[0-9]+)m)?$")
@@ -37,15 +41,6 @@ def duration(text: str) -> timedelta:
     if max(len(match["h"] or ""), len(match["m"] or "")) > LONGEST_COUNT:
         raise BadInput("error.duration_too_long", value=text)
     return timedelta(hours=int(match["h"] or 0), minutes=int(match["m"] or 0))
-
-
-def format_duration(value: timedelta) -> str:
-    """Writes a duration the way `duration` reads it."""
-    minutes = int(value.total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours and minutes:
-        return f"{hours}h{minutes}m"
-    return f"{hours}h" if hours else f"{minutes}m"
 
 
 def clock_time(text: str) -> time:
