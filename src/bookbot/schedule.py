@@ -555,6 +555,7 @@ async def promote(db: Database, now: datetime, actor: Actor, telegram_id: int) -
     return added
 
 
+@retried
 async def demote(db: Database, actor: Actor, telegram_id: int, admins: frozenset[int]) -> bool:
     """Takes a promoted admin's role back; tells whether they had it.
 
@@ -564,6 +565,7 @@ async def demote(db: Database, actor: Actor, telegram_id: int, admins: frozenset
     if telegram_id in admins:
         raise Refused("admin.demote_configured", id=telegram_id)
     async with UnitOfWork(db) as uow:
+        await uow.lock(clients=[telegram_id])  # as promote does: the two take turns
         removed = await People(uow.session).demote(telegram_id)
         await uow.commit()
     return removed
