@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from bookbot.booking import require_business
 from bookbot.engine.model import Booking, Service, Specialist
 from bookbot.engine.workday import zone
-from bookbot.store.repository import Store
+from bookbot.services.basics import Names, require_business
 
 
 @dataclass(frozen=True)
@@ -22,12 +21,12 @@ class Visit:
     specialist: Specialist
 
 
-async def named(store: Store, found: Booking) -> Visit:
+async def named(catalog: Names, found: Booking) -> Visit:
     """A booking with its service and specialist, its times on the specialist's clock."""
-    service = await store.service(found.service)
-    specialist = await store.specialist(found.specialist)
+    service = await catalog.service(found.service)
+    specialist = await catalog.specialist(found.specialist)
     assert service is not None and specialist is not None
-    tz = zone(specialist.zone(await require_business(store)))
+    tz = zone(specialist.zone(await require_business(catalog)))
     local = replace(
         found,
         start=found.start.astimezone(tz),
