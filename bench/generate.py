@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
 
-from bookbot import booking, clinic_file
+from bookbot import clinic_file
 from bookbot.clinic_file import Clinic
 from bookbot.engine.model import (
     Booking,
@@ -35,6 +35,7 @@ from bookbot.engine.model import (
 )
 from bookbot.engine.search import dates
 from bookbot.engine.workday import Plan
+from bookbot.services.clinic import import_clinic
 from bookbot.store.db import Database
 
 NOW = datetime(2026, 9, 30, 5, 0, tzinfo=UTC)  # before the working day in every zone below
@@ -129,7 +130,7 @@ async def load(url: str, found: Clinic) -> float:
     db = Database(url)
     try:
         started = time.perf_counter()
-        await booking.import_clinic(db, found, NOW)
+        await import_clinic(db, found, NOW)
         return time.perf_counter() - started
     finally:
         await db.close()

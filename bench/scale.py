@@ -33,7 +33,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import generate  # noqa: E402
 
-from bookbot import booking, directory, flow  # noqa: E402
+from bookbot import directory  # noqa: E402
+from bookbot.services import availability  # noqa: E402
+from bookbot.services.bookings import book  # noqa: E402
 from bookbot.store.db import Database  # noqa: E402
 
 POSTGRES = os.environ.get("BOOKBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -180,7 +182,7 @@ async def figures(db: Database, size: str) -> None:
         ),
         (
             'calendar of "any available", one month',
-            lambda: flow.month(db, MORNING, "consult", flow.ANY, None),
+            lambda: availability.month(db, MORNING, "consult", availability.ANY, None),
             5,
             None,
         ),
@@ -211,7 +213,7 @@ async def figures(db: Database, size: str) -> None:
     for listing in page[:30]:
         slot = listing.result.slots[-1]
         started = time.perf_counter()
-        await booking.book(db, MORNING, slot.specialist, "consult", slot.start)
+        await book(db, MORNING, slot.specialist, "consult", slot.start)
         times.append((time.perf_counter() - started) * 1000)
     line(
         "one booking with its index update (median of 30)",

@@ -23,8 +23,9 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bookbot import booking
 from bookbot.demo import clinic
+from bookbot.services.availability import free_slots
+from bookbot.services.clinic import import_clinic
 from bookbot.store.db import Database
 from bookbot.testing.emulator import ApiCall, BotApiEmulator
 
@@ -39,7 +40,7 @@ async def main() -> None:
     url = parser.parse_args().db or f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'b.db'}"
     now = datetime.now(UTC)
     db = Database(url)
-    await booking.import_clinic(db, clinic(now))
+    await import_clinic(db, clinic(now))
     cycle = _cycle(await _free_days(db, now))
     await db.close()
     async with BotApiEmulator() as emulator:
@@ -71,7 +72,7 @@ async def main() -> None:
 
 async def _free_days(db: Database, now: datetime) -> list[date]:
     """Two days on which Ann has free check-ups, to tap on the calendar."""
-    slots = await booking.free_slots(
+    slots = await free_slots(
         db, now, now.date(), now.date() + timedelta(days=30), specialist="ann", service="checkup"
     )
     days = sorted({s.start.date() for s in slots})

@@ -84,8 +84,8 @@ def _layer_violations(graph: dict[str, set[str]]) -> set[str]:
                 elif top != "bookbot" and top not in PURE_ALLOWED:
                     found.add(f"{module} -> {top}")
             if module.startswith(("bookbot.notify", "bookbot.web")):
-                if target.startswith("bookbot.bot") or target.startswith("bookbot.flow"):
-                    found.add(f"{module} -> {'.'.join(target.split('.')[:2])}")
+                if target.startswith(("bookbot.bot", "bookbot.services.chat")):
+                    found.add(f"{module} -> {target}")
                 if top == "telegram":
                     found.add(f"{module} -> telegram")
             # The day index reads through the readers it is handed, never a repository.

@@ -51,7 +51,7 @@ DYNAMIC = {
     "admin.usage.": "bot/handlers/staff.py: one per staff command",
     "admin.done.": "bot/views.py: one per schedule change kind",
     "admin.view.": "bot/views.py: one per kind of closed day",
-    "refused.": "booking.py: the engine's refusal reasons",
+    "refused.": "services/bookings.py: the engine's refusal reasons",
     "weekdays.": "bot/arguments.py: one per weekday (engine.model.WEEKDAYS)",
     "relative_days.": "bot/arguments.py: today and tomorrow",
 }

@@ -16,12 +16,12 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from bookbot import booking, clinic_file, config, directory, i18n, parsing
+from bookbot import clinic_file, config, directory, i18n, parsing
 from bookbot.engine.bookings import OPERATOR
 from bookbot.engine.model import WEEKDAYS, Booking, Client, DayResult, Hole, Slot
 from bookbot.engine.workday import zone
 from bookbot.errors import BadInput, BookbotError, Invalid
-from bookbot.services import bookings
+from bookbot.services import availability, bookings, clinic
 from bookbot.store.db import DEFAULT_URL, Database
 
 Handler = Callable[[argparse.Namespace, Database], Any]
@@ -338,14 +338,14 @@ def _now(args: argparse.Namespace) -> datetime:
 
 
 async def _demo(args: argparse.Namespace, db: Database) -> dict:
-    from bookbot.demo import clinic
+    from bookbot import demo
 
-    report = await booking.import_clinic(db, clinic(_now(args)))
+    report = await clinic.import_clinic(db, demo.clinic(_now(args)))
     return {"imported": report.__dict__, "message": i18n.text("cli.demo_loaded", db=db.url)}
 
 
 async def _import(args: argparse.Namespace, db: Database) -> dict:
-    report = await booking.import_clinic(db, clinic_file.read_file(args.file), _now(args))
+    report = await clinic.import_clinic(db, clinic_file.read_file(args.file), _now(args))
     return {
         "imported": report.__dict__,
         "message": i18n.text(
@@ -357,17 +357,11 @@ async def _import(args: argparse.Namespace, db: Database) -> dict:
 
 
 async def _export(args: argparse.Namespace, db: Database) -> str:
-    return clinic_file.dump(await booking.export_clinic(db))
+    return clinic_file.dump(await clinic.export_clinic(db))
 
 
 async def _slots(args: argparse.Namespace, db: Database) -> list[Slot]:
-    if not args.specialist and not args.service:
-        raise BadInput("error.need_service_or_specialist")
-    if not args.specialist:
-        return await directory.free_slots(
-            db, _now(args), args.service, args.date, args.to or args.date
-        )
-    return await booking.free_slots(
+    return await availability.free_slots(
         db,
         _now(args),
         args.date,
@@ -382,12 +376,9 @@ async def _next(args: argparse.Namespace, db: Database) -> Any:
         if args.specialist:
             raise BadInput("error.each_with_specialist")
         return await directory.soonest_days(db, _now(args), args.service, args.first)
-    if args.specialist:
-        found = await booking.soonest_slot(
-            db, _now(args), args.service, specialist=args.specialist, first=args.first
-        )
-    else:
-        found = await directory.soonest_slot(db, _now(args), args.service, args.first)
+    found = await availability.soonest_slot(
+        db, _now(args), args.service, specialist=args.specialist, first=args.first
+    )
     return found if found is not None else _Nothing()
 
 
@@ -421,12 +412,12 @@ async def _reindex(args: argparse.Namespace, db: Database) -> dict:
 
 async def _book(args: argparse.Namespace, db: Database) -> Booking:
     start = parsing.local_or_instant(
-        args.start, zone(await booking.specialist_zone(db, args.specialist))
+        args.start, zone(await clinic.specialist_zone(db, args.specialist))
     )
     client = None
     if args.client_name or args.client_phone:
         client = Client(name=args.client_name, phone=args.client_phone)
-    return await booking.book(db, _now(args), args.specialist, args.service, start, client)
+    return await bookings.book(db, _now(args), args.specialist, args.service, start, client)
 
 
 async def _cancel(args: argparse.Namespace, db: Database) -> Booking:
@@ -435,7 +426,7 @@ async def _cancel(args: argparse.Namespace, db: Database) -> Booking:
 
 
 async def _bookings(args: argparse.Namespace, db: Database) -> list[Booking]:
-    return await booking.list_bookings(
+    return await bookings.list_bookings(
         db, specialist=args.specialist, first=args.first, last=args.to
     )
 

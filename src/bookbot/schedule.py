@@ -14,7 +14,6 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
-from bookbot import booking
 from bookbot.engine import changes, search, validate
 from bookbot.engine.bookings import SPECIALIST, may_ask_reason
 from bookbot.engine.intervals import ONE_DAY, absolute
@@ -34,7 +33,9 @@ from bookbot.engine.model import (
 from bookbot.engine.workday import CLOSING, Plan, calendar_exists, zone
 from bookbot.errors import BadInput, Invalid, Refused
 from bookbot.notify import messages
+from bookbot.services.basics import require_business
 from bookbot.services.bookings import cancel
+from bookbot.services.owed import owe_cancelled
 from bookbot.services.visits import Visit, named
 from bookbot.store.db import Database
 from bookbot.store.people import Invite, PendingChange, People
@@ -223,7 +224,7 @@ async def menu_set(db: Database, now: datetime, telegram_id: int, signature: str
 async def directory(db: Database) -> Directory:
     """Specialist ids with their zones and names."""
     async with UnitOfWork(db, write=False) as uow:
-        business = await booking.require_business(uow.store)
+        business = await require_business(uow.store)
         found = await uow.store.specialists()
     return Directory(
         business.timezone, {s.id: s.zone(business) for s in found}, {s.id: s.name for s in found}
@@ -237,7 +238,7 @@ def _require_admin(actor: Actor) -> None:
 
 async def _target(store: Store, actor: Actor, specialist_id: str) -> tuple[Business, Specialist]:
     """The business and a specialist this actor may see and change, or why not."""
-    business = await booking.require_business(store)
+    business = await require_business(store)
     if not actor.admin:
         if actor.specialist is None:
             raise Refused("admin.not_allowed")
@@ -418,7 +419,7 @@ async def _write(
             await uow.store.set_status(found.id, BookingStatus.EXPIRED, now)
             continue
         await uow.store.set_status(found.id, BookingStatus.CANCELLED, now, by, reason)
-        await booking.owe_cancelled(uow, found, now, by, reason)
+        await owe_cancelled(uow, found, now, by, reason)
 
 
 # -- what stands -------------------------------------------------------------------------
@@ -469,7 +470,7 @@ async def agenda(
     async with UnitOfWork(db, write=False) as uow:
         if specialist_id is None:
             _require_admin(actor)
-            business = await booking.require_business(uow.store)
+            business = await require_business(uow.store)
             ids = None
         else:
             business, found = await _target(uow.store, actor, specialist_id)
@@ -580,7 +581,7 @@ async def add_service(db: Database, actor: Actor, service: Service) -> Service:
     _require_admin(actor)
     async with UnitOfWork(db) as uow:
         await uow.lock_business()
-        await booking.require_business(uow.store)
+        await require_business(uow.store)
         services = await uow.store.services()
         if any(s.id == service.id for s in services):
             raise BadInput("admin.service_exists", id=service.id)
@@ -596,7 +597,7 @@ async def rename_service(db: Database, actor: Actor, service_id: str, name: str)
     _require_admin(actor)
     async with UnitOfWork(db) as uow:
         await uow.lock_business()
-        await booking.require_business(uow.store)
+        await require_business(uow.store)
         services = await uow.store.services()
         found = next((s for s in services if s.id == service_id), None)
         if found is None:
@@ -613,7 +614,7 @@ async def add_specialist(db: Database, actor: Actor, specialist_id: str, name: s
     _require_admin(actor)
     async with UnitOfWork(db) as uow:
         await uow.lock(specialists=[specialist_id])
-        await booking.require_business(uow.store)
+        await require_business(uow.store)
         if await uow.store.specialist(specialist_id) is not None:
             raise BadInput("admin.specialist_exists", id=specialist_id)
         made = Specialist(specialist_id, name)

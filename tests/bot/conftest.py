@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from telegram.ext import Application
 
-from bookbot import booking, clinic_file
+from bookbot import clinic_file
 from bookbot.bot.inbox import intake
 from bookbot.config import Settings
+from bookbot.services.clinic import import_clinic
 from bookbot.store.db import Database
 from bookbot.testing.clocks import ManualClock
 from bookbot.testing.emulator import BotApiEmulator
@@ -83,7 +84,7 @@ async def harness(emulator: BotApiEmulator, tmp_path: Path, clock: Clock) -> Asy
     """The bot on a SQLite file holding the BASIC clinic, polling the emulator."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     db = Database(url)
-    await booking.import_clinic(db, clinic_file.read(BASIC))
+    await import_clinic(db, clinic_file.read(BASIC))
     await db.close()
     running = Harness(emulator, url, clock)
     await running.start()

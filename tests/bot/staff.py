@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bookbot import booking, clinic_file
+from bookbot import clinic_file
 from bookbot.clinic_file import Clinic
+from bookbot.services.clinic import export_clinic, import_clinic
 from bookbot.store.db import Database
 from bookbot.testing.emulator import BotApiEmulator, ChatMessage, ChatUser
 from tests.bot.conftest import Clock, Harness
@@ -24,7 +25,7 @@ async def staffed(emulator: BotApiEmulator, tmp_path: Path, clock: Clock) -> Asy
     """The bot on the BASIC clinic, with BOOKBOT_ADMINS holding ADMIN."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     db = Database(url)
-    await booking.import_clinic(db, clinic_file.read(BASIC))
+    await import_clinic(db, clinic_file.read(BASIC))
     await db.close()
     running = Harness(emulator, url, clock)
     running.settings = dataclasses.replace(running.settings, admins=frozenset({ADMIN}))
@@ -93,7 +94,7 @@ async def on_db(h: Harness, use_case, *args, **kwargs):  # type: ignore[no-untyp
 
 async def exported(h: Harness) -> Clinic:
     """The whole schedule, as `bookbot export` sees it."""
-    return await on_db(h, booking.export_clinic)
+    return await on_db(h, export_clinic)
 
 
 async def link(h: Harness, specialist: str, user: ChatUser) -> ChatMessage:

@@ -6,9 +6,11 @@ import re
 from datetime import date
 from pathlib import Path
 
-from bookbot import booking, i18n
+from bookbot import i18n
 from bookbot.bot.handlers import admin, specialist
 from bookbot.engine.model import BookingStatus, Client, OverrideType
+from bookbot.services.availability import free_slots
+from bookbot.services.bookings import book, list_bookings
 from tests.bot.staff import ADMIN, arrives, exported, link, on_db, press, say, staffed
 
 __all__ = ["staffed"]  # the fixture, used by name below
@@ -62,7 +64,7 @@ async def test_the_day_commands_answer_with_the_day_as_it_now_stands(staffed) ->
         ("2026-12-07T09:00:00+00:00", "dentist fair")
     ]
     slots = await on_db(
-        h, booking.free_slots, h.clock(), date(2026, 12, 2), date(2026, 12, 2), specialist="ann"
+        h, free_slots, h.clock(), date(2026, 12, 2), date(2026, 12, 2), specialist="ann"
     )
     assert slots == []
 
@@ -142,7 +144,7 @@ async def test_the_catalog_from_the_chat(staffed) -> None:
     eva = clinic.specialists[-1]
     assert (eva.id, eva.name, eva.services) == ("eva", "Dr. Eva Roth-Klein", ("xray", "checkup"))
     slots = await on_db(
-        h, booking.free_slots, h.clock(), date(2026, 12, 1), date(2026, 12, 1), service="xray"
+        h, free_slots, h.clock(), date(2026, 12, 1), date(2026, 12, 1), service="xray"
     )
     assert [s.start.strftime("%H:%M") for s in slots] == ["09:00", "09:20", "09:40"]
 
@@ -208,7 +210,7 @@ async def test_a_day_off_over_two_bookings_asks_then_cancels_and_tells_both(staf
     for who, start in zip(clients, ("2026-12-02T09:00", "2026-12-02T10:20"), strict=True):
         await on_db(
             h,
-            booking.book,
+            book,
             h.clock(),
             "ann",
             "checkup",
@@ -240,13 +242,11 @@ async def test_a_day_off_over_two_bookings_asks_then_cancels_and_tells_both(staf
         assert "Wednesday 2 December" in told.text and "Reason: sick leave" in told.text
         assert "The soonest free times:" in told.text
         assert re.search(r"• \w{3} \d+ \w{3} \d\d:\d\d", told.text), told.text
-    statuses = {
-        b.client.telegram_id: b.status for b in await on_db(h, booking.list_bookings) if b.client
-    }
+    statuses = {b.client.telegram_id: b.status for b in await on_db(h, list_bookings) if b.client}
     assert statuses[901] == statuses[902] == BookingStatus.CANCELLED
     assert statuses[42] == BookingStatus.CONFIRMED
     slots = await on_db(
-        h, booking.free_slots, h.clock(), date(2026, 12, 2), date(2026, 12, 2), specialist="ann"
+        h, free_slots, h.clock(), date(2026, 12, 2), date(2026, 12, 2), specialist="ann"
     )
     assert slots == []
     again = await h.emulator.tap_data(boss, asked.message_id, confirm_data)  # a second tap

@@ -6,10 +6,13 @@ from datetime import date, datetime
 
 from icalendar import Calendar
 
-from bookbot import booking, clinic_file
+from bookbot import clinic_file
 from bookbot.bot import callbacks
 from bookbot.cli import as_json
 from bookbot.engine.model import BookingStatus, Client
+from bookbot.services import bookings
+from bookbot.services.availability import free_slots
+from bookbot.services.clinic import export_clinic
 from bookbot.store.db import Database
 from tests.bot.staff import press, say
 
@@ -17,7 +20,7 @@ from tests.bot.staff import press, say
 async def bookings_of(h):
     db = Database(h.url)
     try:
-        return await booking.list_bookings(db)
+        return await bookings.list_bookings(db)
     finally:
         await db.close()
 
@@ -104,7 +107,7 @@ async def test_the_calendar_shows_exactly_the_days_the_cli_has_slots(harness) ->
     }
     db = Database(h.url)
     try:
-        slots = await booking.free_slots(
+        slots = await free_slots(
             db,
             h.clock(),
             date(2026, 12, 1),
@@ -260,7 +263,7 @@ async def test_language_choice_overrides_telegram(harness) -> None:
 async def test_import_used_for_the_harness_is_the_basic_clinic(harness) -> None:
     db = Database(harness.url)
     try:
-        exported = await booking.export_clinic(db)
+        exported = await export_clinic(db)
     finally:
         await db.close()
     assert exported == clinic_file.read(clinic_file.dump(exported))
@@ -298,7 +301,7 @@ async def test_a_booking_made_elsewhere_shows_on_the_next_tap(harness) -> None:
     assert "11:00" in [b.text for b in times.buttons]
     db = Database(h.url)
     try:
-        await booking.book(
+        await bookings.book(
             db,
             h.clock(),
             "ann",

@@ -19,10 +19,12 @@ from telegram import BotCommand
 from telegram.error import RetryAfter
 from telegram.ext import ExtBot
 
-from bookbot import booking, clinic_file, config
+from bookbot import clinic_file, config
 from bookbot.bot.limiter import UNPACED, Limiter, Rates
 from bookbot.errors import BadInput
 from bookbot.notify import messages
+from bookbot.services.availability import free_slots
+from bookbot.services.clinic import import_clinic
 from bookbot.store.db import Database
 from bookbot.store.tables import OutboxRow
 from bookbot.store.uow import UnitOfWork
@@ -218,7 +220,7 @@ async def crowd(tmp_path: Path) -> AsyncIterator[Harness]:
     """The bot on the BASIC clinic against an emulator keeping Telegram's own rates."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     db = Database(url)
-    await booking.import_clinic(db, clinic_file.read(BASIC))
+    await import_clinic(db, clinic_file.read(BASIC))
     await db.close()
     async with BotApiEmulator(flood=FloodControl()) as emulator:
         running = Harness(emulator, url, Clock())
@@ -232,7 +234,7 @@ async def free_december_slots(h: Harness, count: int) -> list[tuple[str, int, st
     db = Database(h.url)
     try:
         found = {
-            name: await booking.free_slots(
+            name: await free_slots(
                 db,
                 h.clock(),
                 date(2026, 12, 1),

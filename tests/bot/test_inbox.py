@@ -24,9 +24,10 @@ import pytest
 import uvicorn
 from sqlalchemy import func, select
 
-from bookbot import booking, clinic_file
+from bookbot import clinic_file
 from bookbot.bot.inbox import LEASE, intake
 from bookbot.config import Settings
+from bookbot.services.clinic import import_clinic
 from bookbot.store.db import Database
 from bookbot.store.inbox import Inbox
 from bookbot.store.tables import InboxRow, InviteRow
@@ -93,7 +94,7 @@ async def inbox_counts(db: Database) -> dict[str, int]:
 
 async def clinic_db(url: str) -> None:
     db = Database(url)
-    await booking.import_clinic(db, clinic_file.read(BASIC))
+    await import_clinic(db, clinic_file.read(BASIC))
     await db.close()
 
 

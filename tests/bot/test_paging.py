@@ -13,9 +13,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bookbot import booking, clinic_file, flow, schedule
+from bookbot import clinic_file, schedule
 from bookbot.bot import views
 from bookbot.engine.model import BookingStatus, Client
+from bookbot.services.bookings import book
+from bookbot.services.chat import profile, remember
+from bookbot.services.clinic import import_clinic
 from bookbot.store.chats import Profile
 from bookbot.store.db import Database
 from bookbot.testing.emulator import BotApiEmulator, ChatMessage, ChatUser
@@ -61,7 +64,7 @@ def crowded_clinic() -> str:
 async def crowded(emulator: BotApiEmulator, db_url: str, clock: Clock) -> AsyncIterator[Harness]:
     """The bot on the crowded clinic, on SQLite and on PostgreSQL."""
     db = Database(db_url)
-    await booking.import_clinic(db, clinic_file.read(crowded_clinic()))
+    await import_clinic(db, clinic_file.read(crowded_clinic()))
     await db.close()
     running = Harness(emulator, db_url, clock)
     await running.start()
@@ -174,7 +177,7 @@ async def test_my_with_many_bookings_is_paged(harness) -> None:
         day += timedelta(days=1)
     for start in starts[:60]:
         await on_db(
-            h, booking.book, h.clock(), "ben", "checkup", start, Client("Busy", "+4915100000", 2001)
+            h, book, h.clock(), "ben", "checkup", start, Client("Busy", "+4915100000", 2001)
         )
     await confirmed(h, user, 60)
     mine = await say(h, user, "/my")
@@ -210,18 +213,18 @@ async def test_a_typed_name_too_long_is_refused_and_a_long_one_works(harness) ->
     await book_ann(h, user)
     refused = await say(h, user, "A" * 4050 + " " + PHONE)
     assert "too long" in refused.text and "100" in refused.text
-    assert (await on_db(h, flow.profile, 3001)).name is None
+    assert (await on_db(h, profile, 3001)).name is None
     name = "Anna\x07 " + "B" * 95
     await h.emulator.send_text(user, f"{name}\t{PHONE}")
     summary = await arrives(h, user, "Please check and confirm")
     assert "Name: Anna " + "B" * 95 + "\n" in summary.text  # the bell is gone, 100 left
-    assert (await on_db(h, flow.profile, 3001)).name == "Anna " + "B" * 95
+    assert (await on_db(h, profile, 3001)).name == "Anna " + "B" * 95
 
 
 async def test_a_name_stored_before_the_cap_still_gets_its_summary_and_booking(harness) -> None:
     h = harness
     user = h.emulator.user(3003, "Old")
-    await on_db(h, flow.remember, Profile(3003, name="O" * 4050, phone="+491517777777"))
+    await on_db(h, remember, Profile(3003, name="O" * 4050, phone="+491517777777"))
     await say(h, user, "/start")
     await press(h, user, "Check-up")
     await press(h, user, "Dr. Ann Weber")
@@ -245,7 +248,7 @@ async def test_a_shared_contact_with_too_long_a_name_is_refused(harness) -> None
     await h.emulator.share_contact(user, PHONE, first_name="C" * 64, last_name="D" * 64)
     await h.emulator.wait_idle()
     assert "too long" in h.emulator.chat(user).last.text
-    assert (await on_db(h, flow.profile, 3002)).phone is None
+    assert (await on_db(h, profile, 3002)).phone is None
 
 
 async def test_admin_names_and_reasons_are_capped(staffed) -> None:
@@ -302,7 +305,7 @@ async def test_a_day_off_over_a_full_day_lists_every_booking_asked_and_answered(
     for n in range(72):
         await on_db(
             h,
-            booking.book,
+            book,
             h.clock(),
             "ann",
             "checkup",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bookbot import booking
 from bookbot.bot.play import play
+from bookbot.services.bookings import list_bookings
 from bookbot.store.db import Database
 
 
@@ -25,7 +25,7 @@ async def test_a_newcomer_books_a_visit_in_the_terminal(tmp_path) -> None:
     assert "Your coming bookings:" in screen
     db = Database(url)
     try:
-        made = [b for b in await booking.list_bookings(db) if b.client and b.client.name]
+        made = [b for b in await list_bookings(db) if b.client and b.client.name]
     finally:
         await db.close()
     assert any(b.client.name == "Anna Smith" and b.client.phone == "+491511234567" for b in made)

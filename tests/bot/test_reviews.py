@@ -9,10 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bookbot import booking, clinic_file, flow
+from bookbot import clinic_file
 from bookbot.engine.model import Booking
 from bookbot.notify import reviews
 from bookbot.services import bookings
+from bookbot.services import chat as client_chat
+from bookbot.services.clinic import import_clinic
 from bookbot.store.db import Database
 from bookbot.store.tables import ReviewRow
 from bookbot.store.uow import UnitOfWork
@@ -56,7 +58,7 @@ async def test_stars_in_the_review_request_store_one_review_and_staff_see_it(sta
 async def clinic(emulator: BotApiEmulator, db_url: str, clock: Clock) -> AsyncIterator[Harness]:
     """The bot on the BASIC clinic, on a database of each kind."""
     db = Database(db_url)
-    await booking.import_clinic(db, clinic_file.read(BASIC))
+    await import_clinic(db, clinic_file.read(BASIC))
     await db.close()
     running = Harness(emulator, db_url, clock)
     await running.start()
@@ -83,7 +85,7 @@ async def stored(db: Database) -> int:
 
 async def booked(h: Harness, user: ChatUser) -> Booking:
     """The user's one coming booking."""
-    [held] = await on_db(h, flow.coming, h.clock.now, user.id)
+    [held] = await on_db(h, client_chat.coming, h.clock.now, user.id)
     return held.booking
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bookbot import booking
 from bookbot.engine.model import BookingStatus, Client
+from bookbot.services.bookings import book, list_bookings
 from tests.bot.staff import ADMIN, arrives, exported, link, on_db, press, say, staffed
 
 __all__ = ["staffed"]  # the fixture, used by name below
@@ -14,7 +14,7 @@ __all__ = ["staffed"]  # the fixture, used by name below
 async def status_of(h, telegram_id: int) -> list[BookingStatus]:  # type: ignore[no-untyped-def]
     return [
         b.status
-        for b in await on_db(h, booking.list_bookings)
+        for b in await on_db(h, list_bookings)
         if b.client and b.client.telegram_id == telegram_id
     ]
 
@@ -27,7 +27,7 @@ async def test_a_linked_specialist_sees_their_agenda_with_phones_as_plain_text(s
     assert (await exported(h)).specialists[0].telegram_id == 601
     await on_db(
         h,
-        booking.book,
+        book,
         h.clock(),
         "ann",
         "checkup",

@@ -7,9 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bookbot import booking, clinic_file, schedule
+from bookbot import clinic_file, schedule
 from bookbot.notify import messages
 from bookbot.schedule import Actor
+from bookbot.services.clinic import import_clinic
 from bookbot.store.tables import OutboxRow
 from bookbot.store.uow import UnitOfWork
 from tests.bot.staff import ADMIN, arrives, link, say, staffed
@@ -111,7 +112,7 @@ async def test_a_relinked_specialist_s_old_account_is_told_and_loses_the_menu(st
 
 async def test_relinking_owes_the_old_account_a_notice_with_the_link(db) -> None:
     now = datetime.fromisoformat(NOW)
-    await booking.import_clinic(db, clinic_file.read(BASIC))
+    await import_clinic(db, clinic_file.read(BASIC))
     boss = Actor(ADMIN, admin=True)
 
     async def owed() -> list[tuple[str, int, dict, str]]:

@@ -23,8 +23,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from bookbot import booking, clinic_file, i18n
+from bookbot import clinic_file, i18n
 from bookbot.errors import BadInput, Invalid
+from bookbot.services.clinic import export_clinic, import_clinic
 from bookbot.store.db import Database
 from tests.clinics import BASIC, NOW
 from tests.conftest import POSTGRES, drop_postgres_database, new_postgres_database
@@ -186,9 +187,9 @@ async def check(url: str, text: str, note: Callable[[str], None] = event) -> str
     """
     db = Database(url)
     try:
-        before = clinic_file.dump(await booking.export_clinic(db))
+        before = clinic_file.dump(await export_clinic(db))
         try:
-            await booking.import_clinic(db, clinic_file.read(text), now)
+            await import_clinic(db, clinic_file.read(text), now)
         except BadInput as refusal:  # Invalid is one too
             problems = refusal.problems if isinstance(refusal, Invalid) else []
             note(f"refused: {problems[0].key if problems else refusal.key}")
@@ -198,13 +199,13 @@ async def check(url: str, text: str, note: Callable[[str], None] = event) -> str
                 i18n.text(refusal.key, **refusal.params)
             ]:
                 assert len(message) < 500
-            assert clinic_file.dump(await booking.export_clinic(db)) == before
+            assert clinic_file.dump(await export_clinic(db)) == before
             return "refused"
         note("accepted")
-        exported = clinic_file.dump(await booking.export_clinic(db))
-        again = await booking.import_clinic(db, clinic_file.read(exported), now)
+        exported = clinic_file.dump(await export_clinic(db))
+        again = await import_clinic(db, clinic_file.read(exported), now)
         assert again.changed == 0, exported
-        assert clinic_file.dump(await booking.export_clinic(db)) == exported
+        assert clinic_file.dump(await export_clinic(db)) == exported
         return "accepted"
     finally:
         await db.close()
@@ -218,7 +219,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     async def build() -> None:
         db = Database(f"sqlite+aiosqlite:///{path}")
         try:
-            await booking.import_clinic(db, clinic_file.read(RICH), now)
+            await import_clinic(db, clinic_file.read(RICH), now)
         finally:
             await db.close()
 
@@ -235,7 +236,7 @@ def postgres_template() -> Iterator[str]:
     async def build() -> None:
         db = Database(url)
         try:
-            await booking.import_clinic(db, clinic_file.read(RICH), now)
+            await import_clinic(db, clinic_file.read(RICH), now)
         finally:
             await db.close()
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bookbot import booking, clinic_file
+from bookbot import clinic_file
 from bookbot.cli import main
 from bookbot.errors import Invalid
+from bookbot.services.clinic import export_clinic, import_clinic
 from bookbot.store.db import Database
 from tests.clinics import BASIC
 
@@ -312,31 +313,29 @@ def test_every_problem_of_a_file_is_named(tmp_path: Path) -> None:
 
 
 async def test_a_telegram_id_of_a_specialist_the_file_does_not_name(db: Database) -> None:
-    await booking.import_clinic(
-        db, clinic_file.read(BASIC.replace(ANN, ANN + "\n    telegram_id: 7"))
-    )
-    before = await booking.export_clinic(db)
+    await import_clinic(db, clinic_file.read(BASIC.replace(ANN, ANN + "\n    telegram_id: 7")))
+    before = await export_clinic(db)
     only_ben = BASIC.split("  - id: ann")[0] + "  - id: ben" + BASIC.split("  - id: ben")[1]
     taken = only_ben.replace("    name: Ben Keller", "    name: Ben Keller\n    telegram_id: 7")
     taken = taken.replace("specialist: ann", "specialist: ben")
     with pytest.raises(Invalid) as caught:
-        await booking.import_clinic(db, clinic_file.read(taken))
+        await import_clinic(db, clinic_file.read(taken))
     assert [(p.path, p.key, p.params["other"]) for p in caught.value.problems] == [
         ("specialists[0].telegram_id", "file.linked_elsewhere", "ann")
     ]
-    assert await booking.export_clinic(db) == before
+    assert await export_clinic(db) == before
 
 
 async def test_two_specialists_trade_telegram_accounts(db: Database) -> None:
     linked = BASIC.replace(ANN, ANN + "\n    telegram_id: 7").replace(
         "    name: Ben Keller", "    name: Ben Keller\n    telegram_id: 8"
     )
-    await booking.import_clinic(db, clinic_file.read(linked))
+    await import_clinic(db, clinic_file.read(linked))
     traded = (
         linked.replace("telegram_id: 7", "telegram_id: x")
         .replace("telegram_id: 8", "telegram_id: 7")
         .replace("telegram_id: x", "telegram_id: 8")
     )
-    await booking.import_clinic(db, clinic_file.read(traded))
-    exported = await booking.export_clinic(db)
+    await import_clinic(db, clinic_file.read(traded))
+    exported = await export_clinic(db)
     assert [(s.id, s.telegram_id) for s in exported.specialists] == [("ann", 8), ("ben", 7)]

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bookbot import booking, clinic_file
+from bookbot import clinic_file
 from bookbot.engine.model import Booking, BookingStatus
 from bookbot.errors import Invalid, Refused
+from bookbot.services.bookings import book
+from bookbot.services.clinic import export_clinic, import_clinic
 from bookbot.store.db import Database
 from bookbot.store.uow import UnitOfWork
 from tests.clinics import BASIC, NOW
@@ -33,16 +35,16 @@ async def fresh_database(db: Database, tmp_path: Path) -> str:
 
 
 async def test_a_booking_across_the_fold_comes_back_as_long_as_it_was(db: Database) -> None:
-    await booking.import_clinic(db, clinic_file.read(NIGHTS))
+    await import_clinic(db, clinic_file.read(NIGHTS))
     async with UnitOfWork(db) as uow:
         await uow.store.add_booking(Booking("ann", "checkup", BEFORE_FOLD, SECOND_0230), now)
         await uow.commit()
-    text = clinic_file.dump(await booking.export_clinic(db))
+    text = clinic_file.dump(await export_clinic(db))
     assert 'end: "2026-10-25T02:30+01:00"' in text  # the second 02:30, said so
     assert 'start: "2026-10-25T01:30"' in text  # unambiguous: a plain wall time as before
     read = [b for b in clinic_file.read(text).bookings if b.start == BEFORE_FOLD]
     assert [(b.start, b.end) for b in read] == [(BEFORE_FOLD, SECOND_0230)]
-    assert (await booking.import_clinic(db, clinic_file.read(text))).changed == 0
+    assert (await import_clinic(db, clinic_file.read(text))).changed == 0
     with pytest.raises(Refused):  # the second hour is still taken
         async with UnitOfWork(db) as uow:
             await uow.store.add_booking(
@@ -80,22 +82,22 @@ def test_a_block_across_the_fold_round_trips() -> None:
 async def test_a_dropped_service_keeps_its_bookings_through_export_and_import(
     db: Database, tmp_path: Path
 ) -> None:
-    await booking.import_clinic(db, clinic_file.read(BASIC))  # ann's check-up at 09:00
-    await booking.book(db, now, "ann", "checkup", datetime.fromisoformat("2026-12-02T09:00+01:00"))
+    await import_clinic(db, clinic_file.read(BASIC))  # ann's check-up at 09:00
+    await book(db, now, "ann", "checkup", datetime.fromisoformat("2026-12-02T09:00+01:00"))
     dropped = BASIC.replace("services: [checkup, hygiene]", "services: [hygiene]")
-    await booking.import_clinic(db, clinic_file.read(dropped))  # the 09:00 one is kept
-    exported = await booking.export_clinic(db)
+    await import_clinic(db, clinic_file.read(dropped))  # the 09:00 one is kept
+    exported = await export_clinic(db)
     assert exported.specialists[0].services == ("hygiene",)
     assert [(b.specialist, b.service, b.status) for b in exported.bookings] == [
         ("ann", "checkup", BookingStatus.CONFIRMED)
     ] * 2
     text = clinic_file.dump(exported)
-    assert (await booking.import_clinic(db, clinic_file.read(text))).changed == 0
+    assert (await import_clinic(db, clinic_file.read(text))).changed == 0
     url = await fresh_database(db, tmp_path)
     restored = Database(url)
     try:
-        await booking.import_clinic(restored, clinic_file.read(text))
-        assert await booking.export_clinic(restored) == exported
+        await import_clinic(restored, clinic_file.read(text))
+        assert await export_clinic(restored) == exported
     finally:
         await restored.close()
         if db.dialect == "postgresql":
@@ -103,14 +105,14 @@ async def test_a_dropped_service_keeps_its_bookings_through_export_and_import(
 
 
 async def test_a_new_booking_of_a_service_not_offered_is_still_refused(db: Database) -> None:
-    await booking.import_clinic(db, clinic_file.read(BASIC))
+    await import_clinic(db, clinic_file.read(BASIC))
     dropped = BASIC.replace("services: [checkup, hygiene]", "services: [hygiene]")
-    await booking.import_clinic(db, clinic_file.read(dropped))
-    before = await booking.export_clinic(db)
+    await import_clinic(db, clinic_file.read(dropped))
+    before = await export_clinic(db)
     new = dropped + "  - {specialist: ann, service: checkup, start: 2026-12-02T09:00}\n"
     with pytest.raises(Invalid) as caught:
-        await booking.import_clinic(db, clinic_file.read(new))
+        await import_clinic(db, clinic_file.read(new))
     assert [(p.path, p.key) for p in caught.value.problems] == [
         ("bookings[1].service", "error.not_offered_by")
     ]
-    assert await booking.export_clinic(db) == before
+    assert await export_clinic(db) == before

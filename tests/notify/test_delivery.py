@@ -13,13 +13,15 @@ from datetime import datetime, timedelta
 import pytest
 from telegram import Bot
 
-from bookbot import booking, clinic_file, flow
+from bookbot import clinic_file
 from bookbot.bot.sender import TelegramSender
 from bookbot.config import Settings
 from bookbot.engine.model import Client
 from bookbot.notify import delivery, messages
 from bookbot.notify.messages import Policy
 from bookbot.services import bookings
+from bookbot.services.chat import remember
+from bookbot.services.clinic import import_clinic
 from bookbot.store.chats import Profile
 from bookbot.store.db import Database
 from bookbot.store.uow import UnitOfWork
@@ -49,7 +51,7 @@ async def world(emulator, tmp_path):
     """A database with the clinic (ann linked to Telegram), a Bot on the emulator, settings."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'notify.db'}"
     db = Database(url)
-    await booking.import_clinic(db, clinic_file.read(LINKED))
+    await import_clinic(db, clinic_file.read(LINKED))
     settings = Settings(
         token=emulator.token,
         api_url=f"{emulator.url}/bot",
@@ -68,7 +70,7 @@ def sent(emulator, chat_id: int) -> list[str]:
 
 
 async def book_three_days_ahead(db) -> int:
-    made = await booking.book(
+    made = await bookings.book(
         db, T0, "ann", "checkup", START, Client("Cleo", "+491", CLIENT), policy=Policy()
     )
     return made.id
@@ -155,7 +157,7 @@ async def test_a_late_delivery_still_reminds_before_the_visit_and_drops_after(
     # The bot was down from before the 24h reminder until after the 2h one was due.
     outcome = await delivery.deliver(sender, db, settings, START - timedelta(minutes=30))
     assert outcome == Counter({"sent": 2})
-    await booking.book(
+    await bookings.book(
         db,
         T0,
         "ben",
@@ -173,10 +175,10 @@ async def test_rescheduling_moves_the_reminders(world, emulator) -> None:
     db, sender, settings = world
     old = await book_three_days_ahead(db)
     await delivery.deliver(sender, db, settings, T0)
-    await flow.remember(db, Profile(CLIENT, "Cleo", "+491"))
+    await remember(db, Profile(CLIENT, "Cleo", "+491"))
     await bookings.reschedule(db, T0, CLIENT, old)
     new_start = datetime.fromisoformat("2026-12-03T16:00:00+01:00")
-    held = await flow.hold(db, T0, CLIENT, "checkup", "ann", new_start, timedelta(minutes=10))
+    held = await bookings.hold(db, T0, CLIENT, "checkup", "ann", new_start, timedelta(minutes=10))
     await bookings.confirm(db, T0, held.booking.id, client=CLIENT, policy=Policy())
     await delivery.deliver(sender, db, settings, T0)
     assert (await delivery.deliver(sender, db, settings, START - timedelta(hours=24)))["sent"] == 0
@@ -225,7 +227,7 @@ def _env(emulator) -> dict:
 
 async def _owe(db, count: int, first_chat: int) -> None:
     """Writes `count` due notices, each to its own chat, about one booking."""
-    made = await booking.book(
+    made = await bookings.book(
         db, T0, "ben", "checkup", datetime.fromisoformat("2026-12-01T08:00:00+01:00")
     )
     async with UnitOfWork(db) as uow:
@@ -239,7 +241,7 @@ async def test_a_killed_sender_loses_nothing_and_doubles_at_most_the_one_in_flig
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'kill.db'}"
     db = Database(url)
-    await booking.import_clinic(db, clinic_file.read(BASIC))
+    await import_clinic(db, clinic_file.read(BASIC))
     chats = range(10_000, 10_120)
     for chat in chats:
         emulator.user(chat, f"S{chat}")
@@ -277,7 +279,7 @@ async def test_two_senders_on_postgresql_drain_a_thousand_rows_once_each(emulato
     url = await new_postgres_database()
     try:
         db = Database(url)
-        await booking.import_clinic(db, clinic_file.read(BASIC))
+        await import_clinic(db, clinic_file.read(BASIC))
         chats = range(20_000, 21_000)
         for chat in chats:
             emulator.user(chat, f"P{chat}")

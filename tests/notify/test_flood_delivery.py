@@ -14,11 +14,13 @@ from sqlalchemy import select
 from telegram import Bot
 from telegram.ext import ExtBot
 
-from bookbot import booking, clinic_file
+from bookbot import clinic_file
 from bookbot.bot.limiter import UNPACED, Limiter, Rates
 from bookbot.bot.sender import TelegramSender
 from bookbot.config import Settings
 from bookbot.notify import delivery, messages
+from bookbot.services.bookings import book
+from bookbot.services.clinic import import_clinic
 from bookbot.store.db import Database
 from bookbot.store.tables import OutboxRow
 from bookbot.store.uow import UnitOfWork
@@ -35,10 +37,8 @@ LOOSE = FloodControl(per_chat=1000, chat_burst=1000, overall=1000, overall_burst
 @pytest.fixture
 async def world(db: Database) -> AsyncIterator[tuple[Database, int]]:
     """The BASIC clinic with one booking the owed messages are about."""
-    await booking.import_clinic(db, clinic_file.read(BASIC))
-    made = await booking.book(
-        db, T0, "ben", "checkup", datetime.fromisoformat("2026-12-01T08:00:00+01:00")
-    )
+    await import_clinic(db, clinic_file.read(BASIC))
+    made = await book(db, T0, "ben", "checkup", datetime.fromisoformat("2026-12-01T08:00:00+01:00"))
     yield db, made.id
 
 

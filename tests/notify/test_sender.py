@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bookbot import booking, clinic_file
+from bookbot import clinic_file
 from bookbot.config import Settings
 from bookbot.engine.model import Client
 from bookbot.notify import delivery
@@ -21,6 +21,8 @@ from bookbot.notify.sender import (
     Outcome,
     Sent,
 )
+from bookbot.services.bookings import book
+from bookbot.services.clinic import import_clinic
 from bookbot.store.db import Database
 from bookbot.store.tables import OutboxRow
 from bookbot.store.uow import UnitOfWork
@@ -53,8 +55,8 @@ class Recording:
 
 
 async def booked(db: Database) -> int:
-    await booking.import_clinic(db, clinic_file.read(BASIC))
-    made = await booking.book(
+    await import_clinic(db, clinic_file.read(BASIC))
+    made = await book(
         db, T0, "ann", "checkup", START, Client("Cleo", "+491", CLIENT), policy=Policy()
     )
     return made.id

@@ -10,10 +10,12 @@ import httpx
 import pytest
 import uvicorn
 
-from bookbot import booking, clinic_file
+from bookbot import clinic_file
 from bookbot.config import Settings
 from bookbot.engine.model import Client
 from bookbot.notify import reviews
+from bookbot.services import bookings
+from bookbot.services.clinic import import_clinic
 from bookbot.store.db import Database
 from bookbot.testing.clocks import ManualClock
 from bookbot.testing.emulator import BotApiEmulator
@@ -32,8 +34,8 @@ async def site(tmp_path):
     """The web app (with its bot) on a loopback port; yields (base url, db, clock, booking id)."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'web.db'}"
     db = Database(url)
-    await booking.import_clinic(db, clinic_file.read(BASIC))
-    made = await booking.book(db, T0, "ann", "checkup", VISIT, Client("Cleo", "+491", 555))
+    await import_clinic(db, clinic_file.read(BASIC))
+    made = await bookings.book(db, T0, "ann", "checkup", VISIT, Client("Cleo", "+491", 555))
     clock = ManualClock(T0)
     async with BotApiEmulator() as emulator:
         emulator.user(555, "Cleo")

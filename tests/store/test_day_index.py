@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, event, update
 
-from bookbot import booking, clinic_file, directory, flow
+from bookbot import clinic_file, directory
 from bookbot.cli import main
 from bookbot.engine import search
 from bookbot.engine.intervals import absolute
@@ -40,7 +40,9 @@ from bookbot.engine.model import (
 from bookbot.engine.summary import BUCKET, EPOCH
 from bookbot.engine.workday import Plan
 from bookbot.errors import Refused
+from bookbot.services import availability
 from bookbot.services import bookings as booking_uses
+from bookbot.services.clinic import import_clinic
 from bookbot.store.dayindex import decode
 from bookbot.store.db import Database
 from bookbot.store.tables import DayRow, DaySpanRow
@@ -179,7 +181,7 @@ def at(day: date, hour: int, tz: str = "Europe/Berlin") -> datetime:
 async def test_random_changes_keep_the_index_equal_to_the_engine(db: Database) -> None:
     rng = random.Random(6)
     clinic = clinic_file.read(DIRECTORY)
-    await booking.import_clinic(db, clinic, NOW)
+    await import_clinic(db, clinic, NOW)
     await assert_index_exact(db)
     now = NOW
     first = NOW.date()
@@ -190,9 +192,9 @@ async def test_random_changes_keep_the_index_equal_to_the_engine(db: Database) -
             [s for s in ("checkup", "hygiene") if s in clinic.specialists[IDS.index(who)].services]
         )
         day = first + timedelta(days=rng.randrange(12))
-        offered = await booking.free_slots(db, now, day, day, service=service, specialist=who)
+        offered = await availability.free_slots(db, now, day, day, service=service, specialist=who)
         if offered:
-            await booking.book(
+            await booking_uses.book(
                 db,
                 now,
                 who,
@@ -282,13 +284,13 @@ async def test_random_changes_keep_the_index_equal_to_the_engine(db: Database) -
     async def imported() -> None:
         who = rng.choice(["ann", "ben"])
         day = first + timedelta(days=rng.randrange(1, 10))
-        offered = await booking.free_slots(db, now, day, day, specialist=who)
+        offered = await availability.free_slots(db, now, day, day, specialist=who)
         if offered:
             slot = rng.choice(offered)
             added = replace(
                 clinic, bookings=clinic.bookings + (Booking(who, "checkup", slot.start, slot.end),)
             )
-            await booking.import_clinic(db, added, now)
+            await import_clinic(db, added, now)
 
     async def hold() -> None:
         await book(hold=True)
@@ -320,36 +322,38 @@ async def test_random_changes_keep_the_index_equal_to_the_engine(db: Database) -
 async def test_concurrent_bookings_of_one_day_leave_it_exact(db: Database) -> None:
     # On PostgreSQL each writer computes the day from what it sees; settling locks the
     # specialist, so the last writer sees the others' bookings.
-    await booking.import_clinic(db, clinic_file.read(DIRECTORY), NOW)
+    await import_clinic(db, clinic_file.read(DIRECTORY), NOW)
     day = NOW.date() + timedelta(days=2)
-    offered = await booking.free_slots(db, NOW, day, day, specialist="ann")
+    offered = await availability.free_slots(db, NOW, day, day, specialist="ann")
     racers = [Database(db.url) for _ in offered]
     try:
         await asyncio.gather(
             *(
-                booking.book(racer, NOW, "ann", "checkup", slot.start)
+                booking_uses.book(racer, NOW, "ann", "checkup", slot.start)
                 for racer, slot in zip(racers, offered, strict=True)
             )
         )
     finally:
         for racer in racers:
             await racer.close()
-    assert await booking.free_slots(db, NOW, day, day, specialist="ann") == []
+    assert await availability.free_slots(db, NOW, day, day, specialist="ann") == []
     await assert_index_exact(db)
 
 
 # -- answers from the index equal the engine's ------------------------------------------
 
 
-async def engine_context(db: Database, now: datetime, service: str) -> booking.Context:
+async def engine_context(db: Database, now: datetime, service: str) -> availability.Context:
     """Every specialist of the service with their live bookings: the engine's whole view."""
     async with UnitOfWork(db, write=False) as uow:
-        return await booking.context(uow.store, now, service=service)
+        return await availability.context(uow, now, service=service)
 
 
-def engine_page(ctx: booking.Context, now: datetime) -> list:
+def engine_page(ctx: availability.Context, now: datetime) -> list:
     """The search page's order by the engine: soonest slot, then id; none last, by id."""
-    results = search.soonest_days(ctx.plans, now, ctx.business.rules, None, booking.duration(ctx))
+    results = search.soonest_days(
+        ctx.plans, now, ctx.business.rules, None, availability.duration(ctx)
+    )
     found = sorted(
         (r for r in results if r.slots), key=lambda r: (absolute(r.slots[0].start), r.specialist)
     )
@@ -357,7 +361,7 @@ def engine_page(ctx: booking.Context, now: datetime) -> list:
 
 
 def engine_holes(
-    ctx: booking.Context,
+    ctx: availability.Context,
     now: datetime,
     first: date,
     last: date,
@@ -366,13 +370,13 @@ def engine_holes(
 ) -> list:
     found = []
     for plan in ctx.plans:
-        length = least or booking.duration(ctx) or search.shortest_slot(plan)
+        length = least or availability.duration(ctx) or search.shortest_slot(plan)
         found += search.holes([plan], first, last, now, ctx.business.rules, length, weekdays)
     return sorted(found, key=search.slot_order)
 
 
-def engine_month(ctx: booking.Context, now: datetime, shown: date | None) -> tuple:
-    rules, length = ctx.business.rules, booking.duration(ctx)
+def engine_month(ctx: availability.Context, now: datetime, shown: date | None) -> tuple:
+    rules, length = ctx.business.rules, availability.duration(ctx)
     first = min(plan.today(now) for plan in ctx.plans)
     soonest = min(
         (r.day for r in search.soonest_days(ctx.plans, now, rules, None, length) if r.day),
@@ -390,7 +394,7 @@ async def assert_answers_equal(db: Database, now: datetime) -> None:
     """Each question answered from the index equals the engine's answer, for both services."""
     for service in ("checkup", "hygiene"):
         ctx = await engine_context(db, now, service)
-        rules, length = ctx.business.rules, booking.duration(ctx)
+        rules, length = ctx.business.rules, availability.duration(ctx)
         assert await directory.soonest_days(db, now, service) == search.soonest_days(
             ctx.plans, now, rules, None, length
         )
@@ -440,7 +444,7 @@ async def assert_answers_equal(db: Database, now: datetime) -> None:
                 }
             )
         for shown in (None, (now + timedelta(days=25)).date()):
-            month = await flow.month(db, now, service, flow.ANY, shown)
+            month = await availability.month(db, now, service, availability.ANY, shown)
             assert (month.shown, month.first, month.last, month.days, month.soonest) == (
                 engine_month(ctx, now, shown)
             )
@@ -450,10 +454,10 @@ async def assert_answers_equal(db: Database, now: datetime) -> None:
 async def test_answers_from_the_index_equal_the_engine(db: Database, hours: int) -> None:
     # Morning, midday (notice cuts into today), evening, the next day, past the spans
     # (their ends are asked of the engine), and before the spans began.
-    await booking.import_clinic(db, clinic_file.read(DIRECTORY), NOW)
+    await import_clinic(db, clinic_file.read(DIRECTORY), NOW)
     now = NOW
     for who, day, hour in (("ann", 2, 11), ("cat", 6, 11), ("dan", 2, 8), ("eve", 1, 9)):
-        await booking.book(
+        await booking_uses.book(
             db,
             now,
             who,
@@ -468,8 +472,8 @@ async def test_answers_from_the_index_equal_the_engine(db: Database, hours: int)
 
 
 async def test_lapsed_holds_and_missing_spans_are_asked_of_the_engine(db: Database) -> None:
-    await booking.import_clinic(db, clinic_file.read(DIRECTORY), NOW)
-    held = await booking.book(
+    await import_clinic(db, clinic_file.read(DIRECTORY), NOW)
+    held = await booking_uses.book(
         db, NOW, "ben", "checkup", at(NOW.date(), 8, "America/New_York"), hold=timedelta(minutes=10)
     )
     assert held.status == BookingStatus.HELD
@@ -528,7 +532,7 @@ def test_search_and_reindex_on_the_command_line(tmp_path: Path, capsys) -> None:
 
 async def test_a_month_of_any_available_takes_a_few_statements(db: Database) -> None:
     # The bot asks on every tap of "Any available": not one statement per date.
-    await booking.import_clinic(db, clinic_file.read(DIRECTORY), NOW)
+    await import_clinic(db, clinic_file.read(DIRECTORY), NOW)
     shown = (NOW + timedelta(days=25)).date()
     await directory.calendar(db, NOW, "checkup", None)  # reads the catalog once
     statements: list[str] = []
@@ -600,7 +604,7 @@ async def assert_pages_equal(db: Database, now: datetime) -> None:
 
 async def test_the_search_page_at_midday_reads_passed_days_in_batches(db: Database) -> None:
     # Hundreds of today's rows have a first free slot that notice passed: more than a batch.
-    await booking.import_clinic(db, crowd(300), NOW)
+    await import_clinic(db, crowd(300), NOW)
     await assert_index_exact(db)
     for hours in (4, 5.25, 9, 14):
         await assert_pages_equal(db, NOW + timedelta(hours=hours))

@@ -19,13 +19,16 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from bookbot import booking, clinic_file, flow, i18n, schedule
+from bookbot import clinic_file, i18n, schedule
 from bookbot.engine import search
 from bookbot.engine.model import Booking, BookingStatus, Client
 from bookbot.engine.workday import Plan
 from bookbot.errors import BookbotError
 from bookbot.notify.messages import CANCELLED_BY_CLIENT, CANCELLED_FOR_CLIENT, Policy
 from bookbot.services import bookings
+from bookbot.services.basics import require_business
+from bookbot.services.chat import remember
+from bookbot.services.clinic import export_clinic, import_clinic
 from bookbot.services.visits import Visit
 from bookbot.store.chats import Profile
 from bookbot.store.db import Database
@@ -124,7 +127,7 @@ class Racers:
 async def broken(db: Database, now: datetime = NOW) -> list[Booking]:
     """Live bookings their specialist's schedule no longer offers, the booking itself ignored."""
     async with UnitOfWork(db, write=False) as uow:
-        business = await booking.require_business(uow.store)
+        business = await require_business(uow.store)
         services = {s.id: s for s in await uow.store.services()}
         specialists = {s.id: s for s in await uow.store.specialists()}
         live = await uow.store.bookings(live_at=now)
@@ -148,7 +151,7 @@ async def consistent(db: Database) -> None:
 def book(specialist: str, start: datetime, telegram_id: int | None = None) -> Job:
     """A job: books a check-up, for a client on Telegram if an id is given."""
     client = Client(f"client {telegram_id}", "+49151000", telegram_id)
-    return lambda db: booking.book(db, NOW, specialist, "checkup", start, client)
+    return lambda db: bookings.book(db, NOW, specialist, "checkup", start, client)
 
 
 def change(kind: str, specialist: str, day: date, **fields: Any) -> Job:
@@ -159,11 +162,11 @@ def change(kind: str, specialist: str, day: date, **fields: Any) -> Job:
 
 def hold(telegram_id: int, specialist: str, start: datetime) -> Job:
     """A job: a client on Telegram holds a slot."""
-    return lambda db: flow.hold(db, NOW, telegram_id, "checkup", specialist, start, HOLD)
+    return lambda db: bookings.hold(db, NOW, telegram_id, "checkup", specialist, start, HOLD)
 
 
 async def loaded(db: Database, text: str | None = None) -> None:
-    await booking.import_clinic(db, clinic_file.read(text or clinic()), NOW)
+    await import_clinic(db, clinic_file.read(text or clinic()), NOW)
 
 
 # -- a schedule change against a booking it closes -----------------------------------------
@@ -236,7 +239,7 @@ async def test_changes_to_one_schedule_at_once_are_all_kept(db: Database) -> Non
         ]
         results = await racers.run(jobs, 0)
     assert all(r.pending is None for r in results)
-    exported = await booking.export_clinic(db)
+    exported = await export_clinic(db)
     for i, specialist in enumerate(exported.specialists):
         assert sorted(o.first for o in specialist.overrides) == WORKDAYS[3 * i : 3 * i + 3]
     await consistent(db)
@@ -321,7 +324,7 @@ async def test_an_import_racing_bookings_shows_no_database_error(db: Database) -
             assert all(isinstance(b, Booking) or b.key == "refused.taken" for b in booked)
             if imported is None:  # the file's bookings are there, or a racer's it matched
                 starts = {
-                    (b.specialist, b.start) for b in await booking.list_bookings(db) if b.live
+                    (b.specialist, b.start) for b in await bookings.list_bookings(db) if b.live
                 }
                 assert all((f"s{i}", at(day, 11)) in starts for i in range(SPECIALISTS))
             await consistent(db)
@@ -369,7 +372,7 @@ async def test_a_reschedule_and_cancellations_of_its_booking_cancel_it_once(db: 
             old: list[int] = []
             for i, day in enumerate(days(round_)):
                 client = 1000 + 10 * round_ + i
-                await flow.remember(db, Profile(client, f"client {client}", "+49151000"))
+                await remember(db, Profile(client, f"client {client}", "+49151000"))
                 mine = await book(f"s{i}", at(day, 10), client)(db)
                 await bookings.reschedule(db, NOW, client, mine.id)
                 new = await hold(client, f"s{(i + 1) % SPECIALISTS}", at(day, 14))(db)
@@ -404,7 +407,7 @@ async def test_a_hold_sweeps_holds_that_ran_out_and_a_lapsed_hold_cannot_be_conf
                 lambda db, c=1200 + i, b=found.booking.id: bookings.confirm(
                     db, NOW, b, client=c, policy=POLICY
                 ),
-                lambda db, c=1300 + i, s=f"s{(i + 1) % SPECIALISTS}": flow.hold(
+                lambda db, c=1300 + i, s=f"s{(i + 1) % SPECIALISTS}": bookings.hold(
                     db, later, c, "checkup", s, at(day, 11), HOLD
                 ),
             ]
@@ -412,7 +415,7 @@ async def test_a_hold_sweeps_holds_that_ran_out_and_a_lapsed_hold_cannot_be_conf
     for i, confirmed in enumerate(results[::2]):
         status = [
             b.status
-            for b in await booking.list_bookings(db, specialist=f"s{i}")
+            for b in await bookings.list_bookings(db, specialist=f"s{i}")
             if b.client and b.client.telegram_id == 1200 + i
         ]
         if isinstance(confirmed, Visit):  # confirmed first: the sweep leaves it be

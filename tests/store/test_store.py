@@ -9,10 +9,12 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from bookbot import booking, clinic_file
+from bookbot import clinic_file
 from bookbot.engine.model import Booking, BookingStatus, Client
 from bookbot.errors import Invalid, Refused
 from bookbot.services import bookings
+from bookbot.services.availability import free_slots
+from bookbot.services.clinic import export_clinic, import_clinic
 from bookbot.store.db import Database
 from bookbot.store.tables import Base
 from bookbot.store.uow import UnitOfWork
@@ -36,35 +38,35 @@ async def test_migrations_build_exactly_the_tables(db: Database) -> None:
 
 
 async def test_schema_is_created_once_and_reused(db: Database) -> None:
-    await booking.import_clinic(db, clinic_file.read(BASIC))
+    await import_clinic(db, clinic_file.read(BASIC))
     again = Database(db.url)
     try:
-        exported = await booking.export_clinic(again)
+        exported = await export_clinic(again)
         assert [s.id for s in exported.services] == ["checkup", "hygiene"]
     finally:
         await again.close()
 
 
 async def test_import_is_idempotent_and_export_reimports_to_the_same_state(db: Database) -> None:
-    first = await booking.import_clinic(db, clinic_file.read(BASIC))
+    first = await import_clinic(db, clinic_file.read(BASIC))
     assert first.changed > 0
-    again = await booking.import_clinic(db, clinic_file.read(BASIC))
+    again = await import_clinic(db, clinic_file.read(BASIC))
     assert again.changed == 0
-    exported = await booking.export_clinic(db)
+    exported = await export_clinic(db)
     text = clinic_file.dump(exported)
-    assert (await booking.import_clinic(db, clinic_file.read(text))).changed == 0
-    assert await booking.export_clinic(db) == exported
+    assert (await import_clinic(db, clinic_file.read(text))).changed == 0
+    assert await export_clinic(db) == exported
     assert clinic_file.read(text) == clinic_file.read(clinic_file.dump(clinic_file.read(text)))
 
 
 async def test_an_edited_file_updates_by_id_and_keeps_the_rest(db: Database) -> None:
-    await booking.import_clinic(db, clinic_file.read(BASIC))
+    await import_clinic(db, clinic_file.read(BASIC))
     edited = BASIC.replace("name: Ben Keller", "name: Dr. Ben Keller").replace(
         "slot: 1h}\nbookings", "slot: 30m}\nbookings"
     )
-    report = await booking.import_clinic(db, clinic_file.read(edited))
+    report = await import_clinic(db, clinic_file.read(edited))
     assert report.changed == 1
-    clinic = await booking.export_clinic(db)
+    clinic = await export_clinic(db)
     ben = next(s for s in clinic.specialists if s.id == "ben")
     assert ben.name == "Dr. Ben Keller"
     assert ben.weekly[0].hours.slot == timedelta(minutes=30)
@@ -72,8 +74,8 @@ async def test_an_edited_file_updates_by_id_and_keeps_the_rest(db: Database) -> 
 
 
 async def test_a_bad_import_writes_nothing(db: Database) -> None:
-    await booking.import_clinic(db, clinic_file.read(BASIC))
-    before = await booking.export_clinic(db)
+    await import_clinic(db, clinic_file.read(BASIC))
+    before = await export_clinic(db)
     overlapping = (
         BASIC.replace("name: Ben Keller", "name: Changed")
         + """
@@ -81,13 +83,13 @@ async def test_a_bad_import_writes_nothing(db: Database) -> None:
 """
     )
     with pytest.raises(Invalid) as caught:
-        await booking.import_clinic(db, clinic_file.read(overlapping))
+        await import_clinic(db, clinic_file.read(overlapping))
     assert [p.path for p in caught.value.problems] == ["bookings[1].start"]
-    assert await booking.export_clinic(db) == before
+    assert await export_clinic(db) == before
 
 
 async def test_the_database_itself_refuses_overlapping_live_bookings(db: Database) -> None:
-    await booking.import_clinic(db, clinic_file.read(BASIC))
+    await import_clinic(db, clinic_file.read(BASIC))
     overlapping = Booking("ann", "hygiene", at("2026-12-01T08:45"), at("2026-12-01T09:15"))
     async with UnitOfWork(db) as uow:
         with pytest.raises(Refused):
@@ -105,12 +107,12 @@ async def test_the_database_itself_refuses_overlapping_live_bookings(db: Databas
 
 
 async def test_sixteen_racers_for_one_slot_end_with_one_booking(db: Database) -> None:
-    await booking.import_clinic(db, clinic_file.read(BASIC))
+    await import_clinic(db, clinic_file.read(BASIC))
     racers = [Database(db.url) for _ in range(16)]
 
     async def race(racer: Database, i: int) -> str:
         try:
-            await booking.book(
+            await bookings.book(
                 racer, now, "ann", "checkup", at("2026-12-01T09:40"), Client(name=f"racer {i}")
             )
             return "booked"
@@ -124,25 +126,25 @@ async def test_sixteen_racers_for_one_slot_end_with_one_booking(db: Database) ->
             await racer.close()
     assert results.count("booked") == 1
     assert set(results) == {"booked", "refused.taken"}
-    booked = await booking.list_bookings(db, specialist="ann")
+    booked = await bookings.list_bookings(db, specialist="ann")
     assert [b.start.strftime("%H:%M") for b in booked if b.live] == ["09:00", "09:40"]
 
 
 async def test_a_longer_service_over_an_existing_booking_is_refused(db: Database) -> None:
-    await booking.import_clinic(db, clinic_file.read(BASIC))
-    await booking.book(db, now, "ann", "checkup", at("2026-12-01T10:20"))
+    await import_clinic(db, clinic_file.read(BASIC))
+    await bookings.book(db, now, "ann", "checkup", at("2026-12-01T10:20"))
     with pytest.raises(Refused) as caught:
-        await booking.book(db, now, "ann", "hygiene", at("2026-12-01T09:40"))
+        await bookings.book(db, now, "ann", "hygiene", at("2026-12-01T09:40"))
     assert caught.value.key == "refused.taken"
 
 
 async def test_a_booking_is_rechecked_when_it_is_written(db: Database) -> None:
-    await booking.import_clinic(db, clinic_file.read(BASIC))
-    shown = await booking.free_slots(
+    await import_clinic(db, clinic_file.read(BASIC))
+    shown = await free_slots(
         db, now, at("2026-12-02T00:00").date(), at("2026-12-02T00:00").date(), specialist="ann"
     )
     assert shown[0].start == at("2026-12-02T09:00")
-    await booking.import_clinic(
+    await import_clinic(
         db,
         clinic_file.read(
             BASIC.replace(
@@ -153,30 +155,30 @@ async def test_a_booking_is_rechecked_when_it_is_written(db: Database) -> None:
         ),
     )
     with pytest.raises(Refused) as caught:
-        await booking.book(db, now, "ann", "checkup", shown[0].start)
+        await bookings.book(db, now, "ann", "checkup", shown[0].start)
     assert caught.value.key == "refused.not_offered"
 
 
 async def test_a_hold_keeps_the_slot_until_it_runs_out(db: Database) -> None:
-    await booking.import_clinic(db, clinic_file.read(BASIC))
+    await import_clinic(db, clinic_file.read(BASIC))
     start = at("2026-12-01T10:20")
-    held = await booking.book(db, now, "ann", "checkup", start, hold=timedelta(minutes=10))
+    held = await bookings.book(db, now, "ann", "checkup", start, hold=timedelta(minutes=10))
     assert held.status == BookingStatus.HELD
     assert held.hold_until == now + timedelta(minutes=10)  # the store reads it into the engine
     with pytest.raises(Refused):
-        await booking.book(db, now + timedelta(minutes=5), "ann", "checkup", start)
+        await bookings.book(db, now + timedelta(minutes=5), "ann", "checkup", start)
     later = now + timedelta(minutes=11)
     with pytest.raises(Refused) as caught:
         await bookings.confirm(db, later, held.id)
     assert caught.value.key == "refused.hold_lost"
-    taken = await booking.book(db, later, "ann", "checkup", start)
+    taken = await bookings.book(db, later, "ann", "checkup", start)
     assert taken.status == BookingStatus.CONFIRMED
 
 
 async def test_a_confirmed_hold_and_a_cancellation(db: Database) -> None:
-    await booking.import_clinic(db, clinic_file.read(BASIC))
+    await import_clinic(db, clinic_file.read(BASIC))
     start = at("2026-12-01T10:20")
-    held = await booking.book(db, now, "ann", "checkup", start, hold=timedelta(minutes=10))
+    held = await bookings.book(db, now, "ann", "checkup", start, hold=timedelta(minutes=10))
     confirmed = await bookings.confirm(db, now + timedelta(minutes=9), held.id)
     assert confirmed.booking.status == BookingStatus.CONFIRMED
     assert confirmed.booking.hold_until is None
@@ -184,7 +186,7 @@ async def test_a_confirmed_hold_and_a_cancellation(db: Database) -> None:
     assert cancelled.booking.status == BookingStatus.CANCELLED
     with pytest.raises(Refused):
         await bookings.cancel(db, now, held.id)
-    again = await booking.book(db, now, "ann", "checkup", start)
+    again = await bookings.book(db, now, "ann", "checkup", start)
     assert again.start == start
 
 
@@ -215,7 +217,7 @@ async def test_a_database_with_data_upgrades_from_the_first_schema(db: Database)
         ):
             await connection.execute(text(statement))
     await db.prepare()
-    kept = await booking.list_bookings(db)
+    kept = await bookings.list_bookings(db)
     assert [(b.id, b.client.name, b.start.isoformat()) for b in kept] == [
         (1, "Bob", "2026-12-01T09:00:00+01:00")
     ]

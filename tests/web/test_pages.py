@@ -22,11 +22,12 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from starlette.routing import Route
 
-from bookbot import booking, clinic_file
+from bookbot import clinic_file
 from bookbot.config import Settings
 from bookbot.engine.model import Client
 from bookbot.notify import reviews
 from bookbot.services import bookings
+from bookbot.services.clinic import import_clinic
 from bookbot.store.db import Database
 from bookbot.store.tables import ReviewRow
 from bookbot.store.uow import UnitOfWork
@@ -59,8 +60,8 @@ def app_on(url: str, db: Database, clock: ManualClock):  # type: ignore[no-untyp
 async def web(db_url):  # type: ignore[no-untyped-def]
     """(http client, db, clock, booking id, app): one booked visit, the clock a day after it."""
     db = Database(db_url)
-    await booking.import_clinic(db, clinic_file.read(BASIC))
-    made = await booking.book(db, T0, "ann", "checkup", VISIT, Client("Cleo", "+491", 555))
+    await import_clinic(db, clinic_file.read(BASIC))
+    made = await bookings.book(db, T0, "ann", "checkup", VISIT, Client("Cleo", "+491", 555))
     clock = ManualClock(AFTER)
     app = app_on(db_url, db, clock)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

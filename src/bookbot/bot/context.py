@@ -5,8 +5,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bookbot import flow, i18n
+from bookbot import i18n
 from bookbot.deps import Deps
+from bookbot.services import chat
 from bookbot.store.repository import Profile
 
 
@@ -20,7 +21,7 @@ async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     user = update.effective_user
     if user is None:
         return i18n.choose(deps(context).settings.locale)
-    return language_of(update, context, await flow.profile(deps(context).db, user.id))
+    return language_of(update, context, await chat.profile(deps(context).db, user.id))
 
 
 def language_of(update: Update, context: ContextTypes.DEFAULT_TYPE, profile: Profile) -> str:

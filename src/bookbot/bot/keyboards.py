@@ -16,7 +16,7 @@ from bookbot import i18n
 from bookbot.bot import callbacks, paging
 from bookbot.bot.paging import Page
 from bookbot.engine.model import Service, Slot
-from bookbot.flow import ANY, Choice, Month
+from bookbot.services.availability import ANY, Choice, Month
 from bookbot.services.visits import Visit
 
 STRIKE = "\u0336"  # combining long stroke: a greyed day reads as crossed out
@@ -28,7 +28,7 @@ _kept: dict[tuple, tuple[Any, Markup]] = {}
 
 
 def _reused(build: Callable[..., Markup]) -> Callable[..., Markup]:
-    """Builds a view's keyboard once while flow.py shares the view itself between taps.
+    """Builds a view's keyboard once while services/availability.py shares the view between taps.
 
     Keyed by the view's identity (and the page shown) and kept with the view, so a key
     never outlives its view.

@@ -11,12 +11,13 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from bookbot import booking, i18n
+from bookbot import i18n
 from bookbot.bot.inbox import intake
 from bookbot.config import Settings
 from bookbot.demo import clinic
 from bookbot.deps import Clock, system_clock
 from bookbot.errors import BadInput
+from bookbot.services.clinic import business, import_clinic
 from bookbot.store.db import Database
 from bookbot.testing.emulator import BotApiEmulator, ChatMessage, ChatState, ChatUser, ReplyButton
 from bookbot.wiring import build_bot
@@ -44,9 +45,9 @@ async def play(
     """Runs a whole session: the demo data if the database is empty, then the chat loop."""
     db = Database(url)
     try:
-        await booking.business(db)
+        await business(db)
     except BadInput:
-        await booking.import_clinic(db, clinic(clock()))
+        await import_clinic(db, clinic(clock()))
     await db.close()
     async with BotApiEmulator() as emulator:
         # The local emulator keeps no flood limits: pacing would only make answers lag.

@@ -1,26 +1,204 @@
-"""Use cases of a booking's life: one confirm, one cancel, one reschedule, for every actor.
+"""Use cases of a booking's life: book, hold, one confirm, one cancel, one reschedule.
 
 The chat, the staff commands and the command line call these with who is asking
 (engine/bookings.py `ACTORS`); the engine answers whether that actor may, and the answer
 is raised as `Refused(key)`. Each is one unit of work that locks what it changes, and
-writes the change with the messages it owes.
+writes the change with the messages it owes (services/owed.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
-from bookbot.booking import DEFAULT_POLICY, owe_booked, owe_cancelled
-from bookbot.engine import bookings
+from bookbot import directory
+from bookbot.engine import bookings, search
 from bookbot.engine.bookings import CLIENT, OPERATOR
-from bookbot.engine.model import Booking, BookingStatus
+from bookbot.engine.model import Booking, BookingStatus, Client
+from bookbot.engine.workday import zone
 from bookbot.errors import BadInput, Refused
 from bookbot.notify.messages import Policy
+from bookbot.services.availability import ANY, Context, chosen, context, duration
+from bookbot.services.basics import require_business
+from bookbot.services.owed import owe_booked, owe_cancelled
 from bookbot.services.visits import Visit, named
+from bookbot.store.catalog import Catalog
+from bookbot.store.chats import Draft
 from bookbot.store.db import Database
-from bookbot.store.repository import Draft, Store
 from bookbot.store.uow import UnitOfWork, retried
+
+DEFAULT_POLICY = Policy()
+
+
+@retried
+async def book(
+    db: Database,
+    now: datetime,
+    specialist: str,
+    service: str,
+    start: datetime,
+    client: Client | None = None,
+    hold: timedelta | None = None,
+    policy: Policy = DEFAULT_POLICY,
+) -> Booking:
+    """Books (or, with `hold`, holds) an offered slot, re-checked by every rule as it is written.
+
+    A booking (not a hold) owes its messages, written in the same transaction.
+    """
+    async with UnitOfWork(db) as uow:
+        await uow.lock(
+            specialists=[specialist],
+            clients=[client.telegram_id] if client and client.telegram_id else [],
+        )
+        booking = await take(uow, now, specialist, service, start, client, hold)
+        if hold is None:
+            await owe_booked(uow, booking, now, policy)
+        await uow.commit()
+        return (await _localized(uow.catalog, [booking]))[0]
+
+
+async def take(
+    uow: UnitOfWork,
+    now: datetime,
+    specialist: str,
+    service: str,
+    start: datetime,
+    client: Client | None,
+    hold: timedelta | None,
+) -> Booking:
+    """Writes a booking or hold at `start` if every rule allows it, inside the caller's unit.
+
+    The caller has locked the specialist (UnitOfWork.lock).
+    """
+    await uow.bookings.expire_holds(now, specialists=[specialist])
+    ctx = await context(uow, now, service=service, specialist=specialist, near=start)
+    try:
+        slot = search.slot_at(ctx.plans[0], start, now, ctx.business.rules, duration(ctx))
+    except search.Refusal as refusal:
+        raise Refused(f"refused.{refusal.reason}") from None
+    status = BookingStatus.HELD if hold else BookingStatus.CONFIRMED
+    booking = Booking(specialist, service, slot.start, slot.end, status, client)
+    return await uow.bookings.add_booking(booking, now, hold_until=now + hold if hold else None)
+
+
+@retried
+async def hold(
+    db: Database,
+    now: datetime,
+    telegram_id: int,
+    service: str,
+    specialist: str,
+    start: datetime,
+    length: timedelta,
+) -> Visit:
+    """Holds a slot for a client; "any available" picks the least busy free specialist."""
+    await expire_lapsed(db, now)
+    async with UnitOfWork(db) as uow:
+        await let_go_holds(uow, now, telegram_id, [] if specialist == ANY else [specialist])
+        if specialist == ANY:
+            free = await directory.free_at(uow.store, now, service, start)
+        else:
+            free = _free_at(await chosen(uow, now, service, specialist), start, now)
+        if not free:
+            raise Refused("refused.taken")
+        upcoming = await uow.bookings.bookings(specialists=free, since=now, live_at=now)
+        who = _fairest(free, upcoming)
+        await uow.lock(specialists=[who])  # `take` checks the slot again, under the lock
+        profile = await uow.chats.profile(telegram_id)
+        client = Client(profile.name, profile.phone, telegram_id)
+        taken = await take(uow, now, who, service, start, client, length)
+        await uow.commit()
+        return await named(uow.catalog, taken)
+
+
+async def let_go_holds(
+    uow: UnitOfWork, now: datetime, telegram_id: int, specialists: list[str]
+) -> None:
+    """Locks a client, these specialists and those of the client's holds; lets the holds go.
+
+    What a new hold or a restart of the chat does first.
+    """
+    await uow.lock(clients=[telegram_id])
+    held_with = sorted(
+        {
+            b.specialist
+            for b in await uow.bookings.bookings(client=telegram_id)
+            if b.status == BookingStatus.HELD
+        }
+    )
+    await uow.lock(specialists=[*held_with, *specialists])
+    await uow.bookings.expire_holds(now, client=telegram_id, specialists=held_with)
+
+
+def _free_at(ctx: Context, start: datetime, now: datetime) -> list[str]:
+    """The specialists of the context offering a slot at `start`."""
+    free = []
+    for plan in ctx.plans:
+        try:
+            search.slot_at(plan, start, now, ctx.business.rules, duration(ctx))
+        except search.Refusal:
+            continue
+        free.append(plan.specialist)
+    return free
+
+
+def _fairest(free: list[str], upcoming: list[Booking]) -> str:
+    """Of the specialists offering a slot, the one with the fewest coming bookings."""
+    load = {s: sum(1 for b in upcoming if b.specialist == s) for s in free}
+    return min(free, key=lambda s: (load[s], s))
+
+
+@retried
+async def expire_lapsed(db: Database, now: datetime) -> None:
+    """Marks every hold that ran out, so that the day index counts its time free again.
+
+    A writer expires the lapsed holds of the specialists it locked; this sweeps the rest,
+    under their locks, in a transaction of its own.
+    """
+    async with UnitOfWork(db, write=False) as uow:
+        lapsed = sorted(await uow.days.lapsed_holds(now))
+    if not lapsed:
+        return
+    async with UnitOfWork(db) as uow:
+        await uow.lock(specialists=lapsed)
+        await uow.bookings.expire_holds(now, specialists=lapsed)
+        await uow.commit()
+
+
+async def list_bookings(
+    db: Database,
+    *,
+    specialist: str | None = None,
+    first: date | None = None,
+    last: date | None = None,
+) -> list[Booking]:
+    """Bookings by start, of one specialist or all, on local dates first..last."""
+    async with UnitOfWork(db, write=False) as uow:
+        await require_business(uow.catalog)
+        if specialist and await uow.catalog.specialist(specialist) is None:
+            raise BadInput("error.unknown_specialist", id=specialist)
+        found = await uow.bookings.bookings(specialists=[specialist] if specialist else None)
+        found = await _localized(uow.catalog, found)
+    return [
+        b
+        for b in found
+        if (first is None or first <= b.start.date()) and (last is None or b.start.date() <= last)
+    ]
+
+
+async def _localized(catalog: Catalog, found: list[Booking]) -> list[Booking]:
+    """Bookings with their times on their specialists' wall clocks."""
+    business = await require_business(catalog)
+    ids = sorted({b.specialist for b in found})
+    zones = {s.id: zone(s.zone(business)) for s in await catalog.specialists(ids)}
+    return [
+        replace(
+            b,
+            start=b.start.astimezone(zones[b.specialist]),
+            end=b.end.astimezone(zones[b.specialist]),
+        )
+        for b in found
+    ]
 
 
 @retried
@@ -38,26 +216,25 @@ async def confirm(
     moving away from is let go in the same transaction (`reschedule`).
     """
     async with UnitOfWork(db) as uow:
-        store = uow.store
         if client is None:
-            seen = await _existing(store, booking_id)
+            seen = await _existing(uow, booking_id)
             await uow.lock(bookings=[seen])
         else:
             await uow.lock(clients=[client])
-            seen = await _own(store, booking_id, client)
-            moving = await _moving(store, client)
+            seen = await _own(uow, booking_id, client)
+            moving = await _moving(uow, client)
             await uow.lock(bookings=[seen, *([moving] if moving else [])])
-        await store.expire_holds(now, specialists=[seen.specialist])
-        current = await _existing(store, booking_id)
+        await uow.bookings.expire_holds(now, specialists=[seen.specialist])
+        current = await _existing(uow, booking_id)
         refusal = bookings.may_confirm(current, now, seen)
         if refusal:
             raise Refused(refusal, start=seen.start)
         if client is not None:
             await _let_go_moved(uow, now, client)
-        await store.set_status(booking_id, BookingStatus.CONFIRMED, now)
+        await uow.bookings.set_status(booking_id, BookingStatus.CONFIRMED, now)
         await owe_booked(uow, current, now, policy)
         await uow.commit()
-        return await named(store, await _existing(store, booking_id))
+        return await named(uow.catalog, await _existing(uow, booking_id))
 
 
 @retried
@@ -75,20 +252,19 @@ async def cancel(
     With `client` (their Telegram id), the booking must be theirs.
     """
     async with UnitOfWork(db) as uow:
-        store = uow.store
         if client is None:
-            await uow.lock(bookings=[await _existing(store, booking_id)])
-            found = await _existing(store, booking_id)
+            await uow.lock(bookings=[await _existing(uow, booking_id)])
+            found = await _existing(uow, booking_id)
         else:
-            await uow.lock(bookings=[await _own(store, booking_id, client)], clients=[client])
-            found = await _own(store, booking_id, client)
+            await uow.lock(bookings=[await _own(uow, booking_id, client)], clients=[client])
+            found = await _own(uow, booking_id, client)
         refusal = bookings.may_cancel(found, by, now)
         if refusal:
             raise Refused(refusal, id=booking_id, status=str(found.status))
-        await store.set_status(booking_id, BookingStatus.CANCELLED, now, by, reason)
+        await uow.bookings.set_status(booking_id, BookingStatus.CANCELLED, now, by, reason)
         await owe_cancelled(uow, found, now, by, reason)
         await uow.commit()
-        return await named(store, replace(found, status=BookingStatus.CANCELLED))
+        return await named(uow.catalog, replace(found, status=BookingStatus.CANCELLED))
 
 
 @retried
@@ -99,50 +275,50 @@ async def reschedule(db: Database, now: datetime, client: int, booking_id: int) 
     """
     async with UnitOfWork(db) as uow:
         await uow.lock(clients=[client])
-        mine = await _own(uow.store, booking_id, client)
+        mine = await _own(uow, booking_id, client)
         refusal = bookings.may_reschedule(mine, CLIENT, now)
         if refusal:
             raise Refused(refusal, id=booking_id, status=str(mine.status))
         draft = Draft(client, mine.service, mine.specialist, booking_id)
-        await uow.store.save_draft(draft, now)
+        await uow.chats.save_draft(draft, now)
         await uow.commit()
         return draft
 
 
-async def _moving(store: Store, client: int) -> Booking | None:
+async def _moving(uow: UnitOfWork, client: int) -> Booking | None:
     """The booking a client is moving to another time, if any."""
-    draft = await store.draft(client)
-    return None if draft.rescheduling is None else await store.booking(draft.rescheduling)
+    draft = await uow.chats.draft(client)
+    return None if draft.rescheduling is None else await uow.bookings.booking(draft.rescheduling)
 
 
 async def _let_go_moved(uow: UnitOfWork, now: datetime, client: int) -> None:
     """Cancels the booking a client moved away from, and forgets that they were moving it."""
-    draft = await uow.store.draft(client)
+    draft = await uow.chats.draft(client)
     if draft.rescheduling is None:
         return
-    old = await uow.store.booking(draft.rescheduling)
+    old = await uow.bookings.booking(draft.rescheduling)
     if old is not None and _owned(old, client) and bookings.may_let_go(old) is None:
-        await uow.store.set_status(
+        await uow.bookings.set_status(
             draft.rescheduling, BookingStatus.CANCELLED, now, CLIENT, "rescheduled"
         )
         await owe_cancelled(uow, old, now, CLIENT, "rescheduled")
-    await uow.store.save_draft(replace(draft, rescheduling=None), now)
+    await uow.chats.save_draft(replace(draft, rescheduling=None), now)
 
 
 def _owned(found: Booking, client: int) -> bool:
     return found.client is not None and found.client.telegram_id == client
 
 
-async def _own(store: Store, booking_id: int, client: int) -> Booking:
+async def _own(uow: UnitOfWork, booking_id: int, client: int) -> Booking:
     """A booking of this client; someone else's is reported as unknown."""
-    found = await store.booking(booking_id)
+    found = await uow.bookings.booking(booking_id)
     if found is None or not _owned(found, client):
         raise BadInput("error.unknown_booking", id=booking_id)
     return found
 
 
-async def _existing(store: Store, booking_id: int) -> Booking:
-    found = await store.booking(booking_id)
+async def _existing(uow: UnitOfWork, booking_id: int) -> Booking:
+    found = await uow.bookings.booking(booking_id)
     if found is None:
         raise BadInput("error.unknown_booking", id=booking_id)
     return found

@@ -93,7 +93,7 @@ class Chats:
     async def chat(self, telegram_id: int) -> tuple[Profile, Draft, tuple[str, int] | None]:
         """A user's profile and draft, and the data's version (stamp, counter): what a tap reads.
 
-        One prepared statement; the version keys the views taps share (flow.py).
+        One prepared statement; the version keys the views taps share (services/availability).
         """
         found = (await self.session.execute(CHAT, {"telegram_id": telegram_id})).first()
         if found is None:  # nothing imported yet

@@ -1,7 +1,7 @@
 """The client's booking flow: service, specialist, day, time, contact, confirm; and /my.
 
-Handlers only parse the tap, call one use case (flow.py, services/bookings.py), and
-render; every rule lives in the engine, reached through those use cases.
+Handlers only parse the tap, call one use case (services/: availability, bookings, chat),
+and render; every rule lives in the engine, reached through those use cases.
 """
 
 from __future__ import annotations
@@ -15,15 +15,16 @@ from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bookbot import flow, i18n
+from bookbot import i18n
 from bookbot.bot import arguments, callbacks, keyboards, outbox, paging, views
 from bookbot.bot.context import deps, language, language_of
 from bookbot.engine.bookings import CLIENT
 from bookbot.errors import BookbotError
 from bookbot.notify import reviews
-from bookbot.services import bookings
+from bookbot.services import availability, bookings
+from bookbot.services import chat as client_chat
 from bookbot.services.visits import Visit
-from bookbot.store.repository import Draft, Profile
+from bookbot.store.chats import Draft, Profile
 
 PHONE = re.compile(r"(\+?[0-9][0-9\s().-]{5,}[0-9])")  # ASCII digits only
 
@@ -40,8 +41,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d, lang = deps(context), await language(update, context)
     user = update.effective_user
     assert user is not None and update.effective_message is not None
-    await flow.restart(d.db, d.clock(), user.id)
-    offered = await flow.services(d.db)
+    await client_chat.restart(d.db, d.clock(), user.id)
+    offered = await availability.services(d.db)
     await update.effective_message.reply_text(
         _t(lang, "choose_service"), reply_markup=keyboards.services(lang, offered)
     )
@@ -51,7 +52,7 @@ async def my(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Lists the client's coming bookings with Cancel and Reschedule, a page at a time."""
     d, lang = deps(context), await language(update, context)
     assert update.effective_user is not None and update.effective_message is not None
-    coming = await flow.coming(d.db, d.clock(), update.effective_user.id)
+    coming = await client_chat.coming(d.db, d.clock(), update.effective_user.id)
     if not coming:
         await _reply(update, _t(lang, "my_none"))
         return
@@ -107,7 +108,7 @@ async def tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answers a button press: decodes it, checks it, and moves the flow one step."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
-    chat = await flow.chat(deps(context).db, update.effective_user.id)
+    chat = await client_chat.chat(deps(context).db, update.effective_user.id)
     lang = language_of(update, context, chat.profile)
     pressed = callbacks.decode(query.data)
     if pressed is None:
@@ -160,7 +161,7 @@ async def _service(update, context, lang, pressed, chat) -> None:  # type: ignor
 
 async def _show_specialists(update, context, lang, service: str, seen, number: int = 1) -> None:  # type: ignore[no-untyped-def]
     d = deps(context)
-    options = await flow.choices(d.db, d.clock(), service, seen=seen)
+    options = await availability.choices(d.db, d.clock(), service, seen=seen)
     await _edit(update, _t(lang, "choose_specialist"), keyboards.specialists(lang, options, number))
 
 
@@ -170,11 +171,11 @@ async def _specialist(update, context, lang, pressed, chat) -> None:  # type: ig
     await _show_month(update, context, lang, draft, None, chat.seen)
 
 
-async def _keep_draft(context, chat: flow.Chat, draft: Draft) -> None:  # type: ignore[no-untyped-def]
+async def _keep_draft(context, chat: client_chat.Chat, draft: Draft) -> None:  # type: ignore[no-untyped-def]
     """Records where the flow stands, unless it stands there already."""
     if draft != chat.draft:
         d = deps(context)
-        await flow.save_draft(d.db, d.clock(), draft)
+        await client_chat.save_draft(d.db, d.clock(), draft)
 
 
 def _with_service(draft: Draft) -> Draft:
@@ -192,7 +193,9 @@ def _complete(draft: Draft) -> Draft:
 async def _show_month(update, context, lang, draft: Draft, shown: date | None, seen) -> None:  # type: ignore[no-untyped-def]
     d = deps(context)
     assert draft.service is not None and draft.specialist is not None
-    found = await flow.month(d.db, d.clock(), draft.service, draft.specialist, shown, seen=seen)
+    found = await availability.month(
+        d.db, d.clock(), draft.service, draft.specialist, shown, seen=seen
+    )
     text = _t(lang, "choose_day") if found.soonest else _t(lang, "no_days")
     if found.sooner:
         text += "\n" + _t(lang, "sooner_offer")
@@ -218,8 +221,8 @@ async def _show_times(
 ) -> None:
     d = deps(context)
     assert draft.service is not None and draft.specialist is not None
-    free = await flow.free_times(
-        d.db, d.clock(), draft.service, draft.specialist, day, day, seen=seen
+    free = await availability.free_slots(
+        d.db, d.clock(), day, day, service=draft.service, specialist=draft.specialist, seen=seen
     )
     if not free:
         raise BookbotError("bot.day_full")
@@ -236,13 +239,13 @@ async def _time(update, context, lang, pressed, chat) -> None:  # type: ignore[n
     assert draft.service is not None and draft.specialist is not None
     now, start = d.clock(), pressed.instant()
     try:
-        held = await flow.hold(
+        held = await bookings.hold(
             d.db, now, user.id, draft.service, draft.specialist, start, d.settings.hold
         )
     except BookbotError as error:
         if error.key not in ("refused.taken", "refused.not_offered", "refused.too_soon"):
             raise
-        nearby = await flow.neighbours(d.db, now, draft.service, draft.specialist, start)
+        nearby = await availability.neighbours(d.db, now, draft.service, draft.specialist, start)
         await _edit(
             update,
             _t(lang, "taken_try") if nearby else _t(lang, "taken_none"),
@@ -286,7 +289,7 @@ def _summary(lang: str, held: Visit, profile: Profile) -> str:
 
 async def _change_contact(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
     d, user = deps(context), update.effective_user
-    held = await flow.held(d.db, d.clock(), user.id)
+    held = await client_chat.held(d.db, d.clock(), user.id)
     if held is None:
         raise BookbotError("refused.hold_lost")
     await _ask_contact(update, lang, held)
@@ -302,7 +305,7 @@ async def _confirm(update, context, lang, pressed, chat) -> None:  # type: ignor
             raise
         draft = _complete(chat.draft)
         assert draft.service is not None and draft.specialist is not None
-        nearby = await flow.neighbours(
+        nearby = await availability.neighbours(
             d.db, now, draft.service, draft.specialist, error.params["start"]
         )
         await _edit(update, _t(lang, "hold_lost"), keyboards.alternatives(lang, nearby))
@@ -322,7 +325,7 @@ async def _confirm(update, context, lang, pressed, chat) -> None:  # type: ignor
 
 async def _ask_cancel(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
     d, user = deps(context), update.effective_user
-    coming = await flow.coming(d.db, d.clock(), user.id)
+    coming = await client_chat.coming(d.db, d.clock(), user.id)
     mine = next((h for h in coming if h.booking.id == pressed.number()), None)
     if mine is None:
         raise BookbotError("error.unknown_booking", id=pressed.number())
@@ -376,7 +379,7 @@ async def _language(update, context, lang, pressed, chat) -> None:  # type: igno
     d, user = deps(context), update.effective_user
     if pressed.argument not in i18n.languages():
         raise BookbotError("bot.stale_button")
-    await flow.remember(d.db, Profile(user.id, locale=pressed.argument))
+    await client_chat.remember(d.db, Profile(user.id, locale=pressed.argument))
     await _edit(update, _t(pressed.argument, "language_set"))
 
 
@@ -385,7 +388,7 @@ async def _page(update, context, lang, pressed, chat) -> None:  # type: ignore[n
     d, user = deps(context), update.effective_user
     listed, number = pressed.paged()
     if listed == "s":
-        offered = await flow.services(d.db, seen=chat.seen)
+        offered = await availability.services(d.db, seen=chat.seen)
         await _edit(update, _t(lang, "choose_service"), keyboards.services(lang, offered, number))
     elif listed == "p":
         service = _with_service(chat.draft).service
@@ -396,7 +399,7 @@ async def _page(update, context, lang, pressed, chat) -> None:  # type: ignore[n
             update, context, lang, _complete(chat.draft), pressed.paged_day(), chat.seen, number
         )
     else:
-        coming = await flow.coming(d.db, d.clock(), user.id)
+        coming = await client_chat.coming(d.db, d.clock(), user.id)
         shown = _mine(lang, coming, number)  # refuses a page that is not there
         if coming:
             await _edit(update, *shown)
@@ -410,11 +413,11 @@ async def _back(update, context, lang, pressed, chat) -> None:  # type: ignore[n
         await _edit(
             update,
             _t(lang, "choose_service"),
-            keyboards.services(lang, await flow.services(d.db, seen=chat.seen)),
+            keyboards.services(lang, await availability.services(d.db, seen=chat.seen)),
         )
     elif pressed.argument == "specialists" or draft.specialist is None:
         await _show_specialists(update, context, lang, draft.service, chat.seen)
-    elif pressed.argument == "times" and (held := await flow.held(d.db, d.clock(), user.id)):
+    elif pressed.argument == "times" and (held := await client_chat.held(d.db, d.clock(), user.id)):
         await _show_times(update, context, lang, draft, held.booking.start.date(), chat.seen)
     else:
         await _show_month(update, context, lang, draft, None, chat.seen)
@@ -466,7 +469,7 @@ async def typed_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     message = update.effective_message
     assert message is not None and message.text is not None and update.effective_user
     d, lang = deps(context), await language(update, context)
-    held = await flow.held(d.db, d.clock(), update.effective_user.id)
+    held = await client_chat.held(d.db, d.clock(), update.effective_user.id)
     if held is None:
         await message.reply_text(_t(lang, "unknown_text"))
         return
@@ -486,12 +489,12 @@ async def typed_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 async def _remembered(update: Update, context, lang: str, name: str, phone: str) -> None:  # type: ignore[no-untyped-def]
     d, user = deps(context), update.effective_user
     assert user is not None and update.effective_message is not None
-    await flow.remember(d.db, Profile(user.id, name=name, phone=phone))
-    held = await flow.held(d.db, d.clock(), user.id)
+    await client_chat.remember(d.db, Profile(user.id, name=name, phone=phone))
+    held = await client_chat.held(d.db, d.clock(), user.id)
     await update.effective_message.reply_text(
         _t(lang, "contact_saved"), reply_markup=ReplyKeyboardRemove()
     )
     if held is None:
         return
-    profile = await flow.profile(d.db, user.id)
+    profile = await client_chat.profile(d.db, user.id)
     await _reply(update, _summary(lang, held, profile), keyboards.summary(lang, held))

@@ -1,0 +1,335 @@
+"""Use cases that ask what is free: slots, the soonest one, and what a client can pick.
+
+The chat shares what a tap shows between taps (`_viewed`) under the version of the data
+it read with the tap (`Seen`); the command line asks afresh. Everything re-checks its ids
+against the catalog, because a tap may come from a stale, forged or foreign button.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
+
+from bookbot import directory
+from bookbot.engine import search
+from bookbot.engine.model import Business, Service, Slot, Specialist
+from bookbot.engine.workday import Plan
+from bookbot.errors import BadInput
+from bookbot.services.basics import check_range, require_business
+from bookbot.store.db import Database
+from bookbot.store.uow import UnitOfWork
+
+ANY = "*"  # the chat's "any available" specialist
+BUSY_LOOKBACK = timedelta(days=1)
+NEAR = timedelta(days=2)  # a slot, and any booking that may overlap it, lie within this
+VIEWS = 1024  # views kept per process for one version of the data
+Seen = tuple[str, int]  # the schedule stamp and the availability counter (Chats.chat)
+FAR = timedelta(days=3)
+NEIGHBOURS = 3
+SOONER = 3  # specialists offered as free sooner: the soonest few, not everyone
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a question about free time needs: the business, service, specialists, plans."""
+
+    business: Business
+    service: Service | None
+    specialists: list[Specialist]
+    plans: list[Plan]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A specialist offering the chosen service, with their soonest free slot."""
+
+    specialist: Specialist
+    soonest: Slot | None
+
+
+@dataclass(frozen=True)
+class Month:
+    """What the calendar shows: bookable days of one month, the soonest day, sooner others."""
+
+    shown: date
+    first: date
+    last: date
+    days: set[date]
+    soonest: date | None
+    sooner: list[Choice]
+
+
+async def context(
+    uow: UnitOfWork,
+    now: datetime,
+    *,
+    service: str | None = None,
+    specialist: str | None = None,
+    near: datetime | None = None,
+) -> Context:
+    """Loads what a question needs, checking that the ids exist and belong together.
+
+    With `near`, only bookings within a day or two of that instant are read: enough to
+    check a slot there.
+    """
+    catalog = uow.catalog
+    business = await require_business(catalog)
+    found_service = None
+    if service is not None:
+        found_service = await catalog.service(service)
+        if found_service is None:
+            raise BadInput("error.unknown_service", id=service)
+    if specialist is not None:
+        specialists = await catalog.specialists([specialist])
+        if not specialists:
+            raise BadInput("error.unknown_specialist", id=specialist)
+        if service is not None and service not in specialists[0].services:
+            raise BadInput("error.not_offered_by", service=service, specialist=specialist)
+    elif service is not None:
+        specialists = await catalog.specialists(offering=service)
+    else:
+        raise BadInput("error.need_service_or_specialist")
+    since, until = now - BUSY_LOOKBACK, None
+    if near is not None:
+        since, until = max(since, near - NEAR), near + NEAR
+    bookings = await uow.bookings.bookings(
+        specialists=[s.id for s in specialists], since=since, until=until, live_at=now
+    )
+    plans = [Plan(s.schedule(business, bookings)) for s in specialists]
+    return Context(business, found_service, specialists, plans)
+
+
+def duration(ctx: Context) -> timedelta | None:
+    """The length a question asks for: the service's duration, or None for the slot's."""
+    return ctx.service.duration if ctx.service else None
+
+
+async def free_slots(
+    db: Database,
+    now: datetime,
+    first: date,
+    last: date,
+    *,
+    service: str | None = None,
+    specialist: str | None = None,
+    seen: Seen | None = None,
+) -> list[Slot]:
+    """Free slots on local dates first..last, by start then id.
+
+    Of one specialist, or (without one) of every specialist of the service, answered
+    from the day index; for `ANY`, as the chat offers "any available", one per start,
+    the first id's.
+    """
+    if service is None and specialist in (None, ANY):
+        raise BadInput("error.need_service_or_specialist")
+    check_range(first, last)
+    return await _viewed(
+        db,
+        seen,
+        now,
+        ("times", service, specialist, first, last),
+        lambda: _free_slots(db, now, first, last, service, specialist),
+    )
+
+
+async def _free_slots(
+    db: Database,
+    now: datetime,
+    first: date,
+    last: date,
+    service: str | None,
+    specialist: str | None,
+) -> list[Slot]:
+    if specialist is not None and specialist != ANY:
+        async with UnitOfWork(db, write=False) as uow:
+            ctx = await context(uow, now, service=service, specialist=specialist)
+        return search.slots(ctx.plans, first, last, now, ctx.business.rules, duration(ctx))
+    assert service is not None  # free_slots refused the question without one
+    found = await directory.free_slots(db, now, service, first, last)
+    if specialist is None:
+        return found
+    starts: dict[datetime, Slot] = {}
+    for slot in found:
+        starts.setdefault(slot.start, slot)
+    return list(starts.values())
+
+
+async def soonest_slot(
+    db: Database,
+    now: datetime,
+    service: str,
+    *,
+    specialist: str | None = None,
+    first: date | None = None,
+) -> Slot | None:
+    """The soonest free slot within the horizon; a tie goes to the first specialist id.
+
+    Of one specialist, or (without one) of any of the service, from the day index.
+    """
+    if specialist is None:
+        return await directory.soonest_slot(db, now, service, first)
+    async with UnitOfWork(db, write=False) as uow:
+        ctx = await context(uow, now, service=service, specialist=specialist)
+    return search.soonest_slot(ctx.plans, now, ctx.business.rules, first, duration(ctx))
+
+
+async def services(db: Database, *, seen: Seen | None = None) -> list[Service]:
+    """Every service, in the clinic's order."""
+
+    async def compute() -> list[Service]:
+        async with UnitOfWork(db, write=False) as uow:
+            await require_business(uow.catalog)
+            return await uow.catalog.services()
+
+    return await _viewed(db, seen, None, ("services",), compute)
+
+
+async def choices(
+    db: Database, now: datetime, service: str, *, seen: Seen | None = None
+) -> list[Choice]:
+    """The specialists of a service with their soonest free slots, soonest first."""
+
+    async def compute() -> list[Choice]:
+        async with UnitOfWork(db, write=False) as uow:
+            return await _choices(uow, now, service)
+
+    return await _viewed(db, seen, now, ("choices", service), compute)
+
+
+async def _choices(uow: UnitOfWork, now: datetime, service: str) -> list[Choice]:
+    days = await directory.soonest_in(uow.store, now, service)
+    by_id = {s.id: s for s in await uow.catalog.specialists(offering=service)}
+    found = [Choice(by_id[d.specialist], d.slots[0] if d.slots else None) for d in days]
+    return sorted(found, key=_soonest_first)
+
+
+def _soonest_first(choice: Choice) -> tuple:
+    """Orders choices by their soonest free start, then id; those with none come last."""
+    if choice.soonest is None:
+        return (1, datetime.max.replace(tzinfo=UTC), choice.specialist.id)
+    return (0, choice.soonest.start, choice.specialist.id)
+
+
+async def month(
+    db: Database,
+    now: datetime,
+    service: str,
+    specialist: str,
+    shown: date | None,
+    *,
+    seen: Seen | None = None,
+) -> Month:
+    """The calendar of a service with one specialist or any: which days can be pressed.
+
+    "Any available" asks the day index (directory.py); one specialist asks the engine.
+    """
+    return await _viewed(
+        db,
+        seen,
+        now,
+        ("month", service, specialist, shown),
+        lambda: _month(db, now, service, specialist, shown),
+    )
+
+
+async def _month(
+    db: Database, now: datetime, service: str, specialist: str, shown: date | None
+) -> Month:
+    if specialist == ANY:
+        found = await directory.calendar(db, now, service, shown)
+        if found is None:
+            raise BadInput("error.not_offered_by", service=service, specialist=specialist)
+        return Month(found.shown, found.first, found.last, found.days, found.soonest, [])
+    async with UnitOfWork(db, write=False) as uow:
+        if await uow.catalog.service(service) is None:
+            raise BadInput("error.unknown_service", id=service)
+        if not await uow.catalog.specialists([specialist], offering=service):
+            raise BadInput("error.not_offered_by", service=service, specialist=specialist)
+        ctx = await context(uow, now, service=service, specialist=specialist)
+        plans = ctx.plans
+        rules, length = ctx.business.rules, duration(ctx)
+        first = min(plan.today(now) for plan in plans)
+        last = first + timedelta(days=rules.horizon_days)
+        mine = search.soonest_slot(plans, now, rules, None, length)
+        shown = (shown or (mine.start.astimezone(plans[0].tz).date() if mine else first)).replace(
+            day=1
+        )
+        if not first.replace(day=1) <= shown <= last:
+            raise BadInput("error.range_too_long", days=rules.horizon_days)
+        following = (shown + timedelta(days=31)).replace(day=1)
+        days = set(
+            search.free_days(plans, shown, following - timedelta(days=1), now, rules, length)
+        )
+        others = []
+        if mine is None or mine.start - now > FAR:
+            others = _sooner(await _choices(uow, now, service), specialist, mine)
+    soonest = mine.start.astimezone(plans[0].tz).date() if mine else None
+    return Month(shown, first, last, days, soonest, others)
+
+
+def _sooner(options: list[Choice], chosen: str, mine: Slot | None) -> list[Choice]:
+    """The SOONER others offering the service who are free soonest, before the chosen one."""
+    return [
+        c
+        for c in options
+        if c.specialist.id != chosen
+        and c.soonest is not None
+        and (mine is None or c.soonest.start < mine.start)
+    ][:SOONER]
+
+
+async def neighbours(
+    db: Database, now: datetime, service: str, specialist: str, start: datetime
+) -> list[Slot]:
+    """A few free slots nearest to a time that was just taken, any day in the horizon."""
+    async with UnitOfWork(db, write=False) as uow:
+        ctx = await chosen(uow, now, service, specialist)
+    rules, length = ctx.business.rules, duration(ctx)
+    day = start.astimezone(ctx.plans[0].tz).date() if ctx.plans else start.date()
+    nearby: list[Slot] = []
+    for reach in (0, 3, rules.horizon_days):  # the same day first, then wider
+        nearby = search.slots(
+            ctx.plans, day - timedelta(days=reach), day + timedelta(days=reach), now, rules, length
+        )
+        if len(nearby) >= NEIGHBOURS:
+            break
+    return sorted(nearby, key=lambda s: abs(s.start - start))[:NEIGHBOURS]
+
+
+async def chosen(uow: UnitOfWork, now: datetime, service: str, specialist: str) -> Context:
+    """The context of what a client chose: a service with one specialist or `ANY`."""
+    return await context(
+        uow, now, service=service, specialist=None if specialist == ANY else specialist
+    )
+
+
+async def _viewed(
+    db: Database,
+    seen: Seen | None,
+    now: datetime | None,
+    key: tuple,
+    compute: Callable[[], Awaitable[T]],
+) -> T:
+    """A view computed once per version of the data and minute, then shared by every tap.
+
+    Every change to what is free raises the counter in its own transaction, and slot starts
+    and notices are whole minutes, so a view read at one instant of a minute is the view of
+    the whole minute. Only a hold that lapses within the minute shows until its end.
+    Without `seen` (outside the bot), the view is computed afresh.
+    """
+    if seen is None:
+        return await compute()
+    key = (now.replace(second=0, microsecond=0) if now else None, *key)
+    version, views = db.cache.get("views", (None, {}))
+    if version != seen:
+        views = {}
+        db.cache["views"] = (seen, views)
+    if key not in views:
+        found = await compute()
+        if len(views) >= VIEWS:
+            views.clear()
+        views[key] = found
+    return views[key]

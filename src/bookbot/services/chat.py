@@ -1,0 +1,87 @@
+"""Use cases of a client's chat: where the flow stands, who they are, what they hold.
+
+A tap reads its user's profile, draft and the data's version at once (`chat`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bookbot.engine import bookings
+from bookbot.engine.model import BookingStatus
+from bookbot.services.availability import Seen
+from bookbot.services.bookings import let_go_holds
+from bookbot.services.visits import Visit, named
+from bookbot.store.chats import Draft, Profile
+from bookbot.store.db import Database
+from bookbot.store.uow import UnitOfWork, retried
+
+
+@dataclass(frozen=True)
+class Chat:
+    """What a tap needs to know: the person's profile and draft, and the data's version."""
+
+    profile: Profile
+    draft: Draft
+    seen: Seen | None
+
+
+async def chat(db: Database, telegram_id: int) -> Chat:
+    """The profile and the draft of one user, and the version of the data, read together."""
+    async with UnitOfWork(db, write=False) as uow:
+        return Chat(*await uow.chats.chat(telegram_id))
+
+
+@retried
+async def save_draft(db: Database, now: datetime, value: Draft) -> None:
+    """Records where this user's booking flow stands."""
+    async with UnitOfWork(db) as uow:
+        await uow.chats.save_draft(value, now)
+        await uow.commit()
+
+
+@retried
+async def restart(db: Database, now: datetime, telegram_id: int) -> None:
+    """Starts the flow afresh: forgets where it stood and lets go of any held slot."""
+    async with UnitOfWork(db) as uow:
+        await let_go_holds(uow, now, telegram_id, [])
+        await uow.chats.save_draft(Draft(telegram_id), now)
+        await uow.commit()
+
+
+async def profile(db: Database, telegram_id: int) -> Profile:
+    """What is remembered of this user."""
+    async with UnitOfWork(db, write=False) as uow:
+        return await uow.chats.profile(telegram_id)
+
+
+@retried
+async def remember(db: Database, value: Profile) -> None:
+    """Remembers a user's name, phone and language, and puts them on their live hold."""
+    async with UnitOfWork(db) as uow:
+        await uow.lock(clients=[value.telegram_id])
+        await uow.chats.save_profile(value)
+        await uow.commit()
+
+
+async def held(db: Database, now: datetime, telegram_id: int) -> Visit | None:
+    """The client's live hold, if one is waiting for confirmation."""
+    async with UnitOfWork(db, write=False) as uow:
+        mine = [
+            b
+            for b in await uow.bookings.bookings(client=telegram_id, since=now)
+            if b.status == BookingStatus.HELD and bookings.is_live(b, now)
+        ]
+        return await named(uow.catalog, mine[-1]) if mine else None
+
+
+async def coming(db: Database, now: datetime, telegram_id: int) -> list[Visit]:
+    """The client's confirmed bookings that have not begun, soonest first."""
+    async with UnitOfWork(db, write=False) as uow:
+        found = [
+            b
+            for b in await uow.bookings.bookings(client=telegram_id, since=now)
+            if bookings.is_coming(b, now)
+        ]
+        return [await named(uow.catalog, b) for b in found]

@@ -1,0 +1,122 @@
+"""Use cases of the clinic as a whole: load and write the clinic file, its business, zones.
+
+An import writes all or nothing in one unit of work under the business lock; the reads
+take no lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bookbot.clinic_file import Clinic
+from bookbot.engine.model import BookingStatus, Business, Specialist
+from bookbot.errors import BadInput, Invalid, Problem
+from bookbot.services.basics import require_business
+from bookbot.store.catalog import Catalog
+from bookbot.store.db import Database
+from bookbot.store.uow import UnitOfWork, retried
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """How many things an import created or changed."""
+
+    services: int
+    specialists: int
+    bookings: int
+    changed: int
+
+
+@retried
+async def import_clinic(db: Database, clinic: Clinic, now: datetime | None = None) -> ImportReport:
+    """Loads a clinic: upserts by id, keeps what the file does not name, writes all or none.
+
+    Specialists not yet in the day index get a span around `now` (default: the clock).
+    """
+    async with UnitOfWork(db) as uow:
+        await uow.lock_business()
+        catalog = uow.catalog
+        changed = int(await catalog.save_business(clinic.business))
+        for position, service in enumerate(clinic.services):
+            changed += await catalog.save_service(service, position)
+        known = {s.id for s in await catalog.services()}
+        problems = [
+            Problem("error.unknown_service", {"id": service}, f"specialists[{i}].services")
+            for i, specialist in enumerate(clinic.specialists)
+            for service in specialist.services
+            if service not in known
+        ]
+        problems += await _linked_elsewhere(catalog, clinic)
+        if problems:
+            raise Invalid(problems)
+        changed += await catalog.save_specialists(
+            [(specialist, position) for position, specialist in enumerate(clinic.specialists)]
+        )
+        changed += await uow.imports.import_bookings(
+            clinic.bookings, {s.id: s.services for s in clinic.specialists}
+        )
+        await uow.days.cover(now or datetime.now(UTC))
+        await uow.settle()
+        if changed:
+            await uow.days.analyze()
+        await uow.commit()
+    return ImportReport(
+        len(clinic.services), len(clinic.specialists), len(clinic.bookings), changed
+    )
+
+
+async def _linked_elsewhere(catalog: Catalog, clinic: Clinic) -> list[Problem]:
+    """Telegram ids the file gives that link a specialist it does not name (one each)."""
+    named = {specialist.id for specialist in clinic.specialists}
+    owners = await catalog.linked(
+        [s.telegram_id for s in clinic.specialists if s.telegram_id is not None]
+    )
+    return [
+        Problem(
+            "file.linked_elsewhere",
+            {"id": specialist.telegram_id, "other": owners[specialist.telegram_id]},
+            f"specialists[{i}].telegram_id",
+        )
+        for i, specialist in enumerate(clinic.specialists)
+        if specialist.telegram_id is not None
+        and owners.get(specialist.telegram_id, specialist.id) not in named
+    ]
+
+
+async def export_clinic(db: Database) -> Clinic:
+    """The whole schedule as a Clinic, ready to be written as a clinic file."""
+    async with UnitOfWork(db, write=False) as uow:
+        business = await require_business(uow.catalog)
+        bookings = [
+            b
+            for b in await uow.bookings.bookings()
+            if b.status in (BookingStatus.CONFIRMED, BookingStatus.CANCELLED)
+        ]
+        return Clinic(
+            business,
+            tuple(await uow.catalog.services()),
+            tuple(await _in_file_order(uow.catalog)),
+            tuple(bookings),
+        )
+
+
+async def _in_file_order(catalog: Catalog) -> list[Specialist]:
+    positions = await catalog.positions()
+    return sorted(await catalog.specialists(), key=lambda s: (positions.get(s.id, 0), s.id))
+
+
+async def business(db: Database) -> Business:
+    """The business defaults, or a clear error when nothing is loaded yet."""
+    async with UnitOfWork(db, write=False) as uow:
+        return await require_business(uow.catalog)
+
+
+async def specialist_zone(db: Database, specialist: str) -> str:
+    """The time zone a specialist's wall times are in."""
+    async with UnitOfWork(db, write=False) as uow:
+        business = await require_business(uow.catalog)
+        found = await uow.catalog.specialist(specialist)
+    if found is None:
+        raise BadInput("error.unknown_specialist", id=specialist)
+    return found.zone(business)
