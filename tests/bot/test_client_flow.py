@@ -14,7 +14,7 @@ from bookbot.services import bookings
 from bookbot.services.availability import free_slots
 from bookbot.services.clinic import export_clinic
 from bookbot.store.db import Database
-from tests.bot.staff import press, say
+from tests.bot.staff import arrives, press, say
 
 
 async def bookings_of(h):
@@ -70,6 +70,20 @@ async def test_a_full_booking_with_a_named_specialist(harness) -> None:
         ("ann", "2026-12-01T10:20:00+01:00", BookingStatus.CONFIRMED)
     ]
     assert made[0].client.name == "Anna"
+
+
+async def test_a_typed_contact_is_taken_only_while_a_slot_is_held(harness) -> None:
+    h = harness
+    user = h.emulator.user(1002, "Typist")
+    early = await say(h, user, "Tom Typist +49 151 7654321")
+    assert early.text.startswith("Send /start to book")  # nothing held: nothing remembered
+    await book_ann(h, user)
+    vague = await say(h, user, "just my name")
+    assert vague.text.startswith("Please type your name and phone together")
+    await h.emulator.send_text(user, "Tom Typist +49 151 7654321")
+    summary = await arrives(h, user, "Please check and confirm")
+    assert "Tom Typist" in summary.text and "+491517654321" in summary.text
+    assert h.emulator.chat(user).messages[-2].text == "Thank you, noted."
 
 
 async def test_any_available_books_someone_free_and_spreads_fairly(harness) -> None:

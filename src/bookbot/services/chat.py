@@ -1,6 +1,7 @@
 """Use cases of a client's chat: where the flow stands, who they are, what they hold.
 
-A tap reads its user's profile, draft and the data's version at once (`chat`).
+A tap reads its user's profile, draft and the data's version at once (`chat`); a contact
+message is remembered and answered from one unit of work (`give_contact`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,14 @@ class Chat:
     profile: Profile
     draft: Draft
     seen: Seen | None
+
+
+@dataclass(frozen=True)
+class Holding:
+    """What a contact message is answered with: the profile, and the live hold if any."""
+
+    profile: Profile
+    held: Visit | None
 
 
 async def chat(db: Database, telegram_id: int) -> Chat:
@@ -68,12 +77,34 @@ async def remember(db: Database, value: Profile) -> None:
 async def held(db: Database, now: datetime, telegram_id: int) -> Visit | None:
     """The client's live hold, if one is waiting for confirmation."""
     async with UnitOfWork(db, write=False) as uow:
-        mine = [
-            b
-            for b in await uow.bookings.bookings(client=telegram_id, since=now)
-            if b.status == BookingStatus.HELD and bookings.is_live(b, now)
-        ]
-        return await named(uow.catalog, mine[-1]) if mine else None
+        return await _held(uow, now, telegram_id)
+
+
+async def holding(db: Database, now: datetime, telegram_id: int) -> Holding:
+    """The client's profile and live hold, read together."""
+    async with UnitOfWork(db, write=False) as uow:
+        return Holding(await uow.chats.profile(telegram_id), await _held(uow, now, telegram_id))
+
+
+@retried
+async def give_contact(
+    db: Database, now: datetime, value: Profile, *, only_holding: bool = False
+) -> Holding:
+    """Remembers a client's name and phone, which their live hold then carries.
+
+    With `only_holding`, a client who holds nothing is not remembered (a typed contact
+    means something only while a slot is held).
+    """
+    async with UnitOfWork(db) as uow:
+        await uow.lock(clients=[value.telegram_id])
+        if only_holding and await _held(uow, now, value.telegram_id) is None:
+            return Holding(await uow.chats.profile(value.telegram_id), None)
+        await uow.chats.save_profile(value)
+        found = Holding(
+            await uow.chats.profile(value.telegram_id), await _held(uow, now, value.telegram_id)
+        )
+        await uow.commit()
+        return found
 
 
 async def coming(db: Database, now: datetime, telegram_id: int) -> list[Visit]:
@@ -85,3 +116,12 @@ async def coming(db: Database, now: datetime, telegram_id: int) -> list[Visit]:
             if bookings.is_coming(b, now)
         ]
         return [await named(uow.catalog, b) for b in found]
+
+
+async def _held(uow: UnitOfWork, now: datetime, telegram_id: int) -> Visit | None:
+    mine = [
+        b
+        for b in await uow.bookings.bookings(client=telegram_id, since=now)
+        if b.status == BookingStatus.HELD and bookings.is_live(b, now)
+    ]
+    return await named(uow.catalog, mine[-1]) if mine else None

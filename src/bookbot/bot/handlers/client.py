@@ -449,52 +449,59 @@ async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Remembers a shared phone and shows the summary of the held slot."""
     message = update.effective_message
     assert message is not None and message.contact is not None and update.effective_user
-    lang = await language(update, context)
     if message.contact.user_id not in (None, update.effective_user.id):
+        lang = await language(update, context)
         await message.reply_text(_t(lang, "own_contact_only"))
         return
     name = arguments.plain(
         " ".join(p for p in (message.contact.first_name, message.contact.last_name) if p)
     )
     if len(name) > arguments.LONGEST_NAME:
-        await message.reply_text(
-            i18n.text("limits.name_too_long", lang, most=arguments.LONGEST_NAME)
-        )
+        await _name_too_long(update, await language(update, context))
         return
-    await _remembered(update, context, lang, name, message.contact.phone_number)
+    d = deps(context)
+    given = Profile(update.effective_user.id, name=name, phone=message.contact.phone_number)
+    await _remembered(update, context, await client_chat.give_contact(d.db, d.clock(), given))
 
 
 async def typed_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Reads a typed "name and phone" while a slot is held; otherwise points to /start."""
     message = update.effective_message
     assert message is not None and message.text is not None and update.effective_user
-    d, lang = deps(context), await language(update, context)
-    held = await client_chat.held(d.db, d.clock(), update.effective_user.id)
-    if held is None:
-        await message.reply_text(_t(lang, "unknown_text"))
-        return
+    d, user = deps(context), update.effective_user
     found = PHONE.search(message.text)
     name = arguments.plain(PHONE.sub("", message.text)).strip(" ,;") if found else ""
-    if not found or not name:
+    if found and name and len(name) <= arguments.LONGEST_NAME:
+        phone = re.sub(r"[\s().-]", "", found.group(1))
+        given = Profile(user.id, name=name, phone=phone)
+        holding = await client_chat.give_contact(d.db, d.clock(), given, only_holding=True)
+    else:
+        holding = await client_chat.holding(d.db, d.clock(), user.id)
+    lang = language_of(update, context, holding.profile)
+    if holding.held is None:
+        await message.reply_text(_t(lang, "unknown_text"))
+    elif not found or not name:
         await message.reply_text(_t(lang, "contact_format"))
-        return
-    if len(name) > arguments.LONGEST_NAME:
-        await message.reply_text(
-            i18n.text("limits.name_too_long", lang, most=arguments.LONGEST_NAME)
-        )
-        return
-    await _remembered(update, context, lang, name, re.sub(r"[\s().-]", "", found.group(1)))
+    elif len(name) > arguments.LONGEST_NAME:
+        await _name_too_long(update, lang)
+    else:
+        await _remembered(update, context, holding)
 
 
-async def _remembered(update: Update, context, lang: str, name: str, phone: str) -> None:  # type: ignore[no-untyped-def]
-    d, user = deps(context), update.effective_user
-    assert user is not None and update.effective_message is not None
-    await client_chat.remember(d.db, Profile(user.id, name=name, phone=phone))
-    held = await client_chat.held(d.db, d.clock(), user.id)
+async def _name_too_long(update: Update, lang: str) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        i18n.text("limits.name_too_long", lang, most=arguments.LONGEST_NAME)
+    )
+
+
+async def _remembered(update: Update, context, holding: client_chat.Holding) -> None:  # type: ignore[no-untyped-def]
+    """Says the contact is kept, then shows the summary of the held slot, if one is held."""
+    assert update.effective_message is not None
+    lang = language_of(update, context, holding.profile)
     await update.effective_message.reply_text(
         _t(lang, "contact_saved"), reply_markup=ReplyKeyboardRemove()
     )
-    if held is None:
-        return
-    profile = await client_chat.profile(d.db, user.id)
-    await _reply(update, _summary(lang, held, profile), keyboards.summary(lang, held))
+    held = holding.held
+    if held is not None:
+        await _reply(update, _summary(lang, held, holding.profile), keyboards.summary(lang, held))
