@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
-from bookbot import directory
 from bookbot.clinic_file import Clinic
 from bookbot.engine import search
 from bookbot.engine.model import (
@@ -25,6 +24,7 @@ from bookbot.engine.workday import Plan, zone
 from bookbot.errors import BadInput, Invalid, Problem, Refused
 from bookbot.notify import messages
 from bookbot.notify.messages import Policy
+from bookbot.services import directory
 from bookbot.services.basics import check_range, require_business
 from bookbot.store.db import Database
 from bookbot.store.repository import Store
@@ -297,15 +297,17 @@ async def owe_cancelled(
     """Drops what a cancelled booking no longer needs and owes the other side its notice."""
     specialist = await uow.store.specialist(booking.specialist)
     assert specialist is not None
-    others = [] if by == "client" else await alternatives(uow.store, now, booking)
+    others = [] if by == "client" else await alternatives(uow, now, booking)
     await messages.cancelled(uow.outbox, booking, specialist, now, by, reason, others)
 
 
-async def alternatives(store: Store, now: datetime, booking: Booking, most: int = 3) -> list[Slot]:
+async def alternatives(
+    uow: UnitOfWork, now: datetime, booking: Booking, most: int = 3
+) -> list[Slot]:
     """The soonest free slots of the same specialist and of the others of that service."""
 
     found = []
-    for result in await directory.soonest_in(store, now, booking.service):
+    for result in await directory.soonest_in(uow, now, booking.service):
         offered = [
             s
             for s in result.slots

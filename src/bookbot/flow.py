@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
-from bookbot import booking, directory
+from bookbot import booking
 from bookbot.engine import bookings, search
 from bookbot.engine.model import Booking, BookingStatus, Client, Service, Slot, Specialist
 from bookbot.errors import BadInput, Refused
+from bookbot.services import directory
 from bookbot.services.visits import Visit, named
 from bookbot.store.db import Database
 from bookbot.store.repository import Draft, Profile, Store
@@ -67,14 +68,14 @@ async def choices(
 
     async def compute() -> list[Choice]:
         async with UnitOfWork(db, write=False) as uow:
-            return await _choices(uow.store, now, service)
+            return await _choices(uow, now, service)
 
     return await _viewed(db, seen, now, ("choices", service), compute)
 
 
-async def _choices(store: Store, now: datetime, service: str) -> list[Choice]:
-    days = await directory.soonest_in(store, now, service)
-    by_id = {s.id: s for s in await store.specialists(offering=service)}
+async def _choices(uow: UnitOfWork, now: datetime, service: str) -> list[Choice]:
+    days = await directory.soonest_in(uow, now, service)
+    by_id = {s.id: s for s in await uow.store.specialists(offering=service)}
     found = [Choice(by_id[d.specialist], d.slots[0] if d.slots else None) for d in days]
     return sorted(found, key=_soonest_first)
 
@@ -138,7 +139,7 @@ async def _month(
         )
         others = []
         if mine is None or mine.start - now > FAR:
-            others = _sooner(await _choices(uow.store, now, service), specialist, mine)
+            others = _sooner(await _choices(uow, now, service), specialist, mine)
     soonest = mine.start.astimezone(plans[0].tz).date() if mine else None
     return Month(shown, first, last, days, soonest, others)
 
@@ -241,7 +242,7 @@ async def hold(
         held_with = await _lock_client(uow, telegram_id, [] if specialist == ANY else [specialist])
         await store.expire_holds(now, client=telegram_id, specialists=held_with)
         if specialist == ANY:
-            free = await directory.free_at(store, now, service, start)
+            free = await directory.free_at(uow, now, service, start)
         else:
             free = _free_at(await _context(store, now, service, specialist), start, now)
         if not free:

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Protocol
 
 from bookbot.engine.model import Business
 from bookbot.errors import BadInput
-from bookbot.store.repository import Store
 
 LONGEST_RANGE = timedelta(days=400)
+
+
+class Businesses(Protocol):
+    """What reads the business defaults: the catalog (store/catalog.py `Catalog`)."""
+
+    async def business(self) -> Business | None:
+        """The business defaults, or None before a clinic file is loaded."""
+        ...
 
 
 def check_range(first: date, last: date) -> None:
@@ -19,9 +27,9 @@ def check_range(first: date, last: date) -> None:
         raise BadInput("error.range_too_long", days=LONGEST_RANGE.days)
 
 
-async def require_business(store: Store) -> Business:
-    """The business defaults from the store, or a clear error when nothing is loaded yet."""
-    found = await store.business()
+async def require_business(catalog: Businesses) -> Business:
+    """The business defaults from the catalog, or a clear error when nothing is loaded yet."""
+    found = await catalog.business()
     if found is None:
         raise BadInput("error.empty_database")
     return found
