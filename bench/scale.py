@@ -33,9 +33,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import generate  # noqa: E402
 
-from bookbot import directory  # noqa: E402
-from bookbot.services import availability  # noqa: E402
+from bookbot.services import (
+    availability,  # noqa: E402
+    directory,  # noqa: E402
+)
 from bookbot.services.bookings import book  # noqa: E402
+from bookbot.services.reindex import reindex  # noqa: E402
 from bookbot.store.db import Database  # noqa: E402
 
 POSTGRES = os.environ.get("BOOKBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -128,7 +131,7 @@ async def one(size: str, kind: str, keep: bool) -> None:
     try:
         if keep:
             started = time.perf_counter()
-            count = await directory.reindex(db, MORNING)
+            count = await reindex(db, MORNING)
             line(
                 f"reindex {count:,} specialists (kept database: its index made current)",
                 (time.perf_counter() - started) * 1000,
@@ -222,7 +225,7 @@ async def figures(db: Database, size: str) -> None:
         f"max {max(times):.1f} ms",
     )
     started = time.perf_counter()
-    count = await directory.reindex(db, MORNING)
+    count = await reindex(db, MORNING)
     line(f"reindex {count:,} specialists", (time.perf_counter() - started) * 1000, None)
 
 

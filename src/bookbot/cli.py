@@ -16,12 +16,12 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from bookbot import clinic_file, config, directory, i18n, parsing
+from bookbot import clinic_file, config, i18n, parsing
 from bookbot.engine.bookings import OPERATOR
 from bookbot.engine.model import WEEKDAYS, Booking, Client, DayResult, Hole, Slot
 from bookbot.engine.workday import zone
 from bookbot.errors import BadInput, BookbotError, Invalid
-from bookbot.services import availability, bookings, clinic
+from bookbot.services import availability, bookings, clinic, directory, reindex
 from bookbot.store.db import DEFAULT_URL, Database
 
 Handler = Callable[[argparse.Namespace, Database], Any]
@@ -403,7 +403,7 @@ async def _reindex(args: argparse.Namespace, db: Database) -> dict:
                 flush=True,
             )
 
-    count = await directory.reindex(db, _now(args), progress)
+    count = await reindex.reindex(db, _now(args), progress)
     return {
         "imported": {"reindexed": count},
         "message": i18n.text("cli.reindexed", count=count, db=db.url),

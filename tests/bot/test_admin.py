@@ -9,6 +9,7 @@ from pathlib import Path
 from bookbot import i18n
 from bookbot.bot.handlers import admin, specialist
 from bookbot.engine.model import BookingStatus, Client, OverrideType
+from bookbot.services import schedules
 from bookbot.services.availability import free_slots
 from bookbot.services.bookings import book, list_bookings
 from tests.bot.staff import ADMIN, arrives, exported, link, on_db, press, say, staffed
@@ -312,7 +313,7 @@ def test_every_staff_text_the_code_names_exists() -> None:
         "admin.usage.week",
         "specialist.menu.today",
     }
-    named |= {f"admin.done.{kind}" for kind in admin.schedule.KINDS}
+    named |= {f"admin.done.{kind}" for kind in schedules.KINDS}
     for lang in i18n.languages():
         missing = {
             key

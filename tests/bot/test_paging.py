@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bookbot import clinic_file, schedule
+from bookbot import clinic_file
 from bookbot.bot import views
 from bookbot.engine.model import BookingStatus, Client
+from bookbot.services import catalog, people, schedules
 from bookbot.services.bookings import book
 from bookbot.services.chat import profile, remember
 from bookbot.services.clinic import import_clinic
@@ -256,19 +257,19 @@ async def test_admin_names_and_reasons_are_capped(staffed) -> None:
     admin = h.emulator.user(ADMIN, "Admin")
     refused = await say(h, admin, "/addspecialist eva " + "E" * 101)
     assert "101 characters" in refused.text and "Usage: /addspecialist" in refused.text
-    assert "eva" not in (await on_db(h, schedule.directory)).names
+    assert "eva" not in (await on_db(h, catalog.roster)).names
     added = await say(h, admin, "/addspecialist eva " + "E" * 100)
     assert "Specialist added" in added.text
-    assert (await on_db(h, schedule.directory)).names["eva"] == "E" * 100
+    assert (await on_db(h, catalog.roster)).names["eva"] == "E" * 100
     refused = await say(h, admin, "/renameservice checkup " + "x" * 101)
     assert "Usage: /renameservice" in refused.text
     refused = await say(h, admin, "/dayoff ann 2026-12-03 " + "r" * 201)
     assert "201 characters" in refused.text and "Usage: /dayoff" in refused.text
     off = await on_db(
         h,
-        schedule.view,
+        schedules.view,
         h.clock(),
-        schedule.Actor(ADMIN, admin=True),
+        people.Actor(ADMIN, admin=True),
         "ann",
         datetime(2026, 12, 3).date(),
         datetime(2026, 12, 3).date(),
@@ -283,7 +284,7 @@ async def test_schedule_of_a_specialist_with_a_5000_character_name_is_split(staf
     h = staffed
     admin = h.emulator.user(ADMIN, "Admin")
     # A name from before names were capped, as a database may still hold.
-    await on_db(h, schedule.rename_specialist, schedule.Actor(ADMIN, admin=True), "ann", "N" * 5000)
+    await on_db(h, catalog.rename_specialist, people.Actor(ADMIN, admin=True), "ann", "N" * 5000)
     chat = h.emulator.chat(admin)
     before = len(chat.messages)
     await h.emulator.send_text(admin, "/schedule ann")

@@ -7,10 +7,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bookbot import clinic_file, schedule
+from bookbot import clinic_file
 from bookbot.notify import messages
-from bookbot.schedule import Actor
+from bookbot.services import people
 from bookbot.services.clinic import import_clinic
+from bookbot.services.people import Actor
 from bookbot.store.tables import OutboxRow
 from bookbot.store.uow import UnitOfWork
 from tests.bot.staff import ADMIN, arrives, link, say, staffed
@@ -120,13 +121,13 @@ async def test_relinking_owes_the_old_account_a_notice_with_the_link(db) -> None
             rows = await uow.session.scalars(select(OutboxRow).order_by(OutboxRow.id))
             return [(r.kind, r.chat_id, json.loads(r.payload), r.status) for r in rows]
 
-    first = await schedule.invite(db, now, boss, "ann")
-    await schedule.link(db, now, 601, first.code)
+    first = await people.invite(db, now, boss, "ann")
+    await people.link(db, now, 601, first.code)
     assert await owed() == []  # a first link replaces nobody
-    again = await schedule.invite(db, now, boss, "ann")
-    await schedule.link(db, now, 601, again.code)
+    again = await people.invite(db, now, boss, "ann")
+    await people.link(db, now, 601, again.code)
     assert await owed() == []  # the same account again: nobody to tell
-    moved = await schedule.invite(db, now, boss, "ann")
-    linked = await schedule.link(db, now, 611, moved.code)
+    moved = await people.invite(db, now, boss, "ann")
+    linked = await people.link(db, now, 611, moved.code)
     assert linked.previous == 601
     assert await owed() == [(messages.UNLINKED, 601, {"specialist": "Dr. Ann Weber"}, "pending")]

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, event, update
 
-from bookbot import clinic_file, directory
+from bookbot import clinic_file
 from bookbot.cli import main
 from bookbot.engine import search
 from bookbot.engine.intervals import absolute
@@ -40,9 +40,10 @@ from bookbot.engine.model import (
 from bookbot.engine.summary import BUCKET, EPOCH
 from bookbot.engine.workday import Plan
 from bookbot.errors import Refused
-from bookbot.services import availability
+from bookbot.services import availability, directory
 from bookbot.services import bookings as booking_uses
 from bookbot.services.clinic import import_clinic
+from bookbot.services.reindex import reindex
 from bookbot.store.dayindex import decode
 from bookbot.store.db import Database
 from bookbot.store.tables import DayRow, DaySpanRow
@@ -433,7 +434,7 @@ async def assert_answers_equal(db: Database, now: datetime) -> None:
         starts |= {at(now.date() + timedelta(days=1), 10, "Asia/Tokyo"), now}
         for start in sorted(starts, key=absolute)[::3]:
             async with UnitOfWork(db, write=False) as uow:
-                free = await directory.free_at(uow.store, now, service, start)
+                free = await directory.free_at(uow, now, service, start)
             assert free == sorted(
                 plan.specialist
                 for plan in ctx.plans
@@ -482,7 +483,7 @@ async def test_lapsed_holds_and_missing_spans_are_asked_of_the_engine(db: Databa
         await uow.session.execute(delete(DaySpanRow).where(DaySpanRow.specialist_id == "cat"))
         await uow.commit()
     await assert_answers_equal(db, NOW + timedelta(minutes=20))
-    await directory.reindex(db, NOW + timedelta(days=3))
+    await reindex(db, NOW + timedelta(days=3))
     await assert_index_exact(db)
     await assert_answers_equal(db, NOW + timedelta(days=3, hours=2))
 
@@ -616,5 +617,5 @@ async def test_the_search_page_at_midday_reads_passed_days_in_batches(db: Databa
         )
         await uow.commit()
     await assert_pages_equal(db, NOW + timedelta(hours=5.25))
-    await directory.reindex(db, NOW)
+    await reindex(db, NOW)
     await assert_index_exact(db)

@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from bookbot import clinic_file, i18n, schedule
+from bookbot import clinic_file, i18n
 from bookbot.engine import search
 from bookbot.engine.model import Booking, BookingStatus, Client
 from bookbot.engine.workday import Plan
 from bookbot.errors import BookbotError
 from bookbot.notify.messages import CANCELLED_BY_CLIENT, CANCELLED_FOR_CLIENT, Policy
-from bookbot.services import bookings
+from bookbot.services import bookings, people, schedules
 from bookbot.services.basics import require_business
 from bookbot.services.chat import remember
 from bookbot.services.clinic import export_clinic, import_clinic
@@ -38,7 +38,7 @@ from tests.conftest import drop_postgres_database, new_postgres_database
 from tests.store.test_day_index import assert_index_exact
 
 NOW = datetime.fromisoformat("2026-11-30T08:00:00+01:00")  # a Monday in Berlin
-ADMIN = schedule.Actor(1, admin=True)
+ADMIN = people.Actor(1, admin=True)
 POLICY = Policy((timedelta(hours=24),), timedelta(hours=24))
 HOLD = timedelta(minutes=10)
 SPECIALISTS = 4
@@ -156,8 +156,8 @@ def book(specialist: str, start: datetime, telegram_id: int | None = None) -> Jo
 
 def change(kind: str, specialist: str, day: date, **fields: Any) -> Job:
     """A job: an admin's schedule change."""
-    asked = schedule.Change(kind, specialist, first=day, **fields)
-    return lambda db: schedule.change(db, NOW, ADMIN, asked)
+    asked = schedules.Change(kind, specialist, first=day, **fields)
+    return lambda db: schedules.change(db, NOW, ADMIN, asked)
 
 
 def hold(telegram_id: int, specialist: str, start: datetime) -> Job:
@@ -172,15 +172,15 @@ async def loaded(db: Database, text: str | None = None) -> None:
 # -- a schedule change against a booking it closes -----------------------------------------
 
 CLOSING = {
-    "day off": lambda day: (schedule.DAY_OFF, day, {}),
+    "day off": lambda day: (schedules.DAY_OFF, day, {}),
     "vacation": lambda day: (
-        schedule.VACATION,
+        schedules.VACATION,
         day - timedelta(days=1),
         {"last": day + timedelta(days=1)},
     ),
-    "hours": lambda day: (schedule.HOURS, day, {"start": time(13), "end": time(17)}),
+    "hours": lambda day: (schedules.HOURS, day, {"start": time(13), "end": time(17)}),
     "block": lambda day: (
-        schedule.BLOCK,
+        schedules.BLOCK,
         day,
         {"start": time(9, 30), "end": time(10, 30), "reason": "meeting"},
     ),
@@ -200,7 +200,7 @@ async def test_a_schedule_change_and_a_booking_it_closes_never_both_apply(
                 jobs += [change(what, f"s{i}", first, **fields), book(f"s{i}", at(day, 10))]
             results = await racers.run(jobs, round_)
             for changed, booked in zip(results[::2], results[1::2], strict=True):
-                assert isinstance(changed, schedule.Outcome), changed
+                assert isinstance(changed, schedules.Outcome), changed
                 if isinstance(booked, Booking):  # booked first: the change asks first
                     assert changed.pending is not None, kind
                     assert [h.booking.id for h in changed.displaced] == [booked.id]
@@ -217,15 +217,15 @@ async def test_a_holiday_calendar_and_a_booking_on_a_holiday_never_both_apply(db
             jobs = []
             for i in range(SPECIALISTS):
                 jobs += [
-                    change(schedule.HOLIDAYS, f"s{i}", day, calendars=("DE-BY",)),
+                    change(schedules.HOLIDAYS, f"s{i}", day, calendars=("DE-BY",)),
                     book(f"s{i}", at(day, 10)),
                 ]
             results = await racers.run(jobs, round_)
             for changed, booked in zip(results[::2], results[1::2], strict=True):
-                assert isinstance(changed, schedule.Outcome), changed
+                assert isinstance(changed, schedules.Outcome), changed
                 assert (changed.pending is not None) == isinstance(booked, Booking)
             for i in range(SPECIALISTS):  # back to no holidays, for the next round
-                await change(schedule.HOLIDAYS, f"s{i}", day, calendars=())(db)
+                await change(schedules.HOLIDAYS, f"s{i}", day, calendars=())(db)
     await consistent(db)
 
 
@@ -233,7 +233,7 @@ async def test_changes_to_one_schedule_at_once_are_all_kept(db: Database) -> Non
     await loaded(db)
     async with Racers(db.url, 3 * SPECIALISTS) as racers:
         jobs = [
-            change(schedule.DAY_OFF, f"s{i}", WORKDAYS[3 * i + k])
+            change(schedules.DAY_OFF, f"s{i}", WORKDAYS[3 * i + k])
             for i in range(SPECIALISTS)
             for k in range(3)
         ]
@@ -256,7 +256,7 @@ def _in_a_process(url: str, jobs: list[tuple[str, str, date]], together: Any, re
             job = (
                 book(specialist, at(day, 10))
                 if kind == "book"
-                else change(schedule.DAY_OFF, specialist, day)
+                else change(schedules.DAY_OFF, specialist, day)
             )
             try:
                 found = await job(db)

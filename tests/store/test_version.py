@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from bookbot import clinic_file, schedule
+from bookbot import clinic_file
 from bookbot.engine.model import Client
 from bookbot.notify.messages import Policy
-from bookbot.services import bookings
+from bookbot.services import bookings, people, schedules
 from bookbot.services import chat as client_chat
 from bookbot.services.availability import month
 from bookbot.services.clinic import import_clinic
@@ -21,7 +21,7 @@ from bookbot.store.uow import UnitOfWork
 from tests.clinics import BASIC, NOW
 
 now = datetime.fromisoformat(NOW)
-ADMIN = schedule.Actor(1, admin=True)
+ADMIN = people.Actor(1, admin=True)
 POLICY = Policy((timedelta(hours=24),), timedelta(hours=24))
 
 
@@ -47,8 +47,8 @@ async def test_each_change_to_what_is_free_raises_the_counter(db: Database) -> N
         ),
         "confirm": lambda: _confirm_hold(db, 77),
         "cancel": lambda: bookings.cancel(db, now, 1, reason="test"),
-        "day off": lambda: schedule.change(
-            db, now, ADMIN, schedule.Change(schedule.DAY_OFF, "ben", first=date(2026, 12, 2))
+        "day off": lambda: schedules.change(
+            db, now, ADMIN, schedules.Change(schedules.DAY_OFF, "ben", first=date(2026, 12, 2))
         ),
         "lapsed hold expired": lambda: _expire_later_hold(db),
         "import with a change": lambda: import_clinic(

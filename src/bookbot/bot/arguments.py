@@ -13,10 +13,11 @@ import unicodedata
 from collections.abc import Collection, Sequence
 from datetime import date, time, timedelta
 
-from bookbot import clinic_file, i18n, parsing, schedule
+from bookbot import clinic_file, i18n, parsing
 from bookbot.engine.model import WEEKDAYS, Service
 from bookbot.errors import BadInput
-from bookbot.schedule import Change
+from bookbot.services import schedules
+from bookbot.services.schedules import Change
 
 # [0-9], not \d: \d takes every script's digits, and int() reads them.
 ISO = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -243,7 +244,7 @@ def target(
 def dayoff(who: str, args: Sequence[str], today: date) -> Change:
     """`DATE [reason]`."""
     need(args, 1)
-    return Change(schedule.DAY_OFF, who, first=day(args[0], today), reason=words(args[1:]))
+    return Change(schedules.DAY_OFF, who, first=day(args[0], today), reason=words(args[1:]))
 
 
 def vacation(who: str, args: Sequence[str], today: date) -> Change:
@@ -252,7 +253,7 @@ def vacation(who: str, args: Sequence[str], today: date) -> Change:
     first, last = day(args[0], today), day(args[1], today)
     if last < first:
         raise BadInput("error.range_backwards", first=first.isoformat(), last=last.isoformat())
-    return Change(schedule.VACATION, who, first=first, last=last, reason=words(args[2:]))
+    return Change(schedules.VACATION, who, first=first, last=last, reason=words(args[2:]))
 
 
 def hours(who: str, args: Sequence[str], today: date) -> Change:
@@ -262,7 +263,7 @@ def hours(who: str, args: Sequence[str], today: date) -> Change:
         raise BadInput("admin.bad.extra", value=args[4])
     start, end = span(args[1])
     return Change(
-        schedule.HOURS,
+        schedules.HOURS,
         who,
         first=day(args[0], today),
         start=start,
@@ -278,7 +279,7 @@ def extra(who: str, args: Sequence[str], today: date) -> Change:
     rest = list(args[1:])
     slot = length(rest.pop()) if len(rest) > 1 and is_length(rest[-1]) else None
     times = tuple(sorted({clock(t) for t in rest}))
-    return Change(schedule.EXTRA, who, first=day(args[0], today), times=times, slot=slot)
+    return Change(schedules.EXTRA, who, first=day(args[0], today), times=times, slot=slot)
 
 
 def block(who: str, args: Sequence[str], today: date) -> Change:
@@ -286,14 +287,19 @@ def block(who: str, args: Sequence[str], today: date) -> Change:
     need(args, 2)
     start, end = span(args[1])
     return Change(
-        schedule.BLOCK, who, first=day(args[0], today), start=start, end=end, reason=words(args[2:])
+        schedules.BLOCK,
+        who,
+        first=day(args[0], today),
+        start=start,
+        end=end,
+        reason=words(args[2:]),
     )
 
 
 def unblock(who: str, args: Sequence[str], today: date) -> Change:
     """`DATE HH:MM`."""
     need(args, 2)
-    return Change(schedule.UNBLOCK, who, first=day(args[0], today), start=clock(args[1]))
+    return Change(schedules.UNBLOCK, who, first=day(args[0], today), start=clock(args[1]))
 
 
 def holidays(who: str, args: Sequence[str], today: date) -> Change:
@@ -301,7 +307,7 @@ def holidays(who: str, args: Sequence[str], today: date) -> Change:
     need(args, 1)
     if len(args) > 1:
         raise BadInput("admin.bad.extra", value=args[1])
-    return Change(schedule.HOLIDAYS, who, calendars=calendars(args[0]))
+    return Change(schedules.HOLIDAYS, who, calendars=calendars(args[0]))
 
 
 def weekly(who: str, args: Sequence[str], today: date) -> Change:
@@ -311,7 +317,7 @@ def weekly(who: str, args: Sequence[str], today: date) -> Change:
         raise BadInput("admin.bad.extra", value=args[4])
     start, end = span(args[1])
     return Change(
-        schedule.WEEKLY,
+        schedules.WEEKLY,
         who,
         days=weekdays(args[0]),
         start=start,
@@ -322,14 +328,14 @@ def weekly(who: str, args: Sequence[str], today: date) -> Change:
 
 
 CHANGES = {
-    schedule.DAY_OFF: dayoff,
-    schedule.VACATION: vacation,
-    schedule.HOURS: hours,
-    schedule.EXTRA: extra,
-    schedule.BLOCK: block,
-    schedule.UNBLOCK: unblock,
-    schedule.HOLIDAYS: holidays,
-    schedule.WEEKLY: weekly,
+    schedules.DAY_OFF: dayoff,
+    schedules.VACATION: vacation,
+    schedules.HOURS: hours,
+    schedules.EXTRA: extra,
+    schedules.BLOCK: block,
+    schedules.UNBLOCK: unblock,
+    schedules.HOLIDAYS: holidays,
+    schedules.WEEKLY: weekly,
 }
 
 

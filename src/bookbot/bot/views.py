@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from html import escape
 
-from bookbot import i18n, schedule
+from bookbot import i18n
 from bookbot.bot.callbacks import encode
 from bookbot.notify.reviews import Review
-from bookbot.schedule import Change, DayView, Outcome, View
+from bookbot.services import schedules
+from bookbot.services.schedules import Change, DayView, Outcome, View
 from bookbot.services.visits import Visit
 
 LIMIT = 4096  # Telegram's most characters in one message
@@ -141,7 +142,7 @@ def changed(outcome: Outcome, lang: str) -> str:
     slot = minutes(c.slot, lang) if c.slot else ""
     start = i18n.clock(c.start, lang) if c.start else ""
     end = i18n.clock(c.end, lang) if c.end else ""
-    if c.kind == schedule.UNBLOCK and outcome.removed is not None:
+    if c.kind == schedules.UNBLOCK and outcome.removed is not None:
         start, end = (
             i18n.clock(outcome.removed.start, lang),
             i18n.clock(outcome.removed.end, lang),

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
-from bookbot import directory
 from bookbot.engine import search
 from bookbot.engine.model import Business, Service, Slot, Specialist
 from bookbot.engine.workday import Plan
 from bookbot.errors import BadInput
+from bookbot.services import directory
 from bookbot.services.basics import check_range, require_business
 from bookbot.store.db import Database
 from bookbot.store.uow import UnitOfWork
@@ -200,7 +200,7 @@ async def choices(
 
 
 async def _choices(uow: UnitOfWork, now: datetime, service: str) -> list[Choice]:
-    days = await directory.soonest_in(uow.store, now, service)
+    days = await directory.soonest_in(uow, now, service)
     by_id = {s.id: s for s in await uow.catalog.specialists(offering=service)}
     found = [Choice(by_id[d.specialist], d.slots[0] if d.slots else None) for d in days]
     return sorted(found, key=_soonest_first)

@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from bookbot import directory
 from bookbot.engine import bookings, search
 from bookbot.engine.bookings import CLIENT, OPERATOR
 from bookbot.engine.model import Booking, BookingStatus, Client
 from bookbot.engine.workday import zone
 from bookbot.errors import BadInput, Refused
 from bookbot.notify.messages import Policy
+from bookbot.services import directory
 from bookbot.services.availability import ANY, Context, chosen, context, duration
 from bookbot.services.basics import require_business
 from bookbot.services.owed import owe_booked, owe_cancelled
@@ -96,7 +96,7 @@ async def hold(
     async with UnitOfWork(db) as uow:
         await let_go_holds(uow, now, telegram_id, [] if specialist == ANY else [specialist])
         if specialist == ANY:
-            free = await directory.free_at(uow.store, now, service, start)
+            free = await directory.free_at(uow, now, service, start)
         else:
             free = _free_at(await chosen(uow, now, service, specialist), start, now)
         if not free:

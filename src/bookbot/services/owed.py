@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bookbot import directory
 from bookbot.engine.model import Booking, Slot
 from bookbot.notify import messages
 from bookbot.notify.messages import Policy
+from bookbot.services import directory
 from bookbot.store.uow import UnitOfWork
 
 ALTERNATIVES = 3  # free slots offered to a client whose booking the other side cancelled
@@ -39,7 +39,7 @@ async def _alternatives(
 ) -> list[Slot]:
     """The soonest free slots of the same specialist and of the others of that service."""
     found = []
-    for result in await directory.soonest_in(uow.store, now, booking.service):
+    for result in await directory.soonest_in(uow, now, booking.service):
         offered = [
             s
             for s in result.slots

@@ -1,6 +1,6 @@
 """Handlers for admins (and for specialists changing their own schedule).
 
-Each command parses its arguments (arguments.py), calls one use case (schedule.py), and
+Each command parses its arguments (arguments.py), calls one use case (services/), and
 answers with what changed and the schedule as it now stands. A change that would cancel
 live bookings first lists them with Confirm / Keep; the question is kept in the database,
 so the buttons still work after a restart.
@@ -19,7 +19,6 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bookbot import schedule
 from bookbot.bot import arguments, outbox, views
 from bookbot.bot.callbacks import Tap
 from bookbot.bot.context import deps
@@ -27,7 +26,8 @@ from bookbot.bot.handlers import staff
 from bookbot.bot.handlers.staff import Call
 from bookbot.errors import Refused
 from bookbot.notify import reviews
-from bookbot.schedule import Actor
+from bookbot.services import catalog, people, schedules
+from bookbot.services.people import Actor
 
 WEEK = timedelta(days=6)
 STAFF_GROUP = -1  # before the client's handlers, which would answer these taps too
@@ -41,13 +41,13 @@ def _changing(kind: str) -> staff.Body:
     async def body(call: Call) -> None:
         who, rest, today = await call.target()
         asked = arguments.CHANGES[kind](who, rest, today)
-        outcome = await schedule.change(call.deps.db, call.now, call.actor, asked)
+        outcome = await schedules.change(call.deps.db, call.now, call.actor, asked)
         if outcome.pending is not None:
             text, buttons = views.pending(outcome, call.lang)
             await call.reply(text, buttons)
             return
         first, last = views.shown_days(outcome.change, today)
-        found = await schedule.view(call.deps.db, call.now, call.actor, who, first, last)
+        found = await schedules.view(call.deps.db, call.now, call.actor, who, first, last)
         await call.reply(views.changed(outcome, call.lang) + "\n\n" + views.view(found, call.lang))
 
     return body
@@ -59,17 +59,17 @@ async def _answer_change(
     """Confirm or Keep under a change that cancels bookings: applies it, or drops it."""
     d = deps(context)
     if pressed.action == "h":
-        await schedule.keep(d.db, d.clock(), actor, pressed.number())
+        await schedules.keep(d.db, d.clock(), actor, pressed.number())
         await staff.edit(update, views.t(lang, "admin.pending.kept"))
         return
-    outcome = await schedule.confirm(d.db, d.clock(), actor, pressed.number())
+    outcome = await schedules.confirm(d.db, d.clock(), actor, pressed.number())
     outbox.wake(context)
     await staff.edit(update, views.changed(outcome, lang) + "\n" + views.cancelled(outcome, lang))
-    today = schedule.today(
-        d.clock(), (await schedule.directory(d.db)).zones.get(outcome.specialist.id, "UTC")
+    today = schedules.today(
+        d.clock(), (await catalog.roster(d.db)).zones.get(outcome.specialist.id, "UTC")
     )
     first, last = views.shown_days(outcome.change, today)
-    found = await schedule.view(d.db, d.clock(), actor, outcome.specialist.id, first, last)
+    found = await schedules.view(d.db, d.clock(), actor, outcome.specialist.id, first, last)
     await staff.reply(update, views.view(found, lang))
 
 
@@ -79,12 +79,12 @@ async def _answer_change(
 async def _schedule(call: Call) -> None:
     who, rest, today = await call.target()
     first = arguments.day(rest[0], today) if rest else today
-    found = await schedule.view(call.deps.db, call.now, call.actor, who, first, first + WEEK)
+    found = await schedules.view(call.deps.db, call.now, call.actor, who, first, first + WEEK)
     await call.reply(views.view(found, call.lang))
 
 
 async def _bookings(call: Call) -> None:
-    found = await schedule.directory(call.deps.db)
+    found = await catalog.roster(call.deps.db)
     args, who = call.args, None
     if args and args[0] in found.zones:
         who, args = args[0], args[1:]
@@ -92,9 +92,9 @@ async def _bookings(call: Call) -> None:
         who = call.actor.specialist
     elif args and not arguments.looks_like_day(args[0]):
         who, args = arguments.identifier(args[0]), args[1:]
-    today = schedule.today(call.now, found.zones.get(who or "", found.timezone))
+    today = schedules.today(call.now, found.zones.get(who or "", found.timezone))
     day = arguments.day(args[0], today) if args else today
-    entries = await schedule.agenda(call.deps.db, call.now, call.actor, who, day, day)
+    entries = await schedules.agenda(call.deps.db, call.now, call.actor, who, day, day)
     await call.reply(views.agenda(entries, call.lang, day, day, with_specialist=who is None))
 
 
@@ -103,22 +103,20 @@ async def _bookings(call: Call) -> None:
 
 async def _invite(call: Call) -> None:
     arguments.need(call.args, 1)
-    made = await schedule.invite(
+    made = await people.invite(
         call.deps.db, call.now, call.actor, arguments.identifier(call.args[0])
     )
-    name = (await schedule.directory(call.deps.db)).names[made.specialist]
+    name = (await catalog.roster(call.deps.db)).names[made.specialist]
     link = f"https://t.me/{call.context.bot.username}?start={made.code}"
     await call.reply(
-        views.t(
-            call.lang, "admin.invited", specialist=name, link=link, days=schedule.INVITE_TTL.days
-        )
+        views.t(call.lang, "admin.invited", specialist=name, link=link, days=people.INVITE_TTL.days)
     )
 
 
 async def _promote(call: Call) -> None:
     arguments.need(call.args, 1)
     telegram_id = arguments.telegram_id(call.args[0])
-    added = await schedule.promote(call.deps.db, call.now, call.actor, telegram_id)
+    added = await people.promote(call.deps.db, call.now, call.actor, telegram_id)
     await staff.refresh_menu(call.context, telegram_id)
     key = "admin.promoted" if added else "admin.already_admin"
     await call.reply(views.t(call.lang, key, id=telegram_id))
@@ -127,9 +125,7 @@ async def _promote(call: Call) -> None:
 async def _demote(call: Call) -> None:
     arguments.need(call.args, 1)
     telegram_id = arguments.telegram_id(call.args[0])
-    removed = await schedule.demote(
-        call.deps.db, call.actor, telegram_id, call.deps.settings.admins
-    )
+    removed = await people.demote(call.deps.db, call.actor, telegram_id, call.deps.settings.admins)
     await staff.refresh_menu(call.context, telegram_id)
     key = "admin.demoted" if removed else "admin.not_promoted"
     await call.reply(views.t(call.lang, key, id=telegram_id))
@@ -139,7 +135,7 @@ async def _demote(call: Call) -> None:
 
 
 async def _add_service(call: Call) -> None:
-    made = await schedule.add_service(call.deps.db, call.actor, arguments.new_service(call.args))
+    made = await catalog.add_service(call.deps.db, call.actor, arguments.new_service(call.args))
     length = (
         views.minutes(made.duration, call.lang)
         if made.duration
@@ -152,25 +148,25 @@ async def _add_service(call: Call) -> None:
 
 async def _rename_service(call: Call) -> None:
     service_id, name = arguments.named(call.args)
-    done = await schedule.rename_service(call.deps.db, call.actor, service_id, name)
+    done = await catalog.rename_service(call.deps.db, call.actor, service_id, name)
     await call.reply(views.t(call.lang, "admin.service_renamed", id=done.id, name=done.name))
 
 
 async def _add_specialist(call: Call) -> None:
     specialist_id, name = arguments.named(call.args)
-    made = await schedule.add_specialist(call.deps.db, call.actor, specialist_id, name)
+    made = await catalog.add_specialist(call.deps.db, call.actor, specialist_id, name)
     await call.reply(views.t(call.lang, "admin.specialist_added", id=made.id, name=made.name))
 
 
 async def _rename_specialist(call: Call) -> None:
     specialist_id, name = arguments.named(call.args)
-    done = await schedule.rename_specialist(call.deps.db, call.actor, specialist_id, name)
+    done = await catalog.rename_specialist(call.deps.db, call.actor, specialist_id, name)
     await call.reply(views.t(call.lang, "admin.specialist_renamed", id=done.id, name=done.name))
 
 
 async def _offer(call: Call) -> None:
     specialist_id, services = arguments.offered(call.args)
-    done = await schedule.offer(call.deps.db, call.actor, specialist_id, services)
+    done = await catalog.offer(call.deps.db, call.actor, specialist_id, services)
     await call.reply(
         views.t(call.lang, "admin.offered", name=done.name, services=", ".join(done.services))
     )
@@ -188,7 +184,7 @@ async def _reviews(call: Call) -> None:
 
 # name → (what it does, may a linked specialist use it for themselves)
 COMMANDS: dict[str, tuple[staff.Body, bool]] = {
-    **{kind: (_changing(kind), kind in schedule.SPECIALIST_CHANGES) for kind in schedule.KINDS},
+    **{kind: (_changing(kind), kind in schedules.SPECIALIST_CHANGES) for kind in schedules.KINDS},
     "schedule": (_schedule, True),
     "bookings": (_bookings, True),
     "invite": (_invite, False),
@@ -211,7 +207,7 @@ async def publish_menus(application: Application) -> None:
     their first message sets it (staff.first_contact).
     """
     d = application.bot_data["deps"]
-    for found in await schedule.menus(d.db, d.settings.admins):
+    for found in await people.menus(d.db, d.settings.admins):
         await staff.sync_menu(application.bot, d, found)
 
 

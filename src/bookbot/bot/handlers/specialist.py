@@ -19,14 +19,14 @@ from telegram.ext import (
     filters,
 )
 
-from bookbot import schedule
 from bookbot.bot import callbacks, outbox, views
 from bookbot.bot.callbacks import Tap
 from bookbot.bot.context import deps, language
 from bookbot.bot.handlers import staff
 from bookbot.bot.handlers.staff import Call
 from bookbot.errors import BookbotError, Refused
-from bookbot.schedule import Actor
+from bookbot.services import catalog, people, reasons, schedules
+from bookbot.services.people import Actor
 
 STAFF_GROUP = -1  # before the client's handlers, which would answer these updates too
 INVITE = r"^/start(?:@\w+)?\s+[A-Za-z0-9_-]{12}$"  # secrets.token_urlsafe(9) is 12 long
@@ -41,7 +41,7 @@ async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert update.effective_user is not None
     code = (context.args or [""])[0]
     try:
-        linked = await schedule.link(d.db, d.clock(), update.effective_user.id, code)
+        linked = await people.link(d.db, d.clock(), update.effective_user.id, code)
     except BookbotError as error:
         await staff.reply(update, staff.problem(error, lang))
         raise ApplicationHandlerStop from None
@@ -60,10 +60,10 @@ def _agenda(days: int) -> staff.Body:
     async def body(call: Call) -> None:
         if call.actor.specialist is None:
             raise Refused("specialist.not_linked")
-        found = await schedule.directory(call.deps.db)
-        today = schedule.today(call.now, found.zones[call.actor.specialist])
+        found = await catalog.roster(call.deps.db)
+        today = schedules.today(call.now, found.zones[call.actor.specialist])
         last = today + timedelta(days=days - 1)
-        entries = await schedule.agenda(
+        entries = await schedules.agenda(
             call.deps.db, call.now, call.actor, call.actor.specialist, today, last
         )
         await call.reply(views.agenda(entries, call.lang, today, last))
@@ -80,10 +80,10 @@ async def _tap(
     """Cancel under a new-booking message asks for the reason; "Don't cancel" forgets it."""
     d = deps(context)
     if pressed.action == "e":
-        await schedule.drop_reason(d.db, actor.telegram_id)
+        await reasons.drop_reason(d.db, actor.telegram_id)
         await staff.edit(update, views.t(lang, "specialist.kept"))
         return
-    held = await schedule.ask_reason(d.db, d.clock(), actor, pressed.number())
+    held = await reasons.ask_reason(d.db, d.clock(), actor, pressed.number())
     await staff.reply(
         update,
         views.t(lang, "specialist.ask_reason")
@@ -98,13 +98,13 @@ async def reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert update.effective_user is not None and update.effective_message is not None
     d = deps(context)
     now = d.clock()
-    if await schedule.awaited_reason(d.db, now, update.effective_user.id) is None:
+    if await reasons.awaited_reason(d.db, now, update.effective_user.id) is None:
         return  # the client's handlers take it
     lang = await language(update, context)
-    actor = await schedule.who(d.db, update.effective_user.id, d.settings.admins)
+    actor = await people.who(d.db, update.effective_user.id, d.settings.admins)
     text = (update.effective_message.text or "").strip()[:500]
     try:
-        held = await schedule.give_reason(d.db, now, actor, text)
+        held = await reasons.give_reason(d.db, now, actor, text)
     except BookbotError as error:
         await staff.reply(update, staff.problem(error, lang))
         raise ApplicationHandlerStop from None

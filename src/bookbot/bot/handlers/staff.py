@@ -20,12 +20,13 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bookbot import i18n, parsing, schedule
+from bookbot import i18n, parsing
 from bookbot.bot import arguments, callbacks, menus, views
 from bookbot.bot.context import deps, language
 from bookbot.deps import Deps
 from bookbot.errors import BadInput, BookbotError, Invalid
-from bookbot.schedule import Actor
+from bookbot.services import catalog, people, schedules
+from bookbot.services.people import Actor
 
 LOG = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -57,11 +58,11 @@ class Call:
 
     async def target(self) -> tuple[str, list[str], date]:
         """Whose schedule the command is about, the other arguments, and that person's today."""
-        found = await schedule.directory(self.deps.db)
+        found = await catalog.roster(self.deps.db)
         who, rest = arguments.target(
             self.args, found.zones, self.actor.specialist, self.actor.admin
         )
-        return who, rest, schedule.today(self.now, found.zones.get(who, found.timezone))
+        return who, rest, schedules.today(self.now, found.zones.get(who, found.timezone))
 
 
 Body = Callable[[Call], Awaitable[None]]
@@ -78,7 +79,7 @@ def command(name: str, body: Body, *, specialists: bool = False) -> Handler:
     async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         d, lang = deps(context), await language(update, context)
         assert update.effective_user is not None
-        actor = await schedule.who(d.db, update.effective_user.id, d.settings.admins)
+        actor = await people.who(d.db, update.effective_user.id, d.settings.admins)
         if not actor.admin and not (specialists and actor.specialist):
             await reply(update, views.t(lang, "admin.not_allowed"))
             return
@@ -118,7 +119,7 @@ def tap(body: TapBody) -> Handler:
         d, lang = deps(context), await language(update, context)
         pressed = callbacks.decode(query.data)
         assert pressed is not None  # the handler's pattern admits only well-formed data
-        actor = await schedule.who(d.db, update.effective_user.id, d.settings.admins)
+        actor = await people.who(d.db, update.effective_user.id, d.settings.admins)
         try:
             await body(update, context, lang, actor, pressed)
         except BookbotError as error:
@@ -216,13 +217,13 @@ async def refresh_menu(context: ContextTypes.DEFAULT_TYPE, telegram_id: int) -> 
     next message sets it (`first_contact`).
     """
     d = deps(context)
-    if await sync_menu(context.bot, d, await schedule.menu(d.db, telegram_id, d.settings.admins)):
+    if await sync_menu(context.bot, d, await people.menu(d.db, telegram_id, d.settings.admins)):
         return True
     context.bot_data.get(SEEN, set()).discard(telegram_id)
     return False
 
 
-async def sync_menu(bot: Bot, d: Deps, found: schedule.Menu) -> bool:
+async def sync_menu(bot: Bot, d: Deps, found: people.Menu) -> bool:
     """Sets one person's menu unless their chat shows the one their roles call for already.
 
     Tells whether it shows that one now; a refusal (Telegram answers "chat not found" to a
@@ -237,7 +238,7 @@ async def sync_menu(bot: Bot, d: Deps, found: schedule.Menu) -> bool:
     except TelegramError as error:
         LOG.warning("no command menu for %s yet: %s", who.telegram_id, error)
         return False
-    await schedule.menu_set(d.db, d.clock(), who.telegram_id, wanted)
+    await people.menu_set(d.db, d.clock(), who.telegram_id, wanted)
     return True
 
 

@@ -1,11 +1,10 @@
 """Use cases of a directory of thousands of specialists, answered from the day index.
 
-The index (store/dayindex.py) keeps, per specialist and local date, the holes busy time leaves.
-SQL picks the rows a question can use by their columns; the engine's own functions turn
-those rows' holes into exact slots and holes at `now`, only for the rows an answer needs.
-Dates the index does not cover, and specialists with a hold that ran out but is not marked
-yet, are asked of the engine with their bookings, as booking.py asks. So every answer here
-is the engine's answer over all the specialists, only sooner.
+SQL picks the index rows a question can use by their columns (services/question.py); the
+engine's own functions turn those rows' holes into exact slots and holes at `now`, only
+for the rows an answer needs. Dates the index does not cover, and specialists with a hold
+that ran out but is not marked yet, are asked of the engine with their bookings. So every
+answer here is the engine's answer over all the specialists, only sooner.
 """
 
 from __future__ import annotations
@@ -13,28 +12,23 @@ from __future__ import annotations
 import heapq
 from bisect import insort
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from itertools import count
 from typing import Protocol
 
 from bookbot.engine import search
-from bookbot.engine.intervals import ONE_DAY, absolute, midnight
-from bookbot.engine.model import Business, DayResult, Hole, Rules, Service, Slot
-from bookbot.engine.model import Specialist as SpecialistValue
-from bookbot.engine.summary import bucket, bucket_start, reach
-from bookbot.engine.workday import Plan
+from bookbot.engine.intervals import ONE_DAY, absolute
+from bookbot.engine.model import DayResult, Hole, Slot
+from bookbot.engine.summary import bucket, bucket_start
 from bookbot.errors import BadInput
-from bookbot.services.basics import check_range, require_business
+from bookbot.services.basics import check_range
+from bookbot.services.question import MINUTE, Question, ask
 from bookbot.store.dayindex import IndexedDay, Need, Span
 from bookbot.store.db import Database
-from bookbot.store.repository import Store
-from bookbot.store.uow import UnitOfWork, retried
+from bookbot.store.uow import UnitOfWork
 
-MINUTE = timedelta(minutes=1)
 MICROSECOND = timedelta(microseconds=1)
-REINDEX_CHUNK = 200  # specialists per transaction, so writers wait seconds at most
 BATCH = 64  # index rows read at a time while paging by first free slot
 WEEK = timedelta(days=7)
 
@@ -58,144 +52,6 @@ class Calendar:
     soonest: date | None
 
 
-@dataclass
-class _Question:
-    """A question over the specialists of one service: their plans and what the index knows.
-
-    The plans carry no bookings: the index's holes already stand for busy time. The index
-    is trusted for a specialist-date unless the specialist is in `lapsed` or the date is
-    outside its span (`gaps` lists the specialists whose spans fall short of the question).
-    """
-
-    store: Store
-    now: datetime
-    business: Business
-    service: Service
-    specialists: dict[str, SpecialistValue]
-    plans: dict[str, Plan]
-    gaps: dict[str, Span | None]
-    lapsed: set[str]
-    todays: dict[tzinfo, date] = field(default_factory=dict)  # by zone
-    earliest: datetime = field(init=False)  # no slot starts sooner
-
-    def __post_init__(self) -> None:
-        self.earliest = absolute(self.now) + self.rules.min_notice
-
-    @property
-    def rules(self) -> Rules:
-        return self.business.rules
-
-    @property
-    def duration(self) -> timedelta | None:
-        return self.service.duration
-
-    def known(self, specialist: str, day: date) -> bool:
-        """Tells whether the index can answer for this specialist on this date."""
-        if specialist in self.lapsed:
-            return False
-        if specialist not in self.gaps:
-            return True
-        span = self.gaps[specialist]
-        return span is not None and span.covers(day)
-
-    def today(self, specialist: str) -> date:
-        tz = self.plans[specialist].tz
-        if tz not in self.todays:
-            self.todays[tz] = self.now.astimezone(tz).date()
-        return self.todays[tz]
-
-    def last_day(self, specialist: str) -> date:
-        return self.today(specialist) + timedelta(days=self.rules.horizon_days)
-
-    def unknown_from_today(self, specialist: str) -> bool:
-        """Tells whether the index cannot answer for this specialist from its today on."""
-        if specialist in self.lapsed:
-            return True
-        if specialist not in self.gaps:
-            return False
-        span = self.gaps[specialist]
-        return span is None or span.first > self.today(specialist)
-
-    def need(self, slots: bool = False) -> Need:
-        """What SQL may ask of a day: free slots, and a hole as long as the service."""
-        least = self.duration // MINUTE if self.duration else 0
-        return Need(slots=slots or self.duration is None, least_minutes=least)
-
-    def least(self, specialist: str) -> timedelta:
-        """The shortest stretch a slot of this service takes at this specialist."""
-        return self.duration or search.shortest_slot(self.plans[specialist])
-
-    def ordered(self, specialist: str) -> bool:
-        """Tells whether the first own free slot of a day bounds the service's first slot.
-
-        It does unless some slot of the specialist is longer than the service.
-        """
-        return self.duration is None or search.longest_slot(self.plans[specialist]) <= self.duration
-
-    def offered(self, row: IndexedDay) -> list[Slot]:
-        """The slots an indexed date offers at `now`, by the engine."""
-        plan = self.plans[row.specialist]
-        return search.offered(
-            plan, plan.work_day(row.day), row.holes, self.now, self.rules, self.duration
-        )
-
-    async def unknown(self, days: Sequence[date]) -> list[tuple[Plan, list[date]]]:
-        """Who the index cannot answer for on some of these dates: their plans with their
-        bookings, and those dates. Usually nobody: lapsed holds, dates outside a span.
-        """
-        wanted = {
-            s: [d for d in days if not self.known(s, d)]
-            for s in sorted(self.lapsed | set(self.gaps))
-        }
-        wanted = {s: found for s, found in wanted.items() if found}
-        if not wanted:
-            return []
-        plans = await self.booked(
-            list(wanted),
-            min(found[0] for found in wanted.values()),
-            max(found[-1] for found in wanted.values()),
-        )
-        return [(plans[s], found) for s, found in wanted.items()]
-
-    async def booked(self, ids: Sequence[str], first: date, last: date) -> dict[str, Plan]:
-        """Plans with their live bookings near dates first..last, to ask the engine directly."""
-        if not ids:
-            return {}
-        margin = timedelta(days=2 + max(reach(self.plans[s]) for s in ids))
-        found = await self.store.overlapping(
-            ids, midnight(first) - 2 * ONE_DAY, midnight(last) + margin, live_at=self.now
-        )
-        mine = defaultdict(list)
-        for found_booking in found:
-            mine[found_booking.specialist].append(found_booking)
-        return {s: Plan(self.specialists[s].schedule(self.business, mine[s])) for s in ids}
-
-
-async def _ask(
-    store: Store, now: datetime, service: str, first: date | None = None, last: date | None = None
-) -> _Question:
-    """Loads a question over a service's specialists for dates first..last (default: horizon).
-
-    Changes this unit of work made are brought into the index first.
-    """
-    await store.settle()
-    business = await require_business(store)
-    found = await store.service(service)
-    if found is None:
-        raise BadInput("error.unknown_service", id=service)
-    plans = await store.plans(service)
-    by_id = (await store.catalog()).by_id
-    specialists = {s: by_id[s] for s in plans}
-    todays = [now.astimezone(tz).date() for tz in {plan.tz for plan in plans.values()}] or [
-        now.astimezone(UTC).date()
-    ]
-    first = first or min(todays)
-    last = last or max(todays) + timedelta(days=business.rules.horizon_days)
-    gaps = await store.days.gaps(service, first, last)
-    lapsed = await store.days.lapsed_holds(now) & set(plans)
-    return _Question(store, now, business, found, specialists, plans, gaps, lapsed)
-
-
 # -- each specialist's soonest day -----------------------------------------------------
 
 
@@ -207,19 +63,19 @@ async def soonest_days(
     By date then id; those with nothing in the horizon come last (spec/cli.md, `--each`).
     """
     async with UnitOfWork(db, write=False) as uow:
-        return await soonest_in(uow.store, now, service, first)
+        return await soonest_in(uow, now, service, first)
 
 
 async def soonest_in(
-    store: Store, now: datetime, service: str, first: date | None = None
+    uow: UnitOfWork, now: datetime, service: str, first: date | None = None
 ) -> list[DayResult]:
     """`soonest_days` inside the caller's unit of work."""
-    question = await _ask(store, now, service)
+    question = await ask(uow, now, service)
     found = await _soonest(question, list(question.plans), first)
     return sorted(found.values(), key=lambda r: (r.day is None, r.day or date.min, r.specialist))
 
 
-async def _soonest(q: _Question, ids: list[str], first: date | None) -> dict[str, DayResult]:
+async def _soonest(q: Question, ids: list[str], first: date | None) -> dict[str, DayResult]:
     """The soonest day of each of these specialists: unknown dates by the engine, else the index."""
     results: dict[str, DayResult] = {}
     start = {s: max(first or q.today(s), q.today(s)) for s in ids}
@@ -250,7 +106,7 @@ async def _soonest(q: _Question, ids: list[str], first: date | None) -> dict[str
             groups[cursor[s]].append(s)
         for after, group in groups.items():
             everyone = len(group) == len(q.plans)
-            rows = await q.store.days.first_days(
+            rows = await q.days.first_days(
                 q.service.id, after, q.need(), None if everyone else group
             )
             by_id = {row.specialist: row for row in rows}
@@ -291,7 +147,7 @@ async def search_page(
     those with nothing in the horizon come last.
     """
     async with UnitOfWork(db, write=False) as uow:
-        question = await _ask(uow.store, now, service)
+        question = await ask(uow, now, service)
         found = await _top(question, offset + limit)
     names = question.specialists
     return [
@@ -304,11 +160,11 @@ async def soonest_slot(
 ) -> Slot | None:
     """The soonest free slot of any specialist of a service; a tie goes to the first id."""
     async with UnitOfWork(db, write=False) as uow:
-        found = await _top(await _ask(uow.store, now, service), 1, first)
+        found = await _top(await ask(uow, now, service), 1, first)
     return found[0].slots[0] if found and found[0].slots else None
 
 
-async def _top(q: _Question, wanted: int, first: date | None = None) -> list[DayResult]:
+async def _top(q: Question, wanted: int, first: date | None = None) -> list[DayResult]:
     """The first `wanted` specialists by soonest slot, found with as little work as it takes.
 
     Candidate dates wait in a heap keyed by a lower bound of their first slot (then id):
@@ -404,7 +260,7 @@ class _ByFirstFree:
     read yet has a first free slot and id (in that order) of `bound` or later.
     """
 
-    def __init__(self, q: _Question, first: date, last: date) -> None:
+    def __init__(self, q: Question, first: date, last: date) -> None:
         self.q = q
         self.first = first
         self.last = last
@@ -415,7 +271,7 @@ class _ByFirstFree:
     async def read(self) -> list[tuple[datetime, IndexedDay]]:
         """The next batch of dates, with their bounds."""
         q = self.q
-        batch = await q.store.days.by_first_free(
+        batch = await q.days.by_first_free(
             q.service.id, q.need(slots=True), q.earliest, self.first, self.last, self.after, BATCH
         )
         self.done = len(batch) < BATCH
@@ -437,7 +293,7 @@ class _Passed:
     its next free slot and id of `bound` or later.
     """
 
-    def __init__(self, q: _Question, first: date, last: date, since: datetime) -> None:
+    def __init__(self, q: Question, first: date, last: date, since: datetime) -> None:
         self.q = q
         self.first = first
         self.last = last
@@ -450,7 +306,7 @@ class _Passed:
     async def read(self) -> list[tuple[datetime, IndexedDay]]:
         """The next batch of dates that still have room for a slot, with their bounds."""
         q = self.q
-        batch = await q.store.days.passed(
+        batch = await q.days.passed(
             q.service.id,
             self.first,
             self.last,
@@ -491,12 +347,12 @@ async def holes(
     """
     check_range(first, last)
     async with UnitOfWork(db, write=False) as uow:
-        q = await _ask(uow.store, now, service, first, last)
+        q = await ask(uow, now, service, first, last)
         lengths = {s: least or q.least(s) for s in q.plans}
         found: list[Hole] = []
         if lengths:
             need = Need(least_minutes=min(lengths.values()) // MINUTE)
-            for row in await q.store.days.on(service, first, last, need, weekdays=weekdays):
+            for row in await q.days.on(service, first, last, need, weekdays=weekdays):
                 s = row.specialist
                 if q.known(s, row.day):
                     found += search.long_holes(q.plans[s], row.holes, q.earliest, lengths[s])
@@ -515,9 +371,9 @@ async def free_slots(
     """Free slots of every specialist of a service on dates first..last, by start then id."""
     check_range(first, last)
     async with UnitOfWork(db, write=False) as uow:
-        q = await _ask(uow.store, now, service, first, last)
+        q = await ask(uow, now, service, first, last)
         found: list[Slot] = []
-        for row in await q.store.days.on(service, first, last, q.need()):
+        for row in await q.days.on(service, first, last, q.need()):
             if q.known(row.specialist, row.day):
                 found += q.offered(row)
         for plan, days in await q.unknown(list(search.dates(first, last))):
@@ -526,18 +382,18 @@ async def free_slots(
     return sorted(found, key=search.slot_order)
 
 
-async def free_at(store: Store, now: datetime, service: str, start: datetime) -> list[str]:
+async def free_at(uow: UnitOfWork, now: datetime, service: str, start: datetime) -> list[str]:
     """The specialists of a service offering a slot that starts at `start`, by id.
 
     Inside the caller's unit of work, as holding a slot for "any available" needs it.
     """
-    q = await _ask(store, now, service)
+    q = await ask(uow, now, service)
     start = absolute(start)
     local = {tz: start.astimezone(tz).date() for tz in {plan.tz for plan in q.plans.values()}}
     if not local:
         return []
     found = set()
-    rows = await q.store.days.early(
+    rows = await q.days.early(
         q.service.id,
         min(local.values()),
         max(local.values()),
@@ -574,7 +430,7 @@ async def calendar(
     None when no specialist offers the service.
     """
     async with UnitOfWork(db, write=False) as uow:
-        q = await _ask(uow.store, now, service)
+        q = await ask(uow, now, service)
         if not q.plans:
             return None
         first = min(q.today(s) for s in q.plans)
@@ -594,7 +450,7 @@ async def calendar(
     return Calendar(shown, first, last, days, soonest)
 
 
-async def _free_days(q: _Question, first: date, last: date) -> set[date]:
+async def _free_days(q: Question, first: date, last: date) -> set[date]:
     """The dates first..last on which some specialist of the question has a free slot.
 
     A few statements however many dates: one row tried for each date, then every row of
@@ -603,12 +459,12 @@ async def _free_days(q: _Question, first: date, last: date) -> set[date]:
     free: set[date] = set()
     need = q.need()
     days = list(search.dates(first, last))
-    for row in await q.store.days.one_each(q.service.id, days, need, q.earliest):
+    for row in await q.days.one_each(q.service.id, days, need, q.earliest):
         if q.known(row.specialist, row.day) and q.offered(row):
             free.add(row.day)
     rest = [d for d in days if d not in free]
     if rest:
-        for row in await q.store.days.on(q.service.id, rest[0], rest[-1], need, only=rest):
+        for row in await q.days.on(q.service.id, rest[0], rest[-1], need, only=rest):
             if row.day not in free and q.known(row.specialist, row.day) and q.offered(row):
                 free.add(row.day)
     rest = [d for d in rest if d not in free]
@@ -619,35 +475,3 @@ async def _free_days(q: _Question, first: date, last: date) -> set[date]:
             if d not in free and search.day_slots(plan, d, q.now, q.rules, q.duration)
         )
     return free
-
-
-# -- keeping the index -----------------------------------------------------------------
-
-
-async def reindex(
-    db: Database, now: datetime, progress: Callable[[int, int], None] | None = None
-) -> int:
-    """Rebuilds the day index around `now` (today − 1 .. the horizon); returns the count.
-
-    A few hundred specialists per transaction, so bookings wait seconds at most.
-    """
-    async with UnitOfWork(db, write=False) as uow:
-        await require_business(uow.store)
-        ids = await uow.store.days.specialists()
-    for i in range(0, len(ids), REINDEX_CHUNK):
-        await _reindex(db, ids[i : i + REINDEX_CHUNK], now)
-        if progress is not None:
-            progress(min(i + REINDEX_CHUNK, len(ids)), len(ids))
-    async with UnitOfWork(db) as uow:
-        await uow.store.days.analyze()
-        await uow.commit()
-    return len(ids)
-
-
-@retried
-async def _reindex(db: Database, ids: list[str], now: datetime) -> None:
-    """Rebuilds the day index of these specialists, with their bookings and schedules still."""
-    async with UnitOfWork(db) as uow:
-        await uow.lock(specialists=ids)
-        await uow.store.days.reindex(ids, now)
-        await uow.commit()

@@ -1,0 +1,171 @@
+"""A question over the specialists of one service, answered from the day index.
+
+The index (store/dayindex.py) keeps, per specialist and local date, the holes busy time
+leaves. A question holds the service's plans and what the index knows of them, and turns
+an indexed date's holes into the engine's slots at `now`; dates the index cannot answer
+for are asked of the engine with their bookings. The directory's use cases
+(services/directory.py) ask their questions through it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, tzinfo
+
+from bookbot.engine import search
+from bookbot.engine.intervals import ONE_DAY, absolute, midnight
+from bookbot.engine.model import Business, Rules, Service, Slot, Specialist
+from bookbot.engine.summary import reach
+from bookbot.engine.workday import Plan
+from bookbot.errors import BadInput
+from bookbot.services.basics import require_business
+from bookbot.store.bookings import Bookings
+from bookbot.store.dayindex import DayIndex, IndexedDay, Need, Span
+from bookbot.store.uow import UnitOfWork
+
+MINUTE = timedelta(minutes=1)
+
+
+@dataclass
+class Question:
+    """A question over the specialists of one service: their plans and what the index knows.
+
+    The plans carry no bookings: the index's holes already stand for busy time. The index
+    is trusted for a specialist-date unless the specialist is in `lapsed` or the date is
+    outside its span (`gaps` lists the specialists whose spans fall short of the question).
+    """
+
+    days: DayIndex
+    bookings: Bookings
+    now: datetime
+    business: Business
+    service: Service
+    specialists: dict[str, Specialist]
+    plans: dict[str, Plan]
+    gaps: dict[str, Span | None]
+    lapsed: set[str]
+    todays: dict[tzinfo, date] = field(default_factory=dict)  # by zone
+    earliest: datetime = field(init=False)  # no slot starts sooner
+
+    def __post_init__(self) -> None:
+        self.earliest = absolute(self.now) + self.rules.min_notice
+
+    @property
+    def rules(self) -> Rules:
+        return self.business.rules
+
+    @property
+    def duration(self) -> timedelta | None:
+        return self.service.duration
+
+    def known(self, specialist: str, day: date) -> bool:
+        """Tells whether the index can answer for this specialist on this date."""
+        if specialist in self.lapsed:
+            return False
+        if specialist not in self.gaps:
+            return True
+        span = self.gaps[specialist]
+        return span is not None and span.covers(day)
+
+    def today(self, specialist: str) -> date:
+        tz = self.plans[specialist].tz
+        if tz not in self.todays:
+            self.todays[tz] = self.now.astimezone(tz).date()
+        return self.todays[tz]
+
+    def last_day(self, specialist: str) -> date:
+        return self.today(specialist) + timedelta(days=self.rules.horizon_days)
+
+    def unknown_from_today(self, specialist: str) -> bool:
+        """Tells whether the index cannot answer for this specialist from its today on."""
+        if specialist in self.lapsed:
+            return True
+        if specialist not in self.gaps:
+            return False
+        span = self.gaps[specialist]
+        return span is None or span.first > self.today(specialist)
+
+    def need(self, slots: bool = False) -> Need:
+        """What SQL may ask of a day: free slots, and a hole as long as the service."""
+        least = self.duration // MINUTE if self.duration else 0
+        return Need(slots=slots or self.duration is None, least_minutes=least)
+
+    def least(self, specialist: str) -> timedelta:
+        """The shortest stretch a slot of this service takes at this specialist."""
+        return self.duration or search.shortest_slot(self.plans[specialist])
+
+    def ordered(self, specialist: str) -> bool:
+        """Tells whether the first own free slot of a day bounds the service's first slot.
+
+        It does unless some slot of the specialist is longer than the service.
+        """
+        return self.duration is None or search.longest_slot(self.plans[specialist]) <= self.duration
+
+    def offered(self, row: IndexedDay) -> list[Slot]:
+        """The slots an indexed date offers at `now`, by the engine."""
+        plan = self.plans[row.specialist]
+        return search.offered(
+            plan, plan.work_day(row.day), row.holes, self.now, self.rules, self.duration
+        )
+
+    async def unknown(self, days: Sequence[date]) -> list[tuple[Plan, list[date]]]:
+        """Who the index cannot answer for on some of these dates: their plans with their
+        bookings, and those dates. Usually nobody: lapsed holds, dates outside a span.
+        """
+        wanted = {
+            s: [d for d in days if not self.known(s, d)]
+            for s in sorted(self.lapsed | set(self.gaps))
+        }
+        wanted = {s: found for s, found in wanted.items() if found}
+        if not wanted:
+            return []
+        plans = await self.booked(
+            list(wanted),
+            min(found[0] for found in wanted.values()),
+            max(found[-1] for found in wanted.values()),
+        )
+        return [(plans[s], found) for s, found in wanted.items()]
+
+    async def booked(self, ids: Sequence[str], first: date, last: date) -> dict[str, Plan]:
+        """Plans with their live bookings near dates first..last, to ask the engine directly."""
+        if not ids:
+            return {}
+        margin = timedelta(days=2 + max(reach(self.plans[s]) for s in ids))
+        found = await self.bookings.overlapping(
+            ids, midnight(first) - 2 * ONE_DAY, midnight(last) + margin, live_at=self.now
+        )
+        mine = defaultdict(list)
+        for found_booking in found:
+            mine[found_booking.specialist].append(found_booking)
+        return {s: Plan(self.specialists[s].schedule(self.business, mine[s])) for s in ids}
+
+
+async def ask(
+    uow: UnitOfWork,
+    now: datetime,
+    service: str,
+    first: date | None = None,
+    last: date | None = None,
+) -> Question:
+    """Loads a question over a service's specialists for dates first..last (default: horizon).
+
+    Changes this unit of work made are brought into the index first.
+    """
+    await uow.settle()
+    business = await require_business(uow.catalog)
+    found = await uow.catalog.service(service)
+    if found is None:
+        raise BadInput("error.unknown_service", id=service)
+    plans = await uow.catalog.plans(service)
+    by_id = (await uow.catalog.catalog()).by_id
+    specialists = {s: by_id[s] for s in plans}
+    todays = [now.astimezone(tz).date() for tz in {plan.tz for plan in plans.values()}] or [
+        now.astimezone(UTC).date()
+    ]
+    first = first or min(todays)
+    last = last or max(todays) + timedelta(days=business.rules.horizon_days)
+    gaps = await uow.days.gaps(service, first, last)
+    lapsed = await uow.days.lapsed_holds(now) & set(plans)
+    return Question(uow.days, uow.bookings, now, business, found, specialists, plans, gaps, lapsed)
