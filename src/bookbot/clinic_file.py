@@ -33,8 +33,6 @@ from bookbot.engine.search import slot_length_at
 from bookbot.engine.workday import Plan, zone
 from bookbot.errors import BadInput, Invalid, Problem
 
-ID = re.compile(r"^[a-z0-9_-]+$")
-LONGEST_ID = 60
 # Bounds on what a file may hold (README, "The clinic file in brief"): each keeps every later
 # question fast and every value inside its column and Python's date range.
 LARGEST_FILE = 256 * 1024 * 1024  # bytes; the 1.5 M bookings of bench size a take ~200 MB
@@ -312,7 +310,7 @@ def _services(reader: _Reader, top: dict) -> list[Service]:
     for path, item in reader.items(top, "services", ""):
         if reader.mapping(item, path, "service") is None:
             continue
-        sid = reader.value(item, "id", path, _id, required=True)
+        sid = reader.value(item, "id", path, parsing.identifier, required=True)
         ids.append((path, sid))
         services.append(
             Service(
@@ -332,7 +330,7 @@ def _specialists(
     for path, item in reader.items(top, "specialists", ""):
         if reader.mapping(item, path, "specialist") is None:
             continue
-        sid = reader.value(item, "id", path, _id, required=True)
+        sid = reader.value(item, "id", path, parsing.identifier, required=True)
         ids.append((path, sid))
         own_zone = reader.value(item, "timezone", path, _timezone)
         tz = zone(own_zone or business.timezone)
@@ -456,10 +454,14 @@ def _bookings(
             continue
         booking_id = reader.value(line, "id", where, _booking_id)
         ids.append((where, booking_id))
-        specialist = by_specialist.get(reader.value(line, "specialist", where, _id, required=True))
+        specialist = by_specialist.get(
+            reader.value(line, "specialist", where, parsing.identifier, required=True)
+        )
         if "specialist" in line and specialist is None and isinstance(line["specialist"], str):
             reader.add(f"{where}.specialist", "error.unknown_specialist", id=line["specialist"])
-        service = by_service.get(reader.value(line, "service", where, _id, required=True))
+        service = by_service.get(
+            reader.value(line, "service", where, parsing.identifier, required=True)
+        )
         if "service" in line and service is None and isinstance(line["service"], str):
             reader.add(f"{where}.service", "error.unknown_service", id=line["service"])
         status = reader.value(line, "status", where, _status, BookingStatus.CONFIRMED)
@@ -562,18 +564,10 @@ def _plain(value: Any, key: str, longest: int = 40) -> str:
     return text
 
 
-def _id(value: Any) -> str:
-    if not isinstance(value, str) or not ID.fullmatch(value):
-        raise BadInput("error.not_an_id", value=value)
-    if len(value) > LONGEST_ID:  # ids travel in Telegram's 64-byte button data
-        raise BadInput("error.id_too_long", value=value, most=LONGEST_ID)
-    return value
-
-
 def _id_list(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise BadInput("error.not_a_list")
-    return tuple(_id(v) for v in value)
+    return tuple(parsing.identifier(v) for v in value)
 
 
 def _cleaned(value: Any, longest: int) -> str:

@@ -21,6 +21,10 @@ LOCAL = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$")
 # Six digits of hours or minutes (114 years, 694 days) stay far from timedelta's and
 # datetime's limits, and from int()'s 4,300-digit refusal.
 LONGEST_COUNT = 6
+# Ids of services and specialists (spec/clinic-file.md); they travel in Telegram's 64-byte
+# button data, so at most LONGEST_ID characters.
+ID = re.compile(r"[a-z0-9_-]+")
+LONGEST_ID = 60
 PHONE = re.compile(r"^\+?[0-9]{3,20}$")  # E.164 has at most 15 digits; room for extensions
 PHONE_PUNCTUATION = re.compile(r"[ ()./-]")
 LONGEST_NAME = 100
@@ -31,6 +35,15 @@ LONGEST_TEXT = 500  # a reason
 UNPRINTABLE = frozenset({"Cc", "Cs", "Zl", "Zp"})
 # The dates spec/cli.md takes in, on the command line and in chat commands.
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def identifier(value: object) -> str:
+    """Reads a service or specialist id: a-z, 0-9, _ and -, at most LONGEST_ID long."""
+    if not isinstance(value, str) or not ID.fullmatch(value):
+        raise BadInput("error.not_an_id", value=value)
+    if len(value) > LONGEST_ID:
+        raise BadInput("error.id_too_long", value=value, most=LONGEST_ID)
+    return value
 
 
 def duration(text: str) -> timedelta:
