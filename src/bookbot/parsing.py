@@ -14,7 +14,7 @@ from bookbot.errors import BadInput
 format_duration = duration_text
 
 # [0-9], not \d: \d takes every script's digits, and int() reads them (`cancel ١` was booking 1).
-DURATION = re.compile(r"^(?:(?P<h>[0-9]+)h)?(?:(?P<m>[0-9]+)m)?$")
+DURATION = re.compile(r"^(?:(?P<d>[0-9]+)d)?(?:(?P<h>[0-9]+)h)?(?:(?P<m>[0-9]+)m)?$")
 TIME = re.compile(r"^(?P<h>[0-9]{1,2}):(?P<m>[0-9]{2})$")
 DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 LOCAL = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$")
@@ -46,14 +46,16 @@ def identifier(value: object) -> str:
     return value
 
 
-def duration(text: str) -> timedelta:
-    """Reads `30m`, `1h`, `1h30m`, `90m`."""
+def duration(text: str, days: bool = False) -> timedelta:
+    """Reads `30m`, `1h`, `1h30m`, `90m`; with `days` (the clinic file) `90d`, `1d12h` too."""
     match = DURATION.match(str(text).strip())
-    if not text or not match or not (match["h"] or match["m"]):
+    if not text or not match or not any(match.groups()) or (match["d"] and not days):
         raise BadInput("error.not_a_duration", value=text)
-    if max(len(match["h"] or ""), len(match["m"] or "")) > LONGEST_COUNT:
+    if max(len(part or "") for part in match.groups()) > LONGEST_COUNT:
         raise BadInput("error.duration_too_long", value=text)
-    return timedelta(hours=int(match["h"] or 0), minutes=int(match["m"] or 0))
+    return timedelta(
+        days=int(match["d"] or 0), hours=int(match["h"] or 0), minutes=int(match["m"] or 0)
+    )
 
 
 def clock_time(text: str) -> time:

@@ -21,7 +21,8 @@ class _Loader(yaml.SafeLoader):
     """YAML without 1.1's implicit sexagesimals, timestamps and yes/no booleans, and bounded.
 
     An unquoted `10:30` would otherwise arrive as the integer 630, and a date as a date
-    object; here every such scalar stays the text the user wrote. Nesting deeper than
+    object; here every such scalar stays the text the user wrote, and so does a number
+    with a point (a price like 19.99 must not pass through a float). Nesting deeper than
     DEEPEST is refused before Python's recursion limit is reached, and so are aliases that
     refer to themselves or repeat more than ALIASED values beyond the file's own (a 531-byte
     "billion laughs" file would otherwise stand for a billion strings).
@@ -83,14 +84,6 @@ _Loader.add_implicit_resolver(  # at most 20 characters: longer digits stay text
         r"|[-+]?0x[0-9a-fA-F_]+)$"
     ),
     list("-+0123456789"),
-)
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(
-        r"^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?"
-        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-    ),
-    list("-+0123456789."),
 )
 # Plain data only: an explicit `!!binary`, `!!set`, `!!timestamp`, `!!omap` or `!!pairs` is
 # refused as YAML SafeLoader cannot construct, instead of arriving as an odd Python value.

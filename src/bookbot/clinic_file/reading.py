@@ -27,6 +27,7 @@ from bookbot.engine.model import (
     Specialist,
     WeeklyEntry,
 )
+from bookbot.engine.policy import DEFAULT_HOLD, Policy
 from bookbot.engine.search import slot_length_at
 from bookbot.engine.workday import Plan, zone
 from bookbot.errors import BadInput, Invalid, Problem
@@ -37,11 +38,23 @@ FIELDS = {
         "min_notice",
         "horizon_days",
         "holidays",
+        "currency",
+        "phone",
+        "policy",
         "services",
         "specialists",
         "bookings",
     },
-    "service": {"id", "name", "duration"},
+    "policy": {
+        "cancel_notice",
+        "confirm_by",
+        "no_show_limit",
+        "no_show_window",
+        "after_no_shows",
+        "waitlist_hold",
+        "payment_hold",
+    },
+    "service": {"id", "name", "duration", "price", "cancel_notice"},
     "specialist": {
         "id",
         "name",
@@ -172,8 +185,17 @@ def parse(data: Any) -> Clinic:
         horizon_days=reader.value(top, "horizon_days", "", values.horizon, 60),
     )
     calendars = reader.value(top, "holidays", "", values.calendars, ())
-    business = Business(timezone or "UTC", rules, calendars or ())
-    services = _services(reader, top)
+    currency = reader.value(top, "currency", "", values.currency)
+    business = Business(
+        timezone or "UTC",
+        rules,
+        calendars or (),
+        currency=currency,
+        phone=reader.value(top, "phone", "", values.business_phone),
+        policy=_policy(reader, top),
+    )
+    # A price needs the currency; when the file gives a bad one, that is the problem named.
+    services = _services(reader, top, currency, top.get("currency") is not None)
     specialists = _specialists(reader, top, business, {s.id for s in services})
     bookings = _bookings(reader, top, business, services, specialists)
     if reader.problems:
@@ -181,18 +203,46 @@ def parse(data: Any) -> Clinic:
     return Clinic(business, tuple(services), tuple(specialists), tuple(bookings))
 
 
-def _services(reader: _Reader, top: dict) -> list[Service]:
+def _policy(reader: _Reader, top: dict) -> Policy:
+    """The file's `policy`; every setting is optional, and the no-show rule comes whole."""
+    if top.get("policy") is None or reader.mapping(top["policy"], "policy", "policy") is None:
+        return Policy()
+    data, before = top["policy"], len(reader.problems)
+    policy = Policy(
+        cancel_notice=reader.value(data, "cancel_notice", "policy", values.notice),
+        confirm_by=reader.value(data, "confirm_by", "policy", values.notice),
+        no_show_limit=reader.value(data, "no_show_limit", "policy", values.no_show_limit),
+        no_show_window=reader.value(data, "no_show_window", "policy", values.hold),
+        after_no_shows=reader.value(data, "after_no_shows", "policy", values.after_no_shows),
+        waitlist_hold=reader.value(data, "waitlist_hold", "policy", values.hold, DEFAULT_HOLD),
+        payment_hold=reader.value(data, "payment_hold", "policy", values.hold, DEFAULT_HOLD),
+    )
+    if len(reader.problems) == before:  # a refused setting is not also called missing
+        reader.found(validate.no_shows(policy, "policy"))
+    return policy
+
+
+def _services(
+    reader: _Reader, top: dict, currency: str | None, currency_given: bool
+) -> list[Service]:
     services, ids = [], []
     for path, item in reader.items(top, "services", ""):
         if reader.mapping(item, path, "service") is None:
             continue
         sid = reader.value(item, "id", path, parsing.identifier, required=True)
         ids.append((path, sid))
+        price = None
+        if currency is not None:
+            price = reader.value(item, "price", path, lambda v: values.price(v, currency))
+        elif item.get("price") is not None and not currency_given:
+            reader.add(f"{path}.price", "file.price_without_currency")
         services.append(
             Service(
                 id=sid or "",
                 name=reader.value(item, "name", path, values.name, sid or ""),
                 duration=reader.value(item, "duration", path, values.service_duration),
+                price=price,
+                cancel_notice=reader.value(item, "cancel_notice", path, values.notice),
             )
         )
     reader.found(validate.unique_ids(ids))

@@ -12,8 +12,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bookbot import parsing
-from bookbot.engine import validate
+from bookbot.engine import money, validate
 from bookbot.engine.model import WEEKDAYS, BookingStatus, OverrideType
+from bookbot.engine.policy import AfterNoShows
 from bookbot.errors import BadInput, Problem
 
 # Bounds on what a file may hold (README, "The clinic file in brief"): each keeps every later
@@ -194,7 +195,7 @@ def _duration(value: Any, bounds: Callable[[timedelta], Problem | None]) -> time
     """A duration within the bounds validate gives; `0` is zero."""
     text = _plain(value, "error.not_a_duration", 16)
     try:
-        found = timedelta(0) if text == "0" else parsing.duration(text)
+        found = timedelta(0) if text == "0" else parsing.duration(text, days=True)
     except OverflowError:
         found = timedelta.max
     return _checked(bounds(found), found, value=value)
@@ -214,6 +215,41 @@ def pause(value: Any) -> timedelta:
 
 def notice(value: Any) -> timedelta:
     return _duration(value, validate.notice_length)
+
+
+def hold(value: Any) -> timedelta:
+    """A hold, or the window no-shows are counted in: 1m to 90d."""
+    return _duration(value, validate.hold_length)
+
+
+def no_show_limit(value: Any) -> int:
+    return _whole(value, 1, validate.MOST_NO_SHOWS)
+
+
+def after_no_shows(value: Any) -> AfterNoShows:
+    if value not in tuple(AfterNoShows):
+        raise BadInput("file.not_after_no_shows", value=value)
+    return AfterNoShows(value)
+
+
+def currency(value: Any) -> str:
+    return _checked(money.currency_problem(value), value)
+
+
+def price(value: Any, currency: str) -> int:
+    """A price in `currency`, in its minor units: `"60.00"` EUR is 6000.
+
+    The loader leaves a number with a point as the text written, so no float rounds it.
+    """
+    found = money.parse(_plain(value, "file.not_a_price"), currency)
+    return _checked(found, None, value=value) if isinstance(found, Problem) else found
+
+
+def business_phone(value: Any) -> str:
+    """The number clients are asked to call: kept as written, if it is a phone number."""
+    text = _cleaned(value, LONGEST_PHONE)
+    parsing.phone(text)
+    return text
 
 
 def override_type(value: Any) -> OverrideType:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,6 +12,7 @@ from bookbot import parsing
 from bookbot.clinic_file.loading import Dumper
 from bookbot.clinic_file.reading import Clinic
 from bookbot.clinic_file.values import NO_CALENDAR
+from bookbot.engine import money
 from bookbot.engine.model import (
     WEEKDAYS,
     Booking,
@@ -19,8 +20,10 @@ from bookbot.engine.model import (
     Hours,
     Override,
     OverrideType,
+    Service,
     Specialist,
 )
+from bookbot.engine.policy import DEFAULT_HOLD, Policy
 from bookbot.engine.workday import zone
 
 
@@ -34,22 +37,59 @@ def dump(clinic: Clinic) -> str:
     }
     if business.holidays:
         doc["holidays"] = _calendar_field(business.holidays)
-    doc["services"] = [
+    doc.update(
         _drop_none(
             {
-                "id": s.id,
-                "name": s.name,
-                "duration": parsing.format_duration(s.duration) if s.duration else None,
+                "currency": business.currency,
+                "phone": business.phone,
+                "policy": _dump_policy(business.policy),
             }
         )
-        for s in clinic.services
-    ]
+    )
+    doc["services"] = [_dump_service(s, business.currency) for s in clinic.services]
     doc["specialists"] = [_dump_specialist(s, business) for s in clinic.specialists]
     by_id = {s.id: s for s in clinic.specialists}
     doc["bookings"] = [_dump_booking(b, by_id[b.specialist], business) for b in clinic.bookings]
     return yaml.dump(
         doc, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=100, default_flow_style=None
     )
+
+
+def _dump_policy(policy: Policy) -> dict:
+    """The settings that are on, and holds other than the default (a file leaves those out)."""
+    holds = {"waitlist_hold": policy.waitlist_hold, "payment_hold": policy.payment_hold}
+    return _drop_none(
+        {
+            "cancel_notice": _span(policy.cancel_notice),
+            "confirm_by": _span(policy.confirm_by),
+            "no_show_limit": policy.no_show_limit,
+            "no_show_window": _span(policy.no_show_window),
+            "after_no_shows": policy.after_no_shows and str(policy.after_no_shows),
+            **{key: _span(value) for key, value in holds.items() if value != DEFAULT_HOLD},
+        }
+    )
+
+
+def _dump_service(service: Service, currency: str | None) -> dict:
+    price = service.price
+    return _drop_none(
+        {
+            "id": service.id,
+            "name": service.name,
+            "duration": parsing.format_duration(service.duration) if service.duration else None,
+            "price": money.text(price, currency) if price is not None and currency else None,
+            "cancel_notice": _span(service.cancel_notice),
+        }
+    )
+
+
+def _span(value: timedelta | None) -> str | None:
+    """A setting's duration: in days when it is two or more whole days (90d), else 24h, 90m."""
+    if value is None:
+        return None
+    if value >= timedelta(days=2) and not value % timedelta(days=1):
+        return f"{value.days}d"
+    return parsing.format_duration(value)
 
 
 def _dump_specialist(specialist: Specialist, business: Business) -> dict:
