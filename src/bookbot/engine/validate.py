@@ -101,7 +101,7 @@ def notice_length(value: timedelta) -> Problem | None:
 
 
 def hold_length(value: timedelta) -> Problem | None:
-    """A waitlist or payment hold outside SHORTEST_HOLD..LONGEST_DURATION."""
+    """A hold, or the window no-shows are counted in, outside SHORTEST_HOLD..LONGEST_DURATION."""
     return length(value, SHORTEST_HOLD, LONGEST_DURATION)
 
 
