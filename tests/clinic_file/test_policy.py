@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from bookbot import clinic_file
+from bookbot import clinic_file, parsing
 from bookbot.engine.policy import AfterNoShows, Policy
-from bookbot.errors import Invalid
+from bookbot.errors import BadInput, Invalid
 from tests.clinics import BASIC
 
 SETTINGS = """\
@@ -201,3 +201,13 @@ def test_prices_are_written_with_their_currencys_digits(
 def test_a_default_policy_is_not_written() -> None:
     assert "policy" not in clinic_file.dump(clinic_file.read(BASIC))
     assert "currency" not in clinic_file.dump(clinic_file.read(BASIC))
+
+
+def test_days_are_the_files_and_not_the_chats() -> None:
+    assert parsing.duration("1d12h", days=True) == timedelta(hours=36)
+    with pytest.raises(BadInput) as caught:
+        parsing.duration("2d")
+    assert caught.value.key == "error.not_a_duration"
+    with pytest.raises(BadInput) as caught:
+        parsing.duration("1234567d", days=True)
+    assert caught.value.key == "error.duration_too_long"
