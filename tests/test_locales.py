@@ -106,3 +106,14 @@ def test_dates_and_times_read_the_same_in_every_message() -> None:
     assert i18n.clock(time(7, 30), "ru") == "07:30"
     assert [i18n.weekday(d, "en") for d in (0, 6)] == ["Mon", "Sun"]
     assert i18n.weekday(2, "ru", "EEEEEE") == "ср"
+
+
+def test_prices_read_as_each_language_writes_money() -> None:
+    assert i18n.price(6000, "EUR", "en") == "€60.00"
+    assert i18n.price(6000, "EUR", "ru") == "60,00\xa0€"
+    assert i18n.price(123456, "EUR", "en") == "€1,234.56"
+    assert i18n.price(1500, "JPY", "en") == "¥1,500"
+    assert i18n.price(1234, "KWD", "en") == "KWD1.234"
+    assert i18n.price(150000, "HUF", "en") == "HUF1,500.00"  # ISO's two digits, not CLDR's none
+    assert i18n.price(1500, "XTR", "en") == "1,500 ⭐"
+    assert i18n.price(1500, "XTR", "ru") == "1\xa0500 ⭐"

@@ -117,8 +117,8 @@ def _parser() -> argparse.ArgumentParser:
     command("export", _export)
 
     sub = command("slots", _slots)
-    sub.add_argument("--specialist", type=_typed(_identifier), help=t("cli.arg.specialist"))
-    sub.add_argument("--service", type=_typed(_identifier), help=t("cli.arg.service"))
+    sub.add_argument("--specialist", type=_typed(parsing.identifier), help=t("cli.arg.specialist"))
+    sub.add_argument("--service", type=_typed(parsing.identifier), help=t("cli.arg.service"))
     sub.add_argument(
         "--date", required=True, type=_typed(parsing.bounded_date), help=t("cli.arg.date")
     )
@@ -126,9 +126,9 @@ def _parser() -> argparse.ArgumentParser:
 
     sub = command("next", _next)
     sub.add_argument(
-        "--service", required=True, type=_typed(_identifier), help=t("cli.arg.service")
+        "--service", required=True, type=_typed(parsing.identifier), help=t("cli.arg.service")
     )
-    sub.add_argument("--specialist", type=_typed(_identifier), help=t("cli.arg.specialist"))
+    sub.add_argument("--specialist", type=_typed(parsing.identifier), help=t("cli.arg.specialist"))
     sub.add_argument(
         "--from", dest="first", type=_typed(parsing.bounded_date), help=t("cli.arg.from")
     )
@@ -136,7 +136,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sub = command("holes", _holes)
     sub.add_argument(
-        "--service", required=True, type=_typed(_identifier), help=t("cli.arg.service")
+        "--service", required=True, type=_typed(parsing.identifier), help=t("cli.arg.service")
     )
     sub.add_argument(
         "--from",
@@ -151,7 +151,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sub = command("search", _search)
     sub.add_argument(
-        "--service", required=True, type=_typed(_identifier), help=t("cli.arg.service")
+        "--service", required=True, type=_typed(parsing.identifier), help=t("cli.arg.service")
     )
     sub.add_argument("--limit", type=_typed(_limit), default=20, help=t("cli.arg.limit"))
     sub.add_argument("--offset", type=_typed(_offset), default=0, help=t("cli.arg.offset"))
@@ -160,10 +160,10 @@ def _parser() -> argparse.ArgumentParser:
 
     sub = command("book", _book)
     sub.add_argument(
-        "--specialist", required=True, type=_typed(_identifier), help=t("cli.arg.specialist")
+        "--specialist", required=True, type=_typed(parsing.identifier), help=t("cli.arg.specialist")
     )
     sub.add_argument(
-        "--service", required=True, type=_typed(_identifier), help=t("cli.arg.service")
+        "--service", required=True, type=_typed(parsing.identifier), help=t("cli.arg.service")
     )
     sub.add_argument("--start", required=True, type=_typed(_start), help=t("cli.arg.start"))
     sub.add_argument(
@@ -188,7 +188,7 @@ def _parser() -> argparse.ArgumentParser:
     command("deliver", _deliver)
 
     sub = command("bookings", _bookings)
-    sub.add_argument("--specialist", type=_typed(_identifier), help=t("cli.arg.specialist"))
+    sub.add_argument("--specialist", type=_typed(parsing.identifier), help=t("cli.arg.specialist"))
     sub.add_argument(
         "--from", dest="first", type=_typed(parsing.bounded_date), help=t("cli.arg.from")
     )
@@ -270,15 +270,6 @@ def _booking_id(text: str) -> int:
     if len(text.lstrip("0")) > len(str(LAST_BOOKING_ID)) or not (0 < int(text) <= LAST_BOOKING_ID):
         raise BadInput("error.unknown_booking", id=text)
     return int(text)
-
-
-def _identifier(text: str) -> str:
-    """Reads a service or specialist id as the clinic file writes them (spec/clinic-file.md)."""
-    if not clinic_file.ID.fullmatch(text):
-        raise BadInput("error.not_an_id", value=text)
-    if len(text) > clinic_file.LONGEST_ID:
-        raise BadInput("error.id_too_long", value=text, most=clinic_file.LONGEST_ID)
-    return text
 
 
 def _start(text: str) -> str:

@@ -14,12 +14,21 @@ timezone: Europe/Berlin
 min_notice: 1h
 horizon_days: 60
 holidays: DE-BY
+currency: EUR
+phone: "+49 89 1234567"
+policy:
+  cancel_notice: 24h
+  confirm_by: 3h
+  no_show_limit: 2
+  no_show_window: 90d
+  after_no_shows: block
+  waitlist_hold: 15m
 
 services:
-  - {id: checkup, name: Check-up}
-  - {id: hygiene, name: Teeth cleaning, duration: 90m}
-  - {id: filling, name: Filling, duration: 45m}
-  - {id: consult, name: Online consultation, duration: 30m}
+  - {id: checkup, name: Check-up, price: "60.00"}
+  - {id: hygiene, name: Teeth cleaning, duration: 90m, price: "95.00"}
+  - {id: filling, name: Filling, duration: 45m, price: "120.00", cancel_notice: 48h}
+  - {id: consult, name: Online consultation, duration: 30m, price: "40.00", cancel_notice: 2h}
 
 specialists:
   - id: ann

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from datetime import date, datetime, time, timedelta
 from functools import cache
@@ -10,7 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from babel import Locale
 from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
+
+from bookbot.engine import money
 
 DEFAULT = "en"
 SHORT_DAY = "EEE d MMM"  # Tue 1 Dec
@@ -104,3 +109,18 @@ def brief(value: datetime, locale: str) -> str:
 def weekday(number: int, locale: str, style: str = "EEE") -> str:
     """The name of a weekday (0 = Monday) in the user's language: Mon by default."""
     return day(A_MONDAY + timedelta(days=number), locale, style)
+
+
+def price(amount: int, currency: str, locale: str) -> str:
+    """A price in minor units as the user's language writes it: €60.00, 60,00 €, 60 ⭐.
+
+    Always with the currency's ISO 4217 digits (the file's), not Babel's own idea of
+    them (CLDR gives HUF none); Telegram Stars, which CLDR does not know, by the locale.
+    """
+    units = money.units(amount, currency)
+    if currency == money.STARS:
+        return text("money.stars", locale, amount=format_decimal(units, locale=locale))
+    place = Locale.parse(locale)
+    pattern = copy.copy(place.currency_formats["standard"])
+    pattern.frac_prec = (money.digits(currency), money.digits(currency))
+    return pattern.apply(units, place, currency=currency, currency_digits=False)

@@ -14,13 +14,17 @@ from bookbot.errors import BadInput
 format_duration = duration_text
 
 # [0-9], not \d: \d takes every script's digits, and int() reads them (`cancel ١` was booking 1).
-DURATION = re.compile(r"^(?:(?P<h>[0-9]+)h)?(?:(?P<m>[0-9]+)m)?$")
+DURATION = re.compile(r"^(?:(?P<d>[0-9]+)d)?(?:(?P<h>[0-9]+)h)?(?:(?P<m>[0-9]+)m)?$")
 TIME = re.compile(r"^(?P<h>[0-9]{1,2}):(?P<m>[0-9]{2})$")
 DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 LOCAL = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$")
 # Six digits of hours or minutes (114 years, 694 days) stay far from timedelta's and
 # datetime's limits, and from int()'s 4,300-digit refusal.
 LONGEST_COUNT = 6
+# Ids of services and specialists (spec/clinic-file.md); they travel in Telegram's 64-byte
+# button data, so at most LONGEST_ID characters.
+ID = re.compile(r"[a-z0-9_-]+")
+LONGEST_ID = 60
 PHONE = re.compile(r"^\+?[0-9]{3,20}$")  # E.164 has at most 15 digits; room for extensions
 PHONE_PUNCTUATION = re.compile(r"[ ()./-]")
 LONGEST_NAME = 100
@@ -33,14 +37,25 @@ UNPRINTABLE = frozenset({"Cc", "Cs", "Zl", "Zp"})
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
-def duration(text: str) -> timedelta:
-    """Reads `30m`, `1h`, `1h30m`, `90m`."""
+def identifier(value: object) -> str:
+    """Reads a service or specialist id: a-z, 0-9, _ and -, at most LONGEST_ID long."""
+    if not isinstance(value, str) or not ID.fullmatch(value):
+        raise BadInput("error.not_an_id", value=value)
+    if len(value) > LONGEST_ID:
+        raise BadInput("error.id_too_long", value=value, most=LONGEST_ID)
+    return value
+
+
+def duration(text: str, days: bool = False) -> timedelta:
+    """Reads `30m`, `1h`, `1h30m`, `90m`; with `days` (the clinic file) `90d`, `1d12h` too."""
     match = DURATION.match(str(text).strip())
-    if not text or not match or not (match["h"] or match["m"]):
+    if not text or not match or not any(match.groups()) or (match["d"] and not days):
         raise BadInput("error.not_a_duration", value=text)
-    if max(len(match["h"] or ""), len(match["m"] or "")) > LONGEST_COUNT:
+    if max(len(part or "") for part in match.groups()) > LONGEST_COUNT:
         raise BadInput("error.duration_too_long", value=text)
-    return timedelta(hours=int(match["h"] or 0), minutes=int(match["m"] or 0))
+    return timedelta(
+        days=int(match["d"] or 0), hours=int(match["h"] or 0), minutes=int(match["m"] or 0)
+    )
 
 
 def clock_time(text: str) -> time:

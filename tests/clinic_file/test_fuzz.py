@@ -32,9 +32,21 @@ from tests.conftest import POSTGRES, drop_postgres_database, new_postgres_databa
 
 now = datetime.fromisoformat(NOW)
 # BASIC with one of everything more: every override type, valid dates, a zone, linked
-# specialists, bookings with and without ids, a cancelled one.
+# specialists, bookings with and without ids, a cancelled one, a currency, a phone, every
+# policy setting, prices and a service's own cut-off.
 RICH = (
     BASIC.replace(
+        "holidays: DE-BY\n",
+        'holidays: DE-BY\ncurrency: EUR\nphone: "+49 30 1230000"\n'
+        "policy: {cancel_notice: 24h, confirm_by: 3h, no_show_limit: 2, no_show_window: 90d,\n"
+        "         after_no_shows: block, waitlist_hold: 15m, payment_hold: 20m}\n",
+    )
+    .replace(
+        "{id: checkup, name: Check-up}",
+        '{id: checkup, name: Check-up, price: "60.00", cancel_notice: 48h}',
+    )
+    .replace("duration: 90m}", 'duration: 90m, price: "0.01"}')
+    .replace(
         "    name: Dr. Ann Weber\n",
         "    name: Dr. Ann Weber\n    telegram_id: 1001\n    timezone: Europe/Berlin\n",
     )
@@ -68,6 +80,9 @@ INTERESTING = [
     "90m",
     "24h",
     "2160h",
+    "90d",
+    "91d",
+    "1d12h",
     "25:00",
     "23:59",
     "00:00",
@@ -97,6 +112,19 @@ INTERESTING = [
     "vacation",
     "custom_hours",
     "extra_slots",
+    "EUR",
+    "XTR",
+    "JPY",
+    "KWD",
+    "eur",
+    "60.00",
+    "0.01",
+    "0.001",
+    "1000000",
+    "1000000.01",
+    "+49 30 1230000",
+    "block",
+    "prepay",
     "Europe/Berlin",
     "Asia/Tokyo",
     "Mars/Olympus",

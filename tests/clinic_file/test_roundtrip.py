@@ -116,3 +116,68 @@ async def test_a_new_booking_of_a_service_not_offered_is_still_refused(db: Datab
         ("bookings[1].service", "error.not_offered_by")
     ]
     assert await export_clinic(db) == before
+
+
+POLICY = BASIC.replace(
+    "holidays: DE-BY\n",
+    'holidays: DE-BY\ncurrency: EUR\nphone: "+49 30 1230000"\n'
+    "policy: {cancel_notice: 24h, confirm_by: 3h, no_show_limit: 2, no_show_window: 90d,\n"
+    "         after_no_shows: block, waitlist_hold: 10m, payment_hold: 20m}\n",
+    1,
+).replace(
+    "{id: checkup, name: Check-up}",
+    '{id: checkup, name: Check-up, price: "60.00", cancel_notice: 48h}',
+)
+
+
+async def test_prices_and_the_policy_come_back_exactly_through_the_database(
+    db: Database, tmp_path: Path
+) -> None:
+    clinic = clinic_file.read(POLICY)
+    await import_clinic(db, clinic)
+    exported = await export_clinic(db)
+    assert exported.business == clinic.business
+    assert exported.services == clinic.services
+    text = clinic_file.dump(exported)
+    again = clinic_file.read(text)
+    assert (again.business, again.services) == (clinic.business, clinic.services)
+    assert (await import_clinic(db, clinic_file.read(text))).changed == 0
+    url = await fresh_database(db, tmp_path)
+    restored = Database(url)
+    try:
+        await import_clinic(restored, clinic_file.read(text))
+        assert await export_clinic(restored) == exported
+    finally:
+        await restored.close()
+        if db.dialect == "postgresql":
+            await drop_postgres_database(url)
+
+
+async def test_a_file_without_settings_turns_them_off_again(db: Database) -> None:
+    await import_clinic(db, clinic_file.read(POLICY))
+    await import_clinic(db, clinic_file.read(BASIC))
+    exported = await export_clinic(db)
+    assert exported.business == clinic_file.read(BASIC).business
+    assert [(s.price, s.cancel_notice) for s in exported.services] == [(None, None)] * 2
+
+
+async def test_another_currency_drops_the_prices_the_file_does_not_give_again(
+    db: Database,
+) -> None:
+    priced = POLICY.replace(
+        "{id: hygiene, name: Hygiene, duration: 90m}",
+        '{id: hygiene, name: Hygiene, duration: 90m, price: "80.00"}',
+    )
+    await import_clinic(db, clinic_file.read(priced))
+    in_yen = (
+        POLICY.replace("currency: EUR", "currency: JPY")
+        .replace('price: "60.00"', 'price: "6000"')
+        .replace("  - {id: hygiene, name: Hygiene, duration: 90m}\n", "")
+        .replace("services: [checkup, hygiene]", "services: [checkup]")
+    )
+    await import_clinic(db, clinic_file.read(in_yen))
+    exported = await export_clinic(db)
+    assert exported.business.currency == "JPY"
+    assert [(s.id, s.price) for s in exported.services] == [("checkup", 6000), ("hygiene", None)]
+    text = clinic_file.dump(exported)
+    assert (await import_clinic(db, clinic_file.read(text))).changed == 0

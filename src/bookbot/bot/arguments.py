@@ -13,9 +13,10 @@ import unicodedata
 from collections.abc import Collection, Sequence
 from datetime import date, time, timedelta
 
-from bookbot import clinic_file, i18n, parsing
+from bookbot import i18n, parsing
 from bookbot.engine.model import WEEKDAYS, Service
 from bookbot.errors import BadInput
+from bookbot.parsing import identifier
 from bookbot.services import schedules
 from bookbot.services.schedules import Change
 
@@ -164,15 +165,6 @@ def weekdays(text: str) -> frozenset[int]:
         a, b = DAY_WORDS[first], DAY_WORDS[last] if dash else DAY_WORDS[first]
         found.update(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])
     return frozenset(found)
-
-
-def identifier(text: str) -> str:
-    """Reads an id as the clinic file writes them: a-z, 0-9, _ and -, at most 60 long."""
-    if not clinic_file.ID.fullmatch(text):
-        raise BadInput("error.not_an_id", value=text)
-    if len(text) > clinic_file.LONGEST_ID:
-        raise BadInput("error.id_too_long", value=text, most=clinic_file.LONGEST_ID)
-    return text
 
 
 def telegram_id(text: str) -> int:

@@ -8,6 +8,8 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
+from bookbot.engine.policy import Policy
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_SLOT = timedelta(minutes=60)
 
@@ -133,20 +135,33 @@ class DayResult:
 
 @dataclass(frozen=True)
 class Business:
-    """The business-wide defaults of a clinic file."""
+    """The business-wide defaults of a clinic file.
+
+    `currency` prices every service (ISO 4217, or XTR for Telegram Stars); `phone` is the
+    number clients are asked to call when the chat may not change a visit.
+    """
 
     timezone: str
     rules: Rules = Rules()
     holidays: tuple[str, ...] = ()
+    currency: str | None = None
+    phone: str | None = None
+    policy: Policy = Policy()
 
 
 @dataclass(frozen=True)
 class Service:
-    """Something a client books; without a duration it takes exactly its slot."""
+    """Something a client books; without a duration it takes exactly its slot.
+
+    `price` is in minor units of the business's currency; `cancel_notice`, when set,
+    replaces the policy's for this service.
+    """
 
     id: str
     name: str
     duration: timedelta | None = None
+    price: int | None = None
+    cancel_notice: timedelta | None = None
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from bookbot.engine.model import (
     Specialist,
     WeeklyEntry,
 )
+from bookbot.engine.policy import Policy
 from bookbot.engine.workday import calendar_exists, zone
 
 # Bounds on what a schedule may hold (README, "The clinic file in brief"): each keeps every
@@ -34,6 +35,8 @@ LONGEST_DURATION = timedelta(days=90)  # spec/policy.md: durations up to 90d
 SHORTEST_SERVICE = timedelta(minutes=1)
 SHORTEST_SLOT, LONGEST_SLOT = timedelta(minutes=5), timedelta(hours=24)
 LONGEST_BREAK = timedelta(hours=24)
+SHORTEST_HOLD = timedelta(minutes=1)  # a hold shorter than this would lapse as it is offered
+MOST_NO_SHOWS = 100  # spec/policy.md: no_show_limit 1-100
 LONGEST_ZONE = 64  # the column's width; IANA's names are under 40
 MOST_TIMES = 80  # single slot times in one entry (the column holds 500 characters)
 MOST_CALENDARS = 10  # holiday calendars in one list (the column holds 200 characters)
@@ -97,6 +100,11 @@ def notice_length(value: timedelta) -> Problem | None:
     return length(value, timedelta(0), LONGEST_DURATION)
 
 
+def hold_length(value: timedelta) -> Problem | None:
+    """A hold, or the window no-shows are counted in, outside SHORTEST_HOLD..LONGEST_DURATION."""
+    return length(value, SHORTEST_HOLD, LONGEST_DURATION)
+
+
 def day(value: date) -> Problem | None:
     """A date outside FIRST_DATE..LAST_DATE."""
     if FIRST_DATE <= value <= LAST_DATE:
@@ -158,6 +166,27 @@ def not_before(
     if first is None or last is None or last >= first:
         return []
     return [Problem("error.before", {"other": first_name}, _at(path, last_name))]
+
+
+def no_shows(value: Policy, path: str) -> list[Problem]:
+    """The no-show rule at `path` is whole: a limit and what follows it, or neither.
+
+    A window alone, or a limit without what follows, would be a rule that never acts.
+    """
+    given = {
+        "no_show_limit": value.no_show_limit is not None,
+        "after_no_shows": value.after_no_shows is not None,
+        "no_show_window": value.no_show_window is not None,
+    }
+    if not any(given.values()):
+        return []
+    return [
+        Problem(
+            "file.goes_with", {"other": ", ".join(k for k in given if given[k])}, _at(path, key)
+        )
+        for key in ("no_show_limit", "after_no_shows")
+        if not given[key]
+    ]
 
 
 # -- the parts of a specialist ---------------------------------------------------------------
@@ -244,11 +273,13 @@ def unique_ids(items: Sequence[tuple[str, object]]) -> list[Problem]:
 
 
 def services(values: Sequence[Service]) -> list[Problem]:
-    """The catalog: ids unique and durations within bounds."""
+    """The catalog: ids unique, durations and cut-offs within bounds."""
     found = unique_ids([(f"services[{i}]", s.id) for i, s in enumerate(values)])
     for i, service in enumerate(values):
         if service.duration is not None:
             found += _placed(service_length(service.duration), f"services[{i}].duration")
+        if service.cancel_notice is not None:
+            found += _placed(notice_length(service.cancel_notice), f"services[{i}].cancel_notice")
     return found
 
 

@@ -9,31 +9,30 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import time, timedelta
 from uuid import uuid4
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bookbot.engine.model import (
-    WEEKDAYS,
-    Block,
-    Business,
-    Hours,
-    Override,
-    OverrideType,
-    Rules,
-    Service,
-    Specialist,
-    WeeklyEntry,
-)
+from bookbot.engine.model import WEEKDAYS, Block, Business, Service, Specialist
 from bookbot.engine.workday import Plan
 from bookbot.store.bulk import add_rows, chunks
+from bookbot.store.catalog_rows import (
+    NO_CALENDAR,
+    business_of,
+    calendar_codes,
+    hours_values,
+    minutes,
+    override_of,
+    policy_text,
+    seconds,
+    service_of,
+    weekly_of,
+)
 from bookbot.store.dayindex import DayIndex
 from bookbot.store.tables import (
     BlockRow,
     BusinessRow,
-    HoursColumns,
     OfferRow,
     OverrideRow,
     ServiceRow,
@@ -42,7 +41,6 @@ from bookbot.store.tables import (
 )
 
 BUSINESS_ID = 1
-NO_CALENDAR = "none"
 
 
 @dataclass(frozen=True)
@@ -93,7 +91,7 @@ class Catalog:
         rows = list(await self.session.scalars(select(SpecialistRow).order_by(SpecialistRow.id)))
         return Snapshot(
             business,
-            tuple(_service(r) for r in services),
+            tuple(service_of(r) for r in services),
             tuple(await self._assemble(rows)),
             {r.id: r.position for r in rows},
             stamp,
@@ -134,13 +132,7 @@ class Catalog:
         if cached is not None and cached.stamp == await self._stamp():
             return cached.business
         row = await self.session.get(BusinessRow, BUSINESS_ID)
-        if row is None:
-            return None
-        return Business(
-            timezone=row.timezone,
-            rules=Rules(timedelta(minutes=row.min_notice_minutes), row.horizon_days),
-            holidays=_codes(row.holidays) or (),
-        )
+        return None if row is None else business_of(row)
 
     async def current(self, ids: Sequence[str]) -> list[Specialist]:
         """These specialists as this transaction sees them, from the catalog if it is current."""
@@ -183,9 +175,15 @@ class Catalog:
                     self.days.schedule_changed(specialist)
         row = await self.session.get(BusinessRow, BUSINESS_ID) or BusinessRow(id=BUSINESS_ID)
         row.timezone = business.timezone
-        row.min_notice_minutes = _minutes(business.rules.min_notice)
+        row.min_notice_minutes = minutes(business.rules.min_notice)
         row.horizon_days = business.rules.horizon_days
         row.holidays = ",".join(business.holidays)
+        row.currency = business.currency
+        row.phone = business.phone
+        row.policy = policy_text(business.policy)
+        if before is not None and before.currency != business.currency:
+            # Prices are in the business's currency: those of another one mean nothing now.
+            await self.session.execute(update(ServiceRow).values(price=None))
         row.stamp = uuid4().hex
         self.stamp = None
         self.session.add(row)
@@ -203,11 +201,13 @@ class Catalog:
     async def save_service(self, service: Service, position: int) -> bool:
         """Creates or updates a service by id; tells whether anything changed."""
         row = await self.session.get(ServiceRow, service.id)
-        if row and _service(row) == service and row.position == position:
+        if row and service_of(row) == service and row.position == position:
             return False
         row = row or ServiceRow(id=service.id, business_id=BUSINESS_ID)
         row.name = service.name
-        row.duration_minutes = _minutes(service.duration) if service.duration else None
+        row.duration_minutes = minutes(service.duration) if service.duration else None
+        row.price = service.price
+        row.cancel_notice_seconds = seconds(service.cancel_notice)
         row.position = position
         self.session.add(row)
         await self._restamp()
@@ -262,13 +262,13 @@ class Catalog:
                 .where(WeeklyRow.specialist_id.in_(chunk))
                 .order_by(WeeklyRow.position, WeeklyRow.id)
             ):
-                weekly[line.specialist_id].append(_weekly(line))
+                weekly[line.specialist_id].append(weekly_of(line))
             for change in await self.session.scalars(
                 select(OverrideRow)
                 .where(OverrideRow.specialist_id.in_(chunk))
                 .order_by(OverrideRow.id)
             ):
-                overrides[change.specialist_id].append(_override(change))
+                overrides[change.specialist_id].append(override_of(change))
             for block in await self.session.scalars(
                 select(BlockRow).where(BlockRow.specialist_id.in_(chunk)).order_by(BlockRow.id)
             ):
@@ -284,7 +284,7 @@ class Catalog:
                 overrides=tuple(overrides[row.id]),
                 blocks=tuple(blocks[row.id]),
                 timezone=row.timezone,
-                holidays=_codes(row.holidays),
+                holidays=calendar_codes(row.holidays),
                 telegram_id=row.telegram_id,
             )
             for row in rows
@@ -353,7 +353,7 @@ class Catalog:
                     "days": ",".join(WEEKDAYS[d] for d in sorted(entry.days)),
                     "valid_from": entry.valid_from,
                     "valid_until": entry.valid_until,
-                    **_hours_values(entry.hours),
+                    **hours_values(entry.hours),
                 }
                 for i, entry in enumerate(specialist.weekly)
             ]
@@ -364,7 +364,7 @@ class Catalog:
                     "first": o.first,
                     "last": o.last,
                     "reason": o.reason,
-                    **_hours_values(o.hours),
+                    **hours_values(o.hours),
                 }
                 for o in specialist.overrides
             ]
@@ -442,53 +442,3 @@ class Catalog:
             .where(BusinessRow.id == BUSINESS_ID)
             .values(version=BusinessRow.version + 1)
         )
-
-
-def _minutes(value: timedelta) -> int:
-    return int(value.total_seconds() // 60)
-
-
-def _codes(text: str | None) -> tuple[str, ...] | None:
-    if text is None:
-        return None
-    if text in ("", NO_CALENDAR):
-        return ()
-    return tuple(text.split(","))
-
-
-def _service(row: ServiceRow) -> Service:
-    duration = timedelta(minutes=row.duration_minutes) if row.duration_minutes else None
-    return Service(row.id, row.name, duration)
-
-
-def _hours(row: HoursColumns) -> Hours:
-    return Hours(
-        slot=timedelta(minutes=row.slot_minutes),
-        start=row.start,
-        end=row.end,
-        times=tuple(time.fromisoformat(t) for t in row.times.split(",") if t),
-        break_after=timedelta(minutes=row.break_minutes),
-    )
-
-
-def _hours_values(hours: Hours | None) -> dict:
-    if hours is None:
-        return {"start": None, "end": None, "times": "", "slot_minutes": 60, "break_minutes": 0}
-    return {
-        "start": hours.start,
-        "end": hours.end,
-        "times": ",".join(t.strftime("%H:%M") for t in hours.times),
-        "slot_minutes": _minutes(hours.slot),
-        "break_minutes": _minutes(hours.break_after),
-    }
-
-
-def _weekly(row: WeeklyRow) -> WeeklyEntry:
-    days = frozenset(WEEKDAYS.index(day) for day in row.days.split(","))
-    return WeeklyEntry(days, _hours(row), row.valid_from, row.valid_until)
-
-
-def _override(row: OverrideRow) -> Override:
-    kind = OverrideType(row.type)
-    hours = _hours(row) if kind in (OverrideType.CUSTOM_HOURS, OverrideType.EXTRA_SLOTS) else None
-    return Override(kind, row.first, row.last, hours, row.reason)

@@ -53,7 +53,10 @@ class Base(DeclarativeBase):
 
 
 class BusinessRow(Base):
-    """The business-wide defaults: zone, notice, horizon, holiday calendars."""
+    """The business-wide defaults: zone, notice, horizon, holiday calendars, currency, policy.
+
+    `policy` is JSON text (store/catalog_rows.py); NULL when every setting is at its default.
+    """
 
     __tablename__ = "businesses"
 
@@ -64,10 +67,13 @@ class BusinessRow(Base):
     holidays: Mapped[str] = mapped_column(String(200), default="")
     stamp: Mapped[str] = mapped_column(String(32), default="")  # new on every schedule change
     version: Mapped[int] = mapped_column(Integer, default=0)  # +1 on every availability change
+    currency: Mapped[str | None] = mapped_column(String(3))  # ISO 4217, or XTR
+    phone: Mapped[str | None] = mapped_column(String(40))
+    policy: Mapped[str | None] = mapped_column(Text)
 
 
 class ServiceRow(Base):
-    """A service clients can book."""
+    """A service clients can book; its price in minor units of the business's currency."""
 
     __tablename__ = "services"
 
@@ -76,6 +82,8 @@ class ServiceRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     duration_minutes: Mapped[int | None] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    price: Mapped[int | None] = mapped_column(Integer)
+    cancel_notice_seconds: Mapped[int | None] = mapped_column(Integer)
 
 
 class SpecialistRow(Base):
