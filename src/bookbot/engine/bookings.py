@@ -3,14 +3,22 @@
 States and the transitions between them (engine/model.py `BookingStatus`):
 
     held ──confirm──▶ confirmed ──cancel──▶ cancelled (by whom, why)
-      │                   ▲
+      │
       ├──cancel──▶ cancelled
       └──its hold_until passes, or the client starts over──▶ expired
 
 A held and a confirmed booking occupy their time; a hold does so only until its
-`hold_until`. Awaiting payment (a hold kept while a payment is made) and attended or
-no-show (marks on a confirmed visit that ended) are the states policy.md plans next; they
-will be answered here, beside the questions they change.
+`hold_until` (a waitlist offer is such a hold, made for the client it is offered to).
+A confirmed visit carries two records beside its status, which stays confirmed
+(engine/model.py `Mark`):
+
+    confirmed ──"I'll come" (its client, before the start)──▶ attending (once; again: no change)
+    confirmed ──mark (staff, from the start until the end of the next local day)──▶
+        arrived | no-show (changeable until then; a visit never marked counts as arrived)
+
+A no-show is not reviewed, and enough of them within a window (`no_shows`) bring the
+policy's `after_no_shows` on the client's next bookings. Awaiting payment (a hold kept
+while a payment is made) is the state policy.md plans next.
 
 Every question "may this actor do that with this booking now?" is one function below that
 answers with a locale key (why not) or None (it may): the chat, the CLI and the staff
@@ -19,15 +27,19 @@ commands all ask it, through services/bookings.py. Who asks is one of `ACTORS`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
-from bookbot.engine.model import LIVE_STATUSES, Booking, BookingStatus
+from bookbot.engine import workday
+from bookbot.engine.model import LIVE_STATUSES, Booking, BookingStatus, Mark
 
 CLIENT = "client"  # the booking's own client, in the chat
 SPECIALIST = "specialist"  # the booking's specialist (or an admin for them), in the chat
 ADMIN = "admin"
 OPERATOR = "operator"  # whoever runs the command line
 ACTORS = (CLIENT, SPECIALIST, ADMIN, OPERATOR)
+STAFF = (SPECIALIST, ADMIN, OPERATOR)  # who may mark a visit arrived or no-show
+BLOCK, PREPAY = "block", "prepay"  # what no-shows bring on (policy `after_no_shows`)
 
 
 def is_live(booking: Booking, now: datetime) -> bool:
@@ -106,14 +118,86 @@ def may_review(booking: Booking | None, now: datetime) -> str | None:
     """Why a booking may not be reviewed at `now` (a locale key), or None when it may.
 
     Only a visit that took place is reviewed (policy.md): the booking exists, was confirmed
-    and not cancelled since, and its end has passed. Chat, web page and review request all
-    ask this. Attendance is not recorded yet (a visit never marked counts as arrived); once
-    a no-show mark is, a marked booking is refused here as well.
+    and not cancelled since, was not marked no-show, and its end has passed. Chat, web page
+    and review request all ask this; a visit never marked counts as arrived.
     """
     if booking is None:
         return "review.unknown"
     if booking.status != BookingStatus.CONFIRMED:
         return "review.no_visit"
+    if booking.mark == Mark.NO_SHOW:
+        return "review.no_show"
     if booking.end > now:
         return "review.too_soon"
     return None
+
+
+# -- attendance and no-shows ------------------------------------------------------------
+
+
+def may_attend(booking: Booking, actor: str, now: datetime) -> str | None:
+    """Why `actor` may not say a booking's client will come (a locale key), or None.
+
+    Only the client says it ("I'll come"), of a confirmed visit that has not begun. Saying
+    it again is no error: the first `attending_at` is kept, and nothing changes.
+    """
+    if actor != CLIENT:
+        return "refused.clients_only"
+    if booking.status != BookingStatus.CONFIRMED:
+        return "refused.not_live"
+    if booking.start <= now:
+        return "refused.begun"
+    return None
+
+
+def marks_close(booking: Booking, zone: str) -> datetime:
+    """When a visit can no longer be marked: the end of the local day after its start's.
+
+    Local to `zone`, the specialist's: the midnight two local dates after the start, which
+    a DST change makes 23 or 25 hours from the one before it.
+    """
+    tz = workday.zone(zone)
+    day = booking.start.astimezone(tz).date()
+    return workday.LocalClock(day + timedelta(days=2), tz).instant(timedelta(0))
+
+
+def may_mark(booking: Booking, actor: str, now: datetime, zone: str) -> str | None:
+    """Why `actor` may not mark a visit arrived or no-show at `now` (a locale key), or None.
+
+    Staff (its specialist, an admin) and the operator mark a confirmed visit from its
+    start until the end of the next local day in the specialist's `zone` (`marks_close`);
+    within that time a mark may be changed as often as needed.
+    """
+    if actor not in STAFF:
+        return "refused.staff_only"
+    if booking.status != BookingStatus.CONFIRMED:
+        return "refused.not_live"
+    if now < booking.start:
+        return "refused.not_begun"
+    if now >= marks_close(booking, zone):
+        return "refused.marks_closed"
+    return None
+
+
+def no_shows(marks: Iterable[datetime], now: datetime, window: timedelta | None) -> int:
+    """How many no-shows count against a client at `now`.
+
+    `marks` are the starts of their visits marked no-show (since they were last forgiven);
+    those that started within `window` back from `now` count, or all without a window.
+    """
+    if window is None:
+        return sum(1 for _ in marks)
+    since = now - window
+    return sum(1 for start in marks if since < start)
+
+
+def after_no_shows(count: int, limit: int | None, action: str | None) -> str | None:
+    """What a client's `count` no-shows bring on their next bookings: None, BLOCK or PREPAY.
+
+    The policy's `no_show_limit` and `after_no_shows`: reaching the limit brings the
+    action; without either, nothing. (Where payments are not set up, the caller treats
+    PREPAY as BLOCK.)
+    """
+    if limit is None or action is None or count < limit:
+        return None
+    return action

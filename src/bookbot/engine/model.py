@@ -35,6 +35,13 @@ class BookingStatus(StrEnum):
 LIVE_STATUSES = (BookingStatus.HELD, BookingStatus.CONFIRMED)
 
 
+class Mark(StrEnum):
+    """What staff recorded of a confirmed visit from its start on; none counts as arrived."""
+
+    ARRIVED = "arrived"
+    NO_SHOW = "no_show"
+
+
 @dataclass(frozen=True)
 class Hours:
     """Working time on one day: a window [start, end) cut into slots, or single slot times."""
@@ -186,7 +193,9 @@ class Client:
 class Booking:
     """An appointment of a client with a specialist, absolute.
 
-    A held booking carries when its hold runs out (`hold_until`); no other does.
+    A held booking carries when its hold runs out (`hold_until`); no other does. A confirmed
+    one may carry when its client said they will come (`attending_at`), and staff's `mark`
+    with when it was set (`marked_at`).
     """
 
     specialist: str
@@ -197,6 +206,9 @@ class Booking:
     client: Client | None = None
     id: int | None = None
     hold_until: datetime | None = None
+    attending_at: datetime | None = None
+    mark: Mark | None = None
+    marked_at: datetime | None = None
 
     @property
     def live(self) -> bool:

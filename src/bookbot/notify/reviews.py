@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bookbot.engine.bookings import may_review
-from bookbot.engine.model import Booking, BookingStatus
+from bookbot.engine.model import Booking, BookingStatus, Mark
 from bookbot.errors import BadInput, Refused
 from bookbot.services.visits import Visit, named
 from bookbot.store.db import Database
@@ -192,4 +192,5 @@ def _visited(row: BookingRow) -> Booking:
         row.end_at,
         BookingStatus(row.status),
         id=row.id,
+        mark=None if row.mark is None else Mark(row.mark),
     )

@@ -1,21 +1,23 @@
-"""Bookings and holds: reading them, adding one, moving one to a new status, expiring holds.
+"""Bookings and holds: reading, adding, moving to a new status, expiring; attendance marks.
 
 The database refuses a live booking that overlaps another of its specialist (the
 `bookings_no_overlap` constraint); that refusal reaches the user as "refused.taken". Every
-change to busy time is noted in the day index, which settles before the commit.
+change to busy time is noted in the day index, which settles before the commit. A
+client's no-shows are counted from the marks on their bookings since they were forgiven.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bookbot.engine.model import LIVE_STATUSES, Booking, BookingStatus, Client
+from bookbot.engine import bookings as rules
+from bookbot.engine.model import LIVE_STATUSES, Booking, BookingStatus, Client, Mark
 from bookbot.errors import Refused
 from bookbot.store.bulk import chunks
 from bookbot.store.chats import find_or_add_client
@@ -158,9 +160,16 @@ class Bookings:
             self.days.busy_changed(specialist, start, end)
 
     async def add_booking(
-        self, booking: Booking, now: datetime, hold_until: datetime | None = None
+        self,
+        booking: Booking,
+        now: datetime,
+        hold_until: datetime | None = None,
+        offer_of: int | None = None,
     ) -> Booking:
-        """Writes a new booking; the database refuses one that overlaps a live booking."""
+        """Writes a new booking; the database refuses one that overlaps a live booking.
+
+        `offer_of` makes a hold a waitlist offer to that entry (store/waitlist.py).
+        """
         client_id = (
             await find_or_add_client(self.session, booking.client) if booking.client else None
         )
@@ -174,6 +183,7 @@ class Bookings:
             status=str(booking.status),
             hold_until=hold_until,
             created_at=now,
+            offer_of=offer_of,
         )
         self.session.add(row)
         await self._flush_or_refuse()
@@ -198,6 +208,55 @@ class Bookings:
         if status == BookingStatus.CONFIRMED:
             row.hold_until = None
         await self._flush_or_refuse()
+
+    # -- attendance and no-shows ----------------------------------------------------------
+
+    async def attend(self, booking_id: int, at: datetime) -> bool:
+        """Records that the client will come; tells whether they had not said so before.
+
+        The first time is kept: saying it again changes nothing.
+        """
+        said = await self.session.execute(
+            update(BookingRow)
+            .where(BookingRow.id == booking_id, BookingRow.attending_at.is_(None))
+            .values(attending_at=at)
+        )
+        return bool(said.rowcount)  # type: ignore[attr-defined]
+
+    async def mark(self, booking_id: int, mark: Mark | None, at: datetime, by: str) -> None:
+        """Sets (or with None, clears) staff's mark on a visit, with when and who (an actor)."""
+        await self.session.execute(
+            update(BookingRow)
+            .where(BookingRow.id == booking_id)
+            .values(mark=None if mark is None else str(mark), marked_at=at, marked_by=by)
+        )
+
+    async def no_shows(self, client: int, now: datetime, window: timedelta | None) -> int:
+        """How many no-shows count against a client (Telegram id) at `now`.
+
+        Confirmed visits marked no-show since the client was last forgiven, counted by the
+        engine within `window` back from now (None: all).
+        """
+        query = (
+            select(BookingRow.start_at)
+            .join(ClientRow, ClientRow.id == BookingRow.client_id)
+            .where(
+                ClientRow.telegram_id == client,
+                BookingRow.mark == Mark.NO_SHOW,
+                BookingRow.status == BookingStatus.CONFIRMED,
+                or_(ClientRow.forgiven_at.is_(None), BookingRow.marked_at > ClientRow.forgiven_at),
+            )
+        )
+        if window is not None:
+            query = query.where(BookingRow.start_at > now - window)
+        return rules.no_shows(await self.session.scalars(query), now, window)
+
+    async def forgive(self, client: int, at: datetime) -> bool:
+        """Voids a client's no-shows marked before `at`; tells whether the client is known."""
+        forgiven = await self.session.execute(
+            update(ClientRow).where(ClientRow.telegram_id == client).values(forgiven_at=at)
+        )
+        return bool(forgiven.rowcount)  # type: ignore[attr-defined]
 
     async def _flush_or_refuse(self) -> None:
         try:
@@ -226,4 +285,7 @@ def _booking(row: BookingRow, client: ClientRow | None) -> Booking:
         client=Client(client.name, client.phone, client.telegram_id) if client else None,
         id=row.id,
         hold_until=row.hold_until if row.status == BookingStatus.HELD else None,
+        attending_at=row.attending_at,
+        mark=None if row.mark is None else Mark(row.mark),
+        marked_at=row.marked_at,
     )

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -179,6 +180,7 @@ class ClientRow(Base):
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     locale: Mapped[str | None] = mapped_column(String(10))
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)  # blocked the bot
+    forgiven_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # no-shows before: void
 
 
 class BookingRow(Base):
@@ -186,6 +188,9 @@ class BookingRow(Base):
 
     The database enforces it: an exclusion constraint on PostgreSQL (keying specialists by
     a hash of their id, unique among them), triggers on SQLite (all made by the migrations).
+    A waitlist offer is a held row with `offer_of`, its entry; an entry has at most one
+    held row at a time (`bookings_one_offer`). A confirmed visit may carry when its client
+    said they will come (`attending_at`) and staff's mark (`mark`: arrived or no_show).
     """
 
     __tablename__ = "bookings"
@@ -203,6 +208,36 @@ class BookingRow(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_by: Mapped[str | None] = mapped_column(String(20))
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    attending_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mark: Mapped[str | None] = mapped_column(String(12))
+    marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    marked_by: Mapped[str | None] = mapped_column(String(20))
+    # use_alter: waitlist.from_booking points back here, and the cycle needs one end to give
+    offer_of: Mapped[int | None] = mapped_column(ForeignKey("waitlist.id", use_alter=True))
+
+
+class WaitlistRow(Base):
+    """A client waiting for time: a service, a specialist or any, dates, parts of the day.
+
+    `parts` is a bitmask (1 morning, 2 afternoon, 4 evening; 0 any time of day), see
+    store/waitlist.py. An entry is never deleted: leaving or taking an offer sets `left_at`.
+    """
+
+    __tablename__ = "waitlist"
+    __table_args__ = (Index("ix_waitlist_match", "service_id", "last_day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("services.id"))
+    specialist_id: Mapped[str | None] = mapped_column(ForeignKey("specialists.id"))
+    location: Mapped[str | None] = mapped_column(Text)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    parts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    from_booking: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class DraftRow(Base):
@@ -390,3 +425,21 @@ class DaySpanRow(Base):
 
 # Holds that ran out but are not yet marked: questions answered from the day index look them up.
 Index("ix_bookings_held", BookingRow.status, BookingRow.hold_until)
+# At most one held booking (a live offer, or one run out and not yet expired) per waitlist entry.
+HELD_ONLY = BookingRow.status == "held"
+Index(
+    "bookings_one_offer",
+    BookingRow.offer_of,
+    unique=True,
+    sqlite_where=HELD_ONLY,
+    postgresql_where=HELD_ONLY,
+)
+# A client's no-shows, counted before every booking: few rows, so a small partial index.
+NO_SHOWS = BookingRow.mark == "no_show"
+Index(
+    "ix_bookings_no_shows",
+    BookingRow.client_id,
+    BookingRow.start_at,
+    sqlite_where=NO_SHOWS,
+    postgresql_where=NO_SHOWS,
+)
