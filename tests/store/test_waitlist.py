@@ -377,7 +377,7 @@ async def test_the_migration_goes_down_and_up_keeping_the_overlap_guard(clinic: 
     entry_id = await join(clinic, 77)
     assert await offer(clinic, entry_id, slot("2026-12-02T10:20"), timedelta(minutes=15))
     async with clinic.engine.begin() as connection:
-        await connection.run_sync(migrate, "0012", False)
+        await connection.run_sync(migrate, "0013", False)
         assert "offer_of" not in await connection.run_sync(columns, "bookings")
         assert "forgiven_at" not in await connection.run_sync(columns, "clients")
         assert "waitlist" not in await connection.run_sync(
