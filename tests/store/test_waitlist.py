@@ -18,11 +18,12 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from bookbot import booking, clinic_file
+from bookbot import clinic_file
 from bookbot.engine.model import Booking, BookingStatus, Client, Mark, Slot
 from bookbot.engine.waitlist import AFTERNOON, EVENING, MORNING
 from bookbot.errors import Refused
 from bookbot.notify import reviews
+from bookbot.services.clinic import import_clinic
 from bookbot.store.db import MIGRATIONS, Database
 from bookbot.store.tables import Base, BookingRow, ClientRow
 from bookbot.store.uow import UnitOfWork
@@ -70,7 +71,7 @@ async def join(
 
 @pytest.fixture
 async def clinic(db: Database) -> Database:
-    await booking.import_clinic(db, clinic_file.read(BASIC))
+    await import_clinic(db, clinic_file.read(BASIC))
     return db
 
 
