@@ -14,12 +14,14 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
     MessageHandler,
     filters,
 )
 from telegram.warnings import PTBUserWarning
 
 from bookbot.bot import menus, outbox
+from bookbot.bot.context import BotContext
 from bookbot.bot.handlers import admin, client, specialist
 from bookbot.bot.inbox import Intake
 from bookbot.bot.limiter import TELEGRAM, UNPACED, Limiter
@@ -50,6 +52,7 @@ def build_application(
     # so order between two taps does not matter, and one slow request holds no one up.
     builder = (
         ApplicationBuilder()
+        .context_types(ContextTypes(context=BotContext))
         .token(settings.require_token())
         .concurrent_updates(CONCURRENT)
         .connection_pool_size(CONNECTIONS)

@@ -15,14 +15,13 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     TypeHandler,
 )
 
 from bookbot import schedule
 from bookbot.bot import arguments, outbox, views
 from bookbot.bot.callbacks import Tap
-from bookbot.bot.context import deps
+from bookbot.bot.context import BotContext
 from bookbot.bot.handlers import staff
 from bookbot.bot.handlers.staff import Call
 from bookbot.errors import Refused
@@ -54,10 +53,10 @@ def _changing(kind: str) -> staff.Body:
 
 
 async def _answer_change(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, actor: Actor, pressed: Tap
+    update: Update, context: BotContext, lang: str, actor: Actor, pressed: Tap
 ) -> None:
     """Confirm or Keep under a change that cancels bookings: applies it, or drops it."""
-    d = deps(context)
+    d = context.deps
     if pressed.action == "h":
         await schedule.keep(d.db, d.clock(), actor, pressed.number())
         await staff.edit(update, views.t(lang, "admin.pending.kept"))

@@ -13,11 +13,10 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
 from bookbot import flow, i18n
 from bookbot.bot import arguments, callbacks, keyboards, outbox, paging, views
-from bookbot.bot.context import deps, language, language_of
+from bookbot.bot.context import BotContext, language, language_of
 from bookbot.engine.bookings import CLIENT
 from bookbot.errors import BookbotError
 from bookbot.notify import reviews
@@ -35,9 +34,9 @@ def _t(lang: str, key: str, **params: object) -> str:
 # -- commands ---------------------------------------------------------------------------
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: BotContext) -> None:
     """Starts the flow afresh from any step: forgets the draft, shows the services."""
-    d, lang = deps(context), await language(update, context)
+    d, lang = context.deps, await language(update, context)
     user = update.effective_user
     assert user is not None and update.effective_message is not None
     await flow.restart(d.db, d.clock(), user.id)
@@ -47,9 +46,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def my(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def my(update: Update, context: BotContext) -> None:
     """Lists the client's coming bookings with Cancel and Reschedule, a page at a time."""
-    d, lang = deps(context), await language(update, context)
+    d, lang = context.deps, await language(update, context)
     assert update.effective_user is not None and update.effective_message is not None
     coming = await flow.coming(d.db, d.clock(), update.effective_user.id)
     if not coming:
@@ -84,14 +83,14 @@ async def _reply(update: Update, text: str, markup: Any = None) -> None:
         )
 
 
-async def help_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_text(update: Update, context: BotContext) -> None:
     """Says what the bot can do."""
     lang = await language(update, context)
     assert update.effective_message is not None
     await update.effective_message.reply_text(_t(lang, "help"))
 
 
-async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def choose_language(update: Update, context: BotContext) -> None:
     """Offers the languages."""
     lang = await language(update, context)
     assert update.effective_message is not None
@@ -103,11 +102,11 @@ async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 # -- taps -------------------------------------------------------------------------------
 
 
-async def tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def tap(update: Update, context: BotContext) -> None:
     """Answers a button press: decodes it, checks it, and moves the flow one step."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
-    chat = await flow.chat(deps(context).db, update.effective_user.id)
+    chat = await flow.chat(context.deps.db, update.effective_user.id)
     lang = language_of(update, context, chat.profile)
     pressed = callbacks.decode(query.data)
     if pressed is None:
@@ -159,7 +158,7 @@ async def _service(update, context, lang, pressed, chat) -> None:  # type: ignor
 
 
 async def _show_specialists(update, context, lang, service: str, seen, number: int = 1) -> None:  # type: ignore[no-untyped-def]
-    d = deps(context)
+    d = context.deps
     options = await flow.choices(d.db, d.clock(), service, seen=seen)
     await _edit(update, _t(lang, "choose_specialist"), keyboards.specialists(lang, options, number))
 
@@ -173,7 +172,7 @@ async def _specialist(update, context, lang, pressed, chat) -> None:  # type: ig
 async def _keep_draft(context, chat: flow.Chat, draft: Draft) -> None:  # type: ignore[no-untyped-def]
     """Records where the flow stands, unless it stands there already."""
     if draft != chat.draft:
-        d = deps(context)
+        d = context.deps
         await flow.save_draft(d.db, d.clock(), draft)
 
 
@@ -190,7 +189,7 @@ def _complete(draft: Draft) -> Draft:
 
 
 async def _show_month(update, context, lang, draft: Draft, shown: date | None, seen) -> None:  # type: ignore[no-untyped-def]
-    d = deps(context)
+    d = context.deps
     assert draft.service is not None and draft.specialist is not None
     found = await flow.month(d.db, d.clock(), draft.service, draft.specialist, shown, seen=seen)
     text = _t(lang, "choose_day") if found.soonest else _t(lang, "no_days")
@@ -216,7 +215,7 @@ async def _show_times(
     seen,  # type: ignore[no-untyped-def]
     number: int = 1,
 ) -> None:
-    d = deps(context)
+    d = context.deps
     assert draft.service is not None and draft.specialist is not None
     free = await flow.free_times(
         d.db, d.clock(), draft.service, draft.specialist, day, day, seen=seen
@@ -231,7 +230,7 @@ async def _show_times(
 
 
 async def _time(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
-    d, user = deps(context), update.effective_user
+    d, user = context.deps, update.effective_user
     draft = _complete(chat.draft)
     assert draft.service is not None and draft.specialist is not None
     now, start = d.clock(), pressed.instant()
@@ -285,7 +284,7 @@ def _summary(lang: str, held: Visit, profile: Profile) -> str:
 
 
 async def _change_contact(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
-    d, user = deps(context), update.effective_user
+    d, user = context.deps, update.effective_user
     held = await flow.held(d.db, d.clock(), user.id)
     if held is None:
         raise BookbotError("refused.hold_lost")
@@ -293,7 +292,7 @@ async def _change_contact(update, context, lang, pressed, chat) -> None:  # type
 
 
 async def _confirm(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
-    d, user = deps(context), update.effective_user
+    d, user = context.deps, update.effective_user
     now = d.clock()
     try:
         done = await bookings.confirm(d.db, now, pressed.number(), client=user.id, policy=d.policy)
@@ -321,7 +320,7 @@ async def _confirm(update, context, lang, pressed, chat) -> None:  # type: ignor
 
 
 async def _ask_cancel(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
-    d, user = deps(context), update.effective_user
+    d, user = context.deps, update.effective_user
     coming = await flow.coming(d.db, d.clock(), user.id)
     mine = next((h for h in coming if h.booking.id == pressed.number()), None)
     if mine is None:
@@ -340,7 +339,7 @@ async def _ask_cancel(update, context, lang, pressed, chat) -> None:  # type: ig
 
 
 async def _cancel(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
-    d, user = deps(context), update.effective_user
+    d, user = context.deps, update.effective_user
     gone = await bookings.cancel(d.db, d.clock(), pressed.number(), CLIENT, client=user.id)
     await _edit(
         update,
@@ -360,20 +359,20 @@ async def _keep(update, context, lang, pressed, chat) -> None:  # type: ignore[n
 
 
 async def _reschedule(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
-    d, user = deps(context), update.effective_user
+    d, user = context.deps, update.effective_user
     draft = await bookings.reschedule(d.db, d.clock(), user.id, pressed.number())
     await _show_month(update, context, lang, draft, None, chat.seen)
 
 
 async def _rate(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
-    d, user = deps(context), update.effective_user
+    d, user = context.deps, update.effective_user
     booking_id, stars = (int(part) for part in pressed.argument.split("-"))
     await reviews.save(d.db, d.clock(), booking_id, stars, telegram_id=user.id)
     await _edit(update, _t(lang, "rated", stars="★" * stars))
 
 
 async def _language(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
-    d, user = deps(context), update.effective_user
+    d, user = context.deps, update.effective_user
     if pressed.argument not in i18n.languages():
         raise BookbotError("bot.stale_button")
     await flow.remember(d.db, Profile(user.id, locale=pressed.argument))
@@ -382,7 +381,7 @@ async def _language(update, context, lang, pressed, chat) -> None:  # type: igno
 
 async def _page(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
     """Another page of a list: services, specialists, a day's times, or /my."""
-    d, user = deps(context), update.effective_user
+    d, user = context.deps, update.effective_user
     listed, number = pressed.paged()
     if listed == "s":
         offered = await flow.services(d.db, seen=chat.seen)
@@ -405,7 +404,7 @@ async def _page(update, context, lang, pressed, chat) -> None:  # type: ignore[n
 
 
 async def _back(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
-    d, user, draft = deps(context), update.effective_user, chat.draft
+    d, user, draft = context.deps, update.effective_user, chat.draft
     if pressed.argument == "services" or draft.service is None:
         await _edit(
             update,
@@ -442,7 +441,7 @@ STEPS = {
 # -- messages ---------------------------------------------------------------------------
 
 
-async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def contact(update: Update, context: BotContext) -> None:
     """Remembers a shared phone and shows the summary of the held slot."""
     message = update.effective_message
     assert message is not None and message.contact is not None and update.effective_user
@@ -461,11 +460,11 @@ async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _remembered(update, context, lang, name, message.contact.phone_number)
 
 
-async def typed_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def typed_contact(update: Update, context: BotContext) -> None:
     """Reads a typed "name and phone" while a slot is held; otherwise points to /start."""
     message = update.effective_message
     assert message is not None and message.text is not None and update.effective_user
-    d, lang = deps(context), await language(update, context)
+    d, lang = context.deps, await language(update, context)
     held = await flow.held(d.db, d.clock(), update.effective_user.id)
     if held is None:
         await message.reply_text(_t(lang, "unknown_text"))
@@ -484,7 +483,7 @@ async def typed_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def _remembered(update: Update, context, lang: str, name: str, phone: str) -> None:  # type: ignore[no-untyped-def]
-    d, user = deps(context), update.effective_user
+    d, user = context.deps, update.effective_user
     assert user is not None and update.effective_message is not None
     await flow.remember(d.db, Profile(user.id, name=name, phone=phone))
     held = await flow.held(d.db, d.clock(), user.id)

@@ -14,7 +14,6 @@ from telegram.ext import (
     ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
@@ -22,7 +21,7 @@ from telegram.ext import (
 from bookbot import schedule
 from bookbot.bot import callbacks, outbox, views
 from bookbot.bot.callbacks import Tap
-from bookbot.bot.context import deps, language
+from bookbot.bot.context import BotContext, language
 from bookbot.bot.handlers import staff
 from bookbot.bot.handlers.staff import Call
 from bookbot.errors import BookbotError, Refused
@@ -35,9 +34,9 @@ INVITE = r"^/start(?:@\w+)?\s+[A-Za-z0-9_-]{12}$"  # secrets.token_urlsafe(9) is
 # -- the invite link ---------------------------------------------------------------------
 
 
-async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def join(update: Update, context: BotContext) -> None:
     """`/start <code>` from an invite link: links this account to the invited specialist."""
-    d, lang = deps(context), await language(update, context)
+    d, lang = context.deps, await language(update, context)
     assert update.effective_user is not None
     code = (context.args or [""])[0]
     try:
@@ -74,11 +73,9 @@ def _agenda(days: int) -> staff.Body:
 # -- cancelling with a reason ------------------------------------------------------------
 
 
-async def _tap(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, actor: Actor, pressed: Tap
-) -> None:
+async def _tap(update: Update, context: BotContext, lang: str, actor: Actor, pressed: Tap) -> None:
     """Cancel under a new-booking message asks for the reason; "Don't cancel" forgets it."""
-    d = deps(context)
+    d = context.deps
     if pressed.action == "e":
         await schedule.drop_reason(d.db, actor.telegram_id)
         await staff.edit(update, views.t(lang, "specialist.kept"))
@@ -93,10 +90,10 @@ async def _tap(
     )
 
 
-async def reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reason(update: Update, context: BotContext) -> None:
     """A text while a reason is awaited cancels that booking; otherwise it is not ours."""
     assert update.effective_user is not None and update.effective_message is not None
-    d = deps(context)
+    d = context.deps
     now = d.clock()
     if await schedule.awaited_reason(d.db, now, update.effective_user.id) is None:
         return  # the client's handlers take it

@@ -18,11 +18,11 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
 from bookbot import i18n, parsing, schedule
 from bookbot.bot import arguments, callbacks, menus, views
-from bookbot.bot.context import deps, language
+from bookbot.bot.context import BotContext, language
 from bookbot.deps import Deps
 from bookbot.errors import BadInput, BookbotError, Invalid
 from bookbot.schedule import Actor
@@ -40,7 +40,7 @@ class Call:
     """One command as received: who sent it, in which language, with which arguments."""
 
     update: Update
-    context: ContextTypes.DEFAULT_TYPE
+    context: BotContext
     lang: str
     actor: Actor
     args: list[str]
@@ -49,7 +49,7 @@ class Call:
     @property
     def deps(self) -> Deps:
         """The bot's collaborators."""
-        return deps(self.context)
+        return self.context.deps
 
     async def reply(self, text: str, buttons: Buttons | None = None) -> None:
         """Answers in the chat, in HTML; a long text goes as several messages."""
@@ -65,7 +65,7 @@ class Call:
 
 
 Body = Callable[[Call], Awaitable[None]]
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
 
 def command(name: str, body: Body, *, specialists: bool = False) -> Handler:
@@ -75,8 +75,8 @@ def command(name: str, body: Body, *, specialists: bool = False) -> Handler:
     cases then keep them to their own schedule). Anyone else gets "not allowed".
     """
 
-    async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        d, lang = deps(context), await language(update, context)
+    async def handle(update: Update, context: BotContext) -> None:
+        d, lang = context.deps, await language(update, context)
         assert update.effective_user is not None
         actor = await schedule.who(d.db, update.effective_user.id, d.settings.admins)
         if not actor.admin and not (specialists and actor.specialist):
@@ -103,7 +103,7 @@ def command(name: str, body: Body, *, specialists: bool = False) -> Handler:
     return handle
 
 
-TapBody = Callable[[Update, ContextTypes.DEFAULT_TYPE, str, Actor, callbacks.Tap], Awaitable[None]]
+TapBody = Callable[[Update, BotContext, str, Actor, callbacks.Tap], Awaitable[None]]
 
 
 def tap(body: TapBody) -> Handler:
@@ -112,10 +112,10 @@ def tap(body: TapBody) -> Handler:
     Stopping keeps the clients' catch-all tap handler from answering the same press.
     """
 
-    async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def handle(update: Update, context: BotContext) -> None:
         query = update.callback_query
         assert query is not None and update.effective_user is not None
-        d, lang = deps(context), await language(update, context)
+        d, lang = context.deps, await language(update, context)
         pressed = callbacks.decode(query.data)
         assert pressed is not None  # the handler's pattern admits only well-formed data
         actor = await schedule.who(d.db, update.effective_user.id, d.settings.admins)
@@ -209,13 +209,13 @@ async def edit(update: Update, text: str, buttons: Buttons | None = None) -> Non
         )
 
 
-async def refresh_menu(context: ContextTypes.DEFAULT_TYPE, telegram_id: int) -> bool:
+async def refresh_menu(context: BotContext, telegram_id: int) -> bool:
     """Shows a person the commands their roles allow now (after a link, promotion, demotion).
 
     Tells whether their chat shows that menu now. If Telegram refused it, the person's
     next message sets it (`first_contact`).
     """
-    d = deps(context)
+    d = context.deps
     if await sync_menu(context.bot, d, await schedule.menu(d.db, telegram_id, d.settings.admins)):
         return True
     context.bot_data.get(SEEN, set()).discard(telegram_id)
@@ -241,7 +241,7 @@ async def sync_menu(bot: Bot, d: Deps, found: schedule.Menu) -> bool:
     return True
 
 
-async def first_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def first_contact(update: Update, context: BotContext) -> None:
     """Sets a staff member's menu at the first message or tap of theirs this process sees.
 
     Menus set at start-up miss whoever had not opened the bot then; they get theirs here.
