@@ -20,7 +20,7 @@ from telegram.ext import (
 
 from bookbot import schedule
 from bookbot.bot import arguments, outbox, views
-from bookbot.bot.callbacks import Tap
+from bookbot.bot.callbacks import Action, Tap
 from bookbot.bot.context import BotContext
 from bookbot.bot.handlers import staff
 from bookbot.bot.handlers.staff import Call
@@ -57,7 +57,7 @@ async def _answer_change(
 ) -> None:
     """Confirm or Keep under a change that cancels bookings: applies it, or drops it."""
     d = context.deps
-    if pressed.action == "h":
+    if pressed.action is Action.KEEP_CHANGE:
         await schedule.keep(d.db, d.clock(), actor, pressed.number())
         await staff.edit(update, views.t(lang, "admin.pending.kept"))
         return

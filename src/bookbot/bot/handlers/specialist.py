@@ -20,7 +20,7 @@ from telegram.ext import (
 
 from bookbot import schedule
 from bookbot.bot import callbacks, outbox, views
-from bookbot.bot.callbacks import Tap
+from bookbot.bot.callbacks import Action, Tap
 from bookbot.bot.context import BotContext, language
 from bookbot.bot.handlers import staff
 from bookbot.bot.handlers.staff import Call
@@ -76,7 +76,7 @@ def _agenda(days: int) -> staff.Body:
 async def _tap(update: Update, context: BotContext, lang: str, actor: Actor, pressed: Tap) -> None:
     """Cancel under a new-booking message asks for the reason; "Don't cancel" forgets it."""
     d = context.deps
-    if pressed.action == "e":
+    if pressed.action is Action.SPECIALIST_KEEP:
         await schedule.drop_reason(d.db, actor.telegram_id)
         await staff.edit(update, views.t(lang, "specialist.kept"))
         return
@@ -86,7 +86,14 @@ async def _tap(update: Update, context: BotContext, lang: str, actor: Actor, pre
         views.t(lang, "specialist.ask_reason")
         + "\n"
         + views.booking_line(held, lang, with_day=True),
-        [[(views.t(lang, "specialist.dont_cancel"), callbacks.encode("e", pressed.number()))]],
+        [
+            [
+                (
+                    views.t(lang, "specialist.dont_cancel"),
+                    callbacks.encode(Action.SPECIALIST_KEEP, pressed.number()),
+                )
+            ]
+        ],
     )
 
 
