@@ -20,7 +20,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bookbot.bot import menus, outbox
+from bookbot.bot import actions, menus, outbox
 from bookbot.bot.context import BotContext
 from bookbot.bot.handlers import admin, client, specialist
 from bookbot.bot.inbox import Intake
@@ -85,7 +85,7 @@ def build_application(
     application.add_handler(CommandHandler("my", client.my))
     application.add_handler(CommandHandler("help", client.help_text))
     application.add_handler(CommandHandler("language", client.choose_language))
-    application.add_handler(CallbackQueryHandler(client.tap))
+    application.add_handler(CallbackQueryHandler(actions.route))  # every button
     assert application.job_queue is not None
     application.job_queue.run_repeating(
         outbox.deliver_due, interval=OUTBOX_EVERY, first=1, name="outbox"

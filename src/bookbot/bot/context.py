@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
 from telegram.ext import CallbackContext, ExtBot
 
 from bookbot import flow, i18n
+from bookbot.bot.callbacks import Tap
 from bookbot.deps import Deps
 from bookbot.store.repository import Profile
 
@@ -20,6 +22,10 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         """The collaborators stored in the application."""
         found: Deps = self.bot_data["deps"]
         return found
+
+
+# What bot/actions.py runs for a decoded tap (client.tap and staff.tap make these).
+Tapped = Callable[[Update, BotContext, Tap], Coroutine[Any, Any, None]]
 
 
 async def language(update: Update, context: BotContext) -> str:

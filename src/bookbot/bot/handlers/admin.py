@@ -13,7 +13,6 @@ from datetime import timedelta
 from telegram import Update
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
     CommandHandler,
     TypeHandler,
 )
@@ -29,7 +28,7 @@ from bookbot.notify import reviews
 from bookbot.schedule import Actor
 
 WEEK = timedelta(days=6)
-STAFF_GROUP = -1  # before the client's handlers, which would answer these taps too
+STAFF_GROUP = -1  # before the client's handlers, which would answer these commands too
 MENU_GROUP = -2  # before anything answers: a staff member's first update sets their menu
 
 
@@ -52,7 +51,7 @@ def _changing(kind: str) -> staff.Body:
     return body
 
 
-async def _answer_change(
+async def answer_change(
     update: Update, context: BotContext, lang: str, actor: Actor, pressed: Tap
 ) -> None:
     """Confirm or Keep under a change that cancels bookings: applies it, or drops it."""
@@ -222,7 +221,3 @@ def register(application: Application) -> None:
             CommandHandler(name, staff.command(name, body, specialists=specialists)),
             group=STAFF_GROUP,
         )
-    application.add_handler(
-        CallbackQueryHandler(staff.tap(_answer_change), pattern=r"^[gh]:\d{1,12}$"),
-        group=STAFF_GROUP,
-    )

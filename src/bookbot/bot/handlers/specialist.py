@@ -12,7 +12,6 @@ from telegram import Update
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
-    CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
     filters,
@@ -73,7 +72,9 @@ def _agenda(days: int) -> staff.Body:
 # -- cancelling with a reason ------------------------------------------------------------
 
 
-async def _tap(update: Update, context: BotContext, lang: str, actor: Actor, pressed: Tap) -> None:
+async def cancel_with_reason(
+    update: Update, context: BotContext, lang: str, actor: Actor, pressed: Tap
+) -> None:
     """Cancel under a new-booking message asks for the reason; "Don't cancel" forgets it."""
     d = context.deps
     if pressed.action is Action.SPECIALIST_KEEP:
@@ -132,9 +133,6 @@ def register(application: Application) -> None:
             CommandHandler(name, staff.command(name, _agenda(days), specialists=True)),
             group=STAFF_GROUP,
         )
-    application.add_handler(
-        CallbackQueryHandler(staff.tap(_tap), pattern=r"^[ze]:\d{1,12}$"), group=STAFF_GROUP
-    )
     application.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND, reason), group=STAFF_GROUP
     )

@@ -18,11 +18,11 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ApplicationHandlerStop
 
 from bookbot import i18n, parsing, schedule
-from bookbot.bot import arguments, callbacks, menus, views
-from bookbot.bot.context import BotContext, language
+from bookbot.bot import arguments, menus, views
+from bookbot.bot.callbacks import Tap
+from bookbot.bot.context import BotContext, Tapped, language
 from bookbot.deps import Deps
 from bookbot.errors import BadInput, BookbotError, Invalid
 from bookbot.schedule import Actor
@@ -103,29 +103,26 @@ def command(name: str, body: Body, *, specialists: bool = False) -> Handler:
     return handle
 
 
-TapBody = Callable[[Update, BotContext, str, Actor, callbacks.Tap], Awaitable[None]]
+TapBody = Callable[[Update, BotContext, str, Actor, Tap], Awaitable[None]]
 
 
-def tap(body: TapBody) -> Handler:
-    """A staff button handler: decodes the tap, finds the asker, answers errors, and stops.
+def tap(body: TapBody) -> Tapped:
+    """A staff button (bot/actions.py routes here): finds the asker, runs `body`, answers.
 
-    Stopping keeps the clients' catch-all tap handler from answering the same press.
+    The use case checks the asker's roles; a refusal is answered as an alert.
     """
 
-    async def handle(update: Update, context: BotContext) -> None:
+    async def handle(update: Update, context: BotContext, pressed: Tap) -> None:
         query = update.callback_query
         assert query is not None and update.effective_user is not None
         d, lang = context.deps, await language(update, context)
-        pressed = callbacks.decode(query.data)
-        assert pressed is not None  # the handler's pattern admits only well-formed data
         actor = await schedule.who(d.db, update.effective_user.id, d.settings.admins)
         try:
             await body(update, context, lang, actor, pressed)
         except BookbotError as error:
             await query.answer(problem(error, lang, html=False), show_alert=True)
-            raise ApplicationHandlerStop from None
+            return
         await query.answer()
-        raise ApplicationHandlerStop
 
     return handle
 
