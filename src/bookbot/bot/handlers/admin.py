@@ -11,11 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from telegram import Update
-from telegram.ext import (
-    Application,
-    CommandHandler,
-    TypeHandler,
-)
+from telegram.ext import Application
 
 from bookbot import schedule
 from bookbot.bot import arguments, outbox, views
@@ -28,8 +24,6 @@ from bookbot.notify import reviews
 from bookbot.schedule import Actor
 
 WEEK = timedelta(days=6)
-STAFF_GROUP = -1  # before the client's handlers, which would answer these commands too
-MENU_GROUP = -2  # before anything answers: a staff member's first update sets their menu
 
 
 # -- schedule changes --------------------------------------------------------------------
@@ -211,13 +205,3 @@ async def publish_menus(application: Application) -> None:
     d = application.bot_data["deps"]
     for found in await schedule.menus(d.db, d.settings.admins):
         await staff.sync_menu(application.bot, d, found)
-
-
-def register(application: Application) -> None:
-    """Adds the admin's handlers to the application."""
-    application.add_handler(TypeHandler(Update, staff.first_contact), group=MENU_GROUP)
-    for name, (body, specialists) in COMMANDS.items():
-        application.add_handler(
-            CommandHandler(name, staff.command(name, body, specialists=specialists)),
-            group=STAFF_GROUP,
-        )

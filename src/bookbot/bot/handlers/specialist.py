@@ -9,13 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from telegram import Update
-from telegram.ext import (
-    Application,
-    ApplicationHandlerStop,
-    CommandHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import ApplicationHandlerStop
 
 from bookbot import schedule
 from bookbot.bot import callbacks, outbox, views
@@ -26,7 +20,6 @@ from bookbot.bot.handlers.staff import Call
 from bookbot.errors import BookbotError, Refused
 from bookbot.schedule import Actor
 
-STAFF_GROUP = -1  # before the client's handlers, which would answer these updates too
 INVITE = r"^/start(?:@\w+)?\s+[A-Za-z0-9_-]{12}$"  # secrets.token_urlsafe(9) is 12 long
 
 
@@ -123,16 +116,8 @@ async def reason(update: Update, context: BotContext) -> None:
     raise ApplicationHandlerStop
 
 
-def register(application: Application) -> None:
-    """Adds the specialist's handlers to the application."""
-    application.add_handler(
-        CommandHandler("start", join, filters=filters.Regex(INVITE)), group=STAFF_GROUP
-    )
-    for name, days in (("today", 1), ("week", 7)):
-        application.add_handler(
-            CommandHandler(name, staff.command(name, _agenda(days), specialists=True)),
-            group=STAFF_GROUP,
-        )
-    application.add_handler(
-        MessageHandler(filters.TEXT & ~filters.COMMAND, reason), group=STAFF_GROUP
-    )
+# name → (what it does, may a linked specialist use it): as admin.COMMANDS
+COMMANDS: dict[str, tuple[staff.Body, bool]] = {
+    "today": (_agenda(1), True),
+    "week": (_agenda(7), True),
+}
