@@ -189,7 +189,14 @@ async def service(
     await _show_specialists(update, context, lang, pressed.argument, chat.seen)
 
 
-async def _show_specialists(update, context, lang, service: str, seen, number: int = 1) -> None:  # type: ignore[no-untyped-def]
+async def _show_specialists(
+    update: Update,
+    context: BotContext,
+    lang: str,
+    service: str,
+    seen: flow.Seen | None,
+    number: int = 1,
+) -> None:
     d = context.deps
     options = await flow.choices(d.db, d.clock(), service, seen=seen)
     await _edit(update, _t(lang, "choose_specialist"), keyboards.specialists(lang, options, number))
@@ -204,7 +211,7 @@ async def specialist(
     await _show_month(update, context, lang, draft, None, chat.seen)
 
 
-async def _keep_draft(context, chat: flow.Chat, draft: Draft) -> None:  # type: ignore[no-untyped-def]
+async def _keep_draft(context: BotContext, chat: flow.Chat, draft: Draft) -> None:
     """Records where the flow stands, unless it stands there already."""
     if draft != chat.draft:
         d = context.deps
@@ -223,7 +230,14 @@ def _complete(draft: Draft) -> Draft:
     return draft
 
 
-async def _show_month(update, context, lang, draft: Draft, shown: date | None, seen) -> None:  # type: ignore[no-untyped-def]
+async def _show_month(
+    update: Update,
+    context: BotContext,
+    lang: str,
+    draft: Draft,
+    shown: date | None,
+    seen: flow.Seen | None,
+) -> None:
     d = context.deps
     assert draft.service is not None and draft.specialist is not None
     found = await flow.month(d.db, d.clock(), draft.service, draft.specialist, shown, seen=seen)
@@ -248,12 +262,12 @@ async def day(
 
 
 async def _show_times(
-    update,
-    context,
-    lang,
+    update: Update,
+    context: BotContext,
+    lang: str,
     draft: Draft,
     day: date,
-    seen,  # type: ignore[no-untyped-def]
+    seen: flow.Seen | None,
     number: int = 1,
 ) -> None:
     d = context.deps
@@ -536,7 +550,9 @@ async def typed_contact(update: Update, context: BotContext) -> None:
     await _remembered(update, context, lang, name, re.sub(r"[\s().-]", "", found.group(1)))
 
 
-async def _remembered(update: Update, context, lang: str, name: str, phone: str) -> None:  # type: ignore[no-untyped-def]
+async def _remembered(
+    update: Update, context: BotContext, lang: str, name: str, phone: str
+) -> None:
     d, user = context.deps, _user(update)
     assert user is not None and update.effective_message is not None
     await flow.remember(d.db, Profile(user.id, name=name, phone=phone))
