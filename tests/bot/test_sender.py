@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bookbot.bot import callbacks
-from bookbot.bot.sender import LETTERS, keyboard
+from bookbot.bot.sender import TAPPED_AS, keyboard
 from bookbot.notify.sender import Action, Button
 
 
@@ -17,7 +17,7 @@ def test_every_action_becomes_callback_data_its_handler_decodes() -> None:
     assert markup is not None
     taps = [callbacks.decode(b.callback_data) for b in markup.inline_keyboard[0]]
     assert [(t.action, t.argument) for t in taps if t] == [
-        (LETTERS[a], arguments.get(a, "42")) for a in Action
+        (TAPPED_AS[a], arguments.get(a, "42")) for a in Action
     ]
     assert markup.inline_keyboard[1][0].url == "https://clinic.example/review?token=t"
     assert keyboard(()) is None

@@ -8,19 +8,22 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 
-from telegram import Bot
+from telegram import Bot, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.warnings import PTBUserWarning
 
-from bookbot.bot import menus, outbox
-from bookbot.bot.handlers import admin, client, specialist
+from bookbot.bot import actions, menus, outbox
+from bookbot.bot.context import BotContext
+from bookbot.bot.handlers import admin, client, specialist, staff
 from bookbot.bot.inbox import Intake
 from bookbot.bot.limiter import TELEGRAM, UNPACED, Limiter
 from bookbot.config import Settings
@@ -35,6 +38,9 @@ warnings.filterwarnings(
 # so a big pool costs CPU on each call; eight keep up with CONCURRENT handlers (measured
 # with bench/taps.py: 157 taps/s with PTB's default of 256, over 400 with 4 or 8).
 CONNECTIONS = 8
+MENU_GROUP = -2  # before anything answers: a staff member's first update sets their menu
+STAFF_GROUP = -1  # before the client's handlers, which would answer those updates too
+TEXT = filters.TEXT & ~filters.COMMAND
 OUTBOX_EVERY = 5  # seconds between looks for due reminders; changes also wake it at once
 
 
@@ -50,6 +56,7 @@ def build_application(
     # so order between two taps does not matter, and one slow request holds no one up.
     builder = (
         ApplicationBuilder()
+        .context_types(ContextTypes(context=BotContext))
         .token(settings.require_token())
         .concurrent_updates(CONCURRENT)
         .connection_pool_size(CONNECTIONS)
@@ -76,17 +83,28 @@ def build_application(
     application.bot_data["deps"] = deps
     application.bot_data["intake"] = Intake(application, deps.db, polling=polling)
 
-    admin.register(application)
-    specialist.register(application)
+    # Staff first (lower groups run first). A staff member's first update sets their menu;
+    # then staff commands, an invite link, and a specialist's awaited cancel reason. The
+    # last two stop there, so the client's /start and text handlers do not answer them too.
+    application.add_handler(TypeHandler(Update, staff.first_contact), group=MENU_GROUP)
+    for name, (body, specialists) in {**admin.COMMANDS, **specialist.COMMANDS}.items():
+        command = staff.command(name, body, specialists=specialists)
+        application.add_handler(CommandHandler(name, command), group=STAFF_GROUP)
+    invite = CommandHandler("start", specialist.join, filters=filters.Regex(specialist.INVITE))
+    application.add_handler(invite, group=STAFF_GROUP)
+    application.add_handler(MessageHandler(TEXT, specialist.reason), group=STAFF_GROUP)
+    # Clients: the flow's commands, the contact asked for while a time is held.
     application.add_handler(CommandHandler("start", client.start))
     application.add_handler(CommandHandler("my", client.my))
     application.add_handler(CommandHandler("help", client.help_text))
     application.add_handler(CommandHandler("language", client.choose_language))
-    application.add_handler(CallbackQueryHandler(client.tap))
+    application.add_handler(MessageHandler(filters.CONTACT, client.contact))
+    application.add_handler(MessageHandler(TEXT, client.typed_contact))
+    # Every button of everyone: one router, one table (bot/actions.py).
+    application.add_handler(CallbackQueryHandler(actions.route))
+    # What is owed (reminders, notices): delivered every few seconds, and at once on a change.
     assert application.job_queue is not None
     application.job_queue.run_repeating(
         outbox.deliver_due, interval=OUTBOX_EVERY, first=1, name="outbox"
     )
-    application.add_handler(MessageHandler(filters.CONTACT, client.contact))
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, client.typed_contact))
     return application

@@ -10,43 +10,65 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from enum import StrEnum, unique
 
 LIMIT = 64
 ID = r"[a-z0-9_-]{1,60}"
-SHAPES = {
-    "s": re.compile(rf"^({ID})$"),  # service chosen
-    "p": re.compile(rf"^({ID}|\*)$"),  # specialist chosen, * for any available
-    "m": re.compile(r"^([0-9]{6})$"),  # show a month
-    "d": re.compile(r"^([0-9]{8})$"),  # day chosen
-    "t": re.compile(r"^([0-9a-z]{1,10})$"),  # time chosen: UTC minutes since epoch, base 36
-    "c": re.compile(r"^([1-9][0-9]{0,9})$"),  # confirm a hold
-    "x": re.compile(r"^([1-9][0-9]{0,9})$"),  # ask to cancel a booking
-    "y": re.compile(r"^([1-9][0-9]{0,9})$"),  # cancel it, confirmed
-    "v": re.compile(r"^([1-9][0-9]{0,9})$"),  # keep a booking after all
-    "r": re.compile(r"^([1-9][0-9]{0,9})$"),  # reschedule a booking
-    "l": re.compile(r"^([a-z]{2})$"),  # language chosen
-    "b": re.compile(r"^(services|specialists|calendar|times)$"),  # go back to a step
-    "w": re.compile(r"^([1-9][0-9]{0,9}-[1-5])$"),  # rate a visit: booking id, then stars
-    "k": re.compile(r"^()$"),  # change the remembered contact
-    "n": re.compile(r"^()$"),  # a button that does nothing (greyed day, blank cell)
-    "g": re.compile(r"^([1-9][0-9]{0,9})$"),  # confirm a schedule change that cancels bookings
-    "h": re.compile(r"^([1-9][0-9]{0,9})$"),  # keep everything: drop that pending change
-    "z": re.compile(r"^([1-9][0-9]{0,9})$"),  # a specialist cancels a booking: ask the reason
-    "e": re.compile(r"^([1-9][0-9]{0,9})$"),  # a specialist keeps the booking after all
+ROW_ID = r"[1-9][0-9]{0,9}"  # a booking's or a schedule change's id
+
+
+@unique
+class Action(StrEnum):
+    """What a button asks for: a name, its one-letter code on the wire, its argument's shape.
+
+    The letter is the member's value. Buttons already sent carry these letters, so a letter
+    is never changed or given to another action. Who may press each, and what it runs, is
+    bot/actions.py.
+    """
+
+    shape: re.Pattern[str]
+
+    def __new__(cls, letter: str, shape: str) -> Action:
+        action = str.__new__(cls, letter)
+        action._value_ = letter
+        action.shape = re.compile(rf"^(?:{shape})$")
+        return action
+
+    SERVICE = "s", ID  # a service chosen
+    SPECIALIST = "p", rf"{ID}|\*"  # a specialist chosen, * for any available
+    MONTH = "m", r"[0-9]{6}"  # show a month
+    DAY = "d", r"[0-9]{8}"  # a day chosen
+    TIME = "t", r"[0-9a-z]{1,10}"  # a time chosen: UTC minutes since epoch, base 36
+    CONFIRM = "c", ROW_ID  # confirm a hold
+    CHANGE_CONTACT = "k", ""  # change the remembered contact
+    ASK_CANCEL = "x", ROW_ID  # ask to cancel a booking
+    CANCEL = "y", ROW_ID  # cancel it, confirmed
+    KEEP = "v", ROW_ID  # keep a booking after all
+    RESCHEDULE = "r", ROW_ID  # reschedule a booking
+    LANGUAGE = "l", r"[a-z]{2}"  # a language chosen
+    BACK = "b", r"services|specialists|calendar|times"  # go back to a step
+    RATE = "w", rf"{ROW_ID}-[1-5]"  # rate a visit: booking id, then stars
     # another page of a list: services, specialists, /my, or a day's times; then the page
-    "q": re.compile(r"^(?:s|p|x|t[0-9]{8})\.[1-9][0-9]{0,3}$"),
-}
+    PAGE = "q", r"(?:s|p|x|t[0-9]{8})\.[1-9][0-9]{0,3}"
+    NOTHING = "n", ""  # a button that does nothing (greyed day, blank cell)
+    CONFIRM_CHANGE = "g", ROW_ID  # confirm a schedule change that cancels bookings
+    KEEP_CHANGE = "h", ROW_ID  # keep everything: drop that pending change
+    SPECIALIST_CANCEL = "z", ROW_ID  # a specialist cancels a booking: ask the reason
+    SPECIALIST_KEEP = "e", ROW_ID  # a specialist keeps the booking after all
+
+
+LETTERS = {action.value: action for action in Action}
 
 # Booking and change ids are PostgreSQL INTEGERs: a forged larger one is not looked up.
-NUMBER = re.compile(r"^[1-9][0-9]{0,9}$")
+NUMBER = re.compile(rf"^{ROW_ID}$")
 LAST_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
 class Tap:
-    """A decoded button press: the action letter and its one argument."""
+    """A decoded button press: the action and its one argument."""
 
-    action: str
+    action: Action
     argument: str
 
     def day(self) -> date:
@@ -75,50 +97,53 @@ class Tap:
         return datetime.strptime(self.argument[1:9], "%Y%m%d").date()
 
 
-def encode(action: str, argument: str | int = "") -> str:
+def encode(action: Action, argument: str | int = "") -> str:
     """Button data for an action and its argument."""
-    data = f"{action}:{argument}"
-    assert action in SHAPES and len(data.encode()) <= LIMIT, data
+    data = f"{action.value}:{argument}"
+    assert len(data.encode()) <= LIMIT, data
     return data
+
+
+NO_OP = encode(Action.NOTHING)  # the data of every button that does nothing
 
 
 def day(value: date) -> str:
     """Button data for choosing a day."""
-    return encode("d", value.strftime("%Y%m%d"))
+    return encode(Action.DAY, value.strftime("%Y%m%d"))
 
 
 def month(value: date) -> str:
     """Button data for showing a month."""
-    return encode("m", value.strftime("%Y%m"))
+    return encode(Action.MONTH, value.strftime("%Y%m"))
 
 
 def instant(value: datetime) -> str:
     """Button data for choosing a start time."""
-    return encode("t", _base36(int(value.timestamp()) // 60))
+    return encode(Action.TIME, _base36(int(value.timestamp()) // 60))
 
 
 def page(listed: str, number: int, day: date | None = None) -> str:
     """Button data for page `number` of a list (`s`, `p`, `x`, or `t` with its day)."""
-    return encode("q", f"{listed}{day.strftime('%Y%m%d') if day else ''}.{number}")
+    return encode(Action.PAGE, f"{listed}{day.strftime('%Y%m%d') if day else ''}.{number}")
 
 
 def decode(data: str | None) -> Tap | None:
     """The tap a button's data stands for, or None for anything malformed."""
     if not data or len(data.encode()) > LIMIT or ":" not in data:
         return None
-    action, _, argument = data.partition(":")
-    shape = SHAPES.get(action)
-    if shape is None or not shape.match(argument):
+    letter, _, argument = data.partition(":")
+    action = LETTERS.get(letter)
+    if action is None or not action.shape.match(argument):
         return None
     tap = Tap(action, argument)
     try:
-        if action == "d":
+        if action is Action.DAY:
             tap.day()
-        elif action == "m":
+        elif action is Action.MONTH:
             tap.month()
-        elif action == "t":
+        elif action is Action.TIME:
             tap.instant()
-        elif action == "q" and tap.argument.startswith("t"):
+        elif action is Action.PAGE and tap.argument.startswith("t"):
             tap.paged_day()
         elif NUMBER.match(argument.partition("-")[0]) and int(argument.partition("-")[0]) > LAST_ID:
             return None

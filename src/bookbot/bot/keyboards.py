@@ -14,6 +14,7 @@ from telegram import KeyboardButton, ReplyKeyboardMarkup
 
 from bookbot import i18n
 from bookbot.bot import callbacks, paging
+from bookbot.bot.callbacks import Action
 from bookbot.bot.paging import Page
 from bookbot.engine.model import Service, Slot
 from bookbot.services.availability import ANY, Choice, Month
@@ -55,7 +56,7 @@ def _t(lang: str, key: str, **params: object) -> str:
 
 def back(lang: str, step: str) -> list[Button]:
     """A row with one Back button to a step."""
-    return [Button(_t(lang, "back"), callback_data=callbacks.encode("b", step))]
+    return [Button(_t(lang, "back"), callback_data=callbacks.encode(Action.BACK, step))]
 
 
 def label(name: str) -> str:
@@ -71,14 +72,14 @@ def pages(lang: str, shown: Page, data: Callable[[int], str]) -> list[list[Butto
         [
             Button("‹", callback_data=data(shown.number - 1))
             if shown.number > 1
-            else Button(" ", callback_data="n:"),
+            else Button(" ", callback_data=callbacks.NO_OP),
             Button(
                 i18n.text("limits.page", lang, page=shown.number, pages=shown.count),
-                callback_data="n:",
+                callback_data=callbacks.NO_OP,
             ),
             Button("›", callback_data=data(shown.number + 1))
             if shown.number < shown.count
-            else Button(" ", callback_data="n:"),
+            else Button(" ", callback_data=callbacks.NO_OP),
         ]
     ]
 
@@ -87,7 +88,10 @@ def pages(lang: str, shown: Page, data: Callable[[int], str]) -> list[list[Butto
 def services(lang: str, offered: Sequence[Service], number: int = 1) -> Markup:
     """A button per service, a page at a time."""
     shown = paging.cut(offered, number)
-    rows = [[Button(label(s.name), callback_data=callbacks.encode("s", s.id))] for s in shown.items]
+    rows = [
+        [Button(label(s.name), callback_data=callbacks.encode(Action.SERVICE, s.id))]
+        for s in shown.items
+    ]
     return Markup(rows + pages(lang, shown, lambda n: callbacks.page("s", n)))
 
 
@@ -96,11 +100,18 @@ def specialists(lang: str, options: Sequence[Choice], number: int = 1) -> Markup
     """A button per specialist with their soonest free time, a page at a time; "Any available"."""
     shown = paging.cut(options, number)
     rows = [
-        [Button(_choice_label(lang, c), callback_data=callbacks.encode("p", c.specialist.id))]
+        [
+            Button(
+                _choice_label(lang, c),
+                callback_data=callbacks.encode(Action.SPECIALIST, c.specialist.id),
+            )
+        ]
         for c in shown.items
     ]
     rows.extend(pages(lang, shown, lambda n: callbacks.page("p", n)))
-    rows.append([Button(_t(lang, "any_available"), callback_data=callbacks.encode("p", ANY))])
+    rows.append(
+        [Button(_t(lang, "any_available"), callback_data=callbacks.encode(Action.SPECIALIST, ANY))]
+    )
     rows.append(back(lang, "services"))
     return Markup(rows)
 
@@ -136,11 +147,11 @@ def month(lang: str, found: Month) -> Markup:
     rows.append(
         [
             _arrow("‹", previous, previous >= first.replace(day=1)),
-            Button(i18n.day(shown, lang, "LLLL yyyy").capitalize(), callback_data="n:"),
+            Button(i18n.day(shown, lang, "LLLL yyyy").capitalize(), callback_data=callbacks.NO_OP),
             _arrow("›", following, following <= last),
         ]
     )
-    rows.append([Button(name, callback_data="n:") for name in _weekday_names(lang)])
+    rows.append([Button(name, callback_data=callbacks.NO_OP) for name in _weekday_names(lang)])
     for week in calendar.Calendar().monthdatescalendar(shown.year, shown.month):
         rows.append([_day_button(d, shown, d in found.days) for d in week])
     rows.extend([_sooner(lang, choice)] for choice in found.sooner)
@@ -159,22 +170,22 @@ def _sooner(lang: str, choice: Choice) -> Button:
             when=i18n.day(choice.soonest.start.date(), lang),
             time=i18n.clock(choice.soonest.start, lang),
         ),
-        callback_data=callbacks.encode("p", choice.specialist.id),
+        callback_data=callbacks.encode(Action.SPECIALIST, choice.specialist.id),
     )
 
 
 def _arrow(sign: str, target: date, allowed: bool) -> Button:
     if not allowed:
-        return Button(" ", callback_data="n:")
+        return Button(" ", callback_data=callbacks.NO_OP)
     return Button(sign, callback_data=callbacks.month(target))
 
 
 def _day_button(value: date, shown: date, bookable: bool) -> Button:
     if value.month != shown.month:
-        return Button(" ", callback_data="n:")
+        return Button(" ", callback_data=callbacks.NO_OP)
     if bookable:
         return Button(str(value.day), callback_data=callbacks.day(value))
-    return Button("".join(ch + STRIKE for ch in str(value.day)), callback_data="n:")
+    return Button("".join(ch + STRIKE for ch in str(value.day)), callback_data=callbacks.NO_OP)
 
 
 def _weekday_names(lang: str) -> list[str]:
@@ -219,10 +230,16 @@ def summary(lang: str, hold: Visit) -> Markup:
         [
             [
                 Button(
-                    _t(lang, "confirm"), callback_data=callbacks.encode("c", hold.booking.id or 0)
+                    _t(lang, "confirm"),
+                    callback_data=callbacks.encode(Action.CONFIRM, hold.booking.id or 0),
                 )
             ],
-            [Button(_t(lang, "change_contact"), callback_data=callbacks.encode("k"))],
+            [
+                Button(
+                    _t(lang, "change_contact"),
+                    callback_data=callbacks.encode(Action.CHANGE_CONTACT),
+                )
+            ],
             back(lang, "times"),
         ]
     )
@@ -237,11 +254,11 @@ def mine(lang: str, shown: Page[Visit]) -> Markup:
             [
                 Button(
                     _t(lang, "cancel_one", when=when),
-                    callback_data=callbacks.encode("x", held.booking.id or 0),
+                    callback_data=callbacks.encode(Action.ASK_CANCEL, held.booking.id or 0),
                 ),
                 Button(
                     _t(lang, "reschedule_one", when=when),
-                    callback_data=callbacks.encode("r", held.booking.id or 0),
+                    callback_data=callbacks.encode(Action.RESCHEDULE, held.booking.id or 0),
                 ),
             ]
         )
@@ -253,8 +270,13 @@ def cancel_check(lang: str, booking_id: int) -> Markup:
     return Markup(
         [
             [
-                Button(_t(lang, "cancel_yes"), callback_data=callbacks.encode("y", booking_id)),
-                Button(_t(lang, "cancel_no"), callback_data=callbacks.encode("v", booking_id)),
+                Button(
+                    _t(lang, "cancel_yes"),
+                    callback_data=callbacks.encode(Action.CANCEL, booking_id),
+                ),
+                Button(
+                    _t(lang, "cancel_no"), callback_data=callbacks.encode(Action.KEEP, booking_id)
+                ),
             ]
         ]
     )
@@ -267,7 +289,7 @@ def languages(current: str) -> Markup:
             [
                 Button(
                     ("✓ " if lang == current else "") + i18n.text("bot.language_name", lang),
-                    callback_data=callbacks.encode("l", lang),
+                    callback_data=callbacks.encode(Action.LANGUAGE, lang),
                 )
             ]
             for lang in i18n.languages()

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from telegram.ext import ContextTypes
+from typing import cast
 
-from bookbot.bot.context import deps
+from telegram.ext import JobQueue
+
+from bookbot.bot.context import BotContext
 from bookbot.notify import delivery
 
 
-async def deliver_due(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def deliver_due(context: BotContext) -> None:
     """Sends every due outbox row (APScheduler runs this through PTB's JobQueue)."""
-    d = deps(context)
+    d = context.deps
     assert d.sender is not None  # wiring.build_bot gives the bot its Telegram sender
     await delivery.deliver(d.sender, d.db, d.settings, d.clock())
 
 
-def wake(context: ContextTypes.DEFAULT_TYPE) -> None:
+def wake(context: BotContext) -> None:
     """Delivers at once what a change just wrote, instead of at the next round."""
-    assert context.job_queue is not None
-    context.job_queue.run_once(deliver_due, 0)
+    # PTB leaves job_queue's context type unbound; it is BotContext (see app.py).
+    queue = cast("JobQueue[BotContext] | None", context.job_queue)
+    assert queue is not None
+    queue.run_once(deliver_due, 0)

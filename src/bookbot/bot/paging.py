@@ -16,7 +16,7 @@ from bookbot.errors import BookbotError
 T = TypeVar("T")
 ITEMS = 10  # rows of a listed thing a page: with navigation, well under 100 buttons
 TIMES = 20  # start times a page, 4 a row: five rows
-MOST = 9999  # the highest page number button data can carry (callbacks.SHAPES["q"])
+MOST = 9999  # the highest page number button data can carry (callbacks.Action.PAGE)
 
 
 @dataclass(frozen=True)

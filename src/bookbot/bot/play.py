@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bookbot import i18n
+from bookbot.bot import callbacks
 from bookbot.bot.inbox import intake
 from bookbot.config import Settings
 from bookbot.demo import clinic
@@ -164,7 +165,7 @@ class _Screen:
         for row in rows:
             cells = []
             for button in row:
-                if button.callback_data and not button.callback_data.startswith("n:"):
+                if button.callback_data and button.callback_data != callbacks.NO_OP:
                     choices.append(button)
                     cells.append(f"[{len(choices)}] {button.text}")
                 elif button.text.strip():

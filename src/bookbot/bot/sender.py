@@ -24,12 +24,12 @@ from bookbot.notify.sender import (
     Unreachable,
 )
 
-# The callback action each button action is tapped as (its handler reads that letter).
-LETTERS = {
-    Action.ASK_CANCEL: "x",
-    Action.RESCHEDULE: "r",
-    Action.SPECIALIST_CANCEL: "z",  # asks for a reason first (handlers/specialist.py)
-    Action.RATE: "w",
+# The bot's action each delivered button is tapped as (bot/actions.py runs it).
+TAPPED_AS = {
+    Action.ASK_CANCEL: callbacks.Action.ASK_CANCEL,
+    Action.RESCHEDULE: callbacks.Action.RESCHEDULE,
+    Action.SPECIALIST_CANCEL: callbacks.Action.SPECIALIST_CANCEL,  # asks for a reason first
+    Action.RATE: callbacks.Action.RATE,
 }
 
 
@@ -101,5 +101,5 @@ def _button(button: Button) -> InlineKeyboardButton:
         return InlineKeyboardButton(button.label, url=button.url)
     assert button.action is not None, button
     return InlineKeyboardButton(
-        button.label, callback_data=callbacks.encode(LETTERS[button.action], button.argument)
+        button.label, callback_data=callbacks.encode(TAPPED_AS[button.action], button.argument)
     )

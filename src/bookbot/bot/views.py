@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from html import escape
 
 from bookbot import i18n
-from bookbot.bot.callbacks import encode
+from bookbot.bot.callbacks import Action, encode
 from bookbot.notify.reviews import Review
 from bookbot.services import schedules
 from bookbot.services.schedules import Change, DayView, Outcome, View
@@ -180,8 +180,8 @@ def pending(outcome: Outcome, lang: str) -> tuple[str, list[list[tuple[str, str]
     assert outcome.pending is not None
     buttons = [
         [
-            (t(lang, "admin.pending.confirm"), encode("g", outcome.pending)),
-            (t(lang, "admin.pending.keep"), encode("h", outcome.pending)),
+            (t(lang, "admin.pending.confirm"), encode(Action.CONFIRM_CHANGE, outcome.pending)),
+            (t(lang, "admin.pending.keep"), encode(Action.KEEP_CHANGE, outcome.pending)),
         ]
     ]
     return "\n".join(lines), buttons

@@ -11,17 +11,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from telegram import Update
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    TypeHandler,
-)
+from telegram.ext import Application
 
 from bookbot.bot import arguments, outbox, views
-from bookbot.bot.callbacks import Tap
-from bookbot.bot.context import deps
+from bookbot.bot.callbacks import Action, Tap
+from bookbot.bot.context import BotContext
 from bookbot.bot.handlers import staff
 from bookbot.bot.handlers.staff import Call
 from bookbot.errors import Refused
@@ -30,8 +24,6 @@ from bookbot.services import catalog, people, schedules
 from bookbot.services.people import Actor
 
 WEEK = timedelta(days=6)
-STAFF_GROUP = -1  # before the client's handlers, which would answer these taps too
-MENU_GROUP = -2  # before anything answers: a staff member's first update sets their menu
 
 
 # -- schedule changes --------------------------------------------------------------------
@@ -53,12 +45,12 @@ def _changing(kind: str) -> staff.Body:
     return body
 
 
-async def _answer_change(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, actor: Actor, pressed: Tap
+async def answer_change(
+    update: Update, context: BotContext, lang: str, actor: Actor, pressed: Tap
 ) -> None:
     """Confirm or Keep under a change that cancels bookings: applies it, or drops it."""
-    d = deps(context)
-    if pressed.action == "h":
+    d = context.deps
+    if pressed.action is Action.KEEP_CHANGE:
         await schedules.keep(d.db, d.clock(), actor, pressed.number())
         await staff.edit(update, views.t(lang, "admin.pending.kept"))
         return
@@ -209,17 +201,3 @@ async def publish_menus(application: Application) -> None:
     d = application.bot_data["deps"]
     for found in await people.menus(d.db, d.settings.admins):
         await staff.sync_menu(application.bot, d, found)
-
-
-def register(application: Application) -> None:
-    """Adds the admin's handlers to the application."""
-    application.add_handler(TypeHandler(Update, staff.first_contact), group=MENU_GROUP)
-    for name, (body, specialists) in COMMANDS.items():
-        application.add_handler(
-            CommandHandler(name, staff.command(name, body, specialists=specialists)),
-            group=STAFF_GROUP,
-        )
-    application.add_handler(
-        CallbackQueryHandler(staff.tap(_answer_change), pattern=r"^[gh]:\d{1,12}$"),
-        group=STAFF_GROUP,
-    )

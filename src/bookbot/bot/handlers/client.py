@@ -7,17 +7,18 @@ and render; every rule lives in the engine, reached through those use cases.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update, User
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
 from bookbot import i18n
-from bookbot.bot import arguments, callbacks, keyboards, outbox, paging, views
-from bookbot.bot.context import deps, language, language_of
+from bookbot.bot import arguments, keyboards, outbox, paging, views
+from bookbot.bot.callbacks import Tap
+from bookbot.bot.context import BotContext, Tapped, language, language_of
 from bookbot.engine.bookings import CLIENT
 from bookbot.errors import BookbotError
 from bookbot.notify import reviews
@@ -36,9 +37,9 @@ def _t(lang: str, key: str, **params: object) -> str:
 # -- commands ---------------------------------------------------------------------------
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: BotContext) -> None:
     """Starts the flow afresh from any step: forgets the draft, shows the services."""
-    d, lang = deps(context), await language(update, context)
+    d, lang = context.deps, await language(update, context)
     user = update.effective_user
     assert user is not None and update.effective_message is not None
     await client_chat.restart(d.db, d.clock(), user.id)
@@ -48,9 +49,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def my(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def my(update: Update, context: BotContext) -> None:
     """Lists the client's coming bookings with Cancel and Reschedule, a page at a time."""
-    d, lang = deps(context), await language(update, context)
+    d, lang = context.deps, await language(update, context)
     assert update.effective_user is not None and update.effective_message is not None
     coming = await client_chat.coming(d.db, d.clock(), update.effective_user.id)
     if not coming:
@@ -85,14 +86,14 @@ async def _reply(update: Update, text: str, markup: Any = None) -> None:
         )
 
 
-async def help_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_text(update: Update, context: BotContext) -> None:
     """Says what the bot can do."""
     lang = await language(update, context)
     assert update.effective_message is not None
     await update.effective_message.reply_text(_t(lang, "help"))
 
 
-async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def choose_language(update: Update, context: BotContext) -> None:
     """Offers the languages."""
     lang = await language(update, context)
     assert update.effective_message is not None
@@ -104,26 +105,53 @@ async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 # -- taps -------------------------------------------------------------------------------
 
 
-async def tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Answers a button press: decodes it, checks it, and moves the flow one step."""
+# One signature for every step of the flow: the tap, the user's language, and where their
+# flow stands (profile, draft, data version), read once per tap by `tap`.
+Step = Callable[[Update, BotContext, str, Tap, client_chat.Chat], Awaitable[None]]
+
+
+def tap(step: Step) -> Tapped:
+    """A client's button (anyone may press it): reads the chat, runs `step`, answers.
+
+    A refusal is answered as an alert in the user's language; bot/actions.py routes here.
+    """
+
+    async def handle(update: Update, context: BotContext, pressed: Tap) -> None:
+        query = update.callback_query
+        assert query is not None
+        chat = await client_chat.chat(context.deps.db, _user(update).id)
+        lang = language_of(update, context, chat.profile)
+        try:
+            await step(update, context, lang, pressed, chat)
+        except BookbotError as error:
+            await query.answer(i18n.text(error.key, lang, **error.params), show_alert=True)
+            return
+        await query.answer()
+
+    return handle
+
+
+async def stale(update: Update, context: BotContext) -> None:
+    """Answers a button whose data does not decode: an old or a forged one."""
+    await _answer(update, context, "stale_button")
+
+
+async def nothing(update: Update, context: BotContext, pressed: Tap) -> None:
+    """Answers a button that does nothing (a greyed day, a blank cell)."""
+    await _answer(update, context, "nothing_there")
+
+
+async def _answer(update: Update, context: BotContext, key: str) -> None:
     query = update.callback_query
-    assert query is not None and update.effective_user is not None
-    chat = await client_chat.chat(deps(context).db, update.effective_user.id)
-    lang = language_of(update, context, chat.profile)
-    pressed = callbacks.decode(query.data)
-    if pressed is None:
-        await query.answer(_t(lang, "stale_button"), show_alert=False)
-        return
-    if pressed.action == "n":
-        await query.answer(_t(lang, "nothing_there"))
-        return
-    step = STEPS[pressed.action]
-    try:
-        await step(update, context, lang, pressed, chat)
-    except BookbotError as error:
-        await query.answer(i18n.text(error.key, lang, **error.params), show_alert=True)
-        return
-    await query.answer()
+    assert query is not None
+    chat = await client_chat.chat(context.deps.db, _user(update).id)
+    await query.answer(_t(language_of(update, context, chat.profile), key))
+
+
+def _user(update: Update) -> User:
+    """The user who pressed: a callback query always has one."""
+    assert update.effective_user is not None
+    return update.effective_user
 
 
 async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
@@ -154,27 +182,40 @@ async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup | None =
         )
 
 
-async def _service(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
+async def service(
+    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
+) -> None:
+    """A service chosen: remembers it, shows its specialists."""
     await _keep_draft(context, chat, Draft(chat.draft.telegram_id, service=pressed.argument))
     await _show_specialists(update, context, lang, pressed.argument, chat.seen)
 
 
-async def _show_specialists(update, context, lang, service: str, seen, number: int = 1) -> None:  # type: ignore[no-untyped-def]
-    d = deps(context)
+async def _show_specialists(
+    update: Update,
+    context: BotContext,
+    lang: str,
+    service: str,
+    seen: availability.Seen | None,
+    number: int = 1,
+) -> None:
+    d = context.deps
     options = await availability.choices(d.db, d.clock(), service, seen=seen)
     await _edit(update, _t(lang, "choose_specialist"), keyboards.specialists(lang, options, number))
 
 
-async def _specialist(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
+async def specialist(
+    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
+) -> None:
+    """A specialist (or "any available") chosen: remembers it, shows their month."""
     draft = replace(_with_service(chat.draft), specialist=pressed.argument)
     await _keep_draft(context, chat, draft)
     await _show_month(update, context, lang, draft, None, chat.seen)
 
 
-async def _keep_draft(context, chat: client_chat.Chat, draft: Draft) -> None:  # type: ignore[no-untyped-def]
+async def _keep_draft(context: BotContext, chat: client_chat.Chat, draft: Draft) -> None:
     """Records where the flow stands, unless it stands there already."""
     if draft != chat.draft:
-        d = deps(context)
+        d = context.deps
         await client_chat.save_draft(d.db, d.clock(), draft)
 
 
@@ -190,8 +231,15 @@ def _complete(draft: Draft) -> Draft:
     return draft
 
 
-async def _show_month(update, context, lang, draft: Draft, shown: date | None, seen) -> None:  # type: ignore[no-untyped-def]
-    d = deps(context)
+async def _show_month(
+    update: Update,
+    context: BotContext,
+    lang: str,
+    draft: Draft,
+    shown: date | None,
+    seen: availability.Seen | None,
+) -> None:
+    d = context.deps
     assert draft.service is not None and draft.specialist is not None
     found = await availability.month(
         d.db, d.clock(), draft.service, draft.specialist, shown, seen=seen
@@ -202,24 +250,30 @@ async def _show_month(update, context, lang, draft: Draft, shown: date | None, s
     await _edit(update, text, keyboards.month(lang, found))
 
 
-async def _month(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
+async def month(
+    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
+) -> None:
+    """Another month of the calendar."""
     await _show_month(update, context, lang, _complete(chat.draft), pressed.month(), chat.seen)
 
 
-async def _day(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
+async def day(
+    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
+) -> None:
+    """A day chosen: shows that day's free times."""
     await _show_times(update, context, lang, _complete(chat.draft), pressed.day(), chat.seen)
 
 
 async def _show_times(
-    update,
-    context,
-    lang,
+    update: Update,
+    context: BotContext,
+    lang: str,
     draft: Draft,
     day: date,
-    seen,  # type: ignore[no-untyped-def]
+    seen: availability.Seen | None,
     number: int = 1,
 ) -> None:
-    d = deps(context)
+    d = context.deps
     assert draft.service is not None and draft.specialist is not None
     free = await availability.free_slots(
         d.db, d.clock(), day, day, service=draft.service, specialist=draft.specialist, seen=seen
@@ -233,8 +287,11 @@ async def _show_times(
     )
 
 
-async def _time(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
-    d, user = deps(context), update.effective_user
+async def time(
+    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
+) -> None:
+    """A time chosen: holds it, then asks for the contact or shows the summary."""
+    d, user = context.deps, _user(update)
     draft = _complete(chat.draft)
     assert draft.service is not None and draft.specialist is not None
     now, start = d.clock(), pressed.instant()
@@ -287,16 +344,22 @@ def _summary(lang: str, held: Visit, profile: Profile) -> str:
     )
 
 
-async def _change_contact(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
-    d, user = deps(context), update.effective_user
+async def change_contact(
+    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
+) -> None:
+    """Change the remembered contact: asks for it again, the hold kept."""
+    d, user = context.deps, _user(update)
     held = await client_chat.held(d.db, d.clock(), user.id)
     if held is None:
         raise BookbotError("refused.hold_lost")
     await _ask_contact(update, lang, held)
 
 
-async def _confirm(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
-    d, user = deps(context), update.effective_user
+async def confirm(
+    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
+) -> None:
+    """Confirm under the summary: books the held time."""
+    d, user = context.deps, _user(update)
     now = d.clock()
     try:
         done = await bookings.confirm(d.db, now, pressed.number(), client=user.id, policy=d.policy)
@@ -323,8 +386,11 @@ async def _confirm(update, context, lang, pressed, chat) -> None:  # type: ignor
     outbox.wake(context)
 
 
-async def _ask_cancel(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
-    d, user = deps(context), update.effective_user
+async def ask_cancel(
+    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
+) -> None:
+    """Cancel under /my: asks whether to cancel that booking."""
+    d, user = context.deps, _user(update)
     coming = await client_chat.coming(d.db, d.clock(), user.id)
     mine = next((h for h in coming if h.booking.id == pressed.number()), None)
     if mine is None:
@@ -342,8 +408,11 @@ async def _ask_cancel(update, context, lang, pressed, chat) -> None:  # type: ig
     )
 
 
-async def _cancel(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
-    d, user = deps(context), update.effective_user
+async def cancel(
+    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
+) -> None:
+    """Yes, cancel it: cancels the booking."""
+    d, user = context.deps, _user(update)
     gone = await bookings.cancel(d.db, d.clock(), pressed.number(), CLIENT, client=user.id)
     await _edit(
         update,
@@ -358,34 +427,48 @@ async def _cancel(update, context, lang, pressed, chat) -> None:  # type: ignore
     outbox.wake(context)
 
 
-async def _keep(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
+async def keep(
+    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
+) -> None:
+    """No, keep it: says so."""
     await _edit(update, _t(lang, "kept"))
 
 
-async def _reschedule(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
-    d, user = deps(context), update.effective_user
+async def reschedule(
+    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
+) -> None:
+    """Reschedule under /my: starts over at that booking's month."""
+    d, user = context.deps, _user(update)
     draft = await bookings.reschedule(d.db, d.clock(), user.id, pressed.number())
     await _show_month(update, context, lang, draft, None, chat.seen)
 
 
-async def _rate(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
-    d, user = deps(context), update.effective_user
+async def rate(
+    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
+) -> None:
+    """Stars under a visit: keeps the rating."""
+    d, user = context.deps, _user(update)
     booking_id, stars = (int(part) for part in pressed.argument.split("-"))
     await reviews.save(d.db, d.clock(), booking_id, stars, telegram_id=user.id)
     await _edit(update, _t(lang, "rated", stars="★" * stars))
 
 
-async def _language(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
-    d, user = deps(context), update.effective_user
+async def set_language(
+    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
+) -> None:
+    """A language chosen: remembers it."""
+    d, user = context.deps, _user(update)
     if pressed.argument not in i18n.languages():
         raise BookbotError("bot.stale_button")
     await client_chat.remember(d.db, Profile(user.id, locale=pressed.argument))
     await _edit(update, _t(pressed.argument, "language_set"))
 
 
-async def _page(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
+async def page(
+    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
+) -> None:
     """Another page of a list: services, specialists, a day's times, or /my."""
-    d, user = deps(context), update.effective_user
+    d, user = context.deps, _user(update)
     listed, number = pressed.paged()
     if listed == "s":
         offered = await availability.services(d.db, seen=chat.seen)
@@ -407,8 +490,11 @@ async def _page(update, context, lang, pressed, chat) -> None:  # type: ignore[n
             await _edit(update, _t(lang, "my_none"))
 
 
-async def _back(update, context, lang, pressed, chat) -> None:  # type: ignore[no-untyped-def]
-    d, user, draft = deps(context), update.effective_user, chat.draft
+async def back(
+    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
+) -> None:
+    """Back: shows the step asked for (or the last one the draft reaches)."""
+    d, user, draft = context.deps, _user(update), chat.draft
     if pressed.argument == "services" or draft.service is None:
         await _edit(
             update,
@@ -423,29 +509,10 @@ async def _back(update, context, lang, pressed, chat) -> None:  # type: ignore[n
         await _show_month(update, context, lang, draft, None, chat.seen)
 
 
-STEPS = {
-    "s": _service,
-    "p": _specialist,
-    "m": _month,
-    "d": _day,
-    "t": _time,
-    "c": _confirm,
-    "k": _change_contact,
-    "x": _ask_cancel,
-    "y": _cancel,
-    "v": _keep,
-    "r": _reschedule,
-    "l": _language,
-    "b": _back,
-    "w": _rate,
-    "q": _page,
-}
-
-
 # -- messages ---------------------------------------------------------------------------
 
 
-async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def contact(update: Update, context: BotContext) -> None:
     """Remembers a shared phone and shows the summary of the held slot."""
     message = update.effective_message
     assert message is not None and message.contact is not None and update.effective_user
@@ -459,16 +526,16 @@ async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(name) > arguments.LONGEST_NAME:
         await _name_too_long(update, await language(update, context))
         return
-    d = deps(context)
+    d = context.deps
     given = Profile(update.effective_user.id, name=name, phone=message.contact.phone_number)
     await _remembered(update, context, await client_chat.give_contact(d.db, d.clock(), given))
 
 
-async def typed_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def typed_contact(update: Update, context: BotContext) -> None:
     """Reads a typed "name and phone" while a slot is held; otherwise points to /start."""
     message = update.effective_message
     assert message is not None and message.text is not None and update.effective_user
-    d, user = deps(context), update.effective_user
+    d, user = context.deps, update.effective_user
     found = PHONE.search(message.text)
     name = arguments.plain(PHONE.sub("", message.text)).strip(" ,;") if found else ""
     if found and name and len(name) <= arguments.LONGEST_NAME:
@@ -495,7 +562,7 @@ async def _name_too_long(update: Update, lang: str) -> None:
     )
 
 
-async def _remembered(update: Update, context, holding: client_chat.Holding) -> None:  # type: ignore[no-untyped-def]
+async def _remembered(update: Update, context: BotContext, holding: client_chat.Holding) -> None:
     """Says the contact is kept, then shows the summary of the held slot, if one is held."""
     assert update.effective_message is not None
     lang = language_of(update, context, holding.profile)

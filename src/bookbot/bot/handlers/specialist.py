@@ -9,35 +9,26 @@ from __future__ import annotations
 from datetime import timedelta
 
 from telegram import Update
-from telegram.ext import (
-    Application,
-    ApplicationHandlerStop,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import ApplicationHandlerStop
 
 from bookbot.bot import callbacks, outbox, views
-from bookbot.bot.callbacks import Tap
-from bookbot.bot.context import deps, language
+from bookbot.bot.callbacks import Action, Tap
+from bookbot.bot.context import BotContext, language
 from bookbot.bot.handlers import staff
 from bookbot.bot.handlers.staff import Call
 from bookbot.errors import BookbotError, Refused
 from bookbot.services import catalog, people, reasons, schedules
 from bookbot.services.people import Actor
 
-STAFF_GROUP = -1  # before the client's handlers, which would answer these updates too
 INVITE = r"^/start(?:@\w+)?\s+[A-Za-z0-9_-]{12}$"  # secrets.token_urlsafe(9) is 12 long
 
 
 # -- the invite link ---------------------------------------------------------------------
 
 
-async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def join(update: Update, context: BotContext) -> None:
     """`/start <code>` from an invite link: links this account to the invited specialist."""
-    d, lang = deps(context), await language(update, context)
+    d, lang = context.deps, await language(update, context)
     assert update.effective_user is not None
     code = (context.args or [""])[0]
     try:
@@ -74,12 +65,12 @@ def _agenda(days: int) -> staff.Body:
 # -- cancelling with a reason ------------------------------------------------------------
 
 
-async def _tap(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, actor: Actor, pressed: Tap
+async def cancel_with_reason(
+    update: Update, context: BotContext, lang: str, actor: Actor, pressed: Tap
 ) -> None:
     """Cancel under a new-booking message asks for the reason; "Don't cancel" forgets it."""
-    d = deps(context)
-    if pressed.action == "e":
+    d = context.deps
+    if pressed.action is Action.SPECIALIST_KEEP:
         await reasons.drop_reason(d.db, actor.telegram_id)
         await staff.edit(update, views.t(lang, "specialist.kept"))
         return
@@ -89,14 +80,21 @@ async def _tap(
         views.t(lang, "specialist.ask_reason")
         + "\n"
         + views.booking_line(held, lang, with_day=True),
-        [[(views.t(lang, "specialist.dont_cancel"), callbacks.encode("e", pressed.number()))]],
+        [
+            [
+                (
+                    views.t(lang, "specialist.dont_cancel"),
+                    callbacks.encode(Action.SPECIALIST_KEEP, pressed.number()),
+                )
+            ]
+        ],
     )
 
 
-async def reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reason(update: Update, context: BotContext) -> None:
     """A text while a reason is awaited cancels that booking; otherwise it is not ours."""
     assert update.effective_user is not None and update.effective_message is not None
-    d = deps(context)
+    d = context.deps
     now = d.clock()
     if await reasons.awaited_reason(d.db, now, update.effective_user.id) is None:
         return  # the client's handlers take it
@@ -118,19 +116,8 @@ async def reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     raise ApplicationHandlerStop
 
 
-def register(application: Application) -> None:
-    """Adds the specialist's handlers to the application."""
-    application.add_handler(
-        CommandHandler("start", join, filters=filters.Regex(INVITE)), group=STAFF_GROUP
-    )
-    for name, days in (("today", 1), ("week", 7)):
-        application.add_handler(
-            CommandHandler(name, staff.command(name, _agenda(days), specialists=True)),
-            group=STAFF_GROUP,
-        )
-    application.add_handler(
-        CallbackQueryHandler(staff.tap(_tap), pattern=r"^[ze]:\d{1,12}$"), group=STAFF_GROUP
-    )
-    application.add_handler(
-        MessageHandler(filters.TEXT & ~filters.COMMAND, reason), group=STAFF_GROUP
-    )
+# name → (what it does, may a linked specialist use it): as admin.COMMANDS
+COMMANDS: dict[str, tuple[staff.Body, bool]] = {
+    "today": (_agenda(1), True),
+    "week": (_agenda(7), True),
+}

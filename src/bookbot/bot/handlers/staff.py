@@ -18,11 +18,11 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bookbot import i18n, parsing
-from bookbot.bot import arguments, callbacks, menus, views
-from bookbot.bot.context import deps, language
+from bookbot.bot import arguments, menus, views
+from bookbot.bot.callbacks import Tap
+from bookbot.bot.context import BotContext, Tapped, language
 from bookbot.deps import Deps
 from bookbot.errors import BadInput, BookbotError, Invalid
 from bookbot.services import catalog, people, schedules
@@ -41,7 +41,7 @@ class Call:
     """One command as received: who sent it, in which language, with which arguments."""
 
     update: Update
-    context: ContextTypes.DEFAULT_TYPE
+    context: BotContext
     lang: str
     actor: Actor
     args: list[str]
@@ -50,7 +50,7 @@ class Call:
     @property
     def deps(self) -> Deps:
         """The bot's collaborators."""
-        return deps(self.context)
+        return self.context.deps
 
     async def reply(self, text: str, buttons: Buttons | None = None) -> None:
         """Answers in the chat, in HTML; a long text goes as several messages."""
@@ -66,7 +66,7 @@ class Call:
 
 
 Body = Callable[[Call], Awaitable[None]]
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
 
 def command(name: str, body: Body, *, specialists: bool = False) -> Handler:
@@ -76,8 +76,8 @@ def command(name: str, body: Body, *, specialists: bool = False) -> Handler:
     cases then keep them to their own schedule). Anyone else gets "not allowed".
     """
 
-    async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        d, lang = deps(context), await language(update, context)
+    async def handle(update: Update, context: BotContext) -> None:
+        d, lang = context.deps, await language(update, context)
         assert update.effective_user is not None
         actor = await people.who(d.db, update.effective_user.id, d.settings.admins)
         if not actor.admin and not (specialists and actor.specialist):
@@ -104,29 +104,26 @@ def command(name: str, body: Body, *, specialists: bool = False) -> Handler:
     return handle
 
 
-TapBody = Callable[[Update, ContextTypes.DEFAULT_TYPE, str, Actor, callbacks.Tap], Awaitable[None]]
+TapBody = Callable[[Update, BotContext, str, Actor, Tap], Awaitable[None]]
 
 
-def tap(body: TapBody) -> Handler:
-    """A staff button handler: decodes the tap, finds the asker, answers errors, and stops.
+def tap(body: TapBody) -> Tapped:
+    """A staff button (bot/actions.py routes here): finds the asker, runs `body`, answers.
 
-    Stopping keeps the clients' catch-all tap handler from answering the same press.
+    The use case checks the asker's roles; a refusal is answered as an alert.
     """
 
-    async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def handle(update: Update, context: BotContext, pressed: Tap) -> None:
         query = update.callback_query
         assert query is not None and update.effective_user is not None
-        d, lang = deps(context), await language(update, context)
-        pressed = callbacks.decode(query.data)
-        assert pressed is not None  # the handler's pattern admits only well-formed data
+        d, lang = context.deps, await language(update, context)
         actor = await people.who(d.db, update.effective_user.id, d.settings.admins)
         try:
             await body(update, context, lang, actor, pressed)
         except BookbotError as error:
             await query.answer(problem(error, lang, html=False), show_alert=True)
-            raise ApplicationHandlerStop from None
+            return
         await query.answer()
-        raise ApplicationHandlerStop
 
     return handle
 
@@ -210,13 +207,13 @@ async def edit(update: Update, text: str, buttons: Buttons | None = None) -> Non
         )
 
 
-async def refresh_menu(context: ContextTypes.DEFAULT_TYPE, telegram_id: int) -> bool:
+async def refresh_menu(context: BotContext, telegram_id: int) -> bool:
     """Shows a person the commands their roles allow now (after a link, promotion, demotion).
 
     Tells whether their chat shows that menu now. If Telegram refused it, the person's
     next message sets it (`first_contact`).
     """
-    d = deps(context)
+    d = context.deps
     if await sync_menu(context.bot, d, await people.menu(d.db, telegram_id, d.settings.admins)):
         return True
     context.bot_data.get(SEEN, set()).discard(telegram_id)
@@ -242,7 +239,7 @@ async def sync_menu(bot: Bot, d: Deps, found: people.Menu) -> bool:
     return True
 
 
-async def first_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def first_contact(update: Update, context: BotContext) -> None:
     """Sets a staff member's menu at the first message or tap of theirs this process sees.
 
     Menus set at start-up miss whoever had not opened the bot then; they get theirs here.

@@ -1,0 +1,147 @@
+"""Every button action is named once: its data decodes to itself, and every button decodes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from telegram import InlineKeyboardMarkup
+
+from bookbot.bot import actions, callbacks, keyboards, paging
+from bookbot.bot.callbacks import Action, encode
+from bookbot.bot.sender import keyboard
+from bookbot.engine.model import Booking, BookingStatus, Service, Slot, Specialist
+from bookbot.flow import ANY, Choice, Month
+from bookbot.notify import sender
+from bookbot.services.visits import Visit
+
+DAY = date(2026, 12, 1)
+START = datetime(2026, 12, 1, 9, 20, tzinfo=UTC)
+
+# Button data of every action as the bot writes it, through the codec's own helpers.
+WRITTEN: dict[Action, list[str]] = {
+    Action.SERVICE: [encode(Action.SERVICE, "checkup"), encode(Action.SERVICE, "a" * 60)],
+    Action.SPECIALIST: [encode(Action.SPECIALIST, "ann"), encode(Action.SPECIALIST, ANY)],
+    Action.MONTH: [callbacks.month(DAY)],
+    Action.DAY: [callbacks.day(DAY)],
+    Action.TIME: [callbacks.instant(START)],
+    Action.CONFIRM: [encode(Action.CONFIRM, 7)],
+    Action.CHANGE_CONTACT: [encode(Action.CHANGE_CONTACT)],
+    Action.ASK_CANCEL: [encode(Action.ASK_CANCEL, 2**31 - 1)],
+    Action.CANCEL: [encode(Action.CANCEL, 7)],
+    Action.KEEP: [encode(Action.KEEP, 7)],
+    Action.RESCHEDULE: [encode(Action.RESCHEDULE, 7)],
+    Action.LANGUAGE: [encode(Action.LANGUAGE, "ru")],
+    Action.BACK: [encode(Action.BACK, step) for step in ("services", "specialists", "times")],
+    Action.RATE: [encode(Action.RATE, "7-5")],
+    Action.PAGE: [
+        callbacks.page("s", 2),
+        callbacks.page("p", paging.MOST),
+        callbacks.page("x", 1),
+        callbacks.page("t", 3, DAY),
+    ],
+    Action.NOTHING: [callbacks.NO_OP],
+    Action.CONFIRM_CHANGE: [encode(Action.CONFIRM_CHANGE, 12)],
+    Action.KEEP_CHANGE: [encode(Action.KEEP_CHANGE, 12)],
+    Action.SPECIALIST_CANCEL: [encode(Action.SPECIALIST_CANCEL, 7)],
+    Action.SPECIALIST_KEEP: [encode(Action.SPECIALIST_KEEP, 7)],
+}
+
+# The letters buttons already sent carry: changing one would break those buttons.
+SENT = {
+    "s": Action.SERVICE,
+    "p": Action.SPECIALIST,
+    "m": Action.MONTH,
+    "d": Action.DAY,
+    "t": Action.TIME,
+    "c": Action.CONFIRM,
+    "k": Action.CHANGE_CONTACT,
+    "x": Action.ASK_CANCEL,
+    "y": Action.CANCEL,
+    "v": Action.KEEP,
+    "r": Action.RESCHEDULE,
+    "l": Action.LANGUAGE,
+    "b": Action.BACK,
+    "w": Action.RATE,
+    "q": Action.PAGE,
+    "n": Action.NOTHING,
+    "g": Action.CONFIRM_CHANGE,
+    "h": Action.KEEP_CHANGE,
+    "z": Action.SPECIALIST_CANCEL,
+    "e": Action.SPECIALIST_KEEP,
+}
+
+
+def test_every_action_is_routed_and_written_somewhere() -> None:
+    assert set(actions.ACTIONS) == set(Action)
+    assert set(WRITTEN) == set(Action)
+
+
+def test_letters_are_single_unique_and_the_ones_already_sent() -> None:
+    letters = [action.value for action in Action]
+    assert all(len(letter) == 1 for letter in letters)
+    assert len(set(letters)) == len(letters) == len(Action.__members__)  # no aliases
+    assert {action.value: action for action in Action} == SENT
+
+
+@pytest.mark.parametrize(
+    ("action", "data"), [(action, data) for action, written in WRITTEN.items() for data in written]
+)
+def test_every_action_decodes_its_own_data(action: Action, data: str) -> None:
+    pressed = callbacks.decode(data)
+    assert pressed is not None and pressed.action is action
+    assert encode(pressed.action, pressed.argument) == data
+
+
+def _visit(number: int) -> Visit:
+    start = START + timedelta(days=number)
+    return Visit(
+        Booking(
+            "ann", "checkup", start, start + timedelta(minutes=40), BookingStatus.HELD, None, number
+        ),
+        Service("checkup", "Check-up"),
+        Specialist("ann", "Dr. Ann Weber"),
+    )
+
+
+def _built() -> list[InlineKeyboardMarkup]:
+    """Every inline keyboard the client flow builds, on a page with arrows both ways."""
+    services = [Service(f"s{i}", f"Service {i}") for i in range(25)]
+    slots = [Slot("ann", START + timedelta(minutes=20 * i), START) for i in range(50)]
+    choices = [
+        Choice(Specialist(f"p{i}", f"Person {i}"), slots[i] if i % 2 else None) for i in range(25)
+    ]
+    shown = Month(DAY, DAY - timedelta(days=40), DAY + timedelta(days=90), {DAY}, DAY, choices[1:2])
+    visits = [_visit(i) for i in range(1, 25)]
+    built = [
+        keyboards.services("en", services, 2),
+        keyboards.specialists("en", choices, 2),
+        keyboards.month("en", shown),
+        keyboards.times("en", slots, DAY, 2),
+        keyboards.alternatives("en", slots[:3]),
+        keyboards.summary("en", visits[0]),
+        keyboards.mine("en", paging.cut(visits, 2)),
+        keyboards.cancel_check("en", 7),
+        keyboards.languages("en"),
+    ]
+    arguments = {sender.Action.RATE: "7-5"}
+    row = tuple(sender.Button(a.value, a, arguments.get(a, "7")) for a in sender.Action)
+    delivered = keyboard((row,))
+    assert delivered is not None
+    return [*built, delivered]
+
+
+def test_every_button_built_decodes_to_a_routed_action() -> None:
+    pressed = [
+        callbacks.decode(button.callback_data if isinstance(button.callback_data, str) else None)
+        for markup in _built()
+        for row in markup.inline_keyboard
+        for button in row
+    ]
+    assert pressed and all(p is not None and p.action in actions.ACTIONS for p in pressed)
+    # every action a client or a delivered message shows is among them
+    assert {p.action for p in pressed if p} >= set(Action) - {
+        Action.CONFIRM_CHANGE,
+        Action.KEEP_CHANGE,
+        Action.SPECIALIST_KEEP,
+    }
