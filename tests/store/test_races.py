@@ -124,10 +124,11 @@ class Racers:
 async def broken(db: Database, now: datetime = NOW) -> list[Booking]:
     """Live bookings their specialist's schedule no longer offers, the booking itself ignored."""
     async with UnitOfWork(db, write=False) as uow:
-        business = await booking.require_business(uow.store)
-        services = {s.id: s for s in await uow.store.services()}
-        specialists = {s.id: s for s in await uow.store.specialists()}
-        live = await uow.store.bookings(live_at=now)
+        business = await uow.catalog.business()
+        assert business is not None
+        services = {s.id: s for s in await uow.catalog.services()}
+        specialists = {s.id: s for s in await uow.catalog.specialists()}
+        live = await uow.bookings.bookings(live_at=now)
     found = []
     for mine in live:
         specialist = specialists[mine.specialist]
@@ -421,7 +422,7 @@ async def test_a_hold_sweeps_holds_that_ran_out_and_a_lapsed_hold_cannot_be_conf
             assert confirmed.key in ("refused.hold_lost", "refused.not_held")
             assert status == [BookingStatus.EXPIRED]
     async with UnitOfWork(db, write=False) as uow:
-        assert await uow.store.days.lapsed_holds(later) == set()
+        assert await uow.days.lapsed_holds(later) == set()
     await consistent(db)
 
 
@@ -429,7 +430,7 @@ async def _live(db: Database, telegram_id: int, status: BookingStatus) -> list[B
     async with UnitOfWork(db, write=False) as uow:
         return [
             b
-            for b in await uow.store.bookings(client=telegram_id, live_at=NOW)
+            for b in await uow.bookings.bookings(client=telegram_id, live_at=NOW)
             if b.status == status
         ]
 

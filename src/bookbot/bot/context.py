@@ -7,7 +7,7 @@ from telegram.ext import ContextTypes
 
 from bookbot import flow, i18n
 from bookbot.deps import Deps
-from bookbot.store.repository import Profile
+from bookbot.store.chats import Profile
 
 
 def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
