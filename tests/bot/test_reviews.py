@@ -11,8 +11,7 @@ from sqlalchemy import func, select
 
 from bookbot import booking, clinic_file, flow
 from bookbot.engine.model import Booking
-from bookbot.notify import reviews
-from bookbot.services import bookings
+from bookbot.services import bookings, reviews
 from bookbot.store.db import Database
 from bookbot.store.tables import ReviewRow
 from bookbot.store.uow import UnitOfWork

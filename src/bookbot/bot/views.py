@@ -13,9 +13,9 @@ from html import escape
 
 from bookbot import i18n, schedule
 from bookbot.bot.callbacks import encode
-from bookbot.notify.reviews import Review
 from bookbot.schedule import Change, DayView, Outcome, View
 from bookbot.services.visits import Visit
+from bookbot.store.reviews import Review
 
 LIMIT = 4096  # Telegram's most characters in one message
 

@@ -26,8 +26,8 @@ from bookbot.bot.context import deps
 from bookbot.bot.handlers import staff
 from bookbot.bot.handlers.staff import Call
 from bookbot.errors import Refused
-from bookbot.notify import reviews
 from bookbot.schedule import Actor
+from bookbot.services import reviews
 
 WEEK = timedelta(days=6)
 STAFF_GROUP = -1  # before the client's handlers, which would answer these taps too

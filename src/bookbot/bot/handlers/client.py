@@ -20,10 +20,9 @@ from bookbot.bot import arguments, callbacks, keyboards, outbox, paging, views
 from bookbot.bot.context import deps, language, language_of
 from bookbot.engine.bookings import CLIENT
 from bookbot.errors import BookbotError
-from bookbot.notify import reviews
-from bookbot.services import bookings
+from bookbot.services import bookings, reviews
 from bookbot.services.visits import Visit
-from bookbot.store.repository import Draft, Profile
+from bookbot.store.chats import Draft, Profile
 
 PHONE = re.compile(r"(\+?[0-9][0-9\s().-]{5,}[0-9])")  # ASCII digits only
 
