@@ -41,7 +41,7 @@ from bookbot.engine.summary import BUCKET, EPOCH
 from bookbot.engine.workday import Plan
 from bookbot.errors import Refused
 from bookbot.services import bookings as booking_uses
-from bookbot.store.dayindex import decode
+from bookbot.store.dayindex.rows import decode
 from bookbot.store.db import Database
 from bookbot.store.tables import DayRow, DaySpanRow
 from bookbot.store.uow import UnitOfWork
