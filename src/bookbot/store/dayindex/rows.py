@@ -129,7 +129,7 @@ def _instant(text: str) -> datetime:
 
 
 def decode(text: str) -> tuple[Interval, ...]:
-    """The holes of a row, as stored by `settle`."""
+    """The holes of a row, as `stored` wrote them."""
     return tuple(
         Interval(_instant(start), _instant(end))
         for start, _, end in (hole.partition("-") for hole in text.split(";") if hole)
