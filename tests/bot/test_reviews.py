@@ -11,8 +11,7 @@ from sqlalchemy import func, select
 
 from bookbot import clinic_file
 from bookbot.engine.model import Booking
-from bookbot.notify import reviews
-from bookbot.services import bookings
+from bookbot.services import bookings, reviews
 from bookbot.services import chat as client_chat
 from bookbot.services.clinic import import_clinic
 from bookbot.store.db import Database

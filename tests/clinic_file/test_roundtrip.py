@@ -37,7 +37,7 @@ async def fresh_database(db: Database, tmp_path: Path) -> str:
 async def test_a_booking_across_the_fold_comes_back_as_long_as_it_was(db: Database) -> None:
     await import_clinic(db, clinic_file.read(NIGHTS))
     async with UnitOfWork(db) as uow:
-        await uow.store.add_booking(Booking("ann", "checkup", BEFORE_FOLD, SECOND_0230), now)
+        await uow.bookings.add_booking(Booking("ann", "checkup", BEFORE_FOLD, SECOND_0230), now)
         await uow.commit()
     text = clinic_file.dump(await export_clinic(db))
     assert 'end: "2026-10-25T02:30+01:00"' in text  # the second 02:30, said so
@@ -47,7 +47,7 @@ async def test_a_booking_across_the_fold_comes_back_as_long_as_it_was(db: Databa
     assert (await import_clinic(db, clinic_file.read(text))).changed == 0
     with pytest.raises(Refused):  # the second hour is still taken
         async with UnitOfWork(db) as uow:
-            await uow.store.add_booking(
+            await uow.bookings.add_booking(
                 Booking("ann", "checkup", SECOND_0230.replace(hour=0, minute=45), SECOND_0230), now
             )
 

@@ -15,43 +15,20 @@ from bookbot.notify.messages import Policy
 from bookbot.notify.sender import (
     Action,
     Button,
-    Buttons,
-    Document,
     Flooded,
-    Outcome,
-    Sent,
+    Unreachable,
 )
 from bookbot.services.bookings import book
 from bookbot.services.clinic import import_clinic
 from bookbot.store.db import Database
 from bookbot.store.tables import OutboxRow
 from bookbot.store.uow import UnitOfWork
+from bookbot.testing.sender import RecordingSender
 from tests.clinics import BASIC, NOW
 
 T0 = datetime.fromisoformat(NOW)
 START = datetime.fromisoformat("2026-12-03T14:00:00+01:00")
 CLIENT = 555
-
-
-class Recording:
-    """A Sender that keeps what it was asked to send and answers with `answer`."""
-
-    def __init__(self, answer: Outcome | None = None) -> None:
-        self.answer = answer or Sent()
-        self.sent: list[tuple[int, str, Buttons, Document | None]] = []
-
-    async def send_text(self, chat_id: int, text: str, buttons: Buttons = ()) -> Outcome:
-        self.sent.append((chat_id, text, buttons, None))
-        return self.answer
-
-    async def send_document(
-        self, chat_id: int, document: Document, caption: str, buttons: Buttons = ()
-    ) -> Outcome:
-        self.sent.append((chat_id, caption, buttons, document))
-        return self.answer
-
-    def pace_wait(self, chat_id: int) -> float:
-        return 0.0
 
 
 async def booked(db: Database) -> int:
@@ -64,14 +41,17 @@ async def booked(db: Database) -> int:
 
 async def test_a_reminder_is_plain_text_with_cancel_and_reschedule_actions(db) -> None:
     booking_id = await booked(db)
-    sender, settings = Recording(), Settings(database_url=db.url)
+    sender, settings = RecordingSender(), Settings(database_url=db.url)
     assert await delivery.deliver(sender, db, settings, T0) == Counter({"sent": 1})
-    [(chat, _, _, ics)] = sender.sent
-    assert chat == CLIENT and ics is not None and ics.filename == f"booking-{booking_id}.ics"
+    [confirmation] = sender.sent
+    ics = confirmation.document
+    assert confirmation.chat_id == CLIENT
+    assert ics is not None and ics.filename == f"booking-{booking_id}.ics"
     assert b"BEGIN:VEVENT" in ics.content
     await delivery.deliver(sender, db, settings, START - timedelta(hours=24))
-    _, text, buttons, _ = sender.sent[-1]
-    assert text.startswith("Reminder") and buttons == (
+    reminder = sender.sent[-1]
+    assert reminder.document is None and reminder.text.startswith("Reminder")
+    assert reminder.buttons == (
         (
             Button("Cancel", Action.ASK_CANCEL, str(booking_id)),
             Button("Reschedule", Action.RESCHEDULE, str(booking_id)),
@@ -81,7 +61,8 @@ async def test_a_reminder_is_plain_text_with_cancel_and_reschedule_actions(db) -
 
 async def test_a_flooded_outcome_writes_the_wait_down_and_counts_no_attempt(db) -> None:
     await booked(db)
-    sender = Recording(Flooded(30, "Flood control exceeded"))
+    sender = RecordingSender()
+    sender.fail(CLIENT, Flooded(30, "Flood control exceeded"))
     outcome = await delivery.deliver(sender, db, Settings(database_url=db.url), T0)
     assert outcome == Counter({"flood": 1})
     async with UnitOfWork(db, write=False) as uow:
@@ -94,3 +75,15 @@ async def test_a_flooded_outcome_writes_the_wait_down_and_counts_no_attempt(db) 
             )
         ).one()
     assert tuple(row) == ("pending", 0, "Flood control exceeded")
+    assert sender.sent == []  # a refused letter was not sent
+
+
+async def test_a_chat_that_cannot_be_reached_holds_up_no_other_chat(db) -> None:
+    await booked(db)
+    other = Client("Dora", "+492", CLIENT + 1)
+    await book(db, T0, "ann", "checkup", START + timedelta(hours=1), other, policy=Policy())
+    sender = RecordingSender()
+    sender.fail(CLIENT, Unreachable("Forbidden: bot was blocked by the user"))
+    outcome = await delivery.deliver(sender, db, Settings(database_url=db.url), T0)
+    assert outcome == Counter({"sent": 1, "unreachable": 1})
+    assert [letter.chat_id for letter in sender.sent] == [CLIENT + 1]

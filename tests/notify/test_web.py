@@ -13,8 +13,8 @@ import uvicorn
 from bookbot import clinic_file
 from bookbot.config import Settings
 from bookbot.engine.model import Client
-from bookbot.notify import reviews
-from bookbot.services import bookings
+from bookbot.notify.reviews import token as review_token
+from bookbot.services import bookings, reviews
 from bookbot.services.clinic import import_clinic
 from bookbot.store.db import Database
 from bookbot.testing.clocks import ManualClock
@@ -63,7 +63,7 @@ async def site(tmp_path):
 
 
 def link(booking_id: int, now: datetime = T0, ttl: timedelta = timedelta(days=7)) -> str:
-    return f"/review?token={reviews.token(booking_id, now, ttl, SECRET)}"
+    return f"/review?token={review_token(booking_id, now, ttl, SECRET)}"
 
 
 async def test_a_signed_link_opens_the_form_and_stores_one_review(site) -> None:
@@ -94,7 +94,7 @@ async def test_expired_and_forged_links_get_a_clear_page(site) -> None:
         expired = await http.get(link(booking_id))
         assert expired.status_code == 410 and "has expired" in expired.text
         clock.now = T0
-        forged = reviews.token(booking_id, T0, timedelta(days=7), "another-secret-" * 3)
+        forged = review_token(booking_id, T0, timedelta(days=7), "another-secret-" * 3)
         page = await http.get(f"/review?token={forged}")
         assert page.status_code == 403 and "not valid" in page.text
         garbage = await http.get("/review?token=abc.def.ghi")

@@ -44,7 +44,7 @@ from bookbot.services import availability, directory
 from bookbot.services import bookings as booking_uses
 from bookbot.services.clinic import import_clinic
 from bookbot.services.reindex import reindex
-from bookbot.store.dayindex import decode
+from bookbot.store.dayindex.rows import decode
 from bookbot.store.db import Database
 from bookbot.store.tables import DayRow, DaySpanRow
 from bookbot.store.uow import UnitOfWork
@@ -112,14 +112,13 @@ IDS = ["ann", "ben", "cat", "dan", "eve"]
 async def assert_index_exact(db: Database) -> None:
     """Every indexed day of every specialist equals the engine's answer from the store."""
     async with UnitOfWork(db, write=False) as uow:
-        store = uow.store
-        business = await store.current_business()
+        business = await uow.catalog.current_business()
         assert business is not None
-        specialists = await store.current(await store.days.specialists())
+        specialists = await uow.catalog.current(await uow.days.specialists())
         ids = [s.id for s in specialists]
-        spans = await store.days.spans(ids)
-        rows = await store.days.rows(ids)
-        bookings = await store.bookings()
+        spans = await uow.days.spans(ids)
+        rows = await uow.days.rows(ids)
+        bookings = await uow.bookings.bookings()
     assert set(spans) == set(ids)
     for specialist in specialists:
         plan = Plan(specialist.schedule(business, bookings))  # held counts until expired
@@ -160,16 +159,16 @@ def start_mask(free: list) -> tuple[int | None, int]:
 
 async def live_bookings(db: Database) -> list:
     async with UnitOfWork(db, write=False) as uow:
-        return [b for b in await uow.store.bookings() if b.live]
+        return [b for b in await uow.bookings.bookings() if b.live]
 
 
 async def edit(db: Database, specialist: str, change) -> None:  # type: ignore[no-untyped-def]
     """Saves one specialist changed by `change`, as an admin command would."""
     async with UnitOfWork(db) as uow:
-        before = await uow.store.specialist(specialist)
+        before = await uow.catalog.specialist(specialist)
         assert before is not None
-        position = (await uow.store.positions())[specialist]
-        await uow.store.save_specialist(change(before), position)
+        position = (await uow.catalog.positions())[specialist]
+        await uow.catalog.save_specialist(change(before), position)
         await uow.commit()
 
 
@@ -221,7 +220,7 @@ async def test_random_changes_keep_the_index_equal_to_the_engine(db: Database) -
         nonlocal now
         now += timedelta(minutes=11)  # every hold made before runs out
         async with UnitOfWork(db) as uow:
-            await uow.store.expire_holds(now)
+            await uow.bookings.expire_holds(now)
             await uow.commit()
 
     async def override() -> None:
@@ -271,9 +270,9 @@ async def test_random_changes_keep_the_index_equal_to_the_engine(db: Database) -
 
     async def business() -> None:
         async with UnitOfWork(db) as uow:
-            found = await uow.store.business()
+            found = await uow.catalog.business()
             assert found is not None
-            await uow.store.save_business(
+            await uow.catalog.save_business(
                 replace(
                     found,
                     holidays=rng.choice([(), ("DE-BY",), ("DE-SN", "IL")]),

@@ -26,7 +26,6 @@ from bookbot.engine.workday import Plan
 from bookbot.errors import BookbotError
 from bookbot.notify.messages import CANCELLED_BY_CLIENT, CANCELLED_FOR_CLIENT, Policy
 from bookbot.services import bookings, people, schedules
-from bookbot.services.basics import require_business
 from bookbot.services.chat import remember
 from bookbot.services.clinic import export_clinic, import_clinic
 from bookbot.services.visits import Visit
@@ -127,10 +126,11 @@ class Racers:
 async def broken(db: Database, now: datetime = NOW) -> list[Booking]:
     """Live bookings their specialist's schedule no longer offers, the booking itself ignored."""
     async with UnitOfWork(db, write=False) as uow:
-        business = await require_business(uow.store)
-        services = {s.id: s for s in await uow.store.services()}
-        specialists = {s.id: s for s in await uow.store.specialists()}
-        live = await uow.store.bookings(live_at=now)
+        business = await uow.catalog.business()
+        assert business is not None
+        services = {s.id: s for s in await uow.catalog.services()}
+        specialists = {s.id: s for s in await uow.catalog.specialists()}
+        live = await uow.bookings.bookings(live_at=now)
     found = []
     for mine in live:
         specialist = specialists[mine.specialist]
@@ -424,7 +424,7 @@ async def test_a_hold_sweeps_holds_that_ran_out_and_a_lapsed_hold_cannot_be_conf
             assert confirmed.key in ("refused.hold_lost", "refused.not_held")
             assert status == [BookingStatus.EXPIRED]
     async with UnitOfWork(db, write=False) as uow:
-        assert await uow.store.days.lapsed_holds(later) == set()
+        assert await uow.days.lapsed_holds(later) == set()
     await consistent(db)
 
 
@@ -432,7 +432,7 @@ async def _live(db: Database, telegram_id: int, status: BookingStatus) -> list[B
     async with UnitOfWork(db, write=False) as uow:
         return [
             b
-            for b in await uow.store.bookings(client=telegram_id, live_at=NOW)
+            for b in await uow.bookings.bookings(client=telegram_id, live_at=NOW)
             if b.status == status
         ]
 

@@ -93,16 +93,16 @@ async def test_the_database_itself_refuses_overlapping_live_bookings(db: Databas
     overlapping = Booking("ann", "hygiene", at("2026-12-01T08:45"), at("2026-12-01T09:15"))
     async with UnitOfWork(db) as uow:
         with pytest.raises(Refused):
-            await uow.store.add_booking(overlapping, now)
+            await uow.bookings.add_booking(overlapping, now)
     cancelled = Booking(
         "ann", "hygiene", at("2026-12-01T08:45"), at("2026-12-01T09:15"), BookingStatus.CANCELLED
     )
     async with UnitOfWork(db) as uow:
-        await uow.store.add_booking(cancelled, now)
+        await uow.bookings.add_booking(cancelled, now)
         await uow.commit()
     touching = Booking("ann", "checkup", at("2026-12-01T09:30"), at("2026-12-01T10:00"))
     async with UnitOfWork(db) as uow:
-        await uow.store.add_booking(touching, now)
+        await uow.bookings.add_booking(touching, now)
         await uow.commit()
 
 

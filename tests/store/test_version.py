@@ -27,7 +27,7 @@ POLICY = Policy((timedelta(hours=24),), timedelta(hours=24))
 
 async def counter(db: Database) -> int:
     async with UnitOfWork(db, write=False) as uow:
-        _, _, seen = await uow.store.chat(0)
+        _, _, seen = await uow.chats.chat(0)
     assert seen is not None
     return seen[1]
 

@@ -22,7 +22,7 @@ from bookbot import clinic_file
 from bookbot.engine.model import Booking, BookingStatus, Client, Mark, Slot
 from bookbot.engine.waitlist import AFTERNOON, EVENING, MORNING
 from bookbot.errors import Refused
-from bookbot.notify import reviews
+from bookbot.services import reviews
 from bookbot.services.clinic import import_clinic
 from bookbot.store.db import MIGRATIONS, Database
 from bookbot.store.tables import Base, BookingRow, ClientRow

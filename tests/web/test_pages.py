@@ -25,8 +25,8 @@ from starlette.routing import Route
 from bookbot import clinic_file
 from bookbot.config import Settings
 from bookbot.engine.model import Client
-from bookbot.notify import reviews
-from bookbot.services import bookings
+from bookbot.notify.reviews import token as review_token
+from bookbot.services import bookings, reviews
 from bookbot.services.clinic import import_clinic
 from bookbot.store.db import Database
 from bookbot.store.tables import ReviewRow
@@ -71,7 +71,7 @@ async def web(db_url):  # type: ignore[no-untyped-def]
 
 
 def token(booking_id: int, now: datetime = AFTER) -> str:
-    return reviews.token(booking_id, now, timedelta(days=7), SECRET)
+    return review_token(booking_id, now, timedelta(days=7), SECRET)
 
 
 def forge(header: object, claims: object, key: str = SECRET) -> str:
@@ -149,7 +149,7 @@ def odd_tokens(booking_id: int) -> list[tuple[str, int, str]]:
         ("x" * 5000, 400, "damaged"),
         (token(booking_id)[:-3], 403, "not valid"),
         (
-            reviews.token(booking_id, AFTER, timedelta(days=7), "another-secret-" * 3),
+            review_token(booking_id, AFTER, timedelta(days=7), "another-secret-" * 3),
             403,
             "not valid",
         ),

@@ -13,10 +13,10 @@ from html import escape
 
 from bookbot import i18n
 from bookbot.bot.callbacks import Action, encode
-from bookbot.notify.reviews import Review
 from bookbot.services import schedules
 from bookbot.services.schedules import Change, DayView, Outcome, View
 from bookbot.services.visits import Visit
+from bookbot.store.reviews import Review
 
 LIMIT = 4096  # Telegram's most characters in one message
 

@@ -97,11 +97,21 @@ def slots(
     duration: timedelta | None = None,
 ) -> list[Slot]:
     """Free slots of every given specialist on local dates first..last, by start then id."""
-    found: list[Slot] = []
+    found = [
+        slot
+        for plan, day in offerable(schedules, first, last, now, rules)
+        for slot in day_slots(plan, day, now, rules, duration)
+    ]
+    return sorted(found, key=slot_order)
+
+
+def offerable(
+    schedules: Iterable[Schedule | Plan], first: date, last: date, now: datetime, rules: Rules
+) -> Iterator[tuple[Plan, date]]:
+    """Each specialist with each local date first..last it may be offered on (the horizon)."""
     for plan in plans(schedules):
         for day in dates(first, min(last, last_day(plan, now, rules))):
-            found.extend(day_slots(plan, day, now, rules, duration))
-    return sorted(found, key=slot_order)
+            yield plan, day
 
 
 def slot_order(slot: Slot | Hole) -> tuple[datetime, str]:
@@ -251,14 +261,13 @@ def free_days(
 ) -> list[date]:
     """Local dates first..last on which any of the specialists has a free slot."""
     found: set[date] = set()
-    for plan in plans(schedules):
-        for day in dates(first, min(last, last_day(plan, now, rules))):
-            if (
-                day not in found
-                and not plan.is_closed(day)
-                and _has_free(plan, plan.work_day(day), now, rules, duration)
-            ):
-                found.add(day)
+    for plan, day in offerable(schedules, first, last, now, rules):
+        if (
+            day not in found
+            and not plan.is_closed(day)
+            and _has_free(plan, plan.work_day(day), now, rules, duration)
+        ):
+            found.add(day)
     return sorted(found)
 
 

@@ -37,7 +37,7 @@ from bookbot.notify.sender import (
 )
 from bookbot.services.visits import Visit, named
 from bookbot.store.db import Database
-from bookbot.store.repository import Message
+from bookbot.store.outbox import Message
 from bookbot.store.uow import UnitOfWork
 
 BATCH = 50
@@ -171,12 +171,12 @@ async def render(
     if message.booking_id is None:
         return await _notice(db, settings, message)
     async with UnitOfWork(db, write=False) as uow:
-        found = await uow.store.booking(message.booking_id) if message.booking_id else None
+        found = await uow.bookings.booking(message.booking_id) if message.booking_id else None
         if found is None:
             return None
         held = await named(uow.store, found)
-        profile = await uow.store.profile(message.chat_id)
-        names = {s.id: s.name for s in await uow.store.specialists()}
+        profile = await uow.chats.profile(message.chat_id)
+        names = {s.id: s.name for s in await uow.catalog.specialists()}
     live = found.status == BookingStatus.CONFIRMED
     if message.kind == messages.REMINDER and (not live or found.start <= now):
         return None  # cancelled meanwhile, or the visit has begun
@@ -198,7 +198,7 @@ async def _notice(db: Database, settings: Settings, message: Message) -> Letter 
     if message.kind != messages.UNLINKED:
         return None
     async with UnitOfWork(db, write=False) as uow:
-        profile = await uow.store.profile(message.chat_id)
+        profile = await uow.chats.profile(message.chat_id)
     lang = i18n.choose(profile.locale, settings.locale)
     return Letter(i18n.text("notify.unlinked", lang, name=message.payload.get("specialist", "")))
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bookbot.engine.model import Booking, Slot, Specialist
-from bookbot.store.repository import Outbox
+from bookbot.store.outbox import Outbox
 
 CONFIRMATION = "confirmation"  # to the client: booked, with an .ics file
 NEW_BOOKING = "new_booking"  # to the specialist

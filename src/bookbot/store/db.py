@@ -38,7 +38,7 @@ class Database:
             raise BadInput("error.bad_database_url", url=url, detail=str(error)) from None
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.ready = False
-        self.cache: dict = {}  # the Store's catalog, shared by this process's units of work
+        self.cache: dict = {}  # the catalog's snapshot, shared by this process's units of work
 
     @property
     def dialect(self) -> str:

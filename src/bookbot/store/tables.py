@@ -386,7 +386,7 @@ class DayRow(Base):
     `holes` are the working windows minus busy time (blocks, held and confirmed bookings),
     before notice, as `start-end` UTC epoch seconds joined by `;`; the other columns sum
     them up for SQL to filter and sort on. A date in the specialist's span without a row
-    has no free time. See store/dayindex.py.
+    has no free time. See store/dayindex/.
     """
 
     __tablename__ = "days"

@@ -47,6 +47,7 @@ from bookbot.store.ledger import Imports
 from bookbot.store.outbox import Outbox
 from bookbot.store.people import People
 from bookbot.store.repository import Store
+from bookbot.store.reviews import Reviews
 from bookbot.store.waitlist import Waitlist
 
 ATTEMPTS = 5  # runs of a use case before the user is told the database is busy
@@ -83,8 +84,8 @@ class UnitOfWork:
     Usage: `async with UnitOfWork(db) as uow: await uow.lock(specialists=[...]); ...
     uow.bookings ...; await uow.commit()`. The repositories, one per noun, share the
     unit's session: `catalog`, `bookings`, `chats`, `imports`, `outbox`, `people`,
-    `inbox`, `waitlist`, and `days` (the day index). `store` holds the catalog, bookings,
-    chats, imports and day index as one object, for callers written before the split.
+    `inbox`, `reviews`, `waitlist`, and `days` (the day index). `store` holds the catalog,
+    bookings, chats, imports and day index as one object, for callers written before the split.
     """
 
     def __init__(self, database: Database, *, write: bool = True) -> None:
@@ -107,6 +108,7 @@ class UnitOfWork:
         self.outbox = Outbox(self.session)
         self.people = People(self.session)
         self.inbox = Inbox(self.session)
+        self.reviews = Reviews(self.session)
         self.waitlist = Waitlist(self.session, self.bookings)
         self.store = Store(
             self.catalog, self.bookings, self.chats, self.imports, self.days, self.settle

@@ -1,4 +1,6 @@
-"""First-class fakes for tests, benchmarks and `bookbot try`: the Bot API emulator, clocks.
+"""First-class fakes for tests, benchmarks and `bookbot try`: the emulator, clocks, a Sender.
 
-Nothing here imports the rest of bookbot: the fakes stand in for the world outside it.
+They stand in for the world outside bookbot. The Bot API emulator and the clocks import
+nothing of bookbot; the recording Sender knows only notify/sender.py's plain values, the
+protocol it satisfies.
 """

@@ -18,7 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bookbot import i18n
 from bookbot.deps import Deps
 from bookbot.errors import BadInput, BookbotError
-from bookbot.notify import reviews
+from bookbot.notify.reviews import booking_of
+from bookbot.services import reviews
 from bookbot.services.visits import Visit
 from bookbot.store.uow import UnitOfWork
 
@@ -97,7 +98,7 @@ async def health(deps: Deps) -> Response:
     """Says whether the database answers: "ok", or 503 "unavailable" (the error is logged)."""
     try:
         async with asyncio.timeout(HEALTH_WAIT), UnitOfWork(deps.db, write=False) as uow:
-            await uow.store.catalog()
+            await uow.catalog.catalog()
     except Exception:  # noqa: BLE001 - any failure means unavailable; its text is not public
         log.exception("health check: the database does not answer")
         return PlainTextResponse("unavailable", status_code=503)
@@ -111,7 +112,7 @@ async def review(request: Request, deps: Deps, secret: str) -> Response:
     try:
         form = await _posted(request) if request.method == "POST" else request.query_params
         token = form.get("token", "")
-        booking_id = reviews.booking_of(token, now, secret)
+        booking_id = booking_of(token, now, secret)
         if request.method == "POST":
             await reviews.save(
                 deps.db,

@@ -19,8 +19,7 @@ from bookbot.bot.context import BotContext
 from bookbot.bot.handlers import staff
 from bookbot.bot.handlers.staff import Call
 from bookbot.errors import Refused
-from bookbot.notify import reviews
-from bookbot.services import catalog, people, schedules
+from bookbot.services import catalog, people, reviews, schedules
 from bookbot.services.people import Actor
 
 WEEK = timedelta(days=6)

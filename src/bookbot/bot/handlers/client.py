@@ -21,8 +21,7 @@ from bookbot.bot.callbacks import Tap
 from bookbot.bot.context import BotContext, Tapped, language, language_of
 from bookbot.engine.bookings import CLIENT
 from bookbot.errors import BookbotError
-from bookbot.notify import reviews
-from bookbot.services import availability, bookings
+from bookbot.services import availability, bookings, reviews
 from bookbot.services import chat as client_chat
 from bookbot.services.visits import Visit
 from bookbot.store.chats import Draft, Profile

@@ -1,0 +1,294 @@
+"""The day index's questions: which days of a service's specialists have the time asked for.
+
+Every question reads rows (COLUMNS) into `IndexedDay`s and leaves the last word to the
+engine: a row says a day may have room, the engine's slots say where. `DayIndex` answers
+these besides keeping the rows in step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import BigInteger, Date, Select, case, func, literal, or_, select, tuple_, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from bookbot.engine.model import BookingStatus
+from bookbot.engine.summary import BUCKETS, bucket, bucket_start
+from bookbot.store.bulk import chunks
+from bookbot.store.dayindex.rows import COLUMNS, DAYS, IndexedDay, Need, Span, indexed
+from bookbot.store.tables import BookingRow, DaySpanRow, OfferRow
+
+DATES = 366  # dates probed in one statement (SQLite allows 500 parts to a UNION)
+
+
+class DayQuestions:
+    """Questions to the day index, in the session's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _spans(self, ids: Iterable[str]) -> dict[str, Span]:
+        rows = await self.session.execute(
+            select(DaySpanRow.specialist_id, DaySpanRow.first, DaySpanRow.last).where(
+                DaySpanRow.specialist_id.in_(list(ids))
+            )
+        )
+        return {specialist: Span(first, last) for specialist, first, last in rows}
+
+    async def spans(self, ids: Sequence[str]) -> dict[str, Span]:
+        """The spans of these specialists (those with one)."""
+        found = {}
+        for chunk in chunks(ids):
+            found.update(await self._spans(chunk))
+        return found
+
+    async def gaps(self, service: str, first: date, last: date) -> dict[str, Span | None]:
+        """Specialists of a service whose span does not cover first..last, with their spans."""
+        rows = await self.session.execute(
+            select(OfferRow.specialist_id, DaySpanRow.first, DaySpanRow.last)
+            .outerjoin(DaySpanRow, DaySpanRow.specialist_id == OfferRow.specialist_id)
+            .where(
+                OfferRow.service_id == service,
+                or_(
+                    DaySpanRow.specialist_id.is_(None),
+                    DaySpanRow.first > first,
+                    DaySpanRow.last < last,
+                ),
+            )
+        )
+        return {specialist: Span(lo, hi) if lo else None for specialist, lo, hi in rows}
+
+    async def lapsed_holds(self, now: datetime) -> set[str]:
+        """Specialists with a hold that ran out but is not marked yet: the index counts it."""
+        rows = await self.session.scalars(
+            select(BookingRow.specialist_id).where(
+                BookingRow.status == BookingStatus.HELD,
+                or_(BookingRow.hold_until.is_(None), BookingRow.hold_until <= now),
+            )
+        )
+        return set(rows)
+
+    async def first_days(
+        self, service: str, after: date, need: Need, specialists: Sequence[str] | None = None
+    ) -> list[IndexedDay]:
+        """Each specialist's first indexed date on or after `after` that meets the need."""
+        later = DAYS.alias("later")
+        soonest = (
+            select(later.c.day)
+            .where(
+                later.c.specialist_id == OfferRow.specialist_id,
+                later.c.day >= after,
+                *need.where(later),
+            )
+            .order_by(later.c.day)
+            .limit(1)
+            .scalar_subquery()
+        )
+        firsts = select(OfferRow.specialist_id, soonest.label("day")).where(
+            OfferRow.service_id == service
+        )
+        found = []
+        for chunk in [None] if specialists is None else chunks(specialists):
+            narrowed = firsts if chunk is None else firsts.where(OfferRow.specialist_id.in_(chunk))
+            # Materialized: one index probe per specialist, then one row each by key.
+            first = narrowed.cte("firsts").prefix_with("MATERIALIZED", dialect="postgresql")
+            found += [
+                indexed(*row)
+                for row in await self.session.execute(
+                    select(*COLUMNS).join(
+                        first,
+                        (first.c.specialist_id == DAYS.c.specialist_id)
+                        & (first.c.day == DAYS.c.day),
+                    )
+                )
+            ]
+        return found
+
+    async def by_first_free(
+        self,
+        service: str,
+        need: Need,
+        earliest: datetime,
+        first: date,
+        last: date,
+        after: tuple[datetime, str, date] | None,
+        limit: int,
+    ) -> list[IndexedDay]:
+        """Dates first..last whose first free slot is at `earliest` or later, by that slot."""
+        query = (
+            _offered(service, first, last, need)
+            .where(DAYS.c.first_free >= earliest)
+            .order_by(DAYS.c.first_free, DAYS.c.specialist_id, DAYS.c.day)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(
+                tuple_(DAYS.c.first_free, DAYS.c.specialist_id, DAYS.c.day) > tuple_(*after)
+            )
+        return await self._read(query)
+
+    async def on(
+        self,
+        service: str,
+        first: date,
+        last: date,
+        need: Need,
+        *,
+        weekdays: Iterable[int] | None = None,
+        only: Collection[date] | None = None,
+    ) -> list[IndexedDay]:
+        """Indexed dates first..last that meet the need, by date and id.
+
+        Narrowed to some weekdays, or to `only` some dates.
+        """
+        present = {
+            (first + timedelta(days=i)).weekday() for i in range(min((last - first).days + 1, 7))
+        }
+        wanted = sorted(present if weekdays is None else present & set(weekdays))
+        query = (
+            _offered(service, first, last, need)
+            .where(DAYS.c.weekday.in_(wanted))
+            .order_by(DAYS.c.day, DAYS.c.specialist_id)
+        )
+        if only is not None:
+            query = query.where(DAYS.c.day.in_(sorted(only)))
+        return await self._read(query)
+
+    async def early(
+        self, service: str, first: date, last: date, need: Need, since: datetime, before: datetime
+    ) -> list[IndexedDay]:
+        """Indexed dates first..last meeting the need, with a first free slot in [since, before)."""
+        return await self._read(
+            _offered(service, first, last, need).where(
+                DAYS.c.first_free >= since, DAYS.c.first_free < before
+            )
+        )
+
+    async def passed(
+        self,
+        service: str,
+        first: date,
+        last: date,
+        need: Need,
+        since: datetime,
+        earliest: datetime,
+        after: tuple[datetime, str, date] | None,
+        limit: int,
+    ) -> list[tuple[datetime, IndexedDay]]:
+        """Dates first..last whose first free slot in [since, earliest) notice has passed.
+
+        Only those with a free start from `earliest`'s bucket on, ordered by the first such
+        bucket (each row comes with its beginning, a bound of the row's slots from
+        `earliest` on), then by id and date; `after` is where the last batch ended.
+        """
+        first_bucket = bucket(earliest)
+        shift = literal(first_bucket) - func.coalesce(DAYS.c.free_base, first_bucket)
+        # Bit k of `ahead` stands for bucket first_bucket + k (a null mask: maybe any).
+        ahead = func.coalesce(DAYS.c.free_mask, 1).op(">>", return_type=BigInteger)(
+            case((shift > BUCKETS - 1, BUCKETS - 1), else_=shift)
+        )
+        lowest = ahead.op("&", return_type=BigInteger)(-ahead)  # the first bucket's bit
+        query = (
+            _offered(service, first, last, need, lowest)
+            .where(DAYS.c.first_free >= since, DAYS.c.first_free < earliest, ahead > 0)
+            .order_by(lowest, DAYS.c.specialist_id, DAYS.c.day)
+            .limit(limit)
+        )
+        if after is not None:
+            last_bit = literal(1 << (bucket(after[0]) - first_bucket), BigInteger)
+            query = query.where(
+                tuple_(lowest, DAYS.c.specialist_id, DAYS.c.day) > tuple_(last_bit, *after[1:])
+            )
+        return [
+            (bucket_start(first_bucket + bit.bit_length() - 1), indexed(*row))
+            for bit, *row in await self.session.execute(query)
+        ]
+
+    async def one_each(
+        self, service: str, days: Sequence[date], need: Need, earliest: datetime
+    ) -> list[IndexedDay]:
+        """For each date, one row whose first free slot is not too soon, if there is one.
+
+        One statement for up to a year of dates: a probe of the index per date, stopping at
+        its first row, then that row by key.
+        """
+        found = []
+        for i in range(0, len(days), DATES):
+            found += await self._one_each(service, days[i : i + DATES], need, earliest)
+        return found
+
+    async def _one_each(
+        self, service: str, days: Sequence[date], need: Need, earliest: datetime
+    ) -> list[IndexedDay]:
+        listed = [
+            select(literal(day, Date).label("day"), literal(day.weekday()).label("weekday"))
+            for day in days
+        ]
+        dates = (listed[0] if len(listed) == 1 else union_all(*listed)).cte("dates")
+        pick = (
+            select(DAYS.c.specialist_id)
+            .join(OfferRow, OfferRow.specialist_id == DAYS.c.specialist_id)
+            .where(
+                OfferRow.service_id == service,
+                DAYS.c.weekday == dates.c.weekday,
+                DAYS.c.day == dates.c.day,
+                DAYS.c.first_free >= earliest,
+                *need.where(),
+            )
+            .limit(1)
+            .scalar_subquery()
+        )
+        picks = (
+            select(dates.c.day, pick.label("specialist_id"))
+            .cte("picks")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
+        )
+        return await self._read(
+            select(*COLUMNS).join(
+                picks, (picks.c.specialist_id == DAYS.c.specialist_id) & (picks.c.day == DAYS.c.day)
+            )
+        )
+
+    async def rows(self, specialists: Sequence[str]) -> dict[tuple[str, date], dict]:
+        """Every stored row of these specialists, column by column (to check the index)."""
+        found = {}
+        for chunk in chunks(specialists):
+            for row in await self.session.execute(
+                select(DAYS).where(DAYS.c.specialist_id.in_(chunk))
+            ):
+                values = row._asdict()
+                found[values.pop("specialist_id"), values.pop("day")] = values
+        return found
+
+    async def _read(
+        self, query: Select, specialists: Sequence[str] | None = None
+    ) -> list[IndexedDay]:
+        """Runs a query of COLUMNS, for some specialists only if named (in chunks)."""
+        if specialists is None:
+            return [indexed(*row) for row in await self.session.execute(query)]
+        found = []
+        for chunk in chunks(specialists):
+            found += [
+                indexed(*row)
+                for row in await self.session.execute(query.where(DAYS.c.specialist_id.in_(chunk)))
+            ]
+        return found
+
+
+def _offered(
+    service: str, first: date, last: date, need: Need, *before: ColumnElement[Any]
+) -> Select:
+    """The rows of a service's specialists on dates first..last that meet the need.
+
+    Each row is COLUMNS, after any columns named first; a question adds its conditions.
+    """
+    return (
+        select(*before, *COLUMNS)
+        .join(OfferRow, OfferRow.specialist_id == DAYS.c.specialist_id)
+        .where(
+            OfferRow.service_id == service, DAYS.c.day >= first, DAYS.c.day <= last, *need.where()
+        )
+    )

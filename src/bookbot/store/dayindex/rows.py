@@ -1,0 +1,136 @@
+"""The day index's rows: what they hold, and the values its questions read them into.
+
+A row keeps, per specialist and local date, the holes busy time leaves as text of UTC epoch
+seconds ("start-end;start-end"): `stored` writes it from the engine's summary of the day,
+`decode` reads it back. `Span` is the dates a specialist has rows for; `Need` is what a
+question asks of a day, as SQL conditions on the row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
+
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import FromClause
+
+from bookbot.engine.intervals import absolute
+from bookbot.engine.model import Interval
+from bookbot.engine.summary import EPOCH, DaySummary, bucket
+from bookbot.store.tables import DayRow
+
+MICROSECOND = timedelta(microseconds=1)
+DAYS = DayRow.__table__
+COLUMNS = (DAYS.c.specialist_id, DAYS.c.day, DAYS.c.first_free, DAYS.c.holes)
+
+
+@dataclass(frozen=True)
+class Span:
+    """The local dates first..last the index covers for one specialist."""
+
+    first: date
+    last: date
+
+    def covers(self, day: date) -> bool:
+        """Tells whether `day` is indexed."""
+        return self.first <= day <= self.last
+
+
+@dataclass(frozen=True)
+class IndexedDay:
+    """A row of the day index as questions read it: a date with free time, and its holes."""
+
+    specialist: str
+    day: date
+    first_free: datetime | None
+    stored: str  # the holes as kept: read into instants only when asked
+
+    @cached_property
+    def holes(self) -> tuple[Interval, ...]:
+        """The holes, as UTC intervals."""
+        return decode(self.stored)
+
+    def room(self, earliest: datetime, least: timedelta) -> datetime | None:
+        """The soonest instant from `earliest` on that has `least` free after it, if any.
+
+        A bound for the first slot, found without reading every hole into instants.
+        """
+        since = (absolute(earliest) - EPOCH) // MICROSECOND
+        needed = least // MICROSECOND
+        for hole in self.stored.split(";"):
+            start, _, end = hole.partition("-")
+            stop = _microseconds(end)
+            if stop - since < needed:
+                continue
+            begin = max(_microseconds(start), since)
+            if stop - begin >= needed:
+                return EPOCH + timedelta(microseconds=begin)
+        return None
+
+
+@dataclass(frozen=True)
+class Need:
+    """What a question needs of a day, for SQL to filter on: free slots, a hole this long."""
+
+    slots: bool = False
+    least_minutes: int = 0
+
+    def where(self, table: FromClause = DAYS) -> list[ColumnElement[bool]]:
+        """The conditions on the day index's columns (of the table, or an alias of it)."""
+        found = []
+        if self.slots:
+            found.append(table.c.free_slots > 0)
+        if self.least_minutes:
+            found.append(table.c.longest_hole_minutes >= self.least_minutes)
+        return found
+
+
+def stored(specialist: str, summary: DaySummary) -> dict:
+    """The row that keeps a specialist's day, from the engine's summary of it."""
+    return {
+        "specialist_id": specialist,
+        "day": summary.day,
+        "weekday": summary.day.weekday(),
+        "free_minutes": summary.free_minutes,
+        "longest_hole_minutes": summary.longest_hole_minutes,
+        "free_slots": summary.free_slots,
+        "first_free": summary.first_free,
+        "holes": ";".join(f"{_seconds(start)}-{_seconds(end)}" for start, end in summary.holes),
+        "free_base": bucket(summary.first_free) if summary.first_free else None,
+        "free_mask": summary.start_mask,
+    }
+
+
+def indexed(specialist: str, day: date, first_free: datetime | None, holes: str) -> IndexedDay:
+    """A row as questions read it, from the COLUMNS a query selects."""
+    return IndexedDay(specialist, day, first_free, holes)
+
+
+def _seconds(instant: datetime) -> str:
+    """An instant as UTC epoch seconds, with microseconds only when it has them."""
+    delta = absolute(instant) - EPOCH
+    whole = delta.days * 86_400 + delta.seconds
+    return f"{whole}.{delta.microseconds:06d}" if delta.microseconds else str(whole)
+
+
+def _microseconds(text: str) -> int:
+    if "." not in text:
+        return int(text) * 1_000_000
+    whole, _, micro = text.partition(".")
+    return int(whole) * 1_000_000 + int(micro)
+
+
+def _instant(text: str) -> datetime:
+    whole, _, micro = text.partition(".")
+    if micro:
+        return EPOCH + timedelta(seconds=int(whole), microseconds=int(micro))
+    return datetime.fromtimestamp(int(whole), UTC)
+
+
+def decode(text: str) -> tuple[Interval, ...]:
+    """The holes of a row, as `stored` wrote them."""
+    return tuple(
+        Interval(_instant(start), _instant(end))
+        for start, _, end in (hole.partition("-") for hole in text.split(";") if hole)
+    )
