@@ -11,8 +11,8 @@ from bookbot.bot import actions, callbacks, keyboards, paging
 from bookbot.bot.callbacks import Action, encode
 from bookbot.bot.sender import keyboard
 from bookbot.engine.model import Booking, BookingStatus, Service, Slot, Specialist
-from bookbot.flow import ANY, Choice, Month
 from bookbot.notify import sender
+from bookbot.services.availability import ANY, Choice, Month
 from bookbot.services.visits import Visit
 
 DAY = date(2026, 12, 1)
