@@ -134,7 +134,7 @@ async def offer(db: Database, entry_id: int, offered: Slot, hold: timedelta) -> 
     async with UnitOfWork(db) as uow:
         entry = await uow.waitlist.entry(entry_id)
         assert entry is not None
-        made = await uow.waitlist.offer(entry, offered, "checkup", now, now + hold)
+        made = await uow.waitlist.offer(entry, offered, now, now + hold)
         await uow.commit()
     return made
 
@@ -168,7 +168,7 @@ async def test_one_entry_never_holds_two_offers(clinic: Database) -> None:
         entry = await uow.waitlist.entry(entry_id)
         assert entry is not None
         second = await uow.waitlist.offer(
-            entry, slot("2026-12-03T15:00", "ben"), "checkup", now, now + timedelta(hours=1)
+            entry, slot("2026-12-03T15:00", "ben"), now, now + timedelta(hours=1)
         )
         assert second is None
         other = await join_in(uow, 78)  # the unit goes on after the refusal
@@ -218,11 +218,11 @@ async def test_a_slot_taken_meanwhile_is_refused_and_the_unit_goes_on(clinic: Da
         with pytest.raises(Refused) as refused:
             # Bob holds Tuesday 09:00-09:30 with ann.
             await uow.waitlist.offer(
-                entry, slot("2026-12-01T09:15"), "checkup", now, now + timedelta(minutes=15)
+                entry, slot("2026-12-01T09:15"), now, now + timedelta(minutes=15)
             )
         assert refused.value.key == "refused.taken"
         assert await uow.waitlist.offer(
-            entry, slot("2026-12-01T09:40"), "checkup", now, now + timedelta(minutes=15)
+            entry, slot("2026-12-01T09:40"), now, now + timedelta(minutes=15)
         )
         await uow.commit()
     await assert_index_exact(clinic)
@@ -240,7 +240,7 @@ async def test_two_processes_offering_to_one_entry_at_once_make_one_offer(
             entry = await uow.waitlist.entry(entry_id)
             assert entry is not None
             made = await uow.waitlist.offer(
-                entry, slot("2026-12-02T10:20"), "checkup", now, now + timedelta(minutes=15)
+                entry, slot("2026-12-02T10:20"), now, now + timedelta(minutes=15)
             )
             offered.set()
             await asyncio.sleep(0.3)  # the second offers meanwhile, and waits for this one
@@ -253,7 +253,7 @@ async def test_two_processes_offering_to_one_entry_at_once_make_one_offer(
             entry = await uow.waitlist.entry(entry_id)
             assert entry is not None
             made = await uow.waitlist.offer(
-                entry, slot("2026-12-03T09:00", "ben"), "checkup", now, now + timedelta(minutes=15)
+                entry, slot("2026-12-03T09:00", "ben"), now, now + timedelta(minutes=15)
             )
             await uow.commit()
             return made

@@ -139,9 +139,9 @@ class Waitlist:
         )
 
     async def offer(
-        self, entry: Entry, slot: Slot, service: str, now: datetime, hold_until: datetime
+        self, entry: Entry, slot: Slot, now: datetime, hold_until: datetime
     ) -> Booking | None:
-        """Holds a slot for an entry's client until `hold_until`: the offer, or None.
+        """Holds a slot of the entry's service for its client until `hold_until`, or None.
 
         None when the entry holds a booking already (a second process offered it one
         first); a slot taken meanwhile is refused as "refused.taken". Either way nothing
@@ -149,7 +149,7 @@ class Waitlist:
         """
         held = Booking(
             slot.specialist,
-            service,
+            entry.service,
             slot.start,
             slot.end,
             BookingStatus.HELD,
