@@ -369,7 +369,7 @@ def _bookings(
 
     A booking's service need not be one its specialist offers now: a booking already made
     stays when the specialist stops offering it. The import refuses a new one (see
-    Store.import_bookings), as only it knows which are new.
+    Imports.import_bookings), as only it knows which are new.
     """
     by_service = {s.id: s for s in services}
     by_specialist = {s.id: s for s in specialists}

@@ -174,7 +174,7 @@ async def render(
         found = await uow.bookings.booking(message.booking_id) if message.booking_id else None
         if found is None:
             return None
-        held = await named(uow.store, found)
+        held = await named(uow.catalog, found)
         profile = await uow.chats.profile(message.chat_id)
         names = {s.id: s.name for s in await uow.catalog.specialists()}
     live = found.status == BookingStatus.CONFIRMED

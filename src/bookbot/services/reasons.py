@@ -31,7 +31,7 @@ async def ask_reason(db: Database, now: datetime, actor: Actor, booking_id: int)
             raise Refused(refusal, id=booking_id, status=str(found.status))
         await uow.people.await_reason(actor.telegram_id, booking_id, now)
         await uow.commit()
-        return await named(uow.store, found)
+        return await named(uow.catalog, found)
 
 
 async def awaited_reason(db: Database, now: datetime, telegram_id: int) -> int | None:

@@ -34,7 +34,7 @@ async def reviewable(db: Database, now: datetime, booking_id: int) -> Visit:
     """The visit a review page asks about, with its names; refused unless it may be reviewed."""
     async with UnitOfWork(db, write=False) as uow:
         found = await _visit(uow, now, booking_id, None)
-        return await named(uow.store, found)
+        return await named(uow.catalog, found)
 
 
 async def save(

@@ -156,7 +156,7 @@ async def change(db: Database, now: datetime, actor: Actor, asked: Change) -> Ou
                 now,
                 now + PENDING_TTL,
             )
-            shown = tuple([await named(uow.store, b) for b in confirmed])
+            shown = tuple([await named(uow.catalog, b) for b in confirmed])
             await uow.commit()
             return Outcome(asked, before, shown, pending, removed)
         await _write(uow, now, actor, after, hit, asked.reason)
@@ -185,7 +185,7 @@ async def confirm(db: Database, now: datetime, actor: Actor, pending_id: int) ->
         confirmed = [b for b in hit if b.status == BookingStatus.CONFIRMED]
         if not {b.id for b in confirmed} <= set(pending.change["shown"]):
             raise Refused("admin.pending_stale")
-        cancelled = tuple([await named(uow.store, b) for b in confirmed])
+        cancelled = tuple([await named(uow.catalog, b) for b in confirmed])
         if not await uow.people.settle(pending_id, "applied", now):  # a second tap loses here
             raise Refused("admin.pending_settled")
         await _write(uow, now, actor, after, hit, asked.reason)
@@ -306,7 +306,7 @@ async def view(
         busy = await uow.bookings.bookings(
             specialists=[found.id], since=since, until=until, live_at=now
         )
-        held = [await named(uow.store, b) for b in busy if b.status == BookingStatus.CONFIRMED]
+        held = [await named(uow.catalog, b) for b in busy if b.status == BookingStatus.CONFIRMED]
     bare = Plan(found.schedule(business))
     plan = Plan(found.schedule(business, busy))
     days = []
@@ -352,7 +352,7 @@ async def agenda(
             for b in await uow.bookings.bookings(specialists=ids, since=since, until=until)
             if b.status == BookingStatus.CONFIRMED
         ]
-        visits = [await named(uow.store, b) for b in found_bookings]
+        visits = [await named(uow.catalog, b) for b in found_bookings]
     return sorted(
         (h for h in visits if first <= h.booking.start.date() <= last),
         key=lambda h: (absolute(h.booking.start), h.specialist.id),

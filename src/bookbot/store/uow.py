@@ -46,7 +46,6 @@ from bookbot.store.inbox import Inbox
 from bookbot.store.ledger import Imports
 from bookbot.store.outbox import Outbox
 from bookbot.store.people import People
-from bookbot.store.repository import Store
 from bookbot.store.reviews import Reviews
 from bookbot.store.waitlist import Waitlist
 
@@ -84,8 +83,7 @@ class UnitOfWork:
     Usage: `async with UnitOfWork(db) as uow: await uow.lock(specialists=[...]); ...
     uow.bookings ...; await uow.commit()`. The repositories, one per noun, share the
     unit's session: `catalog`, `bookings`, `chats`, `imports`, `outbox`, `people`,
-    `inbox`, `reviews`, `waitlist`, and `days` (the day index). `store` holds the catalog,
-    bookings, chats, imports and day index as one object, for callers written before the split.
+    `inbox`, `reviews`, `waitlist`, and `days` (the day index).
     """
 
     def __init__(self, database: Database, *, write: bool = True) -> None:
@@ -110,9 +108,6 @@ class UnitOfWork:
         self.inbox = Inbox(self.session)
         self.reviews = Reviews(self.session)
         self.waitlist = Waitlist(self.session, self.bookings)
-        self.store = Store(
-            self.catalog, self.bookings, self.chats, self.imports, self.days, self.settle
-        )
         return self
 
     async def __aexit__(
