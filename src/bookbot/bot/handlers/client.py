@@ -132,19 +132,19 @@ def tap(step: Step) -> Tapped:
 
 async def stale(update: Update, context: BotContext) -> None:
     """Answers a button whose data does not decode: an old or a forged one."""
-    await _answer(update, context, "stale_button")
+    await _answer(update, context, "bot.stale_button")
 
 
 async def nothing(update: Update, context: BotContext, pressed: Tap) -> None:
     """Answers a button that does nothing (a greyed day, a blank cell)."""
-    await _answer(update, context, "nothing_there")
+    await _answer(update, context, "bot.nothing_there")
 
 
 async def _answer(update: Update, context: BotContext, key: str) -> None:
     query = update.callback_query
     assert query is not None
     chat = await flow.chat(context.deps.db, _user(update).id)
-    await query.answer(_t(language_of(update, context, chat.profile), key))
+    await query.answer(i18n.text(key, language_of(update, context, chat.profile)))
 
 
 def _user(update: Update) -> User:
