@@ -84,7 +84,7 @@ async def harness(emulator: BotApiEmulator, tmp_path: Path, clock: Clock) -> Asy
     """The bot on a SQLite file holding the BASIC clinic, polling the emulator."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     db = Database(url)
-    await import_clinic(db, clinic_file.read(BASIC))
+    await import_clinic(db, clinic_file.read(BASIC), clock.now)  # the index spans the test's days
     await db.close()
     running = Harness(emulator, url, clock)
     await running.start()

@@ -25,7 +25,7 @@ async def staffed(emulator: BotApiEmulator, tmp_path: Path, clock: Clock) -> Asy
     """The bot on the BASIC clinic, with BOOKBOT_ADMINS holding ADMIN."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     db = Database(url)
-    await import_clinic(db, clinic_file.read(BASIC))
+    await import_clinic(db, clinic_file.read(BASIC), clock.now)
     await db.close()
     running = Harness(emulator, url, clock)
     running.settings = dataclasses.replace(running.settings, admins=frozenset({ADMIN}))
