@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -30,7 +30,7 @@ from bookbot.store.tables import OutboxRow
 from bookbot.store.uow import UnitOfWork
 from bookbot.testing.emulator import BotApiEmulator, ChatMessage, ChatUser, FloodControl
 from tests.bot.conftest import Clock, Harness
-from tests.clinics import BASIC
+from tests.clinics import BASIC, NOW
 
 TOKEN = "123456:FLOOD-token"
 ALICE, BOB = 42, 43
@@ -220,7 +220,7 @@ async def crowd(tmp_path: Path) -> AsyncIterator[Harness]:
     """The bot on the BASIC clinic against an emulator keeping Telegram's own rates."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     db = Database(url)
-    await import_clinic(db, clinic_file.read(BASIC))
+    await import_clinic(db, clinic_file.read(BASIC), datetime.fromisoformat(NOW))
     await db.close()
     async with BotApiEmulator(flood=FloodControl()) as emulator:
         running = Harness(emulator, url, Clock())

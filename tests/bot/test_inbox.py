@@ -36,7 +36,7 @@ from bookbot.testing.emulator import BotApiEmulator
 from bookbot.web.app import MAX_UPDATE_BYTES, WEBHOOK_PATH, webhook_secret
 from bookbot.wiring import build_bot, build_web
 from tests.bot.conftest import Clock, Harness
-from tests.clinics import BASIC
+from tests.clinics import BASIC, NOW
 from tests.conftest import drop_postgres_database, new_postgres_database
 
 SECRET = "a-test-secret-that-is-long-enough-for-hs256"
@@ -94,7 +94,7 @@ async def inbox_counts(db: Database) -> dict[str, int]:
 
 async def clinic_db(url: str) -> None:
     db = Database(url)
-    await import_clinic(db, clinic_file.read(BASIC))
+    await import_clinic(db, clinic_file.read(BASIC), datetime.fromisoformat(NOW))
     await db.close()
 
 

@@ -65,7 +65,7 @@ def crowded_clinic() -> str:
 async def crowded(emulator: BotApiEmulator, db_url: str, clock: Clock) -> AsyncIterator[Harness]:
     """The bot on the crowded clinic, on SQLite and on PostgreSQL."""
     db = Database(db_url)
-    await import_clinic(db, clinic_file.read(crowded_clinic()))
+    await import_clinic(db, clinic_file.read(crowded_clinic()), clock.now)
     await db.close()
     running = Harness(emulator, db_url, clock)
     await running.start()

@@ -57,7 +57,7 @@ async def test_stars_in_the_review_request_store_one_review_and_staff_see_it(sta
 async def clinic(emulator: BotApiEmulator, db_url: str, clock: Clock) -> AsyncIterator[Harness]:
     """The bot on the BASIC clinic, on a database of each kind."""
     db = Database(db_url)
-    await import_clinic(db, clinic_file.read(BASIC))
+    await import_clinic(db, clinic_file.read(BASIC), clock.now)
     await db.close()
     running = Harness(emulator, db_url, clock)
     await running.start()

@@ -113,7 +113,7 @@ async def test_a_relinked_specialist_s_old_account_is_told_and_loses_the_menu(st
 
 async def test_relinking_owes_the_old_account_a_notice_with_the_link(db) -> None:
     now = datetime.fromisoformat(NOW)
-    await import_clinic(db, clinic_file.read(BASIC))
+    await import_clinic(db, clinic_file.read(BASIC), now)
     boss = Actor(ADMIN, admin=True)
 
     async def owed() -> list[tuple[str, int, dict, str]]:
