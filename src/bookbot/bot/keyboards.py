@@ -251,10 +251,11 @@ def summary(lang: str, hold: Visit) -> Markup:
     )
 
 
-def mine(lang: str, shown: Page[Visit], now: datetime) -> Markup:
+def mine(lang: str, shown: Page[Visit], now: datetime) -> Markup | None:
     """Cancel and Reschedule for each coming booking on one page of /my, and the pages.
 
     A booking past its cut-off at `now` has neither: the client is asked to call instead.
+    None when no button is left (Telegram refuses an empty keyboard).
     """
     rows = []
     for held in shown.items:
@@ -273,7 +274,8 @@ def mine(lang: str, shown: Page[Visit], now: datetime) -> Markup:
                 ),
             ]
         )
-    return Markup(rows + pages(lang, shown, lambda n: callbacks.page("x", n)))
+    rows.extend(pages(lang, shown, lambda n: callbacks.page("x", n)))
+    return Markup(rows) if rows else None
 
 
 def cancel_check(lang: str, booking_id: int) -> Markup:

@@ -62,7 +62,7 @@ async def my(update: Update, context: BotContext) -> None:
 
 def _mine(
     lang: str, coming: list[Visit], number: int, now: datetime
-) -> tuple[str, InlineKeyboardMarkup]:
+) -> tuple[str, InlineKeyboardMarkup | None]:
     """Page `number` of the client's coming bookings: its lines and its buttons.
 
     A visit past its cut-off says whom to call instead, and has no buttons.
