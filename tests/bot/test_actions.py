@@ -12,7 +12,7 @@ from bookbot.bot.callbacks import Action, encode
 from bookbot.bot.sender import keyboard
 from bookbot.engine.model import Booking, BookingStatus, Service, Slot, Specialist
 from bookbot.notify import sender
-from bookbot.services.availability import ANY, Choice, Month
+from bookbot.services.availability import ANY, Choice, Month, Offered
 from bookbot.services.visits import Visit
 
 DAY = date(2026, 12, 1)
@@ -114,13 +114,13 @@ def _built() -> list[InlineKeyboardMarkup]:
     shown = Month(DAY, DAY - timedelta(days=40), DAY + timedelta(days=90), {DAY}, DAY, choices[1:2])
     visits = [_visit(i) for i in range(1, 25)]
     built = [
-        keyboards.services("en", services, 2),
+        keyboards.services("en", Offered(services, None), 2),
         keyboards.specialists("en", choices, 2),
         keyboards.month("en", shown),
         keyboards.times("en", slots, DAY, 2),
         keyboards.alternatives("en", slots[:3]),
         keyboards.summary("en", visits[0]),
-        keyboards.mine("en", paging.cut(visits, 2)),
+        keyboards.mine("en", paging.cut(visits, 2), START),
         keyboards.cancel_check("en", 7),
         keyboards.languages("en"),
     ]

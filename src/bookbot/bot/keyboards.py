@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import functools
 from collections.abc import Callable, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton as Button
@@ -16,8 +16,9 @@ from bookbot import i18n
 from bookbot.bot import callbacks, paging
 from bookbot.bot.callbacks import Action
 from bookbot.bot.paging import Page
-from bookbot.engine.model import Service, Slot
-from bookbot.services.availability import ANY, Choice, Month
+from bookbot.engine.model import Slot
+from bookbot.notify import terms
+from bookbot.services.availability import ANY, Choice, Month, Offered
 from bookbot.services.visits import Visit
 
 STRIKE = "\u0336"  # combining long stroke: a greyed day reads as crossed out
@@ -85,11 +86,16 @@ def pages(lang: str, shown: Page, data: Callable[[int], str]) -> list[list[Butto
 
 
 @_reused
-def services(lang: str, offered: Sequence[Service], number: int = 1) -> Markup:
-    """A button per service, a page at a time."""
-    shown = paging.cut(offered, number)
+def services(lang: str, offered: Offered, number: int = 1) -> Markup:
+    """A button per service, with its price when it has one, a page at a time."""
+    shown = paging.cut(offered.services, number)
     rows = [
-        [Button(label(s.name), callback_data=callbacks.encode(Action.SERVICE, s.id))]
+        [
+            Button(
+                terms.service_label(label(s.name), offered.price(s), lang),
+                callback_data=callbacks.encode(Action.SERVICE, s.id),
+            )
+        ]
         for s in shown.items
     ]
     return Markup(rows + pages(lang, shown, lambda n: callbacks.page("s", n)))
@@ -245,10 +251,16 @@ def summary(lang: str, hold: Visit) -> Markup:
     )
 
 
-def mine(lang: str, shown: Page[Visit]) -> Markup:
-    """Cancel and Reschedule for each coming booking on one page of /my, and the pages."""
+def mine(lang: str, shown: Page[Visit], now: datetime) -> Markup | None:
+    """Cancel and Reschedule for each coming booking on one page of /my, and the pages.
+
+    A booking past its cut-off at `now` has neither: the client is asked to call instead.
+    None when no button is left (Telegram refuses an empty keyboard).
+    """
     rows = []
     for held in shown.items:
+        if not held.client_may_change(now):
+            continue
         when = i18n.brief(held.booking.start, lang)
         rows.append(
             [
@@ -262,7 +274,8 @@ def mine(lang: str, shown: Page[Visit]) -> Markup:
                 ),
             ]
         )
-    return Markup(rows + pages(lang, shown, lambda n: callbacks.page("x", n)))
+    rows.extend(pages(lang, shown, lambda n: callbacks.page("x", n)))
+    return Markup(rows) if rows else None
 
 
 def cancel_check(lang: str, booking_id: int) -> Markup:

@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 
 from bookbot.engine import workday
 from bookbot.engine.model import LIVE_STATUSES, Booking, BookingStatus, Mark
+from bookbot.engine.policy import Noticed, Policy, client_may_change
 
 CLIENT = "client"  # the booking's own client, in the chat
 SPECIALIST = "specialist"  # the booking's specialist (or an admin for them), in the chat
@@ -70,17 +71,31 @@ def may_confirm(booking: Booking, now: datetime, seen: Booking | None = None) ->
     )
 
 
-def may_cancel(booking: Booking, actor: str, now: datetime) -> str | None:
+def may_cancel(
+    booking: Booking, actor: str, now: datetime, service: Noticed, policy: Policy
+) -> str | None:
     """Why `actor` may not cancel a booking at `now` (a locale key), or None when it may.
 
     Staff and the operator may always cancel a held or confirmed booking, even one that
     has begun or ended (policy.md: "specialists and admins may always cancel"); a client
-    may cancel only a confirmed visit that has not begun.
+    may cancel only a confirmed visit that has not begun, and only before its cut-off
+    (`service`'s cancel_notice, else the `policy`'s: engine/policy.py `cutoff`).
     """
     if booking.status not in LIVE_STATUSES:
         return "refused.not_live"
-    if actor == CLIENT and not is_coming(booking, now):
+    if actor == CLIENT:
+        return _client_may_change(booking, now, service, policy)
+    return None
+
+
+def _client_may_change(
+    booking: Booking, now: datetime, service: Noticed, policy: Policy
+) -> str | None:
+    """Why a client may not cancel or move their visit at `now`: begun, or past its cut-off."""
+    if not is_coming(booking, now):
         return "refused.not_live"
+    if not client_may_change(booking.start, service, policy, now):
+        return "refused.past_cutoff"
     return None
 
 
@@ -94,13 +109,17 @@ def may_ask_reason(booking: Booking, now: datetime) -> str | None:
     return None if is_coming(booking, now) else "refused.not_live"
 
 
-def may_reschedule(booking: Booking, actor: str, now: datetime) -> str | None:
+def may_reschedule(
+    booking: Booking, actor: str, now: datetime, service: Noticed, policy: Policy
+) -> str | None:
     """Why `actor` may not start moving a booking to another time (a locale key), or None.
 
-    Only a client's chat moves a booking today, and only a confirmed visit that has not
-    begun; `actor` is asked for because policy.md's cut-off will bind clients alone. The
-    old booking stays until the new time is confirmed (see `may_let_go`).
+    Only a client's chat moves a booking today: a confirmed visit that has not begun,
+    before its cut-off (as for `may_cancel`); staff are bound by neither. The old booking
+    stays until the new time is confirmed (see `may_let_go`).
     """
+    if actor == CLIENT:
+        return _client_may_change(booking, now, service, policy)
     return None if is_coming(booking, now) else "refused.not_live"
 
 

@@ -22,7 +22,7 @@ from bookbot import i18n
 from bookbot.config import Settings
 from bookbot.engine.bookings import may_review
 from bookbot.engine.model import BookingStatus
-from bookbot.notify import messages, reviews
+from bookbot.notify import messages, reviews, terms
 from bookbot.notify.ics import invitation
 from bookbot.notify.sender import (
     Action,
@@ -215,12 +215,10 @@ def _names(held: Visit, lang: str) -> dict:
 
 
 def _confirmation(held, message, lang, settings, now) -> Letter:  # type: ignore[no-untyped-def]
+    said = [i18n.text("notify.confirmation", lang, **_names(held, lang))]
     return Letter(
-        i18n.text("notify.confirmation", lang, **_names(held, lang)),
-        document=Document(
-            f"booking-{held.booking.id}.ics",
-            invitation(held.booking, held.service.name, held.specialist.name, lang),
-        ),
+        "\n".join(said + terms.lines(held, lang, now)),
+        document=Document(f"booking-{held.booking.id}.ics", invitation(held, lang, now)),
     )
 
 
@@ -239,6 +237,9 @@ def _new_booking(held, message, lang, settings, now) -> Letter:  # type: ignore[
 
 
 def _reminder(held, message, lang, settings, now) -> Letter:  # type: ignore[no-untyped-def]
+    said = i18n.text("notify.reminder", lang, **_names(held, lang))
+    if not held.client_may_change(now):  # past the cut-off: no Cancel or Move, a call
+        return Letter(f"{said}\n{terms.call(held, lang)}")
     booking_id = str(held.booking.id)
     buttons = (
         (
@@ -246,7 +247,7 @@ def _reminder(held, message, lang, settings, now) -> Letter:  # type: ignore[no-
             Button(i18n.text("notify.reschedule", lang), Action.RESCHEDULE, booking_id),
         ),
     )
-    return Letter(i18n.text("notify.reminder", lang, **_names(held, lang)), buttons)
+    return Letter(said, buttons)
 
 
 def _cancelled_by_client(held, message, lang, settings, now) -> Letter:  # type: ignore[no-untyped-def]

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 from icalendar import Calendar, Event
 
 from bookbot import i18n
-from bookbot.engine.model import Booking
+from bookbot.notify import terms
+from bookbot.services.visits import Visit
 
 
-def invitation(booking: Booking, service: str, specialist: str, lang: str) -> bytes:
-    """An iCalendar file with one event for the booking, naming its service and specialist."""
+def invitation(held: Visit, lang: str, now: datetime) -> bytes:
+    """An iCalendar file with one event for the booking, naming its service and specialist.
+
+    Its description holds the visit's terms (notify/terms.py): the price and until when
+    it is free to cancel, when there are any.
+    """
+    booking = held.booking
     calendar = Calendar()
     calendar.add("prodid", "-//bookbot//EN")
     calendar.add("version", "2.0")
@@ -20,6 +26,14 @@ def invitation(booking: Booking, service: str, specialist: str, lang: str) -> by
     event.add("dtstamp", booking.start.astimezone(UTC))
     event.add("dtstart", booking.start.astimezone(UTC))
     event.add("dtend", booking.end.astimezone(UTC))
-    event.add("summary", i18n.text("bot.ics_summary", lang, service=service, specialist=specialist))
+    event.add(
+        "summary",
+        i18n.text(
+            "bot.ics_summary", lang, service=held.service.name, specialist=held.specialist.name
+        ),
+    )
+    described = terms.lines(held, lang, now)
+    if described:
+        event.add("description", "\n".join(described))
     calendar.add_component(event)
     return calendar.to_ical()

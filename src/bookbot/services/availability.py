@@ -51,6 +51,20 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Offered:
+    """The services a client picks from, in the clinic's order, and their prices' currency."""
+
+    services: list[Service]
+    currency: str | None
+
+    def price(self, service: Service) -> tuple[int, str] | None:
+        """The service's price and its currency, when it has one."""
+        if service.price is None or self.currency is None:
+            return None
+        return service.price, self.currency
+
+
+@dataclass(frozen=True)
 class Month:
     """What the calendar shows: bookable days of one month, the soonest day, sooner others."""
 
@@ -176,13 +190,13 @@ async def soonest_slot(
     return search.soonest_slot(ctx.plans, now, ctx.business.rules, first, duration(ctx))
 
 
-async def services(db: Database, *, seen: Seen | None = None) -> list[Service]:
-    """Every service, in the clinic's order."""
+async def services(db: Database, *, seen: Seen | None = None) -> Offered:
+    """Every service, in the clinic's order, with the currency of their prices."""
 
-    async def compute() -> list[Service]:
+    async def compute() -> Offered:
         async with UnitOfWork(db, write=False) as uow:
-            await require_business(uow.catalog)
-            return await uow.catalog.services()
+            business = await require_business(uow.catalog)
+            return Offered(await uow.catalog.services(), business.currency)
 
     return await _viewed(db, seen, None, ("services",), compute)
 

@@ -12,8 +12,9 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from bookbot.engine import bookings, search
+from bookbot.engine import policy as engine_policy
 from bookbot.engine.bookings import CLIENT, OPERATOR
-from bookbot.engine.model import Booking, BookingStatus, Client
+from bookbot.engine.model import Booking, BookingStatus, Client, Service
 from bookbot.engine.workday import zone
 from bookbot.errors import BadInput, Refused
 from bookbot.notify.messages import Policy
@@ -258,7 +259,7 @@ async def cancel(
         else:
             await uow.lock(bookings=[await _own(uow, booking_id, client)], clients=[client])
             found = await _own(uow, booking_id, client)
-        refusal = bookings.may_cancel(found, by, now)
+        refusal = bookings.may_cancel(found, by, now, *await _terms(uow, found))
         if refusal:
             raise Refused(refusal, id=booking_id, status=str(found.status))
         await uow.bookings.set_status(booking_id, BookingStatus.CANCELLED, now, by, reason)
@@ -276,13 +277,20 @@ async def reschedule(db: Database, now: datetime, client: int, booking_id: int) 
     async with UnitOfWork(db) as uow:
         await uow.lock(clients=[client])
         mine = await _own(uow, booking_id, client)
-        refusal = bookings.may_reschedule(mine, CLIENT, now)
+        refusal = bookings.may_reschedule(mine, CLIENT, now, *await _terms(uow, mine))
         if refusal:
             raise Refused(refusal, id=booking_id, status=str(mine.status))
         draft = Draft(client, mine.service, mine.specialist, booking_id)
         await uow.chats.save_draft(draft, now)
         await uow.commit()
         return draft
+
+
+async def _terms(uow: UnitOfWork, found: Booking) -> tuple[Service, engine_policy.Policy]:
+    """The booking's service and the business's policy: what its cut-off is made of."""
+    service = await uow.catalog.service(found.service)
+    assert service is not None  # a booking's service is kept while bookings name it
+    return service, (await require_business(uow.catalog)).policy
 
 
 async def _moving(uow: UnitOfWork, client: int) -> Booking | None:

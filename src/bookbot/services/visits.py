@@ -3,22 +3,58 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 
-from bookbot.engine.model import Booking, Service, Specialist
+from bookbot.engine import policy
+from bookbot.engine.model import Booking, Business, Service, Specialist
 from bookbot.engine.workday import zone
 from bookbot.services.basics import Names, require_business
+
+NO_BUSINESS = Business("UTC")  # no policy, phone or currency: what a bare Visit assumes
 
 
 @dataclass(frozen=True)
 class Visit:
     """A booking in any state (held, confirmed, cancelled, on an agenda) with its names.
 
-    Its times, and a hold's `hold_until`, are on the specialist's wall clock.
+    Its times, and a hold's `hold_until`, are on the specialist's wall clock. `business`
+    brings the policy, the currency and the phone its terms are read from.
     """
 
     booking: Booking
     service: Service
     specialist: Specialist
+    business: Business = NO_BUSINESS
+
+    @property
+    def cutoff(self) -> datetime | None:
+        """Until when the client may cancel or move it (specialist's clock); None: the start."""
+        return policy.cutoff(self.booking.start, self.service, self.business.policy)
+
+    def client_may_change(self, now: datetime) -> bool:
+        """Tells whether the client may still cancel or move it in the chat at `now`."""
+        return policy.client_may_change(self.booking.start, self.service, self.business.policy, now)
+
+    @property
+    def price(self) -> tuple[int, str] | None:
+        """The service's price and the currency it is in, when it has one."""
+        if self.service.price is None or self.business.currency is None:
+            return None
+        return self.service.price, self.business.currency
+
+    @property
+    def phone(self) -> str | None:
+        """The number the client is asked to call to change the visit (`phone_to_call`)."""
+        return phone_to_call(self.business)
+
+
+def phone_to_call(business: Business) -> str | None:
+    """The phone a client calls when the chat may not change a visit; None: "contact us".
+
+    The business's `phone` for now; a location's own phone will come first once visits
+    have locations (spec/policy.md).
+    """
+    return business.phone
 
 
 async def named(catalog: Names, found: Booking) -> Visit:
@@ -26,11 +62,12 @@ async def named(catalog: Names, found: Booking) -> Visit:
     service = await catalog.service(found.service)
     specialist = await catalog.specialist(found.specialist)
     assert service is not None and specialist is not None
-    tz = zone(specialist.zone(await require_business(catalog)))
+    business = await require_business(catalog)
+    tz = zone(specialist.zone(business))
     local = replace(
         found,
         start=found.start.astimezone(tz),
         end=found.end.astimezone(tz),
         hold_until=found.hold_until.astimezone(tz) if found.hold_until else None,
     )
-    return Visit(local, service, specialist)
+    return Visit(local, service, specialist, business)

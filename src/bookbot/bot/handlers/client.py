@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update, User
@@ -21,6 +21,7 @@ from bookbot.bot.callbacks import Tap
 from bookbot.bot.context import BotContext, Tapped, language, language_of
 from bookbot.engine.bookings import CLIENT
 from bookbot.errors import BookbotError
+from bookbot.notify import terms
 from bookbot.services import availability, bookings, reviews
 from bookbot.services import chat as client_chat
 from bookbot.services.visits import Visit
@@ -56,23 +57,28 @@ async def my(update: Update, context: BotContext) -> None:
     if not coming:
         await _reply(update, _t(lang, "my_none"))
         return
-    await _reply(update, *_mine(lang, coming, 1))
+    await _reply(update, *_mine(lang, coming, 1, d.clock()))
 
 
-def _mine(lang: str, coming: list[Visit], number: int) -> tuple[str, InlineKeyboardMarkup]:
-    """Page `number` of the client's coming bookings: its lines and its buttons."""
+def _mine(
+    lang: str, coming: list[Visit], number: int, now: datetime
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Page `number` of the client's coming bookings: its lines and its buttons.
+
+    A visit past its cut-off says whom to call instead, and has no buttons.
+    """
     shown = paging.cut(coming, number)
-    lines = [
-        _t(
+    lines = []
+    for h in shown.items:
+        line = _t(
             lang,
             "my_line",
             service=h.service.name,
             specialist=h.specialist.name,
             when=i18n.moment(h.booking.start, lang),
         )
-        for h in shown.items
-    ]
-    return _t(lang, "my_title") + "\n" + "\n".join(lines), keyboards.mine(lang, shown)
+        lines.append(line if h.client_may_change(now) else f"{line}\n  {terms.call(h, lang)}")
+    return _t(lang, "my_title") + "\n" + "\n".join(lines), keyboards.mine(lang, shown, now)
 
 
 async def _reply(update: Update, text: str, markup: Any = None) -> None:
@@ -310,7 +316,7 @@ async def time(
         )
         return
     if chat.profile.phone:
-        await _edit(update, _summary(lang, held, chat.profile), keyboards.summary(lang, held))
+        await _edit(update, _summary(lang, held, chat.profile, now), keyboards.summary(lang, held))
         return
     await _ask_contact(update, lang, held)
 
@@ -332,8 +338,9 @@ async def _ask_contact(update: Update, lang: str, held: Visit) -> None:
     )
 
 
-def _summary(lang: str, held: Visit, profile: Profile) -> str:
-    return _t(
+def _summary(lang: str, held: Visit, profile: Profile, now: datetime) -> str:
+    """What is about to be booked, with its price and free cancellation (notify/terms.py)."""
+    said = _t(
         lang,
         "summary",
         service=held.service.name,
@@ -342,6 +349,7 @@ def _summary(lang: str, held: Visit, profile: Profile) -> str:
         name=profile.name or "—",
         phone=profile.phone or "—",
     )
+    return "\n".join([said, *terms.lines(held, lang, now)])
 
 
 async def change_contact(
@@ -373,16 +381,14 @@ async def confirm(
         )
         await _edit(update, _t(lang, "hold_lost"), keyboards.alternatives(lang, nearby))
         return
-    await _edit(
-        update,
-        _t(
-            lang,
-            "booked",
-            service=done.service.name,
-            specialist=done.specialist.name,
-            when=i18n.moment(done.booking.start, lang),
-        ),
+    said = _t(
+        lang,
+        "booked",
+        service=done.service.name,
+        specialist=done.specialist.name,
+        when=i18n.moment(done.booking.start, lang),
     )
+    await _edit(update, "\n".join([said, *terms.lines(done, lang, now)]))
     outbox.wake(context)
 
 
@@ -391,10 +397,13 @@ async def ask_cancel(
 ) -> None:
     """Cancel under /my: asks whether to cancel that booking."""
     d, user = context.deps, _user(update)
-    coming = await client_chat.coming(d.db, d.clock(), user.id)
+    now = d.clock()
+    coming = await client_chat.coming(d.db, now, user.id)
     mine = next((h for h in coming if h.booking.id == pressed.number()), None)
     if mine is None:
         raise BookbotError("error.unknown_booking", id=pressed.number())
+    if not mine.client_may_change(now):  # a button drawn before the cut-off; cancel re-checks
+        raise BookbotError("refused.past_cutoff", id=pressed.number())
     await _edit(
         update,
         _t(
@@ -482,8 +491,9 @@ async def page(
             update, context, lang, _complete(chat.draft), pressed.paged_day(), chat.seen, number
         )
     else:
-        coming = await client_chat.coming(d.db, d.clock(), user.id)
-        shown = _mine(lang, coming, number)  # refuses a page that is not there
+        now = d.clock()
+        coming = await client_chat.coming(d.db, now, user.id)
+        shown = _mine(lang, coming, number, now)  # refuses a page that is not there
         if coming:
             await _edit(update, *shown)
         else:
@@ -571,4 +581,5 @@ async def _remembered(update: Update, context: BotContext, holding: client_chat.
     )
     held = holding.held
     if held is not None:
-        await _reply(update, _summary(lang, held, holding.profile), keyboards.summary(lang, held))
+        summary = _summary(lang, held, holding.profile, context.deps.clock())
+        await _reply(update, summary, keyboards.summary(lang, held))
