@@ -45,6 +45,8 @@ WRITTEN: dict[Action, list[str]] = {
     Action.KEEP_CHANGE: [encode(Action.KEEP_CHANGE, 12)],
     Action.SPECIALIST_CANCEL: [encode(Action.SPECIALIST_CANCEL, 7)],
     Action.SPECIALIST_KEEP: [encode(Action.SPECIALIST_KEEP, 7)],
+    Action.ATTEND: [encode(Action.ATTEND, 7)],
+    Action.MARK: [encode(Action.MARK, "7-a"), encode(Action.MARK, "7-n")],
 }
 
 # The letters buttons already sent carry: changing one would break those buttons.
