@@ -54,6 +54,9 @@ DYNAMIC = {
     "refused.": "services/bookings.py: the engine's refusal reasons",
     "weekdays.": "bot/arguments.py: one per weekday (engine.model.WEEKDAYS)",
     "relative_days.": "bot/arguments.py: today and tomorrow",
+    "attendance.mark.": "bot/views.py: one per Mark",
+    "attendance.button.": "bot/views.py: one per Mark, the agenda's buttons",
+    "attendance.marked.": "bot/handlers/attendance.py: one per Mark",
 }
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from telegram import InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bookbot.bot import actions, callbacks, keyboards, paging
+from bookbot.bot import actions, callbacks, keyboards, paging, views
 from bookbot.bot.callbacks import Action, encode
 from bookbot.bot.sender import keyboard
 from bookbot.engine.model import Booking, BookingStatus, Service, Slot, Specialist
@@ -45,6 +45,8 @@ WRITTEN: dict[Action, list[str]] = {
     Action.KEEP_CHANGE: [encode(Action.KEEP_CHANGE, 12)],
     Action.SPECIALIST_CANCEL: [encode(Action.SPECIALIST_CANCEL, 7)],
     Action.SPECIALIST_KEEP: [encode(Action.SPECIALIST_KEEP, 7)],
+    Action.ATTEND: [encode(Action.ATTEND, 7)],
+    Action.MARK: [encode(Action.MARK, "7-a"), encode(Action.MARK, "7-n")],
 }
 
 # The letters buttons already sent carry: changing one would break those buttons.
@@ -69,6 +71,8 @@ SENT = {
     "h": Action.KEEP_CHANGE,
     "z": Action.SPECIALIST_CANCEL,
     "e": Action.SPECIALIST_KEEP,
+    "A": Action.ATTEND,
+    "M": Action.MARK,
 }
 
 
@@ -128,7 +132,13 @@ def _built() -> list[InlineKeyboardMarkup]:
     row = tuple(sender.Button(a.value, a, arguments.get(a, "7")) for a in sender.Action)
     delivered = keyboard((row,))
     assert delivered is not None
-    return [*built, delivered]
+    marks = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=data) for label, data in one]
+            for one in views.marks(visits[:2], "en")
+        ]
+    )
+    return [*built, delivered, marks]
 
 
 def test_every_button_built_decodes_to_a_routed_action() -> None:

@@ -17,6 +17,7 @@ from bookbot.engine.bookings import (
     after_no_shows,
     marks_close,
     may_attend,
+    may_book_online,
     may_mark,
     may_review,
     no_shows,
@@ -164,3 +165,12 @@ def test_without_a_limit_or_an_action_nothing_follows() -> None:
     assert after_no_shows(50, None, BLOCK) is None
     assert after_no_shows(50, 2, None) is None
     assert after_no_shows(0, 1, BLOCK) is None
+
+
+@pytest.mark.parametrize("action", [BLOCK, PREPAY])
+def test_online_booking_is_refused_from_the_limit_on_prepay_too_until_payments_exist(
+    action: str,
+) -> None:
+    assert may_book_online(1, 2, action) is None
+    assert may_book_online(2, 2, action) == "refused.no_shows"
+    assert may_book_online(9, None, action) is None

@@ -39,7 +39,9 @@ async def booked(db: Database) -> int:
     return made.id
 
 
-async def test_a_reminder_is_plain_text_with_cancel_and_reschedule_actions(db) -> None:
+async def test_a_reminder_is_plain_text_with_cancel_and_reschedule_actions_the_first_with_i_ll_come(
+    db,
+) -> None:
     booking_id = await booked(db)
     sender, settings = RecordingSender(), Settings(database_url=db.url)
     assert await delivery.deliver(sender, db, settings, T0) == Counter({"sent": 1})
@@ -51,12 +53,17 @@ async def test_a_reminder_is_plain_text_with_cancel_and_reschedule_actions(db) -
     await delivery.deliver(sender, db, settings, START - timedelta(hours=24))
     reminder = sender.sent[-1]
     assert reminder.document is None and reminder.text.startswith("Reminder")
-    assert reminder.buttons == (
-        (
-            Button("Cancel", Action.ASK_CANCEL, str(booking_id)),
-            Button("Reschedule", Action.RESCHEDULE, str(booking_id)),
-        ),
+    cancel_and_move = (
+        Button("Cancel", Action.ASK_CANCEL, str(booking_id)),
+        Button("Reschedule", Action.RESCHEDULE, str(booking_id)),
     )
+    # the first reminder carries "I'll come" beside them; the next one does not
+    assert reminder.buttons == (
+        (Button("✅ I'll come", Action.ATTEND, str(booking_id)), *cancel_and_move),
+    )
+    await delivery.deliver(sender, db, settings, START - timedelta(hours=2))
+    assert sender.sent[-1].text.startswith("Reminder")
+    assert sender.sent[-1].buttons == (cancel_and_move,)
 
 
 async def test_a_flooded_outcome_writes_the_wait_down_and_counts_no_attempt(db) -> None:

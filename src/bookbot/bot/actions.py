@@ -14,7 +14,7 @@ from telegram import Update
 from bookbot.bot import callbacks
 from bookbot.bot.callbacks import Action
 from bookbot.bot.context import BotContext, Tapped
-from bookbot.bot.handlers import admin, client, specialist, staff
+from bookbot.bot.handlers import admin, attendance, client, specialist, staff
 
 ACTIONS: dict[Action, Tapped] = {
     # the booking flow: anyone may press these (a client)
@@ -41,6 +41,9 @@ ACTIONS: dict[Action, Tapped] = {
     # the specialist the booking is with
     Action.SPECIALIST_CANCEL: staff.tap(specialist.cancel_with_reason),
     Action.SPECIALIST_KEEP: staff.tap(specialist.cancel_with_reason),
+    # attendance: the client's "I'll come"; the specialist's (or an admin's) marks
+    Action.ATTEND: attendance.attend,
+    Action.MARK: staff.tap(attendance.mark),
 }
 
 

@@ -23,7 +23,7 @@ from telegram.warnings import PTBUserWarning
 
 from bookbot.bot import actions, menus, outbox
 from bookbot.bot.context import BotContext
-from bookbot.bot.handlers import admin, client, specialist, staff
+from bookbot.bot.handlers import admin, attendance, client, specialist, staff
 from bookbot.bot.inbox import Intake
 from bookbot.bot.limiter import TELEGRAM, UNPACED, Limiter
 from bookbot.config import Settings
@@ -87,7 +87,11 @@ def build_application(
     # then staff commands, an invite link, and a specialist's awaited cancel reason. The
     # last two stop there, so the client's /start and text handlers do not answer them too.
     application.add_handler(TypeHandler(Update, staff.first_contact), group=MENU_GROUP)
-    for name, (body, specialists) in {**admin.COMMANDS, **specialist.COMMANDS}.items():
+    for name, (body, specialists) in {
+        **admin.COMMANDS,
+        **specialist.COMMANDS,
+        **attendance.COMMANDS,
+    }.items():
         command = staff.command(name, body, specialists=specialists)
         application.add_handler(CommandHandler(name, command), group=STAFF_GROUP)
     invite = CommandHandler("start", specialist.join, filters=filters.Regex(specialist.INVITE))

@@ -354,3 +354,35 @@ def offered(args: Sequence[str]) -> tuple[str, tuple[str, ...]]:
     need(args, 2)
     services = [s for part in args[1:] for s in part.split(",") if s]
     return identifier(args[0]), tuple(dict.fromkeys(identifier(s) for s in services))
+
+
+# -- attendance --------------------------------------------------------------------------
+
+LAST_BOOKING_ID = 2**31 - 1  # booking ids are PostgreSQL INTEGERs
+
+
+def booking_id(text: str) -> int:
+    """Reads a booking id: ASCII digits, 1 to LAST_BOOKING_ID."""
+    if (
+        not (text.isascii() and text.isdigit())
+        or len(text) > len(str(LAST_BOOKING_ID))
+        or not 0 < int(text) <= LAST_BOOKING_ID
+    ):
+        raise BadInput("admin.bad.booking_id", value=text)
+    return int(text)
+
+
+def noshow(args: Sequence[str]) -> int:
+    """`/noshow BOOKING_ID`: the booking's id."""
+    need(args, 1)
+    if len(args) > 1:
+        raise BadInput("admin.bad.extra", value=args[1])
+    return booking_id(args[0])
+
+
+def forgive(args: Sequence[str]) -> int:
+    """`/forgive TELEGRAM_ID`: the client's Telegram id."""
+    need(args, 1)
+    if len(args) > 1:
+        raise BadInput("admin.bad.extra", value=args[1])
+    return telegram_id(args[0])

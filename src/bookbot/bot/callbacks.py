@@ -55,6 +55,8 @@ class Action(StrEnum):
     KEEP_CHANGE = "h", ROW_ID  # keep everything: drop that pending change
     SPECIALIST_CANCEL = "z", ROW_ID  # a specialist cancels a booking: ask the reason
     SPECIALIST_KEEP = "e", ROW_ID  # a specialist keeps the booking after all
+    ATTEND = "A", ROW_ID  # a client says "I'll come" (from the first reminder)
+    MARK = "M", rf"{ROW_ID}-[an]"  # staff mark a visit: booking id, then arrived or no-show
 
 
 LETTERS = {action.value: action for action in Action}

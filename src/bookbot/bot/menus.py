@@ -23,6 +23,7 @@ SPECIALIST = (
     "block",
     "unblock",
     "reviews",
+    "noshow",
 )
 ADMIN = (
     "schedule",
@@ -44,6 +45,8 @@ ADMIN = (
     "renamespecialist",
     "offer",
     "reviews",
+    "noshow",
+    "forgive",
 )
 
 

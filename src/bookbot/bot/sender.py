@@ -30,6 +30,7 @@ TAPPED_AS = {
     Action.RESCHEDULE: callbacks.Action.RESCHEDULE,
     Action.SPECIALIST_CANCEL: callbacks.Action.SPECIALIST_CANCEL,  # asks for a reason first
     Action.RATE: callbacks.Action.RATE,
+    Action.ATTEND: callbacks.Action.ATTEND,
 }
 
 

@@ -126,9 +126,32 @@ def agenda(
         lines.append(t(lang, "admin.agenda.none"))
     lines.extend(
         booking_line(h, lang, with_day=first != last, with_specialist=with_specialist)
+        + attendance(h, lang)
         for h in entries
     )
     return "\n".join(lines)
+
+
+def attendance(held: Visit, lang: str) -> str:
+    """What a visit's line adds: ✅ when the client said they will come, and staff's mark."""
+    said = " ✅" if held.booking.attending_at is not None else ""
+    if held.booking.mark is None:
+        return said
+    return f"{said} · {t(lang, f'attendance.mark.{held.booking.mark}')}"
+
+
+def marks(entries: Sequence[Visit], lang: str) -> list[list[tuple[str, str]]]:
+    """Arrived / No-show buttons, a row for each of these visits, its time first."""
+    return [
+        [
+            (
+                t(lang, f"attendance.button.{kind}", time=i18n.clock(h.booking.start, lang)),
+                encode(Action.MARK, f"{h.booking.id}-{kind[0]}"),
+            )
+            for kind in ("arrived", "no_show")
+        ]
+        for h in entries
+    ]
 
 
 # -- what a change did ------------------------------------------------------------------

@@ -220,3 +220,12 @@ def after_no_shows(count: int, limit: int | None, action: str | None) -> str | N
     if limit is None or action is None or count < limit:
         return None
     return action
+
+
+def may_book_online(count: int, limit: int | None, action: str | None) -> str | None:
+    """Why a client with `count` no-shows may not hold or book in the chat (a locale key), or None.
+
+    BLOCK refuses; PREPAY does too, as policy.md says it does where payments are not set up
+    (none are yet). The client is asked to call instead: staff may still book for them.
+    """
+    return None if after_no_shows(count, limit, action) is None else "refused.no_shows"

@@ -22,11 +22,12 @@ from bookbot import i18n
 from bookbot.config import Settings
 from bookbot.engine.bookings import may_review
 from bookbot.engine.model import BookingStatus
-from bookbot.notify import messages, reviews, terms
+from bookbot.notify import messages, reviews, terms, unconfirmed
 from bookbot.notify.ics import invitation
 from bookbot.notify.sender import (
     Action,
     Button,
+    Buttons,
     Document,
     Failed,
     Flooded,
@@ -168,6 +169,8 @@ async def render(
     db: Database, settings: Settings, now: datetime, message: Message
 ) -> Letter | None:
     """The text a row stands for, in the recipient's language; None if it is moot now."""
+    if message.kind == messages.UNCONFIRMED:
+        return await unconfirmed.letter(db, settings, now, message)
     if message.booking_id is None:
         return await _notice(db, settings, message)
     async with UnitOfWork(db, write=False) as uow:
@@ -238,11 +241,15 @@ def _new_booking(held, message, lang, settings, now) -> Letter:  # type: ignore[
 
 def _reminder(held, message, lang, settings, now) -> Letter:  # type: ignore[no-untyped-def]
     said = i18n.text("notify.reminder", lang, **_names(held, lang))
-    if not held.client_may_change(now):  # past the cut-off: no Cancel or Move, a call
-        return Letter(f"{said}\n{terms.call(held, lang)}")
     booking_id = str(held.booking.id)
-    buttons = (
+    attend: tuple[Button, ...] = ()
+    if message.payload.get("attend"):  # the first reminder: "I'll come", even past the cut-off
+        attend = (Button(i18n.text("attendance.attend", lang), Action.ATTEND, booking_id),)
+    if not held.client_may_change(now):  # past the cut-off: no Cancel or Move, a call
+        return Letter(f"{said}\n{terms.call(held, lang)}", (attend,) if attend else ())
+    buttons: Buttons = (
         (
+            *attend,
             Button(i18n.text("notify.cancel", lang), Action.ASK_CANCEL, booking_id),
             Button(i18n.text("notify.reschedule", lang), Action.RESCHEDULE, booking_id),
         ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bookbot.engine import workday
 from bookbot.engine.model import Booking, Slot, Specialist
 from bookbot.store.outbox import Outbox
 
@@ -16,6 +17,7 @@ CANCELLED_FOR_CLIENT = "cancelled_for_client"  # to the client, with reason and 
 REVIEW = "review"  # to the client, after the end
 ABOUT_THE_VISIT = (REMINDER, REVIEW)  # what a cancelled or moved booking no longer needs
 UNLINKED = "unlinked"  # to a specialist's former account, after a link moved them
+UNCONFIRMED = "unconfirmed"  # to a specialist: a day's visits no client said "I'll come" to
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,8 @@ async def booked(
     if client is None:
         return
     await outbox.add(CONFIRMATION, client, now, now, booking.id)
-    for before in policy.reminders:
+    first = True  # the first reminder the client gets carries "I'll come"
+    for before in sorted(policy.reminders, reverse=True):
         due = booking.start - before
         if due > now:
             await outbox.add(
@@ -45,8 +48,9 @@ async def booked(
                 due,
                 now,
                 booking.id,
-                {"minutes": int(before.total_seconds() // 60)},
+                {"minutes": int(before.total_seconds() // 60), "attend": first},
             )
+            first = False
     await outbox.add(REVIEW, client, booking.end + policy.review_after, now, booking.id)
 
 
@@ -86,3 +90,25 @@ async def cancelled(
 async def unlinked(outbox: Outbox, telegram_id: int, specialist: Specialist, now: datetime) -> None:
     """Owes a specialist's former account the news that an invite link moved them away."""
     await outbox.add(UNLINKED, telegram_id, now, now, payload={"specialist": specialist.name})
+
+
+async def unconfirmed(
+    outbox: Outbox,
+    booking: Booking,
+    specialist: Specialist,
+    zone: str,
+    now: datetime,
+    before: timedelta,
+) -> None:
+    """Owes a specialist one message about their day's visits no client confirmed yet.
+
+    Due at this visit's start minus `before` (the policy's confirm_by), or sooner when an
+    earlier visit that day owes it already: one row per specialist and local day, its
+    list read when it is sent. None is owed once that instant has passed.
+    """
+    due = booking.start - before
+    if specialist.telegram_id is None or due <= now:
+        return
+    day = booking.start.astimezone(workday.zone(zone)).date()
+    payload = {"specialist": specialist.id, "day": day.isoformat()}
+    await outbox.add_once(UNCONFIRMED, specialist.telegram_id, due, now, payload)

@@ -20,6 +20,7 @@ class Action(Enum):
     RESCHEDULE = "reschedule"  # a client reschedules a booking (booking id)
     SPECIALIST_CANCEL = "specialist_cancel"  # a specialist cancels, asked the reason (booking id)
     RATE = "rate"  # a client rates a visit ("<booking id>-<stars>")
+    ATTEND = "attend"  # a client says they will come (booking id)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from bookbot.engine.workday import zone
 from bookbot.errors import BadInput, Refused
 from bookbot.notify.messages import Policy
 from bookbot.services import directory
+from bookbot.services.attendance import refuse_no_shows
 from bookbot.services.availability import ANY, Context, chosen, context, duration
 from bookbot.services.basics import require_business
 from bookbot.services.owed import owe_booked, owe_cancelled
@@ -51,6 +52,8 @@ async def book(
             specialists=[specialist],
             clients=[client.telegram_id] if client and client.telegram_id else [],
         )
+        if hold is not None and client is not None and client.telegram_id is not None:
+            await refuse_no_shows(uow, now, client.telegram_id)
         booking = await take(uow, now, specialist, service, start, client, hold)
         if hold is None:
             await owe_booked(uow, booking, now, policy)
@@ -96,6 +99,7 @@ async def hold(
     await expire_lapsed(db, now)
     async with UnitOfWork(db) as uow:
         await let_go_holds(uow, now, telegram_id, [] if specialist == ANY else [specialist])
+        await refuse_no_shows(uow, now, telegram_id)
         if specialist == ANY:
             free = await directory.free_at(uow, now, service, start)
         else:

@@ -22,6 +22,12 @@ async def owe_booked(uow: UnitOfWork, booking: Booking, now: datetime, policy: P
     specialist = await uow.catalog.specialist(booking.specialist)
     assert specialist is not None
     await messages.booked(uow.outbox, booking, specialist, now, policy)
+    business = await uow.catalog.business()
+    if business is not None and business.policy.confirm_by is not None:
+        zone = specialist.zone(business)
+        await messages.unconfirmed(
+            uow.outbox, booking, specialist, zone, now, business.policy.confirm_by
+        )
 
 
 async def owe_cancelled(

@@ -63,6 +63,33 @@ class Outbox:
         )
         await self.session.flush()
 
+    async def add_once(
+        self, kind: str, chat_id: int, due_at: datetime, now: datetime, payload: dict
+    ) -> None:
+        """Records a message owed once per kind, chat and payload: a second is not added.
+
+        A row still waiting is brought forward to `due_at` when that is sooner; one sent
+        already stays the only one. The caller locks what the payload is about.
+        """
+        text = json.dumps(payload, ensure_ascii=False)
+        found = (
+            await self.session.execute(
+                select(OutboxRow.id, OutboxRow.status, OutboxRow.due_at).where(
+                    OutboxRow.kind == kind,
+                    OutboxRow.chat_id == chat_id,
+                    OutboxRow.booking_id.is_(None),
+                    OutboxRow.payload == text,
+                    OutboxRow.status.in_(("pending", "claimed", "sent")),
+                )
+            )
+        ).first()
+        if found is None:
+            await self.add(kind, chat_id, due_at, now, None, payload)
+        elif found.status == "pending" and due_at < found.due_at:
+            await self.session.execute(
+                update(OutboxRow).where(OutboxRow.id == found.id).values(due_at=due_at)
+            )
+
     async def drop(self, booking_id: int, now: datetime, kinds: Sequence[str]) -> None:
         """Drops the unsent messages of these kinds about a booking (it was cancelled or moved)."""
         await self.session.execute(

@@ -16,13 +16,13 @@ from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update, User
 from telegram.error import BadRequest
 
 from bookbot import i18n
-from bookbot.bot import arguments, keyboards, outbox, paging, views
+from bookbot.bot import arguments, keyboards, menus, outbox, paging, views
 from bookbot.bot.callbacks import Tap
 from bookbot.bot.context import BotContext, Tapped, language, language_of
 from bookbot.engine.bookings import CLIENT
 from bookbot.errors import BookbotError
 from bookbot.notify import terms
-from bookbot.services import availability, bookings, reviews
+from bookbot.services import availability, bookings, people, reviews
 from bookbot.services import chat as client_chat
 from bookbot.services.visits import Visit
 from bookbot.store.chats import Draft, Profile
@@ -92,10 +92,19 @@ async def _reply(update: Update, text: str, markup: Any = None) -> None:
 
 
 async def help_text(update: Update, context: BotContext) -> None:
-    """Says what the bot can do."""
-    lang = await language(update, context)
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(_t(lang, "help"))
+    """Says what the bot can do; staff also get their commands, each in one line."""
+    d, lang = context.deps, await language(update, context)
+    assert update.effective_message is not None and update.effective_user is not None
+    lines = [_t(lang, "help")]
+    actor = await people.who(d.db, update.effective_user.id, d.settings.admins)
+    if actor.staff:
+        lines.append("\n" + i18n.text("attendance.help_staff", lang))
+        lines += [
+            f"/{name}: {menus.description(name, lang)}"
+            for name in menus.names(actor.admin, actor.specialist is not None)
+            if name not in menus.CLIENT
+        ]
+    await update.effective_message.reply_text("\n".join(lines))
 
 
 async def choose_language(update: Update, context: BotContext) -> None:

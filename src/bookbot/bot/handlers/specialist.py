@@ -6,18 +6,16 @@ handlers, which the use cases keep to the specialist's own schedule.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 from bookbot.bot import callbacks, outbox, views
 from bookbot.bot.callbacks import Action, Tap
 from bookbot.bot.context import BotContext, language
-from bookbot.bot.handlers import staff
+from bookbot.bot.handlers import attendance, staff
 from bookbot.bot.handlers.staff import Call
-from bookbot.errors import BookbotError, Refused
-from bookbot.services import catalog, people, reasons, schedules
+from bookbot.errors import BookbotError
+from bookbot.services import people, reasons
 from bookbot.services.people import Actor
 
 INVITE = r"^/start(?:@\w+)?\s+[A-Za-z0-9_-]{12}$"  # secrets.token_urlsafe(9) is 12 long
@@ -49,15 +47,7 @@ async def join(update: Update, context: BotContext) -> None:
 
 def _agenda(days: int) -> staff.Body:
     async def body(call: Call) -> None:
-        if call.actor.specialist is None:
-            raise Refused("specialist.not_linked")
-        found = await catalog.roster(call.deps.db)
-        today = schedules.today(call.now, found.zones[call.actor.specialist])
-        last = today + timedelta(days=days - 1)
-        entries = await schedules.agenda(
-            call.deps.db, call.now, call.actor, call.actor.specialist, today, last
-        )
-        await call.reply(views.agenda(entries, call.lang, today, last))
+        await call.reply(*await attendance.agenda(call.deps, call.now, call.actor, call.lang, days))
 
     return body
 
