@@ -44,6 +44,7 @@ ADMIN = (
     "renamespecialist",
     "offer",
     "reviews",
+    "stats",
 )
 
 
