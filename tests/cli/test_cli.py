@@ -357,6 +357,10 @@ def test_demo_loads_a_business_every_command_can_use(run) -> None:
     assert answer(run, "next", "--service", "hygiene")["specialist"] == "ben"
     assert len(answer(run, "next", "--service", "checkup", "--each")) == 4
     assert answer(run, "bookings") != []
+    # Eva is fully booked from today (Mon 30 Nov) to next Monday: a case for the waitlist.
+    taken = ("slots", "--specialist", "eva", "--date", "2026-11-30", "--to", "2026-12-07")
+    assert answer(run, *taken) == []
+    assert answer(run, "next", "--service", "braces")["start"] == "2026-12-09T09:00:00+01:00"
 
 
 def test_sixteen_processes_racing_for_one_slot_book_it_once(run, clinic) -> None:
