@@ -42,6 +42,8 @@ async def test_wrong_ranges_get_usage_and_clients_are_refused(staffed) -> None:
         assert "Usage: /stats" in answer.text and "\n" not in answer.text, answer.text
     client = h.emulator.user(77, "Eve")
     assert "Figures" not in (await say(h, client, "/stats")).text
+    assert "/stats" not in (await say(h, client, "/help")).text
+    assert "For admins: /stats [FROM TO]" in (await say(h, boss, "/help")).text
 
 
 async def test_russian_figures(staffed) -> None:

@@ -287,17 +287,17 @@ class Bookings:
         )
         return [
             Record(
-                specialist,
-                service,
-                start,
-                end,
-                BookingStatus(status),
-                cancelled_at,
-                cancelled_by,
-                None if mark is None else Mark(mark),
-                offer_of is not None,
+                row.specialist_id,
+                row.service_id,
+                row.start_at,
+                row.end_at,
+                BookingStatus(row.status),
+                row.cancelled_at,
+                row.cancelled_by,
+                None if row.mark is None else Mark(row.mark),
+                row.offer_of is not None,
             )
-            for specialist, service, start, end, status, cancelled_at, cancelled_by, mark, offer_of in rows
+            for row in rows
         ]
 
     async def _flush_or_refuse(self) -> None:

@@ -21,7 +21,7 @@ from bookbot.bot.callbacks import Tap
 from bookbot.bot.context import BotContext, Tapped, language, language_of
 from bookbot.engine.bookings import CLIENT
 from bookbot.errors import BookbotError
-from bookbot.services import availability, bookings, reviews
+from bookbot.services import availability, bookings, people, reviews
 from bookbot.services import chat as client_chat
 from bookbot.services.visits import Visit
 from bookbot.store.chats import Draft, Profile
@@ -86,10 +86,14 @@ async def _reply(update: Update, text: str, markup: Any = None) -> None:
 
 
 async def help_text(update: Update, context: BotContext) -> None:
-    """Says what the bot can do."""
+    """Says what the bot can do; an admin hears of /stats and the staff menu too."""
     lang = await language(update, context)
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(_t(lang, "help"))
+    assert update.effective_message is not None and update.effective_user is not None
+    d = context.deps
+    text = _t(lang, "help")
+    if (await people.who(d.db, update.effective_user.id, d.settings.admins)).admin:
+        text += "\n" + i18n.text("admin.help", lang)
+    await update.effective_message.reply_text(text)
 
 
 async def choose_language(update: Update, context: BotContext) -> None:
