@@ -20,6 +20,7 @@ PURE_ALLOWED = {
     "dataclasses",
     "datetime",
     "enum",
+    "fractions",
     "functools",
     "heapq",
     "itertools",

@@ -21,7 +21,7 @@ from bookbot.engine.bookings import OPERATOR
 from bookbot.engine.model import WEEKDAYS, Booking, Client, DayResult, Hole, Slot
 from bookbot.engine.workday import zone
 from bookbot.errors import BadInput, BookbotError, Invalid
-from bookbot.services import availability, bookings, clinic, directory, reindex
+from bookbot.services import availability, bookings, clinic, directory, reindex, stats
 from bookbot.store.db import DEFAULT_URL, Database
 
 Handler = Callable[[argparse.Namespace, Database], Any]
@@ -189,6 +189,12 @@ def _parser() -> argparse.ArgumentParser:
 
     sub = command("bookings", _bookings)
     sub.add_argument("--specialist", type=_typed(parsing.identifier), help=t("cli.arg.specialist"))
+    sub.add_argument(
+        "--from", dest="first", type=_typed(parsing.bounded_date), help=t("cli.arg.from")
+    )
+    sub.add_argument("--to", type=_typed(parsing.bounded_date), help=t("cli.arg.to"))
+
+    sub = command("stats", _stats)
     sub.add_argument(
         "--from", dest="first", type=_typed(parsing.bounded_date), help=t("cli.arg.from")
     )
@@ -422,6 +428,12 @@ async def _bookings(args: argparse.Namespace, db: Database) -> list[Booking]:
     )
 
 
+async def _stats(args: argparse.Namespace, db: Database) -> stats.Figures:
+    if (args.first is None) != (args.to is None):
+        raise BadInput("error.stats_range")
+    return await stats.figures(db, args.first, args.to, _now(args))
+
+
 async def _try(args: argparse.Namespace, db: Database) -> None:
     from bookbot.bot.play import play
 
@@ -503,6 +515,28 @@ def as_json(value: Any) -> Any:
             "date": found["date"],
             "slots": found["slots"],
         }
+    if isinstance(value, stats.Figures):
+        return {
+            "from": value.first.isoformat(),
+            "to": value.last.isoformat(),
+            "booked": value.booked,
+            "cancelled": {
+                "before_cutoff": value.cancelled_before,
+                "after_cutoff": value.cancelled_after,
+                "by_staff": value.cancelled_by_staff,
+            },
+            "no_shows": value.no_shows,
+            "refilled": value.refilled,
+            "specialists": [
+                {
+                    "specialist": s.specialist,
+                    "booked_minutes": s.booked,
+                    "open_minutes": s.open,
+                    "share": None if s.share is None else str(s.share),
+                }
+                for s in value.shares
+            ],
+        }
     if isinstance(value, Booking):
         return {
             "id": value.id,
@@ -531,6 +565,8 @@ def _table(result: Any) -> str:
     t = i18n.text
     if isinstance(result, dict):
         return result["message"]
+    if isinstance(result, stats.Figures):
+        return _figures(result)
     if isinstance(result, _Nothing):
         return t("cli.none_found")
     rows = result if isinstance(result, list) else [result]
@@ -573,6 +609,24 @@ def _table(result: Any) -> str:
         "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in [header, *lines]
     )
+
+
+def _figures(found: stats.Figures) -> str:
+    from bookbot.bot.views import figure_lines
+
+    t, lang = i18n.text, i18n.fallback()
+    lines = [t("stats.title", first=found.first, last=found.last)]
+    lines += [t(key, lang, **params) for key, params in figure_lines(found)]
+    lines.append(t("stats.shares"))
+    for one in found.shares:
+        if one.share is None:
+            lines.append(t("stats.never_open", name=one.name))
+        else:
+            percent = i18n.percent(one.share, lang)
+            lines.append(
+                t("stats.share", name=one.name, percent=percent, booked=one.booked, open=one.open)
+            )
+    return "\n".join(lines)
 
 
 def _short(value: datetime) -> str:

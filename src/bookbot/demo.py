@@ -29,6 +29,7 @@ services:
   - {id: hygiene, name: Teeth cleaning, duration: 90m, price: "95.00"}
   - {id: filling, name: Filling, duration: 45m, price: "120.00", cancel_notice: 48h}
   - {id: consult, name: Online consultation, duration: 30m, price: "40.00", cancel_notice: 2h}
+  - {id: braces, name: Braces check, duration: 1h, price: "80.00"}
 
 specialists:
   - id: ann
@@ -64,6 +65,12 @@ specialists:
     services: [consult, checkup]
     weekly:
       - {days: [mon, wed, fri], start: "12:00", end: "20:00", slot: 30m}
+  - id: eva
+    name: Dr. Eva Roth
+    services: [braces]
+    holidays: none
+    weekly:
+      - {days: [mon, wed, fri], start: "09:00", end: "11:00", slot: 1h}
 
 bookings:
   - {specialist: ann, service: checkup, start: ${ann_booked}T09:00,
@@ -72,7 +79,14 @@ bookings:
      client: {name: Maria Lang, phone: "+4917098765432"}}
   - {specialist: carla, service: filling, start: ${carla_booked}T10:00,
      client: {name: Jonas Berg, phone: "+4915223344556"}}
-""")
+$eva_booked""")
+# Eva is fully booked for the coming week: a case for the waitlist.
+EVA_DAYS, EVA_TIMES = (0, 2, 4), ("09:00", "10:00")
+EVA_CLIENTS = (
+    ("Lena Vogel", "+4915111122233"),
+    ("Paul Wagner", "+4915144455566"),
+    ("Sofia Klein", "+4915177788899"),
+)
 
 
 def clinic(now: datetime) -> Clinic:
@@ -90,6 +104,7 @@ def clinic(now: datetime) -> Clinic:
             ben_extra=_next(today, 3),
             ben_booked=_next(today, 1),
             carla_booked=_next(today, 2),
+            eva_booked=_eva_bookings(today),
         )
     )
 
@@ -98,3 +113,19 @@ def _next(today: date, weekday: int, weeks: int = 0) -> str:
     """The first date after today on that weekday (0 = Monday), `weeks` later."""
     ahead = (weekday - today.weekday() - 1) % 7 + 1
     return (today + timedelta(days=ahead + 7 * weeks)).isoformat()
+
+
+def _eva_bookings(today: date) -> str:
+    """Booking lines taking every slot of Eva's from today to the same weekday next week."""
+    days = [today + timedelta(days=n) for n in range(8)]
+    starts = [
+        f"{day.isoformat()}T{time}"
+        for day in days
+        if day.weekday() in EVA_DAYS
+        for time in EVA_TIMES
+    ]
+    return "".join(
+        f"  - {{specialist: eva, service: braces, start: {start}, "
+        f'client: {{name: {name}, phone: "{phone}"}}}}\n'
+        for start, (name, phone) in zip(starts, EVA_CLIENTS * len(starts), strict=False)
+    )

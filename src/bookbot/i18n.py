@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import os
 from datetime import date, datetime, time, timedelta
+from fractions import Fraction
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 import yaml
 from babel import Locale
 from babel.dates import format_date, format_time
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 
 from bookbot.engine import money
 
@@ -124,3 +125,8 @@ def price(amount: int, currency: str, locale: str) -> str:
     pattern = copy.copy(place.currency_formats["standard"])
     pattern.frac_prec = (money.digits(currency), money.digits(currency))
     return pattern.apply(units, place, currency=currency, currency_digits=False)
+
+
+def percent(value: Fraction, locale: str) -> str:
+    """A share as a percent in the user's language, to one decimal at most: 62.5%."""
+    return format_percent(float(value), "#,##0.#%", locale=locale)

@@ -21,7 +21,7 @@ async def test_a_newcomer_books_a_visit_in_the_terminal(tmp_path) -> None:
     await play(url, "en", read=read, write=printed.append, clock=lambda: now)
     screen = "\n".join(printed)
     assert "[1] Check-up" in screen and "[5] Any available" in screen
-    assert "Booked ✅" in screen and "booking-4.ics" in screen
+    assert "Booked ✅" in screen and "booking-12.ics" in screen  # after the demo's eleven
     assert "Your coming bookings:" in screen
     db = Database(url)
     try:

@@ -357,6 +357,10 @@ def test_demo_loads_a_business_every_command_can_use(run) -> None:
     assert answer(run, "next", "--service", "hygiene")["specialist"] == "ben"
     assert len(answer(run, "next", "--service", "checkup", "--each")) == 4
     assert answer(run, "bookings") != []
+    # Eva is fully booked from today (Mon 30 Nov) to next Monday: a case for the waitlist.
+    taken = ("slots", "--specialist", "eva", "--date", "2026-11-30", "--to", "2026-12-07")
+    assert answer(run, *taken) == []
+    assert answer(run, "next", "--service", "braces")["start"] == "2026-12-09T09:00:00+01:00"
 
 
 def test_sixteen_processes_racing_for_one_slot_book_it_once(run, clinic) -> None:
@@ -395,3 +399,32 @@ def test_an_id_too_long_for_a_button_is_refused_by_path(run, tmp_path) -> None:
     )
     code, _, err = run("import", str(path))
     assert code == 2 and "services[0].id" in err and "longer than 60 characters" in err
+
+
+def test_stats_of_a_day_as_one_object_and_as_text(run, clinic) -> None:
+    day = ("stats", "--from", "2026-12-01", "--to", "2026-12-01")
+    assert answer(run, *day) == {
+        "from": "2026-12-01",
+        "to": "2026-12-01",
+        "booked": 1,
+        "cancelled": {"before_cutoff": 0, "after_cutoff": 0, "by_staff": 0},
+        "no_shows": 0,
+        "refilled": 0,
+        "specialists": [
+            {"specialist": "ann", "booked_minutes": 30, "open_minutes": 240, "share": "1/8"},
+            {"specialist": "ben", "booked_minutes": 0, "open_minutes": 240, "share": "0"},
+        ],
+    }
+    assert run("cancel", "1", "--now", NOW)[0] == 0
+    code, out, err = run(*day, "--now", NOW)
+    assert code == 0, err
+    assert out.splitlines() == [
+        "Figures, 2026-12-01 to 2026-12-01",
+        "Visits booked: 0",
+        "Cancelled: 0 before the cut-off, 0 after it, 1 by staff",
+        "No-shows: 0",
+        "Slots refilled from the waitlist: 0",
+        "Booked share of open hours:",
+        "Dr. Ann Weber: 0% (0 of 240 min)",
+        "Ben Keller: 0% (0 of 240 min)",
+    ]

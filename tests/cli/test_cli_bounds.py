@@ -124,6 +124,11 @@ HOSTILE = [
     (["serve", "--port", "٨٠٨٠"], "from 1 to 65535"),
     (["serve", "--host", "evil host"], "is not a host name"),
     (["try", "--language", "xx"], "not a language of bookbot"),
+    (["stats", "--from", "2026-12-02", "--to", "2026-12-01"], "2026-12-01"),
+    (["stats", "--from", "2026-01-01", "--to", "2027-12-31"], "400"),
+    (["stats", "--from", "2026-12-01"], "--from and --to"),
+    (["stats", "--to", "2100-01-01"], "2000-01-01 to 2099-12-31"),
+    (["stats", "--from", "1.12.2026", "--to", "2026-12-01"], "is not a date"),
 ]
 BAD_DATABASES = [
     ("postgresql+asyncpg://postgres@127.0.0.1:99999/test", "port 99999"),

@@ -47,6 +47,7 @@ ADMIN = (
     "reviews",
     "noshow",
     "forgive",
+    "stats",
 )
 
 

@@ -15,6 +15,7 @@ from bookbot import i18n
 from bookbot.bot.callbacks import Action, encode
 from bookbot.services import schedules
 from bookbot.services.schedules import Change, DayView, Outcome, View
+from bookbot.services.stats import Figures
 from bookbot.services.visits import Visit
 from bookbot.store.reviews import Review
 
@@ -321,3 +322,43 @@ def _opened_after(opened: list[tuple[str, str]], tokens: list[str]) -> list[tupl
         elif name:
             found.append((name, token))
     return found
+
+
+def stats(found: Figures, lang: str) -> str:
+    """The figures of a range (/stats): counts, then each specialist's booked share."""
+    lines = [f"<b>{t(lang, 'stats.title', first=found.first, last=found.last)}</b>"]
+    lines += [t(lang, key, **params) for key, params in figure_lines(found)]
+    lines.append(t(lang, "stats.shares"))
+    for one in found.shares:
+        if one.share is None:
+            lines.append(t(lang, "stats.never_open", name=one.name))
+        else:
+            percent = i18n.percent(one.share, lang)
+            lines.append(
+                t(
+                    lang,
+                    "stats.share",
+                    name=one.name,
+                    percent=percent,
+                    booked=one.booked,
+                    open=one.open,
+                )
+            )
+    return "\n".join(lines)
+
+
+def figure_lines(found: Figures) -> list[tuple[str, dict[str, object]]]:
+    """The counting lines of the figures, as locale keys and their values."""
+    return [
+        ("stats.booked", {"count": found.booked}),
+        (
+            "stats.cancelled",
+            {
+                "before": found.cancelled_before,
+                "after": found.cancelled_after,
+                "staff": found.cancelled_by_staff,
+            },
+        ),
+        ("stats.no_shows", {"count": found.no_shows}),
+        ("stats.refilled", {"count": found.refilled}),
+    ]

@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 
 from bookbot.engine import bookings as rules
 from bookbot.engine.model import LIVE_STATUSES, Booking, BookingStatus, Client, Mark
+from bookbot.engine.stats import Record
 from bookbot.errors import Refused
 from bookbot.store.bulk import chunks
 from bookbot.store.chats import find_or_add_client
@@ -257,6 +258,47 @@ class Bookings:
             update(ClientRow).where(ClientRow.telegram_id == client).values(forgiven_at=at)
         )
         return bool(forgiven.rowcount)  # type: ignore[attr-defined]
+
+    # -- figures ---------------------------------------------------------------------------
+
+    async def records(self, since: datetime, until: datetime) -> list[Record]:
+        """Confirmed and cancelled bookings starting in [since, until), as the figures read them.
+
+        Holds and expired holds never became visits and are left out.
+        """
+        rows = await self.session.execute(
+            select(
+                BookingRow.specialist_id,
+                BookingRow.service_id,
+                BookingRow.start_at,
+                BookingRow.end_at,
+                BookingRow.status,
+                BookingRow.cancelled_at,
+                BookingRow.cancelled_by,
+                BookingRow.mark,
+                BookingRow.offer_of,
+            )
+            .where(
+                BookingRow.start_at >= since,
+                BookingRow.start_at < until,
+                BookingRow.status.in_([BookingStatus.CONFIRMED, BookingStatus.CANCELLED]),
+            )
+            .order_by(BookingRow.start_at, BookingRow.id)
+        )
+        return [
+            Record(
+                row.specialist_id,
+                row.service_id,
+                row.start_at,
+                row.end_at,
+                BookingStatus(row.status),
+                row.cancelled_at,
+                row.cancelled_by,
+                None if row.mark is None else Mark(row.mark),
+                row.offer_of is not None,
+            )
+            for row in rows
+        ]
 
     async def _flush_or_refuse(self) -> None:
         try:

@@ -18,8 +18,8 @@ from bookbot.bot.callbacks import Action, Tap
 from bookbot.bot.context import BotContext
 from bookbot.bot.handlers import staff
 from bookbot.bot.handlers.staff import Call
-from bookbot.errors import Refused
-from bookbot.services import catalog, people, reviews, schedules
+from bookbot.errors import BadInput, Refused
+from bookbot.services import catalog, people, reviews, schedules, stats
 from bookbot.services.people import Actor
 
 WEEK = timedelta(days=6)
@@ -171,6 +171,18 @@ async def _reviews(call: Call) -> None:
     await call.reply(views.reviews(found[:REVIEWS_SHOWN], call.lang))
 
 
+async def _stats(call: Call) -> None:
+    first = last = None
+    if call.args:
+        arguments.need(call.args, 2)
+        if len(call.args) > 2:
+            raise BadInput("admin.bad.extra", value=call.args[2])
+        today = schedules.today(call.now, (await catalog.roster(call.deps.db)).timezone)
+        first, last = arguments.day(call.args[0], today), arguments.day(call.args[1], today)
+    found = await stats.figures(call.deps.db, first, last, call.now)
+    await call.reply(views.stats(found, call.lang))
+
+
 # -- wiring ------------------------------------------------------------------------------
 
 # name → (what it does, may a linked specialist use it for themselves)
@@ -187,6 +199,7 @@ COMMANDS: dict[str, tuple[staff.Body, bool]] = {
     "renamespecialist": (_rename_specialist, False),
     "offer": (_offer, False),
     "reviews": (_reviews, True),
+    "stats": (_stats, False),
 }
 REVIEWS_SHOWN = 20
 
