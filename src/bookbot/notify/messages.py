@@ -86,3 +86,12 @@ async def cancelled(
 async def unlinked(outbox: Outbox, telegram_id: int, specialist: Specialist, now: datetime) -> None:
     """Owes a specialist's former account the news that an invite link moved them away."""
     await outbox.add(UNLINKED, telegram_id, now, now, payload={"specialist": specialist.name})
+
+
+WAITLIST_OFFER = "waitlist_offer"  # to a waiting client: a freed slot held for them
+
+
+async def offered(outbox: Outbox, booking: Booking, now: datetime) -> None:
+    """Owes a waiting client the offer of a slot held for them (Take it / Not this one)."""
+    assert booking.client is not None and booking.client.telegram_id is not None
+    await outbox.add(WAITLIST_OFFER, booking.client.telegram_id, now, now, booking.id)
