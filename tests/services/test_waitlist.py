@@ -12,11 +12,13 @@ import asyncio
 from datetime import date, datetime, time, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bookbot import clinic_file
 from bookbot.engine.bookings import CLIENT
-from bookbot.engine.model import Booking, BookingStatus
+from bookbot.engine.model import Booking, BookingStatus, Client
 from bookbot.errors import BookbotError
 from bookbot.notify.messages import WAITLIST_OFFER
 from bookbot.services import bookings, people, schedules, waitlist
@@ -224,3 +226,66 @@ async def test_racing_takers_and_frees_never_double_book(clinic: Database) -> No
             22: at("2026-12-01T10:00")
         }
     await assert_index_exact(clinic)
+
+
+# -- the day index after anything --------------------------------------------------------
+
+OPS = ("book", "hold", "cancel", "lapse", "join", "take", "pass", "open", "close")
+DAYS = (TUESDAY, date(2026, 12, 8))
+STARTS = (time(9), time(10), time(12))
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 5)), max_size=14))
+async def test_the_day_index_stays_exact_whatever_happens(
+    steps: list[tuple[str, int]], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('waitlist') / 'b.db'}")
+    try:
+        await import_clinic(db, clinic_file.read(CLINIC))
+        now = NOW
+        for op, n in steps:
+            client, day = 21 + n % 3, DAYS[n % 2]
+            start = datetime.combine(day, STARTS[n % 3], at("2026-12-01T00:00").tzinfo)
+            try:
+                now = await _step(db, now, op, client, day, start, n)
+            except BookbotError:
+                pass
+        await assert_index_exact(db)
+    finally:
+        await db.close()
+
+
+async def _step(
+    db: Database, now: datetime, op: str, client: int, day: date, start: datetime, n: int
+) -> datetime:
+    """Runs one step; the clock after it."""
+    if op == "book":
+        await bookings.book(db, now, "ann", "checkup", start, Client(telegram_id=client))
+    elif op == "hold":
+        await bookings.hold(db, now, client, "checkup", "ann", start, timedelta(minutes=10))
+    elif op == "cancel":
+        async with UnitOfWork(db, write=False) as uow:
+            live = [b for b in await uow.bookings.bookings(live_at=now) if b.client]
+        if live:
+            mine = live[n % len(live)]
+            assert mine.id is not None and mine.client and mine.client.telegram_id
+            await bookings.cancel(db, now, mine.id, CLIENT, client=mine.client.telegram_id)
+    elif op == "lapse":
+        now += HOLD
+        await bookings.expire_lapsed(db, now)
+    elif op == "join":
+        await waitlist.join(db, now, client, "checkup", "ann", first=TUESDAY, last=DAYS[1])
+    elif op in ("take", "pass"):
+        offer = (await offers(db)).get(client)
+        if offer is not None and offer.id is not None:
+            answer = waitlist.take if op == "take" else waitlist.pass_on
+            await answer(db, now, client, offer.id)
+    else:
+        kind = schedules.EXTRA if op == "open" else schedules.DAY_OFF
+        extra = {"times": (time(12),), "slot": timedelta(hours=1)} if op == "open" else {}
+        change = schedules.Change(kind, "ann", first=day, **extra)  # type: ignore[arg-type]
+        outcome = await schedules.change(db, now, ADMIN, change)
+        if outcome.pending is not None:
+            await schedules.confirm(db, now, ADMIN, outcome.pending)
+    return now
