@@ -9,11 +9,14 @@ from telegram import InlineKeyboardMarkup
 
 from bookbot.bot import actions, callbacks, keyboards, paging
 from bookbot.bot.callbacks import Action, encode
+from bookbot.bot.handlers import waitlist as waitlist_chat
 from bookbot.bot.sender import keyboard
 from bookbot.engine.model import Booking, BookingStatus, Service, Slot, Specialist
+from bookbot.engine.waitlist import Entry
 from bookbot.notify import sender
 from bookbot.services.availability import ANY, Choice, Month
 from bookbot.services.visits import Visit
+from bookbot.services.waitlist import Waiting
 
 DAY = date(2026, 12, 1)
 START = datetime(2026, 12, 1, 9, 20, tzinfo=UTC)
@@ -45,6 +48,11 @@ WRITTEN: dict[Action, list[str]] = {
     Action.KEEP_CHANGE: [encode(Action.KEEP_CHANGE, 12)],
     Action.SPECIALIST_CANCEL: [encode(Action.SPECIALIST_CANCEL, 7)],
     Action.SPECIALIST_KEEP: [encode(Action.SPECIALIST_KEEP, 7)],
+    Action.TAKE_OFFER: [encode(Action.TAKE_OFFER, 7)],
+    Action.PASS_OFFER: [encode(Action.PASS_OFFER, 7)],
+    Action.LEAVE_OFFERED: [encode(Action.LEAVE_OFFERED, 7)],
+    Action.SOONER: [encode(Action.SOONER, 7)],
+    Action.LEAVE_ENTRY: [encode(Action.LEAVE_ENTRY, 3)],
 }
 
 # The letters buttons already sent carry: changing one would break those buttons.
@@ -69,6 +77,11 @@ SENT = {
     "h": Action.KEEP_CHANGE,
     "z": Action.SPECIALIST_CANCEL,
     "e": Action.SPECIALIST_KEEP,
+    "T": Action.TAKE_OFFER,
+    "N": Action.PASS_OFFER,
+    "L": Action.LEAVE_OFFERED,
+    "S": Action.SOONER,
+    "U": Action.LEAVE_ENTRY,
 }
 
 
@@ -104,6 +117,11 @@ def _visit(number: int) -> Visit:
     )
 
 
+def _waiting(number: int) -> Waiting:
+    entry = Entry(number, 42, "checkup", None, None, DAY, DAY, START)
+    return Waiting(entry, "Check-up", None)
+
+
 def _built() -> list[InlineKeyboardMarkup]:
     """Every inline keyboard the client flow builds, on a page with arrows both ways."""
     services = [Service(f"s{i}", f"Service {i}") for i in range(25)]
@@ -123,6 +141,7 @@ def _built() -> list[InlineKeyboardMarkup]:
         keyboards.mine("en", paging.cut(visits, 2)),
         keyboards.cancel_check("en", 7),
         keyboards.languages("en"),
+        waitlist_chat.listing("en", [_waiting(3)])[1],
     ]
     arguments = {sender.Action.RATE: "7-5"}
     row = tuple(sender.Button(a.value, a, arguments.get(a, "7")) for a in sender.Action)

@@ -191,7 +191,7 @@ async def test_leaving_the_waitlist_passes_the_offer_on(clinic: Database) -> Non
     assert list(await offers(clinic)) == [22]
     with pytest.raises(BookbotError):
         await waitlist.take(clinic, NOW, 21, offer.id or 0)  # gone with the entry
-    assert [e.client for e in await waitlist.waiting(clinic, NOW)] == [22]
+    assert [w.entry.client for w in await waitlist.waiting(clinic, NOW)] == [22]
 
 
 async def test_racing_takers_and_frees_never_double_book(clinic: Database) -> None:

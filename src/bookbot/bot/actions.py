@@ -14,7 +14,7 @@ from telegram import Update
 from bookbot.bot import callbacks
 from bookbot.bot.callbacks import Action
 from bookbot.bot.context import BotContext, Tapped
-from bookbot.bot.handlers import admin, client, specialist, staff
+from bookbot.bot.handlers import admin, client, specialist, staff, waitlist
 
 ACTIONS: dict[Action, Tapped] = {
     # the booking flow: anyone may press these (a client)
@@ -41,6 +41,12 @@ ACTIONS: dict[Action, Tapped] = {
     # the specialist the booking is with
     Action.SPECIALIST_CANCEL: staff.tap(specialist.cancel_with_reason),
     Action.SPECIALIST_KEEP: staff.tap(specialist.cancel_with_reason),
+    # the waitlist: an offer's buttons and /my (the use cases check whose they are)
+    Action.TAKE_OFFER: client.tap(waitlist.take),
+    Action.PASS_OFFER: client.tap(waitlist.pass_on),
+    Action.LEAVE_OFFERED: client.tap(waitlist.leave_offered),
+    Action.SOONER: client.tap(waitlist.sooner),
+    Action.LEAVE_ENTRY: client.tap(waitlist.leave_entry),
 }
 
 

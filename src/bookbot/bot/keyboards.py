@@ -246,7 +246,7 @@ def summary(lang: str, hold: Visit) -> Markup:
 
 
 def mine(lang: str, shown: Page[Visit]) -> Markup:
-    """Cancel and Reschedule for each coming booking on one page of /my, and the pages."""
+    """Cancel, Reschedule and Want it sooner? for each booking on a page of /my; the pages."""
     rows = []
     for held in shown.items:
         when = i18n.brief(held.booking.start, lang)
@@ -262,6 +262,8 @@ def mine(lang: str, shown: Page[Visit]) -> Markup:
                 ),
             ]
         )
+        sooner = callbacks.encode(Action.SOONER, held.booking.id or 0)
+        rows.append([Button(i18n.text("waiting.sooner", lang, when=when), callback_data=sooner)])
     return Markup(rows + pages(lang, shown, lambda n: callbacks.page("x", n)))
 
 

@@ -30,6 +30,9 @@ TAPPED_AS = {
     Action.RESCHEDULE: callbacks.Action.RESCHEDULE,
     Action.SPECIALIST_CANCEL: callbacks.Action.SPECIALIST_CANCEL,  # asks for a reason first
     Action.RATE: callbacks.Action.RATE,
+    Action.TAKE_OFFER: callbacks.Action.TAKE_OFFER,
+    Action.PASS_OFFER: callbacks.Action.PASS_OFFER,
+    Action.LEAVE_OFFERED: callbacks.Action.LEAVE_OFFERED,
 }
 
 

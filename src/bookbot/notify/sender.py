@@ -20,6 +20,9 @@ class Action(Enum):
     RESCHEDULE = "reschedule"  # a client reschedules a booking (booking id)
     SPECIALIST_CANCEL = "specialist_cancel"  # a specialist cancels, asked the reason (booking id)
     RATE = "rate"  # a client rates a visit ("<booking id>-<stars>")
+    TAKE_OFFER = "take_offer"  # a client takes a waitlist offer (booking id)
+    PASS_OFFER = "pass_offer"  # "Not this one": the offer goes to the next (booking id)
+    LEAVE_OFFERED = "leave_offered"  # "Leave the waitlist" on an offer (booking id)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ watching), or leaves the waitlist.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bookbot.engine.bookings import CLIENT, may_confirm, may_let_go
@@ -47,7 +48,7 @@ async def join(
     """
     parts = frozenset(parts)
     if not parts <= set(PARTS):
-        raise BadInput("waitlist.bad_parts")
+        raise BadInput("waiting.bad_parts")
     async with UnitOfWork(db) as uow:
         await uow.lock(clients=[client])
         business = await require_business(uow.catalog)
@@ -56,7 +57,7 @@ async def join(
         if from_booking is not None:
             moving = await _own(uow, from_booking, client)
             if moving.status != BookingStatus.CONFIRMED:
-                raise Refused("refused.not_live")
+                raise Refused("waiting.not_live")
             service, specialist = moving.service, moving.specialist
             last = last or moving.start.astimezone(zone(business.timezone)).date()
         if service is None:
@@ -80,18 +81,40 @@ async def join(
         return entry
 
 
-async def entries(db: Database, now: datetime, client: int) -> list[Entry]:
+@dataclass(frozen=True)
+class Waiting:
+    """An entry with the names it shows: its service's and its specialist's (None: any)."""
+
+    entry: Entry
+    service: str
+    specialist: str | None
+
+
+async def entries(db: Database, now: datetime, client: int) -> list[Waiting]:
     """A client's entries still waiting, earliest joined first."""
     async with UnitOfWork(db, write=False) as uow:
-        return await uow.waitlist.entries(client, await _today(uow, now))
+        return await _named(uow, await uow.waitlist.entries(client, await _today(uow, now)))
 
 
-async def waiting(db: Database, now: datetime, service: str | None = None) -> list[Entry]:
+async def waiting(db: Database, now: datetime, service: str | None = None) -> list[Waiting]:
     """Every entry still waiting (of one service, or all), oldest first: staff's view."""
     async with UnitOfWork(db, write=False) as uow:
         if service is not None and await uow.catalog.service(service) is None:
             raise BadInput("error.unknown_service", id=service)
-        return await uow.waitlist.waiting(await _today(uow, now), service)
+        return await _named(uow, await uow.waitlist.waiting(await _today(uow, now), service))
+
+
+async def _named(uow: UnitOfWork, found: list[Entry]) -> list[Waiting]:
+    services = {s.id: s.name for s in await uow.catalog.services()}
+    specialists = {s.id: s.name for s in await uow.catalog.specialists()}
+    return [
+        Waiting(
+            e,
+            services.get(e.service, e.service),
+            None if e.specialist is None else specialists.get(e.specialist, e.specialist),
+        )
+        for e in found
+    ]
 
 
 @retried
@@ -103,7 +126,7 @@ async def leave(db: Database, now: datetime, client: int, entry_id: int) -> None
         if offer is not None:
             await uow.lock(specialists=[offer.specialist])
         if not await uow.waitlist.leave(entry_id, now, client=client):
-            raise BadInput("waitlist.unknown_entry")
+            raise BadInput("waiting.unknown_entry")
         if offer is not None:
             await _pass(uow, now, offer)
         await uow.commit()
