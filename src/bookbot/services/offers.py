@@ -97,9 +97,7 @@ async def _offer(
         if entry is None:
             return None
         try:
-            offer = await uow.waitlist.offer(
-                entry, slot, service, now, now + business.policy.waitlist_hold
-            )
+            offer = await uow.waitlist.offer(entry, slot, now, now + business.policy.waitlist_hold)
         except Refused:
             return None  # the slot was taken meanwhile
         if offer is not None:
