@@ -17,10 +17,13 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bookbot import clinic_file
+from bookbot.config import Settings
 from bookbot.engine.bookings import CLIENT
 from bookbot.engine.model import Booking, BookingStatus, Client
 from bookbot.errors import BookbotError
+from bookbot.notify import delivery
 from bookbot.notify.messages import WAITLIST_OFFER
+from bookbot.notify.sender import Action
 from bookbot.services import bookings, people, schedules, waitlist
 from bookbot.services.clinic import import_clinic
 from bookbot.store.db import Database
@@ -289,3 +292,24 @@ async def _step(
         if outcome.pending is not None:
             await schedules.confirm(db, now, ADMIN, outcome.pending)
     return now
+
+
+async def test_the_offer_message_has_take_pass_and_leave_until_it_is_answered(
+    clinic: Database,
+) -> None:
+    await wait(clinic, 21, 22)
+    await bookings.cancel(clinic, NOW, 1, CLIENT, client=11)
+    settings = Settings(database_url=clinic.url)
+    owed = [m for m in await delivery.claim(clinic, NOW) if m.kind == WAITLIST_OFFER]
+    assert [m.chat_id for m in owed] == [21]
+    letter = await delivery.render(clinic, settings, NOW, owed[0])
+    assert letter is not None and "20 min" in letter.text and "09:00" in letter.text
+    pressed = [(b.action, b.argument) for row in letter.buttons for b in row]
+    offer_id = str(owed[0].booking_id)
+    assert pressed == [
+        (Action.TAKE_OFFER, offer_id),
+        (Action.PASS_OFFER, offer_id),
+        (Action.LEAVE_OFFERED, offer_id),
+    ]
+    await waitlist.pass_on(clinic, NOW, 21, owed[0].booking_id or 0)
+    assert await delivery.render(clinic, settings, NOW, owed[0]) is None  # moot once passed
