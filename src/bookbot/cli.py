@@ -19,9 +19,10 @@ from sqlalchemy.engine import make_url
 from bookbot import clinic_file, config, i18n, parsing
 from bookbot.engine.bookings import OPERATOR
 from bookbot.engine.model import WEEKDAYS, Booking, Client, DayResult, Hole, Slot
+from bookbot.engine.waitlist import PARTS
 from bookbot.engine.workday import zone
 from bookbot.errors import BadInput, BookbotError, Invalid
-from bookbot.services import availability, bookings, clinic, directory, reindex, stats
+from bookbot.services import availability, bookings, clinic, directory, reindex, stats, waitlist
 from bookbot.store.db import DEFAULT_URL, Database
 
 Handler = Callable[[argparse.Namespace, Database], Any]
@@ -199,6 +200,8 @@ def _parser() -> argparse.ArgumentParser:
         "--from", dest="first", type=_typed(parsing.bounded_date), help=t("cli.arg.from")
     )
     sub.add_argument("--to", type=_typed(parsing.bounded_date), help=t("cli.arg.to"))
+    sub = command("waitlist", _waitlist)
+    sub.add_argument("--service", type=_typed(parsing.identifier), help=t("cli.arg.service"))
     return parser
 
 
@@ -434,6 +437,10 @@ async def _stats(args: argparse.Namespace, db: Database) -> stats.Figures:
     return await stats.figures(db, args.first, args.to, _now(args))
 
 
+async def _waitlist(args: argparse.Namespace, db: Database) -> list[waitlist.Waiting]:
+    return await waitlist.waiting(db, _now(args), args.service)
+
+
 async def _try(args: argparse.Namespace, db: Database) -> None:
     from bookbot.bot.play import play
 
@@ -537,6 +544,20 @@ def as_json(value: Any) -> Any:
                 for s in value.shares
             ],
         }
+    if isinstance(value, waitlist.Waiting):
+        entry = value.entry
+        return {
+            "id": entry.id,
+            "client": entry.client,
+            "service": entry.service,
+            "specialist": entry.specialist,
+            "location": entry.location,
+            "first": entry.first.isoformat(),
+            "last": entry.last.isoformat(),
+            "parts": [part for part in PARTS if part in entry.parts],
+            "joined_at": entry.joined_at.isoformat(),
+            "from_booking": entry.from_booking,
+        }
     if isinstance(value, Booking):
         return {
             "id": value.id,
@@ -599,6 +620,21 @@ def _table(result: Any) -> str:
                 " ".join(s.start.strftime("%H:%M") for s in r.result.slots),
             ]
             for r in rows
+        ]
+    elif isinstance(first, waitlist.Waiting):
+        header = ["id", "client", "service", "specialist", "first", "last", "parts", "joined"]
+        lines = [
+            [
+                str(w.entry.id),
+                str(w.entry.client),
+                w.entry.service,
+                w.entry.specialist or "*",
+                w.entry.first.isoformat(),
+                w.entry.last.isoformat(),
+                ",".join(part for part in PARTS if part in w.entry.parts) or "*",
+                _short(w.entry.joined_at),
+            ]
+            for w in rows
         ]
     else:
         header = ["specialist", "start", "end"]

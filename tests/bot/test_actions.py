@@ -9,11 +9,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bookbot.bot import actions, callbacks, keyboards, paging, views
 from bookbot.bot.callbacks import Action, encode
+from bookbot.bot.handlers import waitlist as waitlist_chat
 from bookbot.bot.sender import keyboard
 from bookbot.engine.model import Booking, BookingStatus, Service, Slot, Specialist
+from bookbot.engine.waitlist import Entry
 from bookbot.notify import sender
 from bookbot.services.availability import ANY, Choice, Month, Offered
 from bookbot.services.visits import Visit
+from bookbot.services.waitlist import Waiting
 
 DAY = date(2026, 12, 1)
 START = datetime(2026, 12, 1, 9, 20, tzinfo=UTC)
@@ -47,6 +50,11 @@ WRITTEN: dict[Action, list[str]] = {
     Action.SPECIALIST_KEEP: [encode(Action.SPECIALIST_KEEP, 7)],
     Action.ATTEND: [encode(Action.ATTEND, 7)],
     Action.MARK: [encode(Action.MARK, "7-a"), encode(Action.MARK, "7-n")],
+    Action.TAKE_OFFER: [encode(Action.TAKE_OFFER, 7)],
+    Action.PASS_OFFER: [encode(Action.PASS_OFFER, 7)],
+    Action.LEAVE_OFFERED: [encode(Action.LEAVE_OFFERED, 7)],
+    Action.SOONER: [encode(Action.SOONER, 7)],
+    Action.LEAVE_ENTRY: [encode(Action.LEAVE_ENTRY, 3)],
 }
 
 # The letters buttons already sent carry: changing one would break those buttons.
@@ -73,6 +81,11 @@ SENT = {
     "e": Action.SPECIALIST_KEEP,
     "A": Action.ATTEND,
     "M": Action.MARK,
+    "T": Action.TAKE_OFFER,
+    "N": Action.PASS_OFFER,
+    "L": Action.LEAVE_OFFERED,
+    "S": Action.SOONER,
+    "U": Action.LEAVE_ENTRY,
 }
 
 
@@ -108,6 +121,11 @@ def _visit(number: int) -> Visit:
     )
 
 
+def _waiting(number: int) -> Waiting:
+    entry = Entry(number, 42, "checkup", None, None, DAY, DAY, START)
+    return Waiting(entry, "Check-up", None)
+
+
 def _built() -> list[InlineKeyboardMarkup]:
     """Every inline keyboard the client flow builds, on a page with arrows both ways."""
     services = [Service(f"s{i}", f"Service {i}") for i in range(25)]
@@ -127,6 +145,7 @@ def _built() -> list[InlineKeyboardMarkup]:
         keyboards.mine("en", paging.cut(visits, 2), START),
         keyboards.cancel_check("en", 7),
         keyboards.languages("en"),
+        waitlist_chat.listing("en", [_waiting(3)])[1],
     ]
     arguments = {sender.Action.RATE: "7-5"}
     row = tuple(sender.Button(a.value, a, arguments.get(a, "7")) for a in sender.Action)

@@ -14,7 +14,7 @@ from telegram import Update
 from bookbot.bot import callbacks
 from bookbot.bot.callbacks import Action
 from bookbot.bot.context import BotContext, Tapped
-from bookbot.bot.handlers import admin, attendance, client, specialist, staff
+from bookbot.bot.handlers import admin, attendance, client, specialist, staff, waitlist
 
 ACTIONS: dict[Action, Tapped] = {
     # the booking flow: anyone may press these (a client)
@@ -44,6 +44,12 @@ ACTIONS: dict[Action, Tapped] = {
     # attendance: the client's "I'll come"; the specialist's (or an admin's) marks
     Action.ATTEND: attendance.attend,
     Action.MARK: staff.tap(attendance.mark),
+    # the waitlist: an offer's buttons and /my (the use cases check whose they are)
+    Action.TAKE_OFFER: client.tap(waitlist.take),
+    Action.PASS_OFFER: client.tap(waitlist.pass_on),
+    Action.LEAVE_OFFERED: client.tap(waitlist.leave_offered),
+    Action.SOONER: client.tap(waitlist.sooner),
+    Action.LEAVE_ENTRY: client.tap(waitlist.leave_entry),
 }
 
 

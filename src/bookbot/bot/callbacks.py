@@ -57,6 +57,12 @@ class Action(StrEnum):
     SPECIALIST_KEEP = "e", ROW_ID  # a specialist keeps the booking after all
     ATTEND = "A", ROW_ID  # a client says "I'll come" (from the first reminder)
     MARK = "M", rf"{ROW_ID}-[an]"  # staff mark a visit: booking id, then arrived or no-show
+    # the waitlist: an offer's buttons (booking id), joining from /my (booking id), leaving
+    TAKE_OFFER = "T", ROW_ID  # take a waitlist offer
+    PASS_OFFER = "N", ROW_ID  # "Not this one": pass the offer on
+    LEAVE_OFFERED = "L", ROW_ID  # leave the waitlist from an offer
+    SOONER = "S", ROW_ID  # "Want it sooner?" on a booking under /my
+    LEAVE_ENTRY = "U", ROW_ID  # leave one waitlist entry (entry id) under /my
 
 
 LETTERS = {action.value: action for action in Action}

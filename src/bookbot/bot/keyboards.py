@@ -252,9 +252,10 @@ def summary(lang: str, hold: Visit) -> Markup:
 
 
 def mine(lang: str, shown: Page[Visit], now: datetime) -> Markup | None:
-    """Cancel and Reschedule for each coming booking on one page of /my, and the pages.
+    """Cancel, Reschedule and Want it sooner? for each coming booking on a page of /my; pages.
 
-    A booking past its cut-off at `now` has neither: the client is asked to call instead.
+    A booking past its cut-off at `now` has none of them: the client is asked to call
+    instead (and moving it through the waitlist would be a move past the cut-off too).
     None when no button is left (Telegram refuses an empty keyboard).
     """
     rows = []
@@ -274,6 +275,8 @@ def mine(lang: str, shown: Page[Visit], now: datetime) -> Markup | None:
                 ),
             ]
         )
+        sooner = callbacks.encode(Action.SOONER, held.booking.id or 0)
+        rows.append([Button(i18n.text("waiting.sooner", lang, when=when), callback_data=sooner)])
     rows.extend(pages(lang, shown, lambda n: callbacks.page("x", n)))
     return Markup(rows) if rows else None
 

@@ -31,6 +31,9 @@ TAPPED_AS = {
     Action.SPECIALIST_CANCEL: callbacks.Action.SPECIALIST_CANCEL,  # asks for a reason first
     Action.RATE: callbacks.Action.RATE,
     Action.ATTEND: callbacks.Action.ATTEND,
+    Action.TAKE_OFFER: callbacks.Action.TAKE_OFFER,
+    Action.PASS_OFFER: callbacks.Action.PASS_OFFER,
+    Action.LEAVE_OFFERED: callbacks.Action.LEAVE_OFFERED,
 }
 
 

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from bookbot import i18n
 from bookbot.config import Settings
-from bookbot.engine.bookings import may_review
+from bookbot.engine.bookings import is_live, may_review
 from bookbot.engine.model import BookingStatus
 from bookbot.notify import messages, reviews, terms, unconfirmed
 from bookbot.notify.ics import invitation
@@ -187,6 +187,10 @@ async def render(
         return None
     if message.kind == messages.REVIEW and may_review(found, now) is not None:
         return None  # cancelled meanwhile: only a visit that took place is asked about
+    if message.kind == messages.WAITLIST_OFFER and (
+        found.status != BookingStatus.HELD or not is_live(found, now)
+    ):
+        return None  # taken, passed on or run out before it could go
     lang = i18n.choose(profile.locale, settings.locale)
     others = [
         {**other, "name": names.get(other["specialist"], other["specialist"])}
@@ -293,6 +297,20 @@ def _review(held, message, lang, settings, now) -> Letter:  # type: ignore[no-un
     return Letter(i18n.text("notify.review", lang, **_names(held, lang)), tuple(rows))
 
 
+def _offer(held, message, lang, settings, now) -> Letter:  # type: ignore[no-untyped-def]
+    booking_id = str(held.booking.id)
+    left = held.booking.hold_until - now if held.booking.hold_until else timedelta(0)
+    buttons = (
+        (
+            Button(i18n.text("waiting.take", lang), Action.TAKE_OFFER, booking_id),
+            Button(i18n.text("waiting.pass", lang), Action.PASS_OFFER, booking_id),
+        ),
+        (Button(i18n.text("waiting.leave", lang), Action.LEAVE_OFFERED, booking_id),),
+    )
+    minutes = max(1, int(left.total_seconds() // 60))
+    return Letter(i18n.text("waiting.offer", lang, minutes=minutes, **_names(held, lang)), buttons)
+
+
 RENDER = {
     messages.CONFIRMATION: _confirmation,
     messages.NEW_BOOKING: _new_booking,
@@ -300,4 +318,5 @@ RENDER = {
     messages.CANCELLED_BY_CLIENT: _cancelled_by_client,
     messages.CANCELLED_FOR_CLIENT: _cancelled_for_client,
     messages.REVIEW: _review,
+    messages.WAITLIST_OFFER: _offer,
 }

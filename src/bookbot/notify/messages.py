@@ -112,3 +112,12 @@ async def unconfirmed(
     day = booking.start.astimezone(workday.zone(zone)).date()
     payload = {"specialist": specialist.id, "day": day.isoformat()}
     await outbox.add_once(UNCONFIRMED, specialist.telegram_id, due, now, payload)
+
+
+WAITLIST_OFFER = "waitlist_offer"  # to a waiting client: a freed slot held for them
+
+
+async def offered(outbox: Outbox, booking: Booking, now: datetime) -> None:
+    """Owes a waiting client the offer of a slot held for them (Take it / Not this one)."""
+    assert booking.client is not None and booking.client.telegram_id is not None
+    await outbox.add(WAITLIST_OFFER, booking.client.telegram_id, now, now, booking.id)

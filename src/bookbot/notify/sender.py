@@ -21,6 +21,9 @@ class Action(Enum):
     SPECIALIST_CANCEL = "specialist_cancel"  # a specialist cancels, asked the reason (booking id)
     RATE = "rate"  # a client rates a visit ("<booking id>-<stars>")
     ATTEND = "attend"  # a client says they will come (booking id)
+    TAKE_OFFER = "take_offer"  # a client takes a waitlist offer (booking id)
+    PASS_OFFER = "pass_offer"  # "Not this one": the offer goes to the next (booking id)
+    LEAVE_OFFERED = "leave_offered"  # "Leave the waitlist" on an offer (booking id)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from bookbot.services import directory
 from bookbot.services.attendance import refuse_no_shows
 from bookbot.services.availability import ANY, Context, chosen, context, duration
 from bookbot.services.basics import require_business
+from bookbot.services.offers import expire_and_offer, offer_freed
 from bookbot.services.owed import owe_booked, owe_cancelled
 from bookbot.services.visits import Visit, named
 from bookbot.store.catalog import Catalog
@@ -74,7 +75,7 @@ async def take(
 
     The caller has locked the specialist (UnitOfWork.lock).
     """
-    await uow.bookings.expire_holds(now, specialists=[specialist])
+    await expire_and_offer(uow, now, specialists=[specialist])
     ctx = await context(uow, now, service=service, specialist=specialist, near=start)
     try:
         slot = search.slot_at(ctx.plans[0], start, now, ctx.business.rules, duration(ctx))
@@ -132,7 +133,7 @@ async def let_go_holds(
         }
     )
     await uow.lock(specialists=[*held_with, *specialists])
-    await uow.bookings.expire_holds(now, client=telegram_id, specialists=held_with)
+    await expire_and_offer(uow, now, client=telegram_id, specialists=held_with)
 
 
 def _free_at(ctx: Context, start: datetime, now: datetime) -> list[str]:
@@ -158,7 +159,8 @@ async def expire_lapsed(db: Database, now: datetime) -> None:
     """Marks every hold that ran out, so that the day index counts its time free again.
 
     A writer expires the lapsed holds of the specialists it locked; this sweeps the rest,
-    under their locks, in a transaction of its own.
+    under their locks, in a transaction of its own. The time freed is offered to the
+    waitlist (a lapsed offer passes to the next entry).
     """
     async with UnitOfWork(db, write=False) as uow:
         lapsed = sorted(await uow.days.lapsed_holds(now))
@@ -166,7 +168,7 @@ async def expire_lapsed(db: Database, now: datetime) -> None:
         return
     async with UnitOfWork(db) as uow:
         await uow.lock(specialists=lapsed)
-        await uow.bookings.expire_holds(now, specialists=lapsed)
+        await expire_and_offer(uow, now, specialists=lapsed)
         await uow.commit()
 
 
@@ -229,7 +231,7 @@ async def confirm(
             seen = await _own(uow, booking_id, client)
             moving = await _moving(uow, client)
             await uow.lock(bookings=[seen, *([moving] if moving else [])])
-        await uow.bookings.expire_holds(now, specialists=[seen.specialist])
+        await expire_and_offer(uow, now, specialists=[seen.specialist])
         current = await _existing(uow, booking_id)
         refusal = bookings.may_confirm(current, now, seen)
         if refusal:
@@ -268,6 +270,7 @@ async def cancel(
             raise Refused(refusal, id=booking_id, status=str(found.status))
         await uow.bookings.set_status(booking_id, BookingStatus.CANCELLED, now, by, reason)
         await owe_cancelled(uow, found, now, by, reason)
+        await offer_freed(uow, now, found.specialist, times=[(found.start, found.end)])
         await uow.commit()
         return await named(uow.catalog, replace(found, status=BookingStatus.CANCELLED))
 
@@ -314,6 +317,7 @@ async def _let_go_moved(uow: UnitOfWork, now: datetime, client: int) -> None:
             draft.rescheduling, BookingStatus.CANCELLED, now, CLIENT, "rescheduled"
         )
         await owe_cancelled(uow, old, now, CLIENT, "rescheduled")
+        await offer_freed(uow, now, old.specialist, times=[(old.start, old.end)])
     await uow.chats.save_draft(replace(draft, rescheduling=None), now)
 
 

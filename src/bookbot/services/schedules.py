@@ -31,6 +31,7 @@ from bookbot.engine.workday import CLOSING, Plan, calendar_exists, zone
 from bookbot.errors import BadInput, Refused
 from bookbot.services.basics import require_business
 from bookbot.services.catalog import check
+from bookbot.services.offers import offer_freed
 from bookbot.services.owed import owe_cancelled
 from bookbot.services.people import Actor, managed, require_admin
 from bookbot.services.visits import Visit, named
@@ -159,7 +160,7 @@ async def change(db: Database, now: datetime, actor: Actor, asked: Change) -> Ou
             shown = tuple([await named(uow.catalog, b) for b in confirmed])
             await uow.commit()
             return Outcome(asked, before, shown, pending, removed)
-        await _write(uow, now, actor, after, hit, asked.reason)
+        await _write(uow, now, actor, after, hit, asked)
         await uow.commit()
     return Outcome(asked, after, (), None, removed)
 
@@ -188,7 +189,7 @@ async def confirm(db: Database, now: datetime, actor: Actor, pending_id: int) ->
         cancelled = tuple([await named(uow.catalog, b) for b in confirmed])
         if not await uow.people.settle(pending_id, "applied", now):  # a second tap loses here
             raise Refused("admin.pending_settled")
-        await _write(uow, now, actor, after, hit, asked.reason)
+        await _write(uow, now, actor, after, hit, asked)
         await uow.commit()
     return Outcome(asked, after, cancelled, None, removed)
 
@@ -276,9 +277,14 @@ async def _write(
     actor: Actor,
     after: Specialist,
     hit: list[Booking],
-    reason: str | None,
+    asked: Change,
 ) -> None:
-    """Saves the changed schedule, cancels what it displaced, and owes the clients notices."""
+    """Saves the changed schedule, cancels what it displaced, and owes the clients notices.
+
+    Time it opens on the changed dates (all coming ones for weekly hours or holidays) is
+    offered to the waitlist.
+    """
+    reason = asked.reason
     position = (await uow.catalog.positions()).get(after.id, 0)
     await uow.catalog.save_specialist(after, position)
     by = "specialist" if actor.specialist == after.id and not actor.admin else "admin"
@@ -289,6 +295,10 @@ async def _write(
             continue
         await uow.bookings.set_status(found.id, BookingStatus.CANCELLED, now, by, reason)
         await owe_cancelled(uow, found, now, by, reason)
+    if asked.kind in (WEEKLY, HOLIDAYS):
+        await offer_freed(uow, now, after.id)
+    else:
+        await offer_freed(uow, now, after.id, first=asked.first, last=asked.last or asked.first)
 
 
 # -- what stands -------------------------------------------------------------------------

@@ -138,10 +138,11 @@ class Bookings:
 
     async def expire_holds(
         self, now: datetime, client: int | None = None, specialists: Sequence[str] | None = None
-    ) -> None:
+    ) -> list[tuple[str, datetime, datetime]]:
         """Marks holds whose time ran out (or all of one client's) so they free their slot.
 
         A writer names the specialists it locked (UnitOfWork.lock): it changes no other's.
+        Tells the time freed: (specialist, start, end) of each hold expired.
         """
         ended = BookingRow.hold_until <= now
         if client is not None:
@@ -157,8 +158,10 @@ class Bookings:
             .values(status=BookingStatus.EXPIRED)
             .returning(BookingRow.specialist_id, BookingRow.start_at, BookingRow.end_at)
         )
-        for specialist, start, end in expired:
+        freed = [(specialist, start, end) for specialist, start, end in expired]
+        for specialist, start, end in freed:
             self.days.busy_changed(specialist, start, end)
+        return freed
 
     async def add_booking(
         self,

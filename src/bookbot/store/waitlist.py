@@ -174,6 +174,39 @@ class Waitlist:
         ).first()
         return _entry(*found) if found else None
 
+    async def let_go(self, specialist: str, start: datetime) -> set[int]:
+        """The entries that let an offer of this start with this specialist go.
+
+        Passed ("Not this one") or run out: that slot is not offered to them again.
+        """
+        return set(
+            await self.session.scalars(
+                select(BookingRow.offer_of).where(
+                    BookingRow.offer_of.is_not(None),
+                    BookingRow.specialist_id == specialist,
+                    BookingRow.start_at == start,
+                    BookingRow.status.in_([BookingStatus.EXPIRED, BookingStatus.CANCELLED]),
+                )
+            )
+        )  # type: ignore[arg-type]
+
+    async def offer_of(self, entry_id: int) -> Booking | None:
+        """The held booking offered for an entry, live or run out and not yet expired."""
+        found = await self.session.scalar(
+            select(BookingRow.id).where(
+                BookingRow.offer_of == entry_id, BookingRow.status == BookingStatus.HELD
+            )
+        )
+        return None if found is None else await self.bookings.booking(found)
+
+    async def waiting(self, today: date, service: str | None = None) -> list[Entry]:
+        """Every entry still waiting on `today` (local), of one service or all, oldest first."""
+        query = _ENTRIES.where(WaitlistRow.left_at.is_(None), WaitlistRow.last_day >= today)
+        if service is not None:
+            query = query.where(WaitlistRow.service_id == service)
+        rows = await self.session.execute(query.order_by(WaitlistRow.joined_at, WaitlistRow.id))
+        return [_entry(row, telegram_id) for row, telegram_id in rows]
+
 
 _ENTRIES = select(WaitlistRow, ClientRow.telegram_id).join(
     ClientRow, ClientRow.id == WaitlistRow.client_id

@@ -13,13 +13,14 @@ from datetime import timedelta
 from telegram import Update
 from telegram.ext import Application
 
+from bookbot import i18n
 from bookbot.bot import arguments, outbox, views
 from bookbot.bot.callbacks import Action, Tap
 from bookbot.bot.context import BotContext
 from bookbot.bot.handlers import staff
 from bookbot.bot.handlers.staff import Call
 from bookbot.errors import BadInput, Refused
-from bookbot.services import catalog, people, reviews, schedules, stats
+from bookbot.services import catalog, people, reviews, schedules, stats, waitlist
 from bookbot.services.people import Actor
 
 WEEK = timedelta(days=6)
@@ -183,6 +184,29 @@ async def _stats(call: Call) -> None:
     await call.reply(views.stats(found, call.lang))
 
 
+async def _waitlist(call: Call) -> None:
+    service = arguments.identifier(call.args[0]) if call.args else None
+    found = await waitlist.waiting(call.deps.db, call.now, service)
+    if not found:
+        await call.reply(views.t(call.lang, "waiting.none"))
+        return
+    lines = [
+        views.t(
+            call.lang,
+            "waiting.staff_line",
+            id=w.entry.id,
+            joined=i18n.brief(w.entry.joined_at, call.lang),
+            service=w.service,
+            specialist=w.specialist or i18n.text("waiting.any_specialist", call.lang),
+            first=i18n.day(w.entry.first, call.lang),
+            last=i18n.day(w.entry.last, call.lang),
+            client=w.entry.client,
+        )
+        for w in found
+    ]
+    await call.reply("\n".join(lines))
+
+
 # -- wiring ------------------------------------------------------------------------------
 
 # name → (what it does, may a linked specialist use it for themselves)
@@ -200,6 +224,7 @@ COMMANDS: dict[str, tuple[staff.Body, bool]] = {
     "offer": (_offer, False),
     "reviews": (_reviews, True),
     "stats": (_stats, False),
+    "waitlist": (_waitlist, False),
 }
 REVIEWS_SHOWN = 20
 

@@ -19,10 +19,11 @@ from bookbot import i18n
 from bookbot.bot import arguments, keyboards, menus, outbox, paging, views
 from bookbot.bot.callbacks import Tap
 from bookbot.bot.context import BotContext, Tapped, language, language_of
+from bookbot.bot.handlers import waitlist as waitlist_chat
 from bookbot.engine.bookings import CLIENT
 from bookbot.errors import BookbotError
 from bookbot.notify import terms
-from bookbot.services import availability, bookings, people, reviews
+from bookbot.services import availability, bookings, people, reviews, waitlist
 from bookbot.services import chat as client_chat
 from bookbot.services.visits import Visit
 from bookbot.store.chats import Draft, Profile
@@ -50,14 +51,18 @@ async def start(update: Update, context: BotContext) -> None:
 
 
 async def my(update: Update, context: BotContext) -> None:
-    """Lists the client's coming bookings with Cancel and Reschedule, a page at a time."""
+    """Lists the client's coming bookings (Cancel, Reschedule, sooner), then their waiting."""
     d, lang = context.deps, await language(update, context)
     assert update.effective_user is not None and update.effective_message is not None
     coming = await client_chat.coming(d.db, d.clock(), update.effective_user.id)
-    if not coming:
+    waiting = await waitlist.entries(d.db, d.clock(), update.effective_user.id)
+    if not coming and not waiting:
         await _reply(update, _t(lang, "my_none"))
         return
-    await _reply(update, *_mine(lang, coming, 1, d.clock()))
+    if coming:
+        await _reply(update, *_mine(lang, coming, 1, d.clock()))
+    if waiting:
+        await _reply(update, *waitlist_chat.listing(lang, waiting))
 
 
 def _mine(
