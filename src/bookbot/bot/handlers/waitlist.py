@@ -44,8 +44,7 @@ async def pass_on(
     """Not this one: the offer goes to the next who waits; the client keeps waiting."""
     d = context.deps
     await waitlist.pass_on(d.db, d.clock(), _user(update), pressed.number())
-    await _edit(update, i18n.text("waiting.passed", lang))
-    outbox.wake(context)
+    await _answered(update, context, lang, "waiting.passed")
 
 
 async def leave_offered(
@@ -54,8 +53,7 @@ async def leave_offered(
     """Leave the waitlist, on an offer: the entry ends and the offer goes to the next."""
     d = context.deps
     await waitlist.leave_offered(d.db, d.clock(), _user(update), pressed.number())
-    await _edit(update, i18n.text("waiting.left", lang))
-    outbox.wake(context)
+    await _answered(update, context, lang, "waiting.left")
 
 
 async def leave_entry(
@@ -64,7 +62,12 @@ async def leave_entry(
     """Leave, under /my: the entry ends (an offer it holds goes to the next)."""
     d = context.deps
     await waitlist.leave(d.db, d.clock(), _user(update), pressed.number())
-    await _edit(update, i18n.text("waiting.left", lang))
+    await _answered(update, context, lang, "waiting.left")
+
+
+async def _answered(update: Update, context: BotContext, lang: str, key: str) -> None:
+    """Says what became of the offer or entry, and wakes the outbox for what it owes."""
+    await _edit(update, i18n.text(key, lang))
     outbox.wake(context)
 
 
