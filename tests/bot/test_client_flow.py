@@ -8,7 +8,7 @@ from icalendar import Calendar
 
 from bookbot import clinic_file
 from bookbot.bot import callbacks
-from bookbot.cli import as_json
+from bookbot.cli_output import as_json
 from bookbot.engine.model import BookingStatus, Client
 from bookbot.services import bookings
 from bookbot.services.availability import free_slots
