@@ -190,7 +190,8 @@ async def test_a_confirmed_hold_and_a_cancellation(db: Database) -> None:
     assert again.start == start
 
 
-async def test_a_database_with_data_upgrades_from_the_first_schema(db: Database) -> None:
+async def test_a_database_with_data_upgrades_from_the_first_schema(empty_db: Database) -> None:
+    db = empty_db
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import text
