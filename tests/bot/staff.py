@@ -23,15 +23,21 @@ ADMIN = 500
 @pytest.fixture
 async def staffed(emulator: BotApiEmulator, tmp_path: Path, clock: Clock) -> AsyncIterator[Harness]:
     """The bot on the BASIC clinic, with BOOKBOT_ADMINS holding ADMIN."""
+    running = await started(emulator, tmp_path, clock, BASIC)
+    yield running
+    await running.stop()
+
+
+async def started(emulator: BotApiEmulator, tmp_path: Path, clock: Clock, text: str) -> Harness:
+    """The bot on a SQLite file holding the clinic `text` at the clock's now; ADMIN an admin."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     db = Database(url)
-    await import_clinic(db, clinic_file.read(BASIC), clock.now)
+    await import_clinic(db, clinic_file.read(text), clock.now)  # the index spans the test's days
     await db.close()
     running = Harness(emulator, url, clock)
     running.settings = dataclasses.replace(running.settings, admins=frozenset({ADMIN}))
     await running.start()
-    yield running
-    await running.stop()
+    return running
 
 
 async def say(h: Harness, user: ChatUser, text: str) -> ChatMessage:

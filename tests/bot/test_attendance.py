@@ -6,22 +6,19 @@ The real bot over the emulator, on the BASIC clinic with a policy, its clock mov
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bookbot import clinic_file
 from bookbot.engine.model import Booking, Mark
 from bookbot.services import chat as client_chat
-from bookbot.services.clinic import import_clinic
 from bookbot.store.db import Database
 from bookbot.store.uow import UnitOfWork
 from bookbot.testing.emulator import BotApiEmulator, CallbackQueryRecord, ChatUser
 from tests.bot.conftest import Clock, Harness
-from tests.bot.staff import ADMIN, arrives, book_ann, link, on_db, press, say
+from tests.bot.staff import ADMIN, arrives, book_ann, link, on_db, press, say, started
 from tests.clinics import BASIC
 
 POLICY = """\
@@ -37,14 +34,8 @@ policy:
 @pytest.fixture
 async def clinic(emulator: BotApiEmulator, tmp_path: Path, clock: Clock) -> AsyncIterator[Harness]:
     """The bot on BASIC with POLICY, BOOKBOT_ADMINS holding ADMIN."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
-    db = Database(url)
     text = BASIC.replace("holidays: DE-BY\n", "holidays: DE-BY\n" + POLICY, 1)
-    await import_clinic(db, clinic_file.read(text))
-    await db.close()
-    running = Harness(emulator, url, clock)
-    running.settings = dataclasses.replace(running.settings, admins=frozenset({ADMIN}))
-    await running.start()
+    running = await started(emulator, tmp_path, clock, text)
     yield running
     await running.stop()
 

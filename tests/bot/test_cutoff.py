@@ -7,7 +7,6 @@ Mon 30 Nov 10:20; the clock starts at Mon 30 Nov 08:00.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -15,16 +14,13 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar
 
-from bookbot import clinic_file
 from bookbot.bot import callbacks
 from bookbot.bot.callbacks import Action
 from bookbot.engine.model import BookingStatus, Client
 from bookbot.services.bookings import book, list_bookings
-from bookbot.services.clinic import import_clinic
-from bookbot.store.db import Database
 from bookbot.testing.emulator import BotApiEmulator, CallbackQueryRecord, ChatMessage, ChatUser
 from tests.bot.conftest import Clock, Harness
-from tests.bot.staff import ADMIN, arrives, link, on_db, press, say
+from tests.bot.staff import arrives, link, on_db, press, say, started
 from tests.clinics import BASIC
 
 PHONE = "+49 89 1234567"
@@ -40,13 +36,7 @@ CLIENT = 7001
 @pytest.fixture
 async def policed(emulator: BotApiEmulator, tmp_path: Path, clock: Clock) -> AsyncIterator[Harness]:
     """The bot on the BASIC clinic with prices, a phone and a 24h notice; ADMIN an admin."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
-    db = Database(url)
-    await import_clinic(db, clinic_file.read(POLICED))
-    await db.close()
-    running = Harness(emulator, url, clock)
-    running.settings = dataclasses.replace(running.settings, admins=frozenset({ADMIN}))
-    await running.start()
+    running = await started(emulator, tmp_path, clock, POLICED)
     yield running
     await running.stop()
 
