@@ -265,7 +265,7 @@ async def cancel(
         else:
             await uow.lock(bookings=[await _own(uow, booking_id, client)], clients=[client])
             found = await _own(uow, booking_id, client)
-        refusal = bookings.may_cancel(found, by, now, *await _terms(uow, found))
+        refusal = bookings.may_cancel(found, by, now, *await terms(uow, found))
         if refusal:
             raise Refused(refusal, id=booking_id, status=str(found.status))
         await uow.bookings.set_status(booking_id, BookingStatus.CANCELLED, now, by, reason)
@@ -284,7 +284,7 @@ async def reschedule(db: Database, now: datetime, client: int, booking_id: int) 
     async with UnitOfWork(db) as uow:
         await uow.lock(clients=[client])
         mine = await _own(uow, booking_id, client)
-        refusal = bookings.may_reschedule(mine, CLIENT, now, *await _terms(uow, mine))
+        refusal = bookings.may_reschedule(mine, CLIENT, now, *await terms(uow, mine))
         if refusal:
             raise Refused(refusal, id=booking_id, status=str(mine.status))
         draft = Draft(client, mine.service, mine.specialist, booking_id)
@@ -293,7 +293,7 @@ async def reschedule(db: Database, now: datetime, client: int, booking_id: int) 
         return draft
 
 
-async def _terms(uow: UnitOfWork, found: Booking) -> tuple[Service, engine_policy.Policy]:
+async def terms(uow: UnitOfWork, found: Booking) -> tuple[Service, engine_policy.Policy]:
     """The booking's service and the business's policy: what its cut-off is made of."""
     service = await uow.catalog.service(found.service)
     assert service is not None  # a booking's service is kept while bookings name it

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from bookbot.engine.bookings import CLIENT, may_confirm, may_let_go
+from bookbot.engine.bookings import CLIENT, may_confirm, may_let_go, may_reschedule
 from bookbot.engine.model import Booking, BookingStatus
 from bookbot.engine.waitlist import PARTS, Entry
 from bookbot.engine.workday import zone
@@ -20,7 +20,7 @@ from bookbot.errors import BadInput, Refused
 from bookbot.notify.messages import Policy
 from bookbot.services.availability import ANY, context
 from bookbot.services.basics import check_range, require_business
-from bookbot.services.bookings import DEFAULT_POLICY
+from bookbot.services.bookings import DEFAULT_POLICY, terms
 from bookbot.services.offers import offer_freed
 from bookbot.services.owed import owe_booked, owe_cancelled
 from bookbot.services.visits import Visit, named
@@ -56,8 +56,10 @@ async def join(
         horizon = today + timedelta(days=business.rules.horizon_days)
         if from_booking is not None:
             moving = await _own(uow, from_booking, client)
-            if moving.status != BookingStatus.CONFIRMED:
-                raise Refused("waiting.not_live")
+            # waiting for a sooner time is moving the visit: the cut-off binds it too
+            refusal = may_reschedule(moving, CLIENT, now, *await terms(uow, moving))
+            if refusal:
+                raise Refused(refusal, id=from_booking, status=str(moving.status))
             service, specialist = moving.service, moving.specialist
             last = last or moving.start.astimezone(zone(business.timezone)).date()
         if service is None:
