@@ -129,6 +129,15 @@ async def test_a_freed_slot_goes_to_the_first_then_the_second_then_the_third(
     await assert_index_exact(clinic)
 
 
+async def test_one_client_waits_for_at_most_twenty_things(clinic: Database) -> None:
+    for _ in range(waitlist.MOST_ENTRIES):
+        await waitlist.join(clinic, NOW, 31, "checkup", "ann", first=TUESDAY, last=TUESDAY)
+    with pytest.raises(BookbotError) as refused:
+        await waitlist.join(clinic, NOW, 31, "checkup", "ann", first=TUESDAY, last=TUESDAY)
+    assert refused.value.key == "waiting.too_many"
+    assert len(await waitlist.entries(clinic, NOW, 31)) == waitlist.MOST_ENTRIES
+
+
 async def test_a_schedule_opening_offers_the_new_time(clinic: Database) -> None:
     await wait(clinic, 21)
     opened = schedules.Change(

@@ -27,6 +27,10 @@ from bookbot.services.visits import Visit, named
 from bookbot.store.db import Database
 from bookbot.store.uow import UnitOfWork, retried
 
+# Entries one client may wait with at once: /my lists each with its Leave button, and a
+# message holds at most 100 buttons (spec/bot.md).
+MOST_ENTRIES = 20
+
 
 @retried
 async def join(
@@ -53,6 +57,8 @@ async def join(
         await uow.lock(clients=[client])
         business = await require_business(uow.catalog)
         today = now.astimezone(zone(business.timezone)).date()
+        if len(await uow.waitlist.entries(client, today)) >= MOST_ENTRIES:
+            raise Refused("waiting.too_many", most=MOST_ENTRIES)
         horizon = today + timedelta(days=business.rules.horizon_days)
         if from_booking is not None:
             moving = await _own(uow, from_booking, client)
