@@ -33,6 +33,7 @@ class Settings:
     public_url: str | None = None
     locale: str = "en"
     pace: bool = True  # keep under Telegram's flood limits; off for a peer without them
+    rounds: timedelta = timedelta(seconds=5)  # between the outbox's looks for due messages
 
     def require_token(self) -> str:
         """The bot token, or a clear error saying where to put it."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -29,6 +29,9 @@ class Clock(ManualClock):
     now: datetime = field(default_factory=lambda: datetime.fromisoformat(NOW))
 
 
+ROUNDS = timedelta(seconds=1)  # the outbox's rounds: often, so tests wait little for them
+
+
 class Harness:
     """The emulator, a database, a clock, and the bot polling them; restartable."""
 
@@ -40,6 +43,7 @@ class Harness:
             api_url=f"{emulator.url}/bot",
             database_url=url,
             pace=emulator.flood is not None,
+            rounds=ROUNDS,
         )
         self.application: Application | None = None
 

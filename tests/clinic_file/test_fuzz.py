@@ -278,7 +278,7 @@ FUZZ = settings(
 )
 
 
-@settings(FUZZ, max_examples=200)
+@settings(FUZZ, max_examples=100)
 @given(st.data())
 def test_a_mutated_file_is_refused_or_round_trips_on_sqlite(
     sqlite_template: Path, data: st.DataObject

@@ -41,7 +41,6 @@ CONNECTIONS = 8
 MENU_GROUP = -2  # before anything answers: a staff member's first update sets their menu
 STAFF_GROUP = -1  # before the client's handlers, which would answer those updates too
 TEXT = filters.TEXT & ~filters.COMMAND
-OUTBOX_EVERY = 5  # seconds between looks for due reminders; changes also wake it at once
 
 
 def build_application(
@@ -109,6 +108,6 @@ def build_application(
     # What is owed (reminders, notices): delivered every few seconds, and at once on a change.
     assert application.job_queue is not None
     application.job_queue.run_repeating(
-        outbox.deliver_due, interval=OUTBOX_EVERY, first=1, name="outbox"
+        outbox.deliver_due, interval=settings.rounds, first=1, name="outbox"
     )
     return application
