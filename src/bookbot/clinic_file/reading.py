@@ -20,6 +20,7 @@ from bookbot.engine.model import (
     Business,
     Client,
     Hours,
+    Location,
     Override,
     OverrideType,
     Rules,
@@ -41,10 +42,12 @@ FIELDS = {
         "currency",
         "phone",
         "policy",
+        "locations",
         "services",
         "specialists",
         "bookings",
     },
+    "location": {"id", "name", "address", "lat", "lon", "timezone", "holidays", "phone"},
     "policy": {
         "cancel_notice",
         "confirm_by",
@@ -61,12 +64,23 @@ FIELDS = {
         "timezone",
         "holidays",
         "telegram_id",
+        "location",
         "services",
         "weekly",
         "overrides",
         "blocks",
     },
-    "weekly": {"days", "start", "end", "times", "slot", "break_after", "valid_from", "valid_until"},
+    "weekly": {
+        "days",
+        "start",
+        "end",
+        "times",
+        "slot",
+        "break_after",
+        "valid_from",
+        "valid_until",
+        "location",
+    },
     "override": {
         "type",
         "date",
@@ -78,6 +92,7 @@ FIELDS = {
         "slot",
         "break_after",
         "reason",
+        "location",
     },
     "block": {"start", "end", "reason"},
     "booking": {"id", "specialist", "service", "start", "end", "status", "client"},
@@ -193,6 +208,7 @@ def parse(data: Any) -> Clinic:
         currency=currency,
         phone=reader.value(top, "phone", "", values.business_phone),
         policy=_policy(reader, top),
+        locations=tuple(_locations(reader, top)),
     )
     # A price needs the currency; when the file gives a bad one, that is the problem named.
     services = _services(reader, top, currency, top.get("currency") is not None)
@@ -220,6 +236,30 @@ def _policy(reader: _Reader, top: dict) -> Policy:
     if len(reader.problems) == before:  # a refused setting is not also called missing
         reader.found(validate.no_shows(policy, "policy"))
     return policy
+
+
+def _locations(reader: _Reader, top: dict) -> list[Location]:
+    """The file's places: each with an address, and coordinates where "nearest" may use them."""
+    locations, ids = [], []
+    for path, item in reader.items(top, "locations", ""):
+        if reader.mapping(item, path, "location") is None:
+            continue
+        lid = reader.value(item, "id", path, parsing.identifier, required=True)
+        ids.append((path, lid))
+        place = Location(
+            id=lid or "",
+            name=reader.value(item, "name", path, values.name, lid or ""),
+            address=reader.value(item, "address", path, values.address, "", required=True),
+            lat=reader.value(item, "lat", path, values.degrees),
+            lon=reader.value(item, "lon", path, values.degrees),
+            timezone=reader.value(item, "timezone", path, values.timezone),
+            holidays=reader.value(item, "holidays", path, values.calendars),
+            phone=reader.value(item, "phone", path, values.business_phone),
+        )
+        reader.found(validate.coordinates(place.lat, place.lon, path))
+        locations.append(place)
+    reader.found(validate.unique_ids(ids))
+    return locations
 
 
 def _services(
@@ -259,7 +299,8 @@ def _specialists(
         sid = reader.value(item, "id", path, parsing.identifier, required=True)
         ids.append((path, sid))
         own_zone = reader.value(item, "timezone", path, values.timezone)
-        tz = zone(own_zone or business.timezone)
+        home = reader.value(item, "location", path, parsing.identifier)
+        tz = zone(Specialist(sid or "", "", timezone=own_zone, location=home).zone(business))
         offered = reader.value(item, "services", path, values.id_list, ())
         reader.found(validate.offered(offered, service_ids, path))
         telegram_id = reader.value(item, "telegram_id", path, values.telegram_id)
@@ -275,8 +316,10 @@ def _specialists(
                 timezone=own_zone,
                 holidays=reader.value(item, "holidays", path, values.calendars),
                 telegram_id=telegram_id,
+                location=home,
             )
         )
+        reader.found(validate.places(specialists[-1], business, path))
     reader.found(validate.unique_ids(ids))
     reader.found(validate.linked_once(linked))
     return specialists
@@ -301,10 +344,11 @@ def _hours(reader: _Reader, line: dict, where: str, times_only: bool = False) ->
     """Reads a window (`start`/`end`) or single `times`, with `slot` and `break_after`."""
     slot = reader.value(line, "slot", where, values.slot, timedelta(minutes=60))
     pause = reader.value(line, "break_after", where, values.pause, timedelta(0))
+    place = reader.value(line, "location", where, parsing.identifier)
     has_window = "start" in line or "end" in line
     if times_only or ("times" in line and not has_window):
         times = reader.value(line, "times", where, values.times, required=True)
-        return Hours(slot=slot, times=tuple(times)) if times else None
+        return Hours(slot=slot, times=tuple(times), location=place) if times else None
     if "times" in line:
         reader.add(f"{where}.times", "error.window_and_times")
         return None
@@ -312,7 +356,7 @@ def _hours(reader: _Reader, line: dict, where: str, times_only: bool = False) ->
     end = reader.value(line, "end", where, values.clock, required=True)
     if start is None or end is None:
         return None
-    hours = Hours(slot=slot, start=start, end=end, break_after=pause)
+    hours = Hours(slot=slot, start=start, end=end, break_after=pause, location=place)
     return None if reader.found(validate.hours(hours, where)) else hours
 
 
@@ -333,6 +377,8 @@ def _overrides(reader: _Reader, item: dict, path: str) -> list[Override]:
         else:
             first = last = reader.value(line, "date", where, values.day, required=True)
         hours = None
+        if kind not in (OverrideType.CUSTOM_HOURS, OverrideType.EXTRA_SLOTS) and "location" in line:
+            reader.add(f"{where}.location", "error.unknown_field")
         if kind in (OverrideType.CUSTOM_HOURS, OverrideType.EXTRA_SLOTS):
             hours = _hours(reader, line, where, times_only=kind == OverrideType.EXTRA_SLOTS)
             if hours is None:

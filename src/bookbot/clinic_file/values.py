@@ -23,11 +23,13 @@ FARTHEST_HORIZON = 730  # days
 LARGEST_TELEGRAM_ID = 2**52 - 1  # the Bot API: user ids have at most 52 significant bits
 LARGEST_BOOKING_ID = 2**31 - 1  # the bookings.id column is a 32-bit integer
 LONGEST_NAME, LONGEST_REASON, LONGEST_PHONE = 100, 200, 40
+LONGEST_ADDRESS = 200
 SHOWN = 40  # characters of a value a message repeats
 NO_CALENDAR = "none"
 
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 DIGITS = re.compile(r"[0-9]{1,20}")
+DEGREES = re.compile(r"-?[0-9]{1,3}(?:\.[0-9]{1,10})?", re.ASCII)
 WITH_OFFSET = re.compile(
     r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?"
     r"(?:Z|[+-]\d{2}:\d{2})",
@@ -105,6 +107,22 @@ def reason(value: Any) -> str | None:
 
 def phone(value: Any) -> str | None:
     return _cleaned(value, LONGEST_PHONE) or None
+
+
+def address(value: Any) -> str:
+    """A location's address: up to LONGEST_ADDRESS characters, not empty."""
+    text = _cleaned(value, LONGEST_ADDRESS)
+    if not text:
+        raise BadInput("file.empty")
+    return text
+
+
+def degrees(value: Any) -> float:
+    """A latitude or longitude as written (`52.52`, `-0.1276`); its bounds are validate's."""
+    text = _plain(value, "file.not_degrees")
+    if not DEGREES.fullmatch(text):
+        raise BadInput("file.not_degrees", value=value)
+    return float(text)
 
 
 def _whole(value: Any, least: int, most: int) -> int:

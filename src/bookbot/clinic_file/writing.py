@@ -18,6 +18,7 @@ from bookbot.engine.model import (
     Booking,
     Business,
     Hours,
+    Location,
     Override,
     OverrideType,
     Service,
@@ -46,6 +47,8 @@ def dump(clinic: Clinic) -> str:
             }
         )
     )
+    if business.locations:
+        doc["locations"] = [_dump_location(place) for place in business.locations]
     doc["services"] = [_dump_service(s, business.currency) for s in clinic.services]
     doc["specialists"] = [_dump_specialist(s, business) for s in clinic.specialists]
     by_id = {s.id: s for s in clinic.specialists}
@@ -66,6 +69,21 @@ def _dump_policy(policy: Policy) -> dict:
             "no_show_window": _span(policy.no_show_window),
             "after_no_shows": policy.after_no_shows and str(policy.after_no_shows),
             **{key: _span(value) for key, value in holds.items() if value != DEFAULT_HOLD},
+        }
+    )
+
+
+def _dump_location(place: Location) -> dict:
+    return _drop_none(
+        {
+            "id": place.id,
+            "name": place.name,
+            "address": place.address,
+            "lat": place.lat,
+            "lon": place.lon,
+            "timezone": place.timezone,
+            "holidays": None if place.holidays is None else _calendar_field(place.holidays),
+            "phone": place.phone,
         }
     )
 
@@ -103,6 +121,7 @@ def _dump_specialist(specialist: Specialist, business: Business) -> dict:
             if specialist.holidays is None
             else _calendar_field(specialist.holidays),
             "telegram_id": specialist.telegram_id,
+            "location": specialist.location,
             "services": list(specialist.services),
             "weekly": [
                 _drop_none(
@@ -150,6 +169,8 @@ def _dump_hours(hours: Hours) -> dict:
     window["slot"] = parsing.format_duration(hours.slot)
     if hours.break_after:
         window["break_after"] = parsing.format_duration(hours.break_after)
+    if hours.location is not None:
+        window["location"] = hours.location
     return window
 
 

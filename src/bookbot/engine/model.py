@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import cached_property
 from typing import NamedTuple
 
 from bookbot.engine.policy import Policy
@@ -51,6 +52,7 @@ class Hours:
     end: time | None = None
     times: tuple[time, ...] = ()
     break_after: timedelta = timedelta(0)
+    location: str | None = None  # where this time is worked; None: the specialist's place
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ class Schedule:
     overrides: tuple[Override, ...] = ()
     holidays: tuple[str, ...] = ()  # calendars like "DE-BY"
     busy: tuple[Interval, ...] = ()  # blocks and live bookings, absolute
+    places: tuple[tuple[str, tuple[str, ...]], ...] = ()  # each location's calendars here
 
 
 @dataclass(frozen=True)
@@ -115,20 +118,25 @@ class Rules:
 
 @dataclass(frozen=True)
 class Slot:
-    """A bookable start at a specialist, occupying [start, end); times are local-aware."""
+    """A bookable start at a specialist, occupying [start, end); times are local-aware.
+
+    `location` is the place of the window the slot comes from (None without locations).
+    """
 
     specialist: str
     start: datetime
     end: datetime
+    location: str | None = None
 
 
 @dataclass(frozen=True)
 class Hole:
-    """A maximal free stretch of working time of one specialist."""
+    """A maximal free stretch of working time of one specialist, at one place."""
 
     specialist: str
     start: datetime
     end: datetime
+    location: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +146,23 @@ class DayResult:
     specialist: str
     day: date | None
     slots: tuple[Slot, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place of a chain where specialists work; coordinates enable "nearest".
+
+    A zone or holidays of None inherit the business's; holidays () is no calendar.
+    """
+
+    id: str
+    name: str
+    address: str
+    lat: float | None = None
+    lon: float | None = None
+    timezone: str | None = None
+    holidays: tuple[str, ...] | None = None
+    phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +179,16 @@ class Business:
     currency: str | None = None
     phone: str | None = None
     policy: Policy = Policy()
+    locations: tuple[Location, ...] = ()
+
+    @cached_property
+    def places(self) -> dict[str, Location]:
+        """The locations by id."""
+        return {place.id: place for place in self.locations}
+
+    def location(self, location_id: str | None) -> Location | None:
+        """The location of that id, if the business has it."""
+        return None if location_id is None else self.places.get(location_id)
 
 
 @dataclass(frozen=True)
@@ -229,20 +264,59 @@ class Specialist:
     timezone: str | None = None
     holidays: tuple[str, ...] | None = None
     telegram_id: int | None = None
+    location: str | None = None  # where entries that name no place are worked
 
     def zone(self, business: Business) -> str:
-        """The specialist's time zone, or the business's."""
-        return self.timezone or business.timezone
+        """The specialist's time zone, else their location's, else the business's."""
+        if self.timezone:
+            return self.timezone
+        home = business.location(self.location)
+        return (home and home.timezone) or business.timezone
+
+    def placed(self) -> tuple[tuple[WeeklyEntry, ...], tuple[Override, ...]]:
+        """The weekly entries and overrides with every time at its place resolved."""
+        home = self.location
+        if home is None:
+            return self.weekly, self.overrides
+
+        def at_home(hours: Hours) -> Hours:
+            return hours if hours.location is not None else replace(hours, location=home)
+
+        return (
+            tuple(replace(entry, hours=at_home(entry.hours)) for entry in self.weekly),
+            tuple(
+                replace(o, hours=at_home(o.hours)) if o.hours is not None else o
+                for o in self.overrides
+            ),
+        )
 
     def schedule(self, business: Business, bookings: Iterable[Booking] = ()) -> Schedule:
         """The engine's view: template, overrides, calendars, and busy blocks and bookings."""
         busy = [Interval(block.start, block.end) for block in self.blocks]
         busy += [Interval(b.start, b.end) for b in bookings if b.live and b.specialist == self.id]
+        weekly, overrides = self.placed()
+        used = {entry.hours.location for entry in weekly} | {
+            o.hours.location for o in overrides if o.hours is not None
+        }
+        # Holidays at a place: the specialist's own, else the location's, else the file's.
+        places = tuple(
+            (
+                place.id,
+                self.holidays
+                if self.holidays is not None
+                else business.holidays
+                if place.holidays is None
+                else place.holidays,
+            )
+            for place in map(business.location, sorted(p for p in used if p is not None))
+            if place is not None
+        )
         return Schedule(
             specialist=self.id,
             timezone=self.zone(business),
-            weekly=self.weekly,
-            overrides=self.overrides,
+            weekly=weekly,
+            overrides=overrides,
             holidays=business.holidays if self.holidays is None else self.holidays,
             busy=tuple(busy),
+            places=places,
         )

@@ -75,7 +75,7 @@ def offered(
         return []
     earliest = absolute(now) + rules.min_notice
     return [
-        Slot(plan.specialist, plan.local(candidate.start), plan.local(end))
+        Slot(plan.specialist, plan.local(candidate.start), plan.local(end), candidate.location)
         for candidate, end in fitting(work, free, duration)
         if candidate.start >= earliest
     ]
@@ -185,16 +185,17 @@ def holes(
                 continue
             if plan.is_closed(day):
                 continue
-            found.extend(long_holes(plan, free_time(plan, plan.windows(day)), earliest, least))
+            free = free_time(plan, plan.windows(day))
+            found.extend(long_holes(plan, day, free, earliest, least))
     return sorted(found, key=slot_order)
 
 
 def long_holes(
-    plan: Plan, free: Sequence[Interval], earliest: datetime, least: timedelta
+    plan: Plan, day: date, free: Sequence[Interval], earliest: datetime, least: timedelta
 ) -> list[Hole]:
     """The holes of a day's free time that remain at least `least` long from `earliest` on."""
     return [
-        Hole(plan.specialist, plan.local(start), plan.local(end))
+        Hole(plan.specialist, plan.local(start), plan.local(end), plan.place(day, start))
         for start, end in clip_start(free, earliest)
         if end - start >= least
     ]
@@ -223,7 +224,7 @@ def slot_at(
         raise Refusal(Refusal.BEYOND_HORIZON)
     if overlaps(plan.busy, start, end):
         raise Refusal(Refusal.TAKEN)
-    return Slot(plan.specialist, plan.local(start), plan.local(end))
+    return Slot(plan.specialist, plan.local(start), plan.local(end), candidate.location)
 
 
 def slot_length_at(plan: Plan, start: datetime) -> timedelta | None:

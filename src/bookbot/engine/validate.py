@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from bookbot.engine.model import (
     Block,
     Booking,
+    Business,
     Hours,
     Override,
     OverrideType,
@@ -26,7 +27,7 @@ from bookbot.engine.model import (
     WeeklyEntry,
 )
 from bookbot.engine.policy import Policy
-from bookbot.engine.workday import calendar_exists, zone
+from bookbot.engine.workday import Plan, calendar_exists, wall, zone
 
 # Bounds on what a schedule may hold (README, "The clinic file in brief"): each keeps every
 # later question fast and every value inside its column and Python's date range.
@@ -40,6 +41,7 @@ MOST_NO_SHOWS = 100  # spec/policy.md: no_show_limit 1-100
 LONGEST_ZONE = 64  # the column's width; IANA's names are under 40
 MOST_TIMES = 80  # single slot times in one entry (the column holds 500 characters)
 MOST_CALENDARS = 10  # holiday calendars in one list (the column holds 200 characters)
+LATITUDE, LONGITUDE = 90.0, 180.0  # degrees either side
 CALENDAR = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,10})?")
 Moment = TypeVar("Moment", time, datetime)  # a wall time of a window, or an instant
 
@@ -342,4 +344,113 @@ def overlaps(items: Sequence[tuple[str, Booking]]) -> list[Problem]:
                     _at(items[max(i1, i2)][0], "start"),
                 )
             )
+    return found
+
+
+# -- locations -----------------------------------------------------------------------------
+
+
+def coordinates(lat: float | None, lon: float | None, path: str) -> list[Problem]:
+    """Latitude and longitude come together, within ±90 and ±180 degrees."""
+    found = [
+        Problem("file.degrees_out_of_range", {"value": value, "most": most}, _at(path, name))
+        for name, value, most in (("lat", lat, LATITUDE), ("lon", lon, LONGITUDE))
+        if value is not None and not -most <= value <= most
+    ]
+    if (lat is None) != (lon is None):
+        missing, other = ("lat", "lon") if lat is None else ("lon", "lat")
+        found.append(Problem("file.goes_with_coordinate", {"other": other}, _at(path, missing)))
+    return found
+
+
+def places(value: Specialist, business: Business, path: str) -> list[Problem]:
+    """Where a specialist works: known places, resolved when there are any, never two at once."""
+    found = _known_places(value, business, path)
+    return found or _apart(value, business, path)
+
+
+def _worked(value: Specialist, path: str) -> list[tuple[str, Hours]]:
+    """Each working entry's path with its hours, places resolved (weekly, then overrides)."""
+    weekly, overrides = value.placed()
+    return [(f"{_at(path, 'weekly')}[{i}]", e.hours) for i, e in enumerate(weekly)] + [
+        (f"{_at(path, 'overrides')}[{i}]", o.hours)
+        for i, o in enumerate(overrides)
+        if o.hours is not None
+    ]
+
+
+def _known_places(value: Specialist, business: Business, path: str) -> list[Problem]:
+    """Every place named exists; with locations in the file, every working entry has one."""
+    known = business.places
+    if value.location is not None and value.location not in known:
+        return [Problem("error.unknown_location", {"id": value.location}, _at(path, "location"))]
+    found = []
+    for where, hours in _worked(value, path):
+        if hours.location is not None and hours.location not in known:
+            found.append(
+                Problem("error.unknown_location", {"id": hours.location}, _at(where, "location"))
+            )
+        elif hours.location is None and known:
+            found.append(Problem("file.no_location", {}, _at(where, "location")))
+    return found
+
+
+def _spans(hours: Hours) -> list[tuple[timedelta, timedelta]]:
+    """Wall-clock windows of one Hours: the window itself, or [T, T + slot) per time."""
+    if hours.start is not None and hours.end is not None:
+        return [(wall(hours.start), wall(hours.end))]
+    return [(wall(t), wall(t) + hours.slot) for t in hours.times]
+
+
+def _clash(one: Hours, other: Hours) -> bool:
+    """Two hours at different places whose wall-clock windows overlap."""
+    return one.location != other.location and any(
+        start < other_end and other_start < end
+        for start, end in _spans(one)
+        for other_start, other_end in _spans(other)
+    )
+
+
+def _apart(value: Specialist, business: Business, path: str) -> list[Problem]:
+    """No two windows at different places overlap on one date; the later entry is named.
+
+    Weekly entries are compared where their days and dates meet; each dated override with
+    the other hours of its date, as that date's layers make them.
+    """
+    if len({hours.location for _, hours in _worked(value, path)}) < 2:
+        return []
+    weekly, overrides = value.placed()
+    found: list[Problem] = []
+    lines = [(f"{_at(path, 'weekly')}[{i}]", e) for i, e in enumerate(weekly)]
+    for j, (where, entry) in enumerate(lines):
+        for other_where, other in lines[:j]:
+            meet = (
+                entry.days & other.days
+                and (entry.valid_from or FIRST_DATE) <= (other.valid_until or LAST_DATE)
+                and (other.valid_from or FIRST_DATE) <= (entry.valid_until or LAST_DATE)
+            )
+            if meet and _clash(entry.hours, other.hours):
+                found.append(Problem("file.overlaps_elsewhere", {"other": other_where}, where))
+                break
+    plan = Plan(value.schedule(business))
+    dated = [
+        (f"{_at(path, 'overrides')}[{i}]", o)
+        for i, o in enumerate(overrides)
+        if o.hours is not None and not plan.is_closed(o.first)
+    ]
+    for j, (where, change) in enumerate(dated):
+        on = change.first
+        others = [(w, o.hours) for w, o in dated[:j] if o.first == on]
+        if not any(o.type == OverrideType.CUSTOM_HOURS and o.first == on for _, o in dated):
+            others += [
+                (w, e.hours)
+                for w, e in lines
+                if e.applies(on) and not plan.is_holiday(on, e.hours.location)
+            ]
+        clash = next(
+            (w for w, hours in others if hours and change.hours and _clash(change.hours, hours)),
+            None,
+        )
+        if clash is not None:
+            found.append(Problem("file.overlaps_elsewhere", {"other": clash}, where))
     return found

@@ -2,7 +2,8 @@
 
 Precedence: day off / vacation > custom hours > holiday > weekly template; extra slots add
 to whatever survives, except on a closed day. Wall times are laid on the specialist's
-clock and compared as absolute instants.
+clock and compared as absolute instants. Windows at different places never merge, even
+when they touch: a visit happens at one place.
 """
 
 from __future__ import annotations
@@ -27,15 +28,20 @@ class Candidate:
 
     start: datetime
     slot: timedelta
+    location: str | None = None
 
 
 @dataclass(frozen=True)
 class WorkDay:
-    """One specialist-day after the layers: merged working windows and candidate starts."""
+    """One specialist-day after the layers: merged working windows and candidate starts.
+
+    `places` holds the location of each window, in the same order.
+    """
 
     day: date
     windows: tuple[Interval, ...]
     candidates: tuple[Candidate, ...]
+    places: tuple[str | None, ...] = ()
 
 
 @lru_cache(maxsize=4096)
@@ -98,10 +104,16 @@ class LocalClock:
 
 
 class Plan:
-    """A specialist's schedule indexed for day-by-day questions."""
+    """A specialist's schedule indexed for day-by-day questions.
 
-    def __init__(self, schedule: Schedule) -> None:
+    With `places`, only the working time at those locations counts (busy time is the
+    specialist's everywhere).
+    """
+
+    def __init__(self, schedule: Schedule, places: frozenset[str] | None = None) -> None:
         self.schedule = schedule
+        self.places = places
+        self.calendars = dict(schedule.places)
         self.specialist = schedule.specialist
         self.tz = zone(schedule.timezone)
         self.weekly = [
@@ -122,6 +134,9 @@ class Plan:
         ]
         self.shortest = min(lengths, default=DEFAULT_SLOT)  # slot length anywhere
         self.longest = max(lengths, default=DEFAULT_SLOT)
+        self.sites = frozenset(entry.hours.location for entry in schedule.weekly) | {
+            override.hours.location for override in schedule.overrides if override.hours
+        }  # every place the schedule names (None: no place)
 
     def today(self, now: datetime) -> date:
         """The specialist's local date at `now`."""
@@ -135,28 +150,45 @@ class Plan:
         """Tells whether a day off or vacation covers `day`."""
         return any(first <= day <= last for first, last in self.closed)
 
-    def is_holiday(self, day: date) -> bool:
-        """Tells whether `day` is a holiday in the specialist's calendars."""
-        return any(day in holiday_dates(code, day.year) for code in self.schedule.holidays)
+    def is_holiday(self, day: date, location: str | None = None) -> bool:
+        """Tells whether `day` is a holiday in the calendars that hold at `location`."""
+        codes = self.calendars.get(location, self.schedule.holidays) if location else None
+        codes = self.schedule.holidays if codes is None else codes
+        return any(day in holiday_dates(code, day.year) for code in codes)
 
     def hours(self, day: date) -> list[Hours]:
-        """The hours that make up `day`, by the precedence of the layers."""
+        """The hours that make up `day`, by the precedence of the layers, at the places asked."""
         if self.is_closed(day):
             return []
         if day in self.custom:
             hours = list(self.custom[day])
-        elif self.is_holiday(day):
-            hours = []
         else:
-            hours = [entry.hours for entry in self.weekly[day.weekday()] if entry.applies(day)]
-        return hours + self.extra.get(day, [])
+            hours = [
+                entry.hours
+                for entry in self.weekly[day.weekday()]
+                if entry.applies(day) and not self.is_holiday(day, entry.hours.location)
+            ]
+        hours += self.extra.get(day, [])
+        if self.places is not None:
+            return [h for h in hours if h.location in self.places]
+        return hours
 
     def windows(self, day: date) -> tuple[Interval, ...]:
-        """The merged working windows of one local date (what holes need; no slot grid)."""
+        """The working windows of one local date (what holes need; no slot grid)."""
         layers = self.hours(day)
         if not layers:
             return ()
-        return _windows(layers, LocalClock(day, self.tz))
+        return _windows(layers, LocalClock(day, self.tz))[0]
+
+    def place(self, day: date, instant: datetime) -> str | None:
+        """The location of the window of local date `day` that holds `instant`."""
+        if len(self.sites) == 1:
+            return next(iter(self.sites))
+        windows, places = _windows(self.hours(day), LocalClock(day, self.tz))
+        return next(
+            (p for (start, end), p in zip(windows, places, strict=True) if start <= instant < end),
+            None,
+        )
 
     def work_day(self, day: date) -> WorkDay:
         """Working windows and candidate starts of one local date."""
@@ -164,29 +196,48 @@ class Plan:
         if not layers:
             return WorkDay(day, (), ())
         clock = LocalClock(day, self.tz)
-        grid: dict[timedelta, timedelta] = {}
-        for hours in layers:
-            for start in _starts(hours):
-                known = grid.get(start)
-                grid[start] = hours.slot if known is None else min(known, hours.slot)
         candidates = []
-        for since_midnight, slot in grid.items():
-            instant = clock.start(since_midnight)
-            if instant is not None:
-                candidates.append(Candidate(instant, slot))
+        for place, group in _by_place(layers).items():
+            grid: dict[timedelta, timedelta] = {}
+            for hours in group:
+                for start in _starts(hours):
+                    known = grid.get(start)
+                    grid[start] = hours.slot if known is None else min(known, hours.slot)
+            for since_midnight, slot in grid.items():
+                instant = clock.start(since_midnight)
+                if instant is not None:
+                    candidates.append(Candidate(instant, slot, place))
         candidates.sort(key=lambda candidate: candidate.start)
-        return WorkDay(day, _windows(layers, clock), tuple(candidates))
+        windows, places = _windows(layers, clock)
+        return WorkDay(day, windows, tuple(candidates), places)
 
 
-def _windows(layers: list[Hours], clock: LocalClock) -> tuple[Interval, ...]:
-    """The layers' windows as absolute intervals, merged."""
-    return tuple(
-        merge(
+def _by_place(layers: list[Hours]) -> dict[str | None, list[Hours]]:
+    """The layers grouped by their location, in order of first appearance."""
+    groups: dict[str | None, list[Hours]] = defaultdict(list)
+    for hours in layers:
+        groups[hours.location].append(hours)
+    return groups
+
+
+def _windows(
+    layers: list[Hours], clock: LocalClock
+) -> tuple[tuple[Interval, ...], tuple[str | None, ...]]:
+    """The layers' windows as absolute intervals, merged within each place, with their places.
+
+    Sorted by start; windows of two places stay apart even where they touch.
+    """
+    placed = [
+        (window, place)
+        for place, group in _by_place(layers).items()
+        for window in merge(
             Interval(clock.instant(start), clock.instant(end))
-            for hours in layers
+            for hours in group
             for start, end in _spans(hours)
         )
-    )
+    ]
+    placed.sort(key=lambda placed_window: placed_window[0])
+    return tuple(w for w, _ in placed), tuple(p for _, p in placed)
 
 
 def _spans(hours: Hours) -> list[tuple[timedelta, timedelta]]:

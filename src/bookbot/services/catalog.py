@@ -50,6 +50,9 @@ async def check(
     problems = validate.services(offered)
     if specialist is not None:
         problems += validate.specialist(specialist, {s.id for s in offered}, "specialists[0]")
+        business = await catalog.business()
+        if business is not None:
+            problems += validate.places(specialist, business, "specialists[0]")
     if problems:
         raise Invalid(problems)
 

@@ -355,7 +355,9 @@ async def holes(
             for row in await q.days.on(service, first, last, need, weekdays=weekdays):
                 s = row.specialist
                 if q.known(s, row.day):
-                    found += search.long_holes(q.plans[s], row.holes, q.earliest, lengths[s])
+                    found += search.long_holes(
+                        q.plans[s], row.day, row.holes, q.earliest, lengths[s]
+                    )
         asked = [
             d for d in search.dates(first, last) if weekdays is None or d.weekday() in weekdays
         ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from uuid import uuid4
 
 from sqlalchemy import delete, or_, select, update
@@ -18,10 +18,12 @@ from bookbot.engine.model import WEEKDAYS, Block, Business, Service, Specialist
 from bookbot.engine.workday import Plan
 from bookbot.store.bulk import add_rows, chunks
 from bookbot.store.catalog_rows import (
-    NO_CALENDAR,
     business_of,
     calendar_codes,
+    calendar_text,
     hours_values,
+    location_of,
+    location_values,
     minutes,
     override_of,
     policy_text,
@@ -33,6 +35,7 @@ from bookbot.store.dayindex import DayIndex
 from bookbot.store.tables import (
     BlockRow,
     BusinessRow,
+    LocationRow,
     OfferRow,
     OverrideRow,
     ServiceRow,
@@ -132,7 +135,12 @@ class Catalog:
         if cached is not None and cached.stamp == await self._stamp():
             return cached.business
         row = await self.session.get(BusinessRow, BUSINESS_ID)
-        return None if row is None else business_of(row)
+        if row is None:
+            return None
+        places = await self.session.scalars(
+            select(LocationRow).order_by(LocationRow.position, LocationRow.id)
+        )
+        return business_of(row, tuple(location_of(place) for place in places))
 
     async def current(self, ids: Sequence[str]) -> list[Specialist]:
         """These specialists as this transaction sees them, from the catalog if it is current."""
@@ -158,10 +166,22 @@ class Catalog:
         return (await self.catalog()).business
 
     async def save_business(self, business: Business) -> bool:
-        """Writes the business defaults; tells whether anything changed."""
+        """Writes the business defaults; tells whether anything changed.
+
+        Locations update by id; those the business does not name are kept, after its own.
+        """
         before = await self.business()
+        if before is not None:
+            named = {place.id for place in business.locations}
+            kept = tuple(place for place in before.locations if place.id not in named)
+            business = replace(business, locations=business.locations + kept)
         if before == business:
             return False
+        moved = before is not None and before.locations != business.locations
+        if moved:
+            # A place's zone and calendars are its specialists': every schedule is asked again.
+            for specialist in await self.session.scalars(select(SpecialistRow.id)):
+                self.days.schedule_changed(specialist)
         if before is not None:
             inheriting = []
             if before.timezone != business.timezone:
@@ -188,6 +208,17 @@ class Catalog:
         self.stamp = None
         self.session.add(row)
         await self.session.flush()
+        if moved:
+            await self.session.execute(delete(LocationRow))
+        if business.locations and (before is None or moved):
+            await add_rows(
+                self.session,
+                LocationRow.__table__,
+                [
+                    location_values(place, BUSINESS_ID, position)
+                    for position, place in enumerate(business.locations)
+                ],
+            )
         return True
 
     async def services(self) -> list[Service]:
@@ -286,6 +317,7 @@ class Catalog:
                 timezone=row.timezone,
                 holidays=calendar_codes(row.holidays),
                 telegram_id=row.telegram_id,
+                location=row.location,
             )
             for row in rows
         ]
@@ -326,12 +358,9 @@ class Catalog:
             )
             row.name = specialist.name
             row.timezone = specialist.timezone
-            row.holidays = (
-                None
-                if specialist.holidays is None
-                else (",".join(specialist.holidays) or NO_CALENDAR)
-            )
+            row.holidays = calendar_text(specialist.holidays)
             row.telegram_id = specialist.telegram_id
+            row.location = specialist.location
             row.position = position
             self.session.add(row)
             self._note_schedule(before.get(specialist.id), specialist)
@@ -423,11 +452,12 @@ class Catalog:
 
     def _note_schedule(self, before: Specialist | None, after: Specialist) -> None:
         """Tells the day index which dates a schedule change touches."""
-        if before is None or (before.timezone, before.holidays, before.weekly) != (
-            after.timezone,
-            after.holidays,
-            after.weekly,
-        ):
+        if before is None or (
+            before.timezone,
+            before.holidays,
+            before.weekly,
+            before.location,
+        ) != (after.timezone, after.holidays, after.weekly, after.location):
             self.days.schedule_changed(after.id)
             return
         for override in set(before.overrides) ^ set(after.overrides):

@@ -15,6 +15,7 @@ from bookbot.engine.model import (
     WEEKDAYS,
     Business,
     Hours,
+    Location,
     Override,
     OverrideType,
     Rules,
@@ -22,7 +23,14 @@ from bookbot.engine.model import (
     WeeklyEntry,
 )
 from bookbot.engine.policy import AfterNoShows, Policy
-from bookbot.store.tables import BusinessRow, HoursColumns, OverrideRow, ServiceRow, WeeklyRow
+from bookbot.store.tables import (
+    BusinessRow,
+    HoursColumns,
+    LocationRow,
+    OverrideRow,
+    ServiceRow,
+    WeeklyRow,
+)
 
 NO_CALENDAR = "none"
 SPANS = ("cancel_notice", "confirm_by", "no_show_window", "waitlist_hold", "payment_hold")
@@ -44,7 +52,12 @@ def calendar_codes(text: str | None) -> tuple[str, ...] | None:
     return tuple(text.split(","))
 
 
-def business_of(row: BusinessRow) -> Business:
+def calendar_text(codes: tuple[str, ...] | None) -> str | None:
+    """Calendars as a column holds them: NULL inherits, `none` is no calendar."""
+    return None if codes is None else (",".join(codes) or NO_CALENDAR)
+
+
+def business_of(row: BusinessRow, locations: tuple[Location, ...] = ()) -> Business:
     return Business(
         timezone=row.timezone,
         rules=Rules(timedelta(minutes=row.min_notice_minutes), row.horizon_days),
@@ -52,7 +65,36 @@ def business_of(row: BusinessRow) -> Business:
         currency=row.currency,
         phone=row.phone,
         policy=policy_of(row.policy),
+        locations=locations,
     )
+
+
+def location_of(row: LocationRow) -> Location:
+    return Location(
+        id=row.id,
+        name=row.name,
+        address=row.address,
+        lat=row.lat,
+        lon=row.lon,
+        timezone=row.timezone,
+        holidays=calendar_codes(row.holidays),
+        phone=row.phone,
+    )
+
+
+def location_values(place: Location, business_id: int, position: int) -> dict:
+    return {
+        "id": place.id,
+        "business_id": business_id,
+        "name": place.name,
+        "address": place.address,
+        "lat": place.lat,
+        "lon": place.lon,
+        "timezone": place.timezone,
+        "holidays": calendar_text(place.holidays),
+        "phone": place.phone,
+        "position": position,
+    }
 
 
 def policy_text(policy: Policy) -> str | None:
@@ -101,18 +143,27 @@ def hours_of(row: HoursColumns) -> Hours:
         end=row.end,
         times=tuple(time.fromisoformat(t) for t in row.times.split(",") if t),
         break_after=timedelta(minutes=row.break_minutes),
+        location=row.location,
     )
 
 
 def hours_values(hours: Hours | None) -> dict:
     if hours is None:
-        return {"start": None, "end": None, "times": "", "slot_minutes": 60, "break_minutes": 0}
+        return {
+            "start": None,
+            "end": None,
+            "times": "",
+            "slot_minutes": 60,
+            "break_minutes": 0,
+            "location": None,
+        }
     return {
         "start": hours.start,
         "end": hours.end,
         "times": ",".join(t.strftime("%H:%M") for t in hours.times),
         "slot_minutes": minutes(hours.slot),
         "break_minutes": minutes(hours.break_after),
+        "location": hours.location,
     }
 
 

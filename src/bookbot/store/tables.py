@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -73,6 +74,23 @@ class BusinessRow(Base):
     policy: Mapped[str | None] = mapped_column(Text)
 
 
+class LocationRow(Base):
+    """A place of the business; a NULL zone or holidays inherit the business's."""
+
+    __tablename__ = "locations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(200))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    holidays: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class ServiceRow(Base):
     """A service clients can book; its price in minor units of the business's currency."""
 
@@ -88,7 +106,7 @@ class ServiceRow(Base):
 
 
 class SpecialistRow(Base):
-    """A specialist; a NULL zone or holidays inherit the business's."""
+    """A specialist; a NULL zone or holidays inherit the business's (or the location's)."""
 
     __tablename__ = "specialists"
 
@@ -99,6 +117,7 @@ class SpecialistRow(Base):
     holidays: Mapped[str | None] = mapped_column(String(200))
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    location: Mapped[str | None] = mapped_column(String(64))  # where unplaced entries are
 
 
 class OfferRow(Base):
@@ -116,13 +135,14 @@ class OfferRow(Base):
 
 
 class HoursColumns:
-    """A window (start/end) or single times, with slot length and break."""
+    """A window (start/end) or single times, with slot length, break and place (or none)."""
 
     start: Mapped[time | None] = mapped_column(Time)
     end: Mapped[time | None] = mapped_column(Time)
     times: Mapped[str] = mapped_column(String(500), default="")
     slot_minutes: Mapped[int] = mapped_column(Integer, default=60)
     break_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    location: Mapped[str | None] = mapped_column(String(64))
 
 
 class WeeklyRow(HoursColumns, Base):

@@ -1,0 +1,49 @@
+"""Locations of a chain, and the place of specialists, weekly entries and overrides.
+
+Revision ID: 0015
+Revises: 0014
+
+A business may list places (spec/clinic-file.md, "Locations"): each with an address,
+optional coordinates, zone, holiday calendars and phone. A specialist, a weekly entry and
+an override's hours may name one; NULL is "the specialist's", or none without locations.
+Every new column is a plain nullable ADD COLUMN: no table is rewritten.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0015"
+down_revision = "0014"
+branch_labels = None
+depends_on = None
+
+PLACED = ("specialists", "weekly_entries", "overrides")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "locations",
+        sa.Column("id", sa.String(64), nullable=False),
+        sa.Column("business_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("address", sa.String(200), nullable=False),
+        sa.Column("lat", sa.Float(), nullable=True),
+        sa.Column("lon", sa.Float(), nullable=True),
+        sa.Column("timezone", sa.String(64), nullable=True),
+        sa.Column("holidays", sa.String(200), nullable=True),
+        sa.Column("phone", sa.String(40), nullable=True),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["business_id"], ["businesses.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    for table in PLACED:
+        op.add_column(table, sa.Column("location", sa.String(64), nullable=True))
+
+
+def downgrade() -> None:
+    for table in PLACED:
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("location")
+    op.drop_table("locations")
