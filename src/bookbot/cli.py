@@ -18,10 +18,20 @@ from sqlalchemy.engine import make_url
 from bookbot import cli_output as output
 from bookbot import clinic_file, config, i18n, parsing
 from bookbot.engine.bookings import OPERATOR
-from bookbot.engine.model import WEEKDAYS, Booking, Client, Hole, Slot
+from bookbot.engine.model import WEEKDAYS, Booking, Client
+from bookbot.engine.places import Where
 from bookbot.engine.workday import zone
 from bookbot.errors import BadInput, BookbotError, Invalid
-from bookbot.services import availability, bookings, clinic, directory, reindex, stats, waitlist
+from bookbot.services import (
+    availability,
+    bookings,
+    clinic,
+    directory,
+    places,
+    reindex,
+    stats,
+    waitlist,
+)
 from bookbot.store.db import DEFAULT_URL, Database
 
 Handler = Callable[[argparse.Namespace, Database], Any]
@@ -32,6 +42,9 @@ LONGEST_ARGUMENT = 4096  # a path or a database URL; nothing else comes close
 MOST_LISTED = 1000  # `search --limit`
 MOST_SKIPPED = 100_000  # `search --offset`
 LONGEST_HOLE = timedelta(hours=24)  # `holes --min`: a hole lies within one day's windows
+FARTHEST_KM = 20_000.0  # `--within`: half the Earth's circumference, every place there is
+DEGREES = re.compile(r"-?[0-9]{1,3}(?:\.[0-9]{1,10})?", re.ASCII)
+DISTANCE = re.compile(r"[0-9]{1,5}(?:\.[0-9]{1,3})?", re.ASCII)
 LAST_BOOKING_ID = 2**31 - 1  # bookings.id is INTEGER: 32 bits on PostgreSQL
 HOST = re.compile(r"^[A-Za-z0-9.:_-]{1,253}$")  # a host name, IPv4 or IPv6
 
@@ -123,6 +136,7 @@ def _parser() -> argparse.ArgumentParser:
         "--date", required=True, type=_typed(parsing.bounded_date), help=t("cli.arg.date")
     )
     sub.add_argument("--to", type=_typed(parsing.bounded_date), help=t("cli.arg.to"))
+    _place_arguments(sub)
 
     sub = command("next", _next)
     sub.add_argument(
@@ -133,6 +147,7 @@ def _parser() -> argparse.ArgumentParser:
         "--from", dest="first", type=_typed(parsing.bounded_date), help=t("cli.arg.from")
     )
     sub.add_argument("--each", action="store_true", help=t("cli.arg.each"))
+    _place_arguments(sub)
 
     sub = command("holes", _holes)
     sub.add_argument(
@@ -148,6 +163,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--to", required=True, type=_typed(parsing.bounded_date), help=t("cli.arg.to"))
     sub.add_argument("--weekday", type=_typed(_weekdays), help=t("cli.arg.weekday"))
     sub.add_argument("--min", dest="least", type=_typed(_least), help=t("cli.arg.min"))
+    _place_arguments(sub)
 
     sub = command("search", _search)
     sub.add_argument(
@@ -155,6 +171,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--limit", type=_typed(_limit), default=20, help=t("cli.arg.limit"))
     sub.add_argument("--offset", type=_typed(_offset), default=0, help=t("cli.arg.offset"))
+    _place_arguments(sub)
 
     command("reindex", _reindex)
 
@@ -202,6 +219,15 @@ def _parser() -> argparse.ArgumentParser:
     sub = command("waitlist", _waitlist)
     sub.add_argument("--service", type=_typed(parsing.identifier), help=t("cli.arg.service"))
     return parser
+
+
+def _place_arguments(sub: argparse.ArgumentParser) -> None:
+    """`--location ID`, or `--near LAT,LON [--within KM]`: where a question is asked."""
+    t = i18n.text
+    one = sub.add_mutually_exclusive_group()
+    one.add_argument("--location", type=_typed(parsing.identifier), help=t("cli.arg.location"))
+    one.add_argument("--near", type=_typed(_point), help=t("cli.arg.near"))
+    sub.add_argument("--within", type=_typed(_within), help=t("cli.arg.within"))
 
 
 def _typed(parse: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -254,6 +280,23 @@ def _whole(text: str, least: int, most: int) -> int:
     if not least <= value <= most:
         raise BadInput("error.not_in_range", value=text, least=least, most=most)
     return value
+
+
+def _point(text: str) -> tuple[float, float]:
+    """Reads `--near LAT,LON`: decimal degrees, latitude within ±90, longitude within ±180."""
+    lat, _, lon = text.replace(" ", "").partition(",")
+    if not (DEGREES.fullmatch(lat) and DEGREES.fullmatch(lon)):
+        raise BadInput("error.not_a_point", value=text)
+    if not (-90 <= float(lat) <= 90 and -180 <= float(lon) <= 180):
+        raise BadInput("error.not_a_point", value=text)
+    return float(lat), float(lon)
+
+
+def _within(text: str) -> float:
+    """Reads `--within KM`: a distance in kilometres, more than 0 and at most FARTHEST_KM."""
+    if not DISTANCE.fullmatch(text) or not 0 < float(text) <= FARTHEST_KM:
+        raise BadInput("error.not_a_distance", value=text, most=int(FARTHEST_KM))
+    return float(text)
 
 
 def _limit(text: str) -> int:
@@ -359,36 +402,62 @@ async def _export(args: argparse.Namespace, db: Database) -> str:
     return clinic_file.dump(await clinic.export_clinic(db))
 
 
-async def _slots(args: argparse.Namespace, db: Database) -> list[Slot]:
-    return await availability.free_slots(
+async def _where(args: argparse.Namespace, db: Database) -> Where | None:
+    """The places the question names (`--location`, `--near`, `--within`), if any."""
+    return await places.where(db, args.location, args.near, args.within)
+
+
+def _placed(answer: Any, where: Where | None) -> Any:
+    """An answer with the distances of its places when asked near a point."""
+    return output.Placed(answer, where.km) if where is not None and where.km else answer
+
+
+async def _slots(args: argparse.Namespace, db: Database) -> Any:
+    where = await _where(args, db)
+    found = await availability.free_slots(
         db,
         _now(args),
         args.date,
         args.to or args.date,
         service=args.service,
         specialist=args.specialist,
+        where=where,
     )
+    return _placed(found, where)
 
 
 async def _next(args: argparse.Namespace, db: Database) -> Any:
+    if args.each and args.specialist:
+        raise BadInput("error.each_with_specialist")
+    where = await _where(args, db)
     if args.each:
-        if args.specialist:
-            raise BadInput("error.each_with_specialist")
-        return await directory.soonest_days(db, _now(args), args.service, args.first)
+        days = await directory.soonest_days(db, _now(args), args.service, args.first, where)
+        return _placed(days, where)
     found = await availability.soonest_slot(
-        db, _now(args), args.service, specialist=args.specialist, first=args.first
+        db, _now(args), args.service, specialist=args.specialist, first=args.first, where=where
     )
-    return found if found is not None else output.Nothing()
+    return _placed(found, where) if found is not None else output.Nothing()
 
 
-async def _holes(args: argparse.Namespace, db: Database) -> list[Hole]:
-    return await directory.holes(
-        db, _now(args), args.service, args.first, args.to, weekdays=args.weekday, least=args.least
+async def _holes(args: argparse.Namespace, db: Database) -> Any:
+    where = await _where(args, db)
+    found = await directory.holes(
+        db,
+        _now(args),
+        args.service,
+        args.first,
+        args.to,
+        weekdays=args.weekday,
+        least=args.least,
+        where=where,
     )
+    return _placed(found, where)
 
 
-async def _search(args: argparse.Namespace, db: Database) -> list[directory.Listing]:
-    return await directory.search_page(db, _now(args), args.service, args.limit, args.offset)
+async def _search(args: argparse.Namespace, db: Database) -> Any:
+    where = await _where(args, db)
+    page = await directory.search_page(db, _now(args), args.service, args.limit, args.offset, where)
+    return _placed(page, where)
 
 
 async def _reindex(args: argparse.Namespace, db: Database) -> dict:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,28 +20,50 @@ class Nothing:
     """An answer of `null` in JSON and a sentence in a table."""
 
 
-def as_json(value: Any) -> Any:
+@dataclass(frozen=True)
+class Placed:
+    """An answer asked near a point, with each location's distance from it in km."""
+
+    answer: Any
+    km: Mapping[str, float]
+
+
+def _where(found: Slot | Hole, km: Mapping[str, float]) -> dict:
+    """A slot's or hole's place, and its distance when asked near a point."""
+    if found.location is None:
+        return {}
+    if found.location in km:
+        return {"location": found.location, "km": round(km[found.location], 2)}
+    return {"location": found.location}
+
+
+def as_json(value: Any, km: Mapping[str, float] | None = None) -> Any:
     """The JSON shape of an answer, as spec/cli.md gives it."""
+    km = km or {}
+    if isinstance(value, Placed):
+        return as_json(value.answer, value.km)
     if isinstance(value, Nothing):
         return None
     if isinstance(value, list):
-        return [as_json(item) for item in value]
+        return [as_json(item, km) for item in value]
     if isinstance(value, Slot | Hole):
         return {
             "specialist": value.specialist,
             "start": value.start.isoformat(),
             "end": value.end.isoformat(),
+            **_where(value, km),
         }
     if isinstance(value, DayResult):
         return {
             "specialist": value.specialist,
             "date": value.day.isoformat() if value.day else None,
             "slots": [
-                {"start": s.start.isoformat(), "end": s.end.isoformat()} for s in value.slots
+                {"start": s.start.isoformat(), "end": s.end.isoformat(), **_where(s, km)}
+                for s in value.slots
             ],
         }
     if isinstance(value, directory.Listing):
-        found = as_json(value.result)
+        found = as_json(value.result, km)
         return {
             "specialist": found["specialist"],
             "name": value.name,
@@ -103,12 +127,22 @@ def show(args: argparse.Namespace, result: Any) -> None:
         if isinstance(payload, dict) and "message" in payload:
             payload = payload["imported"]
         print(json.dumps(payload, ensure_ascii=False, indent=2))
+    elif isinstance(result, Placed):
+        print(_table(result.answer, result.km))
     else:
         print(_table(result))
 
 
-def _table(result: Any) -> str:
+def _places(slots: Sequence[Slot], km: Mapping[str, float]) -> list[str]:
+    """The places of a day's slots, in order, and the nearest one's distance (table cells)."""
+    where = list(dict.fromkeys(s.location for s in slots if s.location is not None))
+    near = [km[w] for w in where if w in km]
+    return [",".join(where) or "-", f"{min(near):.1f}" if near else "-"]
+
+
+def _table(result: Any, km: Mapping[str, float] | None = None) -> str:
     t = i18n.text
+    km = km or {}
     if isinstance(result, dict):
         return result["message"]
     if isinstance(result, stats.Figures):
@@ -126,23 +160,25 @@ def _table(result: Any) -> str:
             for b in rows
         ]
     elif isinstance(first, DayResult):
-        header = ["specialist", "date", "slots"]
+        header = ["specialist", "date", "slots", "location", "km"]
         lines = [
             [
                 r.specialist,
                 r.day.isoformat() if r.day else "-",
                 " ".join(s.start.strftime("%H:%M") for s in r.slots),
+                *_places(r.slots, km),
             ]
             for r in rows
         ]
     elif isinstance(first, directory.Listing):
-        header = ["specialist", "name", "date", "slots"]
+        header = ["specialist", "name", "date", "slots", "location", "km"]
         lines = [
             [
                 r.result.specialist,
                 r.name,
                 r.result.day.isoformat() if r.result.day else "-",
                 " ".join(s.start.strftime("%H:%M") for s in r.result.slots),
+                *_places(r.result.slots, km),
             ]
             for r in rows
         ]
@@ -162,8 +198,17 @@ def _table(result: Any) -> str:
             for w in rows
         ]
     else:
-        header = ["specialist", "start", "end"]
-        lines = [[r.specialist, _short(r.start), _short(r.end)] for r in rows]
+        header = ["specialist", "start", "end", "location", "km"]
+        lines = [
+            [r.specialist, _short(r.start), _short(r.end), r.location or "-", "-"]
+            if r.location not in km
+            else [r.specialist, _short(r.start), _short(r.end), r.location, f"{km[r.location]:.1f}"]
+            for r in rows
+        ]
+    if "location" in header and all(line[-2:] == ["-", "-"] for line in lines):
+        header, lines = header[:-2], [line[:-2] for line in lines]  # a business of one place
+    elif "km" in header and all(line[-1] == "-" for line in lines):
+        header, lines = header[:-1], [line[:-1] for line in lines]
     header = [t(f"cli.column.{name}") for name in header]
     widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(len(header))]
     return "\n".join(

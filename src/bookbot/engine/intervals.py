@@ -79,3 +79,18 @@ def overlaps(merged: Sequence[Interval], start: datetime, end: datetime) -> bool
 def clip_start(intervals: Sequence[Interval], earliest: datetime) -> list[Interval]:
     """Cuts away everything before `earliest`."""
     return [Interval(max(start, earliest), end) for start, end in intervals if end > earliest]
+
+
+def intersect(one: Sequence[Interval], other: Sequence[Interval]) -> list[Interval]:
+    """The instants in both: `one` and `other` sorted and disjoint."""
+    result: list[Interval] = []
+    i = j = 0
+    while i < len(one) and j < len(other):
+        start, end = max(one[i].start, other[j].start), min(one[i].end, other[j].end)
+        if start < end:
+            result.append(Interval(start, end))
+        if one[i].end <= other[j].end:
+            i += 1
+        else:
+            j += 1
+    return result

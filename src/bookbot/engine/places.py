@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from math import asin, cos, radians, sin, sqrt
 
-from bookbot.engine.model import Location
+from bookbot.engine.intervals import absolute
+from bookbot.engine.model import Hole, Location, Slot
 
 EARTH_KM = 6371.0088  # the mean radius of the Earth
 DEFAULT_WITHIN_KM = 25.0  # spec/cli.md: `--near` without `--within`
@@ -22,6 +24,10 @@ class Where:
     def distance(self, location: str | None) -> float:
         """How far a location is from the point asked; 0 when no point was asked."""
         return self.km.get(location, 0.0) if location is not None else 0.0
+
+    def order(self, found: Slot | Hole) -> tuple[datetime, float, str]:
+        """Sort key near a point: soonest, then nearest, then specialist id."""
+        return (absolute(found.start), self.distance(found.location), found.specialist)
 
 
 def distance_km(lat: float, lon: float, other_lat: float, other_lon: float) -> float:

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from bookbot.engine import search
 from bookbot.engine.model import Business, Service, Slot, Specialist
+from bookbot.engine.places import Where
 from bookbot.engine.workday import Plan
 from bookbot.errors import BadInput
 from bookbot.services import directory
@@ -130,12 +131,13 @@ async def free_slots(
     service: str | None = None,
     specialist: str | None = None,
     seen: Seen | None = None,
+    where: Where | None = None,
 ) -> list[Slot]:
-    """Free slots on local dates first..last, by start then id.
+    """Free slots on local dates first..last, by start then id (near a point: distance, id).
 
     Of one specialist, or (without one) of every specialist of the service, answered
     from the day index; for `ANY`, as the chat offers "any available", one per start,
-    the first id's.
+    the first id's. Asked `where`, only windows at its places count.
     """
     if service is None and specialist in (None, ANY):
         raise BadInput("error.need_service_or_specialist")
@@ -144,8 +146,8 @@ async def free_slots(
         db,
         seen,
         now,
-        ("times", service, specialist, first, last),
-        lambda: _free_slots(db, now, first, last, service, specialist),
+        ("times", service, specialist, first, last, where),
+        lambda: _free_slots(db, now, first, last, service, specialist, where),
     )
 
 
@@ -156,13 +158,17 @@ async def _free_slots(
     last: date,
     service: str | None,
     specialist: str | None,
+    where: Where | None = None,
 ) -> list[Slot]:
     if specialist is not None and specialist != ANY:
         async with UnitOfWork(db, write=False) as uow:
             ctx = await context(uow, now, service=service, specialist=specialist)
-        return search.slots(ctx.plans, first, last, now, ctx.business.rules, duration(ctx))
+        found = search.slots(
+            _at(ctx.plans, where), first, last, now, ctx.business.rules, duration(ctx)
+        )
+        return found if where is None else sorted(found, key=where.order)
     assert service is not None  # free_slots refused the question without one
-    found = await directory.free_slots(db, now, service, first, last)
+    found = await directory.free_slots(db, now, service, first, last, where)
     if specialist is None:
         return found
     starts: dict[datetime, Slot] = {}
@@ -178,16 +184,24 @@ async def soonest_slot(
     *,
     specialist: str | None = None,
     first: date | None = None,
+    where: Where | None = None,
 ) -> Slot | None:
     """The soonest free slot within the horizon; a tie goes to the first specialist id.
 
-    Of one specialist, or (without one) of any of the service, from the day index.
+    Of one specialist, or (without one) of any of the service, from the day index; asked
+    `where`, at its places only (a tie between specialists then goes to the nearest).
     """
     if specialist is None:
-        return await directory.soonest_slot(db, now, service, first)
+        return await directory.soonest_slot(db, now, service, first, where)
     async with UnitOfWork(db, write=False) as uow:
         ctx = await context(uow, now, service=service, specialist=specialist)
-    return search.soonest_slot(ctx.plans, now, ctx.business.rules, first, duration(ctx))
+    plans = _at(ctx.plans, where)
+    return search.soonest_slot(plans, now, ctx.business.rules, first, duration(ctx))
+
+
+def _at(plans: list[Plan], where: Where | None) -> list[Plan]:
+    """The plans counting only the windows at the places asked (all of them when none)."""
+    return plans if where is None else [Plan(p.schedule, where.places) for p in plans]
 
 
 async def services(db: Database, *, seen: Seen | None = None) -> Offered:

@@ -20,6 +20,7 @@ from typing import Protocol
 from bookbot.engine import search
 from bookbot.engine.intervals import ONE_DAY, absolute
 from bookbot.engine.model import DayResult, Hole, Slot
+from bookbot.engine.places import Where
 from bookbot.engine.summary import bucket, bucket_start
 from bookbot.errors import BadInput
 from bookbot.services.basics import check_range
@@ -56,23 +57,38 @@ class Calendar:
 
 
 async def soonest_days(
-    db: Database, now: datetime, service: str, first: date | None = None
+    db: Database,
+    now: datetime,
+    service: str,
+    first: date | None = None,
+    where: Where | None = None,
 ) -> list[DayResult]:
     """Each specialist of a service with their soonest free date and its slots.
 
-    By date then id; those with nothing in the horizon come last (spec/cli.md, `--each`).
+    By date then id (near a point: date, distance, id); those with nothing in the horizon
+    come last (spec/cli.md, `--each`). Asked `where`, those who work there, there.
     """
     async with UnitOfWork(db, write=False) as uow:
-        return await soonest_in(uow, now, service, first)
+        return await soonest_in(uow, now, service, first, where)
 
 
 async def soonest_in(
-    uow: UnitOfWork, now: datetime, service: str, first: date | None = None
+    uow: UnitOfWork,
+    now: datetime,
+    service: str,
+    first: date | None = None,
+    where: Where | None = None,
 ) -> list[DayResult]:
     """`soonest_days` inside the caller's unit of work."""
-    question = await ask(uow, now, service)
+    question = await ask(uow, now, service, where=where)
     found = await _soonest(question, list(question.plans), first)
-    return sorted(found.values(), key=lambda r: (r.day is None, r.day or date.min, r.specialist))
+    return sorted(found.values(), key=lambda r: _day_order(r, where))
+
+
+def _day_order(result: DayResult, where: Where | None) -> tuple:
+    """Sort key of a soonest day: dated first, by date, distance of its first slot, then id."""
+    km = where.distance(result.slots[0].location) if where and result.slots else 0.0
+    return (result.day is None, result.day or date.min, km, result.specialist)
 
 
 async def _soonest(q: Question, ids: list[str], first: date | None) -> dict[str, DayResult]:
@@ -139,15 +155,20 @@ async def _soonest(q: Question, ids: list[str], first: date | None) -> dict[str,
 
 
 async def search_page(
-    db: Database, now: datetime, service: str, limit: int = 20, offset: int = 0
+    db: Database,
+    now: datetime,
+    service: str,
+    limit: int = 20,
+    offset: int = 0,
+    where: Where | None = None,
 ) -> list[Listing]:
-    """Specialists of a service by their soonest free slot (then id), one page of them.
+    """Specialists of a service by their soonest free slot (then distance, id), one page.
 
     Each comes with that slot's date and all its free slots, as `next --each` gives them;
-    those with nothing in the horizon come last.
+    those with nothing in the horizon come last. Asked `where`, only its places count.
     """
     async with UnitOfWork(db, write=False) as uow:
-        question = await ask(uow, now, service)
+        question = await ask(uow, now, service, where=where)
         found = await _top(question, offset + limit)
     names = question.specialists
     return [
@@ -156,11 +177,16 @@ async def search_page(
 
 
 async def soonest_slot(
-    db: Database, now: datetime, service: str, first: date | None = None
+    db: Database,
+    now: datetime,
+    service: str,
+    first: date | None = None,
+    where: Where | None = None,
 ) -> Slot | None:
-    """The soonest free slot of any specialist of a service; a tie goes to the first id."""
+    """The soonest free slot of any specialist of a service; a tie goes to the nearest, then
+    the first id."""
     async with UnitOfWork(db, write=False) as uow:
-        found = await _top(await ask(uow, now, service), 1, first)
+        found = await _top(await ask(uow, now, service, where=where), 1, first)
     return found[0].slots[0] if found and found[0].slots else None
 
 
@@ -215,11 +241,13 @@ async def _top(q: Question, wanted: int, first: date | None = None) -> list[DayR
             upcoming, stream = heap[0][:2], None
         else:
             break
-        if len(order) >= wanted and upcoming > order[wanted - 1]:
-            break
+        if len(order) >= wanted and (
+            upcoming[0] > order[wanted - 1][0] if q.where else upcoming > order[wanted - 1]
+        ):
+            break  # near a point, a later specialist at the same start may be nearer
         if stream is not None:
             for bound, indexed in await stream.read():
-                if indexed.specialist not in skip:
+                if indexed.specialist not in skip and q.asks(indexed):
                     heapq.heappush(
                         heap, (bound, indexed.specialist, indexed.day, next(tick), indexed)
                     )
@@ -237,6 +265,8 @@ async def _top(q: Question, wanted: int, first: date | None = None) -> list[DayR
         if result.day is not None:
             keep(result)
     results = [found[s] for _, s in order]
+    if q.where is not None:
+        results.sort(key=lambda r: _day_order(r, q.where))
     if len(results) < wanted:
         results += [DayResult(s, None, ()) for s in sorted(q.plans) if s not in found]
     return results
@@ -322,7 +352,7 @@ class _Passed:
         for start, row in batch:
             self.after = (start, row.specialist, row.day)
             self.bound = (start, row.specialist)
-            room = row.room(q.earliest, q.least(row.specialist))
+            room = row.room(q.earliest, q.least(row.specialist)) if q.asks(row) else None
             if room is not None:
                 found.append((max(room, start), row))
         return found
@@ -340,23 +370,25 @@ async def holes(
     *,
     weekdays: frozenset[int] | None = None,
     least: timedelta | None = None,
+    where: Where | None = None,
 ) -> list[Hole]:
     """Free holes of at least `least` (default: the service's length, else each slot).
 
-    On dates first..last (on those weekdays), of every specialist of the service.
+    On dates first..last (on those weekdays), of every specialist of the service; asked
+    `where`, at its places only, by start, distance, then id.
     """
     check_range(first, last)
     async with UnitOfWork(db, write=False) as uow:
-        q = await ask(uow, now, service, first, last)
+        q = await ask(uow, now, service, first, last, where)
         lengths = {s: least or q.least(s) for s in q.plans}
         found: list[Hole] = []
         if lengths:
             need = Need(least_minutes=min(lengths.values()) // MINUTE)
             for row in await q.days.on(service, first, last, need, weekdays=weekdays):
                 s = row.specialist
-                if q.known(s, row.day):
+                if q.asks(row) and q.known(s, row.day):
                     found += search.long_holes(
-                        q.plans[s], row.day, row.holes, q.earliest, lengths[s]
+                        q.plans[s], row.day, q.free(row), q.earliest, lengths[s]
                     )
         asked = [
             d for d in search.dates(first, last) if weekdays is None or d.weekday() in weekdays
@@ -364,24 +396,32 @@ async def holes(
         for plan, days in await q.unknown(asked):
             for day in days:
                 found += search.holes([plan], day, day, now, q.rules, lengths[plan.specialist])
-    return sorted(found, key=search.slot_order)
+    return sorted(found, key=search.slot_order if where is None else where.order)
 
 
 async def free_slots(
-    db: Database, now: datetime, service: str, first: date, last: date
+    db: Database,
+    now: datetime,
+    service: str,
+    first: date,
+    last: date,
+    where: Where | None = None,
 ) -> list[Slot]:
-    """Free slots of every specialist of a service on dates first..last, by start then id."""
+    """Free slots of every specialist of a service on dates first..last, by start then id.
+
+    Asked `where`, at its places only, by start, distance, then id.
+    """
     check_range(first, last)
     async with UnitOfWork(db, write=False) as uow:
-        q = await ask(uow, now, service, first, last)
+        q = await ask(uow, now, service, first, last, where)
         found: list[Slot] = []
         for row in await q.days.on(service, first, last, q.need()):
-            if q.known(row.specialist, row.day):
+            if q.asks(row) and q.known(row.specialist, row.day):
                 found += q.offered(row)
         for plan, days in await q.unknown(list(search.dates(first, last))):
             for day in days:
                 found += search.day_slots(plan, day, now, q.rules, q.duration)
-    return sorted(found, key=search.slot_order)
+    return sorted(found, key=search.slot_order if where is None else where.order)
 
 
 async def free_at(uow: UnitOfWork, now: datetime, service: str, start: datetime) -> list[str]:

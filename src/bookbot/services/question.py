@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from bookbot.engine import search
-from bookbot.engine.intervals import ONE_DAY, absolute, midnight
-from bookbot.engine.model import Business, Rules, Service, Slot, Specialist
+from bookbot.engine.intervals import ONE_DAY, absolute, intersect, midnight
+from bookbot.engine.model import Business, Interval, Rules, Service, Slot, Specialist
+from bookbot.engine.places import Where
 from bookbot.engine.summary import reach
 from bookbot.engine.workday import Plan
 from bookbot.errors import BadInput
@@ -35,6 +36,9 @@ class Question:
     The plans carry no bookings: the index's holes already stand for busy time. The index
     is trusted for a specialist-date unless the specialist is in `lapsed` or the date is
     outside its span (`gaps` lists the specialists whose spans fall short of the question).
+    Asked `where`, the plans count only the windows at those places, and only the
+    specialists who work at one of them are asked; the index's holes, which never run
+    across two places, are cut to those windows.
     """
 
     days: DayIndex
@@ -46,6 +50,7 @@ class Question:
     plans: dict[str, Plan]
     gaps: dict[str, Span | None]
     lapsed: set[str]
+    where: Where | None = None
     todays: dict[tzinfo, date] = field(default_factory=dict)  # by zone
     earliest: datetime = field(init=False)  # no slot starts sooner
 
@@ -103,6 +108,16 @@ class Question:
         """
         return self.duration is None or search.longest_slot(self.plans[specialist]) <= self.duration
 
+    def asks(self, row: IndexedDay) -> bool:
+        """Tells whether an index row is of a specialist this question asks about."""
+        return row.specialist in self.plans
+
+    def free(self, row: IndexedDay) -> list[Interval]:
+        """An indexed date's holes at the places asked (all of them when asked nowhere)."""
+        if self.where is None:
+            return list(row.holes)
+        return intersect(row.holes, self.plans[row.specialist].windows(row.day))
+
     def offered(self, row: IndexedDay) -> list[Slot]:
         """The slots an indexed date offers at `now`, by the engine."""
         plan = self.plans[row.specialist]
@@ -139,7 +154,8 @@ class Question:
         mine = defaultdict(list)
         for found_booking in found:
             mine[found_booking.specialist].append(found_booking)
-        return {s: Plan(self.specialists[s].schedule(self.business, mine[s])) for s in ids}
+        places = None if self.where is None else self.where.places
+        return {s: Plan(self.specialists[s].schedule(self.business, mine[s]), places) for s in ids}
 
 
 async def ask(
@@ -148,10 +164,12 @@ async def ask(
     service: str,
     first: date | None = None,
     last: date | None = None,
+    where: Where | None = None,
 ) -> Question:
     """Loads a question over a service's specialists for dates first..last (default: horizon).
 
-    Changes this unit of work made are brought into the index first.
+    Asked `where`, over those who work at one of its places. Changes this unit of work
+    made are brought into the index first.
     """
     await uow.settle()
     business = await require_business(uow.catalog)
@@ -159,6 +177,12 @@ async def ask(
     if found is None:
         raise BadInput("error.unknown_service", id=service)
     plans = await uow.catalog.plans(service)
+    if where is not None:
+        plans = {
+            s: Plan(plan.schedule, where.places)
+            for s, plan in plans.items()
+            if not where.places.isdisjoint(plan.sites)
+        }
     by_id = (await uow.catalog.catalog()).by_id
     specialists = {s: by_id[s] for s in plans}
     todays = [now.astimezone(tz).date() for tz in {plan.tz for plan in plans.values()}] or [
@@ -167,5 +191,9 @@ async def ask(
     first = first or min(todays)
     last = last or max(todays) + timedelta(days=business.rules.horizon_days)
     gaps = await uow.days.gaps(service, first, last)
+    if where is not None:
+        gaps = {s: span for s, span in gaps.items() if s in plans}
     lapsed = await uow.days.lapsed_holds(now) & set(plans)
-    return Question(uow.days, uow.bookings, now, business, found, specialists, plans, gaps, lapsed)
+    return Question(
+        uow.days, uow.bookings, now, business, found, specialists, plans, gaps, lapsed, where
+    )
