@@ -266,7 +266,8 @@ async def _top(q: Question, wanted: int, first: date | None = None) -> list[DayR
             keep(result)
     results = [found[s] for _, s in order]
     if q.where is not None:
-        results.sort(key=lambda r: _day_order(r, q.where))
+        where = q.where
+        results.sort(key=lambda r: where.order(r.slots[0]))
     if len(results) < wanted:
         results += [DayResult(s, None, ()) for s in sorted(q.plans) if s not in found]
     return results
