@@ -1,4 +1,8 @@
-"""A small, believable sample clinic, dated from today so it is always bookable."""
+"""A small, believable sample clinic, dated from today so it is always bookable.
+
+A chain of three places: two in Munich, one in Salzburg with Austria's holidays; Ann
+works at both Munich places.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,15 @@ policy:
   after_no_shows: block
   waitlist_hold: 15m
 
+locations:
+  - {id: altstadt, name: Munich Altstadt, address: "Marienplatz 8, 80331 München",
+     lat: 48.1374, lon: 11.5755}
+  - {id: schwabing, name: Munich Schwabing, address: "Leopoldstr. 50, 80802 München",
+     lat: 48.1612, lon: 11.5856, phone: "+49 89 7654321"}
+  - {id: salzburg, name: Salzburg, address: "Getreidegasse 9, 5020 Salzburg",
+     lat: 47.7994, lon: 13.0438, timezone: Europe/Vienna, holidays: AT,
+     phone: "+43 662 123456"}
+
 services:
   - {id: checkup, name: Check-up, price: "60.00"}
   - {id: hygiene, name: Teeth cleaning, duration: 90m, price: "95.00"}
@@ -34,10 +47,11 @@ services:
 specialists:
   - id: ann
     name: Dr. Ann Weber
+    location: altstadt
     services: [checkup, filling, consult]
     weekly:
       - {days: [mon, tue, wed], start: "09:00", end: "13:00", slot: 30m, break_after: 10m}
-      - {days: [thu], start: "14:00", end: "18:00", slot: 1h}
+      - {days: [thu], start: "14:00", end: "18:00", slot: 1h, location: schwabing}
       - {days: [fri], times: ["08:00", "08:30", "10:30"], slot: 30m}
     overrides:
       - {date: $ann_off, type: day_off, reason: Training}
@@ -46,6 +60,7 @@ specialists:
       - {start: ${ann_block}T11:00, end: ${ann_block}T12:00, reason: team meeting}
   - id: ben
     name: Ben Keller
+    location: schwabing
     services: [hygiene, checkup]
     weekly:
       - {days: [mon, tue, wed, thu, fri], start: "08:00", end: "16:00", slot: 30m}
@@ -54,19 +69,21 @@ specialists:
       - {date: $ben_extra, type: extra_slots, times: ["17:00"], slot: 30m}
   - id: carla
     name: Dr. Carla Rossi
+    location: salzburg
     services: [checkup, filling]
-    holidays: none
     weekly:
       - {days: [tue, wed, thu, fri, sat], start: "10:00", end: "18:00", slot: 45m, break_after: 15m}
   - id: dmitri
     name: Dr. Dmitri Orlov
     timezone: Europe/Moscow
     holidays: RU
+    location: altstadt
     services: [consult, checkup]
     weekly:
       - {days: [mon, wed, fri], start: "12:00", end: "20:00", slot: 30m}
   - id: eva
     name: Dr. Eva Roth
+    location: altstadt
     services: [braces]
     holidays: none
     weekly:
