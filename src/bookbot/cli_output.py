@@ -114,6 +114,7 @@ def as_json(value: Any, km: Mapping[str, float] | None = None) -> Any:
             "start": value.start.isoformat(),
             "end": value.end.isoformat(),
             "status": str(value.status),
+            **({"location": value.location} if value.location is not None else {}),
         }
     return value
 

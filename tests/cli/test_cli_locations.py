@@ -127,3 +127,31 @@ def test_a_bad_place_gets_a_usage_line(run, chain, args: list[str], says: str) -
     assert code == 2
     assert out == ""
     assert says in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_booking_keeps_the_place_of_its_window(run, chain) -> None:  # noqa: F811
+    booked = answer(
+        run, "book", "--specialist", "ann", "--service", "checkup", "--start", "2026-12-03T11:00"
+    )
+    assert (booked["start"], booked["location"]) == ("2026-12-03T11:00:00+01:00", "mitte")
+    listed = answer(run, "bookings", "--specialist", "ann")
+    assert [(b["start"][11:16], b["location"]) for b in listed] == [("11:00", "mitte")]
+    later = answer(
+        run, "slots", "--specialist", "ann", "--date", "2026-12-03", "--location", "mitte"
+    )
+    assert [s["start"][11:16] for s in later] == ["11:30"]
+
+
+def test_the_demo_is_a_small_chain(run) -> None:  # noqa: F811
+    assert run("demo", "--now", NOW)[0] == 0
+    thursday = answer(run, "slots", "--specialist", "ann", "--date", "2026-12-03")
+    assert {s["location"] for s in thursday} == {"schwabing"}  # Monday to Wednesday: Altstadt
+    monday = answer(run, "slots", "--specialist", "ann", "--date", "2026-11-30")
+    assert {s["location"] for s in monday} == {"altstadt"}
+    # Salzburg keeps Austria's holidays: 8 December closes Carla's day there.
+    carla = ("slots", "--specialist", "carla", "--date", "2026-12-08", "--to", "2026-12-09")
+    assert {s["start"][:10] for s in answer(run, *carla)} == {"2026-12-09"}
+    near = answer(
+        run, "next", "--service", "checkup", "--each", "--near", "48.14,11.58", "--within", "10"
+    )
+    assert sorted(d["specialist"] for d in near) == ["ann", "ben", "dmitri"]

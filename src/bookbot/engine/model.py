@@ -230,7 +230,8 @@ class Booking:
 
     A held booking carries when its hold runs out (`hold_until`); no other does. A confirmed
     one may carry when its client said they will come (`attending_at`), and staff's `mark`
-    with when it was set (`marked_at`).
+    with when it was set (`marked_at`). `location` is the place of the window it was
+    booked in (None without locations, or when it came from a clinic file).
     """
 
     specialist: str
@@ -244,6 +245,7 @@ class Booking:
     attending_at: datetime | None = None
     mark: Mark | None = None
     marked_at: datetime | None = None
+    location: str | None = None
 
     @property
     def live(self) -> bool:

@@ -82,7 +82,9 @@ async def take(
     except search.Refusal as refusal:
         raise Refused(f"refused.{refusal.reason}") from None
     status = BookingStatus.HELD if hold else BookingStatus.CONFIRMED
-    booking = Booking(specialist, service, slot.start, slot.end, status, client)
+    booking = Booking(
+        specialist, service, slot.start, slot.end, status, client, location=slot.location
+    )
     return await uow.bookings.add_booking(booking, now, hold_until=now + hold if hold else None)
 
 

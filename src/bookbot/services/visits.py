@@ -45,16 +45,16 @@ class Visit:
     @property
     def phone(self) -> str | None:
         """The number the client is asked to call to change the visit (`phone_to_call`)."""
-        return phone_to_call(self.business)
+        return phone_to_call(self.business, self.booking.location)
 
 
-def phone_to_call(business: Business) -> str | None:
+def phone_to_call(business: Business, location: str | None = None) -> str | None:
     """The phone a client calls when the chat may not change a visit; None: "contact us".
 
-    The business's `phone` for now; a location's own phone will come first once visits
-    have locations (spec/policy.md).
+    The visit's location's own phone, else the business's (spec/policy.md).
     """
-    return business.phone
+    place = business.location(location)
+    return (place and place.phone) or business.phone
 
 
 async def named(catalog: Names, found: Booking) -> Visit:

@@ -188,6 +188,7 @@ class Bookings:
             hold_until=hold_until,
             created_at=now,
             offer_of=offer_of,
+            location=booking.location,
         )
         self.session.add(row)
         await self._flush_or_refuse()
@@ -333,4 +334,5 @@ def _booking(row: BookingRow, client: ClientRow | None) -> Booking:
         attending_at=row.attending_at,
         mark=None if row.mark is None else Mark(row.mark),
         marked_at=row.marked_at,
+        location=row.location,
     )

@@ -232,6 +232,7 @@ class BookingRow(Base):
     mark: Mapped[str | None] = mapped_column(String(12))
     marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     marked_by: Mapped[str | None] = mapped_column(String(20))
+    location: Mapped[str | None] = mapped_column(String(64))  # the window's place when booked
     # use_alter: waitlist.from_booking points back here, and the cycle needs one end to give
     offer_of: Mapped[int | None] = mapped_column(ForeignKey("waitlist.id", use_alter=True))
 

@@ -154,6 +154,7 @@ class Waitlist:
             slot.end,
             BookingStatus.HELD,
             client=Client(telegram_id=entry.client),
+            location=slot.location,
         )
         try:
             async with self.session.begin_nested():

@@ -6,6 +6,7 @@ Revises: 0014
 A business may list places (spec/clinic-file.md, "Locations"): each with an address,
 optional coordinates, zone, holiday calendars and phone. A specialist, a weekly entry and
 an override's hours may name one; NULL is "the specialist's", or none without locations.
+A booking keeps the place of the window it was booked in.
 Every new column is a plain nullable ADD COLUMN: no table is rewritten.
 """
 
@@ -19,7 +20,7 @@ down_revision = "0014"
 branch_labels = None
 depends_on = None
 
-PLACED = ("specialists", "weekly_entries", "overrides")
+PLACED = ("specialists", "weekly_entries", "overrides", "bookings")
 
 
 def upgrade() -> None:
@@ -43,7 +44,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # SQLite (3.35 on) drops a column in place, keeping the bookings triggers.
     for table in PLACED:
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column("location")
+        op.execute(f"ALTER TABLE {table} DROP COLUMN location")
     op.drop_table("locations")
