@@ -121,7 +121,7 @@ async def _soonest(q: Question, ids: list[str], first: date | None) -> dict[str,
         for s in sorted(pending):
             groups[cursor[s]].append(s)
         for after, group in groups.items():
-            everyone = len(group) == len(q.plans)
+            everyone = len(group) == len(q.plans) and q.where is None
             rows = await q.days.first_days(
                 q.service.id, after, q.need(), None if everyone else group
             )
@@ -303,7 +303,14 @@ class _ByFirstFree:
         """The next batch of dates, with their bounds."""
         q = self.q
         batch = await q.days.by_first_free(
-            q.service.id, q.need(slots=True), q.earliest, self.first, self.last, self.after, BATCH
+            q.service.id,
+            q.need(slots=True),
+            q.earliest,
+            self.first,
+            self.last,
+            self.after,
+            BATCH,
+            q.few,
         )
         self.done = len(batch) < BATCH
         found = []
@@ -346,6 +353,7 @@ class _Passed:
             q.earliest,
             self.after,
             self.size,
+            q.few,
         )
         self.done = len(batch) < self.size
         self.size *= 2
@@ -385,7 +393,9 @@ async def holes(
         found: list[Hole] = []
         if lengths:
             need = Need(least_minutes=min(lengths.values()) // MINUTE)
-            for row in await q.days.on(service, first, last, need, weekdays=weekdays):
+            for row in await q.days.on(
+                service, first, last, need, weekdays=weekdays, specialists=q.only
+            ):
                 s = row.specialist
                 if q.asks(row) and q.known(s, row.day):
                     found += search.long_holes(
@@ -416,7 +426,7 @@ async def free_slots(
     async with UnitOfWork(db, write=False) as uow:
         q = await ask(uow, now, service, first, last, where)
         found: list[Slot] = []
-        for row in await q.days.on(service, first, last, q.need()):
+        for row in await q.days.on(service, first, last, q.need(), specialists=q.only):
             if q.asks(row) and q.known(row.specialist, row.day):
                 found += q.offered(row)
         for plan, days in await q.unknown(list(search.dates(first, last))):

@@ -23,6 +23,7 @@ from bookbot.engine.workday import Plan
 from bookbot.errors import BadInput
 from bookbot.services.basics import require_business
 from bookbot.store.bookings import Bookings
+from bookbot.store.bulk import IN_LIST
 from bookbot.store.dayindex import DayIndex, IndexedDay, Need, Span
 from bookbot.store.uow import UnitOfWork
 
@@ -107,6 +108,16 @@ class Question:
         It does unless some slot of the specialist is longer than the service.
         """
         return self.duration is None or search.longest_slot(self.plans[specialist]) <= self.duration
+
+    @property
+    def only(self) -> list[str] | None:
+        """The specialists asked about when a place narrows them, for SQL to read only theirs."""
+        return None if self.where is None else sorted(self.plans)
+
+    @property
+    def few(self) -> list[str] | None:
+        """`only`, when one ordered statement can name them all."""
+        return self.only if self.only is not None and len(self.only) <= IN_LIST else None
 
     def asks(self, row: IndexedDay) -> bool:
         """Tells whether an index row is of a specialist this question asks about."""

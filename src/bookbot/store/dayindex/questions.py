@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bookbot.engine.model import BookingStatus
 from bookbot.engine.summary import BUCKETS, bucket, bucket_start
-from bookbot.store.bulk import chunks
+from bookbot.store.bulk import IN_LIST, chunks
 from bookbot.store.dayindex.rows import COLUMNS, DAYS, IndexedDay, Need, Span, indexed
 from bookbot.store.tables import BookingRow, DaySpanRow, OfferRow
 
@@ -116,10 +116,14 @@ class DayQuestions:
         last: date,
         after: tuple[datetime, str, date] | None,
         limit: int,
+        specialists: Sequence[str] | None = None,
     ) -> list[IndexedDay]:
-        """Dates first..last whose first free slot is at `earliest` or later, by that slot."""
+        """Dates first..last whose first free slot is at `earliest` or later, by that slot.
+
+        Of some specialists only, if named (at most IN_LIST of them: one ordered statement).
+        """
         query = (
-            _offered(service, first, last, need)
+            _offered(service, first, last, need, specialists=specialists)
             .where(DAYS.c.first_free >= earliest)
             .order_by(DAYS.c.first_free, DAYS.c.specialist_id, DAYS.c.day)
             .limit(limit)
@@ -139,10 +143,11 @@ class DayQuestions:
         *,
         weekdays: Iterable[int] | None = None,
         only: Collection[date] | None = None,
+        specialists: Sequence[str] | None = None,
     ) -> list[IndexedDay]:
-        """Indexed dates first..last that meet the need, by date and id.
+        """Indexed dates first..last that meet the need, by date and id (within each chunk).
 
-        Narrowed to some weekdays, or to `only` some dates.
+        Narrowed to some weekdays, or to `only` some dates, or to some specialists.
         """
         present = {
             (first + timedelta(days=i)).weekday() for i in range(min((last - first).days + 1, 7))
@@ -155,7 +160,7 @@ class DayQuestions:
         )
         if only is not None:
             query = query.where(DAYS.c.day.in_(sorted(only)))
-        return await self._read(query)
+        return await self._read(query, specialists)
 
     async def early(
         self, service: str, first: date, last: date, need: Need, since: datetime, before: datetime
@@ -177,12 +182,14 @@ class DayQuestions:
         earliest: datetime,
         after: tuple[datetime, str, date] | None,
         limit: int,
+        specialists: Sequence[str] | None = None,
     ) -> list[tuple[datetime, IndexedDay]]:
         """Dates first..last whose first free slot in [since, earliest) notice has passed.
 
         Only those with a free start from `earliest`'s bucket on, ordered by the first such
         bucket (each row comes with its beginning, a bound of the row's slots from
-        `earliest` on), then by id and date; `after` is where the last batch ended.
+        `earliest` on), then by id and date; `after` is where the last batch ended. Of
+        some specialists only, if named (at most IN_LIST of them).
         """
         first_bucket = bucket(earliest)
         shift = literal(first_bucket) - func.coalesce(DAYS.c.free_base, first_bucket)
@@ -192,7 +199,7 @@ class DayQuestions:
         )
         lowest = ahead.op("&", return_type=BigInteger)(-ahead)  # the first bucket's bit
         query = (
-            _offered(service, first, last, need, lowest)
+            _offered(service, first, last, need, lowest, specialists=specialists)
             .where(DAYS.c.first_free >= since, DAYS.c.first_free < earliest, ahead > 0)
             .order_by(lowest, DAYS.c.specialist_id, DAYS.c.day)
             .limit(limit)
@@ -279,16 +286,25 @@ class DayQuestions:
 
 
 def _offered(
-    service: str, first: date, last: date, need: Need, *before: ColumnElement[Any]
+    service: str,
+    first: date,
+    last: date,
+    need: Need,
+    *before: ColumnElement[Any],
+    specialists: Sequence[str] | None = None,
 ) -> Select:
     """The rows of a service's specialists on dates first..last that meet the need.
 
     Each row is COLUMNS, after any columns named first; a question adds its conditions.
     """
-    return (
+    query = (
         select(*before, *COLUMNS)
         .join(OfferRow, OfferRow.specialist_id == DAYS.c.specialist_id)
         .where(
             OfferRow.service_id == service, DAYS.c.day >= first, DAYS.c.day <= last, *need.where()
         )
     )
+    if specialists is not None:
+        assert len(specialists) <= IN_LIST  # one statement keeps the order and the limit
+        query = query.where(DAYS.c.specialist_id.in_(specialists))
+    return query
