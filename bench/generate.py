@@ -2,7 +2,9 @@
 
 Size a: 6,000 specialists ("lawyers"), each with their own week of 8 slots a day on 5 days,
 in four time zones, a 90-day horizon, half the slots booked. Size b: 10,000 specialists,
-1,000 of them hygienists who also offer a 90-minute cleaning. Run:
+1,000 of them hygienists who also offer a 90-minute cleaning. Size c: size b as a chain of
+1,000 branches in 50 cities (20 branches within about 8 km of each centre), each with a
+German state's holidays; one specialist in ten works one of their days at a neighbour. Run:
 `python bench/generate.py --size a --db sqlite+aiosqlite:///a.db` (import through the store,
 the index included), or `--file a.yaml` to write a clinic file for `bookbot import`.
 Progress goes to stderr. Never run by the test suite.
@@ -15,7 +17,7 @@ import asyncio
 import random
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
@@ -26,6 +28,7 @@ from bookbot.engine.model import (
     Booking,
     Business,
     Hours,
+    Location,
     Override,
     OverrideType,
     Rules,
@@ -44,6 +47,7 @@ SLOTS = (30, 45, 60)
 BREAKS = (0, 5, 10, 15)
 CONSULT = Service("consult", "Consultation")
 HYGIENE = Service("hygiene", "Hygiene", timedelta(minutes=90))
+CITIES, STATES = 50, ("DE-BY", "DE-BE", "DE-NW", "DE-SN", "DE-HE", "DE-BW")
 
 
 @dataclass(frozen=True)
@@ -54,9 +58,35 @@ class Size:
     hygienists: int
     horizon_days: int = 90
     booked: float = 0.5
+    branches: int = 0
 
 
-SIZES = {"a": Size(6_000, 0), "b": Size(10_000, 1_000)}
+SIZES = {"a": Size(6_000, 0), "b": Size(10_000, 1_000), "c": Size(10_000, 1_000, branches=1_000)}
+
+
+def centre(city: int) -> tuple[float, float]:
+    """The centre of one of the chain's cities, spread over Germany."""
+    rng = random.Random(city)
+    return round(rng.uniform(47.6, 54.4), 4), round(rng.uniform(6.2, 14.8), 4)
+
+
+def branches(count: int) -> tuple[Location, ...]:
+    """The chain's branches: CITIES cities, each with count / CITIES within ~8 km of its centre."""
+    rng = random.Random(count)
+    found = []
+    for n in range(count):
+        lat, lon = centre(n % CITIES)
+        found.append(
+            Location(
+                id=f"b{n:04d}",
+                name=f"Branch {n:04d}",
+                address=f"Street {n}, City {n % CITIES}",
+                lat=round(lat + rng.uniform(-0.07, 0.07), 4),
+                lon=round(lon + rng.uniform(-0.1, 0.1), 4),
+                holidays=(STATES[n % CITIES % len(STATES)],),
+            )
+        )
+    return tuple(found)
 
 
 def say(message: str) -> None:
@@ -70,17 +100,23 @@ def specialist(n: int, size: Size, rng: random.Random) -> Specialist:
     pause = rng.choice(BREAKS)
     start = rng.randrange(7 * 60, 11 * 60, 15)
     end = start + 8 * length + 7 * pause
-    weekly = (
-        WeeklyEntry(
-            frozenset(rng.sample(range(7), 5)),
-            Hours(
-                slot=timedelta(minutes=length),
-                start=clock(start // 60, start % 60),
-                end=clock(end // 60, end % 60),
-                break_after=timedelta(minutes=pause),
-            ),
-        ),
+    hours = Hours(
+        slot=timedelta(minutes=length),
+        start=clock(start // 60, start % 60),
+        end=clock(end // 60, end % 60),
+        break_after=timedelta(minutes=pause),
     )
+    days = rng.sample(range(7), 5)
+    weekly: tuple[WeeklyEntry, ...] = (WeeklyEntry(frozenset(days), hours),)
+    home = None
+    if size.branches:
+        home = f"b{n % size.branches:04d}"
+        if n % 10 == 5:  # one day a week at the next branch, in the same city
+            away = replace(hours, location=f"b{(n + CITIES) % size.branches:04d}")
+            weekly = (
+                WeeklyEntry(frozenset(days[:4]), hours),
+                WeeklyEntry(frozenset(days[4:]), away),
+            )
     off = NOW.date() + timedelta(days=rng.randrange(1, size.horizon_days))
     hygienist = n < size.hygienists
     return Specialist(
@@ -89,8 +125,9 @@ def specialist(n: int, size: Size, rng: random.Random) -> Specialist:
         services=(CONSULT.id, HYGIENE.id) if hygienist else (CONSULT.id,),
         weekly=weekly,
         overrides=(Override(OverrideType.DAY_OFF, off, off),),
-        timezone=ZONES[n % len(ZONES)],
+        timezone=None if size.branches else ZONES[n % len(ZONES)],
         holidays=None if n % 3 else (),
+        location=home,
     )
 
 
@@ -98,7 +135,10 @@ def clinic(size: Size, seed: int = 6) -> Clinic:
     """The whole clinic: business, services, specialists, and half their slots booked."""
     rng = random.Random(seed)
     business = Business(
-        "Europe/Berlin", Rules(timedelta(minutes=30), size.horizon_days), ("DE-BY",)
+        "Europe/Berlin",
+        Rules(timedelta(minutes=30), size.horizon_days),
+        ("DE-BY",),
+        locations=branches(size.branches),
     )
     specialists = []
     bookings: list[Booking] = []

@@ -3,7 +3,7 @@
 Each size and database runs in a process of its own (so peak memory is its own): it
 generates the clinic (bench/generate.py), imports it into a fresh database, and measures
 each figure against its target on the project's 2-core machine. Run:
-`python bench/scale.py [--size a|b|all] [--db sqlite|postgresql|all] [--keep]`.
+`python bench/scale.py [--size a|b|c|all] [--db sqlite|postgresql|all] [--keep]`.
 PostgreSQL is `$BOOKBOT_TEST_POSTGRES` (default postgresql://postgres@127.0.0.1:5432/test);
 a database `bookbot_bench_<size>` is made there. `--keep` reuses a database a previous run
 left, skipping the import; opening it upgrades its schema, and a reindex first fills what
@@ -36,6 +36,7 @@ import generate  # noqa: E402
 from bookbot.services import (
     availability,  # noqa: E402
     directory,  # noqa: E402
+    places,  # noqa: E402
 )
 from bookbot.services.bookings import book  # noqa: E402
 from bookbot.services.reindex import reindex  # noqa: E402
@@ -190,7 +191,48 @@ async def figures(db: Database, size: str) -> None:
             None,
         ),
     ]
-    if size == "b":
+    if size == "c":
+        near = generate.centre(0)
+        where = await places.where(db, point=near, within=10)
+        assert where is not None
+        print(f"  within 10 km of {near}: {len(where.places)} branches", flush=True)
+        queries += [
+            (
+                "search page of 20 within 10 km",
+                lambda: _near(
+                    db, near, lambda w: directory.search_page(db, MORNING, "consult", 20, 0, w)
+                ),
+                10,
+                50,
+            ),
+            (
+                "search page of 20 hygienists within 10 km",
+                lambda: _near(
+                    db, near, lambda w: directory.search_page(db, MORNING, "hygiene", 20, 0, w)
+                ),
+                10,
+                50,
+            ),
+            (
+                "hygienists' 90-minute holes within 10 km, Wednesdays Oct 1 - Mar 14",
+                lambda: _near(
+                    db,
+                    near,
+                    lambda w: directory.holes(
+                        db,
+                        MORNING,
+                        "hygiene",
+                        date(2026, 10, 1),
+                        date(2027, 3, 14),
+                        weekdays=WEDNESDAY,
+                        where=w,
+                    ),
+                ),
+                3,
+                1000,
+            ),
+        ]
+    if size in ("b", "c"):
         queries += [
             (
                 "search page of 20 hygienists (90-minute service)",
@@ -229,10 +271,17 @@ async def figures(db: Database, size: str) -> None:
     line(f"reindex {count:,} specialists", (time.perf_counter() - started) * 1000, None)
 
 
+async def _near(
+    db: Database, point: tuple[float, float], ask: Callable[[Any], Awaitable[Any]]
+) -> Any:
+    """A question near a point within 10 km, the places looked up as the command line does."""
+    return await ask(await places.where(db, point=point, within=10))
+
+
 def main() -> None:
     """Runs each size on each database in a process of its own."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", choices=["a", "b", "all"], default="all")
+    parser.add_argument("--size", choices=["a", "b", "c", "all"], default="all")
     parser.add_argument("--db", choices=["sqlite", "postgresql", "all"], default="all")
     parser.add_argument("--keep", action="store_true", help="reuse the databases, no import")
     parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
@@ -241,7 +290,7 @@ def main() -> None:
         asyncio.run(one(*args.one, args.keep))
         return
     print(f"scale benchmark, Python {sys.version.split()[0]}, {os.cpu_count()} cores")
-    for size in ("a", "b") if args.size == "all" else (args.size,):
+    for size in ("a", "b", "c") if args.size == "all" else (args.size,):
         for kind in ("sqlite", "postgresql") if args.db == "all" else (args.db,):
             command = [sys.executable, __file__, "--one", size, kind]
             subprocess.run(command + (["--keep"] if args.keep else []), check=False)
