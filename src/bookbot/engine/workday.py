@@ -162,6 +162,8 @@ class Plan:
             return []
         if day in self.custom:
             hours = list(self.custom[day])
+        elif not self.calendars:  # one calendar for every window: asked once
+            hours = [] if self.is_holiday(day) else self._weekly(day)
         else:
             hours = [
                 entry.hours
@@ -172,6 +174,10 @@ class Plan:
         if self.places is not None:
             return [h for h in hours if h.location in self.places]
         return hours
+
+    def _weekly(self, day: date) -> list[Hours]:
+        """The hours of the weekly entries valid on `day`."""
+        return [entry.hours for entry in self.weekly[day.weekday()] if entry.applies(day)]
 
     def windows(self, day: date) -> tuple[Interval, ...]:
         """The working windows of one local date (what holes need; no slot grid)."""
