@@ -187,13 +187,10 @@ async def ask(
     found = await uow.catalog.service(service)
     if found is None:
         raise BadInput("error.unknown_service", id=service)
-    plans = await uow.catalog.plans(service)
-    if where is not None:
-        plans = {
-            s: Plan(plan.schedule, where.places)
-            for s, plan in plans.items()
-            if not where.places.isdisjoint(plan.sites)
-        }
+    if where is None:
+        plans = await uow.catalog.plans(service)
+    else:
+        plans = await uow.catalog.plans_at(service, where.places)
     by_id = (await uow.catalog.catalog()).by_id
     specialists = {s: by_id[s] for s in plans}
     todays = [now.astimezone(tz).date() for tz in {plan.tz for plan in plans.values()}] or [

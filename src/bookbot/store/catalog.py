@@ -44,6 +44,7 @@ from bookbot.store.tables import (
 )
 
 BUSINESS_ID = 1
+PLACE_SETS = 64  # sets of places whose plans are kept per service (a question's `where`)
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,34 @@ class Catalog:
             if offering in s.services
         }
         self.cache[("plans", offering)] = (catalog.stamp, found)
+        return found
+
+    async def plans_at(self, offering: str, places: frozenset[str]) -> dict[str, Plan]:
+        """The plans of a service's specialists who work at one of `places`, by id.
+
+        Each counts only the windows at those places. Cached like `plans`, for the last
+        PLACE_SETS sets of places asked, with which specialists work where.
+        """
+        plans = await self.plans(offering)
+        stamp = (await self.catalog()).stamp
+        cached = self.cache.get(("places", offering))
+        if cached is None or cached[0] != stamp:
+            working: dict[str, list[str]] = defaultdict(list)
+            for s, plan in plans.items():
+                for site in plan.sites:
+                    if site is not None:
+                        working[site].append(s)
+            cached = (stamp, working, {})
+            self.cache[("places", offering)] = cached
+        working = cached[1]
+        made: dict[frozenset[str], dict[str, Plan]] = cached[2]
+        found = made.get(places)
+        if found is None:
+            ids = sorted({s for place in places for s in working.get(place, ())})
+            found = {s: Plan(plans[s].schedule, places) for s in ids}
+            if len(made) >= PLACE_SETS:
+                made.clear()
+            made[places] = found
         return found
 
     async def _stamp(self) -> str | None:
