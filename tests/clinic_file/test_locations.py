@@ -74,3 +74,23 @@ def test_a_day_off_names_no_place() -> None:
     assert [(p.path, p.key) for p in refused.value.problems] == [
         ("specialists[2].overrides[2].location", "error.unknown_field")
     ]
+
+
+async def test_a_booking_in_the_file_gets_the_place_of_its_window_and_keeps_it(
+    db: Database,
+) -> None:
+    booked = CHAIN + (
+        "bookings:\n"
+        "  - {id: 7, specialist: ann, service: checkup, start: 2026-12-03T09:00}\n"
+        "  - {id: 8, specialist: ann, service: checkup, start: 2026-12-03T11:00}\n"
+        "  - {id: 9, specialist: ann, service: checkup, start: 2026-12-02T09:00}\n"
+    )
+    await import_clinic(db, clinic_file.read(booked))
+    places = {b.id: b.location for b in (await export_clinic(db)).bookings}
+    assert places == {7: "spandau", 8: "mitte", 9: None}  # no window on Wednesday
+    # Thursday morning moves to Mitte: the booking made at Spandau stays there.
+    moved = booked.replace("slot: 30m, location: spandau}", "slot: 30m}", 1)
+    assert (await import_clinic(db, clinic_file.read(moved))).changed == 1  # Ann's template
+    assert {b.id: b.location for b in (await export_clinic(db)).bookings} == places
+    text = clinic_file.dump(await export_clinic(db))
+    assert (await import_clinic(db, clinic_file.read(text))).changed == 0

@@ -415,10 +415,12 @@ def _bookings(
 
     A booking's service need not be one its specialist offers now: a booking already made
     stays when the specialist stops offering it. The import refuses a new one (see
-    Imports.import_bookings), as only it knows which are new.
+    Imports.import_bookings), as only it knows which are new. A chain's booking gets the
+    place of the window its start falls in (none outside every window).
     """
     by_service = {s.id: s for s in services}
     by_specialist = {s.id: s for s in specialists}
+    plans: dict[str, Plan] = {}  # of a chain's specialists, for the place of a booking
     placed: list[tuple[str, Booking]] = []
     ids = []
     for where, line in reader.items(top, "bookings", ""):
@@ -447,12 +449,23 @@ def _bookings(
         end_at = _absolute(end, tz) if end else booking_end(specialist, service, business, start_at)
         if reader.found(validate.ends_after(start_at, end_at, where)):
             continue
-        placed.append(
-            (
-                where,
-                Booking(specialist.id, service.id, start_at, end_at, status, client, booking_id),
+        location = None
+        if business.locations:
+            plan = plans.get(specialist.id) or plans.setdefault(
+                specialist.id, Plan(specialist.schedule(business))
             )
+            location = plan.place(plan.local(start_at).date(), start_at)
+        booking = Booking(
+            specialist.id,
+            service.id,
+            start_at,
+            end_at,
+            status,
+            client,
+            booking_id,
+            location=location,
         )
+        placed.append((where, booking))
     reader.found(validate.unique_ids(ids))
     twice = validate.named_twice(placed)
     reader.found(twice)

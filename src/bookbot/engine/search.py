@@ -194,8 +194,15 @@ def long_holes(
     plan: Plan, day: date, free: Sequence[Interval], earliest: datetime, least: timedelta
 ) -> list[Hole]:
     """The holes of a day's free time that remain at least `least` long from `earliest` on."""
+    # A hole lies in a window: a specialist of one place (or none) needs no search for it.
+    only = next(iter(plan.sites)) if len(plan.sites) == 1 else None
     return [
-        Hole(plan.specialist, plan.local(start), plan.local(end), plan.place(day, start))
+        Hole(
+            plan.specialist,
+            plan.local(start),
+            plan.local(end),
+            plan.place(day, start) if len(plan.sites) > 1 else only,
+        )
         for start, end in clip_start(free, earliest)
         if end - start >= least
     ]

@@ -187,9 +187,7 @@ class Plan:
         return _windows(layers, LocalClock(day, self.tz))[0]
 
     def place(self, day: date, instant: datetime) -> str | None:
-        """The location of the window of local date `day` that holds `instant`."""
-        if len(self.sites) == 1:
-            return next(iter(self.sites))
+        """The location of the window of local date `day` that holds `instant` (None: none)."""
         windows, places = _windows(self.hours(day), LocalClock(day, self.tz))
         return next(
             (p for (start, end), p in zip(windows, places, strict=True) if start <= instant < end),

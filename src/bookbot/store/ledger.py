@@ -75,6 +75,7 @@ class Imports:
                     booking.status,
                     booking.client or known.booking.client,
                     known.id,
+                    location=known.booking.location or booking.location,  # kept once known
                 )
                 if merged == known.booking:
                     continue
@@ -165,6 +166,7 @@ class Imports:
             ClientRow.name,
             ClientRow.phone,
             ClientRow.telegram_id,
+            BookingRow.location,
         ).outerjoin(ClientRow, ClientRow.id == BookingRow.client_id)
         found: dict[int, _Entry] = {}
         specialists = sorted({b.specialist for b in bookings})
@@ -183,10 +185,20 @@ class Imports:
                 name,
                 phone,
                 telegram,
+                location,
             ) in await self.session.execute(query.where(where)):
                 client = Client(name, phone, telegram) if client_id is not None else None
                 found[row_id] = _Entry(
-                    Booking(specialist, service, start, end, BookingStatus(status), client, row_id),
+                    Booking(
+                        specialist,
+                        service,
+                        start,
+                        end,
+                        BookingStatus(status),
+                        client,
+                        row_id,
+                        location=location,
+                    ),
                     row_id,
                     row_id,
                     stored=True,
@@ -384,4 +396,5 @@ def _booking_values(entry: _Entry) -> dict:
         "start_at": booking.start,
         "end_at": booking.end,
         "status": str(booking.status),
+        "location": booking.location,
     }
