@@ -6,6 +6,7 @@ answer over the plans that count only those places' windows, on SQLite and Postg
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -19,8 +20,16 @@ from bookbot.services import availability, directory
 from bookbot.services import bookings as booking_uses
 from bookbot.services.clinic import import_clinic
 from bookbot.store.db import Database
+from bookbot.store.uow import UnitOfWork
 from tests.clinics import CHAIN
-from tests.store.test_day_index import NOW, assert_index_exact, at, engine_context, live_bookings
+from tests.store.test_day_index import (
+    NOW,
+    assert_index_exact,
+    at,
+    engine_context,
+    engine_month,
+    live_bookings,
+)
 
 ALEXANDERPLATZ = (52.5219, 13.4132)
 SALZBURG = (47.8, 13.04)
@@ -82,9 +91,23 @@ async def assert_answers_by_place(db: Database, now: datetime) -> None:
             assert await directory.holes(db, now, service, first, last, where=where) == sorted(
                 holes, key=where.order
             )
+            free = search.slots(plans, first, last, now, rules, length)
             assert await directory.free_slots(db, now, service, first, last, where) == sorted(
-                search.slots(plans, first, last, now, rules, length), key=where.order
+                free, key=where.order
             )
+            for start in sorted({slot.start for slot in free})[:12]:
+                async with UnitOfWork(db, write=False) as uow:
+                    found = await directory.free_at(uow, now, service, start, where)
+                assert found == sorted({s.specialist for s in free if s.start == start})
+            if not plans:
+                continue
+            for shown in (None, (now + timedelta(days=25)).date()):
+                month = await availability.month(
+                    db, now, service, availability.ANY, shown, where=where
+                )
+                assert (month.shown, month.first, month.last, month.days, month.soonest) == (
+                    engine_month(replace(ctx, plans=plans), now, shown)
+                )
 
 
 @pytest.mark.parametrize("hours", [0, 5, 24 * 3])

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from math import asin, cos, radians, sin, sqrt
 
 from bookbot.engine.intervals import absolute
@@ -16,10 +17,18 @@ DEFAULT_WITHIN_KM = 25.0  # spec/cli.md: `--near` without `--within`
 
 @dataclass(frozen=True)
 class Where:
-    """The locations a question counts, with each one's distance from the point asked."""
+    """The locations a question counts, with each one's distance from the point asked.
+
+    A value (hashable), so the chat can share a view computed for one.
+    """
 
     places: frozenset[str]
-    km: Mapping[str, float] = field(default_factory=dict)
+    distances: tuple[tuple[str, float], ...] = ()  # (location, km), near a point only
+
+    @cached_property
+    def km(self) -> dict[str, float]:
+        """Each location's distance from the point asked, by id."""
+        return dict(self.distances)
 
     def distance(self, location: str | None) -> float:
         """How far a location is from the point asked; 0 when no point was asked."""
@@ -49,5 +58,5 @@ def near(locations: Iterable[Location], lat: float, lon: float, within: float) -
         for place in locations
         if place.lat is not None and place.lon is not None
     }
-    close = {place: km for place, km in found.items() if km <= within}
-    return Where(frozenset(close), close)
+    close = sorted((place, km) for place, km in found.items() if km <= within)
+    return Where(frozenset(place for place, _ in close), tuple(close))

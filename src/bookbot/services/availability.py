@@ -216,19 +216,29 @@ async def services(db: Database, *, seen: Seen | None = None) -> Offered:
 
 
 async def choices(
-    db: Database, now: datetime, service: str, *, seen: Seen | None = None
+    db: Database,
+    now: datetime,
+    service: str,
+    *,
+    seen: Seen | None = None,
+    where: Where | None = None,
 ) -> list[Choice]:
-    """The specialists of a service with their soonest free slots, soonest first."""
+    """The specialists of a service with their soonest free slots, soonest first.
+
+    Asked `where`, those who work at one of its places, with their soonest slot there.
+    """
 
     async def compute() -> list[Choice]:
         async with UnitOfWork(db, write=False) as uow:
-            return await _choices(uow, now, service)
+            return await _choices(uow, now, service, where)
 
-    return await _viewed(db, seen, now, ("choices", service), compute)
+    return await _viewed(db, seen, now, ("choices", service, where), compute)
 
 
-async def _choices(uow: UnitOfWork, now: datetime, service: str) -> list[Choice]:
-    days = await directory.soonest_in(uow, now, service)
+async def _choices(
+    uow: UnitOfWork, now: datetime, service: str, where: Where | None = None
+) -> list[Choice]:
+    days = await directory.soonest_in(uow, now, service, where=where)
     by_id = {s.id: s for s in await uow.catalog.specialists(offering=service)}
     found = [Choice(by_id[d.specialist], d.slots[0] if d.slots else None) for d in days]
     return sorted(found, key=_soonest_first)
@@ -249,25 +259,32 @@ async def month(
     shown: date | None,
     *,
     seen: Seen | None = None,
+    where: Where | None = None,
 ) -> Month:
     """The calendar of a service with one specialist or any: which days can be pressed.
 
     "Any available" asks the day index (directory.py); one specialist asks the engine.
+    Asked `where`, only windows at its places count.
     """
     return await _viewed(
         db,
         seen,
         now,
-        ("month", service, specialist, shown),
-        lambda: _month(db, now, service, specialist, shown),
+        ("month", service, specialist, shown, where),
+        lambda: _month(db, now, service, specialist, shown, where),
     )
 
 
 async def _month(
-    db: Database, now: datetime, service: str, specialist: str, shown: date | None
+    db: Database,
+    now: datetime,
+    service: str,
+    specialist: str,
+    shown: date | None,
+    where: Where | None = None,
 ) -> Month:
     if specialist == ANY:
-        found = await directory.calendar(db, now, service, shown)
+        found = await directory.calendar(db, now, service, shown, where)
         if found is None:
             raise BadInput("error.not_offered_by", service=service, specialist=specialist)
         return Month(found.shown, found.first, found.last, found.days, found.soonest, [])
@@ -277,7 +294,7 @@ async def _month(
         if not await uow.catalog.specialists([specialist], offering=service):
             raise BadInput("error.not_offered_by", service=service, specialist=specialist)
         ctx = await context(uow, now, service=service, specialist=specialist)
-        plans = ctx.plans
+        plans = _at(ctx.plans, where)
         rules, length = ctx.business.rules, duration(ctx)
         first = min(plan.today(now) for plan in plans)
         last = first + timedelta(days=rules.horizon_days)
@@ -293,7 +310,7 @@ async def _month(
         )
         others = []
         if mine is None or mine.start - now > FAR:
-            others = _sooner(await _choices(uow, now, service), specialist, mine)
+            others = _sooner(await _choices(uow, now, service, where), specialist, mine)
     soonest = mine.start.astimezone(plans[0].tz).date() if mine else None
     return Month(shown, first, last, days, soonest, others)
 

@@ -435,12 +435,15 @@ async def free_slots(
     return sorted(found, key=search.slot_order if where is None else where.order)
 
 
-async def free_at(uow: UnitOfWork, now: datetime, service: str, start: datetime) -> list[str]:
+async def free_at(
+    uow: UnitOfWork, now: datetime, service: str, start: datetime, where: Where | None = None
+) -> list[str]:
     """The specialists of a service offering a slot that starts at `start`, by id.
 
-    Inside the caller's unit of work, as holding a slot for "any available" needs it.
+    Inside the caller's unit of work, as holding a slot for "any available" needs it;
+    asked `where`, a slot at one of its places.
     """
-    q = await ask(uow, now, service)
+    q = await ask(uow, now, service, where=where)
     start = absolute(start)
     local = {tz: start.astimezone(tz).date() for tz in {plan.tz for plan in q.plans.values()}}
     if not local:
@@ -457,7 +460,8 @@ async def free_at(uow: UnitOfWork, now: datetime, service: str, start: datetime)
     for row in rows:
         s = row.specialist
         if (
-            row.day == local[q.plans[s].tz]
+            q.asks(row)
+            and row.day == local[q.plans[s].tz]
             and q.known(s, row.day)
             and q.ordered(s)
             and row.room(start, q.least(s)) == start
@@ -476,14 +480,14 @@ async def free_at(uow: UnitOfWork, now: datetime, service: str, start: datetime)
 
 
 async def calendar(
-    db: Database, now: datetime, service: str, shown: date | None
+    db: Database, now: datetime, service: str, shown: date | None, where: Where | None = None
 ) -> Calendar | None:
     """The month of `shown` (default: the soonest free date's) with any specialist's free dates.
 
-    None when no specialist offers the service.
+    None when no specialist offers the service (asked `where`: works at one of its places).
     """
     async with UnitOfWork(db, write=False) as uow:
-        q = await ask(uow, now, service)
+        q = await ask(uow, now, service, where=where)
         if not q.plans:
             return None
         first = min(q.today(s) for s in q.plans)
@@ -513,12 +517,19 @@ async def _free_days(q: Question, first: date, last: date) -> set[date]:
     need = q.need()
     days = list(search.dates(first, last))
     for row in await q.days.one_each(q.service.id, days, need, q.earliest):
-        if q.known(row.specialist, row.day) and q.offered(row):
+        if q.asks(row) and q.known(row.specialist, row.day) and q.offered(row):
             free.add(row.day)
     rest = [d for d in days if d not in free]
     if rest:
-        for row in await q.days.on(q.service.id, rest[0], rest[-1], need, only=rest):
-            if row.day not in free and q.known(row.specialist, row.day) and q.offered(row):
+        for row in await q.days.on(
+            q.service.id, rest[0], rest[-1], need, only=rest, specialists=q.only
+        ):
+            if (
+                row.day not in free
+                and q.asks(row)
+                and q.known(row.specialist, row.day)
+                and q.offered(row)
+            ):
                 free.add(row.day)
     rest = [d for d in rest if d not in free]
     for plan, days in await q.unknown(rest):
