@@ -1,4 +1,8 @@
-"""The `bookbot` command: parses arguments, calls one use case, prints the answer."""
+"""The `bookbot` command: parses arguments, calls one use case, prints the answer.
+
+Each command imports the use cases it calls inside its own function: a query loads no
+Alembic, clinic-file reader, bot or web stack (tests/cli/test_startup.py, bench/startup.py).
+"""
 
 from __future__ import annotations
 
@@ -11,18 +15,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy.engine import make_url
+from typing import TYPE_CHECKING, Any
 
 from bookbot import cli_output as output
-from bookbot import clinic_file, config, i18n, parsing
-from bookbot.engine.bookings import OPERATOR
+from bookbot import i18n, parsing
 from bookbot.engine.model import WEEKDAYS, Booking, Client, Hole, Slot
-from bookbot.engine.workday import zone
 from bookbot.errors import BadInput, BookbotError, Invalid
-from bookbot.services import availability, bookings, clinic, directory, reindex, stats, waitlist
 from bookbot.store.db import DEFAULT_URL, Database
+
+if TYPE_CHECKING:
+    from bookbot.services import directory, stats, waitlist
 
 Handler = Callable[[argparse.Namespace, Database], Any]
 Blocking = Callable[[argparse.Namespace], None]  # runs its own event loop: `run`, `serve`
@@ -308,6 +310,8 @@ def _host(text: str) -> str:
 
 def _database_url(text: str) -> str:
     """Checks a database URL before it is opened: its form, its port, a SQLite file's folder."""
+    from sqlalchemy.engine import make_url
+
     try:
         url = make_url(text)
         port = url.port
@@ -338,12 +342,16 @@ def _now(args: argparse.Namespace) -> datetime:
 
 async def _demo(args: argparse.Namespace, db: Database) -> dict:
     from bookbot import demo
+    from bookbot.services import clinic
 
     report = await clinic.import_clinic(db, demo.clinic(_now(args)))
     return {"imported": report.__dict__, "message": i18n.text("cli.demo_loaded", db=db.url)}
 
 
 async def _import(args: argparse.Namespace, db: Database) -> dict:
+    from bookbot import clinic_file
+    from bookbot.services import clinic
+
     report = await clinic.import_clinic(db, clinic_file.read_file(args.file), _now(args))
     return {
         "imported": report.__dict__,
@@ -356,10 +364,15 @@ async def _import(args: argparse.Namespace, db: Database) -> dict:
 
 
 async def _export(args: argparse.Namespace, db: Database) -> str:
+    from bookbot import clinic_file
+    from bookbot.services import clinic
+
     return clinic_file.dump(await clinic.export_clinic(db))
 
 
 async def _slots(args: argparse.Namespace, db: Database) -> list[Slot]:
+    from bookbot.services import availability
+
     return await availability.free_slots(
         db,
         _now(args),
@@ -371,6 +384,8 @@ async def _slots(args: argparse.Namespace, db: Database) -> list[Slot]:
 
 
 async def _next(args: argparse.Namespace, db: Database) -> Any:
+    from bookbot.services import availability, directory
+
     if args.each:
         if args.specialist:
             raise BadInput("error.each_with_specialist")
@@ -382,16 +397,22 @@ async def _next(args: argparse.Namespace, db: Database) -> Any:
 
 
 async def _holes(args: argparse.Namespace, db: Database) -> list[Hole]:
+    from bookbot.services import directory
+
     return await directory.holes(
         db, _now(args), args.service, args.first, args.to, weekdays=args.weekday, least=args.least
     )
 
 
 async def _search(args: argparse.Namespace, db: Database) -> list[directory.Listing]:
+    from bookbot.services import directory
+
     return await directory.search_page(db, _now(args), args.service, args.limit, args.offset)
 
 
 async def _reindex(args: argparse.Namespace, db: Database) -> dict:
+    from bookbot.services import reindex
+
     def progress(done: int, total: int) -> None:
         if sys.stderr.isatty() or done == total:
             end = "\n" if done == total else "\r"
@@ -410,6 +431,9 @@ async def _reindex(args: argparse.Namespace, db: Database) -> dict:
 
 
 async def _book(args: argparse.Namespace, db: Database) -> Booking:
+    from bookbot.engine.workday import zone
+    from bookbot.services import bookings, clinic
+
     start = parsing.local_or_instant(
         args.start, zone(await clinic.specialist_zone(db, args.specialist))
     )
@@ -420,23 +444,32 @@ async def _book(args: argparse.Namespace, db: Database) -> Booking:
 
 
 async def _cancel(args: argparse.Namespace, db: Database) -> Booking:
+    from bookbot.engine.bookings import OPERATOR
+    from bookbot.services import bookings
+
     cancelled = await bookings.cancel(db, _now(args), args.id, OPERATOR, args.reason)
     return cancelled.booking
 
 
 async def _bookings(args: argparse.Namespace, db: Database) -> list[Booking]:
+    from bookbot.services import bookings
+
     return await bookings.list_bookings(
         db, specialist=args.specialist, first=args.first, last=args.to
     )
 
 
 async def _stats(args: argparse.Namespace, db: Database) -> stats.Figures:
+    from bookbot.services import stats
+
     if (args.first is None) != (args.to is None):
         raise BadInput("error.stats_range")
     return await stats.figures(db, args.first, args.to, _now(args))
 
 
 async def _waitlist(args: argparse.Namespace, db: Database) -> list[waitlist.Waiting]:
+    from bookbot.services import waitlist
+
     return await waitlist.waiting(db, _now(args), args.service)
 
 
@@ -450,6 +483,7 @@ async def _try(args: argparse.Namespace, db: Database) -> None:
 
 def _serve(args: argparse.Namespace) -> None:
     """Serves the webhook and the web pages; needs the token and the secret."""
+    from bookbot import config
     from bookbot.wiring import serve
 
     settings = replace(config.load(), database_url=args.db)
@@ -460,6 +494,7 @@ def _serve(args: argparse.Namespace) -> None:
 
 
 async def _deliver(args: argparse.Namespace, db: Database) -> dict:
+    from bookbot import config
     from bookbot.wiring import deliver
 
     settings = replace(config.load(), database_url=args.db)
@@ -479,6 +514,7 @@ async def _migrate(args: argparse.Namespace, db: Database) -> dict:
 
 def _run_bot(args: argparse.Namespace) -> None:
     """Polls Telegram until interrupted; run_polling owns its event loop, so this is sync."""
+    from bookbot import config
     from bookbot.wiring import run
 
     settings = replace(config.load(), database_url=args.db)

@@ -6,16 +6,27 @@ import argparse
 import json
 import sys
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bookbot import i18n
 from bookbot.engine.model import Booking, DayResult, Hole, Slot
 from bookbot.engine.waitlist import PARTS
-from bookbot.services import directory, stats, waitlist
+
+if TYPE_CHECKING:
+    from bookbot.services import stats
 
 
 class Nothing:
     """An answer of `null` in JSON and a sentence in a table."""
+
+
+def _is(value: Any, module: str, name: str) -> bool:
+    """Whether a value is of a class of `bookbot.services.<module>`, without importing it.
+
+    A command imports the use cases it calls; a module not imported made no value.
+    """
+    found = sys.modules.get(f"bookbot.services.{module}")
+    return found is not None and isinstance(value, getattr(found, name))
 
 
 def as_json(value: Any) -> Any:
@@ -38,7 +49,7 @@ def as_json(value: Any) -> Any:
                 {"start": s.start.isoformat(), "end": s.end.isoformat()} for s in value.slots
             ],
         }
-    if isinstance(value, directory.Listing):
+    if _is(value, "directory", "Listing"):
         found = as_json(value.result)
         return {
             "specialist": found["specialist"],
@@ -46,7 +57,7 @@ def as_json(value: Any) -> Any:
             "date": found["date"],
             "slots": found["slots"],
         }
-    if isinstance(value, stats.Figures):
+    if _is(value, "stats", "Figures"):
         return {
             "from": value.first.isoformat(),
             "to": value.last.isoformat(),
@@ -68,7 +79,7 @@ def as_json(value: Any) -> Any:
                 for s in value.shares
             ],
         }
-    if isinstance(value, waitlist.Waiting):
+    if _is(value, "waitlist", "Waiting"):
         entry = value.entry
         return {
             "id": entry.id,
@@ -111,7 +122,7 @@ def _table(result: Any) -> str:
     t = i18n.text
     if isinstance(result, dict):
         return result["message"]
-    if isinstance(result, stats.Figures):
+    if _is(result, "stats", "Figures"):
         return _figures(result)
     if isinstance(result, Nothing):
         return t("cli.none_found")
@@ -135,7 +146,7 @@ def _table(result: Any) -> str:
             ]
             for r in rows
         ]
-    elif isinstance(first, directory.Listing):
+    elif _is(first, "directory", "Listing"):
         header = ["specialist", "name", "date", "slots"]
         lines = [
             [
@@ -146,7 +157,7 @@ def _table(result: Any) -> str:
             ]
             for r in rows
         ]
-    elif isinstance(first, waitlist.Waiting):
+    elif _is(first, "waitlist", "Waiting"):
         header = ["id", "client", "service", "specialist", "first", "last", "parts", "joined"]
         lines = [
             [
