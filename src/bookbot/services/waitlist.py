@@ -48,7 +48,8 @@ async def join(
     """Puts a client on the waitlist for a service, with one specialist or any (None or ANY).
 
     The dates default to today..the horizon, or ..the booking's date when the entry is
-    made from a booking ("Want it sooner?"), whose service and specialist it takes.
+    made from a booking ("Want it sooner?"), whose service and specialist it takes; they
+    are cut to today..the horizon, and a range wholly past is refused.
     """
     parts = frozenset(parts)
     if not parts <= set(PARTS):
@@ -72,7 +73,7 @@ async def join(
             raise BadInput("error.need_service_or_specialist")
         specialist = None if specialist in (None, ANY) else specialist
         await context(uow, now, service=service, specialist=specialist)  # checks the ids
-        first, last = first or today, min(last or horizon, horizon)
+        first, last = max(first or today, today), min(last or horizon, horizon)
         check_range(first, last)
         entry = await uow.waitlist.add(
             client=client,
