@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import date, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from bookbot.testing.emulator import BotApiEmulator
 from tests.bot.conftest import Clock, Harness
 from tests.bot.staff import arrives, on_db, press, say, started
 from tests.clinics import BASIC
+from tests.services.test_waitlist import left_at
 
 # Ben is away until Sunday 6 December: his soonest free day is a week off.
 VACATION = "      - {from: 2026-11-30, to: 2026-12-06, type: vacation}\n"
@@ -55,6 +57,12 @@ async def test_a_far_soonest_day_offers_the_waitlist_with_dates_and_parts(away) 
         date(2026, 12, 6),
     )
     assert waiting.entry.parts == {MORNING}
+
+    # Once Sunday 6 December has passed, the outbox's round ends the entry.
+    h.clock.advance(days=7)
+    async with asyncio.timeout(5):
+        while await on_db(h, left_at, 6201) is None:
+            await asyncio.sleep(0.1)
 
 
 async def test_near_free_time_offers_no_waitlist(away) -> None:

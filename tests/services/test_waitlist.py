@@ -27,7 +27,7 @@ from bookbot.notify.sender import Action
 from bookbot.services import bookings, people, schedules, waitlist
 from bookbot.services.clinic import import_clinic
 from bookbot.store.db import Database
-from bookbot.store.tables import BookingRow, OutboxRow
+from bookbot.store.tables import BookingRow, ClientRow, OutboxRow, WaitlistRow
 from bookbot.store.uow import UnitOfWork
 from tests.store.test_day_index import assert_index_exact
 
@@ -204,6 +204,29 @@ async def test_leaving_the_waitlist_passes_the_offer_on(clinic: Database) -> Non
     with pytest.raises(BookbotError):
         await waitlist.take(clinic, NOW, 21, offer.id or 0)  # gone with the entry
     assert [w.entry.client for w in await waitlist.waiting(clinic, NOW)] == [22]
+
+
+async def test_an_entry_whose_dates_passed_is_ended_by_the_sweep(clinic: Database) -> None:
+    await wait(clinic, 21)  # Tuesday 1 December only
+    await wait(clinic, 22, last=date(2026, 12, 8))
+    assert await waitlist.end_passed(clinic, at("2026-12-01T23:59")) == 0  # Tuesday lasts
+    wednesday = at("2026-12-02T00:00")
+    assert await waitlist.end_passed(clinic, wednesday) == 1
+    assert await waitlist.end_passed(clinic, wednesday) == 0  # ended once
+    async with UnitOfWork(clinic, write=False) as uow:
+        assert await uow.waitlist.passed(date(2026, 12, 31)) == [
+            e for e in await uow.waitlist.waiting(TUESDAY) if e.client == 22
+        ]
+    assert await left_at(clinic, 21) == wednesday
+
+
+async def left_at(db: Database, client: int) -> datetime | None:
+    """When a client's one entry ended."""
+    async with UnitOfWork(db, write=False) as uow:
+        clients = select(ClientRow.id).where(ClientRow.telegram_id == client).scalar_subquery()
+        return await uow.session.scalar(
+            select(WaitlistRow.left_at).where(WaitlistRow.client_id == clients)
+        )
 
 
 async def test_racing_takers_and_frees_never_double_book(clinic: Database) -> None:

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from bookbot.engine.bookings import CLIENT, may_confirm, may_let_go, may_reschedule
 from bookbot.engine.model import Booking, BookingStatus
-from bookbot.engine.waitlist import PARTS, Entry
+from bookbot.engine.waitlist import PARTS, Entry, expired
 from bookbot.engine.workday import zone
 from bookbot.errors import BadInput, Refused
 from bookbot.notify.messages import Policy
@@ -194,6 +194,26 @@ async def take(
             await offer_freed(uow, now, old.specialist, times=[(old.start, old.end)])
         await uow.commit()
         return await named(uow.catalog, await _own(uow, booking_id, client))
+
+
+async def end_passed(db: Database, now: datetime) -> int:
+    """Ends every entry whose dates have all passed (engine `expired`); how many it ended.
+
+    The outbox's round runs it, as it runs the sweep of lapsed holds. A read finds them
+    first, so a round with nothing to end writes nothing.
+    """
+    async with UnitOfWork(db, write=False) as uow:
+        today = await _today(uow, now)
+        if not [e for e in await uow.waitlist.passed(today) if expired(e, today)]:
+            return 0
+    async with UnitOfWork(db) as uow:
+        today = await _today(uow, now)
+        ended = 0
+        for entry in await uow.waitlist.passed(today):
+            if expired(entry, today):
+                ended += await uow.waitlist.leave(entry.id, now)
+        await uow.commit()
+        return ended
 
 
 async def _pass(uow: UnitOfWork, now: datetime, offer: Booking) -> None:
