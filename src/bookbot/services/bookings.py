@@ -314,9 +314,9 @@ async def _let_go_moved(uow: UnitOfWork, now: datetime, client: int) -> None:
     old = await uow.bookings.booking(draft.rescheduling)
     if old is not None and _owned(old, client) and bookings.may_let_go(old) is None:
         await uow.bookings.set_status(
-            draft.rescheduling, BookingStatus.CANCELLED, now, CLIENT, "rescheduled"
+            draft.rescheduling, BookingStatus.CANCELLED, now, CLIENT, bookings.MOVED
         )
-        await owe_cancelled(uow, old, now, CLIENT, "rescheduled")
+        await owe_cancelled(uow, old, now, CLIENT, bookings.MOVED)
         await offer_freed(uow, now, old.specialist, times=[(old.start, old.end)])
     await uow.chats.save_draft(replace(draft, rescheduling=None), now)
 

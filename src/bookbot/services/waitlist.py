@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from bookbot.engine.bookings import CLIENT, may_confirm, may_let_go, may_reschedule
+from bookbot.engine.bookings import CLIENT, MOVED, may_confirm, may_let_go, may_reschedule
 from bookbot.engine.model import Booking, BookingStatus
 from bookbot.engine.waitlist import PARTS, Entry, expired
 from bookbot.engine.workday import zone
@@ -187,10 +187,8 @@ async def take(
         await uow.waitlist.leave(entry.id, now)
         await owe_booked(uow, current, now, policy)
         if old is not None and old.id is not None and may_let_go(old) is None:
-            await uow.bookings.set_status(
-                old.id, BookingStatus.CANCELLED, now, CLIENT, "rescheduled"
-            )
-            await owe_cancelled(uow, old, now, CLIENT, "rescheduled")
+            await uow.bookings.set_status(old.id, BookingStatus.CANCELLED, now, CLIENT, MOVED)
+            await owe_cancelled(uow, old, now, CLIENT, MOVED)
             await offer_freed(uow, now, old.specialist, times=[(old.start, old.end)])
         await uow.commit()
         return await named(uow.catalog, await _own(uow, booking_id, client))
