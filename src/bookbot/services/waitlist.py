@@ -9,7 +9,7 @@ watching), or leaves the waitlist.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from bookbot.engine.bookings import CLIENT, MOVED, may_confirm, may_let_go, may_reschedule
@@ -114,11 +114,13 @@ async def waiting(db: Database, now: datetime, service: str | None = None) -> li
 
 
 async def _named(uow: UnitOfWork, found: list[Entry]) -> list[Waiting]:
+    """The entries with their names, and the instant each joined in the business's zone."""
     services = {s.id: s.name for s in await uow.catalog.services()}
     specialists = {s.id: s.name for s in await uow.catalog.specialists()}
+    tz = zone((await require_business(uow.catalog)).timezone)
     return [
         Waiting(
-            e,
+            replace(e, joined_at=e.joined_at.astimezone(tz)),
             services.get(e.service, e.service),
             None if e.specialist is None else specialists.get(e.specialist, e.specialist),
         )

@@ -10,6 +10,7 @@ through `client.tap`, so a refusal is answered as an alert in the user's languag
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, timedelta
 
 from telegram import InlineKeyboardButton as Button
@@ -76,7 +77,8 @@ def form_view(lang: str, first: date, last: date, option: int, parts: int) -> tu
         [Button(i18n.text("waiting.join", lang), callback_data=callbacks.join(*chosen, parts))]
     )
     rows.append(keyboards.back(lang, "calendar"))
-    text = i18n.text("waiting.form", lang, dates=_span(lang, *chosen), parts=_parts(lang, parts))
+    said = {"dates": _span(lang, *chosen), "parts": parts_text(lang, _named_parts(parts))}
+    text = i18n.text("waiting.form", lang, **said)
     return text, Markup(rows)
 
 
@@ -95,14 +97,16 @@ def _span(lang: str, first: date, last: date) -> str:
     return i18n.text("waiting.span", lang, first=i18n.day(first, lang), last=i18n.day(last, lang))
 
 
-def _parts(lang: str, parts: int) -> str:
+def _named_parts(parts: int) -> list[str]:
+    """The parts of the day that bits name (1 morning, 2 afternoon, 4 evening), in order."""
+    return [part for bit, part in enumerate(PARTS) if parts & (1 << bit)]
+
+
+def parts_text(lang: str, parts: Collection[str]) -> str:
+    """Parts of the day as the client and staff read them; none is any time of day."""
     if not parts:
         return i18n.text("waiting.any_time", lang)
-    return ", ".join(
-        i18n.text(f"waiting.part.{part}", lang)
-        for bit, part in enumerate(PARTS)
-        if parts & (1 << bit)
-    )
+    return ", ".join(i18n.text(f"waiting.part.{part}", lang) for part in PARTS if part in parts)
 
 
 async def join(
@@ -111,7 +115,7 @@ async def join(
     """Join under the form: waits for the chosen service and specialist on those dates."""
     d, (service, specialist) = context.deps, _draft(chat)
     first, last = pressed.span()
-    parts = [part for bit, part in enumerate(PARTS) if pressed.parts() & (1 << bit)]
+    parts = _named_parts(pressed.parts())
     entry = await waitlist.join(
         d.db, d.clock(), _user(update), service, specialist, first=first, last=last, parts=parts
     )
