@@ -29,6 +29,7 @@ from bookbot.services.clinic import import_clinic
 from bookbot.store.db import Database
 from bookbot.store.tables import BookingRow, ClientRow, OutboxRow, WaitlistRow
 from bookbot.store.uow import UnitOfWork
+from tests.conftest import KINDS, drop_database, new_database
 from tests.store.test_day_index import assert_index_exact
 
 NOW = datetime.fromisoformat("2026-11-30T08:00:00+01:00")  # Monday, in Berlin
@@ -270,12 +271,14 @@ DAYS = (TUESDAY, date(2026, 12, 8))
 STARTS = (time(9), time(10), time(12))
 
 
+@pytest.mark.parametrize("kind", KINDS)
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 5)), max_size=14))
 async def test_the_day_index_stays_exact_whatever_happens(
-    steps: list[tuple[str, int]], tmp_path_factory: pytest.TempPathFactory
+    kind: str, steps: list[tuple[str, int]], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('waitlist') / 'b.db'}")
+    url = await new_database(kind, tmp_path_factory.mktemp("waitlist"))
+    db = Database(url)
     try:
         await import_clinic(db, clinic_file.read(CLINIC))
         now = NOW
@@ -289,6 +292,7 @@ async def test_the_day_index_stays_exact_whatever_happens(
         await assert_index_exact(db)
     finally:
         await db.close()
+        await drop_database(url)
 
 
 async def _step(
