@@ -18,8 +18,9 @@ from sqlalchemy import select
 
 from bookbot import clinic_file
 from bookbot.config import Settings
+from bookbot.engine.bookings import ADMIN as ADMIN_ROLE
 from bookbot.engine.bookings import CLIENT
-from bookbot.engine.model import Booking, BookingStatus, Client
+from bookbot.engine.model import Booking, BookingStatus, Client, Mark
 from bookbot.errors import BookbotError
 from bookbot.notify import delivery
 from bookbot.notify.messages import WAITLIST_OFFER
@@ -205,6 +206,32 @@ async def test_leaving_the_waitlist_passes_the_offer_on(clinic: Database) -> Non
     with pytest.raises(BookbotError):
         await waitlist.take(clinic, NOW, 21, offer.id or 0)  # gone with the entry
     assert [w.entry.client for w in await waitlist.waiting(clinic, NOW)] == [22]
+
+
+async def test_an_offer_is_not_taken_by_a_client_marked_no_show_since(db: Database) -> None:
+    strict = "policy: {waitlist_hold: 20m, no_show_limit: 1, after_no_shows: block}"
+    await import_clinic(
+        db, clinic_file.read(CLINIC.replace("policy: {waitlist_hold: 20m}", strict))
+    )
+    await wait(db, 21)
+    await bookings.cancel(db, NOW, 1, CLIENT, client=11)
+    offer = (await offers(db))[21]
+    async with UnitOfWork(db) as uow:  # a visit last week, marked missed after the offer
+        start = at("2026-11-24T09:00")
+        missed = await uow.bookings.add_booking(
+            Booking(
+                "ann", "checkup", start, start + timedelta(hours=1), client=Client(None, None, 21)
+            ),
+            NOW,
+        )
+        assert missed.id is not None
+        await uow.bookings.mark(missed.id, Mark.NO_SHOW, NOW, ADMIN_ROLE)
+        await uow.commit()
+    with pytest.raises(BookbotError) as refused:
+        await waitlist.take(db, NOW + timedelta(minutes=1), 21, offer.id or 0)
+    assert refused.value.key == "refused.no_shows_no_phone"
+    assert list(await offers(db)) == [21]  # nothing changed: the offer runs out as any
+    assert len(await waitlist.entries(db, NOW, 21)) == 1
 
 
 async def test_an_entry_whose_dates_passed_is_ended_by_the_sweep(clinic: Database) -> None:

@@ -219,8 +219,9 @@ async def confirm(
 ) -> Visit:
     """Turns a live hold into a confirmed booking; a hold that ran out is refused.
 
-    With `client` (their Telegram id), the hold must be theirs, and a booking they are
-    moving away from is let go in the same transaction (`reschedule`).
+    With `client` (their Telegram id), the hold must be theirs, the no-show rules must
+    still let them book online (a mark may have come since they held it), and a booking
+    they are moving away from is let go in the same transaction (`reschedule`).
     """
     async with UnitOfWork(db) as uow:
         if client is None:
@@ -237,6 +238,7 @@ async def confirm(
         if refusal:
             raise Refused(refusal, start=seen.start)
         if client is not None:
+            await refuse_no_shows(uow, now, client)  # marked meanwhile: held, not booked
             await _let_go_moved(uow, now, client)
         await uow.bookings.set_status(booking_id, BookingStatus.CONFIRMED, now)
         await owe_booked(uow, current, now, policy)

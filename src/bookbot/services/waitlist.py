@@ -18,6 +18,7 @@ from bookbot.engine.waitlist import PARTS, Entry, expired
 from bookbot.engine.workday import zone
 from bookbot.errors import BadInput, Refused
 from bookbot.notify.messages import Policy
+from bookbot.services.attendance import refuse_no_shows
 from bookbot.services.availability import ANY, context
 from bookbot.services.basics import check_range, require_business
 from bookbot.services.bookings import DEFAULT_POLICY, terms
@@ -169,7 +170,7 @@ async def pass_on(db: Database, now: datetime, client: int, booking_id: int) -> 
 async def take(
     db: Database, now: datetime, client: int, booking_id: int, policy: Policy = DEFAULT_POLICY
 ) -> Visit:
-    """ "Take it": books the offered slot and ends the entry.
+    """ "Take it": books the offered slot and ends the entry, if the no-show rules allow.
 
     When the entry was made from a booking, that booking is let go in the same
     transaction (and its time offered on), so the client never holds both or neither.
@@ -184,6 +185,7 @@ async def take(
         refusal = may_confirm(current, now, seen)
         if refusal:
             raise Refused(refusal, start=seen.start)
+        await refuse_no_shows(uow, now, client)  # marked since the offer was made
         old = await uow.bookings.booking(entry.from_booking) if entry.from_booking else None
         await uow.bookings.set_status(booking_id, BookingStatus.CONFIRMED, now)
         await uow.waitlist.leave(entry.id, now)
