@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum, unique
 
+from bookbot.parsing import FIRST_DAY, LAST_DAY
+
 LIMIT = 64
 ID = r"[a-z0-9_-]{1,60}"
 ROW_ID = r"[1-9][0-9]{0,9}"  # a booking's or a schedule change's id
@@ -100,9 +102,15 @@ class Tap:
         return int(self.argument)
 
     def span(self) -> tuple[date, date]:
-        """The first and last date (from `W:` and `J:`, YYYYMMDDYYYYMMDD first)."""
+        """The first and last date (from `W:` and `J:`, YYYYMMDDYYYYMMDD first).
+
+        Dates outside 2000-2099 are refused (ValueError), so no date sum overflows.
+        """
         first = datetime.strptime(self.argument[:8], "%Y%m%d").date()
-        return first, datetime.strptime(self.argument[8:16], "%Y%m%d").date()
+        last = datetime.strptime(self.argument[8:16], "%Y%m%d").date()
+        if not FIRST_DAY <= first <= LAST_DAY or not FIRST_DAY <= last <= LAST_DAY:
+            raise ValueError(self.argument)
+        return first, last
 
     def parts(self) -> int:
         """The parts of the day as bits (the last digit of `W:` and `J:`): 1, 2, 4; 0 any."""
