@@ -48,6 +48,7 @@ ADMIN = (
     "noshow",
     "forgive",
     "stats",
+    "waitlist",
 )
 
 

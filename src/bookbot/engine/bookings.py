@@ -38,6 +38,8 @@ CLIENT = "client"  # the booking's own client, in the chat
 SPECIALIST = "specialist"  # the booking's specialist (or an admin for them), in the chat
 ADMIN = "admin"
 OPERATOR = "operator"  # whoever runs the command line
+# The reason stored on the booking a client moved away from (a move, not a cancellation).
+MOVED = "rescheduled"
 ACTORS = (CLIENT, SPECIALIST, ADMIN, OPERATOR)
 STAFF = (SPECIALIST, ADMIN, OPERATOR)  # who may mark a visit arrived or no-show
 BLOCK, PREPAY = "block", "prepay"  # what no-shows bring on (policy `after_no_shows`)

@@ -219,8 +219,9 @@ async def confirm(
 ) -> Visit:
     """Turns a live hold into a confirmed booking; a hold that ran out is refused.
 
-    With `client` (their Telegram id), the hold must be theirs, and a booking they are
-    moving away from is let go in the same transaction (`reschedule`).
+    With `client` (their Telegram id), the hold must be theirs, the no-show rules must
+    still let them book online (a mark may have come since they held it), and a booking
+    they are moving away from is let go in the same transaction (`reschedule`).
     """
     async with UnitOfWork(db) as uow:
         if client is None:
@@ -237,6 +238,7 @@ async def confirm(
         if refusal:
             raise Refused(refusal, start=seen.start)
         if client is not None:
+            await refuse_no_shows(uow, now, client)  # marked meanwhile: held, not booked
             await _let_go_moved(uow, now, client)
         await uow.bookings.set_status(booking_id, BookingStatus.CONFIRMED, now)
         await owe_booked(uow, current, now, policy)
@@ -314,9 +316,9 @@ async def _let_go_moved(uow: UnitOfWork, now: datetime, client: int) -> None:
     old = await uow.bookings.booking(draft.rescheduling)
     if old is not None and _owned(old, client) and bookings.may_let_go(old) is None:
         await uow.bookings.set_status(
-            draft.rescheduling, BookingStatus.CANCELLED, now, CLIENT, "rescheduled"
+            draft.rescheduling, BookingStatus.CANCELLED, now, CLIENT, bookings.MOVED
         )
-        await owe_cancelled(uow, old, now, CLIENT, "rescheduled")
+        await owe_cancelled(uow, old, now, CLIENT, bookings.MOVED)
         await offer_freed(uow, now, old.specialist, times=[(old.start, old.end)])
     await uow.chats.save_draft(replace(draft, rescheduling=None), now)
 

@@ -7,7 +7,8 @@ What counts:
 - cancellations of visits starting in the range, by how engine/stats.py `cancel_timing`
   counts them: a client's before or after the cut-off (engine/policy.py `cutoff` for the
   visit's service and the business policy), and any by a specialist, an admin or the
-  operator apart, "by staff". A visit a client moved counts as a client's cancellation;
+  operator apart, "by staff". A visit a client moved (engine/stats.py `moved`) is no
+  cancellation: its new time counts as booked;
 - no-shows: confirmed visits marked no-show;
 - refilled: confirmed visits made from a waitlist offer;
 - each specialist's booked minutes inside their working windows (engine/workday.py
@@ -80,7 +81,7 @@ async def figures(db: Database, first: date | None, last: date | None, now: date
     timings = Counter(
         stats.cancel_timing(r, cutoff(r.start, services[r.service], business.policy))
         for r in records
-        if r.status == BookingStatus.CANCELLED
+        if r.status == BookingStatus.CANCELLED and not stats.moved(r)
     )
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     shares = []

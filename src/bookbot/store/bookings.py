@@ -280,6 +280,7 @@ class Bookings:
                 BookingRow.cancelled_by,
                 BookingRow.mark,
                 BookingRow.offer_of,
+                BookingRow.cancel_reason,
             )
             .where(
                 BookingRow.start_at >= since,
@@ -299,6 +300,7 @@ class Bookings:
                 row.cancelled_by,
                 None if row.mark is None else Mark(row.mark),
                 row.offer_of is not None,
+                row.cancel_reason,
             )
             for row in rows
         ]

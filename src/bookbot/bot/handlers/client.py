@@ -299,7 +299,8 @@ async def _show_times(
         d.db, d.clock(), day, day, service=draft.service, specialist=draft.specialist, seen=seen
     )
     if not free:
-        raise BookbotError("bot.day_full")
+        await _edit(update, _t(lang, "day_full"), keyboards.day_full(lang, day))
+        return
     await _edit(
         update,
         _t(lang, "choose_time", day=i18n.day(day, lang, i18n.LONG_DAY)),
