@@ -132,12 +132,27 @@ async def test_a_freed_slot_goes_to_the_first_then_the_second_then_the_third(
 
 
 async def test_one_client_waits_for_at_most_twenty_things(clinic: Database) -> None:
-    for _ in range(waitlist.MOST_ENTRIES):
-        await waitlist.join(clinic, NOW, 31, "checkup", "ann", first=TUESDAY, last=TUESDAY)
+    for days in range(waitlist.MOST_ENTRIES):
+        last = TUESDAY + timedelta(days=days)
+        await waitlist.join(clinic, NOW, 31, "checkup", "ann", first=TUESDAY, last=last)
+    later = TUESDAY + timedelta(days=waitlist.MOST_ENTRIES)
     with pytest.raises(BookbotError) as refused:
-        await waitlist.join(clinic, NOW, 31, "checkup", "ann", first=TUESDAY, last=TUESDAY)
+        await waitlist.join(clinic, NOW, 31, "checkup", "ann", first=TUESDAY, last=later)
     assert refused.value.key == "waiting.too_many"
     assert len(await waitlist.entries(clinic, NOW, 31)) == waitlist.MOST_ENTRIES
+
+
+async def test_joining_twice_with_one_wish_makes_one_entry(clinic: Database) -> None:
+    def tap():  # type: ignore[no-untyped-def]
+        return waitlist.join(
+            clinic, NOW, 32, "checkup", "ann", first=TUESDAY, last=TUESDAY, parts=["morning"]
+        )
+
+    first, second, third = await asyncio.gather(tap(), tap(), tap())  # a double tap on Join
+    assert first.id == second.id == third.id
+    assert [w.entry.id for w in await waitlist.entries(clinic, NOW, 32)] == [first.id]
+    other = await waitlist.join(clinic, NOW, 32, "checkup", "ann", first=TUESDAY, last=TUESDAY)
+    assert other.id != first.id  # any time of day is another wish
 
 
 async def test_a_schedule_opening_offers_the_new_time(clinic: Database) -> None:

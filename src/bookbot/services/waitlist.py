@@ -59,8 +59,7 @@ async def join(
         await uow.lock(clients=[client])
         business = await require_business(uow.catalog)
         today = now.astimezone(zone(business.timezone)).date()
-        if len(await uow.waitlist.entries(client, today)) >= MOST_ENTRIES:
-            raise Refused("waiting.too_many", most=MOST_ENTRIES)
+        waiting = await uow.waitlist.entries(client, today)
         horizon = today + timedelta(days=business.rules.horizon_days)
         if from_booking is not None:
             moving = await _own(uow, from_booking, client)
@@ -76,6 +75,12 @@ async def join(
         await context(uow, now, service=service, specialist=specialist)  # checks the ids
         first, last = max(first or today, today), min(last or horizon, horizon)
         check_range(first, last)
+        for same in waiting:  # a second tap on Join (or a repeated command) adds nothing
+            wish = (same.service, same.specialist, same.first, same.last, same.parts)
+            if wish == (service, specialist, first, last, parts):
+                return same
+        if len(waiting) >= MOST_ENTRIES:
+            raise Refused("waiting.too_many", most=MOST_ENTRIES)
         entry = await uow.waitlist.add(
             client=client,
             service=service,
