@@ -48,7 +48,7 @@ async def play(
     try:
         await business(db)
     except BadInput:
-        await import_clinic(db, clinic(clock()))
+        await import_clinic(db, clinic(clock(), deposit=False))
     await db.close()
     async with BotApiEmulator() as emulator:
         # The local emulator keeps no flood limits: pacing would only make answers lag.

@@ -23,7 +23,7 @@ from bookbot.engine.model import (
     Service,
     Specialist,
 )
-from bookbot.engine.policy import DEFAULT_HOLD, Policy
+from bookbot.engine.policy import DEFAULT_HOLD, Policy, Prepay
 from bookbot.engine.workday import zone
 
 
@@ -79,6 +79,13 @@ def _dump_service(service: Service, currency: str | None) -> dict:
             "duration": parsing.format_duration(service.duration) if service.duration else None,
             "price": money.text(price, currency) if price is not None and currency else None,
             "cancel_notice": _span(service.cancel_notice),
+            "prepay": None if service.prepay == Prepay.NONE else str(service.prepay),
+            "deposit": (
+                money.text(service.deposit, currency)
+                if service.deposit is not None and currency
+                else None
+            ),
+            "online": service.online or None,
         }
     )
 
