@@ -48,6 +48,8 @@ ADMIN = (
     "noshow",
     "forgive",
     "stats",
+    "payments",
+    "refund",
 )
 
 

@@ -13,6 +13,7 @@ paid after it lapsed, it is confirmed only if its time is still free, else refun
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from bookbot.engine.bookings import PREPAY, is_live
@@ -22,6 +23,29 @@ from bookbot.engine.policy import Prepay
 from bookbot.engine.validate import Problem
 
 LONGEST_PAYLOAD = 128  # bytes of an invoice's payload (Bot API sendInvoice)
+
+
+@dataclass(frozen=True)
+class Payment:
+    """A payment Telegram reported for a booking, in minor units of `currency`.
+
+    A refund is owed from `refund_owed_at` until it is done (`refunded_at`).
+    """
+
+    booking: int
+    amount: int
+    currency: str
+    telegram_charge_id: str
+    provider_charge_id: str | None
+    paid_at: datetime
+    id: int | None = None
+    refund_owed_at: datetime | None = None
+    refunded_at: datetime | None = None
+
+    @property
+    def refund_owed(self) -> bool:
+        """Tells whether the money is owed back and not yet returned."""
+        return self.refund_owed_at is not None and self.refunded_at is None
 
 
 def payable(service: Service, currency: str | None, provider: bool) -> bool:
