@@ -12,7 +12,7 @@ import pytest
 
 from bookbot import clinic_file
 from bookbot.engine.bookings import CLIENT, SPECIALIST
-from bookbot.engine.model import BookingStatus
+from bookbot.engine.model import Booking, BookingStatus, Client, Mark
 from bookbot.engine.payments import Payment
 from bookbot.errors import BookbotError
 from bookbot.notify.messages import Policy
@@ -60,7 +60,7 @@ async def stars(db: Database) -> Database:
 
 async def awaiting(db: Database, client: int = 11, start: datetime = NINE) -> int:
     """A hold of `client`'s confirmed into one awaiting payment; its id."""
-    held = await bookings.hold(db, NOW, client, "checkup", "ann", start, HOLD)
+    held = await bookings.hold(db, NOW, client, "checkup", "ann", start, HOLD, provider=True)
     assert held.booking.id is not None
     visit = await bookings.confirm(db, NOW, held.booking.id, client=client, provider=True)
     assert visit.booking.status == BookingStatus.HELD
@@ -194,3 +194,53 @@ async def test_a_client_cancelling_before_the_cut_off_is_refunded(eur: Database)
     await bookings.cancel(eur, NOW, booking, CLIENT, client=11)
     async with UnitOfWork(eur, write=False) as uow:
         assert [p.refund_owed for p in await uow.payments.of_booking(booking)] == [True]
+
+
+async def test_the_database_refuses_a_booking_over_a_hold_awaiting_payment(eur: Database) -> None:
+    await awaiting(eur)
+    later = NOW + timedelta(minutes=12)  # the guard, not the engine: no rule is asked here
+    async with UnitOfWork(eur) as uow:
+        over = Booking("ann", "checkup", NINE, NINE + timedelta(hours=1), client=Client("Lea"))
+        with pytest.raises(BookbotError) as caught:
+            await uow.bookings.add_booking(over, later)
+    assert caught.value.key == "refused.taken"
+
+
+async def test_a_moved_paid_visit_keeps_its_payment_and_asks_nothing_more(eur: Database) -> None:
+    booking = await awaiting(eur)
+    text = payments.payload(booking, 2000, KEY)
+    await payments.take(eur, NOW, 11, paid(2000, "EUR"), text, KEY, Policy())
+    await bookings.reschedule(eur, NOW, 11, booking)
+    held = await bookings.hold(eur, NOW, 11, "checkup", "ann", NINE + timedelta(hours=1), HOLD)
+    assert held.booking.id is not None
+    moved = await bookings.confirm(eur, NOW, held.booking.id, client=11, provider=True)
+    assert moved.booking.status == BookingStatus.CONFIRMED
+    async with UnitOfWork(eur, write=False) as uow:
+        assert await uow.payments.of_booking(booking) == []
+        carried = await uow.payments.of_booking(held.booking.id)
+        old = await uow.bookings.booking(booking)
+    assert [(p.amount, p.refund_owed) for p in carried] == [(2000, False)]
+    assert old is not None and old.status == BookingStatus.CANCELLED
+
+
+async def test_a_repeat_no_show_pays_the_full_price(db: Database) -> None:
+    text = EUR.replace(
+        "payment_hold: 15m", "payment_hold: 15m, no_show_limit: 1, after_no_shows: prepay"
+    )
+    await import_clinic(db, clinic_file.read(text), NOW, provider=True)
+    before = NOW - timedelta(days=6)  # Tuesday 24 November
+    missed = await bookings.book(
+        db, before, "ann", "checkup", NINE - timedelta(days=7), Client("Mia", None, 11)
+    )
+    assert missed.id is not None
+    async with UnitOfWork(db) as uow:
+        await uow.bookings.mark(missed.id, Mark.NO_SHOW, NOW - timedelta(days=5), "admin")
+        await uow.commit()
+    booking = await awaiting(db)
+    async with UnitOfWork(db, write=False) as uow:
+        found = await uow.bookings.booking(booking)
+    assert found is not None and found.due == 6000
+    ten = NINE + timedelta(hours=1)
+    with pytest.raises(BookbotError) as caught:  # nothing to pay with: as `block`
+        await bookings.hold(db, NOW, 11, "checkup", "ann", ten, HOLD, provider=False)
+    assert caught.value.key == "refused.no_shows_no_phone"
