@@ -25,9 +25,9 @@ policy:
   waitlist_hold: 15m
 
 services:
-  - {id: checkup, name: Check-up, price: "60.00"$checkup_deposit}
+  - {id: checkup, name: Check-up, price: "60.00"}
   - {id: hygiene, name: Teeth cleaning, duration: 90m, price: "95.00"}
-  - {id: filling, name: Filling, duration: 45m, price: "120.00", cancel_notice: 48h}
+  - {id: filling, name: Filling, duration: 45m, price: "120.00", cancel_notice: 48h$deposit}
   - {id: consult, name: Online consultation, duration: 30m, price: "40.00", cancel_notice: 2h}
   - {id: braces, name: Braces check, duration: 1h, price: "80.00"}
 
@@ -89,20 +89,20 @@ EVA_CLIENTS = (
 )
 
 
-DEPOSIT = ', prepay: deposit, deposit: "20.00"'
+DEPOSIT = ', prepay: deposit, deposit: "30.00"'
 
 
 def clinic(now: datetime, deposit: bool = True) -> Clinic:
     """The demo clinic, with its exceptions and bookings set in the coming weeks.
 
-    Its check-up asks a deposit when `deposit` (a payment provider's token is set, or
+    Its filling asks a deposit when `deposit` (a payment provider's token is set, or
     `bookbot try` plays the payment).
     """
     today = now.astimezone(zone(ZONE)).date()
     vacation = date.fromisoformat(_next(today, 0, weeks=3))
     return read(
         TEMPLATE.substitute(
-            checkup_deposit=DEPOSIT if deposit else "",
+            deposit=DEPOSIT if deposit else "",
             ann_off=_next(today, 2, weeks=1),
             ann_custom=_next(today, 3, weeks=2),
             ann_block=_next(today, 1),
