@@ -11,13 +11,14 @@ from datetime import datetime, timedelta
 import pytest
 
 from bookbot import clinic_file
+from bookbot.bot.views import figure_lines
 from bookbot.engine.bookings import CLIENT, SPECIALIST
 from bookbot.engine.model import Booking, BookingStatus, Client, Mark
-from bookbot.engine.payments import Payment
+from bookbot.engine.payments import Payment, Takings
 from bookbot.errors import BookbotError
 from bookbot.notify.messages import Policy
-from bookbot.services import bookings, payments, people
-from bookbot.services.clinic import import_clinic
+from bookbot.services import bookings, payments, people, stats
+from bookbot.services.clinic import export_clinic, import_clinic
 from bookbot.store.db import Database
 from bookbot.store.uow import UnitOfWork
 
@@ -244,3 +245,31 @@ async def test_a_repeat_no_show_pays_the_full_price(db: Database) -> None:
     with pytest.raises(BookbotError) as caught:  # nothing to pay with: as `block`
         await bookings.hold(db, NOW, 11, "checkup", "ann", ten, HOLD, provider=False)
     assert caught.value.key == "refused.no_shows_no_phone"
+
+
+async def test_the_export_lists_payments_as_history_the_import_never_charges_again(
+    eur: Database,
+) -> None:
+    booking = await awaiting(eur)
+    text = payments.payload(booking, 2000, KEY)
+    await payments.take(eur, NOW, 11, paid(2000, "EUR"), text, KEY, Policy())
+    written = clinic_file.dump(await export_clinic(eur))
+    assert "payments:" in written and "amount: '20.00'" in written
+    assert "telegram_charge_id: tg-1" in written
+    again = clinic_file.read(written)
+    assert again.payments == ()
+    await import_clinic(eur, again, NOW, provider=True)
+    async with UnitOfWork(eur, write=False) as uow:
+        assert [p.amount for p in await uow.payments.every()] == [2000]
+
+
+async def test_the_figures_sum_payments_by_currency(eur: Database) -> None:
+    booking = await awaiting(eur)
+    text = payments.payload(booking, 2000, KEY)
+    await payments.take(eur, NOW, 11, paid(2000, "EUR"), text, KEY, Policy())
+    await bookings.cancel(eur, NOW, booking, SPECIALIST, "ill")
+    found = await stats.figures(eur, NOW.date(), NOW.date(), NOW)
+    assert found.takings == (Takings("EUR", 1, 2000, 2000),)
+    assert ("stats.paid", {"count": 1, "paid": "20.00 EUR", "refunded": "20.00 EUR"}) in (
+        figure_lines(found)
+    )

@@ -27,6 +27,7 @@ from bookbot.engine.model import (
     Specialist,
     WeeklyEntry,
 )
+from bookbot.engine.payments import Payment
 from bookbot.engine.policy import DEFAULT_HOLD, Policy, Prepay
 from bookbot.engine.search import slot_length_at
 from bookbot.engine.workday import Plan, zone
@@ -44,6 +45,7 @@ FIELDS = {
         "services",
         "specialists",
         "bookings",
+        "payments",  # the export's history of payments: never read back (never re-charged)
     },
     "policy": {
         "cancel_notice",
@@ -102,6 +104,7 @@ class Clinic:
     services: tuple[Service, ...] = ()
     specialists: tuple[Specialist, ...] = ()
     bookings: tuple[Booking, ...] = ()
+    payments: tuple[Payment, ...] = ()  # written by the export only: reading leaves it empty
 
 
 @dataclass

@@ -12,7 +12,7 @@ paid after it lapsed, it is confirmed only if its time is still free, else refun
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -46,6 +46,32 @@ class Payment:
     def refund_owed(self) -> bool:
         """Tells whether the money is owed back and not yet returned."""
         return self.refund_owed_at is not None and self.refunded_at is None
+
+
+@dataclass(frozen=True)
+class Takings:
+    """The payments of a stretch of days in one currency: how many, how much, given back."""
+
+    currency: str
+    count: int
+    paid: int  # minor units
+    refunded: int  # minor units owed back or returned
+
+
+def takings(payments: Iterable[Payment]) -> tuple[Takings, ...]:
+    """The payments summed by currency (never across currencies), by currency code."""
+    found: dict[str, list[Payment]] = {}
+    for payment in payments:
+        found.setdefault(payment.currency, []).append(payment)
+    return tuple(
+        Takings(
+            currency,
+            len(paid),
+            sum(p.amount for p in paid),
+            sum(p.amount for p in paid if p.refund_owed_at is not None),
+        )
+        for currency, paid in sorted(found.items())
+    )
 
 
 def payable(service: Service, currency: str | None, provider: bool) -> bool:

@@ -106,6 +106,7 @@ async def export_clinic(db: Database) -> Clinic:
             tuple(await uow.catalog.services()),
             tuple(await _in_file_order(uow.catalog)),
             tuple(bookings),
+            tuple(await uow.payments.every()),
         )
 
 
