@@ -18,7 +18,7 @@ import pytest
 from bookbot import clinic_file
 from bookbot.engine.bookings import SPECIALIST
 from bookbot.engine.model import BookingStatus, Client
-from bookbot.services import bookings
+from bookbot.services import availability, bookings
 from bookbot.services.clinic import import_clinic
 from bookbot.store.db import Database
 from bookbot.store.uow import UnitOfWork
@@ -78,7 +78,8 @@ async def invoiced(h: Harness, user: ChatUser) -> None:
     await press(h, user, "1")
     await press(h, user, "10:20")
     await h.emulator.share_contact(user)
-    await arrives(h, user, "Please check and confirm")
+    summary = await arrives(h, user, "Please check and confirm")
+    assert "To pay on confirming: " in (summary.text or "")
     await press(h, user, "Confirm")
     async with asyncio.timeout(5):
         while not h.emulator.invoices(user):
@@ -219,7 +220,16 @@ async def test_an_awaiting_hold_keeps_the_slot_from_another_client(eur: Harness)
     h, user = eur, eur.emulator.user(7001, "Mia", phone_number="+491512222222")
     await invoiced(h, user)
     h.clock.advance(minutes=11)  # past the 10-minute hold, within the payment's
+    day = VISIT.date()
+    free = await on_db(
+        h, availability.free_slots, h.clock(), day, day, service="checkup", specialist="ann"
+    )
+    assert free and VISIT not in [s.start for s in free]
     with pytest.raises(Exception, match="refused.taken"):
         await on_db(h, bookings.book, h.clock(), "ann", "checkup", VISIT, Client("Lea"))
     h.clock.advance(minutes=4)
+    free = await on_db(
+        h, availability.free_slots, h.clock(), day, day, service="checkup", specialist="ann"
+    )
+    assert VISIT in [s.start for s in free]
     await on_db(h, bookings.book, h.clock(), "ann", "checkup", VISIT, Client("Lea"))
