@@ -20,7 +20,7 @@ from bookbot.engine.money import STARS
 from bookbot.engine.payments import Payment
 from bookbot.engine.policy import Prepay
 from bookbot.engine.workday import zone
-from bookbot.errors import BadInput
+from bookbot.errors import BadInput, BookbotError
 from bookbot.services import availability, catalog, payments, schedules
 from bookbot.services.visits import Visit
 
@@ -86,15 +86,18 @@ async def pre_checkout(update: Update, context: BotContext) -> None:
     """Answers a pre-checkout query: ok only while the hold is live and the amount matches."""
     query, d = update.pre_checkout_query, context.deps
     assert query is not None
-    refusal = await payments.check(
-        d.db,
-        d.clock(),
-        query.from_user.id,
-        query.invoice_payload,
-        query.total_amount,
-        query.currency,
-        key(d.settings),
-    )
+    try:
+        refusal = await payments.check(
+            d.db,
+            d.clock(),
+            query.from_user.id,
+            query.invoice_payload,
+            query.total_amount,
+            query.currency,
+            key(d.settings),
+        )
+    except BookbotError as error:  # answered all the same: Telegram waits 10 s at most
+        refusal = error.key
     if refusal is None:
         await query.answer(ok=True)
         return
@@ -108,22 +111,11 @@ async def paid(update: Update, context: BotContext) -> None:
     assert update.effective_user is not None
     got, now = message.successful_payment, d.clock()
     lang = await language(update, context)
-    taken = await payments.take(
-        d.db,
-        now,
-        update.effective_user.id,
-        Payment(
-            0,
-            got.total_amount,
-            got.currency,
-            got.telegram_payment_charge_id,
-            got.provider_payment_charge_id or None,
-            now,
-        ),
-        got.invoice_payload,
-        key(d.settings),
-        d.policy,
-    )
+    try:
+        taken = await _take(update, context, now)
+    except BookbotError as error:
+        await message.reply_text(i18n.text(error.key, lang, **error.params))
+        return
     if taken.outcome is payments.Outcome.AGAIN:
         return
     visit, amount = taken.visit, _amount(got.total_amount, got.currency, lang)
@@ -148,6 +140,30 @@ async def paid(update: Update, context: BotContext) -> None:
         said += "\n" + i18n.text("payment.alternatives", lang)
     await message.reply_text(said, reply_markup=keyboards.alternatives(lang, nearby))
     await refunds.give_back(context.bot, d)
+
+
+async def _take(update: Update, context: BotContext, now: datetime) -> payments.Taken:
+    """Hands the payment a message carries to its use case."""
+    message, d = update.effective_message, context.deps
+    assert message is not None and message.successful_payment is not None
+    assert update.effective_user is not None
+    got = message.successful_payment
+    return await payments.take(
+        d.db,
+        now,
+        update.effective_user.id,
+        Payment(
+            0,
+            got.total_amount,
+            got.currency,
+            got.telegram_payment_charge_id,
+            got.provider_payment_charge_id or None,
+            now,
+        ),
+        got.invoice_payload,
+        key(d.settings),
+        d.policy,
+    )
 
 
 # -- staff --------------------------------------------------------------------------------
