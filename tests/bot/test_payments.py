@@ -17,7 +17,7 @@ import pytest
 
 from bookbot import clinic_file
 from bookbot.engine.bookings import SPECIALIST
-from bookbot.engine.model import BookingStatus, Client
+from bookbot.engine.model import BookingStatus, Client, Mark
 from bookbot.services import availability, bookings
 from bookbot.services.clinic import import_clinic
 from bookbot.store.db import Database
@@ -233,3 +233,32 @@ async def test_an_awaiting_hold_keeps_the_slot_from_another_client(eur: Harness)
     )
     assert VISIT in [s.start for s in free]
     await on_db(h, bookings.book, h.clock(), "ann", "checkup", VISIT, Client("Lea"))
+
+
+async def test_a_repeat_no_show_pays_the_full_price_in_the_chat(
+    emulator: BotApiEmulator, tmp_path: Path, clock: Clock
+) -> None:
+    text = EUR.replace(
+        "payment_hold: 15m", "payment_hold: 15m, no_show_limit: 1, after_no_shows: prepay"
+    ).replace(
+        "bookings:\n",
+        "bookings:\n  - {specialist: ben, service: checkup, start: 2026-11-24T09:00,\n"
+        '     client: {name: Mia, phone: "+491512222222", telegram_id: 7001}}\n',
+    )
+    h = await paying(emulator, tmp_path, clock, text)
+    try:
+        missed = next(b for b in await on_db(h, bookings.list_bookings) if b.specialist == "ben")
+        assert missed.id is not None
+        db = Database(h.url)
+        async with UnitOfWork(db) as uow:
+            await uow.bookings.mark(missed.id, Mark.NO_SHOW, h.clock(), "admin")
+            await uow.commit()
+        await db.close()
+        user = h.emulator.user(7001, "Mia", phone_number="+491512222222")
+        await invoiced(h, user)
+        invoice = h.emulator.invoices(user)[-1].invoice
+        assert invoice is not None and invoice["prices"] == [("Payment", 6000)]
+        await h.emulator.pay(user)
+        await arrives(h, user, "Paid €60.00. Booked")
+    finally:
+        await h.stop()
