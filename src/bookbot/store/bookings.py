@@ -225,14 +225,6 @@ class Bookings:
         row.hold_until, row.due = until, due
         await self.session.flush()
 
-    async def revive(self, booking_id: int, at: datetime) -> None:
-        """Confirms a lapsed hold paid late; refused.taken when its time went to another."""
-        row = await self.session.get(BookingRow, booking_id)
-        assert row is not None
-        row.status, row.hold_until, row.due = str(BookingStatus.CONFIRMED), None, None
-        self.days.busy_changed(row.specialist_id, row.start_at, row.end_at)
-        await self._flush_or_refuse()
-
     # -- attendance and no-shows ----------------------------------------------------------
 
     async def attend(self, booking_id: int, at: datetime) -> bool:
