@@ -200,6 +200,7 @@ async def test_a_client_cancelling_before_the_cut_off_gets_the_stars_back(stars:
     await say(h, user, "/my")
     await press(h, user, "Cancel")
     await press(h, user, "Yes, cancel it")
+    await arrives(h, user, "100 ⭐ will be refunded.")
     await refunded(h, 1)
     assert await statuses(h, 7001) == [BookingStatus.CANCELLED]
 

@@ -185,6 +185,12 @@ async def _booking(uow: UnitOfWork, booking_id: int) -> Booking:
 # -- refunds ------------------------------------------------------------------------------
 
 
+async def owed_back(db: Database, booking_id: int) -> list[Payment]:
+    """A booking's payments owed back and not yet returned (after its cancellation)."""
+    async with UnitOfWork(db, write=False) as uow:
+        return [p for p in await uow.payments.of_booking(booking_id) if p.refund_owed]
+
+
 async def stars_owed(db: Database) -> list[Owed]:
     """Refunds in Telegram Stars owed and not yet made: the bot makes them at once."""
     async with UnitOfWork(db, write=False) as uow:

@@ -455,16 +455,15 @@ async def cancel(
     """Yes, cancel it: cancels the booking."""
     d, user = context.deps, _user(update)
     gone = await bookings.cancel(d.db, d.clock(), pressed.number(), CLIENT, client=user.id)
-    await _edit(
-        update,
-        _t(
-            lang,
-            "cancelled",
-            service=gone.service.name,
-            specialist=gone.specialist.name,
-            when=i18n.moment(gone.booking.start, lang),
-        ),
+    said = _t(
+        lang,
+        "cancelled",
+        service=gone.service.name,
+        specialist=gone.specialist.name,
+        when=i18n.moment(gone.booking.start, lang),
     )
+    refunds = await payments_chat.refund_lines(d, pressed.number(), lang)
+    await _edit(update, "\n".join([said, *refunds]))
     outbox.wake(context)
 
 

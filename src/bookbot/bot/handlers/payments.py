@@ -16,6 +16,7 @@ from bookbot.bot.context import BotContext, language
 from bookbot.bot.handlers import staff
 from bookbot.bot.handlers.staff import Call
 from bookbot.config import Settings
+from bookbot.deps import Deps
 from bookbot.engine.money import STARS
 from bookbot.engine.payments import Payment
 from bookbot.engine.policy import Prepay
@@ -80,6 +81,14 @@ async def ask(update: Update, context: BotContext, lang: str, visit: Visit) -> N
         prices=[LabeledPrice(label, booking.due)],
         provider_token="" if currency == STARS else d.settings.payment_token,
     )
+
+
+async def refund_lines(d: Deps, booking_id: int, lang: str) -> list[str]:
+    """What a cancelled visit's client is told of their money: each payment owed back."""
+    return [
+        i18n.text("payment.refund_coming", lang, amount=_amount(p.amount, p.currency, lang))
+        for p in await payments.owed_back(d.db, booking_id)
+    ]
 
 
 async def pre_checkout(update: Update, context: BotContext) -> None:
