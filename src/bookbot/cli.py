@@ -341,18 +341,26 @@ def _now(args: argparse.Namespace) -> datetime:
 
 
 async def _demo(args: argparse.Namespace, db: Database) -> dict:
-    from bookbot import demo
+    from bookbot import config, demo
     from bookbot.services import clinic
 
-    report = await clinic.import_clinic(db, demo.clinic(_now(args)))
+    provider = config.load().payment_token is not None
+    report = await clinic.import_clinic(
+        db, demo.clinic(_now(args), deposit=provider), provider=provider
+    )
     return {"imported": report.__dict__, "message": i18n.text("cli.demo_loaded", db=db.url)}
 
 
 async def _import(args: argparse.Namespace, db: Database) -> dict:
-    from bookbot import clinic_file
+    from bookbot import clinic_file, config
     from bookbot.services import clinic
 
-    report = await clinic.import_clinic(db, clinic_file.read_file(args.file), _now(args))
+    report = await clinic.import_clinic(
+        db,
+        clinic_file.read_file(args.file),
+        _now(args),
+        provider=config.load().payment_token is not None,
+    )
     return {
         "imported": report.__dict__,
         "message": i18n.text(

@@ -69,6 +69,15 @@ def as_json(value: Any) -> Any:
             },
             "no_shows": value.no_shows,
             "refilled": value.refilled,
+            "payments": [
+                {
+                    "currency": one.currency,
+                    "count": one.count,
+                    "paid": one.paid,
+                    "refunded": one.refunded,
+                }
+                for one in value.takings
+            ],
             "specialists": [
                 {
                     "specialist": s.specialist,

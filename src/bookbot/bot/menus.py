@@ -49,6 +49,8 @@ ADMIN = (
     "forgive",
     "stats",
     "waitlist",
+    "payments",
+    "refund",
 )
 
 

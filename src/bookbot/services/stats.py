@@ -24,6 +24,7 @@ from fractions import Fraction
 
 from bookbot.engine import stats
 from bookbot.engine.model import BookingStatus, Interval, Mark
+from bookbot.engine.payments import Takings, takings
 from bookbot.engine.policy import cutoff
 from bookbot.engine.workday import LocalClock, Plan, zone
 from bookbot.services.basics import check_range, require_business
@@ -57,6 +58,7 @@ class Figures:
     no_shows: int
     refilled: int
     shares: tuple[Share, ...]
+    takings: tuple[Takings, ...] = ()  # payments made in the range, by currency
 
 
 def default_range(today: date) -> tuple[date, date]:
@@ -75,6 +77,7 @@ async def figures(db: Database, first: date | None, last: date | None, now: date
         since = LocalClock(first, tz).instant(timedelta(0))
         until = LocalClock(last + timedelta(days=1), tz).instant(timedelta(0))
         records = await uow.bookings.records(since, until)
+        paid = [p for p in await uow.payments.between(since, until) if since <= p.paid_at < until]
         services = {s.id: s for s in await uow.catalog.services()}
         specialists = await uow.catalog.specialists()
     visits = [r for r in records if r.status == BookingStatus.CONFIRMED]
@@ -104,4 +107,5 @@ async def figures(db: Database, first: date | None, last: date | None, now: date
         no_shows=sum(1 for v in visits if v.mark == Mark.NO_SHOW),
         refilled=sum(1 for v in visits if v.refilled),
         shares=tuple(shares),
+        takings=takings(paid),
     )

@@ -21,7 +21,7 @@ from bookbot.engine.model import (
     Service,
     WeeklyEntry,
 )
-from bookbot.engine.policy import AfterNoShows, Policy
+from bookbot.engine.policy import AfterNoShows, Policy, Prepay
 from bookbot.store.tables import BusinessRow, HoursColumns, OverrideRow, ServiceRow, WeeklyRow
 
 NO_CALENDAR = "none"
@@ -91,6 +91,9 @@ def service_of(row: ServiceRow) -> Service:
         duration,
         price=row.price,
         cancel_notice=None if notice is None else timedelta(seconds=notice),
+        prepay=Prepay(row.prepay or Prepay.NONE),
+        deposit=row.deposit,
+        online=bool(row.online),
     )
 
 
