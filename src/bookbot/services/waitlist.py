@@ -18,6 +18,7 @@ from bookbot.engine.waitlist import PARTS, Entry, expired
 from bookbot.engine.workday import zone
 from bookbot.errors import BadInput, Refused
 from bookbot.notify.messages import Policy
+from bookbot.services import prepay
 from bookbot.services.attendance import refuse_no_shows
 from bookbot.services.availability import ANY, context
 from bookbot.services.basics import check_range, require_business
@@ -173,12 +174,20 @@ async def pass_on(db: Database, now: datetime, client: int, booking_id: int) -> 
 
 @retried
 async def take(
-    db: Database, now: datetime, client: int, booking_id: int, policy: Policy = DEFAULT_POLICY
+    db: Database,
+    now: datetime,
+    client: int,
+    booking_id: int,
+    policy: Policy = DEFAULT_POLICY,
+    provider: bool = False,
 ) -> Visit:
     """ "Take it": books the offered slot and ends the entry, if the no-show rules allow.
 
     When the entry was made from a booking, that booking is let go in the same
-    transaction (and its time offered on), so the client never holds both or neither.
+    transaction (and its time offered on), so the client never holds both or neither;
+    its payment goes with the visit. A visit that asks a payment (and moves no paid one)
+    awaits it instead, as a confirmation would (services/prepay.py `ask`; `provider`: a
+    payment provider's token is set): the booking moved is let go once it is paid.
     """
     async with UnitOfWork(db) as uow:
         await uow.lock(clients=[client])
@@ -190,12 +199,22 @@ async def take(
         refusal = may_confirm(current, now, seen)
         if refusal:
             raise Refused(refusal, start=seen.start)
-        await refuse_no_shows(uow, now, client)  # marked since the offer was made
+        payable = await prepay.payable(uow, current.service, provider)
+        await refuse_no_shows(uow, now, client, payable)  # marked since the offer was made
         old = await uow.bookings.booking(entry.from_booking) if entry.from_booking else None
-        await uow.bookings.set_status(booking_id, BookingStatus.CONFIRMED, now)
         await uow.waitlist.leave(entry.id, now)
+        # the chat's "moving" is what a payment's confirmation lets go (bookings.confirm_held)
+        draft = await uow.chats.draft(client)
+        moved = old.id if old is not None and may_let_go(old) is None else None
+        await uow.chats.save_draft(replace(draft, rescheduling=moved), now)
+        if await prepay.ask(uow, now, current, client, provider) is not None:
+            await uow.commit()
+            return await named(uow.catalog, await _own(uow, booking_id, client))
+        await uow.chats.save_draft(replace(draft, rescheduling=None), now)
+        await uow.bookings.set_status(booking_id, BookingStatus.CONFIRMED, now)
         await owe_booked(uow, current, now, policy)
-        if old is not None and old.id is not None and may_let_go(old) is None:
+        if old is not None and old.id is not None and moved is not None:
+            await prepay.carry(uow, old.id, booking_id)
             await uow.bookings.set_status(old.id, BookingStatus.CANCELLED, now, CLIENT, MOVED)
             await owe_cancelled(uow, old, now, CLIENT, MOVED)
             await offer_freed(uow, now, old.specialist, times=[(old.start, old.end)])

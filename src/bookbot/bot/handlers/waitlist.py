@@ -22,6 +22,7 @@ from bookbot import i18n
 from bookbot.bot import callbacks, keyboards, outbox
 from bookbot.bot.callbacks import Action, Tap
 from bookbot.bot.context import BotContext
+from bookbot.bot.handlers import payments as payments_chat
 from bookbot.engine.waitlist import PARTS, Entry
 from bookbot.errors import BookbotError
 from bookbot.services import chat as client_chat
@@ -134,7 +135,12 @@ async def take(
 ) -> None:
     """Take it: books the offered time (moving the booking the entry was made from)."""
     d, user = context.deps, _user(update)
-    booked = await waitlist.take(d.db, d.clock(), user, pressed.number())
+    booked = await waitlist.take(
+        d.db, d.clock(), user, pressed.number(), d.policy, payments_chat.provider(d.settings)
+    )
+    if booked.booking.due is not None:
+        await payments_chat.ask(update, context, lang, booked)
+        return
     await _edit(
         update,
         i18n.text(
