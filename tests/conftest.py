@@ -92,16 +92,29 @@ async def drop_postgres_database(url: str) -> None:
         await admin.close()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+KINDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=KINDS)
 async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """A fresh database URL of each kind, at the newest migration."""
-    if request.param == "sqlite":
-        shutil.copyfile(await _sqlite_template(), tmp_path / "bookbot.db")
-        yield f"sqlite+aiosqlite:///{tmp_path / 'bookbot.db'}"
-        return
-    url = await new_postgres_database(migrated=True)
+    url = await new_database(request.param, tmp_path)
     yield url
-    await drop_postgres_database(url)
+    await drop_database(url)
+
+
+async def new_database(kind: str, folder: Path) -> str:
+    """A fresh database of `kind` at the newest migration (a SQLite file in `folder`)."""
+    if kind == "sqlite":
+        shutil.copyfile(await _sqlite_template(), folder / "bookbot.db")
+        return f"sqlite+aiosqlite:///{folder / 'bookbot.db'}"
+    return await new_postgres_database(migrated=True)
+
+
+async def drop_database(url: str) -> None:
+    """Drops a database made by new_database (a SQLite file goes with its folder)."""
+    if url.startswith("postgresql"):
+        await drop_postgres_database(url)
 
 
 @pytest.fixture

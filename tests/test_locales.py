@@ -57,6 +57,8 @@ DYNAMIC = {
     "attendance.mark.": "bot/views.py: one per Mark",
     "attendance.button.": "bot/views.py: one per Mark, the agenda's buttons",
     "attendance.marked.": "bot/handlers/attendance.py: one per Mark",
+    "waiting.part.": "bot/handlers/waitlist.py: one per part of the day (engine/waitlist.py)",
+    "payment.": "bot/handlers/payments.py: a late payment's outcome, a payment's state",
 }
 
 

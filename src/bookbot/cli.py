@@ -1,4 +1,8 @@
-"""The `bookbot` command: parses arguments, calls one use case, prints the answer."""
+"""The `bookbot` command: parses arguments, calls one use case, prints the answer.
+
+Each command imports the use cases it calls inside its own function: a query loads no
+Alembic, clinic-file reader, bot or web stack (tests/cli/test_startup.py, bench/startup.py).
+"""
 
 from __future__ import annotations
 
@@ -11,28 +15,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy.engine import make_url
+from typing import TYPE_CHECKING, Any
 
 from bookbot import cli_output as output
-from bookbot import clinic_file, config, i18n, parsing
-from bookbot.engine.bookings import OPERATOR
+from bookbot import i18n, parsing
 from bookbot.engine.model import WEEKDAYS, Booking, Client
-from bookbot.engine.places import Where
-from bookbot.engine.workday import zone
 from bookbot.errors import BadInput, BookbotError, Invalid
-from bookbot.services import (
-    availability,
-    bookings,
-    clinic,
-    directory,
-    places,
-    reindex,
-    stats,
-    waitlist,
-)
 from bookbot.store.db import DEFAULT_URL, Database
+
+if TYPE_CHECKING:
+    from bookbot.engine.places import Where
+    from bookbot.services import stats, waitlist
 
 Handler = Callable[[argparse.Namespace, Database], Any]
 Blocking = Callable[[argparse.Namespace], None]  # runs its own event loop: `run`, `serve`
@@ -351,6 +344,8 @@ def _host(text: str) -> str:
 
 def _database_url(text: str) -> str:
     """Checks a database URL before it is opened: its form, its port, a SQLite file's folder."""
+    from sqlalchemy.engine import make_url
+
     try:
         url = make_url(text)
         port = url.port
@@ -380,14 +375,26 @@ def _now(args: argparse.Namespace) -> datetime:
 
 
 async def _demo(args: argparse.Namespace, db: Database) -> dict:
-    from bookbot import demo
+    from bookbot import config, demo
+    from bookbot.services import clinic
 
-    report = await clinic.import_clinic(db, demo.clinic(_now(args)))
+    provider = config.load().payment_token is not None
+    report = await clinic.import_clinic(
+        db, demo.clinic(_now(args), deposit=provider), provider=provider
+    )
     return {"imported": report.__dict__, "message": i18n.text("cli.demo_loaded", db=db.url)}
 
 
 async def _import(args: argparse.Namespace, db: Database) -> dict:
-    report = await clinic.import_clinic(db, clinic_file.read_file(args.file), _now(args))
+    from bookbot import clinic_file, config
+    from bookbot.services import clinic
+
+    report = await clinic.import_clinic(
+        db,
+        clinic_file.read_file(args.file),
+        _now(args),
+        provider=config.load().payment_token is not None,
+    )
     return {
         "imported": report.__dict__,
         "message": i18n.text(
@@ -399,11 +406,16 @@ async def _import(args: argparse.Namespace, db: Database) -> dict:
 
 
 async def _export(args: argparse.Namespace, db: Database) -> str:
+    from bookbot import clinic_file
+    from bookbot.services import clinic
+
     return clinic_file.dump(await clinic.export_clinic(db))
 
 
 async def _where(args: argparse.Namespace, db: Database) -> Where | None:
     """The places the question names (`--location`, `--near`, `--within`), if any."""
+    from bookbot.services import places
+
     return await places.where(db, args.location, args.near, args.within)
 
 
@@ -413,6 +425,8 @@ def _placed(answer: Any, where: Where | None) -> Any:
 
 
 async def _slots(args: argparse.Namespace, db: Database) -> Any:
+    from bookbot.services import availability
+
     where = await _where(args, db)
     found = await availability.free_slots(
         db,
@@ -427,6 +441,8 @@ async def _slots(args: argparse.Namespace, db: Database) -> Any:
 
 
 async def _next(args: argparse.Namespace, db: Database) -> Any:
+    from bookbot.services import availability, directory
+
     if args.each and args.specialist:
         raise BadInput("error.each_with_specialist")
     where = await _where(args, db)
@@ -440,6 +456,8 @@ async def _next(args: argparse.Namespace, db: Database) -> Any:
 
 
 async def _holes(args: argparse.Namespace, db: Database) -> Any:
+    from bookbot.services import directory
+
     where = await _where(args, db)
     found = await directory.holes(
         db,
@@ -455,12 +473,16 @@ async def _holes(args: argparse.Namespace, db: Database) -> Any:
 
 
 async def _search(args: argparse.Namespace, db: Database) -> Any:
+    from bookbot.services import directory
+
     where = await _where(args, db)
     page = await directory.search_page(db, _now(args), args.service, args.limit, args.offset, where)
     return _placed(page, where)
 
 
 async def _reindex(args: argparse.Namespace, db: Database) -> dict:
+    from bookbot.services import reindex
+
     def progress(done: int, total: int) -> None:
         if sys.stderr.isatty() or done == total:
             end = "\n" if done == total else "\r"
@@ -479,6 +501,9 @@ async def _reindex(args: argparse.Namespace, db: Database) -> dict:
 
 
 async def _book(args: argparse.Namespace, db: Database) -> Booking:
+    from bookbot.engine.workday import zone
+    from bookbot.services import bookings, clinic
+
     start = parsing.local_or_instant(
         args.start, zone(await clinic.specialist_zone(db, args.specialist))
     )
@@ -489,23 +514,32 @@ async def _book(args: argparse.Namespace, db: Database) -> Booking:
 
 
 async def _cancel(args: argparse.Namespace, db: Database) -> Booking:
+    from bookbot.engine.bookings import OPERATOR
+    from bookbot.services import bookings
+
     cancelled = await bookings.cancel(db, _now(args), args.id, OPERATOR, args.reason)
     return cancelled.booking
 
 
 async def _bookings(args: argparse.Namespace, db: Database) -> list[Booking]:
+    from bookbot.services import bookings
+
     return await bookings.list_bookings(
         db, specialist=args.specialist, first=args.first, last=args.to
     )
 
 
 async def _stats(args: argparse.Namespace, db: Database) -> stats.Figures:
+    from bookbot.services import stats
+
     if (args.first is None) != (args.to is None):
         raise BadInput("error.stats_range")
     return await stats.figures(db, args.first, args.to, _now(args))
 
 
 async def _waitlist(args: argparse.Namespace, db: Database) -> list[waitlist.Waiting]:
+    from bookbot.services import waitlist
+
     return await waitlist.waiting(db, _now(args), args.service)
 
 
@@ -519,6 +553,7 @@ async def _try(args: argparse.Namespace, db: Database) -> None:
 
 def _serve(args: argparse.Namespace) -> None:
     """Serves the webhook and the web pages; needs the token and the secret."""
+    from bookbot import config
     from bookbot.wiring import serve
 
     settings = replace(config.load(), database_url=args.db)
@@ -529,6 +564,7 @@ def _serve(args: argparse.Namespace) -> None:
 
 
 async def _deliver(args: argparse.Namespace, db: Database) -> dict:
+    from bookbot import config
     from bookbot.wiring import deliver
 
     settings = replace(config.load(), database_url=args.db)
@@ -548,6 +584,7 @@ async def _migrate(args: argparse.Namespace, db: Database) -> dict:
 
 def _run_bot(args: argparse.Namespace) -> None:
     """Polls Telegram until interrupted; run_polling owns its event loop, so this is sync."""
+    from bookbot import config
     from bookbot.wiring import run
 
     settings = replace(config.load(), database_url=args.db)

@@ -8,12 +8,14 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bookbot import i18n
 from bookbot.engine.model import Booking, DayResult, Hole, Slot
 from bookbot.engine.waitlist import PARTS
-from bookbot.services import directory, stats, waitlist
+
+if TYPE_CHECKING:
+    from bookbot.services import stats
 
 
 class Nothing:
@@ -35,6 +37,15 @@ def _where(found: Slot | Hole, km: Mapping[str, float]) -> dict:
     if found.location in km:
         return {"location": found.location, "km": round(km[found.location], 2)}
     return {"location": found.location}
+
+
+def _is(value: Any, module: str, name: str) -> bool:
+    """Whether a value is of a class of `bookbot.services.<module>`, without importing it.
+
+    A command imports the use cases it calls; a module not imported made no value.
+    """
+    found = sys.modules.get(f"bookbot.services.{module}")
+    return found is not None and isinstance(value, getattr(found, name))
 
 
 def as_json(value: Any, km: Mapping[str, float] | None = None) -> Any:
@@ -62,7 +73,7 @@ def as_json(value: Any, km: Mapping[str, float] | None = None) -> Any:
                 for s in value.slots
             ],
         }
-    if isinstance(value, directory.Listing):
+    if _is(value, "directory", "Listing"):
         found = as_json(value.result, km)
         return {
             "specialist": found["specialist"],
@@ -70,7 +81,7 @@ def as_json(value: Any, km: Mapping[str, float] | None = None) -> Any:
             "date": found["date"],
             "slots": found["slots"],
         }
-    if isinstance(value, stats.Figures):
+    if _is(value, "stats", "Figures"):
         return {
             "from": value.first.isoformat(),
             "to": value.last.isoformat(),
@@ -82,6 +93,15 @@ def as_json(value: Any, km: Mapping[str, float] | None = None) -> Any:
             },
             "no_shows": value.no_shows,
             "refilled": value.refilled,
+            "payments": [
+                {
+                    "currency": one.currency,
+                    "count": one.count,
+                    "paid": one.paid,
+                    "refunded": one.refunded,
+                }
+                for one in value.takings
+            ],
             "specialists": [
                 {
                     "specialist": s.specialist,
@@ -92,7 +112,7 @@ def as_json(value: Any, km: Mapping[str, float] | None = None) -> Any:
                 for s in value.shares
             ],
         }
-    if isinstance(value, waitlist.Waiting):
+    if _is(value, "waitlist", "Waiting"):
         entry = value.entry
         return {
             "id": entry.id,
@@ -146,7 +166,7 @@ def _table(result: Any, km: Mapping[str, float] | None = None) -> str:
     km = km or {}
     if isinstance(result, dict):
         return result["message"]
-    if isinstance(result, stats.Figures):
+    if _is(result, "stats", "Figures"):
         return _figures(result)
     if isinstance(result, Nothing):
         return t("cli.none_found")
@@ -171,7 +191,7 @@ def _table(result: Any, km: Mapping[str, float] | None = None) -> str:
             ]
             for r in rows
         ]
-    elif isinstance(first, directory.Listing):
+    elif _is(first, "directory", "Listing"):
         header = ["specialist", "name", "date", "slots", "location", "km"]
         lines = [
             [
@@ -183,7 +203,7 @@ def _table(result: Any, km: Mapping[str, float] | None = None) -> str:
             ]
             for r in rows
         ]
-    elif isinstance(first, waitlist.Waiting):
+    elif _is(first, "waitlist", "Waiting"):
         header = ["id", "client", "service", "specialist", "first", "last", "parts", "joined"]
         lines = [
             [

@@ -34,6 +34,7 @@ class Settings:
     locale: str = "en"
     pace: bool = True  # keep under Telegram's flood limits; off for a peer without them
     rounds: timedelta = timedelta(seconds=5)  # between the outbox's looks for due messages
+    payment_token: str | None = None  # a payment provider's token from @BotFather
 
     def require_token(self) -> str:
         """The bot token, or a clear error saying where to put it."""
@@ -77,6 +78,7 @@ def load(environ: Mapping[str, str] | None = None, dotenv: Path = Path(".env")) 
         public_url=(get("PUBLIC_URL") or "").rstrip("/") or None,
         locale=get("LOCALE") or "en",
         pace=_switch("BOOKBOT_PACE", get("PACE") or "on"),
+        payment_token=get("PAYMENT_PROVIDER_TOKEN"),
     )
 
 

@@ -40,7 +40,7 @@ locations:
 services:
   - {id: checkup, name: Check-up, price: "60.00"}
   - {id: hygiene, name: Teeth cleaning, duration: 90m, price: "95.00"}
-  - {id: filling, name: Filling, duration: 45m, price: "120.00", cancel_notice: 48h}
+  - {id: filling, name: Filling, duration: 45m, price: "120.00", cancel_notice: 48h$deposit}
   - {id: consult, name: Online consultation, duration: 30m, price: "40.00", cancel_notice: 2h}
   - {id: braces, name: Braces check, duration: 1h, price: "80.00"}
 
@@ -106,12 +106,20 @@ EVA_CLIENTS = (
 )
 
 
-def clinic(now: datetime) -> Clinic:
-    """The demo clinic, with its exceptions and bookings set in the coming weeks."""
+DEPOSIT = ', prepay: deposit, deposit: "30.00"'
+
+
+def clinic(now: datetime, deposit: bool = True) -> Clinic:
+    """The demo clinic, with its exceptions and bookings set in the coming weeks.
+
+    Its filling asks a deposit when `deposit` (a payment provider's token is set, or
+    `bookbot try` plays the payment).
+    """
     today = now.astimezone(zone(ZONE)).date()
     vacation = date.fromisoformat(_next(today, 0, weeks=3))
     return read(
         TEMPLATE.substitute(
+            deposit=DEPOSIT if deposit else "",
             ann_off=_next(today, 2, weeks=1),
             ann_custom=_next(today, 3, weeks=2),
             ann_block=_next(today, 1),

@@ -55,6 +55,8 @@ WRITTEN: dict[Action, list[str]] = {
     Action.LEAVE_OFFERED: [encode(Action.LEAVE_OFFERED, 7)],
     Action.SOONER: [encode(Action.SOONER, 7)],
     Action.LEAVE_ENTRY: [encode(Action.LEAVE_ENTRY, 3)],
+    Action.WAIT: [callbacks.waiting(DAY, DAY + timedelta(days=20), 2, 7)],
+    Action.JOIN: [callbacks.join(DAY, DAY, 0)],
 }
 
 # The letters buttons already sent carry: changing one would break those buttons.
@@ -86,6 +88,8 @@ SENT = {
     "L": Action.LEAVE_OFFERED,
     "S": Action.SOONER,
     "U": Action.LEAVE_ENTRY,
+    "W": Action.WAIT,
+    "J": Action.JOIN,
 }
 
 
@@ -146,6 +150,8 @@ def _built() -> list[InlineKeyboardMarkup]:
         keyboards.cancel_check("en", 7),
         keyboards.languages("en"),
         waitlist_chat.listing("en", [_waiting(3)])[1],
+        waitlist_chat.form_view("en", DAY, DAY + timedelta(days=20), 1, 5)[1],
+        keyboards.day_full("en", DAY),
     ]
     arguments = {sender.Action.RATE: "7-5"}
     row = tuple(sender.Button(a.value, a, arguments.get(a, "7")) for a in sender.Action)

@@ -206,6 +206,30 @@ async def test_a_no_show_blocks_online_booking_until_forgiven_and_is_not_reviewe
     assert "Please check and confirm" in h.emulator.chat(rita).last.text  # held for her
 
 
+async def test_a_hold_made_before_the_no_show_mark_cannot_be_confirmed(clinic) -> None:
+    h = clinic
+    rita, admin = h.emulator.user(9432, "Rita"), h.emulator.user(ADMIN, "Admin")
+    await book_ann(h, rita)
+    visit = await booked(h, rita)
+    h.clock.now = visit.start + timedelta(minutes=10)
+    await say(h, rita, "/start")
+    await press(h, rita, "Check-up")
+    await press(h, rita, "Dr. Ann Weber")
+    await press(h, rita, "3")  # Thu 3 Dec
+    await press(h, rita, "14:00")
+    assert "Please check and confirm" in h.emulator.chat(rita).last.text  # held, not blocked
+
+    assert "marked: no-show" in (await say(h, admin, f"/noshow {visit.id}")).text
+    refused = await tap(h, rita, "Confirm")
+    assert refused.show_alert and "please call us: +49 30 1230000" in (refused.answer_text or "")
+    assert texts(h, rita, "Booked ✅\nCheck-up with Dr. Ann Weber\nThursday 3 December") == []
+
+    assert "forgiven" in (await say(h, admin, f"/forgive {rita.id}")).text
+    confirmed = await tap(h, rita, "Confirm")  # the hold (10 minutes) is still live
+    assert not confirmed.show_alert
+    await arrives(h, rita, "Booked ✅\nCheck-up with Dr. Ann Weber\nThursday 3 December, 14:00")
+
+
 async def test_staff_help_lists_the_attendance_commands(clinic) -> None:
     h = clinic
     admin, ann = h.emulator.user(ADMIN, "Admin"), h.emulator.user(9441, "Ann")

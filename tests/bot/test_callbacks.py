@@ -26,6 +26,11 @@ from bookbot.errors import BadInput
         "m:٢٠٢٦١٢",
         "q:p.١",
         "q:t２０２６１２０１.1",
+        "W:999912319999123100",  # a year past 2099: no date sums to overflow
+        "J:20261201199912310",
+        "W:20261301202612310",  # no 13th month
+        "W:20261201202612313",  # no fourth choice of dates
+        "J:20261201202612318",  # parts are three bits
     ],
 )
 def test_forged_digits_and_ids_past_the_column_are_no_tap(data: str) -> None:

@@ -29,3 +29,20 @@ async def test_a_newcomer_books_a_visit_in_the_terminal(tmp_path) -> None:
     finally:
         await db.close()
     assert any(b.client.name == "Anna Smith" and b.client.phone == "+491511234567" for b in made)
+
+
+async def test_a_newcomer_pays_the_deposit_of_a_filling_with_the_test_card(tmp_path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'try.db'}"
+    now = datetime.fromisoformat("2026-11-30T08:00:00+01:00")
+    steps = ["3", "1", "1", "1", "Anna Smith +49 151 1234567", "1"]
+    script = iter([*steps, "pay", "1111", "pay", "4242 4242 4242 4242", "q"])
+    printed: list[str] = []
+
+    async def read(prompt: str) -> str | None:
+        return next(script, None)
+
+    await play(url, "en", read=read, write=printed.append, clock=lambda: now)
+    screen = "\n".join(printed)
+    assert "🧾 Invoice: Filling, €30.00" in screen
+    assert "Declined: in this terminal only the test card" in screen
+    assert "Paid €30.00. Booked: Filling with Dr. Ann Weber" in screen

@@ -410,6 +410,7 @@ def test_stats_of_a_day_as_one_object_and_as_text(run, clinic) -> None:
         "cancelled": {"before_cutoff": 0, "after_cutoff": 0, "by_staff": 0},
         "no_shows": 0,
         "refilled": 0,
+        "payments": [],
         "specialists": [
             {"specialist": "ann", "booked_minutes": 30, "open_minutes": 240, "share": "1/8"},
             {"specialist": "ben", "booked_minutes": 0, "open_minutes": 240, "share": "0"},

@@ -157,14 +157,6 @@ def test_a_policy_that_is_not_a_mapping_is_refused() -> None:
     assert problems(clinic_text("policy: [24h]\n")) == [("policy", "error.not_a_mapping")]
 
 
-def test_deposits_wait_for_payments_and_stay_unknown_fields() -> None:
-    text = clinic_text(checkup=', price: "60.00", prepay: deposit, deposit: "20.00"')
-    assert problems(text) == [
-        ("services[0].prepay", "error.unknown_field"),
-        ("services[0].deposit", "error.unknown_field"),
-    ]
-
-
 def test_days_are_taken_in_every_duration_of_the_file() -> None:
     text = clinic_text("min_notice: 2d\n").replace("min_notice: 30m\n", "")
     assert clinic_file.read(text).business.rules.min_notice == timedelta(days=2)

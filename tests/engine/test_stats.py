@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from fractions import Fraction
 
 from bookbot.engine import stats
-from bookbot.engine.bookings import ADMIN, CLIENT, OPERATOR, SPECIALIST
+from bookbot.engine.bookings import ADMIN, CLIENT, MOVED, OPERATOR, SPECIALIST
 from bookbot.engine.model import BookingStatus, Interval
 
 START = datetime.fromisoformat("2026-12-01T09:00:00+00:00")
@@ -45,6 +46,12 @@ def test_staff_cancellations_count_apart_whenever_they_came() -> None:
 
 def hour(h: int, minutes: int = 0) -> datetime:
     return START.replace(hour=h, minute=minutes)
+
+
+def test_only_a_clients_move_is_a_move() -> None:
+    assert stats.moved(replace(cancelled(CLIENT, 48), reason=MOVED))
+    assert not stats.moved(cancelled(CLIENT, 48))
+    assert not stats.moved(replace(cancelled(ADMIN, 48), reason=MOVED))  # staff's own words
 
 
 def test_the_booked_share_counts_only_time_inside_the_windows() -> None:

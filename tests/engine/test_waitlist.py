@@ -17,6 +17,7 @@ from bookbot.engine.waitlist import (
     matches,
     part_of_day,
     pick,
+    wanted,
 )
 
 BERLIN = "Europe/Berlin"
@@ -175,3 +176,27 @@ def test_an_entry_whose_dates_passed_gets_nothing() -> None:
 
 def test_nobody_waiting_gets_nothing() -> None:
     assert picked([]) is None
+
+
+def test_a_calendar_offers_the_waitlist_where_nothing_is_free_soon_enough() -> None:
+    today, horizon, far = date(2026, 11, 30), date(2027, 1, 29), timedelta(days=3)
+    december, january = date(2026, 12, 1), date(2027, 1, 1)
+    soon = {date(2026, 12, 2), date(2027, 1, 4)}
+
+    def calendar(shown: date, free: set[date], soonest: date | None):  # type: ignore[no-untyped-def]
+        return wanted(shown, today, horizon, free, soonest, far)
+
+    # nothing free at all: any date up to the horizon
+    assert calendar(december, set(), None) == (today, horizon)
+    # free time two days off: nothing to wait for, in either month shown
+    assert calendar(december, soon, date(2026, 12, 2)) is None
+    assert calendar(january, soon, date(2026, 12, 2)) is None
+    # a month shown with no free date: that month, from today, cut at the horizon
+    assert calendar(date(2026, 11, 1), soon, date(2026, 12, 2)) == (today, date(2026, 11, 30))
+    assert calendar(january, {date(2026, 12, 2)}, date(2026, 12, 2)) == (january, horizon)
+    # the soonest free date more than three days off: the dates before it
+    assert calendar(december, {date(2026, 12, 3)}, date(2026, 12, 3)) is None  # three days
+    assert calendar(december, {date(2026, 12, 9)}, date(2026, 12, 9)) == (
+        today,
+        date(2026, 12, 8),
+    )

@@ -11,7 +11,7 @@ from bookbot.clinic_file import read
 from bookbot.engine.bookings import ADMIN, CLIENT
 from bookbot.engine.model import Booking, BookingStatus, Client, Mark, Slot
 from bookbot.errors import BadInput
-from bookbot.services import clinic, stats
+from bookbot.services import bookings, clinic, stats
 from bookbot.store.db import Database
 from bookbot.store.uow import UnitOfWork
 
@@ -124,6 +124,23 @@ async def test_one_day_and_the_default_range(db: Database) -> None:
     later = await stats.figures(db, None, None, at("2026-11-10T12:00"))
     assert (later.first, later.last) == (date(2026, 10, 12), date(2026, 11, 10))
     assert later.booked == 4  # the week's three and the next Monday's
+
+
+async def test_a_move_is_no_cancellation(db: Database) -> None:
+    await clinic.import_clinic(db, read(CLINIC), NOW)
+    who = Client("Bob Stone", "+4915112345678", 42)
+    first = await bookings.book(db, NOW, "ann", "checkup", at("2026-11-02T09:00"), who)
+    gone = await bookings.book(db, NOW, "ann", "checkup", at("2026-11-03T09:00"), who)
+    assert first.id is not None and gone.id is not None
+    await bookings.reschedule(db, NOW, 42, first.id)  # moved in the chat to Wednesday
+    held = await bookings.hold(
+        db, NOW, 42, "checkup", "ann", at("2026-11-04T09:00"), timedelta(minutes=10)
+    )
+    await bookings.confirm(db, NOW, held.booking.id or 0, client=42)
+    await bookings.cancel(db, NOW, gone.id, CLIENT, client=42)  # cancelled: counts
+    found = await stats.figures(db, MONDAY, FRIDAY, NOW)
+    assert found.booked == 1  # Wednesday's, the visit moved there
+    assert (found.cancelled_before, found.cancelled_after, found.cancelled_by_staff) == (1, 0, 0)
 
 
 @pytest.mark.parametrize(

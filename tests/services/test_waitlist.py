@@ -18,8 +18,9 @@ from sqlalchemy import select
 
 from bookbot import clinic_file
 from bookbot.config import Settings
+from bookbot.engine.bookings import ADMIN as ADMIN_ROLE
 from bookbot.engine.bookings import CLIENT
-from bookbot.engine.model import Booking, BookingStatus, Client
+from bookbot.engine.model import Booking, BookingStatus, Client, Mark
 from bookbot.errors import BookbotError
 from bookbot.notify import delivery
 from bookbot.notify.messages import WAITLIST_OFFER
@@ -27,8 +28,9 @@ from bookbot.notify.sender import Action
 from bookbot.services import bookings, people, schedules, waitlist
 from bookbot.services.clinic import import_clinic
 from bookbot.store.db import Database
-from bookbot.store.tables import BookingRow, OutboxRow
+from bookbot.store.tables import BookingRow, ClientRow, OutboxRow, WaitlistRow
 from bookbot.store.uow import UnitOfWork
+from tests.conftest import KINDS, drop_database, new_database
 from tests.store.test_day_index import assert_index_exact
 
 NOW = datetime.fromisoformat("2026-11-30T08:00:00+01:00")  # Monday, in Berlin
@@ -130,12 +132,27 @@ async def test_a_freed_slot_goes_to_the_first_then_the_second_then_the_third(
 
 
 async def test_one_client_waits_for_at_most_twenty_things(clinic: Database) -> None:
-    for _ in range(waitlist.MOST_ENTRIES):
-        await waitlist.join(clinic, NOW, 31, "checkup", "ann", first=TUESDAY, last=TUESDAY)
+    for days in range(waitlist.MOST_ENTRIES):
+        last = TUESDAY + timedelta(days=days)
+        await waitlist.join(clinic, NOW, 31, "checkup", "ann", first=TUESDAY, last=last)
+    later = TUESDAY + timedelta(days=waitlist.MOST_ENTRIES)
     with pytest.raises(BookbotError) as refused:
-        await waitlist.join(clinic, NOW, 31, "checkup", "ann", first=TUESDAY, last=TUESDAY)
+        await waitlist.join(clinic, NOW, 31, "checkup", "ann", first=TUESDAY, last=later)
     assert refused.value.key == "waiting.too_many"
     assert len(await waitlist.entries(clinic, NOW, 31)) == waitlist.MOST_ENTRIES
+
+
+async def test_joining_twice_with_one_wish_makes_one_entry(clinic: Database) -> None:
+    def tap():  # type: ignore[no-untyped-def]
+        return waitlist.join(
+            clinic, NOW, 32, "checkup", "ann", first=TUESDAY, last=TUESDAY, parts=["morning"]
+        )
+
+    first, second, third = await asyncio.gather(tap(), tap(), tap())  # a double tap on Join
+    assert first.id == second.id == third.id
+    assert [w.entry.id for w in await waitlist.entries(clinic, NOW, 32)] == [first.id]
+    other = await waitlist.join(clinic, NOW, 32, "checkup", "ann", first=TUESDAY, last=TUESDAY)
+    assert other.id != first.id  # any time of day is another wish
 
 
 async def test_a_schedule_opening_offers_the_new_time(clinic: Database) -> None:
@@ -206,6 +223,55 @@ async def test_leaving_the_waitlist_passes_the_offer_on(clinic: Database) -> Non
     assert [w.entry.client for w in await waitlist.waiting(clinic, NOW)] == [22]
 
 
+async def test_an_offer_is_not_taken_by_a_client_marked_no_show_since(db: Database) -> None:
+    strict = "policy: {waitlist_hold: 20m, no_show_limit: 1, after_no_shows: block}"
+    await import_clinic(
+        db, clinic_file.read(CLINIC.replace("policy: {waitlist_hold: 20m}", strict))
+    )
+    await wait(db, 21)
+    await bookings.cancel(db, NOW, 1, CLIENT, client=11)
+    offer = (await offers(db))[21]
+    async with UnitOfWork(db) as uow:  # a visit last week, marked missed after the offer
+        start = at("2026-11-24T09:00")
+        missed = await uow.bookings.add_booking(
+            Booking(
+                "ann", "checkup", start, start + timedelta(hours=1), client=Client(None, None, 21)
+            ),
+            NOW,
+        )
+        assert missed.id is not None
+        await uow.bookings.mark(missed.id, Mark.NO_SHOW, NOW, ADMIN_ROLE)
+        await uow.commit()
+    with pytest.raises(BookbotError) as refused:
+        await waitlist.take(db, NOW + timedelta(minutes=1), 21, offer.id or 0)
+    assert refused.value.key == "refused.no_shows_no_phone"
+    assert list(await offers(db)) == [21]  # nothing changed: the offer runs out as any
+    assert len(await waitlist.entries(db, NOW, 21)) == 1
+
+
+async def test_an_entry_whose_dates_passed_is_ended_by_the_sweep(clinic: Database) -> None:
+    await wait(clinic, 21)  # Tuesday 1 December only
+    await wait(clinic, 22, last=date(2026, 12, 8))
+    assert await waitlist.end_passed(clinic, at("2026-12-01T23:59")) == 0  # Tuesday lasts
+    wednesday = at("2026-12-02T00:00")
+    assert await waitlist.end_passed(clinic, wednesday) == 1
+    assert await waitlist.end_passed(clinic, wednesday) == 0  # ended once
+    async with UnitOfWork(clinic, write=False) as uow:
+        assert await uow.waitlist.passed(date(2026, 12, 31)) == [
+            e for e in await uow.waitlist.waiting(TUESDAY) if e.client == 22
+        ]
+    assert await left_at(clinic, 21) == wednesday
+
+
+async def left_at(db: Database, client: int) -> datetime | None:
+    """When a client's one entry ended."""
+    async with UnitOfWork(db, write=False) as uow:
+        clients = select(ClientRow.id).where(ClientRow.telegram_id == client).scalar_subquery()
+        return await uow.session.scalar(
+            select(WaitlistRow.left_at).where(WaitlistRow.client_id == clients)
+        )
+
+
 async def test_racing_takers_and_frees_never_double_book(clinic: Database) -> None:
     await wait(clinic, 21, 22)
     await bookings.cancel(clinic, NOW, 1, CLIENT, client=11)
@@ -247,12 +313,14 @@ DAYS = (TUESDAY, date(2026, 12, 8))
 STARTS = (time(9), time(10), time(12))
 
 
+@pytest.mark.parametrize("kind", KINDS)
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 5)), max_size=14))
 async def test_the_day_index_stays_exact_whatever_happens(
-    steps: list[tuple[str, int]], tmp_path_factory: pytest.TempPathFactory
+    kind: str, steps: list[tuple[str, int]], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('waitlist') / 'b.db'}")
+    url = await new_database(kind, tmp_path_factory.mktemp("waitlist"))
+    db = Database(url)
     try:
         await import_clinic(db, clinic_file.read(CLINIC))
         now = NOW
@@ -266,6 +334,7 @@ async def test_the_day_index_stays_exact_whatever_happens(
         await assert_index_exact(db)
     finally:
         await db.close()
+        await drop_database(url)
 
 
 async def _step(

@@ -37,6 +37,14 @@ async def test_migrations_build_exactly_the_tables(db: Database) -> None:
     assert diff == []
 
 
+def test_the_head_a_current_schema_is_told_by_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    from bookbot.store.db import HEAD, MIGRATIONS
+
+    assert ScriptDirectory(str(MIGRATIONS)).get_heads() == [HEAD]
+
+
 async def test_schema_is_created_once_and_reused(db: Database) -> None:
     await import_clinic(db, clinic_file.read(BASIC))
     again = Database(db.url)

@@ -50,6 +50,8 @@ ACTIONS: dict[Action, Tapped] = {
     Action.LEAVE_OFFERED: client.tap(waitlist.leave_offered),
     Action.SOONER: client.tap(waitlist.sooner),
     Action.LEAVE_ENTRY: client.tap(waitlist.leave_entry),
+    Action.WAIT: client.tap(waitlist.form),
+    Action.JOIN: client.tap(waitlist.join),
 }
 
 

@@ -16,6 +16,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    PreCheckoutQueryHandler,
     TypeHandler,
     filters,
 )
@@ -23,7 +24,7 @@ from telegram.warnings import PTBUserWarning
 
 from bookbot.bot import actions, menus, outbox
 from bookbot.bot.context import BotContext
-from bookbot.bot.handlers import admin, attendance, client, specialist, staff
+from bookbot.bot.handlers import admin, attendance, client, payments, specialist, staff
 from bookbot.bot.inbox import Intake
 from bookbot.bot.limiter import TELEGRAM, UNPACED, Limiter
 from bookbot.config import Settings
@@ -90,6 +91,7 @@ def build_application(
         **admin.COMMANDS,
         **specialist.COMMANDS,
         **attendance.COMMANDS,
+        **payments.COMMANDS,
     }.items():
         command = staff.command(name, body, specialists=specialists)
         application.add_handler(CommandHandler(name, command), group=STAFF_GROUP)
@@ -102,6 +104,9 @@ def build_application(
     application.add_handler(CommandHandler("help", client.help_text))
     application.add_handler(CommandHandler("language", client.choose_language))
     application.add_handler(MessageHandler(filters.CONTACT, client.contact))
+    # Payments: the pre-checkout question (answered within Telegram's 10 s), the payment.
+    application.add_handler(PreCheckoutQueryHandler(payments.pre_checkout))
+    application.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, payments.paid))
     application.add_handler(MessageHandler(TEXT, client.typed_contact))
     # Every button of everyone: one router, one table (bot/actions.py).
     application.add_handler(CallbackQueryHandler(actions.route))

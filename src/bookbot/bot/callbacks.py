@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum, unique
 
+from bookbot.parsing import FIRST_DAY, LAST_DAY
+
 LIMIT = 64
 ID = r"[a-z0-9_-]{1,60}"
 ROW_ID = r"[1-9][0-9]{0,9}"  # a booking's or a schedule change's id
@@ -63,6 +65,10 @@ class Action(StrEnum):
     LEAVE_OFFERED = "L", ROW_ID  # leave the waitlist from an offer
     SOONER = "S", ROW_ID  # "Want it sooner?" on a booking under /my
     LEAVE_ENTRY = "U", ROW_ID  # leave one waitlist entry (entry id) under /my
+    # joining from the calendar or a full day: the dates offered (first, last), which of
+    # them are chosen (0 all, 1 the first week, 2 the first two), parts of the day (bits)
+    WAIT = "W", r"[0-9]{16}[0-2][0-7]"
+    JOIN = "J", r"[0-9]{16}[0-7]"  # join the waitlist: first and last date, parts (bits)
 
 
 LETTERS = {action.value: action for action in Action}
@@ -94,6 +100,25 @@ class Tap:
     def number(self) -> int:
         """The argument as a booking id."""
         return int(self.argument)
+
+    def span(self) -> tuple[date, date]:
+        """The first and last date (from `W:` and `J:`, YYYYMMDDYYYYMMDD first).
+
+        Dates outside 2000-2099 are refused (ValueError), so no date sum overflows.
+        """
+        first = datetime.strptime(self.argument[:8], "%Y%m%d").date()
+        last = datetime.strptime(self.argument[8:16], "%Y%m%d").date()
+        if not FIRST_DAY <= first <= LAST_DAY or not FIRST_DAY <= last <= LAST_DAY:
+            raise ValueError(self.argument)
+        return first, last
+
+    def parts(self) -> int:
+        """The parts of the day as bits (the last digit of `W:` and `J:`): 1, 2, 4; 0 any."""
+        return int(self.argument[-1])
+
+    def option(self) -> int:
+        """Which dates of a waitlist form are chosen (the 17th digit of `W:`)."""
+        return int(self.argument[16])
 
     def paged(self) -> tuple[str, int]:
         """The list and the page number (from `q:LIST.PAGE`); a day's times list as `t`."""
@@ -130,6 +155,16 @@ def instant(value: datetime) -> str:
     return encode(Action.TIME, _base36(int(value.timestamp()) // 60))
 
 
+def waiting(first: date, last: date, option: int, parts: int) -> str:
+    """Button data for the waitlist form: the dates offered, which are chosen, the parts."""
+    return encode(Action.WAIT, f"{first:%Y%m%d}{last:%Y%m%d}{option}{parts}")
+
+
+def join(first: date, last: date, parts: int) -> str:
+    """Button data for joining the waitlist on dates first..last in these parts of the day."""
+    return encode(Action.JOIN, f"{first:%Y%m%d}{last:%Y%m%d}{parts}")
+
+
 def page(listed: str, number: int, day: date | None = None) -> str:
     """Button data for page `number` of a list (`s`, `p`, `x`, or `t` with its day)."""
     return encode(Action.PAGE, f"{listed}{day.strftime('%Y%m%d') if day else ''}.{number}")
@@ -153,6 +188,8 @@ def decode(data: str | None) -> Tap | None:
             tap.instant()
         elif action is Action.PAGE and tap.argument.startswith("t"):
             tap.paged_day()
+        elif action in (Action.WAIT, Action.JOIN):
+            tap.span()
         elif NUMBER.match(argument.partition("-")[0]) and int(argument.partition("-")[0]) > LAST_ID:
             return None
     except (ValueError, OverflowError, OSError):

@@ -37,7 +37,7 @@ from bookbot.store.uow import UnitOfWork
 
 _LOG = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "pre_checkout_query"]
 # A live process renews its claims every SWEEP_EVERY seconds, so only a process dead (or
 # stalled) for LEASE loses them; a killed process's updates wait at most about that long.
 LEASE = timedelta(seconds=10)

@@ -16,9 +16,10 @@ from bookbot import i18n
 from bookbot.bot import callbacks, paging
 from bookbot.bot.callbacks import Action
 from bookbot.bot.paging import Page
+from bookbot.engine import waitlist
 from bookbot.engine.model import Slot
 from bookbot.notify import terms
-from bookbot.services.availability import ANY, Choice, Month, Offered
+from bookbot.services.availability import ANY, FAR, Choice, Month, Offered
 from bookbot.services.visits import Visit
 
 STRIKE = "\u0336"  # combining long stroke: a greyed day reads as crossed out
@@ -161,8 +162,22 @@ def month(lang: str, found: Month) -> Markup:
     for week in calendar.Calendar().monthdatescalendar(shown.year, shown.month):
         rows.append([_day_button(d, shown, d in found.days) for d in week])
     rows.extend([_sooner(lang, choice)] for choice in found.sooner)
+    wanted = waitlist.wanted(shown, first, found.last, found.days, soonest, FAR)
+    if wanted is not None:
+        rows.append(_wait(lang, *wanted))
     rows.append(back(lang, "specialists"))
     return Markup(rows)
+
+
+def _wait(lang: str, first: date, last: date) -> list[Button]:
+    """A row with Join the waitlist, opening its form on dates first..last."""
+    form = callbacks.waiting(first, last, 0, 0)
+    return [Button(i18n.text("waiting.join_button", lang), callback_data=form)]
+
+
+def day_full(lang: str, day: date) -> Markup:
+    """Under a day that has filled up: wait for time to free up that day, or go back."""
+    return Markup([_wait(lang, day, day), back(lang, "calendar")])
 
 
 def _sooner(lang: str, choice: Choice) -> Button:

@@ -48,6 +48,9 @@ ADMIN = (
     "noshow",
     "forgive",
     "stats",
+    "waitlist",
+    "payments",
+    "refund",
 )
 
 

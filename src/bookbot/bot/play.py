@@ -20,12 +20,21 @@ from bookbot.deps import Clock, system_clock
 from bookbot.errors import BadInput
 from bookbot.services.clinic import business, import_clinic
 from bookbot.store.db import Database
-from bookbot.testing.emulator import BotApiEmulator, ChatMessage, ChatState, ChatUser, ReplyButton
+from bookbot.testing.emulator import (
+    TEST_PROVIDER,
+    BotApiEmulator,
+    ChatMessage,
+    ChatState,
+    ChatUser,
+    ReplyButton,
+)
 from bookbot.wiring import build_bot
 
 Reader = Callable[[str], Awaitable[str | None]]
 PLAYER = 100_000_001
 QUIT = {"q", "quit", "exit"}
+PAY = "pay"
+TEST_CARD = "4242 4242 4242 4242"  # the test card of Telegram's test payment providers
 
 
 async def read_line(prompt: str) -> str | None:
@@ -48,7 +57,7 @@ async def play(
     try:
         await business(db)
     except BadInput:
-        await import_clinic(db, clinic(clock()))
+        await import_clinic(db, clinic(clock()), provider=True)
     await db.close()
     async with BotApiEmulator() as emulator:
         # The local emulator keeps no flood limits: pacing would only make answers lag.
@@ -58,6 +67,7 @@ async def play(
             database_url=url,
             locale=lang,
             pace=False,
+            payment_token=TEST_PROVIDER,  # the emulator's: a test card pays
         )
         application = build_bot(settings, Database(url), clock)
         await application.initialize()
@@ -93,7 +103,10 @@ async def _chat(
             return
         line = line.strip()
         before = _state(emulator, chat)
-        if line.isdigit() and 1 <= int(line) <= len(choices):
+        if line.lower() == PAY and emulator.invoices(user):
+            if not await _pay(emulator, user, lang, read, write):
+                before = None  # nothing reached the chat: nothing to wait for
+        elif line.isdigit() and 1 <= int(line) <= len(choices):
             chosen = choices[int(line) - 1]
             if isinstance(chosen, ReplyButton):
                 await emulator.press_reply_button(user, chosen.text)
@@ -104,6 +117,23 @@ async def _chat(
             before = None
         else:
             await emulator.send_text(user, line)
+
+
+async def _pay(
+    emulator: BotApiEmulator, user: ChatUser, lang: str, read: Reader, write: Callable[[str], None]
+) -> bool:
+    """The card form Telegram would show, in the terminal: the test card pays the newest invoice.
+
+    Tells whether the payment went through (the bot then answers in the chat).
+    """
+    card = await read(i18n.text("try.card", lang, card=TEST_CARD))
+    if (card or "").replace(" ", "") != TEST_CARD.replace(" ", ""):
+        write(i18n.text("try.declined", lang, card=TEST_CARD))
+        return False
+    checkout = await emulator.pay(user)
+    if not checkout.ok:
+        write(i18n.text("try.refused", lang, reason=checkout.error_message or ""))
+    return bool(checkout.ok)
 
 
 async def _answered(
@@ -145,6 +175,15 @@ class _Screen:
 
     def _message(self, message: ChatMessage) -> None:
         self.write("")
+        if message.invoice is not None:
+            amount = i18n.price(
+                message.invoice["total_amount"], message.invoice["currency"], self.lang
+            )
+            self.write(
+                "  │ "
+                + i18n.text("try.invoice", self.lang, title=message.invoice["title"], amount=amount)
+            )
+            return
         for line in (message.text or message.caption or "").splitlines():
             self.write(f"  │ {line}")
         if message.document is not None:

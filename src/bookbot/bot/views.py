@@ -13,6 +13,7 @@ from html import escape
 
 from bookbot import i18n
 from bookbot.bot.callbacks import Action, encode
+from bookbot.engine import money
 from bookbot.services import schedules
 from bookbot.services.schedules import Change, DayView, Outcome, View
 from bookbot.services.stats import Figures
@@ -361,4 +362,15 @@ def figure_lines(found: Figures) -> list[tuple[str, dict[str, object]]]:
         ),
         ("stats.no_shows", {"count": found.no_shows}),
         ("stats.refilled", {"count": found.refilled}),
+        *(
+            (
+                "stats.paid",
+                {
+                    "count": one.count,
+                    "paid": f"{money.text(one.paid, one.currency)} {one.currency}",
+                    "refunded": f"{money.text(one.refunded, one.currency)} {one.currency}",
+                },
+            )
+            for one in found.takings
+        ),
     ]

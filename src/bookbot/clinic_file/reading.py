@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from bookbot import parsing
 from bookbot.clinic_file import values
 from bookbot.clinic_file.loading import LARGEST_FILE, load_text
-from bookbot.engine import validate
+from bookbot.engine import payments, validate
 from bookbot.engine.model import (
     Block,
     Booking,
@@ -28,7 +28,8 @@ from bookbot.engine.model import (
     Specialist,
     WeeklyEntry,
 )
-from bookbot.engine.policy import DEFAULT_HOLD, Policy
+from bookbot.engine.payments import Payment
+from bookbot.engine.policy import DEFAULT_HOLD, Policy, Prepay
 from bookbot.engine.search import slot_length_at
 from bookbot.engine.workday import Plan, zone
 from bookbot.errors import BadInput, Invalid, Problem
@@ -46,6 +47,7 @@ FIELDS = {
         "services",
         "specialists",
         "bookings",
+        "payments",  # the export's history of payments: never read back (never re-charged)
     },
     "location": {"id", "name", "address", "lat", "lon", "timezone", "holidays", "phone"},
     "policy": {
@@ -57,7 +59,16 @@ FIELDS = {
         "waitlist_hold",
         "payment_hold",
     },
-    "service": {"id", "name", "duration", "price", "cancel_notice"},
+    "service": {
+        "id",
+        "name",
+        "duration",
+        "price",
+        "cancel_notice",
+        "prepay",
+        "deposit",
+        "online",
+    },
     "specialist": {
         "id",
         "name",
@@ -108,6 +119,7 @@ class Clinic:
     services: tuple[Service, ...] = ()
     specialists: tuple[Specialist, ...] = ()
     bookings: tuple[Booking, ...] = ()
+    payments: tuple[Payment, ...] = ()  # written by the export only: reading leaves it empty
 
 
 @dataclass
@@ -231,7 +243,9 @@ def _policy(reader: _Reader, top: dict) -> Policy:
         no_show_window=reader.value(data, "no_show_window", "policy", values.hold),
         after_no_shows=reader.value(data, "after_no_shows", "policy", values.after_no_shows),
         waitlist_hold=reader.value(data, "waitlist_hold", "policy", values.hold, DEFAULT_HOLD),
-        payment_hold=reader.value(data, "payment_hold", "policy", values.hold, DEFAULT_HOLD),
+        payment_hold=reader.value(
+            data, "payment_hold", "policy", values.payment_hold, DEFAULT_HOLD
+        ),
     )
     if len(reader.problems) == before:  # a refused setting is not also called missing
         reader.found(validate.no_shows(policy, "policy"))
@@ -271,9 +285,10 @@ def _services(
             continue
         sid = reader.value(item, "id", path, parsing.identifier, required=True)
         ids.append((path, sid))
-        price = None
+        price = deposit = None
         if currency is not None:
             price = reader.value(item, "price", path, lambda v: values.price(v, currency))
+            deposit = reader.value(item, "deposit", path, lambda v: values.price(v, currency))
         elif item.get("price") is not None and not currency_given:
             reader.add(f"{path}.price", "file.price_without_currency")
         services.append(
@@ -283,9 +298,14 @@ def _services(
                 duration=reader.value(item, "duration", path, values.service_duration),
                 price=price,
                 cancel_notice=reader.value(item, "cancel_notice", path, values.notice),
+                prepay=reader.value(item, "prepay", path, values.prepay, Prepay.NONE),
+                deposit=deposit,
+                online=reader.value(item, "online", path, values.switch, False),
             )
         )
     reader.found(validate.unique_ids(ids))
+    if not currency_given or currency is not None:  # a bad currency is the problem named
+        reader.found(payments.problems(services, currency, provider=None))
     return services
 
 

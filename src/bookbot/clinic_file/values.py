@@ -14,7 +14,7 @@ from typing import Any
 from bookbot import parsing
 from bookbot.engine import money, validate
 from bookbot.engine.model import WEEKDAYS, BookingStatus, OverrideType
-from bookbot.engine.policy import AfterNoShows
+from bookbot.engine.policy import AfterNoShows, Prepay
 from bookbot.errors import BadInput, Problem
 
 # Bounds on what a file may hold (README, "The clinic file in brief"): each keeps every later
@@ -238,6 +238,26 @@ def notice(value: Any) -> timedelta:
 def hold(value: Any) -> timedelta:
     """A hold, or the window no-shows are counted in: 1m to 90d."""
     return _duration(value, validate.hold_length)
+
+
+def payment_hold(value: Any) -> timedelta:
+    """How long a slot is held while the client pays: 1m to 24h."""
+    return _duration(value, validate.payment_hold_length)
+
+
+def prepay(value: Any) -> Prepay:
+    if value not in tuple(Prepay):
+        raise BadInput("file.not_prepay", value=value)
+    return Prepay(value)
+
+
+def switch(value: Any) -> bool:
+    """A yes/no field: true or false (YAML read as text, JSON as a boolean)."""
+    if isinstance(value, bool):
+        return value
+    if value not in ("true", "false"):
+        raise BadInput("file.not_a_switch", value=value)
+    return bool(value == "true")
 
 
 def no_show_limit(value: Any) -> int:

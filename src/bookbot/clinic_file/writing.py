@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,8 @@ from bookbot.engine.model import (
     Service,
     Specialist,
 )
-from bookbot.engine.policy import DEFAULT_HOLD, Policy
+from bookbot.engine.payments import Payment
+from bookbot.engine.policy import DEFAULT_HOLD, Policy, Prepay
 from bookbot.engine.workday import zone
 
 
@@ -53,6 +54,8 @@ def dump(clinic: Clinic) -> str:
     doc["specialists"] = [_dump_specialist(s, business) for s in clinic.specialists]
     by_id = {s.id: s for s in clinic.specialists}
     doc["bookings"] = [_dump_booking(b, by_id[b.specialist], business) for b in clinic.bookings]
+    if clinic.payments:
+        doc["payments"] = [_dump_payment(p) for p in clinic.payments]
     return yaml.dump(
         doc, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=100, default_flow_style=None
     )
@@ -97,6 +100,13 @@ def _dump_service(service: Service, currency: str | None) -> dict:
             "duration": parsing.format_duration(service.duration) if service.duration else None,
             "price": money.text(price, currency) if price is not None and currency else None,
             "cancel_notice": _span(service.cancel_notice),
+            "prepay": None if service.prepay == Prepay.NONE else str(service.prepay),
+            "deposit": (
+                money.text(service.deposit, currency)
+                if service.deposit is not None and currency
+                else None
+            ),
+            "online": service.online or None,
         }
     )
 
@@ -190,6 +200,27 @@ def _dump_booking(booking: Booking, specialist: Specialist, business: Business) 
             )
             if client
             else None,
+        }
+    )
+
+
+def _dump_payment(payment: Payment) -> dict:
+    """A payment as history: amounts as decimals of its currency, instants in UTC."""
+
+    def utc(instant: datetime | None) -> str | None:
+        return None if instant is None else instant.astimezone(UTC).isoformat()
+
+    return _drop_none(
+        {
+            "id": payment.id,
+            "booking": payment.booking,
+            "amount": money.text(payment.amount, payment.currency),
+            "currency": payment.currency,
+            "telegram_charge_id": payment.telegram_charge_id,
+            "provider_charge_id": payment.provider_charge_id,
+            "paid_at": utc(payment.paid_at),
+            "refund_owed_at": utc(payment.refund_owed_at),
+            "refunded_at": utc(payment.refunded_at),
         }
     )
 

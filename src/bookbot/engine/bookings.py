@@ -4,8 +4,12 @@ States and the transitions between them (engine/model.py `BookingStatus`):
 
     held ──confirm──▶ confirmed ──cancel──▶ cancelled (by whom, why)
       │
+      ├──confirm, the visit asking a payment──▶ awaiting payment ──paid──▶ confirmed
       ├──cancel──▶ cancelled
       └──its hold_until passes, or the client starts over──▶ expired
+
+Awaiting payment is a hold with the amount `due`, kept for the policy's `payment_hold`
+(engine/payments.py): it occupies its time as a hold does, and lapses as one.
 
 A held and a confirmed booking occupy their time; a hold does so only until its
 `hold_until` (a waitlist offer is such a hold, made for the client it is offered to).
@@ -17,8 +21,7 @@ A confirmed visit carries two records beside its status, which stays confirmed
         arrived | no-show (changeable until then; a visit never marked counts as arrived)
 
 A no-show is not reviewed, and enough of them within a window (`no_shows`) bring the
-policy's `after_no_shows` on the client's next bookings. Awaiting payment (a hold kept
-while a payment is made) is the state policy.md plans next.
+policy's `after_no_shows` on the client's next bookings.
 
 Every question "may this actor do that with this booking now?" is one function below that
 answers with a locale key (why not) or None (it may): the chat, the CLI and the staff
@@ -38,6 +41,8 @@ CLIENT = "client"  # the booking's own client, in the chat
 SPECIALIST = "specialist"  # the booking's specialist (or an admin for them), in the chat
 ADMIN = "admin"
 OPERATOR = "operator"  # whoever runs the command line
+# The reason stored on the booking a client moved away from (a move, not a cancellation).
+MOVED = "rescheduled"
 ACTORS = (CLIENT, SPECIALIST, ADMIN, OPERATOR)
 STAFF = (SPECIALIST, ADMIN, OPERATOR)  # who may mark a visit arrived or no-show
 BLOCK, PREPAY = "block", "prepay"  # what no-shows bring on (policy `after_no_shows`)
@@ -58,12 +63,13 @@ def is_coming(booking: Booking, now: datetime) -> bool:
 def may_confirm(booking: Booking, now: datetime, seen: Booking | None = None) -> str | None:
     """Why a booking may not be confirmed at `now` (a locale key), or None when it may.
 
-    Only a hold still live is confirmed. `seen` is the booking as the asker found it
+    Only a hold still live is confirmed, and one awaiting payment only by the payment
+    (engine/payments.py). `seen` is the booking as the asker found it
     before waiting for its lock: a hold they saw that is gone by now (run out, swept, or
     confirmed by a second tap) "ran out"; anything else was never waiting to be confirmed.
     """
     if booking.status == BookingStatus.HELD and is_live(booking, now):
-        return None
+        return None if booking.due is None else "payment.awaiting"
     return (
         "refused.hold_lost"
         if (seen or booking).status == BookingStatus.HELD
@@ -222,10 +228,16 @@ def after_no_shows(count: int, limit: int | None, action: str | None) -> str | N
     return action
 
 
-def may_book_online(count: int, limit: int | None, action: str | None) -> str | None:
+def may_book_online(
+    count: int, limit: int | None, action: str | None, payable: bool = False
+) -> str | None:
     """Why a client with `count` no-shows may not hold or book in the chat (a locale key), or None.
 
-    BLOCK refuses; PREPAY does too, as policy.md says it does where payments are not set up
-    (none are yet). The client is asked to call instead: staff may still book for them.
+    BLOCK refuses; PREPAY asks full payment on confirming (engine/payments.py `due`) and
+    refuses where the service cannot be paid for in the chat (`payable`), as policy.md
+    says. The client is asked to call instead: staff may still book for them.
     """
-    return None if after_no_shows(count, limit, action) is None else "refused.no_shows"
+    brought = after_no_shows(count, limit, action)
+    if brought is None or (brought == PREPAY and payable):
+        return None
+    return "refused.no_shows"

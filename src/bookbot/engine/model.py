@@ -9,7 +9,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import NamedTuple
 
-from bookbot.engine.policy import Policy
+from bookbot.engine.policy import Policy, Prepay
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_SLOT = timedelta(minutes=60)
@@ -196,7 +196,9 @@ class Service:
     """Something a client books; without a duration it takes exactly its slot.
 
     `price` is in minor units of the business's currency; `cancel_notice`, when set,
-    replaces the policy's for this service.
+    replaces the policy's for this service. `prepay` says what is paid on confirming
+    (`deposit`, in minor units, or the price); `online` marks a service given online,
+    the only kind Telegram Stars may pay for.
     """
 
     id: str
@@ -204,6 +206,9 @@ class Service:
     duration: timedelta | None = None
     price: int | None = None
     cancel_notice: timedelta | None = None
+    prepay: Prepay = Prepay.NONE
+    deposit: int | None = None
+    online: bool = False
 
 
 @dataclass(frozen=True)
@@ -228,7 +233,8 @@ class Client:
 class Booking:
     """An appointment of a client with a specialist, absolute.
 
-    A held booking carries when its hold runs out (`hold_until`); no other does. A confirmed
+    A held booking carries when its hold runs out (`hold_until`); no other does. A hold
+    with `due` (minor units of the business's currency) is awaiting that payment. A confirmed
     one may carry when its client said they will come (`attending_at`), and staff's `mark`
     with when it was set (`marked_at`). `location` is the place of the window it was
     booked in (None without locations, or when it came from a clinic file).
@@ -242,6 +248,7 @@ class Booking:
     client: Client | None = None
     id: int | None = None
     hold_until: datetime | None = None
+    due: int | None = None
     attending_at: datetime | None = None
     mark: Mark | None = None
     marked_at: datetime | None = None

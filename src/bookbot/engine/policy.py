@@ -12,13 +12,22 @@ from enum import StrEnum
 from typing import Protocol
 
 DEFAULT_HOLD = timedelta(minutes=15)
+LONGEST_PAYMENT_HOLD = timedelta(hours=24)  # a slot kept longer for a payment is lost time
 
 
 class AfterNoShows(StrEnum):
     """What a client's next bookings need once they reach the no-show limit."""
 
     BLOCK = "block"  # online booking is refused; they are asked to call
-    PREPAY = "prepay"  # full payment up front (acts as block until payments exist)
+    PREPAY = "prepay"  # full payment up front (acts as block where payments are not set up)
+
+
+class Prepay(StrEnum):
+    """What a service asks to be paid when the visit is confirmed."""
+
+    NONE = "none"
+    DEPOSIT = "deposit"  # the service's `deposit`
+    FULL = "full"  # its price
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
 
-from bookbot.engine.bookings import CLIENT
+from bookbot.engine.bookings import CLIENT, MOVED
 from bookbot.engine.intervals import merge
 from bookbot.engine.model import BookingStatus, Interval, Mark
 
@@ -30,6 +30,16 @@ class Record:
     cancelled_by: str | None = None
     mark: Mark | None = None
     refilled: bool = False  # confirmed from a waitlist offer (`offer_of` set)
+    reason: str | None = None  # why it was cancelled (MOVED: its client moved it)
+
+
+def moved(record: Record) -> bool:
+    """Tells whether a cancelled booking is one its client moved to another time.
+
+    A move (in the chat, or by taking a waitlist offer) is no cancellation: the visit
+    goes on at its new time, which counts as booked.
+    """
+    return record.cancelled_by == CLIENT and record.reason == MOVED
 
 
 def cancel_timing(record: Record, cutoff: datetime | None) -> str:

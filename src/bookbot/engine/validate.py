@@ -26,7 +26,7 @@ from bookbot.engine.model import (
     Specialist,
     WeeklyEntry,
 )
-from bookbot.engine.policy import Policy
+from bookbot.engine.policy import LONGEST_PAYMENT_HOLD, Policy
 from bookbot.engine.workday import Plan, calendar_exists, wall, zone
 
 # Bounds on what a schedule may hold (README, "The clinic file in brief"): each keeps every
@@ -105,6 +105,11 @@ def notice_length(value: timedelta) -> Problem | None:
 def hold_length(value: timedelta) -> Problem | None:
     """A hold, or the window no-shows are counted in, outside SHORTEST_HOLD..LONGEST_DURATION."""
     return length(value, SHORTEST_HOLD, LONGEST_DURATION)
+
+
+def payment_hold_length(value: timedelta) -> Problem | None:
+    """A payment's hold outside SHORTEST_HOLD..LONGEST_PAYMENT_HOLD."""
+    return length(value, SHORTEST_HOLD, LONGEST_PAYMENT_HOLD)
 
 
 def day(value: date) -> Problem | None:

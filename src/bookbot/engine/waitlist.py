@@ -98,6 +98,32 @@ def pick(
     return min(waiting, key=lambda entry: (entry.joined_at, entry.id), default=None)
 
 
+def wanted(
+    shown: date,
+    first: date,
+    last: date,
+    free: Collection[date],
+    soonest: date | None,
+    far: timedelta,
+) -> tuple[date, date] | None:
+    """The dates a calendar offers to wait for, or None when free time is near enough.
+
+    The calendar shows the month of `shown` within today (`first`) ..the horizon (`last`),
+    its `free` dates and the `soonest` free date. Nothing free at all: wait for any date;
+    a shown month without a free date: for that month; the soonest free date more than
+    `far` away: for the dates before it (policy.md "Waitlist").
+    """
+    if soonest is None:
+        return first, last
+    following = (shown.replace(day=28) + timedelta(days=4)).replace(day=1)
+    month_first, month_last = max(shown, first), min(following - timedelta(days=1), last)
+    if month_first <= month_last and not any(month_first <= d <= month_last for d in free):
+        return month_first, month_last
+    if soonest - first > far:
+        return first, soonest - timedelta(days=1)
+    return None
+
+
 def expired(entry: Entry, today: date) -> bool:
     """Tells whether an entry's dates have all passed by `today` (local), so it may go."""
     return entry.last < today

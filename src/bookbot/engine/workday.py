@@ -14,8 +14,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays as holiday_calendars
-
 from bookbot.engine.intervals import ONE_DAY, absolute, merge
 from bookbot.engine.model import DEFAULT_SLOT, Hours, Interval, OverrideType, Schedule
 
@@ -46,7 +44,13 @@ class WorkDay:
 
 @lru_cache(maxsize=4096)
 def holiday_dates(calendar: str, year: int) -> frozenset[date]:
-    """Dates of one holiday calendar ("DE-BY", "IL") in one year."""
+    """Dates of one holiday calendar ("DE-BY", "IL") in one year.
+
+    The holidays package is imported here, when a schedule first asks: it takes longer
+    than the rest of the engine, and a question answered from the day index never asks.
+    """
+    import holidays as holiday_calendars
+
     country, _, subdivision = calendar.partition("-")
     return frozenset(
         holiday_calendars.country_holidays(country, subdiv=subdivision or None, years=year)

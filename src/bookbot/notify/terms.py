@@ -9,17 +9,21 @@ from __future__ import annotations
 from datetime import datetime
 
 from bookbot import i18n
+from bookbot.engine.model import BookingStatus
 from bookbot.services.visits import Visit
 
 
 def lines(held: Visit, lang: str, now: datetime) -> list[str]:
-    """The price, if the service has one, and until when it is free to cancel, if ever.
+    """The price, if the service has one, what confirming a hold asks to be paid, and
+    until when it is free to cancel, if ever.
 
     A cut-off already past at `now` is said as such, with whom to call (`call`).
     """
     found = []
     if held.price is not None:
         found.append(i18n.text("terms.price", lang, price=i18n.price(*held.price, lang)))
+    if held.booking.status == BookingStatus.HELD and held.prepay is not None:
+        found.append(i18n.text("terms.pay_now", lang, amount=i18n.price(*held.prepay, lang)))
     cut = held.cutoff
     if cut is not None and held.client_may_change(now):
         found.append(

@@ -29,18 +29,30 @@ class Attended:
     first: bool
 
 
-async def refuse_no_shows(uow: UnitOfWork, now: datetime, telegram_id: int) -> None:
+async def no_shows_bring(uow: UnitOfWork, now: datetime, telegram_id: int) -> str | None:
+    """What a client's no-shows bring on their next bookings now: None, block or prepay."""
+    policy = (await require_business(uow.catalog)).policy
+    if policy.no_show_limit is None or policy.after_no_shows is None:
+        return None
+    count = await uow.bookings.no_shows(telegram_id, now, policy.no_show_window)
+    return rules.after_no_shows(count, policy.no_show_limit, policy.after_no_shows)
+
+
+async def refuse_no_shows(
+    uow: UnitOfWork, now: datetime, telegram_id: int, payable: bool = False
+) -> None:
     """Refuses a client whose no-shows bring `after_no_shows` on online booking.
 
-    The refusal asks them to call the business's phone. Inside the caller's unit, which
-    has locked the client.
+    `prepay` is no refusal where the service can be paid for in the chat (`payable`): the
+    confirmation then asks the full price. The refusal asks them to call the business's
+    phone. Inside the caller's unit, which has locked the client.
     """
     business = await require_business(uow.catalog)
     policy = business.policy
     if policy.no_show_limit is None or policy.after_no_shows is None:
         return
     count = await uow.bookings.no_shows(telegram_id, now, policy.no_show_window)
-    refusal = rules.may_book_online(count, policy.no_show_limit, policy.after_no_shows)
+    refusal = rules.may_book_online(count, policy.no_show_limit, policy.after_no_shows, payable)
     if refusal is None:
         return
     if business.phone:

@@ -18,7 +18,7 @@ from bookbot.engine.model import Booking, BookingStatus, Client, Service
 from bookbot.engine.workday import zone
 from bookbot.errors import BadInput, Refused
 from bookbot.notify.messages import Policy
-from bookbot.services import directory
+from bookbot.services import directory, prepay
 from bookbot.services.attendance import refuse_no_shows
 from bookbot.services.availability import ANY, Context, chosen, context, duration
 from bookbot.services.basics import require_business
@@ -97,12 +97,18 @@ async def hold(
     specialist: str,
     start: datetime,
     length: timedelta,
+    *,
+    provider: bool = False,
 ) -> Visit:
-    """Holds a slot for a client; "any available" picks the least busy free specialist."""
+    """Holds a slot for a client; "any available" picks the least busy free specialist.
+
+    `provider`: a payment provider's token is set (a client whose no-shows bring
+    `prepay` may then hold, and pays in full on confirming).
+    """
     await expire_lapsed(db, now)
     async with UnitOfWork(db) as uow:
         await let_go_holds(uow, now, telegram_id, [] if specialist == ANY else [specialist])
-        await refuse_no_shows(uow, now, telegram_id)
+        await refuse_no_shows(uow, now, telegram_id, await prepay.payable(uow, service, provider))
         if specialist == ANY:
             free = await directory.free_at(uow, now, service, start)
         else:
@@ -218,11 +224,16 @@ async def confirm(
     *,
     client: int | None = None,
     policy: Policy = DEFAULT_POLICY,
+    provider: bool = False,
 ) -> Visit:
     """Turns a live hold into a confirmed booking; a hold that ran out is refused.
 
-    With `client` (their Telegram id), the hold must be theirs, and a booking they are
-    moving away from is let go in the same transaction (`reschedule`).
+    With `client` (their Telegram id), the hold must be theirs, the no-show rules must
+    still let them book online (a mark may have come since they held it), and a booking
+    they are moving away from is let go in the same transaction (`reschedule`). A visit
+    that asks a payment is not confirmed yet: its hold awaits the payment
+    (services/prepay.py `ask`; `provider`: a payment provider's token is set), and the
+    Visit returned says what is due.
     """
     async with UnitOfWork(db) as uow:
         if client is None:
@@ -239,11 +250,30 @@ async def confirm(
         if refusal:
             raise Refused(refusal, start=seen.start)
         if client is not None:
-            await _let_go_moved(uow, now, client)
-        await uow.bookings.set_status(booking_id, BookingStatus.CONFIRMED, now)
-        await owe_booked(uow, current, now, policy)
+            # marked meanwhile: held, not booked (prepay asks the full price where payable)
+            payable = await prepay.payable(uow, current.service, provider)
+            await refuse_no_shows(uow, now, client, payable)
+            if await prepay.ask(uow, now, current, client, provider):
+                await uow.commit()
+                return await named(uow.catalog, await _existing(uow, booking_id))
+        await confirm_held(uow, now, current, client, policy)
         await uow.commit()
         return await named(uow.catalog, await _existing(uow, booking_id))
+
+
+async def confirm_held(
+    uow: UnitOfWork, now: datetime, held: Booking, client: int | None, policy: Policy
+) -> None:
+    """Confirms a hold the caller found confirmable, letting go what its client moves from.
+
+    Inside the caller's unit (`confirm`, and a payment's: services/payments.py `take`),
+    which has locked the client and the bookings; writes the messages it owes.
+    """
+    assert held.id is not None
+    if client is not None:
+        await _let_go_moved(uow, now, client, held.id)
+    await uow.bookings.set_status(held.id, BookingStatus.CONFIRMED, now)
+    await owe_booked(uow, held, now, policy)
 
 
 @retried
@@ -308,17 +338,21 @@ async def _moving(uow: UnitOfWork, client: int) -> Booking | None:
     return None if draft.rescheduling is None else await uow.bookings.booking(draft.rescheduling)
 
 
-async def _let_go_moved(uow: UnitOfWork, now: datetime, client: int) -> None:
-    """Cancels the booking a client moved away from, and forgets that they were moving it."""
+async def _let_go_moved(uow: UnitOfWork, now: datetime, client: int, new: int) -> None:
+    """Cancels the booking a client moved away from, and forgets that they were moving it.
+
+    Its payments go with the visit to its `new` booking.
+    """
     draft = await uow.chats.draft(client)
     if draft.rescheduling is None:
         return
     old = await uow.bookings.booking(draft.rescheduling)
     if old is not None and _owned(old, client) and bookings.may_let_go(old) is None:
+        await prepay.carry(uow, draft.rescheduling, new)
         await uow.bookings.set_status(
-            draft.rescheduling, BookingStatus.CANCELLED, now, CLIENT, "rescheduled"
+            draft.rescheduling, BookingStatus.CANCELLED, now, CLIENT, bookings.MOVED
         )
-        await owe_cancelled(uow, old, now, CLIENT, "rescheduled")
+        await owe_cancelled(uow, old, now, CLIENT, bookings.MOVED)
         await offer_freed(uow, now, old.specialist, times=[(old.start, old.end)])
     await uow.chats.save_draft(replace(draft, rescheduling=None), now)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bookbot.clinic_file import Clinic
+from bookbot.engine import payments
 from bookbot.engine.model import BookingStatus, Business, Specialist
 from bookbot.errors import BadInput, Invalid, Problem
 from bookbot.services.basics import require_business
@@ -29,11 +30,18 @@ class ImportReport:
 
 
 @retried
-async def import_clinic(db: Database, clinic: Clinic, now: datetime | None = None) -> ImportReport:
+async def import_clinic(
+    db: Database, clinic: Clinic, now: datetime | None = None, *, provider: bool = False
+) -> ImportReport:
     """Loads a clinic: upserts by id, keeps what the file does not name, writes all or none.
 
     Specialists not yet in the day index get a span around `now` (default: the clock).
+    `provider` tells whether a payment provider's token is set: without one, only
+    Telegram Stars can take the prepayment a service asks, and the file is refused.
     """
+    unpayable = payments.problems(clinic.services, clinic.business.currency, provider)
+    if unpayable:
+        raise Invalid(unpayable)
     async with UnitOfWork(db) as uow:
         await uow.lock_business()
         catalog = uow.catalog
@@ -98,6 +106,7 @@ async def export_clinic(db: Database) -> Clinic:
             tuple(await uow.catalog.services()),
             tuple(await _in_file_order(uow.catalog)),
             tuple(bookings),
+            tuple(await uow.payments.every()),
         )
 
 

@@ -20,7 +20,7 @@ from bookbot.errors import Refused
 from bookbot.notify import messages
 from bookbot.services.availability import context, duration
 from bookbot.services.basics import require_business
-from bookbot.store.uow import UnitOfWork
+from bookbot.store.uow import OutOfOrder, UnitOfWork
 
 Freed = tuple[datetime, datetime]  # the start and end of time a change let go
 
@@ -96,6 +96,9 @@ async def _offer(
         entry = pick(entries, slot, tz, now, business.rules.min_notice, busy, service=service)
         if entry is None:
             return None
+        if not await _free_to_offer(uow, now, entry.client):
+            busy.add(entry.client)
+            continue
         try:
             offer = await uow.waitlist.offer(entry, slot, now, now + business.policy.waitlist_hold)
         except Refused:
@@ -104,6 +107,21 @@ async def _offer(
             await messages.offered(uow.outbox, offer, now)
             return offer
         entries = [e for e in entries if e.id != entry.id]  # offered one meanwhile
+
+
+async def _free_to_offer(uow: UnitOfWork, now: datetime, client: int) -> bool:
+    """Locks a client about to be offered time; tells whether they still hold no offer.
+
+    Two units freeing time of two specialists at once (each under its own lock) may both
+    pick one client, waiting for both: the client's lock makes the second see the
+    first's offer. A client's lock comes after the specialist's, so it is only tried
+    (UnitOfWork.lock): one held by another writer passes the client over this time.
+    """
+    try:
+        await uow.lock(clients=[client])
+    except OutOfOrder:
+        return False
+    return client not in await uow.waitlist.offered_clients(now)
 
 
 async def _barred(uow: UnitOfWork, now: datetime, entries: list[Entry]) -> set[int]:

@@ -12,6 +12,7 @@ from bookbot.engine.model import Booking, Slot
 from bookbot.notify import messages
 from bookbot.notify.messages import Policy
 from bookbot.services import directory
+from bookbot.services.prepay import refund_all
 from bookbot.store.uow import UnitOfWork
 
 ALTERNATIVES = 3  # free slots offered to a client whose booking the other side cancelled
@@ -33,7 +34,13 @@ async def owe_booked(uow: UnitOfWork, booking: Booking, now: datetime, policy: P
 async def owe_cancelled(
     uow: UnitOfWork, booking: Booking, now: datetime, by: str, reason: str | None
 ) -> None:
-    """Drops what a cancelled booking no longer needs and owes the other side its notice."""
+    """Drops what a cancelled booking no longer needs and owes the other side its notice.
+
+    Its payments are owed back in full (services/prepay.py `refund_all`): every
+    cancellation that goes through refunds; a moved visit's payment was carried first.
+    """
+    assert booking.id is not None
+    await refund_all(uow, now, booking.id)
     specialist = await uow.catalog.specialist(booking.specialist)
     assert specialist is not None
     others = [] if by == "client" else await _alternatives(uow, now, booking)

@@ -7,7 +7,8 @@ What counts:
 - cancellations of visits starting in the range, by how engine/stats.py `cancel_timing`
   counts them: a client's before or after the cut-off (engine/policy.py `cutoff` for the
   visit's service and the business policy), and any by a specialist, an admin or the
-  operator apart, "by staff". A visit a client moved counts as a client's cancellation;
+  operator apart, "by staff". A visit a client moved (engine/stats.py `moved`) is no
+  cancellation: its new time counts as booked;
 - no-shows: confirmed visits marked no-show;
 - refilled: confirmed visits made from a waitlist offer;
 - each specialist's booked minutes inside their working windows (engine/workday.py
@@ -23,6 +24,7 @@ from fractions import Fraction
 
 from bookbot.engine import stats
 from bookbot.engine.model import BookingStatus, Interval, Mark
+from bookbot.engine.payments import Takings, takings
 from bookbot.engine.policy import cutoff
 from bookbot.engine.workday import LocalClock, Plan, zone
 from bookbot.services.basics import check_range, require_business
@@ -56,6 +58,7 @@ class Figures:
     no_shows: int
     refilled: int
     shares: tuple[Share, ...]
+    takings: tuple[Takings, ...] = ()  # payments made in the range, by currency
 
 
 def default_range(today: date) -> tuple[date, date]:
@@ -74,13 +77,14 @@ async def figures(db: Database, first: date | None, last: date | None, now: date
         since = LocalClock(first, tz).instant(timedelta(0))
         until = LocalClock(last + timedelta(days=1), tz).instant(timedelta(0))
         records = await uow.bookings.records(since, until)
+        paid = [p for p in await uow.payments.between(since, until) if since <= p.paid_at < until]
         services = {s.id: s for s in await uow.catalog.services()}
         specialists = await uow.catalog.specialists()
     visits = [r for r in records if r.status == BookingStatus.CONFIRMED]
     timings = Counter(
         stats.cancel_timing(r, cutoff(r.start, services[r.service], business.policy))
         for r in records
-        if r.status == BookingStatus.CANCELLED
+        if r.status == BookingStatus.CANCELLED and not stats.moved(r)
     )
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     shares = []
@@ -103,4 +107,5 @@ async def figures(db: Database, first: date | None, last: date | None, now: date
         no_shows=sum(1 for v in visits if v.mark == Mark.NO_SHOW),
         refilled=sum(1 for v in visits if v.refilled),
         shares=tuple(shares),
+        takings=takings(paid),
     )

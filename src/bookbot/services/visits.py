@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bookbot.engine import policy
+from bookbot.engine import payments, policy
 from bookbot.engine.model import Booking, Business, Service, Specialist
 from bookbot.engine.workday import zone
 from bookbot.services.basics import Names, require_business
@@ -41,6 +41,17 @@ class Visit:
         if self.service.price is None or self.business.currency is None:
             return None
         return self.service.price, self.business.currency
+
+    @property
+    def prepay(self) -> tuple[int, str] | None:
+        """What the service asks to be paid on confirming, and its currency, if anything.
+
+        A client whose no-shows bring `prepay` is asked the full price instead (on confirming).
+        """
+        amount = payments.due(self.service, None)
+        if amount is None or self.business.currency is None:
+            return None
+        return amount, self.business.currency
 
     @property
     def phone(self) -> str | None:

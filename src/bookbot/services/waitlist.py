@@ -9,15 +9,17 @@ watching), or leaves the waitlist.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from bookbot.engine.bookings import CLIENT, may_confirm, may_let_go, may_reschedule
+from bookbot.engine.bookings import CLIENT, MOVED, may_confirm, may_let_go, may_reschedule
 from bookbot.engine.model import Booking, BookingStatus
-from bookbot.engine.waitlist import PARTS, Entry
+from bookbot.engine.waitlist import PARTS, Entry, expired
 from bookbot.engine.workday import zone
 from bookbot.errors import BadInput, Refused
 from bookbot.notify.messages import Policy
+from bookbot.services import prepay
+from bookbot.services.attendance import refuse_no_shows
 from bookbot.services.availability import ANY, context
 from bookbot.services.basics import check_range, require_business
 from bookbot.services.bookings import DEFAULT_POLICY, terms
@@ -48,7 +50,8 @@ async def join(
     """Puts a client on the waitlist for a service, with one specialist or any (None or ANY).
 
     The dates default to today..the horizon, or ..the booking's date when the entry is
-    made from a booking ("Want it sooner?"), whose service and specialist it takes.
+    made from a booking ("Want it sooner?"), whose service and specialist it takes; they
+    are cut to today..the horizon, and a range wholly past is refused.
     """
     parts = frozenset(parts)
     if not parts <= set(PARTS):
@@ -57,8 +60,7 @@ async def join(
         await uow.lock(clients=[client])
         business = await require_business(uow.catalog)
         today = now.astimezone(zone(business.timezone)).date()
-        if len(await uow.waitlist.entries(client, today)) >= MOST_ENTRIES:
-            raise Refused("waiting.too_many", most=MOST_ENTRIES)
+        waiting = await uow.waitlist.entries(client, today)
         horizon = today + timedelta(days=business.rules.horizon_days)
         if from_booking is not None:
             moving = await _own(uow, from_booking, client)
@@ -72,8 +74,14 @@ async def join(
             raise BadInput("error.need_service_or_specialist")
         specialist = None if specialist in (None, ANY) else specialist
         await context(uow, now, service=service, specialist=specialist)  # checks the ids
-        first, last = first or today, min(last or horizon, horizon)
+        first, last = max(first or today, today), min(last or horizon, horizon)
         check_range(first, last)
+        for same in waiting:  # a second tap on Join (or a repeated command) adds nothing
+            wish = (same.service, same.specialist, same.first, same.last, same.parts)
+            if wish == (service, specialist, first, last, parts):
+                return same
+        if len(waiting) >= MOST_ENTRIES:
+            raise Refused("waiting.too_many", most=MOST_ENTRIES)
         entry = await uow.waitlist.add(
             client=client,
             service=service,
@@ -113,11 +121,13 @@ async def waiting(db: Database, now: datetime, service: str | None = None) -> li
 
 
 async def _named(uow: UnitOfWork, found: list[Entry]) -> list[Waiting]:
+    """The entries with their names, and the instant each joined in the business's zone."""
     services = {s.id: s.name for s in await uow.catalog.services()}
     specialists = {s.id: s.name for s in await uow.catalog.specialists()}
+    tz = zone((await require_business(uow.catalog)).timezone)
     return [
         Waiting(
-            e,
+            replace(e, joined_at=e.joined_at.astimezone(tz)),
             services.get(e.service, e.service),
             None if e.specialist is None else specialists.get(e.specialist, e.specialist),
         )
@@ -164,12 +174,20 @@ async def pass_on(db: Database, now: datetime, client: int, booking_id: int) -> 
 
 @retried
 async def take(
-    db: Database, now: datetime, client: int, booking_id: int, policy: Policy = DEFAULT_POLICY
+    db: Database,
+    now: datetime,
+    client: int,
+    booking_id: int,
+    policy: Policy = DEFAULT_POLICY,
+    provider: bool = False,
 ) -> Visit:
-    """ "Take it": books the offered slot and ends the entry.
+    """ "Take it": books the offered slot and ends the entry, if the no-show rules allow.
 
     When the entry was made from a booking, that booking is let go in the same
-    transaction (and its time offered on), so the client never holds both or neither.
+    transaction (and its time offered on), so the client never holds both or neither;
+    its payment goes with the visit. A visit that asks a payment (and moves no paid one)
+    awaits it instead, as a confirmation would (services/prepay.py `ask`; `provider`: a
+    payment provider's token is set): the booking moved is let go once it is paid.
     """
     async with UnitOfWork(db) as uow:
         await uow.lock(clients=[client])
@@ -181,18 +199,47 @@ async def take(
         refusal = may_confirm(current, now, seen)
         if refusal:
             raise Refused(refusal, start=seen.start)
+        payable = await prepay.payable(uow, current.service, provider)
+        await refuse_no_shows(uow, now, client, payable)  # marked since the offer was made
         old = await uow.bookings.booking(entry.from_booking) if entry.from_booking else None
-        await uow.bookings.set_status(booking_id, BookingStatus.CONFIRMED, now)
         await uow.waitlist.leave(entry.id, now)
+        # the chat's "moving" is what a payment's confirmation lets go (bookings.confirm_held)
+        draft = await uow.chats.draft(client)
+        moved = old.id if old is not None and may_let_go(old) is None else None
+        await uow.chats.save_draft(replace(draft, rescheduling=moved), now)
+        if await prepay.ask(uow, now, current, client, provider) is not None:
+            await uow.commit()
+            return await named(uow.catalog, await _own(uow, booking_id, client))
+        await uow.chats.save_draft(replace(draft, rescheduling=None), now)
+        await uow.bookings.set_status(booking_id, BookingStatus.CONFIRMED, now)
         await owe_booked(uow, current, now, policy)
-        if old is not None and old.id is not None and may_let_go(old) is None:
-            await uow.bookings.set_status(
-                old.id, BookingStatus.CANCELLED, now, CLIENT, "rescheduled"
-            )
-            await owe_cancelled(uow, old, now, CLIENT, "rescheduled")
+        if old is not None and old.id is not None and moved is not None:
+            await prepay.carry(uow, old.id, booking_id)
+            await uow.bookings.set_status(old.id, BookingStatus.CANCELLED, now, CLIENT, MOVED)
+            await owe_cancelled(uow, old, now, CLIENT, MOVED)
             await offer_freed(uow, now, old.specialist, times=[(old.start, old.end)])
         await uow.commit()
         return await named(uow.catalog, await _own(uow, booking_id, client))
+
+
+async def end_passed(db: Database, now: datetime) -> int:
+    """Ends every entry whose dates have all passed (engine `expired`); how many it ended.
+
+    The outbox's round runs it, as it runs the sweep of lapsed holds. A read finds them
+    first, so a round with nothing to end writes nothing.
+    """
+    async with UnitOfWork(db, write=False) as uow:
+        today = await _today(uow, now)
+        if not [e for e in await uow.waitlist.passed(today) if expired(e, today)]:
+            return 0
+    async with UnitOfWork(db) as uow:
+        today = await _today(uow, now)
+        ended = 0
+        for entry in await uow.waitlist.passed(today):
+            if expired(entry, today):
+                ended += await uow.waitlist.leave(entry.id, now)
+        await uow.commit()
+        return ended
 
 
 async def _pass(uow: UnitOfWork, now: datetime, offer: Booking) -> None:

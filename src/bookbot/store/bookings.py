@@ -211,8 +211,20 @@ class Bookings:
         if status == BookingStatus.CANCELLED:
             row.cancelled_at, row.cancelled_by, row.cancel_reason = at, by, reason
         if status == BookingStatus.CONFIRMED:
-            row.hold_until = None
+            row.hold_until = row.due = None
         await self._flush_or_refuse()
+
+    async def await_payment(self, booking_id: int, until: datetime, due: int) -> None:
+        """Keeps a hold until `until` for a payment of `due` (minor units) to confirm it.
+
+        A hold awaiting payment stays a hold: the overlap guard and the day index count
+        it as one, and it lapses as one.
+        """
+        row = await self.session.get(BookingRow, booking_id)
+        assert row is not None and row.status == BookingStatus.HELD
+        self.days.busy_changed(row.specialist_id, row.start_at, row.end_at)
+        row.hold_until, row.due = until, due
+        await self.session.flush()
 
     # -- attendance and no-shows ----------------------------------------------------------
 
@@ -281,6 +293,7 @@ class Bookings:
                 BookingRow.cancelled_by,
                 BookingRow.mark,
                 BookingRow.offer_of,
+                BookingRow.cancel_reason,
             )
             .where(
                 BookingRow.start_at >= since,
@@ -300,6 +313,7 @@ class Bookings:
                 row.cancelled_by,
                 None if row.mark is None else Mark(row.mark),
                 row.offer_of is not None,
+                row.cancel_reason,
             )
             for row in rows
         ]
@@ -331,6 +345,7 @@ def _booking(row: BookingRow, client: ClientRow | None) -> Booking:
         client=Client(client.name, client.phone, client.telegram_id) if client else None,
         id=row.id,
         hold_until=row.hold_until if row.status == BookingStatus.HELD else None,
+        due=row.due if row.status == BookingStatus.HELD else None,
         attending_at=row.attending_at,
         mark=None if row.mark is None else Mark(row.mark),
         marked_at=row.marked_at,

@@ -15,6 +15,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bookbot.engine.model import WEEKDAYS, Block, Business, Service, Specialist
+from bookbot.engine.policy import Prepay
 from bookbot.engine.workday import Plan
 from bookbot.store.bulk import add_rows, chunks
 from bookbot.store.catalog_rows import (
@@ -232,7 +233,7 @@ class Catalog:
         row.policy = policy_text(business.policy)
         if before is not None and before.currency != business.currency:
             # Prices are in the business's currency: those of another one mean nothing now.
-            await self.session.execute(update(ServiceRow).values(price=None))
+            await self.session.execute(update(ServiceRow).values(price=None, deposit=None))
         row.stamp = uuid4().hex
         self.stamp = None
         self.session.add(row)
@@ -268,6 +269,9 @@ class Catalog:
         row.duration_minutes = minutes(service.duration) if service.duration else None
         row.price = service.price
         row.cancel_notice_seconds = seconds(service.cancel_notice)
+        row.prepay = None if service.prepay == Prepay.NONE else str(service.prepay)
+        row.deposit = service.deposit
+        row.online = service.online or None
         row.position = position
         self.session.add(row)
         await self._restamp()

@@ -22,7 +22,7 @@ from bookbot.engine.model import (
     Service,
     WeeklyEntry,
 )
-from bookbot.engine.policy import AfterNoShows, Policy
+from bookbot.engine.policy import AfterNoShows, Policy, Prepay
 from bookbot.store.tables import (
     BusinessRow,
     HoursColumns,
@@ -133,6 +133,9 @@ def service_of(row: ServiceRow) -> Service:
         duration,
         price=row.price,
         cancel_notice=None if notice is None else timedelta(seconds=notice),
+        prepay=Prepay(row.prepay or Prepay.NONE),
+        deposit=row.deposit,
+        online=bool(row.online),
     )
 
 

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -16,8 +13,15 @@ from sqlalchemy.pool import NullPool
 
 from bookbot.errors import BadInput, BookbotError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 DEFAULT_URL = "sqlite+aiosqlite:///bookbot.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The newest migration's revision: a current schema is told by one read of alembic_version,
+# without loading Alembic and every migration script (a third of a command's start-up).
+# tests/store/test_store.py checks that it is Alembic's head.
+HEAD = "0016"
 WRITE = "bookbot_write"  # execution option: does this transaction intend to write?
 MIGRATION_LOCK = 7_146_318  # any constant: serializes concurrent upgrades on PostgreSQL
 # SQLite writes one transaction at a time anyway, and every aiosqlite connection is a thread:
@@ -111,15 +115,19 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
 def _config() -> Config:
     """Alembic's configuration: where the migrations are."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
 
 
 def _up_to_date(connection: Connection) -> bool:
-    """Tells whether the schema is at the newest migration; only reads."""
-    heads = set(ScriptDirectory.from_config(_config()).get_heads())
-    return set(MigrationContext.configure(connection).get_current_heads()) == heads
+    """Tells whether the schema is at HEAD, the newest migration; only reads."""
+    if not connection.dialect.has_table(connection, "alembic_version"):
+        return False
+    found = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+    return [row[0] for row in found] == [HEAD]
 
 
 def _upgrade(connection: Connection) -> None:
@@ -128,6 +136,8 @@ def _upgrade(connection: Connection) -> None:
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
     if _up_to_date(connection):  # another process upgraded while this one waited
         return
+    from alembic import command
+
     config = _config()
     config.attributes["connection"] = connection
     command.upgrade(config, "head")

@@ -103,6 +103,9 @@ class ServiceRow(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     price: Mapped[int | None] = mapped_column(Integer)
     cancel_notice_seconds: Mapped[int | None] = mapped_column(Integer)
+    prepay: Mapped[str | None] = mapped_column(String(12))  # deposit or full; NULL: none
+    deposit: Mapped[int | None] = mapped_column(Integer)
+    online: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class SpecialistRow(Base):
@@ -224,6 +227,7 @@ class BookingRow(Base):
     end_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(12))
     hold_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due: Mapped[int | None] = mapped_column(Integer)  # a hold awaiting this payment
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_by: Mapped[str | None] = mapped_column(String(20))
@@ -235,6 +239,27 @@ class BookingRow(Base):
     location: Mapped[str | None] = mapped_column(String(64))  # the window's place when booked
     # use_alter: waitlist.from_booking points back here, and the cycle needs one end to give
     offer_of: Mapped[int | None] = mapped_column(ForeignKey("waitlist.id", use_alter=True))
+
+
+class PaymentRow(Base):
+    """A payment Telegram reported for a booking: what, in what, its charge ids, refunds.
+
+    `telegram_charge_id` is unique: the same successful_payment arriving twice is stored
+    once. A refund is owed (`refund_owed_at`) until done (`refunded_at`); Stars are
+    refunded at once, a provider's payment by the admins (/refund).
+    """
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), index=True)
+    amount: Mapped[int] = mapped_column(Integer)  # minor units of `currency`
+    currency: Mapped[str] = mapped_column(String(3))
+    telegram_charge_id: Mapped[str] = mapped_column(String(255), unique=True)
+    provider_charge_id: Mapped[str | None] = mapped_column(String(255))
+    paid_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    refund_owed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class WaitlistRow(Base):

@@ -45,6 +45,7 @@ from bookbot.store.db import WRITE, Database
 from bookbot.store.inbox import Inbox
 from bookbot.store.ledger import Imports
 from bookbot.store.outbox import Outbox
+from bookbot.store.payments import Payments
 from bookbot.store.people import People
 from bookbot.store.reviews import Reviews
 from bookbot.store.waitlist import Waitlist
@@ -83,7 +84,7 @@ class UnitOfWork:
     Usage: `async with UnitOfWork(db) as uow: await uow.lock(specialists=[...]); ...
     uow.bookings ...; await uow.commit()`. The repositories, one per noun, share the
     unit's session: `catalog`, `bookings`, `chats`, `imports`, `outbox`, `people`,
-    `inbox`, `reviews`, `waitlist`, and `days` (the day index).
+    `inbox`, `reviews`, `waitlist`, `payments`, and `days` (the day index).
     """
 
     def __init__(self, database: Database, *, write: bool = True) -> None:
@@ -107,6 +108,7 @@ class UnitOfWork:
         self.people = People(self.session)
         self.inbox = Inbox(self.session)
         self.reviews = Reviews(self.session)
+        self.payments = Payments(self.session)
         self.waitlist = Waitlist(self.session, self.bookings)
         return self
 

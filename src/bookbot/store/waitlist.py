@@ -200,6 +200,13 @@ class Waitlist:
         )
         return None if found is None else await self.bookings.booking(found)
 
+    async def passed(self, today: date) -> list[Entry]:
+        """Entries not yet ended whose last date is before `today` (local)."""
+        rows = await self.session.execute(
+            _ENTRIES.where(WaitlistRow.left_at.is_(None), WaitlistRow.last_day < today)
+        )
+        return [_entry(row, telegram_id) for row, telegram_id in rows]
+
     async def waiting(self, today: date, service: str | None = None) -> list[Entry]:
         """Every entry still waiting on `today` (local), of one service or all, oldest first."""
         query = _ENTRIES.where(WaitlistRow.left_at.is_(None), WaitlistRow.last_day >= today)

@@ -18,6 +18,7 @@ from bookbot.bot import arguments, outbox, views
 from bookbot.bot.callbacks import Action, Tap
 from bookbot.bot.context import BotContext
 from bookbot.bot.handlers import staff
+from bookbot.bot.handlers import waitlist as waitlist_chat
 from bookbot.bot.handlers.staff import Call
 from bookbot.errors import BadInput, Refused
 from bookbot.services import catalog, people, reviews, schedules, stats, waitlist
@@ -200,6 +201,7 @@ async def _waitlist(call: Call) -> None:
             specialist=w.specialist or i18n.text("waiting.any_specialist", call.lang),
             first=i18n.day(w.entry.first, call.lang),
             last=i18n.day(w.entry.last, call.lang),
+            parts=waitlist_chat.parts_text(call.lang, w.entry.parts),
             client=w.entry.client,
         )
         for w in found

@@ -19,6 +19,7 @@ from bookbot import i18n
 from bookbot.bot import arguments, keyboards, menus, outbox, paging, views
 from bookbot.bot.callbacks import Tap
 from bookbot.bot.context import BotContext, Tapped, language, language_of
+from bookbot.bot.handlers import payments as payments_chat
 from bookbot.bot.handlers import waitlist as waitlist_chat
 from bookbot.engine.bookings import CLIENT
 from bookbot.errors import BookbotError
@@ -299,7 +300,8 @@ async def _show_times(
         d.db, d.clock(), day, day, service=draft.service, specialist=draft.specialist, seen=seen
     )
     if not free:
-        raise BookbotError("bot.day_full")
+        await _edit(update, _t(lang, "day_full"), keyboards.day_full(lang, day))
+        return
     await _edit(
         update,
         _t(lang, "choose_time", day=i18n.day(day, lang, i18n.LONG_DAY)),
@@ -317,7 +319,14 @@ async def time(
     now, start = d.clock(), pressed.instant()
     try:
         held = await bookings.hold(
-            d.db, now, user.id, draft.service, draft.specialist, start, d.settings.hold
+            d.db,
+            now,
+            user.id,
+            draft.service,
+            draft.specialist,
+            start,
+            d.settings.hold,
+            provider=payments_chat.provider(d.settings),
         )
     except BookbotError as error:
         if error.key not in ("refused.taken", "refused.not_offered", "refused.too_soon"):
@@ -384,7 +393,14 @@ async def confirm(
     d, user = context.deps, _user(update)
     now = d.clock()
     try:
-        done = await bookings.confirm(d.db, now, pressed.number(), client=user.id, policy=d.policy)
+        done = await bookings.confirm(
+            d.db,
+            now,
+            pressed.number(),
+            client=user.id,
+            policy=d.policy,
+            provider=payments_chat.provider(d.settings),
+        )
     except BookbotError as error:
         if error.key != "refused.hold_lost":
             raise
@@ -394,6 +410,9 @@ async def confirm(
             d.db, now, draft.service, draft.specialist, error.params["start"]
         )
         await _edit(update, _t(lang, "hold_lost"), keyboards.alternatives(lang, nearby))
+        return
+    if done.booking.due is not None:
+        await payments_chat.ask(update, context, lang, done)
         return
     said = _t(
         lang,
@@ -437,16 +456,15 @@ async def cancel(
     """Yes, cancel it: cancels the booking."""
     d, user = context.deps, _user(update)
     gone = await bookings.cancel(d.db, d.clock(), pressed.number(), CLIENT, client=user.id)
-    await _edit(
-        update,
-        _t(
-            lang,
-            "cancelled",
-            service=gone.service.name,
-            specialist=gone.specialist.name,
-            when=i18n.moment(gone.booking.start, lang),
-        ),
+    said = _t(
+        lang,
+        "cancelled",
+        service=gone.service.name,
+        specialist=gone.specialist.name,
+        when=i18n.moment(gone.booking.start, lang),
     )
+    refunds = await payments_chat.refund_lines(d, pressed.number(), lang)
+    await _edit(update, "\n".join([said, *refunds]))
     outbox.wake(context)
 
 

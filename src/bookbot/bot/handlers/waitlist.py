@@ -1,4 +1,8 @@
-"""The waitlist in the chat: an offer's buttons, "Want it sooner?" and Leave under /my.
+"""The waitlist in the chat: joining, an offer's buttons, "Want it sooner?", Leave under /my.
+
+A client joins from the calendar (nothing free in the month shown, or the soonest free
+day far off) or from a day that filled up: a form lets them narrow the dates and pick
+parts of the day, then Join.
 
 Handlers parse the tap, call one use case (services/waitlist.py) and render; they run
 through `client.tap`, so a refusal is answered as an alert in the user's language.
@@ -6,17 +10,124 @@ through `client.tap`, so a refusal is answered as an alert in the user's languag
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import date, timedelta
+
 from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup as Markup
 from telegram import Update
+from telegram.error import BadRequest
 
 from bookbot import i18n
-from bookbot.bot import callbacks, outbox
+from bookbot.bot import callbacks, keyboards, outbox
 from bookbot.bot.callbacks import Action, Tap
 from bookbot.bot.context import BotContext
+from bookbot.bot.handlers import payments as payments_chat
+from bookbot.engine.waitlist import PARTS, Entry
+from bookbot.errors import BookbotError
 from bookbot.services import chat as client_chat
 from bookbot.services import waitlist
 from bookbot.services.waitlist import Waiting
+
+CHOSEN = "✓ "
+NARROWER = (7, 14)  # the form also offers the first week, and the first two, of its dates
+
+
+async def form(
+    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
+) -> None:
+    """The waitlist form: which of the offered dates, which parts of the day; then Join."""
+    _draft(chat)
+    first, last = pressed.span()
+    await _edit(update, *form_view(lang, first, last, pressed.option(), pressed.parts()))
+
+
+def form_view(lang: str, first: date, last: date, option: int, parts: int) -> tuple[str, Markup]:
+    """The form's text and buttons: the dates offered (`option` chosen), the parts (bits)."""
+    ranges = _ranges(first, last)
+    if option >= len(ranges):
+        raise BookbotError("bot.stale_button")
+    chosen = ranges[option]
+    rows = [
+        [
+            Button(
+                (CHOSEN if i == option else "") + _span(lang, *span),
+                callback_data=callbacks.waiting(first, last, i, parts),
+            )
+        ]
+        for i, span in enumerate(ranges)
+    ]
+    rows.append(
+        [
+            Button(
+                (CHOSEN if parts & (1 << bit) else "") + i18n.text(f"waiting.part.{part}", lang),
+                callback_data=callbacks.waiting(first, last, option, parts ^ (1 << bit)),
+            )
+            for bit, part in enumerate(PARTS)
+        ]
+    )
+    rows.append(
+        [
+            Button(
+                (CHOSEN if not parts else "") + i18n.text("waiting.any_time", lang),
+                callback_data=callbacks.waiting(first, last, option, 0),
+            )
+        ]
+    )
+    rows.append(
+        [Button(i18n.text("waiting.join", lang), callback_data=callbacks.join(*chosen, parts))]
+    )
+    rows.append(keyboards.back(lang, "calendar"))
+    said = {"dates": _span(lang, *chosen), "parts": parts_text(lang, _named_parts(parts))}
+    text = i18n.text("waiting.form", lang, **said)
+    return text, Markup(rows)
+
+
+def _ranges(first: date, last: date) -> list[tuple[date, date]]:
+    """The dates a form offers: all it was opened with, then its first week and two."""
+    return [(first, last)] + [
+        (first, first + timedelta(days=days - 1))
+        for days in NARROWER
+        if first + timedelta(days=days - 1) < last
+    ]
+
+
+def _span(lang: str, first: date, last: date) -> str:
+    if first == last:
+        return i18n.day(first, lang)
+    return i18n.text("waiting.span", lang, first=i18n.day(first, lang), last=i18n.day(last, lang))
+
+
+def _named_parts(parts: int) -> list[str]:
+    """The parts of the day that bits name (1 morning, 2 afternoon, 4 evening), in order."""
+    return [part for bit, part in enumerate(PARTS) if parts & (1 << bit)]
+
+
+def parts_text(lang: str, parts: Collection[str]) -> str:
+    """Parts of the day as the client and staff read them; none is any time of day."""
+    if not parts:
+        return i18n.text("waiting.any_time", lang)
+    return ", ".join(i18n.text(f"waiting.part.{part}", lang) for part in PARTS if part in parts)
+
+
+async def join(
+    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
+) -> None:
+    """Join under the form: waits for the chosen service and specialist on those dates."""
+    d, (service, specialist) = context.deps, _draft(chat)
+    first, last = pressed.span()
+    parts = _named_parts(pressed.parts())
+    entry = await waitlist.join(
+        d.db, d.clock(), _user(update), service, specialist, first=first, last=last, parts=parts
+    )
+    await _say_joined(update, context, lang, entry)
+
+
+def _draft(chat: client_chat.Chat) -> tuple[str, str]:
+    """The service and specialist the client's flow stands at; a form without them is stale."""
+    if chat.draft.service is None or chat.draft.specialist is None:
+        raise BookbotError("bot.stale_button")
+    return chat.draft.service, chat.draft.specialist
 
 
 async def take(
@@ -24,7 +135,12 @@ async def take(
 ) -> None:
     """Take it: books the offered time (moving the booking the entry was made from)."""
     d, user = context.deps, _user(update)
-    booked = await waitlist.take(d.db, d.clock(), user, pressed.number())
+    booked = await waitlist.take(
+        d.db, d.clock(), user, pressed.number(), d.policy, payments_chat.provider(d.settings)
+    )
+    if booked.booking.due is not None:
+        await payments_chat.ask(update, context, lang, booked)
+        return
     await _edit(
         update,
         i18n.text(
@@ -77,6 +193,11 @@ async def sooner(
     """Want it sooner?, under /my: waits for an earlier time for that booking."""
     d = context.deps
     entry = await waitlist.join(d.db, d.clock(), _user(update), from_booking=pressed.number())
+    await _say_joined(update, context, lang, entry)
+
+
+async def _say_joined(update: Update, context: BotContext, lang: str, entry: Entry) -> None:
+    d = context.deps
     shown = await waitlist.entries(d.db, d.clock(), _user(update))
     mine = next((w for w in shown if w.entry.id == entry.id), None)
     assert mine is not None
@@ -117,8 +238,12 @@ def _user(update: Update) -> int:
     return update.effective_user.id
 
 
-async def _edit(update: Update, text: str) -> None:
-    """Replaces the tapped message's text, and its buttons with none."""
+async def _edit(update: Update, text: str, markup: Markup | None = None) -> None:
+    """Replaces the tapped message's text, and its buttons with `markup` (or none)."""
     query = update.callback_query
     assert query is not None
-    await query.edit_message_text(text)
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:  # a choice pressed again: the form stays as it is
+        if "not modified" not in str(error).lower():
+            raise

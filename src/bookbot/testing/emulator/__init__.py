@@ -41,8 +41,12 @@ Flood control
     Single failures can still be injected with :meth:`BotApiEmulator.fail_next`.
 
 What it does not do
-    Groups and channels, media other than documents, inline mode, payments, and message
+    Groups and channels, media other than documents, inline mode, shipping, and message
     entities in results.
+
+Payments
+    sendInvoice, answerPreCheckoutQuery and refundStarPayment (``payments``); a test pays
+    with :meth:`BotApiEmulator.pay`, or in two steps with ``check_out`` and ``complete``.
 
 Waiting without sleeps
     :meth:`BotApiEmulator.wait_idle` returns once the bot has fetched every update, has no
@@ -70,6 +74,7 @@ from .chats import (
 )
 from .errors import ApiError
 from .faults import FaultRule, FloodControl
+from .payments import TEST_PROVIDER, Checkout, Paid
 from .server import ApiCall, BotApiEmulator
 
 __all__ = [
@@ -80,9 +85,12 @@ __all__ = [
     "ChatMessage",
     "ChatState",
     "ChatUser",
+    "Checkout",
     "FaultRule",
     "FloodControl",
     "InlineButton",
+    "Paid",
     "ReplyButton",
     "StoredFile",
+    "TEST_PROVIDER",
 ]

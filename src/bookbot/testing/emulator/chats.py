@@ -118,6 +118,8 @@ class ChatMessage:
     reply_markup: dict[str, Any] | None = None
     document: StoredFile | None = None
     contact: dict[str, Any] | None = None
+    invoice: dict[str, Any] | None = None  # an invoice the bot sent (payments.py)
+    successful_payment: dict[str, Any] | None = None  # what the user paid (payments.py)
     edit_date: int | None = None
     deleted: bool = False
     history: list[str] = field(default_factory=list)
@@ -188,6 +190,10 @@ class ChatMessage:
             data["caption"] = self.caption
         if self.contact is not None:
             data["contact"] = self.contact
+        if self.invoice is not None:
+            data["invoice"] = self.invoice
+        if self.successful_payment is not None:
+            data["successful_payment"] = self.successful_payment
         if self.reply_markup and "inline_keyboard" in self.reply_markup:
             # Telegram only echoes inline keyboards back in Message objects.
             data["reply_markup"] = {"inline_keyboard": self.reply_markup["inline_keyboard"]}

@@ -13,11 +13,12 @@ from starlette.requests import Request
 from .chats import StoredFile
 from .menus import MenuMethods
 from .messages import MessageMethods
+from .payments import PaymentMethods
 from .state import Handler
 from .updates import UpdateMethods
 
 
-class BotApiMethods(MessageMethods, UpdateMethods, MenuMethods):
+class BotApiMethods(MessageMethods, UpdateMethods, MenuMethods, PaymentMethods):
     """Every Bot API method the emulator serves, by name."""
 
     def _method_table(self) -> dict[str, Handler]:
@@ -42,6 +43,9 @@ class BotApiMethods(MessageMethods, UpdateMethods, MenuMethods):
             "setChatMenuButton": self._set_chat_menu_button,
             "getChatMenuButton": self._get_chat_menu_button,
             "getChat": self._get_chat,
+            "sendInvoice": self._send_invoice,
+            "answerPreCheckoutQuery": self._answer_pre_checkout_query,
+            "refundStarPayment": self._refund_star_payment,
             "close": self._always_true,
             "logOut": self._always_true,
         }

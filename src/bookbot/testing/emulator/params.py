@@ -19,7 +19,7 @@ from .errors import bad_request
 # Parameters that carry JSON objects/arrays; form bodies send them JSON-encoded.
 _JSON_FIELDS = frozenset(
     "reply_markup scope commands entities caption_entities allowed_updates "
-    "menu_button link_preview_options reply_parameters media message_ids".split()
+    "menu_button link_preview_options reply_parameters media message_ids prices".split()
 )
 _INT_FIELDS = frozenset(
     "chat_id message_id offset limit timeout cache_time max_connections user_id "
@@ -28,7 +28,7 @@ _INT_FIELDS = frozenset(
 _BOOL_FIELDS = frozenset(
     "show_alert disable_notification protect_content drop_pending_updates "
     "allow_sending_without_reply disable_web_page_preview "
-    "disable_content_type_detection allow_paid_broadcast".split()
+    "disable_content_type_detection allow_paid_broadcast ok".split()
 )
 
 

@@ -29,6 +29,7 @@ from .errors import BLOCKED, ApiError
 from .faults import FaultRule, Faults, FloodControl
 from .methods import BotApiMethods
 from .params import read_params
+from .payments import PaymentActions
 from .users import UserActions
 
 _LOGGER = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ class _QuietServer(uvicorn.Server):
         self.should_exit = True
 
 
-class BotApiEmulator(UserActions, BotApiMethods):
+class BotApiEmulator(UserActions, PaymentActions, BotApiMethods):
     """A Telegram Bot API server for one bot, running in the current event loop.
 
     Use it as ``async with BotApiEmulator() as emu`` or call :meth:`start` / :meth:`stop`.

@@ -23,7 +23,14 @@ Handler = Callable[[dict[str, Any], dict[str, StoredFile], Request], Awaitable[A
 
 # Methods that deliver something into a chat; they answer 403 when the user blocked the bot.
 _SENDING_METHODS = frozenset(
-    {"sendMessage", "sendDocument", "sendChatAction", "editMessageText", "editMessageReplyMarkup"}
+    {
+        "sendMessage",
+        "sendDocument",
+        "sendChatAction",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "sendInvoice",
+    }
 )
 
 

@@ -1,7 +1,7 @@
 """Locations of a chain, and the place of specialists, weekly entries and overrides.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 
 A business may list places (spec/clinic-file.md, "Locations"): each with an address,
 optional coordinates, zone, holiday calendars and phone. A specialist, a weekly entry and
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,81 @@
+"""A query's process imports no bot, web, Alembic or clinic-file code: start-up stays short.
+
+Each query runs as its own process, the way a shell runs it, and lists the modules it
+loaded; bench/startup.py times the same commands.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import bookbot
+from bookbot.cli import main
+from tests.clinics import BASIC, NOW
+
+# Run as `python -c`: the command, then every module it loaded, one a line, on stderr.
+PROBE = (
+    "import sys\n"
+    "from bookbot.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "print(*sorted(sys.modules), sep='\\n', file=sys.stderr)\n"
+    "raise SystemExit(code)\n"
+)
+UNUSED = ("telegram", "alembic", "starlette", "uvicorn", "bookbot.bot", "bookbot.web")
+QUERIES = [
+    ("next", "--service", "checkup"),
+    ("next", "--service", "checkup", "--specialist", "ann"),
+    ("slots", "--service", "checkup", "--date", "2026-12-01"),
+    ("holes", "--service", "checkup", "--from", "2026-12-01", "--to", "2026-12-04"),
+    ("search", "--service", "checkup"),
+    ("bookings",),
+]
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """BASIC imported into a SQLite file, its schema at the newest migration."""
+    folder = tmp_path_factory.mktemp("startup")
+    url = f"sqlite+aiosqlite:///{folder / 'startup.db'}"
+    path = folder / "clinic.yaml"
+    path.write_text(BASIC)
+    assert main(["import", str(path), "--db", url]) == 0
+    return url
+
+
+def loaded(url: str, *args: str) -> tuple[str, set[str]]:
+    """Runs `bookbot ARGS` in a new process: what it printed, and the modules it imported."""
+    source = str(Path(bookbot.__file__).resolve().parents[1])
+    paths = [source, os.environ.get("PYTHONPATH", "")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args, "--db", url, "--now", NOW, "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout, set(done.stderr.split())
+
+
+@pytest.mark.parametrize("args", QUERIES, ids=" ".join)
+def test_a_query_imports_no_bot_web_alembic_or_clinic_file(database: str, args: tuple) -> None:
+    out, modules = loaded(database, *args)
+    assert out.strip()
+    assert "bookbot.cli" in modules and "sqlalchemy" in modules  # the probe saw the command
+    unused = sorted(m for m in modules if m.split(".")[0] in UNUSED or m.startswith(UNUSED))
+    assert unused == []
+    assert "bookbot.clinic_file" not in modules
+    assert "bookbot.store.migrations" not in modules
+
+
+def test_an_import_still_reads_the_clinic_file(database: str, tmp_path: Path) -> None:
+    path = tmp_path / "clinic.yaml"
+    path.write_text(BASIC)
+    _, modules = loaded(database, "import", str(path))
+    assert "bookbot.clinic_file" in modules
