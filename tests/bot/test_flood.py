@@ -169,6 +169,11 @@ async def test_a_429_without_a_chat_pauses_every_chat(emu: BotApiEmulator) -> No
     async with bot_on(emu) as bot:
         commands = asyncio.create_task(bot.set_my_commands([BotCommand("start", "Start")]))
         await until_called(emu, lambda: refused(emu) != [])
+        # The 429 was sent; the send below starts once the bot has read it (a send made
+        # while the answer is on its way cannot know of it, in Telegram as here).
+        limiter = bot.rate_limiter
+        assert isinstance(limiter, Limiter)
+        await until_called(emu, lambda: limiter.paused_until > 0)
         await bot.send_message(BOB, "waits for the pause")
         await commands
     told = next(c.at for c in emu.calls if c.error_code == 429)
