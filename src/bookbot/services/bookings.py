@@ -105,9 +105,14 @@ async def hold(
     `provider`: a payment provider's token is set (a client whose no-shows bring
     `prepay` may then hold, and pays in full on confirming).
     """
-    await expire_lapsed(db, now)
     async with UnitOfWork(db) as uow:
-        await let_go_holds(uow, now, telegram_id, [] if specialist == ANY else [specialist])
+        # Holds that ran out anywhere are let go first (under their specialists' locks), so
+        # "any available" sees their time free; their time is offered to the waitlist.
+        lapsed = sorted(await uow.days.lapsed_holds(now))
+        await let_go_holds(
+            uow, now, telegram_id, [*lapsed, *([] if specialist == ANY else [specialist])]
+        )
+        await expire_and_offer(uow, now, specialists=lapsed)
         await refuse_no_shows(uow, now, telegram_id, await prepay.payable(uow, service, provider))
         if specialist == ANY:
             free = await directory.free_at(uow, now, service, start)
