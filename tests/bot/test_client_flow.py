@@ -15,6 +15,7 @@ from bookbot.services.availability import free_slots
 from bookbot.services.clinic import export_clinic
 from bookbot.store.db import Database
 from tests.bot.staff import arrives, press, say
+from tests.bot.test_cutoff import confirmation
 
 
 async def bookings_of(h):
@@ -62,7 +63,8 @@ async def test_a_full_booking_with_a_named_specialist(harness) -> None:
     assert "Dr. Ann Weber" in summary.text and "Tuesday 1 December, 10:20" in summary.text
     await press(h, anna, "Confirm")
     assert "Booked" in h.emulator.chat(anna).message(summary.message_id).text
-    document = h.emulator.chat(anna).last.document
+    document = (await confirmation(h, anna)).document  # sent by the outbox, after the tap
+    assert document is not None
     event = Calendar.from_ical(document.data).walk("VEVENT")[0]
     assert event.decoded("dtstart").isoformat() == "2026-12-01T09:20:00+00:00"
     made = [b for b in await bookings_of(h) if b.client and b.client.telegram_id == 1001]
