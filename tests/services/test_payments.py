@@ -17,7 +17,7 @@ from bookbot.engine.model import Booking, BookingStatus, Client, Mark
 from bookbot.engine.payments import Payment, Takings
 from bookbot.errors import BookbotError
 from bookbot.notify.messages import Policy
-from bookbot.services import bookings, payments, people, stats
+from bookbot.services import bookings, chat, payments, people, stats
 from bookbot.services.clinic import export_clinic, import_clinic
 from bookbot.store.db import Database
 from bookbot.store.uow import UnitOfWork
@@ -237,6 +237,10 @@ async def test_a_repeat_no_show_pays_the_full_price(db: Database) -> None:
     async with UnitOfWork(db) as uow:
         await uow.bookings.mark(missed.id, Mark.NO_SHOW, NOW - timedelta(days=5), "admin")
         await uow.commit()
+    await bookings.hold(db, NOW, 11, "checkup", "ann", NINE, HOLD, provider=True)
+    summary = await chat.held(db, NOW, 11)  # what the summary before Confirm says is due
+    assert summary is not None and summary.prepay == (6000, "EUR")
+    assert await chat.held(db, NOW, 12) is None
     booking = await awaiting(db)
     async with UnitOfWork(db, write=False) as uow:
         found = await uow.bookings.booking(booking)

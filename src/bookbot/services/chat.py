@@ -6,11 +6,12 @@ message is remembered and answered from one unit of work (`give_contact`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bookbot.engine import bookings
 from bookbot.engine.model import BookingStatus
+from bookbot.services.attendance import no_shows_bring
 from bookbot.services.availability import Seen
 from bookbot.services.bookings import let_go_holds
 from bookbot.services.visits import Visit, named
@@ -124,4 +125,7 @@ async def _held(uow: UnitOfWork, now: datetime, telegram_id: int) -> Visit | Non
         for b in await uow.bookings.bookings(client=telegram_id, since=now)
         if b.status == BookingStatus.HELD and bookings.is_live(b, now)
     ]
-    return await named(uow.catalog, mine[-1]) if mine else None
+    if not mine:
+        return None
+    visit = await named(uow.catalog, mine[-1])
+    return replace(visit, after_no_shows=await no_shows_bring(uow, now, telegram_id))

@@ -18,13 +18,16 @@ class Visit:
     """A booking in any state (held, confirmed, cancelled, on an agenda) with its names.
 
     Its times, and a hold's `hold_until`, are on the specialist's wall clock. `business`
-    brings the policy, the currency and the phone its terms are read from.
+    brings the policy, the currency and the phone its terms are read from;
+    `after_no_shows`, where the client is known (their hold in the chat), what their
+    no-shows bring: with `prepay`, confirming asks the full price.
     """
 
     booking: Booking
     service: Service
     specialist: Specialist
     business: Business = NO_BUSINESS
+    after_no_shows: str | None = None
 
     @property
     def cutoff(self) -> datetime | None:
@@ -44,11 +47,12 @@ class Visit:
 
     @property
     def prepay(self) -> tuple[int, str] | None:
-        """What the service asks to be paid on confirming, and its currency, if anything.
+        """What confirming asks to be paid, and its currency, if anything.
 
-        A client whose no-shows bring `prepay` is asked the full price instead (on confirming).
+        The service's deposit or price; the full price for a client whose no-shows bring
+        `prepay` (`after_no_shows`).
         """
-        amount = payments.due(self.service, None)
+        amount = payments.due(self.service, self.after_no_shows)
         if amount is None or self.business.currency is None:
             return None
         return amount, self.business.currency
