@@ -16,7 +16,7 @@ from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update, User
 from telegram.error import BadRequest
 
 from bookbot import i18n
-from bookbot.bot import arguments, keyboards, menus, outbox, paging, views
+from bookbot.bot import arguments, keyboards, menus, outbox, paging, venues, views
 from bookbot.bot.callbacks import Tap
 from bookbot.bot.context import BotContext, Tapped, language, language_of
 from bookbot.bot.handlers import payments as payments_chat
@@ -504,19 +504,8 @@ async def confirm(
         when=i18n.moment(done.booking.start, lang),
     )
     await _edit(update, "\n".join([said, *terms.place(done, lang), *terms.lines(done, lang, now)]))
-    await venue(update, done)
+    await venues.pin(update, done)
     outbox.wake(context)
-
-
-async def venue(update: Update, done: Visit) -> None:
-    """A map pin of the visit's place (sendVenue), where the place has coordinates."""
-    where = done.business.location(done.booking.location)
-    if where is None or where.lat is None or where.lon is None:
-        return
-    assert update.effective_chat is not None
-    await update.effective_chat.send_venue(
-        latitude=where.lat, longitude=where.lon, title=where.name, address=where.address
-    )
 
 
 async def ask_cancel(
@@ -688,8 +677,8 @@ async def shared_location(update: Update, context: BotContext) -> None:
         return
     draft = Draft(chat.draft.telegram_id, service=chat.draft.service, lat=lat, lon=lon)
     await _keep_draft(context, chat, draft)
+    shown = await _where(context, lang, draft, chat.seen)  # before the thanks: sent together
     await message.reply_text(_t(lang, "location_saved"), reply_markup=ReplyKeyboardRemove())
-    shown = await _where(context, lang, draft, chat.seen)
     if shown is None:
         await message.reply_text(_t(lang, "unknown_text"))
         return
