@@ -185,3 +185,23 @@ async def test_the_emulator_checks_venues_as_telegram_does(emulator: BotApiEmula
             with pytest.raises(BadRequest, match=missing), pytest.warns(UserWarning, match="Venue"):
                 await bot.do_api_request("sendVenue", api_kwargs=asked)
     assert len([m for m in emulator.chat(77).messages if m.venue]) == 1
+
+
+async def test_a_forged_place_is_refused_and_a_stray_location_points_to_start(
+    chain: Harness,
+) -> None:
+    h = chain
+    user = h.emulator.user(78, "Vic")
+    stray = await h.emulator.share_location(user, *SPANDAU)
+    answer = await arrives(h, user, "Send /start to book")
+    assert answer.message_id > stray.message_id
+    await say(h, user, "/start")
+    where = await press(h, user, "Check-up")
+    record = await h.emulator.tap_data(user, where.message_id, "a:nowhere")
+    await h.emulator.wait_idle()
+    assert record.show_alert and "nowhere" in (record.answer_text or "")
+    assert h.emulator.chat(user).message(where.message_id).text == where.text
+    for value in ((91.0, 13.0), (52.0, 181.0)):  # out of range: nothing kept
+        await h.emulator.share_location(user, *value)
+        await h.emulator.wait_idle()
+    assert not [m for m in h.emulator.chat(user).messages if "Nearest to you" in (m.text or "")]
