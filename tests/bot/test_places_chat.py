@@ -205,3 +205,49 @@ async def test_a_forged_place_is_refused_and_a_stray_location_points_to_start(
         await h.emulator.share_location(user, *value)
         await h.emulator.wait_idle()
     assert not [m for m in h.emulator.chat(user).messages if "Nearest to you" in (m.text or "")]
+
+
+def many_places(count: int) -> str:
+    """A chain of `count` branches along a line of latitude, one specialist at each."""
+    lines = ["timezone: Europe/Berlin", "min_notice: 30m", "horizon_days: 30", "locations:"]
+    lines += [
+        f"  - {{id: b{i}, name: Branch {i}, address: Street {i}, lat: 52.0, lon: {13 + i / 10}}}"
+        for i in range(count)
+    ]
+    lines += ["services:", "  - {id: checkup, name: Check-up}", "specialists:"]
+    for i in range(count):
+        lines += [
+            f"  - id: s{i}",
+            f"    name: Person {i}",
+            f"    location: b{i}",
+            "    services: [checkup]",
+            "    weekly:",
+            '      - {days: [mon, tue, wed, thu, fri], start: "09:00", end: "10:00", slot: 30m}',
+        ]
+    return "\n".join(lines) + "\n"
+
+
+async def test_a_long_where_is_paged_and_paged_again_nearest_first(
+    emulator: BotApiEmulator, tmp_path: Path, clock: Clock
+) -> None:
+    h = await started(emulator, tmp_path, clock, many_places(12))
+    try:
+        user = h.emulator.user(79, "Wim")
+        await say(h, user, "/start")
+        first = await press(h, user, "Check-up")
+        names = [b.text.split(",")[0] for b in first.buttons if b.text.startswith("Branch")]
+        assert names == [f"Branch {i}" for i in range(10)]
+        assert any(b.text == "page 1 of 2" for b in first.buttons)
+        second = await press(h, user, "›")
+        names = [b.text.split(",")[0] for b in second.buttons if b.text.startswith("Branch")]
+        assert names == ["Branch 10", "Branch 11"]
+        await press(h, user, "Nearest to me")
+        await h.emulator.press_reply_button(user, "Share my location", location=(52.0, 14.2))
+        listed = await arrives(h, user, "Nearest to you first")
+        names = [b.text.split(",")[0] for b in listed.buttons if b.text.startswith("Branch")]
+        assert names[:3] == ["Branch 11", "Branch 10", "Branch 9"] and len(names) == 10
+        more = await press(h, user, "›")
+        names = [b.text.split(",")[0] for b in more.buttons if b.text.startswith("Branch")]
+        assert names == ["Branch 1", "Branch 0"]
+    finally:
+        await h.stop()
