@@ -251,3 +251,28 @@ async def test_a_long_where_is_paged_and_paged_again_nearest_first(
         assert names == ["Branch 1", "Branch 0"]
     finally:
         await h.stop()
+
+
+async def test_moving_a_visit_stays_at_its_place(chain: Harness) -> None:
+    h = chain
+    user = h.emulator.user(80, "Xia", phone_number="+4915100000080")
+    await say(h, user, "/start")
+    await press(h, user, "Check-up")
+    await press(h, user, "Spandau")
+    await press(h, user, "Ann")
+    await press(h, user, "Soonest")
+    await press(h, user, "09:00")
+    await confirm_with_phone(h, user)
+    await say(h, user, "/my")
+    month = await press(h, user, "Move")
+    days = {b.text for b in month.buttons}
+    # Thursdays at Spandau only, not Ann's Tuesday 1 December at Mitte
+    assert {"3", "10"} <= days and "1" not in days
+    times = await press(h, user, "3")
+    assert [b.text for b in times.buttons][:4] == ["09:30", "10:00", "10:30", "« Back"]
+    back = await press(h, user, "« Back")
+    assert back.text is not None and back.text.startswith("Pick a day")
+    specialists = await press(h, user, "« Back")
+    assert [b.text.split(" · ")[0] for b in specialists.buttons][0] == "Ann"
+    where = await press(h, user, "« Back")
+    assert where.text is not None and where.text.startswith("Where would you like to come?")

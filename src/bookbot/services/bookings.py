@@ -314,7 +314,8 @@ async def cancel(
 async def reschedule(db: Database, now: datetime, client: int, booking_id: int) -> Draft:
     """Begins moving one of a client's bookings to another time; the old one stays.
 
-    The client then chooses and holds a new time; `confirm` lets the old booking go.
+    The client then chooses and holds a new time; `confirm` lets the old booking go. In a
+    chain the move stays at the visit's place (Back leads to Where? to change it).
     """
     async with UnitOfWork(db) as uow:
         await uow.lock(clients=[client])
@@ -322,7 +323,7 @@ async def reschedule(db: Database, now: datetime, client: int, booking_id: int) 
         refusal = bookings.may_reschedule(mine, CLIENT, now, *await terms(uow, mine))
         if refusal:
             raise Refused(refusal, id=booking_id, status=str(mine.status))
-        draft = Draft(client, mine.service, mine.specialist, booking_id)
+        draft = Draft(client, mine.service, mine.specialist, booking_id, mine.location)
         await uow.chats.save_draft(draft, now)
         await uow.commit()
         return draft
