@@ -1,7 +1,7 @@
 """The users' side: what a test (or `bookbot try`) does as a person in a private chat.
 
 Every action becomes an update queued for the bot, shaped as Telegram shapes it: a text
-(with its command entity), a shared contact, a reply-keyboard press, a button tap.
+(with its command entity), a shared contact or location, a reply-keyboard press, a button tap.
 """
 
 from __future__ import annotations
