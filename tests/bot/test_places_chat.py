@@ -276,3 +276,32 @@ async def test_moving_a_visit_stays_at_its_place(chain: Harness) -> None:
     assert [b.text.split(" · ")[0] for b in specialists.buttons][0] == "Ann"
     where = await press(h, user, "« Back")
     assert where.text is not None and where.text.startswith("Where would you like to come?")
+
+
+async def test_moving_a_visit_to_the_nearest_place_still_lets_the_old_one_go(
+    chain: Harness,
+) -> None:
+    h = chain
+    user = h.emulator.user(81, "Yan", phone_number="+4915100000081")
+    await say(h, user, "/start")
+    await press(h, user, "Check-up")
+    await press(h, user, "Berlin Mitte")
+    await press(h, user, "Ann")
+    await press(h, user, "Soonest")
+    await press(h, user, "09:00")
+    await confirm_with_phone(h, user)
+    await say(h, user, "/my")
+    await press(h, user, "Move")
+    await press(h, user, "« Back")
+    await press(h, user, "« Back")
+    await press(h, user, "Nearest to me")
+    await h.emulator.press_reply_button(user, "Share my location", location=SPANDAU)
+    await arrives(h, user, "Nearest to you first")
+    await press(h, user, "Spandau")
+    await press(h, user, "Ann")
+    await press(h, user, "Soonest")
+    await press(h, user, "09:00")
+    await press(h, user, "Confirm")
+    found = await on_db(h, bookings.list_bookings)
+    live = [(b.location, b.start.isoformat()) for b in found if b.status == "confirmed"]
+    assert live == [("spandau", "2026-12-03T09:00:00+01:00")]

@@ -675,7 +675,7 @@ async def shared_location(update: Update, context: BotContext) -> None:
     if chat.draft.service is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
         await message.reply_text(_t(lang, "unknown_text"), reply_markup=ReplyKeyboardRemove())
         return
-    draft = Draft(chat.draft.telegram_id, service=chat.draft.service, lat=lat, lon=lon)
+    draft = replace(chat.draft, specialist=None, location=None, lat=lat, lon=lon)
     await _keep_draft(context, chat, draft)
     shown = await _where(context, lang, draft, chat.seen)  # before the thanks: sent together
     await message.reply_text(_t(lang, "location_saved"), reply_markup=ReplyKeyboardRemove())
