@@ -11,10 +11,11 @@ from bookbot.bot import actions, callbacks, keyboards, paging, views
 from bookbot.bot.callbacks import Action, encode
 from bookbot.bot.handlers import waitlist as waitlist_chat
 from bookbot.bot.sender import keyboard
-from bookbot.engine.model import Booking, BookingStatus, Service, Slot, Specialist
+from bookbot.engine.model import Booking, BookingStatus, Location, Service, Slot, Specialist
 from bookbot.engine.waitlist import Entry
 from bookbot.notify import sender
 from bookbot.services.availability import ANY, Choice, Month, Offered
+from bookbot.services.places import Place
 from bookbot.services.visits import Visit
 from bookbot.services.waitlist import Waiting
 
@@ -35,10 +36,13 @@ WRITTEN: dict[Action, list[str]] = {
     Action.KEEP: [encode(Action.KEEP, 7)],
     Action.RESCHEDULE: [encode(Action.RESCHEDULE, 7)],
     Action.LANGUAGE: [encode(Action.LANGUAGE, "ru")],
-    Action.BACK: [encode(Action.BACK, step) for step in ("services", "specialists", "times")],
+    Action.BACK: [
+        encode(Action.BACK, step) for step in ("services", "places", "specialists", "times")
+    ],
     Action.RATE: [encode(Action.RATE, "7-5")],
     Action.PAGE: [
         callbacks.page("s", 2),
+        callbacks.page("o", 3),
         callbacks.page("p", paging.MOST),
         callbacks.page("x", 1),
         callbacks.page("t", 3, DAY),
@@ -57,6 +61,8 @@ WRITTEN: dict[Action, list[str]] = {
     Action.LEAVE_ENTRY: [encode(Action.LEAVE_ENTRY, 3)],
     Action.WAIT: [callbacks.waiting(DAY, DAY + timedelta(days=20), 2, 7)],
     Action.JOIN: [callbacks.join(DAY, DAY, 0)],
+    Action.PLACE: [encode(Action.PLACE, "mitte"), encode(Action.PLACE, ANY)],
+    Action.NEAREST: [encode(Action.NEAREST)],
 }
 
 # The letters buttons already sent carry: changing one would break those buttons.
@@ -90,6 +96,8 @@ SENT = {
     "U": Action.LEAVE_ENTRY,
     "W": Action.WAIT,
     "J": Action.JOIN,
+    "a": Action.PLACE,
+    "f": Action.NEAREST,
 }
 
 
@@ -139,7 +147,12 @@ def _built() -> list[InlineKeyboardMarkup]:
     ]
     shown = Month(DAY, DAY - timedelta(days=40), DAY + timedelta(days=90), {DAY}, DAY, choices[1:2])
     visits = [_visit(i) for i in range(1, 25)]
+    places = [
+        Place(Location(f"l{i}", f"Place {i}", f"Street {i}", 52.0, 13.0), i * 1.5, slots[i])
+        for i in range(25)
+    ]
     built = [
+        keyboards.places("en", places, 2),
         keyboards.services("en", Offered(services, None), 2),
         keyboards.specialists("en", choices, 2),
         keyboards.month("en", shown),

@@ -1,7 +1,7 @@
 """The availability counter: every change to what is free raises it, nothing else does.
 
 The bot shares what a tap shows between taps under this counter (services/availability.py,
-`_viewed`), so a change that forgot to raise it would show stale slots to every client.
+`viewed`), so a change that forgot to raise it would show stale slots to every client.
 """
 
 from __future__ import annotations

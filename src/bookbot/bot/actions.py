@@ -19,6 +19,8 @@ from bookbot.bot.handlers import admin, attendance, client, specialist, staff, w
 ACTIONS: dict[Action, Tapped] = {
     # the booking flow: anyone may press these (a client)
     Action.SERVICE: client.tap(client.service),
+    Action.PLACE: client.tap(client.place),
+    Action.NEAREST: client.tap(client.nearest),
     Action.SPECIALIST: client.tap(client.specialist),
     Action.MONTH: client.tap(client.month),
     Action.DAY: client.tap(client.day),

@@ -104,6 +104,7 @@ def build_application(
     application.add_handler(CommandHandler("help", client.help_text))
     application.add_handler(CommandHandler("language", client.choose_language))
     application.add_handler(MessageHandler(filters.CONTACT, client.contact))
+    application.add_handler(MessageHandler(filters.LOCATION, client.shared_location))
     # Payments: the pre-checkout question (answered within Telegram's 10 s), the payment.
     application.add_handler(PreCheckoutQueryHandler(payments.pre_checkout))
     application.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, payments.paid))

@@ -48,10 +48,10 @@ class Action(StrEnum):
     KEEP = "v", ROW_ID  # keep a booking after all
     RESCHEDULE = "r", ROW_ID  # reschedule a booking
     LANGUAGE = "l", r"[a-z]{2}"  # a language chosen
-    BACK = "b", r"services|specialists|calendar|times"  # go back to a step
+    BACK = "b", r"services|places|specialists|calendar|times"  # go back to a step
     RATE = "w", rf"{ROW_ID}-[1-5]"  # rate a visit: booking id, then stars
-    # another page of a list: services, specialists, /my, or a day's times; then the page
-    PAGE = "q", r"(?:s|p|x|t[0-9]{8})\.[1-9][0-9]{0,3}"
+    # another page of a list: services, places, specialists, /my, or a day's times; the page
+    PAGE = "q", r"(?:s|o|p|x|t[0-9]{8})\.[1-9][0-9]{0,3}"
     NOTHING = "n", ""  # a button that does nothing (greyed day, blank cell)
     CONFIRM_CHANGE = "g", ROW_ID  # confirm a schedule change that cancels bookings
     KEEP_CHANGE = "h", ROW_ID  # keep everything: drop that pending change
@@ -69,6 +69,9 @@ class Action(StrEnum):
     # them are chosen (0 all, 1 the first week, 2 the first two), parts of the day (bits)
     WAIT = "W", r"[0-9]{16}[0-2][0-7]"
     JOIN = "J", r"[0-9]{16}[0-7]"  # join the waitlist: first and last date, parts (bits)
+    # a chain's Where?: a place chosen (* for any), or "Nearest to me" (asks the location)
+    PLACE = "a", rf"{ID}|\*"
+    NEAREST = "f", ""
 
 
 LETTERS = {action.value: action for action in Action}
@@ -166,7 +169,7 @@ def join(first: date, last: date, parts: int) -> str:
 
 
 def page(listed: str, number: int, day: date | None = None) -> str:
-    """Button data for page `number` of a list (`s`, `p`, `x`, or `t` with its day)."""
+    """Button data for page `number` of a list (`s`, `o`, `p`, `x`, or `t` with its day)."""
     return encode(Action.PAGE, f"{listed}{day.strftime('%Y%m%d') if day else ''}.{number}")
 
 

@@ -20,6 +20,7 @@ from bookbot.engine import waitlist
 from bookbot.engine.model import Slot
 from bookbot.notify import terms
 from bookbot.services.availability import ANY, FAR, Choice, Month, Offered
+from bookbot.services.places import Place
 from bookbot.services.visits import Visit
 
 STRIKE = "\u0336"  # combining long stroke: a greyed day reads as crossed out
@@ -103,8 +104,57 @@ def services(lang: str, offered: Offered, number: int = 1) -> Markup:
 
 
 @_reused
-def specialists(lang: str, options: Sequence[Choice], number: int = 1) -> Markup:
-    """A button per specialist with their soonest free time, a page at a time; "Any available"."""
+def places(lang: str, listed: Sequence[Place], number: int = 1) -> Markup:
+    """Where?: a button per place, a page at a time; "Nearest to me" where it helps; "Any"."""
+    shown = paging.cut(listed, number)
+    rows = [
+        [Button(_place_label(lang, p), callback_data=callbacks.encode(Action.PLACE, p.location.id))]
+        for p in shown.items
+    ]
+    rows.extend(pages(lang, shown, lambda n: callbacks.page("o", n)))
+    if any(p.location.lat is not None for p in listed):
+        rows.append([Button(_t(lang, "nearest"), callback_data=callbacks.encode(Action.NEAREST))])
+    rows.append([Button(_t(lang, "any_place"), callback_data=callbacks.encode(Action.PLACE, ANY))])
+    rows.append(back(lang, "services"))
+    return Markup(rows)
+
+
+def _place_label(lang: str, place: Place) -> str:
+    """Name, address; the soonest free time; how far, near a shared point."""
+    parts = [
+        _t(lang, "place", name=label(place.location.name), address=label(place.location.address))
+    ]
+    if place.soonest is not None:
+        parts.append(
+            _t(
+                lang,
+                "place_soonest",
+                when=i18n.day(place.soonest.start.date(), lang),
+                time=i18n.clock(place.soonest.start, lang),
+            )
+        )
+    if place.km is not None:
+        parts.append(_t(lang, "place_km", km=f"{place.km:.1f}"))
+    return " · ".join(parts)
+
+
+def location(lang: str) -> ReplyKeyboardMarkup:
+    """Telegram's share-my-location button (Nearest to me)."""
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(_t(lang, "share_location"), request_location=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+@_reused
+def specialists(
+    lang: str, options: Sequence[Choice], number: int = 1, back_to: str = "services"
+) -> Markup:
+    """A button per specialist with their soonest free time, a page at a time; "Any available".
+
+    Back goes to `back_to`: the services, or a chain's Where?.
+    """
     shown = paging.cut(options, number)
     rows = [
         [
@@ -119,7 +169,7 @@ def specialists(lang: str, options: Sequence[Choice], number: int = 1) -> Markup
     rows.append(
         [Button(_t(lang, "any_available"), callback_data=callbacks.encode(Action.SPECIALIST, ANY))]
     )
-    rows.append(back(lang, "services"))
+    rows.append(back(lang, back_to))
     return Markup(rows)
 
 

@@ -35,6 +35,7 @@ PLAYER = 100_000_001
 QUIT = {"q", "quit", "exit"}
 PAY = "pay"
 TEST_CARD = "4242 4242 4242 4242"  # the test card of Telegram's test payment providers
+HERE = (48.1590, 11.5860)  # where the player "is" when sharing a location: Munich, near Schwabing
 
 
 async def read_line(prompt: str) -> str | None:
@@ -109,7 +110,7 @@ async def _chat(
         elif line.isdigit() and 1 <= int(line) <= len(choices):
             chosen = choices[int(line) - 1]
             if isinstance(chosen, ReplyButton):
-                await emulator.press_reply_button(user, chosen.text)
+                await emulator.press_reply_button(user, chosen.text, location=HERE)
             else:
                 await emulator.tap(user, chosen)
         elif line.isdigit() or not line:
@@ -186,6 +187,19 @@ class _Screen:
             return
         for line in (message.text or message.caption or "").splitlines():
             self.write(f"  │ {line}")
+        if message.venue is not None:
+            point = message.venue["location"]
+            self.write(
+                "  │ "
+                + i18n.text(
+                    "try.venue",
+                    self.lang,
+                    title=message.venue["title"],
+                    address=message.venue["address"],
+                    lat=point["latitude"],
+                    lon=point["longitude"],
+                )
+            )
         if message.document is not None:
             self.write(
                 "  │ "

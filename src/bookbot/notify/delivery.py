@@ -224,7 +224,7 @@ def _names(held: Visit, lang: str) -> dict:
 def _confirmation(held, message, lang, settings, now) -> Letter:  # type: ignore[no-untyped-def]
     said = [i18n.text("notify.confirmation", lang, **_names(held, lang))]
     return Letter(
-        "\n".join(said + terms.lines(held, lang, now)),
+        "\n".join(said + terms.place(held, lang) + terms.lines(held, lang, now)),
         document=Document(f"booking-{held.booking.id}.ics", invitation(held, lang, now)),
     )
 

@@ -15,7 +15,7 @@ def invitation(held: Visit, lang: str, now: datetime) -> bytes:
     """An iCalendar file with one event for the booking, naming its service and specialist.
 
     Its description holds the visit's terms (notify/terms.py): the price and until when
-    it is free to cancel, when there are any.
+    it is free to cancel, when there are any; a chain's place is its LOCATION.
     """
     booking = held.booking
     calendar = Calendar()
@@ -32,6 +32,9 @@ def invitation(held: Visit, lang: str, now: datetime) -> bytes:
             "bot.ics_summary", lang, service=held.service.name, specialist=held.specialist.name
         ),
     )
+    where = held.business.location(booking.location)
+    if where is not None:
+        event.add("location", f"{where.name}, {where.address}")
     described = terms.lines(held, lang, now)
     if described:
         event.add("description", "\n".join(described))

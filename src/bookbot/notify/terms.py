@@ -39,6 +39,14 @@ def lines(held: Visit, lang: str, now: datetime) -> list[str]:
     return found
 
 
+def place(held: Visit, lang: str) -> list[str]:
+    """The line naming a chain's place of the visit (name, address); none without one."""
+    where = held.business.location(held.booking.location)
+    if where is None:
+        return []
+    return [i18n.text("terms.place", lang, name=where.name, address=where.address)]
+
+
 def call(held: Visit, lang: str) -> str:
     """To change it, call the phone (services/visits.py `phone_to_call`), else contact us."""
     if held.phone:

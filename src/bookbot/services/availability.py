@@ -1,6 +1,6 @@
 """Use cases that ask what is free: slots, the soonest one, and what a client can pick.
 
-The chat shares what a tap shows between taps (`_viewed`) under the version of the data
+The chat shares what a tap shows between taps (`viewed`) under the version of the data
 it read with the tap (`Seen`); the command line asks afresh. Everything re-checks its ids
 against the catalog, because a tap may come from a stale, forged or foreign button.
 """
@@ -142,7 +142,7 @@ async def free_slots(
     if service is None and specialist in (None, ANY):
         raise BadInput("error.need_service_or_specialist")
     check_range(first, last)
-    return await _viewed(
+    return await viewed(
         db,
         seen,
         now,
@@ -164,7 +164,7 @@ async def _free_slots(
         async with UnitOfWork(db, write=False) as uow:
             ctx = await context(uow, now, service=service, specialist=specialist)
         found = search.slots(
-            _at(ctx.plans, where), first, last, now, ctx.business.rules, duration(ctx)
+            at(ctx.plans, where), first, last, now, ctx.business.rules, duration(ctx)
         )
         return found if where is None else sorted(found, key=where.order)
     assert service is not None  # free_slots refused the question without one
@@ -195,11 +195,11 @@ async def soonest_slot(
         return await directory.soonest_slot(db, now, service, first, where)
     async with UnitOfWork(db, write=False) as uow:
         ctx = await context(uow, now, service=service, specialist=specialist)
-    plans = _at(ctx.plans, where)
+    plans = at(ctx.plans, where)
     return search.soonest_slot(plans, now, ctx.business.rules, first, duration(ctx))
 
 
-def _at(plans: list[Plan], where: Where | None) -> list[Plan]:
+def at(plans: list[Plan], where: Where | None) -> list[Plan]:
     """The plans counting only the windows at the places asked (all of them when none)."""
     return plans if where is None else [Plan(p.schedule, where.places) for p in plans]
 
@@ -212,7 +212,7 @@ async def services(db: Database, *, seen: Seen | None = None) -> Offered:
             business = await require_business(uow.catalog)
             return Offered(await uow.catalog.services(), business.currency)
 
-    return await _viewed(db, seen, None, ("services",), compute)
+    return await viewed(db, seen, None, ("services",), compute)
 
 
 async def choices(
@@ -232,7 +232,7 @@ async def choices(
         async with UnitOfWork(db, write=False) as uow:
             return await _choices(uow, now, service, where)
 
-    return await _viewed(db, seen, now, ("choices", service, where), compute)
+    return await viewed(db, seen, now, ("choices", service, where), compute)
 
 
 async def _choices(
@@ -266,7 +266,7 @@ async def month(
     "Any available" asks the day index (directory.py); one specialist asks the engine.
     Asked `where`, only windows at its places count.
     """
-    return await _viewed(
+    return await viewed(
         db,
         seen,
         now,
@@ -294,7 +294,7 @@ async def _month(
         if not await uow.catalog.specialists([specialist], offering=service):
             raise BadInput("error.not_offered_by", service=service, specialist=specialist)
         ctx = await context(uow, now, service=service, specialist=specialist)
-        plans = _at(ctx.plans, where)
+        plans = at(ctx.plans, where)
         rules, length = ctx.business.rules, duration(ctx)
         first = min(plan.today(now) for plan in plans)
         last = first + timedelta(days=rules.horizon_days)
@@ -327,17 +327,25 @@ def _sooner(options: list[Choice], chosen: str, mine: Slot | None) -> list[Choic
 
 
 async def neighbours(
-    db: Database, now: datetime, service: str, specialist: str, start: datetime
+    db: Database,
+    now: datetime,
+    service: str,
+    specialist: str,
+    start: datetime,
+    where: Where | None = None,
 ) -> list[Slot]:
-    """A few free slots nearest to a time that was just taken, any day in the horizon."""
+    """A few free slots nearest to a time that was just taken, any day in the horizon.
+
+    Asked `where`, at its places only.
+    """
     async with UnitOfWork(db, write=False) as uow:
         ctx = await chosen(uow, now, service, specialist)
-    rules, length = ctx.business.rules, duration(ctx)
-    day = start.astimezone(ctx.plans[0].tz).date() if ctx.plans else start.date()
+    rules, length, plans = ctx.business.rules, duration(ctx), at(ctx.plans, where)
+    day = start.astimezone(plans[0].tz).date() if plans else start.date()
     nearby: list[Slot] = []
     for reach in (0, 3, rules.horizon_days):  # the same day first, then wider
         nearby = search.slots(
-            ctx.plans, day - timedelta(days=reach), day + timedelta(days=reach), now, rules, length
+            plans, day - timedelta(days=reach), day + timedelta(days=reach), now, rules, length
         )
         if len(nearby) >= NEIGHBOURS:
             break
@@ -351,7 +359,7 @@ async def chosen(uow: UnitOfWork, now: datetime, service: str, specialist: str) 
     )
 
 
-async def _viewed(
+async def viewed(
     db: Database,
     seen: Seen | None,
     now: datetime | None,

@@ -15,12 +15,13 @@ from bookbot.engine import bookings, search
 from bookbot.engine import policy as engine_policy
 from bookbot.engine.bookings import CLIENT, OPERATOR
 from bookbot.engine.model import Booking, BookingStatus, Client, Service
+from bookbot.engine.places import Where
 from bookbot.engine.workday import zone
 from bookbot.errors import BadInput, Refused
 from bookbot.notify.messages import Policy
 from bookbot.services import directory, prepay
 from bookbot.services.attendance import refuse_no_shows
-from bookbot.services.availability import ANY, Context, chosen, context, duration
+from bookbot.services.availability import ANY, Context, at, chosen, context, duration
 from bookbot.services.basics import require_business
 from bookbot.services.offers import expire_and_offer, offer_freed
 from bookbot.services.owed import owe_booked, owe_cancelled
@@ -99,11 +100,13 @@ async def hold(
     length: timedelta,
     *,
     provider: bool = False,
+    where: Where | None = None,
 ) -> Visit:
     """Holds a slot for a client; "any available" picks the least busy free specialist.
 
     `provider`: a payment provider's token is set (a client whose no-shows bring
-    `prepay` may then hold, and pays in full on confirming).
+    `prepay` may then hold, and pays in full on confirming). Asked `where`, only a slot
+    at one of its places is held.
     """
     async with UnitOfWork(db) as uow:
         # Holds that ran out anywhere are let go first (under their specialists' locks), so
@@ -115,9 +118,9 @@ async def hold(
         await expire_and_offer(uow, now, specialists=lapsed)
         await refuse_no_shows(uow, now, telegram_id, await prepay.payable(uow, service, provider))
         if specialist == ANY:
-            free = await directory.free_at(uow, now, service, start)
+            free = await directory.free_at(uow, now, service, start, where)
         else:
-            free = _free_at(await chosen(uow, now, service, specialist), start, now)
+            free = _free_at(await chosen(uow, now, service, specialist), start, now, where)
         if not free:
             raise Refused("refused.taken")
         upcoming = await uow.bookings.bookings(specialists=free, since=now, live_at=now)
@@ -149,10 +152,10 @@ async def let_go_holds(
     await expire_and_offer(uow, now, client=telegram_id, specialists=held_with)
 
 
-def _free_at(ctx: Context, start: datetime, now: datetime) -> list[str]:
-    """The specialists of the context offering a slot at `start`."""
+def _free_at(ctx: Context, start: datetime, now: datetime, where: Where | None = None) -> list[str]:
+    """The specialists of the context offering a slot at `start` (asked `where`: there)."""
     free = []
-    for plan in ctx.plans:
+    for plan in at(ctx.plans, where):
         try:
             search.slot_at(plan, start, now, ctx.business.rules, duration(ctx))
         except search.Refusal:
@@ -316,7 +319,8 @@ async def cancel(
 async def reschedule(db: Database, now: datetime, client: int, booking_id: int) -> Draft:
     """Begins moving one of a client's bookings to another time; the old one stays.
 
-    The client then chooses and holds a new time; `confirm` lets the old booking go.
+    The client then chooses and holds a new time; `confirm` lets the old booking go. In a
+    chain the move stays at the visit's place (Back leads to Where? to change it).
     """
     async with UnitOfWork(db) as uow:
         await uow.lock(clients=[client])
@@ -324,7 +328,7 @@ async def reschedule(db: Database, now: datetime, client: int, booking_id: int) 
         refusal = bookings.may_reschedule(mine, CLIENT, now, *await terms(uow, mine))
         if refusal:
             raise Refused(refusal, id=booking_id, status=str(mine.status))
-        draft = Draft(client, mine.service, mine.specialist, booking_id)
+        draft = Draft(client, mine.service, mine.specialist, booking_id, mine.location)
         await uow.chats.save_draft(draft, now)
         await uow.commit()
         return draft

@@ -18,7 +18,14 @@ from bookbot.store.catalog import BUSINESS_ID
 from bookbot.store.tables import BusinessRow, ClientRow, DraftRow
 
 PROFILE = (ClientRow.name, ClientRow.phone, ClientRow.locale)
-DRAFT = (DraftRow.service_id, DraftRow.specialist_id, DraftRow.rescheduling_id)
+DRAFT = (
+    DraftRow.service_id,
+    DraftRow.specialist_id,
+    DraftRow.rescheduling_id,
+    DraftRow.location_id,
+    DraftRow.lat,
+    DraftRow.lon,
+)
 # Built once: every tap runs CHAT, and building a statement cost more than running it.
 CHAT = (
     select(BusinessRow.stamp, BusinessRow.version, *PROFILE, *DRAFT)
@@ -36,6 +43,9 @@ def _draft_upsert(insert_into):  # type: ignore[no-untyped-def]
         "service_id": bindparam("service", type_=drafts.service_id.type),
         "specialist_id": bindparam("specialist", type_=drafts.specialist_id.type),
         "rescheduling_id": bindparam("rescheduling", type_=drafts.rescheduling_id.type),
+        "location_id": bindparam("location", type_=drafts.location_id.type),
+        "lat": bindparam("lat", type_=drafts.lat.type),
+        "lon": bindparam("lon", type_=drafts.lon.type),
         "updated_at": bindparam("at", type_=drafts.updated_at.type),
     }
     return (
@@ -60,12 +70,24 @@ class Profile:
 
 @dataclass(frozen=True)
 class Draft:
-    """Where a client's booking flow stands: service, specialist ("*": any), rescheduling."""
+    """Where a client's booking flow stands: service, specialist ("*": any), rescheduling.
+
+    In a chain, also the place chosen ("*": any) and the point the client shared, which
+    orders the places by distance.
+    """
 
     telegram_id: int
     service: str | None = None
     specialist: str | None = None
     rescheduling: int | None = None
+    location: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+    @property
+    def point(self) -> tuple[float, float] | None:
+        """The point the client shared, if any."""
+        return None if self.lat is None or self.lon is None else (self.lat, self.lon)
 
 
 async def find_or_add_client(session: AsyncSession, client: Client) -> int:
@@ -100,7 +122,7 @@ class Chats:
             return await self.profile(telegram_id), await self.draft(telegram_id), None
         return (
             Profile(telegram_id, *found[2:5]),
-            Draft(telegram_id, *found[5:8]),
+            Draft(telegram_id, *found[5:11]),  # type: ignore[arg-type]
             (found[0], found[1]),
         )
 
@@ -139,6 +161,9 @@ class Chats:
                 "service": draft.service,
                 "specialist": draft.specialist,
                 "rescheduling": draft.rescheduling,
+                "location": draft.location,
+                "lat": draft.lat,
+                "lon": draft.lon,
                 "at": now,
             },
         )

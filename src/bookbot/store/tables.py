@@ -295,6 +295,9 @@ class DraftRow(Base):
     service_id: Mapped[str | None] = mapped_column(String(64))
     specialist_id: Mapped[str | None] = mapped_column(String(64))  # "*" is any available
     rescheduling_id: Mapped[int | None] = mapped_column(Integer)
+    location_id: Mapped[str | None] = mapped_column(String(64))  # "*" is any place
+    lat: Mapped[float | None] = mapped_column(Float)  # the point the client shared
+    lon: Mapped[float | None] = mapped_column(Float)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -16,7 +16,7 @@ from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update, User
 from telegram.error import BadRequest
 
 from bookbot import i18n
-from bookbot.bot import arguments, keyboards, menus, outbox, paging, views
+from bookbot.bot import arguments, keyboards, menus, outbox, paging, venues, views
 from bookbot.bot.callbacks import Tap
 from bookbot.bot.context import BotContext, Tapped, language, language_of
 from bookbot.bot.handlers import payments as payments_chat
@@ -24,7 +24,7 @@ from bookbot.bot.handlers import waitlist as waitlist_chat
 from bookbot.engine.bookings import CLIENT
 from bookbot.errors import BookbotError
 from bookbot.notify import terms
-from bookbot.services import availability, bookings, people, reviews, waitlist
+from bookbot.services import availability, bookings, people, places, reviews, waitlist
 from bookbot.services import chat as client_chat
 from bookbot.services.visits import Visit
 from bookbot.store.chats import Draft, Profile
@@ -206,22 +206,83 @@ async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup | None =
 async def service(
     update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
 ) -> None:
-    """A service chosen: remembers it, shows its specialists."""
-    await _keep_draft(context, chat, Draft(chat.draft.telegram_id, service=pressed.argument))
-    await _show_specialists(update, context, lang, pressed.argument, chat.seen)
+    """A service chosen: remembers it, shows a chain's Where? or else its specialists."""
+    draft = Draft(chat.draft.telegram_id, service=pressed.argument)
+    await _keep_draft(context, chat, draft)
+    shown = await _where(context, lang, draft, chat.seen)
+    if shown is None:
+        await _show_specialists(update, context, lang, draft, chat.seen)
+    else:
+        await _edit(update, *shown)
+
+
+async def _where(
+    context: BotContext,
+    lang: str,
+    draft: Draft,
+    seen: availability.Seen | None,
+    number: int = 1,
+) -> tuple[str, InlineKeyboardMarkup] | None:
+    """Where? of a chain: the places offering the service, a page at a time; None: no chain."""
+    d = context.deps
+    assert draft.service is not None
+    listed = await places.offering(
+        d.db,
+        d.clock(),
+        draft.service,
+        point=draft.point,
+        first=(number - 1) * paging.ITEMS,
+        count=paging.ITEMS,
+        seen=seen,
+    )
+    if not listed:
+        return None
+    text = _t(lang, "where_near") if draft.point else _t(lang, "where")
+    return text, keyboards.places(lang, listed, number)
+
+
+async def place(
+    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
+) -> None:
+    """A place chosen (or any): remembers it, shows the specialists working there."""
+    d = context.deps
+    if pressed.argument != availability.ANY:
+        await places.where(d.db, location=pressed.argument)  # refuses an unknown place
+    draft = replace(_with_service(chat.draft), location=pressed.argument, specialist=None)
+    await _keep_draft(context, chat, draft)
+    await _show_specialists(update, context, lang, draft, chat.seen)
+
+
+async def nearest(
+    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
+) -> None:
+    """Nearest to me: asks for the client's location with Telegram's share button."""
+    _with_service(chat.draft)
+    assert update.effective_chat is not None
+    await update.effective_chat.send_message(
+        _t(lang, "ask_location"), reply_markup=keyboards.location(lang)
+    )
 
 
 async def _show_specialists(
     update: Update,
     context: BotContext,
     lang: str,
-    service: str,
+    draft: Draft,
     seen: availability.Seen | None,
     number: int = 1,
 ) -> None:
     d = context.deps
-    options = await availability.choices(d.db, d.clock(), service, seen=seen)
-    await _edit(update, _t(lang, "choose_specialist"), keyboards.specialists(lang, options, number))
+    assert draft.service is not None
+    options = await availability.choices(
+        d.db, d.clock(), draft.service, seen=seen, where=places.chosen(draft.location)
+    )
+    back_to = "services" if draft.location is None else "places"
+    await _edit(
+        update,
+        _t(lang, "choose_specialist"),
+        keyboards.specialists(lang, options, number, back_to),
+    )
 
 
 async def specialist(
@@ -263,7 +324,13 @@ async def _show_month(
     d = context.deps
     assert draft.service is not None and draft.specialist is not None
     found = await availability.month(
-        d.db, d.clock(), draft.service, draft.specialist, shown, seen=seen
+        d.db,
+        d.clock(),
+        draft.service,
+        draft.specialist,
+        shown,
+        seen=seen,
+        where=places.chosen(draft.location),
     )
     text = _t(lang, "choose_day") if found.soonest else _t(lang, "no_days")
     if found.sooner:
@@ -297,7 +364,14 @@ async def _show_times(
     d = context.deps
     assert draft.service is not None and draft.specialist is not None
     free = await availability.free_slots(
-        d.db, d.clock(), day, day, service=draft.service, specialist=draft.specialist, seen=seen
+        d.db,
+        d.clock(),
+        day,
+        day,
+        service=draft.service,
+        specialist=draft.specialist,
+        seen=seen,
+        where=places.chosen(draft.location),
     )
     if not free:
         await _edit(update, _t(lang, "day_full"), keyboards.day_full(lang, day))
@@ -327,11 +401,14 @@ async def time(
             start,
             d.settings.hold,
             provider=payments_chat.provider(d.settings),
+            where=places.chosen(draft.location),
         )
     except BookbotError as error:
         if error.key not in ("refused.taken", "refused.not_offered", "refused.too_soon"):
             raise
-        nearby = await availability.neighbours(d.db, now, draft.service, draft.specialist, start)
+        nearby = await availability.neighbours(
+            d.db, now, draft.service, draft.specialist, start, places.chosen(draft.location)
+        )
         await _edit(
             update,
             _t(lang, "taken_try") if nearby else _t(lang, "taken_none"),
@@ -372,7 +449,7 @@ def _summary(lang: str, held: Visit, profile: Profile, now: datetime) -> str:
         name=profile.name or "—",
         phone=profile.phone or "—",
     )
-    return "\n".join([said, *terms.lines(held, lang, now)])
+    return "\n".join([said, *terms.place(held, lang), *terms.lines(held, lang, now)])
 
 
 async def change_contact(
@@ -407,7 +484,12 @@ async def confirm(
         draft = _complete(chat.draft)
         assert draft.service is not None and draft.specialist is not None
         nearby = await availability.neighbours(
-            d.db, now, draft.service, draft.specialist, error.params["start"]
+            d.db,
+            now,
+            draft.service,
+            draft.specialist,
+            error.params["start"],
+            places.chosen(draft.location),
         )
         await _edit(update, _t(lang, "hold_lost"), keyboards.alternatives(lang, nearby))
         return
@@ -421,7 +503,8 @@ async def confirm(
         specialist=done.specialist.name,
         when=i18n.moment(done.booking.start, lang),
     )
-    await _edit(update, "\n".join([said, *terms.lines(done, lang, now)]))
+    await _edit(update, "\n".join([said, *terms.place(done, lang), *terms.lines(done, lang, now)]))
+    await venues.pin(update, done)
     outbox.wake(context)
 
 
@@ -514,10 +597,13 @@ async def page(
     if listed == "s":
         offered = await availability.services(d.db, seen=chat.seen)
         await _edit(update, _t(lang, "choose_service"), keyboards.services(lang, offered, number))
+    elif listed == "o":
+        where = await _where(context, lang, _with_service(chat.draft), chat.seen, number)
+        if where is None:  # no longer a chain
+            raise BookbotError("bot.stale_button")
+        await _edit(update, *where)
     elif listed == "p":
-        service = _with_service(chat.draft).service
-        assert service is not None
-        await _show_specialists(update, context, lang, service, chat.seen, number)
+        await _show_specialists(update, context, lang, _with_service(chat.draft), chat.seen, number)
     elif listed == "t":
         await _show_times(
             update, context, lang, _complete(chat.draft), pressed.paged_day(), chat.seen, number
@@ -543,8 +629,14 @@ async def back(
             _t(lang, "choose_service"),
             keyboards.services(lang, await availability.services(d.db, seen=chat.seen)),
         )
+    elif pressed.argument == "places" or (draft.specialist is None and draft.location is None):
+        shown = await _where(context, lang, draft, chat.seen)
+        if shown is None:
+            await _show_specialists(update, context, lang, draft, chat.seen)
+        else:
+            await _edit(update, *shown)
     elif pressed.argument == "specialists" or draft.specialist is None:
-        await _show_specialists(update, context, lang, draft.service, chat.seen)
+        await _show_specialists(update, context, lang, draft, chat.seen)
     elif pressed.argument == "times" and (held := await client_chat.held(d.db, d.clock(), user.id)):
         await _show_times(update, context, lang, draft, held.booking.start.date(), chat.seen)
     else:
@@ -571,6 +663,26 @@ async def contact(update: Update, context: BotContext) -> None:
     d = context.deps
     given = Profile(update.effective_user.id, name=name, phone=message.contact.phone_number)
     await _remembered(update, context, await client_chat.give_contact(d.db, d.clock(), given))
+
+
+async def shared_location(update: Update, context: BotContext) -> None:
+    """A shared location (Nearest to me): lists a chain's places nearest first."""
+    message = update.effective_message
+    assert message is not None and message.location is not None and update.effective_user
+    d, lat, lon = context.deps, message.location.latitude, message.location.longitude
+    chat = await client_chat.chat(d.db, update.effective_user.id)
+    lang = language_of(update, context, chat.profile)
+    if chat.draft.service is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        await message.reply_text(_t(lang, "unknown_text"), reply_markup=ReplyKeyboardRemove())
+        return
+    draft = replace(chat.draft, specialist=None, location=None, lat=lat, lon=lon)
+    await _keep_draft(context, chat, draft)
+    shown = await _where(context, lang, draft, chat.seen)  # before the thanks: sent together
+    await message.reply_text(_t(lang, "location_saved"), reply_markup=ReplyKeyboardRemove())
+    if shown is None:
+        await message.reply_text(_t(lang, "unknown_text"))
+        return
+    await _reply(update, *shown)
 
 
 async def typed_contact(update: Update, context: BotContext) -> None:

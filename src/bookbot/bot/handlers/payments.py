@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 from telegram import LabeledPrice, Update
 
 from bookbot import i18n
-from bookbot.bot import arguments, keyboards, outbox, refunds
+from bookbot.bot import arguments, keyboards, outbox, refunds, venues
 from bookbot.bot.context import BotContext, language
 from bookbot.bot.handlers import staff
 from bookbot.bot.handlers.staff import Call
@@ -22,7 +22,8 @@ from bookbot.engine.payments import Payment
 from bookbot.engine.policy import Prepay
 from bookbot.engine.workday import zone
 from bookbot.errors import BadInput, BookbotError
-from bookbot.services import availability, catalog, payments, schedules
+from bookbot.notify import terms
+from bookbot.services import availability, catalog, payments, places, schedules
 from bookbot.services.visits import Visit
 
 TITLE = 32  # characters of an invoice's title (Bot API)
@@ -129,21 +130,26 @@ async def paid(update: Update, context: BotContext) -> None:
         return
     visit, amount = taken.visit, _amount(got.total_amount, got.currency, lang)
     if taken.outcome is payments.Outcome.CONFIRMED:
-        await message.reply_text(
-            i18n.text(
-                "payment.confirmed",
-                lang,
-                amount=amount,
-                service=visit.service.name,
-                specialist=visit.specialist.name,
-                when=i18n.moment(visit.booking.start, lang),
-            )
+        said = i18n.text(
+            "payment.confirmed",
+            lang,
+            amount=amount,
+            service=visit.service.name,
+            specialist=visit.specialist.name,
+            when=i18n.moment(visit.booking.start, lang),
         )
+        await message.reply_text("\n".join([said, *terms.place(visit, lang)]))
+        await venues.pin(update, visit)
         outbox.wake(context)
         return
     said = i18n.text(f"payment.{taken.outcome}", lang, amount=amount)
     nearby = await availability.neighbours(
-        d.db, now, visit.booking.service, visit.booking.specialist, visit.booking.start
+        d.db,
+        now,
+        visit.booking.service,
+        visit.booking.specialist,
+        visit.booking.start,
+        places.chosen(visit.booking.location),
     )
     if nearby:
         said += "\n" + i18n.text("payment.alternatives", lang)

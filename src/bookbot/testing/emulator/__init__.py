@@ -24,7 +24,7 @@ What it implements
     and ``GET /file/bot{token}/{file_path}`` for downloads.  Supported methods: getMe,
     getUpdates (offset confirmation, long polling, limit), setWebhook / deleteWebhook /
     getWebhookInfo (updates are then POSTed to the webhook), sendMessage, editMessageText,
-    editMessageReplyMarkup, deleteMessage, answerCallbackQuery, sendDocument, getFile,
+    editMessageReplyMarkup, deleteMessage, answerCallbackQuery, sendDocument, sendVenue, getFile,
     sendChatAction, setMyCommands / getMyCommands / deleteMyCommands, setChatMenuButton /
     getChatMenuButton, getChat, close and logOut.  Method names are case-insensitive, as
     on Telegram.  Errors use Telegram's JSON shape and HTTP status, so python-telegram-bot

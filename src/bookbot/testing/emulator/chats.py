@@ -120,6 +120,8 @@ class ChatMessage:
     contact: dict[str, Any] | None = None
     invoice: dict[str, Any] | None = None  # an invoice the bot sent (payments.py)
     successful_payment: dict[str, Any] | None = None  # what the user paid (payments.py)
+    location: dict[str, Any] | None = None  # a shared location, or a venue's point
+    venue: dict[str, Any] | None = None  # a map pin the bot sent (places.py)
     edit_date: int | None = None
     deleted: bool = False
     history: list[str] = field(default_factory=list)
@@ -194,6 +196,10 @@ class ChatMessage:
             data["invoice"] = self.invoice
         if self.successful_payment is not None:
             data["successful_payment"] = self.successful_payment
+        if self.location is not None:
+            data["location"] = self.location
+        if self.venue is not None:
+            data["venue"] = self.venue
         if self.reply_markup and "inline_keyboard" in self.reply_markup:
             # Telegram only echoes inline keyboards back in Message objects.
             data["reply_markup"] = {"inline_keyboard": self.reply_markup["inline_keyboard"]}

@@ -16,7 +16,9 @@ from typing import Any
 from .errors import ApiError
 
 # Messages into a chat: what Telegram's flood control counts (answerCallbackQuery is not).
-_FLOODED = frozenset({"sendMessage", "sendDocument", "editMessageText", "editMessageReplyMarkup"})
+_FLOODED = frozenset(
+    {"sendMessage", "sendDocument", "sendVenue", "editMessageText", "editMessageReplyMarkup"}
+)
 
 
 @dataclass

@@ -14,11 +14,12 @@ from .chats import StoredFile
 from .menus import MenuMethods
 from .messages import MessageMethods
 from .payments import PaymentMethods
+from .places import PlaceMethods
 from .state import Handler
 from .updates import UpdateMethods
 
 
-class BotApiMethods(MessageMethods, UpdateMethods, MenuMethods, PaymentMethods):
+class BotApiMethods(PlaceMethods, MessageMethods, UpdateMethods, MenuMethods, PaymentMethods):
     """Every Bot API method the emulator serves, by name."""
 
     def _method_table(self) -> dict[str, Handler]:
@@ -35,6 +36,7 @@ class BotApiMethods(MessageMethods, UpdateMethods, MenuMethods, PaymentMethods):
             "deleteMessage": self._delete_message,
             "answerCallbackQuery": self._answer_callback_query,
             "sendDocument": self._send_document,
+            "sendVenue": self._send_venue,
             "getFile": self._get_file,
             "sendChatAction": self._send_chat_action,
             "setMyCommands": self._set_my_commands,

@@ -26,6 +26,7 @@ _SENDING_METHODS = frozenset(
     {
         "sendMessage",
         "sendDocument",
+        "sendVenue",
         "sendChatAction",
         "editMessageText",
         "editMessageReplyMarkup",

@@ -1,7 +1,7 @@
 """The users' side: what a test (or `bookbot try`) does as a person in a private chat.
 
 Every action becomes an update queued for the bot, shaped as Telegram shapes it: a text
-(with its command entity), a shared contact, a reply-keyboard press, a button tap.
+(with its command entity), a shared contact or location, a reply-keyboard press, a button tap.
 """
 
 from __future__ import annotations
@@ -70,19 +70,35 @@ class UserActions(EmulatorState):
         await asyncio.sleep(0)
         return message
 
-    async def press_reply_button(self, user: ChatUser | int, text: str) -> ChatMessage:
+    async def press_reply_button(
+        self, user: ChatUser | int, text: str, location: tuple[float, float] | None = None
+    ) -> ChatMessage:
         """Press a button of the chat's current reply keyboard (found by label).
 
         A plain button sends its label as text; a ``request_contact`` button shares the
-        user's contact.  Raises LookupError when no such button is shown.
+        user's contact; a ``request_location`` button shares ``location`` (latitude,
+        longitude), which it then needs.  Raises LookupError when no such button is shown.
         """
         chat = self.chat(user)
         button = chat.find_reply_button(text)
         if button.request_contact:
             return await self.share_contact(user)
         if button.request_location:
-            raise ValueError("location buttons are not supported by the emulator")
+            if location is None:
+                raise ValueError("a location button needs the location to share")
+            return await self.share_location(user, *location)
         return await self.send_text(user, button.text)
+
+    async def share_location(
+        self, user: ChatUser | int, latitude: float, longitude: float
+    ) -> ChatMessage:
+        """Send a location from the user, as Telegram's share-location button does."""
+        chat = self.chat(user)
+        message = self._user_message(
+            chat, location={"latitude": float(latitude), "longitude": float(longitude)}
+        )
+        await asyncio.sleep(0)
+        return message
 
     async def tap(self, user: ChatUser | int, button: str | InlineButton) -> CallbackQueryRecord:
         """Tap an inline button shown in the user's chat; return the callback query record.
@@ -158,6 +174,7 @@ class UserActions(EmulatorState):
         text: str | None = None,
         entities: list[dict[str, Any]] | None = None,
         contact: dict[str, Any] | None = None,
+        location: dict[str, Any] | None = None,
     ) -> ChatMessage:
         """Adds a message from the user to the chat and queues it for the bot."""
         chat.blocked = False  # writing to the bot again means it is not blocked
@@ -170,6 +187,7 @@ class UserActions(EmulatorState):
             raw_text=text,
             entities=entities,
             contact=contact,
+            location=location,
         )
         chat.incoming.append(message)
         self._enqueue({"message": message.to_api(chat.user.to_api(), chat.user.chat_api())})
