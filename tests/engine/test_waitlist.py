@@ -48,7 +48,7 @@ def entry(id: int = 1, client: int = 100, **fields: object) -> Entry:
 
 
 def matching(waiting: Entry, offered: Slot, location: str | None = None) -> bool:
-    return matches(waiting, offered, BERLIN, service="checkup", location=location)
+    return matches(waiting, replace(offered, location=location), BERLIN, service="checkup")
 
 
 # -- parts of the day ----------------------------------------------------------------------

@@ -52,10 +52,8 @@ def part_of_day(start: datetime, zone: str) -> str:
     return AFTERNOON if wall < FIVE_PM else EVENING
 
 
-def matches(
-    entry: Entry, slot: Slot, zone: str, *, service: str, location: str | None = None
-) -> bool:
-    """Tells whether a slot of `service` (at `location`) is what the entry waits for.
+def matches(entry: Entry, slot: Slot, zone: str, *, service: str) -> bool:
+    """Tells whether a slot of `service` (at its window's place) is what the entry waits for.
 
     `zone` is the slot's specialist's: the slot's local date must fall in the entry's
     dates, and its start in one of the entry's parts of the day.
@@ -63,7 +61,7 @@ def matches(
     return (
         entry.service == service
         and entry.specialist in (None, slot.specialist)
-        and entry.location in (None, location)
+        and entry.location in (None, slot.location)
         and entry.first <= slot.start.astimezone(workday.zone(zone)).date() <= entry.last
         and (not entry.parts or part_of_day(slot.start, zone) in entry.parts)
     )
@@ -78,7 +76,6 @@ def pick(
     busy_clients: Collection[int],
     *,
     service: str,
-    location: str | None = None,
 ) -> Entry | None:
     """The entry a freed slot is offered to at `now`, or None.
 
@@ -93,7 +90,7 @@ def pick(
         entry
         for entry in entries
         if entry.client not in busy_clients
-        and matches(entry, slot, zone, service=service, location=location)
+        and matches(entry, slot, zone, service=service)
     ]
     return min(waiting, key=lambda entry: (entry.joined_at, entry.id), default=None)
 

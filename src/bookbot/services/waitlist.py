@@ -46,12 +46,14 @@ async def join(
     last: date | None = None,
     parts: Iterable[str] = (),
     from_booking: int | None = None,
+    location: str | None = None,
 ) -> Entry:
     """Puts a client on the waitlist for a service, with one specialist or any (None or ANY).
 
     The dates default to today..the horizon, or ..the booking's date when the entry is
-    made from a booking ("Want it sooner?"), whose service and specialist it takes; they
-    are cut to today..the horizon, and a range wholly past is refused.
+    made from a booking ("Want it sooner?"), whose service, specialist and place it takes;
+    they are cut to today..the horizon, and a range wholly past is refused. `location`
+    (None or ANY: any place) is a chain's place the client chose.
     """
     parts = frozenset(parts)
     if not parts <= set(PARTS):
@@ -68,17 +70,20 @@ async def join(
             refusal = may_reschedule(moving, CLIENT, now, *await terms(uow, moving))
             if refusal:
                 raise Refused(refusal, id=from_booking, status=str(moving.status))
-            service, specialist = moving.service, moving.specialist
+            service, specialist, location = moving.service, moving.specialist, moving.location
             last = last or moving.start.astimezone(zone(business.timezone)).date()
         if service is None:
             raise BadInput("error.need_service_or_specialist")
         specialist = None if specialist in (None, ANY) else specialist
+        location = None if location in (None, ANY) else location
+        if location is not None and business.location(location) is None:
+            raise BadInput("error.unknown_location", id=location)
         await context(uow, now, service=service, specialist=specialist)  # checks the ids
         first, last = max(first or today, today), min(last or horizon, horizon)
         check_range(first, last)
         for same in waiting:  # a second tap on Join (or a repeated command) adds nothing
-            wish = (same.service, same.specialist, same.first, same.last, same.parts)
-            if wish == (service, specialist, first, last, parts):
+            wish = (same.service, same.specialist, same.location, same.first, same.last)
+            if wish == (service, specialist, location, first, last) and same.parts == parts:
                 return same
         if len(waiting) >= MOST_ENTRIES:
             raise Refused("waiting.too_many", most=MOST_ENTRIES)
@@ -86,7 +91,7 @@ async def join(
             client=client,
             service=service,
             specialist=specialist,
-            location=None,
+            location=location,
             first=first,
             last=last,
             parts=parts,

@@ -118,7 +118,15 @@ async def join(
     first, last = pressed.span()
     parts = _named_parts(pressed.parts())
     entry = await waitlist.join(
-        d.db, d.clock(), _user(update), service, specialist, first=first, last=last, parts=parts
+        d.db,
+        d.clock(),
+        _user(update),
+        service,
+        specialist,
+        first=first,
+        last=last,
+        parts=parts,
+        location=chat.draft.location,  # a chain's place chosen under Where?, or any
     )
     await _say_joined(update, context, lang, entry)
 
