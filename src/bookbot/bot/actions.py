@@ -3,7 +3,7 @@
 A button's data names its action (bot/callbacks.py `Action`: its wire letter and the shape
 of its argument). `route` is the bot's only CallbackQueryHandler: it decodes the data and
 runs the action's handler from ACTIONS. Client buttons run a flow step through
-`client.tap` (the user's chat read once, refusals answered as alerts); staff buttons run
+`taps.tap` (the user's chat read once, refusals answered as alerts); staff buttons run
 through `staff.tap` (the asker's roles found, and checked by the use case).
 """
 
@@ -14,29 +14,38 @@ from telegram import Update
 from bookbot.bot import callbacks
 from bookbot.bot.callbacks import Action
 from bookbot.bot.context import BotContext, Tapped
-from bookbot.bot.handlers import admin, attendance, client, specialist, staff, waitlist
+from bookbot.bot.handlers import (
+    admin,
+    attendance,
+    booking,
+    client,
+    specialist,
+    staff,
+    taps,
+    waitlist,
+)
 
 ACTIONS: dict[Action, Tapped] = {
     # the booking flow: anyone may press these (a client)
-    Action.SERVICE: client.tap(client.service),
-    Action.PLACE: client.tap(client.place),
-    Action.NEAREST: client.tap(client.nearest),
-    Action.SPECIALIST: client.tap(client.specialist),
-    Action.MONTH: client.tap(client.month),
-    Action.DAY: client.tap(client.day),
-    Action.TIME: client.tap(client.time),
-    Action.CHANGE_CONTACT: client.tap(client.change_contact),
-    Action.CONFIRM: client.tap(client.confirm),
-    Action.BACK: client.tap(client.back),
-    Action.PAGE: client.tap(client.page),
-    Action.NOTHING: client.nothing,
-    Action.LANGUAGE: client.tap(client.set_language),
+    Action.SERVICE: taps.tap(booking.service),
+    Action.PLACE: taps.tap(booking.place),
+    Action.NEAREST: taps.tap(booking.nearest),
+    Action.SPECIALIST: taps.tap(booking.specialist),
+    Action.MONTH: taps.tap(booking.month),
+    Action.DAY: taps.tap(booking.day),
+    Action.TIME: taps.tap(booking.time),
+    Action.CHANGE_CONTACT: taps.tap(booking.change_contact),
+    Action.CONFIRM: taps.tap(booking.confirm),
+    Action.BACK: taps.tap(booking.back),
+    Action.PAGE: taps.tap(booking.page),
+    Action.NOTHING: taps.nothing,
+    Action.LANGUAGE: taps.tap(client.set_language),
     # a client's own bookings (the use cases check that they are the client's)
-    Action.ASK_CANCEL: client.tap(client.ask_cancel),
-    Action.CANCEL: client.tap(client.cancel),
-    Action.KEEP: client.tap(client.keep),
-    Action.RESCHEDULE: client.tap(client.reschedule),
-    Action.RATE: client.tap(client.rate),
+    Action.ASK_CANCEL: taps.tap(client.ask_cancel),
+    Action.CANCEL: taps.tap(client.cancel),
+    Action.KEEP: taps.tap(client.keep),
+    Action.RESCHEDULE: taps.tap(booking.reschedule),
+    Action.RATE: taps.tap(client.rate),
     # an admin, or the specialist whose schedule the pending change is
     Action.CONFIRM_CHANGE: staff.tap(admin.answer_change),
     Action.KEEP_CHANGE: staff.tap(admin.answer_change),
@@ -47,13 +56,13 @@ ACTIONS: dict[Action, Tapped] = {
     Action.ATTEND: attendance.attend,
     Action.MARK: staff.tap(attendance.mark),
     # the waitlist: an offer's buttons and /my (the use cases check whose they are)
-    Action.TAKE_OFFER: client.tap(waitlist.take),
-    Action.PASS_OFFER: client.tap(waitlist.pass_on),
-    Action.LEAVE_OFFERED: client.tap(waitlist.leave_offered),
-    Action.SOONER: client.tap(waitlist.sooner),
-    Action.LEAVE_ENTRY: client.tap(waitlist.leave_entry),
-    Action.WAIT: client.tap(waitlist.form),
-    Action.JOIN: client.tap(waitlist.join),
+    Action.TAKE_OFFER: taps.tap(waitlist.take),
+    Action.PASS_OFFER: taps.tap(waitlist.pass_on),
+    Action.LEAVE_OFFERED: taps.tap(waitlist.leave_offered),
+    Action.SOONER: taps.tap(waitlist.sooner),
+    Action.LEAVE_ENTRY: taps.tap(waitlist.leave_entry),
+    Action.WAIT: taps.tap(waitlist.form),
+    Action.JOIN: taps.tap(waitlist.join),
 }
 
 
@@ -62,6 +71,6 @@ async def route(update: Update, context: BotContext) -> None:
     assert update.callback_query is not None
     pressed = callbacks.decode(update.callback_query.data)
     if pressed is None:
-        await client.stale(update, context)
+        await taps.stale(update, context)
         return
     await ACTIONS[pressed.action](update, context, pressed)

@@ -24,14 +24,14 @@ from telegram.warnings import PTBUserWarning
 
 from bookbot.bot import actions, menus, outbox
 from bookbot.bot.context import BotContext
-from bookbot.bot.handlers import admin, attendance, client, payments, specialist, staff
+from bookbot.bot.handlers import admin, attendance, booking, client, payments, specialist, staff
 from bookbot.bot.inbox import Intake
 from bookbot.bot.limiter import TELEGRAM, UNPACED, Limiter
 from bookbot.config import Settings
 from bookbot.deps import Deps
 
 CONCURRENT = 32
-# handlers/client.py edits through do_api_request on purpose (see _edit there).
+# handlers/taps.py edits through do_api_request on purpose (see edit there).
 warnings.filterwarnings(
     "ignore", message=r"Please use 'Bot\.editMessageText'", category=PTBUserWarning
 )
@@ -103,12 +103,12 @@ def build_application(
     application.add_handler(CommandHandler("my", client.my))
     application.add_handler(CommandHandler("help", client.help_text))
     application.add_handler(CommandHandler("language", client.choose_language))
-    application.add_handler(MessageHandler(filters.CONTACT, client.contact))
-    application.add_handler(MessageHandler(filters.LOCATION, client.shared_location))
+    application.add_handler(MessageHandler(filters.CONTACT, booking.contact))
+    application.add_handler(MessageHandler(filters.LOCATION, booking.shared_location))
     # Payments: the pre-checkout question (answered within Telegram's 10 s), the payment.
     application.add_handler(PreCheckoutQueryHandler(payments.pre_checkout))
     application.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, payments.paid))
-    application.add_handler(MessageHandler(TEXT, client.typed_contact))
+    application.add_handler(MessageHandler(TEXT, booking.typed_contact))
     # Every button of everyone: one router, one table (bot/actions.py).
     application.add_handler(CallbackQueryHandler(actions.route))
     # What is owed (reminders, notices): delivered every few seconds, and at once on a change.

@@ -89,8 +89,7 @@ def pick(
     waiting = [
         entry
         for entry in entries
-        if entry.client not in busy_clients
-        and matches(entry, slot, zone, service=service)
+        if entry.client not in busy_clients and matches(entry, slot, zone, service=service)
     ]
     return min(waiting, key=lambda entry: (entry.joined_at, entry.id), default=None)
 

@@ -1,42 +1,29 @@
-"""The client's booking flow: service, specialist, day, time, contact, confirm; and /my.
+"""The client's commands (/start, /my, /help, /language) and the buttons under /my.
 
-Handlers only parse the tap, call one use case (services/: availability, bookings, chat),
-and render; every rule lives in the engine, reached through those use cases.
+Handlers only parse the tap, call one use case (services/), and render; every rule lives
+in the engine. The booking flow itself is bot/handlers/booking.py.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
 
-from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update, User
-from telegram.error import BadRequest
+from telegram import InlineKeyboardMarkup, Update
 
 from bookbot import i18n
-from bookbot.bot import arguments, keyboards, menus, outbox, paging, venues, views
+from bookbot.bot import keyboards, menus, outbox, paging
 from bookbot.bot.callbacks import Tap
-from bookbot.bot.context import BotContext, Tapped, language, language_of
+from bookbot.bot.context import BotContext, language
 from bookbot.bot.handlers import payments as payments_chat
 from bookbot.bot.handlers import waitlist as waitlist_chat
+from bookbot.bot.handlers.taps import edit, phrase, reply, user_of
 from bookbot.engine.bookings import CLIENT
 from bookbot.errors import BookbotError
 from bookbot.notify import terms
-from bookbot.services import availability, bookings, people, places, reviews, waitlist
+from bookbot.services import availability, bookings, people, reviews, waitlist
 from bookbot.services import chat as client_chat
 from bookbot.services.visits import Visit
-from bookbot.store.chats import Draft, Profile
-
-PHONE = re.compile(r"(\+?[0-9][0-9\s().-]{5,}[0-9])")  # ASCII digits only
-
-
-def _t(lang: str, key: str, **params: object) -> str:
-    return i18n.text(f"bot.{key}", lang, **params)
-
-
-# -- commands ---------------------------------------------------------------------------
+from bookbot.store.chats import Profile
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -47,7 +34,7 @@ async def start(update: Update, context: BotContext) -> None:
     await client_chat.restart(d.db, d.clock(), user.id)
     offered = await availability.services(d.db)
     await update.effective_message.reply_text(
-        _t(lang, "choose_service"), reply_markup=keyboards.services(lang, offered)
+        phrase(lang, "choose_service"), reply_markup=keyboards.services(lang, offered)
     )
 
 
@@ -58,15 +45,15 @@ async def my(update: Update, context: BotContext) -> None:
     coming = await client_chat.coming(d.db, d.clock(), update.effective_user.id)
     waiting = await waitlist.entries(d.db, d.clock(), update.effective_user.id)
     if not coming and not waiting:
-        await _reply(update, _t(lang, "my_none"))
+        await reply(update, phrase(lang, "my_none"))
         return
     if coming:
-        await _reply(update, *_mine(lang, coming, 1, d.clock()))
+        await reply(update, *mine(lang, coming, 1, d.clock()))
     if waiting:
-        await _reply(update, *waitlist_chat.listing(lang, waiting))
+        await reply(update, *waitlist_chat.listing(lang, waiting))
 
 
-def _mine(
+def mine(
     lang: str, coming: list[Visit], number: int, now: datetime
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """Page `number` of the client's coming bookings: its lines and its buttons.
@@ -76,7 +63,7 @@ def _mine(
     shown = paging.cut(coming, number)
     lines = []
     for h in shown.items:
-        line = _t(
+        line = phrase(
             lang,
             "my_line",
             service=h.service.name,
@@ -84,24 +71,14 @@ def _mine(
             when=i18n.moment(h.booking.start, lang),
         )
         lines.append(line if h.client_may_change(now) else f"{line}\n  {terms.call(h, lang)}")
-    return _t(lang, "my_title") + "\n" + "\n".join(lines), keyboards.mine(lang, shown, now)
-
-
-async def _reply(update: Update, text: str, markup: Any = None) -> None:
-    """Answers in the chat; a text too long for one message goes as several, buttons last."""
-    assert update.effective_message is not None
-    parts = views.chunks(text, html=False)
-    for i, part in enumerate(parts, start=1):
-        await update.effective_message.reply_text(
-            part, reply_markup=markup if i == len(parts) else None
-        )
+    return phrase(lang, "my_title") + "\n" + "\n".join(lines), keyboards.mine(lang, shown, now)
 
 
 async def help_text(update: Update, context: BotContext) -> None:
     """Says what the bot can do; staff also get their commands, each in one line."""
     d, lang = context.deps, await language(update, context)
     assert update.effective_message is not None and update.effective_user is not None
-    lines = [_t(lang, "help")]
+    lines = [phrase(lang, "help")]
     actor = await people.who(d.db, update.effective_user.id, d.settings.admins)
     if actor.staff:
         lines.append("\n" + i18n.text("attendance.help_staff", lang))
@@ -118,401 +95,15 @@ async def choose_language(update: Update, context: BotContext) -> None:
     lang = await language(update, context)
     assert update.effective_message is not None
     await update.effective_message.reply_text(
-        _t(lang, "choose_language"), reply_markup=keyboards.languages(lang)
+        phrase(lang, "choose_language"), reply_markup=keyboards.languages(lang)
     )
-
-
-# -- taps -------------------------------------------------------------------------------
-
-
-# One signature for every step of the flow: the tap, the user's language, and where their
-# flow stands (profile, draft, data version), read once per tap by `tap`.
-Step = Callable[[Update, BotContext, str, Tap, client_chat.Chat], Awaitable[None]]
-
-
-def tap(step: Step) -> Tapped:
-    """A client's button (anyone may press it): reads the chat, runs `step`, answers.
-
-    A refusal is answered as an alert in the user's language; bot/actions.py routes here.
-    """
-
-    async def handle(update: Update, context: BotContext, pressed: Tap) -> None:
-        query = update.callback_query
-        assert query is not None
-        chat = await client_chat.chat(context.deps.db, _user(update).id)
-        lang = language_of(update, context, chat.profile)
-        try:
-            await step(update, context, lang, pressed, chat)
-        except BookbotError as error:
-            await query.answer(i18n.text(error.key, lang, **error.params), show_alert=True)
-            return
-        await query.answer()
-
-    return handle
-
-
-async def stale(update: Update, context: BotContext) -> None:
-    """Answers a button whose data does not decode: an old or a forged one."""
-    await _answer(update, context, "bot.stale_button")
-
-
-async def nothing(update: Update, context: BotContext, pressed: Tap) -> None:
-    """Answers a button that does nothing (a greyed day, a blank cell)."""
-    await _answer(update, context, "bot.nothing_there")
-
-
-async def _answer(update: Update, context: BotContext, key: str) -> None:
-    """Answers the tap with the text of `key` (a whole locale key), in the user's language."""
-    query = update.callback_query
-    assert query is not None
-    chat = await client_chat.chat(context.deps.db, _user(update).id)
-    await query.answer(i18n.text(key, language_of(update, context, chat.profile)))
-
-
-def _user(update: Update) -> User:
-    """The user who pressed: a callback query always has one."""
-    assert update.effective_user is not None
-    return update.effective_user
-
-
-async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Edits the tapped message in place.
-
-    Through do_api_request without a return type: Telegram answers with the whole edited
-    message, and building PTB objects of its keyboard cost more than the rest of the tap.
-    A text too long for one message fills this one and goes on in new ones, buttons last.
-    """
-    query = update.callback_query
-    assert query is not None and query.message is not None
-    parts = views.chunks(text, html=False)
-    asked: dict = {
-        "chat_id": query.message.chat.id,
-        "message_id": query.message.message_id,
-        "text": parts[0],
-    }
-    if markup is not None and len(parts) == 1:
-        asked["reply_markup"] = markup
-    try:
-        await query.get_bot().do_api_request("editMessageText", api_kwargs=asked)
-    except BadRequest as error:
-        if "not modified" not in str(error).lower():
-            raise
-    for i, part in enumerate(parts[1:], start=2):
-        await query.message.chat.send_message(
-            part, reply_markup=markup if i == len(parts) else None
-        )
-
-
-async def service(
-    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
-) -> None:
-    """A service chosen: remembers it, shows a chain's Where? or else its specialists."""
-    draft = Draft(chat.draft.telegram_id, service=pressed.argument)
-    await _keep_draft(context, chat, draft)
-    shown = await _where(context, lang, draft, chat.seen)
-    if shown is None:
-        await _show_specialists(update, context, lang, draft, chat.seen)
-    else:
-        await _edit(update, *shown)
-
-
-async def _where(
-    context: BotContext,
-    lang: str,
-    draft: Draft,
-    seen: availability.Seen | None,
-    number: int = 1,
-) -> tuple[str, InlineKeyboardMarkup] | None:
-    """Where? of a chain: the places offering the service, a page at a time; None: no chain."""
-    d = context.deps
-    assert draft.service is not None
-    listed = await places.offering(
-        d.db,
-        d.clock(),
-        draft.service,
-        point=draft.point,
-        first=(number - 1) * paging.ITEMS,
-        count=paging.ITEMS,
-        seen=seen,
-    )
-    if not listed:
-        return None
-    text = _t(lang, "where_near") if draft.point else _t(lang, "where")
-    return text, keyboards.places(lang, listed, number)
-
-
-async def place(
-    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
-) -> None:
-    """A place chosen (or any): remembers it, shows the specialists working there."""
-    d = context.deps
-    if pressed.argument != availability.ANY:
-        await places.where(d.db, location=pressed.argument)  # refuses an unknown place
-    draft = replace(_with_service(chat.draft), location=pressed.argument, specialist=None)
-    await _keep_draft(context, chat, draft)
-    await _show_specialists(update, context, lang, draft, chat.seen)
-
-
-async def nearest(
-    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
-) -> None:
-    """Nearest to me: asks for the client's location with Telegram's share button."""
-    _with_service(chat.draft)
-    assert update.effective_chat is not None
-    await update.effective_chat.send_message(
-        _t(lang, "ask_location"), reply_markup=keyboards.location(lang)
-    )
-
-
-async def _show_specialists(
-    update: Update,
-    context: BotContext,
-    lang: str,
-    draft: Draft,
-    seen: availability.Seen | None,
-    number: int = 1,
-) -> None:
-    d = context.deps
-    assert draft.service is not None
-    options = await availability.choices(
-        d.db, d.clock(), draft.service, seen=seen, where=places.chosen(draft.location)
-    )
-    back_to = "services" if draft.location is None else "places"
-    await _edit(
-        update,
-        _t(lang, "choose_specialist"),
-        keyboards.specialists(lang, options, number, back_to),
-    )
-
-
-async def specialist(
-    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
-) -> None:
-    """A specialist (or "any available") chosen: remembers it, shows their month."""
-    draft = replace(_with_service(chat.draft), specialist=pressed.argument)
-    await _keep_draft(context, chat, draft)
-    await _show_month(update, context, lang, draft, None, chat.seen)
-
-
-async def _keep_draft(context: BotContext, chat: client_chat.Chat, draft: Draft) -> None:
-    """Records where the flow stands, unless it stands there already."""
-    if draft != chat.draft:
-        d = context.deps
-        await client_chat.save_draft(d.db, d.clock(), draft)
-
-
-def _with_service(draft: Draft) -> Draft:
-    if draft.service is None:
-        raise BookbotError("bot.stale_button")
-    return draft
-
-
-def _complete(draft: Draft) -> Draft:
-    if _with_service(draft).specialist is None:
-        raise BookbotError("bot.stale_button")
-    return draft
-
-
-async def _show_month(
-    update: Update,
-    context: BotContext,
-    lang: str,
-    draft: Draft,
-    shown: date | None,
-    seen: availability.Seen | None,
-) -> None:
-    d = context.deps
-    assert draft.service is not None and draft.specialist is not None
-    found = await availability.month(
-        d.db,
-        d.clock(),
-        draft.service,
-        draft.specialist,
-        shown,
-        seen=seen,
-        where=places.chosen(draft.location),
-    )
-    text = _t(lang, "choose_day") if found.soonest else _t(lang, "no_days")
-    if found.sooner:
-        text += "\n" + _t(lang, "sooner_offer")
-    await _edit(update, text, keyboards.month(lang, found))
-
-
-async def month(
-    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
-) -> None:
-    """Another month of the calendar."""
-    await _show_month(update, context, lang, _complete(chat.draft), pressed.month(), chat.seen)
-
-
-async def day(
-    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
-) -> None:
-    """A day chosen: shows that day's free times."""
-    await _show_times(update, context, lang, _complete(chat.draft), pressed.day(), chat.seen)
-
-
-async def _show_times(
-    update: Update,
-    context: BotContext,
-    lang: str,
-    draft: Draft,
-    day: date,
-    seen: availability.Seen | None,
-    number: int = 1,
-) -> None:
-    d = context.deps
-    assert draft.service is not None and draft.specialist is not None
-    free = await availability.free_slots(
-        d.db,
-        d.clock(),
-        day,
-        day,
-        service=draft.service,
-        specialist=draft.specialist,
-        seen=seen,
-        where=places.chosen(draft.location),
-    )
-    if not free:
-        await _edit(update, _t(lang, "day_full"), keyboards.day_full(lang, day))
-        return
-    await _edit(
-        update,
-        _t(lang, "choose_time", day=i18n.day(day, lang, i18n.LONG_DAY)),
-        keyboards.times(lang, free, day, number),
-    )
-
-
-async def time(
-    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
-) -> None:
-    """A time chosen: holds it, then asks for the contact or shows the summary."""
-    d, user = context.deps, _user(update)
-    draft = _complete(chat.draft)
-    assert draft.service is not None and draft.specialist is not None
-    now, start = d.clock(), pressed.instant()
-    try:
-        held = await bookings.hold(
-            d.db,
-            now,
-            user.id,
-            draft.service,
-            draft.specialist,
-            start,
-            d.settings.hold,
-            provider=payments_chat.provider(d.settings),
-            where=places.chosen(draft.location),
-        )
-    except BookbotError as error:
-        if error.key not in ("refused.taken", "refused.not_offered", "refused.too_soon"):
-            raise
-        nearby = await availability.neighbours(
-            d.db, now, draft.service, draft.specialist, start, places.chosen(draft.location)
-        )
-        await _edit(
-            update,
-            _t(lang, "taken_try") if nearby else _t(lang, "taken_none"),
-            keyboards.alternatives(lang, nearby),
-        )
-        return
-    if chat.profile.phone:
-        await _edit(update, _summary(lang, held, chat.profile, now), keyboards.summary(lang, held))
-        return
-    await _ask_contact(update, lang, held)
-
-
-async def _ask_contact(update: Update, lang: str, held: Visit) -> None:
-    assert held.booking.hold_until is not None  # a held booking carries its hold's end
-    await _edit(
-        update,
-        _t(
-            lang,
-            "held",
-            until=i18n.clock(held.booking.hold_until.astimezone(held.booking.start.tzinfo), lang),
-            when=i18n.moment(held.booking.start, lang),
-        ),
-    )
-    assert update.effective_chat is not None
-    await update.effective_chat.send_message(
-        _t(lang, "ask_contact"), reply_markup=keyboards.contact(lang)
-    )
-
-
-def _summary(lang: str, held: Visit, profile: Profile, now: datetime) -> str:
-    """What is about to be booked, with its price and free cancellation (notify/terms.py)."""
-    said = _t(
-        lang,
-        "summary",
-        service=held.service.name,
-        specialist=held.specialist.name,
-        when=i18n.moment(held.booking.start, lang),
-        name=profile.name or "—",
-        phone=profile.phone or "—",
-    )
-    return "\n".join([said, *terms.place(held, lang), *terms.lines(held, lang, now)])
-
-
-async def change_contact(
-    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
-) -> None:
-    """Change the remembered contact: asks for it again, the hold kept."""
-    d, user = context.deps, _user(update)
-    held = await client_chat.held(d.db, d.clock(), user.id)
-    if held is None:
-        raise BookbotError("refused.hold_lost")
-    await _ask_contact(update, lang, held)
-
-
-async def confirm(
-    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
-) -> None:
-    """Confirm under the summary: books the held time."""
-    d, user = context.deps, _user(update)
-    now = d.clock()
-    try:
-        done = await bookings.confirm(
-            d.db,
-            now,
-            pressed.number(),
-            client=user.id,
-            policy=d.policy,
-            provider=payments_chat.provider(d.settings),
-        )
-    except BookbotError as error:
-        if error.key != "refused.hold_lost":
-            raise
-        draft = _complete(chat.draft)
-        assert draft.service is not None and draft.specialist is not None
-        nearby = await availability.neighbours(
-            d.db,
-            now,
-            draft.service,
-            draft.specialist,
-            error.params["start"],
-            places.chosen(draft.location),
-        )
-        await _edit(update, _t(lang, "hold_lost"), keyboards.alternatives(lang, nearby))
-        return
-    if done.booking.due is not None:
-        await payments_chat.ask(update, context, lang, done)
-        return
-    said = _t(
-        lang,
-        "booked",
-        service=done.service.name,
-        specialist=done.specialist.name,
-        when=i18n.moment(done.booking.start, lang),
-    )
-    await _edit(update, "\n".join([said, *terms.place(done, lang), *terms.lines(done, lang, now)]))
-    await venues.pin(update, done)
-    outbox.wake(context)
 
 
 async def ask_cancel(
     update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
 ) -> None:
     """Cancel under /my: asks whether to cancel that booking."""
-    d, user = context.deps, _user(update)
+    d, user = context.deps, user_of(update)
     now = d.clock()
     coming = await client_chat.coming(d.db, now, user.id)
     mine = next((h for h in coming if h.booking.id == pressed.number()), None)
@@ -520,9 +111,9 @@ async def ask_cancel(
         raise BookbotError("error.unknown_booking", id=pressed.number())
     if not mine.client_may_change(now):  # a button drawn before the cut-off; cancel re-checks
         raise BookbotError("refused.past_cutoff", id=pressed.number())
-    await _edit(
+    await edit(
         update,
-        _t(
+        phrase(
             lang,
             "cancel_question",
             service=mine.service.name,
@@ -537,9 +128,9 @@ async def cancel(
     update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
 ) -> None:
     """Yes, cancel it: cancels the booking."""
-    d, user = context.deps, _user(update)
+    d, user = context.deps, user_of(update)
     gone = await bookings.cancel(d.db, d.clock(), pressed.number(), CLIENT, client=user.id)
-    said = _t(
+    said = phrase(
         lang,
         "cancelled",
         service=gone.service.name,
@@ -547,7 +138,7 @@ async def cancel(
         when=i18n.moment(gone.booking.start, lang),
     )
     refunds = await payments_chat.refund_lines(d, pressed.number(), lang)
-    await _edit(update, "\n".join([said, *refunds]))
+    await edit(update, "\n".join([said, *refunds]))
     outbox.wake(context)
 
 
@@ -555,175 +146,25 @@ async def keep(
     update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
 ) -> None:
     """No, keep it: says so."""
-    await _edit(update, _t(lang, "kept"))
-
-
-async def reschedule(
-    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
-) -> None:
-    """Reschedule under /my: starts over at that booking's month."""
-    d, user = context.deps, _user(update)
-    draft = await bookings.reschedule(d.db, d.clock(), user.id, pressed.number())
-    await _show_month(update, context, lang, draft, None, chat.seen)
+    await edit(update, phrase(lang, "kept"))
 
 
 async def rate(
     update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
 ) -> None:
     """Stars under a visit: keeps the rating."""
-    d, user = context.deps, _user(update)
+    d, user = context.deps, user_of(update)
     booking_id, stars = (int(part) for part in pressed.argument.split("-"))
     await reviews.save(d.db, d.clock(), booking_id, stars, telegram_id=user.id)
-    await _edit(update, _t(lang, "rated", stars="★" * stars))
+    await edit(update, phrase(lang, "rated", stars="★" * stars))
 
 
 async def set_language(
     update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
 ) -> None:
     """A language chosen: remembers it."""
-    d, user = context.deps, _user(update)
+    d, user = context.deps, user_of(update)
     if pressed.argument not in i18n.languages():
         raise BookbotError("bot.stale_button")
     await client_chat.remember(d.db, Profile(user.id, locale=pressed.argument))
-    await _edit(update, _t(pressed.argument, "language_set"))
-
-
-async def page(
-    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
-) -> None:
-    """Another page of a list: services, specialists, a day's times, or /my."""
-    d, user = context.deps, _user(update)
-    listed, number = pressed.paged()
-    if listed == "s":
-        offered = await availability.services(d.db, seen=chat.seen)
-        await _edit(update, _t(lang, "choose_service"), keyboards.services(lang, offered, number))
-    elif listed == "o":
-        where = await _where(context, lang, _with_service(chat.draft), chat.seen, number)
-        if where is None:  # no longer a chain
-            raise BookbotError("bot.stale_button")
-        await _edit(update, *where)
-    elif listed == "p":
-        await _show_specialists(update, context, lang, _with_service(chat.draft), chat.seen, number)
-    elif listed == "t":
-        await _show_times(
-            update, context, lang, _complete(chat.draft), pressed.paged_day(), chat.seen, number
-        )
-    else:
-        now = d.clock()
-        coming = await client_chat.coming(d.db, now, user.id)
-        shown = _mine(lang, coming, number, now)  # refuses a page that is not there
-        if coming:
-            await _edit(update, *shown)
-        else:
-            await _edit(update, _t(lang, "my_none"))
-
-
-async def back(
-    update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
-) -> None:
-    """Back: shows the step asked for (or the last one the draft reaches)."""
-    d, user, draft = context.deps, _user(update), chat.draft
-    if pressed.argument == "services" or draft.service is None:
-        await _edit(
-            update,
-            _t(lang, "choose_service"),
-            keyboards.services(lang, await availability.services(d.db, seen=chat.seen)),
-        )
-    elif pressed.argument == "places" or (draft.specialist is None and draft.location is None):
-        shown = await _where(context, lang, draft, chat.seen)
-        if shown is None:
-            await _show_specialists(update, context, lang, draft, chat.seen)
-        else:
-            await _edit(update, *shown)
-    elif pressed.argument == "specialists" or draft.specialist is None:
-        await _show_specialists(update, context, lang, draft, chat.seen)
-    elif pressed.argument == "times" and (held := await client_chat.held(d.db, d.clock(), user.id)):
-        await _show_times(update, context, lang, draft, held.booking.start.date(), chat.seen)
-    else:
-        await _show_month(update, context, lang, draft, None, chat.seen)
-
-
-# -- messages ---------------------------------------------------------------------------
-
-
-async def contact(update: Update, context: BotContext) -> None:
-    """Remembers a shared phone and shows the summary of the held slot."""
-    message = update.effective_message
-    assert message is not None and message.contact is not None and update.effective_user
-    if message.contact.user_id not in (None, update.effective_user.id):
-        lang = await language(update, context)
-        await message.reply_text(_t(lang, "own_contact_only"))
-        return
-    name = arguments.plain(
-        " ".join(p for p in (message.contact.first_name, message.contact.last_name) if p)
-    )
-    if len(name) > arguments.LONGEST_NAME:
-        await _name_too_long(update, await language(update, context))
-        return
-    d = context.deps
-    given = Profile(update.effective_user.id, name=name, phone=message.contact.phone_number)
-    await _remembered(update, context, await client_chat.give_contact(d.db, d.clock(), given))
-
-
-async def shared_location(update: Update, context: BotContext) -> None:
-    """A shared location (Nearest to me): lists a chain's places nearest first."""
-    message = update.effective_message
-    assert message is not None and message.location is not None and update.effective_user
-    d, lat, lon = context.deps, message.location.latitude, message.location.longitude
-    chat = await client_chat.chat(d.db, update.effective_user.id)
-    lang = language_of(update, context, chat.profile)
-    if chat.draft.service is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        await message.reply_text(_t(lang, "unknown_text"), reply_markup=ReplyKeyboardRemove())
-        return
-    draft = replace(chat.draft, specialist=None, location=None, lat=lat, lon=lon)
-    await _keep_draft(context, chat, draft)
-    shown = await _where(context, lang, draft, chat.seen)  # before the thanks: sent together
-    await message.reply_text(_t(lang, "location_saved"), reply_markup=ReplyKeyboardRemove())
-    if shown is None:
-        await message.reply_text(_t(lang, "unknown_text"))
-        return
-    await _reply(update, *shown)
-
-
-async def typed_contact(update: Update, context: BotContext) -> None:
-    """Reads a typed "name and phone" while a slot is held; otherwise points to /start."""
-    message = update.effective_message
-    assert message is not None and message.text is not None and update.effective_user
-    d, user = context.deps, update.effective_user
-    found = PHONE.search(message.text)
-    name = arguments.plain(PHONE.sub("", message.text)).strip(" ,;") if found else ""
-    if found and name and len(name) <= arguments.LONGEST_NAME:
-        phone = re.sub(r"[\s().-]", "", found.group(1))
-        given = Profile(user.id, name=name, phone=phone)
-        holding = await client_chat.give_contact(d.db, d.clock(), given, only_holding=True)
-    else:
-        holding = await client_chat.holding(d.db, d.clock(), user.id)
-    lang = language_of(update, context, holding.profile)
-    if holding.held is None:
-        await message.reply_text(_t(lang, "unknown_text"))
-    elif not found or not name:
-        await message.reply_text(_t(lang, "contact_format"))
-    elif len(name) > arguments.LONGEST_NAME:
-        await _name_too_long(update, lang)
-    else:
-        await _remembered(update, context, holding)
-
-
-async def _name_too_long(update: Update, lang: str) -> None:
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(
-        i18n.text("limits.name_too_long", lang, most=arguments.LONGEST_NAME)
-    )
-
-
-async def _remembered(update: Update, context: BotContext, holding: client_chat.Holding) -> None:
-    """Says the contact is kept, then shows the summary of the held slot, if one is held."""
-    assert update.effective_message is not None
-    lang = language_of(update, context, holding.profile)
-    await update.effective_message.reply_text(
-        _t(lang, "contact_saved"), reply_markup=ReplyKeyboardRemove()
-    )
-    held = holding.held
-    if held is not None:
-        summary = _summary(lang, held, holding.profile, context.deps.clock())
-        await _reply(update, summary, keyboards.summary(lang, held))
+    await edit(update, phrase(pressed.argument, "language_set"))

@@ -5,7 +5,7 @@ day far off) or from a day that filled up: a form lets them narrow the dates and
 parts of the day, then Join.
 
 Handlers parse the tap, call one use case (services/waitlist.py) and render; they run
-through `client.tap`, so a refusal is answered as an alert in the user's language.
+through `taps.tap`, so a refusal is answered as an alert in the user's language.
 """
 
 from __future__ import annotations
