@@ -16,13 +16,13 @@ from datetime import date, timedelta
 from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup as Markup
 from telegram import Update
-from telegram.error import BadRequest
 
 from bookbot import i18n
 from bookbot.bot import callbacks, keyboards, outbox
 from bookbot.bot.callbacks import Action, Tap
 from bookbot.bot.context import BotContext
 from bookbot.bot.handlers import payments as payments_chat
+from bookbot.bot.handlers.taps import edit, user_of
 from bookbot.engine.waitlist import PARTS, Entry
 from bookbot.errors import BookbotError
 from bookbot.services import chat as client_chat
@@ -39,7 +39,7 @@ async def form(
     """The waitlist form: which of the offered dates, which parts of the day; then Join."""
     _draft(chat)
     first, last = pressed.span()
-    await _edit(update, *form_view(lang, first, last, pressed.option(), pressed.parts()))
+    await edit(update, *form_view(lang, first, last, pressed.option(), pressed.parts()))
 
 
 def form_view(lang: str, first: date, last: date, option: int, parts: int) -> tuple[str, Markup]:
@@ -120,7 +120,7 @@ async def join(
     entry = await waitlist.join(
         d.db,
         d.clock(),
-        _user(update),
+        user_of(update).id,
         service,
         specialist,
         first=first,
@@ -142,14 +142,14 @@ async def take(
     update: Update, context: BotContext, lang: str, pressed: Tap, chat: client_chat.Chat
 ) -> None:
     """Take it: books the offered time (moving the booking the entry was made from)."""
-    d, user = context.deps, _user(update)
+    d, user = context.deps, user_of(update).id
     booked = await waitlist.take(
         d.db, d.clock(), user, pressed.number(), d.policy, payments_chat.provider(d.settings)
     )
     if booked.booking.due is not None:
         await payments_chat.ask(update, context, lang, booked)
         return
-    await _edit(
+    await edit(
         update,
         i18n.text(
             "waiting.taken",
@@ -167,7 +167,7 @@ async def pass_on(
 ) -> None:
     """Not this one: the offer goes to the next who waits; the client keeps waiting."""
     d = context.deps
-    await waitlist.pass_on(d.db, d.clock(), _user(update), pressed.number())
+    await waitlist.pass_on(d.db, d.clock(), user_of(update).id, pressed.number())
     await _answered(update, context, lang, "waiting.passed")
 
 
@@ -176,7 +176,7 @@ async def leave_offered(
 ) -> None:
     """Leave the waitlist, on an offer: the entry ends and the offer goes to the next."""
     d = context.deps
-    await waitlist.leave_offered(d.db, d.clock(), _user(update), pressed.number())
+    await waitlist.leave_offered(d.db, d.clock(), user_of(update).id, pressed.number())
     await _answered(update, context, lang, "waiting.left")
 
 
@@ -185,13 +185,13 @@ async def leave_entry(
 ) -> None:
     """Leave, under /my: the entry ends (an offer it holds goes to the next)."""
     d = context.deps
-    await waitlist.leave(d.db, d.clock(), _user(update), pressed.number())
+    await waitlist.leave(d.db, d.clock(), user_of(update).id, pressed.number())
     await _answered(update, context, lang, "waiting.left")
 
 
 async def _answered(update: Update, context: BotContext, lang: str, key: str) -> None:
     """Says what became of the offer or entry, and wakes the outbox for what it owes."""
-    await _edit(update, i18n.text(key, lang))
+    await edit(update, i18n.text(key, lang))
     outbox.wake(context)
 
 
@@ -200,16 +200,16 @@ async def sooner(
 ) -> None:
     """Want it sooner?, under /my: waits for an earlier time for that booking."""
     d = context.deps
-    entry = await waitlist.join(d.db, d.clock(), _user(update), from_booking=pressed.number())
+    entry = await waitlist.join(d.db, d.clock(), user_of(update).id, from_booking=pressed.number())
     await _say_joined(update, context, lang, entry)
 
 
 async def _say_joined(update: Update, context: BotContext, lang: str, entry: Entry) -> None:
     d = context.deps
-    shown = await waitlist.entries(d.db, d.clock(), _user(update))
+    shown = await waitlist.entries(d.db, d.clock(), user_of(update).id)
     mine = next((w for w in shown if w.entry.id == entry.id), None)
     assert mine is not None
-    await _edit(update, joined(lang, mine))
+    await edit(update, joined(lang, mine))
 
 
 def joined(lang: str, waiting: Waiting) -> str:
@@ -239,19 +239,3 @@ def _names(lang: str, waiting: Waiting) -> dict[str, str]:
         "first": i18n.day(waiting.entry.first, lang),
         "last": i18n.day(waiting.entry.last, lang),
     }
-
-
-def _user(update: Update) -> int:
-    assert update.effective_user is not None
-    return update.effective_user.id
-
-
-async def _edit(update: Update, text: str, markup: Markup | None = None) -> None:
-    """Replaces the tapped message's text, and its buttons with `markup` (or none)."""
-    query = update.callback_query
-    assert query is not None
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except BadRequest as error:  # a choice pressed again: the form stays as it is
-        if "not modified" not in str(error).lower():
-            raise
