@@ -35,8 +35,8 @@ GROUPS = "|".join(sorted({key.split(".")[0] for key in i18n.catalog("en")}))
 KEY = re.compile(rf"""["']((?:{GROUPS})\.[a-z0-9_.]*[a-z0-9_])["']""")
 # A key built from a prefix and a name at run time: f"refused.{reason}".
 BUILT = re.compile(rf"""f["']((?:{GROUPS})\.(?:[a-z0-9_]+\.)*)\{{""")
-# A helper that prefixes its `key` (def _t(lang: str, key: str) returning f"bot.{key}"),
-# called as _t(lang, "held").
+# A helper that prefixes its `key` (def phrase(lang: str, key: str) returning f"bot.{key}"),
+# called as phrase(lang, "held").
 HELPER = re.compile(
     r"def (\w+)\(lang: str, key: str[^\n]*\n"
     r'(?:[^\n]*\n){0,3}?[^\n]*f"([a-z_.]+\.)\{key\}"'
@@ -66,11 +66,18 @@ def _named_in_code() -> tuple[set[str], set[str]]:
     """The keys the code names whole or through a prefixing helper; the prefixes it builds on."""
     named: set[str] = set()
     built: set[str] = set()
-    for path in SRC.rglob("*.py"):
-        source = path.read_text(encoding="utf-8")
+    sources = {path: path.read_text(encoding="utf-8") for path in SRC.rglob("*.py")}
+    # A public helper (bot/handlers/taps.py `phrase`) is called from other modules too.
+    shared = {
+        (name, prefix)
+        for source in sources.values()
+        for name, prefix in HELPER.findall(source)
+        if not name.startswith("_")
+    }
+    for source in sources.values():
         named |= set(KEY.findall(source))
         helpers = HELPER.findall(source)
-        for name, prefix in helpers:
+        for name, prefix in {*helpers, *shared}:
             called = re.findall(rf'\b{re.escape(name)}\(\s*[^,()]+,\s*"([a-z0-9_]+)"', source)
             named |= {prefix + word for word in called}
         built |= set(BUILT.findall(source)) - {prefix for _, prefix in helpers}
