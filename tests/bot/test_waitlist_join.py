@@ -57,6 +57,9 @@ async def test_a_far_soonest_day_offers_the_waitlist_with_dates_and_parts(away) 
         date(2026, 12, 6),
     )
     assert waiting.entry.parts == {MORNING}
+    await say(h, eva, "/my")
+    listed = await arrives(h, eva, "You are waiting for:")
+    assert "Check-up with Ben Keller, Mon 30 Nov to Sun 6 Dec (Morning)" in (listed.text or "")
 
     # Once Sunday 6 December has passed, the outbox's round ends the entry.
     h.clock.advance(days=7)

@@ -219,7 +219,10 @@ def joined(lang: str, waiting: Waiting) -> str:
 
 def listing(lang: str, shown: list[Waiting]) -> tuple[str, Markup]:
     """The client's entries under /my, with Leave for each."""
-    lines = [i18n.text("waiting.line", lang, **_names(lang, w)) for w in shown]
+    lines = [
+        i18n.text("waiting.line", lang, parts=parts_text(lang, w.entry.parts), **_names(lang, w))
+        for w in shown
+    ]
     buttons = [
         [
             Button(
