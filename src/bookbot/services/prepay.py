@@ -15,6 +15,7 @@ from bookbot.engine.model import Booking
 from bookbot.errors import Refused
 from bookbot.services.attendance import no_shows_bring
 from bookbot.services.basics import require_business
+from bookbot.services.visits import phone_to_call
 from bookbot.store.uow import UnitOfWork
 
 
@@ -41,7 +42,7 @@ async def ask(
     if amount is None or await _moving_paid(uow, client):
         return None
     if business.currency is None or not rules.payable(service, business.currency, provider):
-        raise Refused("payment.unavailable", phone=business.phone or "—")
+        raise Refused("payment.unavailable", phone=phone_to_call(business, held.location) or "—")
     assert held.id is not None
     await uow.bookings.await_payment(held.id, now + business.policy.payment_hold, amount)
     return amount
