@@ -6,6 +6,7 @@ with a EUR 20.00 deposit, a consultation 100 Stars in full (in the Stars clinic)
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 import pytest
@@ -195,6 +196,26 @@ async def test_a_client_cancelling_before_the_cut_off_is_refunded(eur: Database)
     await bookings.cancel(eur, NOW, booking, CLIENT, client=11)
     async with UnitOfWork(eur, write=False) as uow:
         assert [p.refund_owed for p in await uow.payments.of_booking(booking)] == [True]
+
+
+async def test_a_payment_racing_a_staff_cancellation_is_never_kept_for_a_cancelled_visit(
+    eur: Database,
+) -> None:
+    for round_ in range(4):
+        start = NINE + timedelta(days=7 * round_)
+        held = await bookings.hold(eur, NOW, 11, "checkup", "ann", start, HOLD, provider=True)
+        booking = held.booking.id
+        assert booking is not None
+        await bookings.confirm(eur, NOW, booking, client=11, provider=True)
+        text = payments.payload(booking, 2000, KEY)
+        pay = payments.take(eur, NOW, 11, paid(2000, "EUR", f"tg-{round_}"), text, KEY, Policy())
+        cancel = bookings.cancel(eur, NOW, booking, SPECIALIST, "ill")
+        await asyncio.gather(pay, cancel, return_exceptions=True)
+        async with UnitOfWork(eur, write=False) as uow:
+            found = await uow.bookings.booking(booking)
+            kept = await uow.payments.of_booking(booking)
+        assert found is not None and found.status == BookingStatus.CANCELLED
+        assert [p.refund_owed for p in kept] in ([], [True])  # paid: owed back, whoever won
 
 
 async def test_the_database_refuses_a_booking_over_a_hold_awaiting_payment(eur: Database) -> None:
