@@ -25,7 +25,12 @@ from bookbot.engine.search import (
     dates,
     day_slots,
     free_days,
+    free_time,
     holes,
+    microseconds,
+    offered,
+    offered_in,
+    offers,
     slot_at,
     slots,
     soonest_day,
@@ -227,6 +232,25 @@ def test_offered_slots_obey_windows_grid_notice_and_horizon(world, length) -> No
         # The grid is on the wall clock: the start is a wall time the hours yield.
         local = slot.start.astimezone(plan.tz)
         assert local.fold == 0
+
+
+@PROPERTY
+@given(ONE, durations)
+def test_kept_candidates_offer_what_the_day_offers(world, length) -> None:
+    (schedule,), now, rules = world
+    plan = Plan(schedule)
+    first, last = window_of_dates(now)
+    for on in dates(first, min(last, plan.today(now) + timedelta(days=rules.horizon_days))):
+        work = plan.work_day(on)
+        free = free_time(plan, work.windows)
+        held = [(microseconds(start), microseconds(end)) for start, end in free]
+        # Also as notice reaches a candidate's start exactly: it is offered.
+        for at in [now] + [c.start - rules.min_notice for c in work.candidates[1:2]]:
+            if on > plan.today(at) + timedelta(days=rules.horizon_days):
+                continue  # past the horizon: the caller asks no more
+            expected = offered(plan, work, free, at, rules, length)
+            found = offered_in(offers(plan, work, length), held, absolute(at) + rules.min_notice)
+            assert found == expected
 
 
 @PROPERTY

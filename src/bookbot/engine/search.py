@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from bookbot.engine.intervals import ONE_DAY, absolute, clip_start, contains, overlaps, subtract
 from bookbot.engine.model import DayResult, Hole, Interval, Rules, Schedule, Slot
@@ -79,6 +80,57 @@ def offered(
         for candidate, end in fitting(work, free, duration)
         if candidate.start >= earliest
     ]
+
+
+Offer = tuple[int, int, Slot]  # a candidate's start and end (UTC epoch microseconds), its slot
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def offers(plan: Plan, work: WorkDay, duration: timedelta | None = None) -> tuple[Offer, ...]:
+    """Every candidate of a worked day that fits its windows, as the slot it would offer.
+
+    Busy time and notice aside: `offered_in` picks the ones free at `now`, as `offered`
+    does. They depend on the schedule only, so a caller may keep them.
+    """
+    reversed_window = any(end < start for start, end in work.windows)
+    found = []
+    for candidate in work.candidates:
+        end = candidate.start + (duration or candidate.slot)
+        if reversed_window and not contains(work.windows, candidate.start, end):
+            continue
+        slot = Slot(
+            plan.specialist, plan.local(candidate.start), plan.local(end), candidate.location
+        )
+        found.append((microseconds(candidate.start), microseconds(end), slot))
+    return tuple(found)
+
+
+def offered_in(
+    found: Sequence[Offer], free: Sequence[tuple[int, int]], earliest: datetime
+) -> list[Slot]:
+    """The slots of `offers` that lie in the free time and are not too soon, as `offered`.
+
+    `free` is a day's holes as `contains` takes them, in UTC epoch microseconds; the caller
+    leaves out days past the horizon, as `offered` does.
+    """
+    since = microseconds(earliest)
+    starts = [start for start, _ in free]
+    slots = []
+    for start, end, slot in found:
+        if start < since:
+            continue
+        i = bisect_left(starts, start)  # as in `contains`: the hole at i or i - 1
+        if (i < len(free) and free[i][0] <= start and end <= free[i][1]) or (
+            i > 0 and free[i - 1][0] <= start and end <= free[i - 1][1]
+        ):
+            slots.append(slot)
+    return slots
+
+
+def microseconds(instant: datetime) -> int:
+    """An instant as UTC epoch microseconds."""
+    return (instant - EPOCH) // MICROSECOND
 
 
 def day_slots(

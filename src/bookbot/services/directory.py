@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import heapq
 from bisect import insort
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import count
@@ -25,7 +24,8 @@ from bookbot.engine.summary import bucket, bucket_start
 from bookbot.errors import BadInput
 from bookbot.services.basics import check_range
 from bookbot.services.question import MINUTE, Question, ask
-from bookbot.store.dayindex import IndexedDay, Need, Span
+from bookbot.services.soonest import slots, soonest
+from bookbot.store.dayindex import IndexedDay, Need
 from bookbot.store.db import Database
 from bookbot.store.uow import UnitOfWork
 
@@ -81,7 +81,7 @@ async def soonest_in(
 ) -> list[DayResult]:
     """`soonest_days` inside the caller's unit of work."""
     question = await ask(uow, now, service, where=where)
-    found = await _soonest(question, list(question.plans), first)
+    found = await soonest(question, list(question.plans), first)
     return sorted(found.values(), key=lambda r: _day_order(r, where))
 
 
@@ -89,66 +89,6 @@ def _day_order(result: DayResult, where: Where | None) -> tuple:
     """Sort key of a soonest day: dated first, by date, distance of its first slot, then id."""
     km = where.distance(result.slots[0].location) if where and result.slots else 0.0
     return (result.day is None, result.day or date.min, km, result.specialist)
-
-
-async def _soonest(q: Question, ids: list[str], first: date | None) -> dict[str, DayResult]:
-    """The soonest day of each of these specialists: unknown dates by the engine, else the index."""
-    results: dict[str, DayResult] = {}
-    start = {s: max(first or q.today(s), q.today(s)) for s in ids}
-    end = {s: q.last_day(s) for s in ids}
-    unknown = [s for s in ids if s in q.lapsed or (s in q.gaps and q.gaps[s] is None)]
-    if unknown:
-        plans = await q.booked(unknown, min(start.values()), max(end.values()))
-        for s in unknown:
-            results[s] = search.soonest_day(plans[s], q.now, q.rules, start[s], q.duration)
-    spans = {s: q.gaps.get(s) or Span(start[s], end[s]) for s in ids if s not in results}
-    ahead = [s for s, span in spans.items() if span.first > start[s]]
-    if ahead:
-        plans = await q.booked(
-            ahead, min(start[s] for s in ahead), max(spans[s].first for s in ahead)
-        )
-        for s in ahead:
-            found = search.soonest_day(
-                plans[s], q.now, q.rules, start[s], q.duration, last=spans[s].first - ONE_DAY
-            )
-            if found.day is not None:
-                results[s] = found
-    cursor = {s: max(start[s], span.first) for s, span in spans.items() if s not in results}
-    stop = {s: min(end[s], spans[s].last) for s in cursor}
-    pending = {s for s in cursor if cursor[s] <= stop[s]}
-    while pending:
-        groups: dict[date, list[str]] = defaultdict(list)
-        for s in sorted(pending):
-            groups[cursor[s]].append(s)
-        for after, group in groups.items():
-            everyone = len(group) == len(q.plans) and q.where is None
-            rows = await q.days.first_days(
-                q.service.id, after, q.need(), None if everyone else group
-            )
-            by_id = {row.specialist: row for row in rows}
-            for s in group:
-                row = by_id.get(s)
-                if row is None or row.day > stop[s]:
-                    pending.discard(s)
-                    continue
-                slots = q.offered(row)
-                if slots:
-                    results[s] = DayResult(s, row.day, tuple(slots))
-                    pending.discard(s)
-                    continue
-                cursor[s] = row.day + ONE_DAY
-                if cursor[s] > stop[s]:
-                    pending.discard(s)
-    behind = [s for s, span in spans.items() if s not in results and span.last < end[s]]
-    if behind:
-        plans = await q.booked(
-            behind, min(spans[s].last for s in behind), max(end[s] for s in behind)
-        )
-        for s in behind:
-            results[s] = search.soonest_day(
-                plans[s], q.now, q.rules, max(start[s], spans[s].last + ONE_DAY), q.duration
-            )
-    return {s: results.get(s) or DayResult(s, None, ()) for s in ids}
 
 
 # -- the search page -------------------------------------------------------------------
@@ -209,7 +149,7 @@ async def _top(q: Question, wanted: int, first: date | None = None) -> list[DayR
         insort(order, (absolute(result.slots[0].start), result.specialist))
 
     asked = [s for s in q.plans if q.unknown_from_today(s) or not q.ordered(s)]
-    for result in (await _soonest(q, asked, first)).values():
+    for result in (await soonest(q, asked, first)).values():
         if result.day is not None:
             keep(result)
     skip = set(asked)
@@ -256,9 +196,9 @@ async def _top(q: Question, wanted: int, first: date | None = None) -> list[DayR
         if s in found:
             continue
         if row is not None:
-            slots = q.offered(row)
-            if slots:
-                keep(DayResult(s, day, tuple(slots)))
+            offered = slots(q, row)
+            if offered:
+                keep(DayResult(s, day, tuple(offered)))
             continue
         plan = (await q.booked([s], day, q.last_day(s)))[s]
         result = search.soonest_day(plan, q.now, q.rules, day, q.duration)

@@ -134,3 +134,11 @@ def decode(text: str) -> tuple[Interval, ...]:
         Interval(_instant(start), _instant(end))
         for start, _, end in (hole.partition("-") for hole in text.split(";") if hole)
     )
+
+
+def spans(text: str) -> list[tuple[int, int]]:
+    """The holes of a row in UTC epoch microseconds (what `search.offered_in` takes)."""
+    return [
+        (_microseconds(start), _microseconds(end))
+        for start, _, end in (hole.partition("-") for hole in text.split(";") if hole)
+    ]
