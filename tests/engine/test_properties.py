@@ -243,13 +243,15 @@ def test_kept_candidates_offer_what_the_day_offers(world, length) -> None:
     for on in dates(first, min(last, plan.today(now) + timedelta(days=rules.horizon_days))):
         work = plan.work_day(on)
         free = free_time(plan, work.windows)
-        held = [(microseconds(start), microseconds(end)) for start, end in free]
+        starts = [microseconds(start) for start, _ in free]
+        ends = [microseconds(end) for _, end in free]
         # Also as notice reaches a candidate's start exactly: it is offered.
         for at in [now] + [c.start - rules.min_notice for c in work.candidates[1:2]]:
             if on > plan.today(at) + timedelta(days=rules.horizon_days):
                 continue  # past the horizon: the caller asks no more
             expected = offered(plan, work, free, at, rules, length)
-            found = offered_in(offers(plan, work, length), held, absolute(at) + rules.min_notice)
+            since = microseconds(absolute(at) + rules.min_notice)
+            found = offered_in(offers(plan, work, length), starts, ends, since)
             assert found == expected
 
 

@@ -45,6 +45,7 @@ from bookbot.services import bookings as booking_uses
 from bookbot.services.clinic import import_clinic
 from bookbot.services.reindex import reindex
 from bookbot.store.dayindex.rows import decode
+from bookbot.store.dayindex.rows import spans as microsecond_holes
 from bookbot.store.db import Database
 from bookbot.store.tables import DayRow, DaySpanRow
 from bookbot.store.uow import UnitOfWork
@@ -134,6 +135,10 @@ async def assert_index_exact(db: Database) -> None:
             assert row is not None, where
             expected = tuple((absolute(h.start), absolute(h.end)) for h in holes)
             assert decode(row["holes"]) == expected, where
+            assert microsecond_holes(row["holes"]) == (
+                [search.microseconds(start) for start, _ in expected],
+                [search.microseconds(end) for _, end in expected],
+            ), where
             assert row["free_minutes"] == sum(
                 (end - start for start, end in expected), timedelta(0)
             ) // timedelta(minutes=1)
@@ -176,6 +181,18 @@ def at(day: date, hour: int, tz: str = "Europe/Berlin") -> datetime:
     from bookbot.engine.workday import zone
 
     return datetime.combine(day, time(hour), zone(tz))
+
+
+def test_holes_read_as_microseconds_keep_every_microsecond() -> None:
+    assert microsecond_holes("") == ([], [])
+    assert microsecond_holes("60-120;180-240") == (
+        [60_000_000, 180_000_000],
+        [120_000_000, 240_000_000],
+    )
+    assert microsecond_holes("60.000001-120;180-240.500000") == (
+        [60_000_001, 180_000_000],
+        [120_000_000, 240_500_000],
+    )
 
 
 async def test_random_changes_keep_the_index_equal_to_the_engine(db: Database) -> None:

@@ -107,22 +107,22 @@ def offers(plan: Plan, work: WorkDay, duration: timedelta | None = None) -> tupl
 
 
 def offered_in(
-    found: Sequence[Offer], free: Sequence[tuple[int, int]], earliest: datetime
+    found: Sequence[Offer], starts: Sequence[int], ends: Sequence[int], since: int
 ) -> list[Slot]:
-    """The slots of `offers` that lie in the free time and are not too soon, as `offered`.
+    """The slots of `offers` that lie in the free time and start at `since` or later.
 
-    `free` is a day's holes as `contains` takes them, in UTC epoch microseconds; the caller
-    leaves out days past the horizon, as `offered` does.
+    What `offered` gives at a `now` whose notice ends at `since`: the free time is a day's
+    holes as `contains` takes them, their starts and their ends in UTC epoch microseconds,
+    and the caller leaves out days past the horizon, as `offered` does.
     """
-    since = microseconds(earliest)
-    starts = [start for start, _ in free]
+    count = len(starts)
     slots = []
     for start, end, slot in found:
         if start < since:
             continue
         i = bisect_left(starts, start)  # as in `contains`: the hole at i or i - 1
-        if (i < len(free) and free[i][0] <= start and end <= free[i][1]) or (
-            i > 0 and free[i - 1][0] <= start and end <= free[i - 1][1]
+        if (i < count and starts[i] <= start and end <= ends[i]) or (
+            i > 0 and starts[i - 1] <= start and end <= ends[i - 1]
         ):
             slots.append(slot)
     return slots

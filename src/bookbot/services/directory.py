@@ -14,6 +14,7 @@ from bisect import insort
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import count
+from operator import attrgetter
 from typing import Protocol
 
 from bookbot.engine import search
@@ -81,8 +82,11 @@ async def soonest_in(
 ) -> list[DayResult]:
     """`soonest_days` inside the caller's unit of work."""
     question = await ask(uow, now, service, where=where)
-    found = await soonest(question, list(question.plans), first)
-    return sorted(found.values(), key=lambda r: _day_order(r, where))
+    found = (await soonest(question, list(question.plans), first)).values()
+    if where is None:  # by date then id, those with none last
+        dated = sorted((r for r in found if r.day is not None), key=attrgetter("day", "specialist"))
+        return dated + sorted((r for r in found if r.day is None), key=attrgetter("specialist"))
+    return sorted(found, key=lambda r: _day_order(r, where))
 
 
 def _day_order(result: DayResult, where: Where | None) -> tuple:

@@ -8,7 +8,8 @@ hold that ran out but is not marked yet, are asked of the engine with their book
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from bisect import bisect_left
+from datetime import date, timedelta, tzinfo
 from weakref import WeakKeyDictionary
 
 from bookbot.engine import search
@@ -16,89 +17,147 @@ from bookbot.engine.intervals import ONE_DAY
 from bookbot.engine.model import DayResult, Slot
 from bookbot.engine.workday import Plan
 from bookbot.services.question import Question
-from bookbot.store.dayindex import IndexedDay, Span
+from bookbot.store.dayindex import IndexedDay
 from bookbot.store.dayindex.rows import spans as free_spans
 
 KEPT_DAYS = 4  # dates whose candidates a plan keeps: the soonest, and a few after it
+NEVER = -(2**63)  # microseconds before any instant
+
+
+class _Day:
+    """A plan's candidates of one date, and the last slots they gave.
+
+    Those slots hold again for the same holes while notice ends in (low, high]: between
+    the candidate before the first offered one and that one, so the same starts pass.
+    """
+
+    __slots__ = ("high", "holes", "low", "offers", "result", "slots", "starts")
+
+    def __init__(self, offers: tuple[search.Offer, ...]) -> None:
+        self.offers = offers
+        self.starts = [start for start, _, _ in offers]
+        self.holes: str | None = None
+        self.low = self.high = 0
+        self.slots: tuple[Slot, ...] = ()
+        self.result: DayResult | None = None  # the slots as a soonest day, when there are some
+
+    def offered(self, specialist: str, day: date, holes: str, since: int) -> None:
+        """Takes the slots these holes hold from `since` on (microseconds), unless known."""
+        if holes == self.holes and self.low < since <= self.high:
+            return
+        i = bisect_left(self.starts, since)
+        self.low = self.starts[i - 1] if i else NEVER
+        self.high = self.starts[i] if i < len(self.starts) else -NEVER
+        self.holes = holes
+        self.slots = tuple(search.offered_in(self.offers, *free_spans(holes), since))
+        self.result = DayResult(specialist, day, self.slots) if self.slots else None
+
 
 # A plan's candidates by date and service length; a plan lives as long as the catalog
 # that made it is current, and its candidates with it.
-_offers: WeakKeyDictionary[Plan, dict[tuple[date, timedelta | None], tuple[search.Offer, ...]]]
-_offers = WeakKeyDictionary()
+_kept: WeakKeyDictionary[Plan, dict[tuple[date, timedelta | None], _Day]] = WeakKeyDictionary()
 
 
-def slots(q: Question, row: IndexedDay) -> list[Slot]:
+def slots(q: Question, row: IndexedDay) -> tuple[Slot, ...]:
     """The slots an indexed date offers at `now`: what `Question.offered` gives, sooner."""
-    plan = q.plans[row.specialist]
     if row.day > q.last_day(row.specialist):
-        return []
-    kept = _offers.get(plan)
+        return ()
+    since = search.microseconds(q.earliest)
+    return _offered(q.plans[row.specialist], row.day, row.stored, q.duration, since).slots
+
+
+def _offered(plan: Plan, day: date, holes: str, duration: timedelta | None, since: int) -> _Day:
+    """The slots a date within the horizon offers with these holes (as kept).
+
+    Those that start at `since` (UTC epoch microseconds: where notice ends) or later.
+    """
+    kept = _kept.get(plan)
     if kept is None:
-        kept = _offers[plan] = {}
-    key = (row.day, q.duration)
-    found = kept.get(key)
+        kept = _kept[plan] = {}
+    found = kept.get((day, duration))
     if found is None:
         if len(kept) >= KEPT_DAYS:
             kept.clear()
-        found = kept[key] = search.offers(plan, plan.work_day(row.day), q.duration)
-    return search.offered_in(found, free_spans(row.stored), q.earliest)
+        found = kept[day, duration] = _Day(search.offers(plan, plan.work_day(day), duration))
+    found.offered(plan.specialist, day, holes, since)
+    return found
 
 
 async def soonest(q: Question, ids: list[str], first: date | None) -> dict[str, DayResult]:
     """The soonest day of each of these specialists: unknown dates by the engine, else the index."""
+    plans, duration = q.plans, q.duration
+    horizon = timedelta(days=q.rules.horizon_days)
+    zones: dict[tzinfo, tuple[date, date]] = {}  # the first and last date asked, by zone
+    start: dict[str, date] = {}
+    end: dict[str, date] = {}
+    for s in ids:
+        tz = plans[s].tz
+        if tz not in zones:
+            today = q.today(s)
+            zones[tz] = (max(first, today) if first else today, today + horizon)
+        start[s], end[s] = zones[tz]
     results: dict[str, DayResult] = {}
-    start = {s: max(first or q.today(s), q.today(s)) for s in ids}
-    end = {s: q.last_day(s) for s in ids}
-    unknown = [s for s in ids if s in q.lapsed or (s in q.gaps and q.gaps[s] is None)]
+    spanless = {s for s, span in q.gaps.items() if span is None}
+    unknown = sorted(s for s in q.lapsed | spanless if s in start)
     if unknown:
-        plans = await q.booked(unknown, min(start.values()), max(end.values()))
+        booked = await q.booked(unknown, min(start.values()), max(end.values()))
         for s in unknown:
-            results[s] = search.soonest_day(plans[s], q.now, q.rules, start[s], q.duration)
-    spans = {s: q.gaps.get(s) or Span(start[s], end[s]) for s in ids if s not in results}
-    ahead = [s for s, span in spans.items() if span.first > start[s]]
+            results[s] = search.soonest_day(booked[s], q.now, q.rules, start[s], duration)
+    # The spans that fall short of the question (the others cover it).
+    short = {
+        s: span
+        for s, span in q.gaps.items()
+        if span is not None and s in start and s not in results
+    }
+    ahead = [s for s, span in short.items() if span.first > start[s]]
     if ahead:
-        plans = await q.booked(
-            ahead, min(start[s] for s in ahead), max(spans[s].first for s in ahead)
+        booked = await q.booked(
+            ahead, min(start[s] for s in ahead), max(short[s].first for s in ahead)
         )
         for s in ahead:
             found = search.soonest_day(
-                plans[s], q.now, q.rules, start[s], q.duration, last=spans[s].first - ONE_DAY
+                booked[s], q.now, q.rules, start[s], duration, last=short[s].first - ONE_DAY
             )
             if found.day is not None:
                 results[s] = found
-    cursor = {s: max(start[s], span.first) for s, span in spans.items() if s not in results}
-    stop = {s: min(end[s], spans[s].last) for s in cursor}
-    pending = {s for s in cursor if cursor[s] <= stop[s]}
+    cursor = dict(start)
+    stop = dict(end)
+    for s in results:
+        del cursor[s]
+    for s, span in short.items():
+        if s in cursor:
+            cursor[s] = max(start[s], span.first)
+            stop[s] = min(end[s], span.last)
+    since = search.microseconds(q.earliest)
+    pending = {s for s, day in cursor.items() if day <= stop[s]}
     while pending:
+        further: set[str] = set()  # those to ask again, from their next date on
         groups: dict[date, list[str]] = {}
-        for s in sorted(pending):
+        for s in pending:
             groups.setdefault(cursor[s], []).append(s)
         for after, group in groups.items():
-            everyone = len(group) == len(q.plans) and q.where is None
+            everyone = len(group) == len(plans) and q.where is None
             rows = await q.days.first_days(
-                q.service.id, after, q.need(), None if everyone else group
+                q.service.id, after, q.need(), None if everyone else sorted(group)
             )
-            by_id = {row.specialist: row for row in rows}
-            for s in group:
-                row = by_id.get(s)
-                if row is None or row.day > stop[s]:
-                    pending.discard(s)
+            for s, day, holes in rows:
+                if s not in pending or day > stop[s]:
+                    continue  # not asked here, or past what the index may answer for
+                kept = _offered(plans[s], day, holes, duration, since)  # within the horizon
+                if kept.result is not None:
+                    results[s] = kept.result
                     continue
-                offered = slots(q, row)
-                if offered:
-                    results[s] = DayResult(s, row.day, tuple(offered))
-                    pending.discard(s)
-                    continue
-                cursor[s] = row.day + ONE_DAY
-                if cursor[s] > stop[s]:
-                    pending.discard(s)
-    behind = [s for s, span in spans.items() if s not in results and span.last < end[s]]
+                cursor[s] = day + ONE_DAY
+                if cursor[s] <= stop[s]:
+                    further.add(s)
+        pending = further
+    behind = [s for s, span in short.items() if s not in results and span.last < end[s]]
     if behind:
-        plans = await q.booked(
-            behind, min(spans[s].last for s in behind), max(end[s] for s in behind)
+        booked = await q.booked(
+            behind, min(short[s].last for s in behind), max(end[s] for s in behind)
         )
         for s in behind:
             results[s] = search.soonest_day(
-                plans[s], q.now, q.rules, max(start[s], spans[s].last + ONE_DAY), q.duration
+                booked[s], q.now, q.rules, max(start[s], short[s].last + ONE_DAY), duration
             )
     return {s: results.get(s) or DayResult(s, None, ()) for s in ids}

@@ -73,8 +73,12 @@ class DayQuestions:
 
     async def first_days(
         self, service: str, after: date, need: Need, specialists: Sequence[str] | None = None
-    ) -> list[IndexedDay]:
-        """Each specialist's first indexed date on or after `after` that meets the need."""
+    ) -> list[tuple[str, date, str]]:
+        """Each specialist's first indexed date on or after `after` that meets the need.
+
+        As (specialist, date, holes as kept): one index probe per specialist, then that row
+        by key, read as plain tuples.
+        """
         later = DAYS.alias("later")
         soonest = (
             select(later.c.day)
@@ -90,21 +94,18 @@ class DayQuestions:
         firsts = select(OfferRow.specialist_id, soonest.label("day")).where(
             OfferRow.service_id == service
         )
-        found = []
+        connection = await self.session.connection()
+        found: list[tuple[str, date, str]] = []
         for chunk in [None] if specialists is None else chunks(specialists):
             narrowed = firsts if chunk is None else firsts.where(OfferRow.specialist_id.in_(chunk))
-            # Materialized: one index probe per specialist, then one row each by key.
             first = narrowed.cte("firsts").prefix_with("MATERIALIZED", dialect="postgresql")
-            found += [
-                indexed(*row)
-                for row in await self.session.execute(
-                    select(*COLUMNS).join(
-                        first,
-                        (first.c.specialist_id == DAYS.c.specialist_id)
-                        & (first.c.day == DAYS.c.day),
-                    )
+            rows = await connection.execute(
+                select(DAYS.c.specialist_id, DAYS.c.day, DAYS.c.holes).join(
+                    first,
+                    (first.c.specialist_id == DAYS.c.specialist_id) & (first.c.day == DAYS.c.day),
                 )
-            ]
+            )
+            found += rows.all()
         return found
 
     async def by_first_free(

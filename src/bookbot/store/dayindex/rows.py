@@ -136,9 +136,10 @@ def decode(text: str) -> tuple[Interval, ...]:
     )
 
 
-def spans(text: str) -> list[tuple[int, int]]:
-    """The holes of a row in UTC epoch microseconds (what `search.offered_in` takes)."""
-    return [
-        (_microseconds(start), _microseconds(end))
-        for start, _, end in (hole.partition("-") for hole in text.split(";") if hole)
-    ]
+def spans(text: str) -> tuple[list[int], list[int]]:
+    """The starts and the ends of a row's holes in UTC epoch microseconds (for `offered_in`)."""
+    if "." in text:  # some instant has microseconds
+        numbers = [_microseconds(n) for n in text.replace("-", ";").split(";") if n]
+    else:
+        numbers = [int(n) * 1_000_000 for n in text.replace("-", ";").split(";") if n]
+    return numbers[::2], numbers[1::2]
