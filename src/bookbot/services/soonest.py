@@ -75,6 +75,8 @@ def _offered(plan: Plan, day: date, holes: str, duration: timedelta | None, sinc
     if kept is None:
         kept = _kept[plan] = {}
     found = kept.get((day, duration))
+    if found is not None and holes == found.holes and found.low < since <= found.high:
+        return found  # as `_Day.offered` would find, without the call
     if found is None:
         if len(kept) >= KEPT_DAYS:
             kept.clear()
@@ -130,11 +132,17 @@ async def soonest(q: Question, ids: list[str], first: date | None) -> dict[str, 
             stop[s] = min(end[s], span.last)
     since = search.microseconds(q.earliest)
     pending = {s for s, day in cursor.items() if day <= stop[s]}
+    firsts = {day for day, _ in zones.values()}
+    uniform = len(firsts) == 1 and not short  # every cursor the same date
     while pending:
         further: set[str] = set()  # those to ask again, from their next date on
         groups: dict[date, list[str]] = {}
-        for s in pending:
-            groups.setdefault(cursor[s], []).append(s)
+        if uniform:  # the usual first round
+            groups[firsts.pop()] = list(pending)
+            uniform = False
+        else:
+            for s in pending:
+                groups.setdefault(cursor[s], []).append(s)
         for after, group in groups.items():
             everyone = len(group) == len(plans) and q.where is None
             rows = await q.days.first_days(
