@@ -488,6 +488,30 @@ async def test_answers_from_the_index_equal_the_engine(db: Database, hours: int)
     await assert_answers_equal(db, NOW + timedelta(hours=hours))
 
 
+async def test_next_each_follows_bookings_and_the_clock_in_one_process(db: Database) -> None:
+    # One process keeps each plan's candidates and the slots the last holes gave: a row
+    # changed by a booking, or notice passing a candidate, must give new slots.
+    await import_clinic(db, clinic_file.read(DIRECTORY), NOW)
+    rng = random.Random(15)
+    plans = None
+    for step in range(12):
+        now = NOW + timedelta(minutes=35 * step)
+        for service in ("checkup", "hygiene"):
+            ctx = await engine_context(db, now, service)
+            expected = search.soonest_days(
+                ctx.plans, now, ctx.business.rules, None, availability.duration(ctx)
+            )
+            assert await directory.soonest_days(db, now, service) == expected, (step, service)
+        async with UnitOfWork(db, write=False) as uow:
+            kept = await uow.catalog.plans("checkup")
+        assert plans is None or kept is plans  # the same plans: what they keep is asked
+        plans = kept
+        dated = [r for r in expected if r.slots]
+        if dated and step % 3 != 2:  # else only the clock moves
+            slot = rng.choice(rng.choice(dated).slots)
+            await booking_uses.book(db, now, slot.specialist, service, slot.start)
+
+
 async def test_lapsed_holds_and_missing_spans_are_asked_of_the_engine(db: Database) -> None:
     await import_clinic(db, clinic_file.read(DIRECTORY), NOW)
     held = await booking_uses.book(
