@@ -54,14 +54,21 @@ EACH_MS = {"a": 100, "b": 150}  # issue 15: next --each, warm
 EACH_RATIO = 5  # ... and within this many times the raw SQL read of the rows it needs
 # The rows next --each needs: each consultant's first indexed date from today with a free
 # slot, and its holes. Read as the driver gives them, nothing made of them: a lower bound.
-FIRST_ROWS = text(
-    "SELECT d.specialist_id, d.day, d.holes FROM days d JOIN ("
-    " SELECT o.specialist_id AS id, (SELECT x.day FROM days x"
+# As the index asks (store/dayindex/questions.py `first_days`): on SQLite the probe gives
+# the row's rowid; on PostgreSQL the probes are materialized before the rows are joined.
+FIRST = (
+    " SELECT o.specialist_id AS id, (SELECT x.{key} FROM days x"
     "  WHERE x.specialist_id = o.specialist_id AND x.day >= :after AND x.free_slots > 0"
     "  ORDER BY x.day LIMIT 1) AS first"
-    " FROM specialist_services o WHERE o.service_id = 'consult') f"
-    " ON d.specialist_id = f.id AND d.day = f.first"
-).bindparams(bindparam("after", type_=Date))
+    " FROM specialist_services o WHERE o.service_id = 'consult'"
+)
+FIRST_ROWS = {
+    "sqlite": "WITH f AS (" + FIRST.format(key="rowid") + ")"
+    " SELECT d.specialist_id, d.day, d.holes FROM f JOIN days d ON d.rowid = f.first",
+    "postgresql": "WITH f AS MATERIALIZED (" + FIRST.format(key="day") + ")"
+    " SELECT d.specialist_id, d.day, d.holes FROM f"
+    " JOIN days d ON d.specialist_id = f.id AND d.day = f.first",
+}
 
 
 def url(size: str, kind: str) -> str:
@@ -196,7 +203,8 @@ async def _first_rows(db: Database) -> list:
     """The rows next --each needs, read by hand in a read transaction of their own."""
     async with db.engine.connect() as connection:
         await connection.execution_options(**{WRITE: False})  # BEGIN, not BEGIN IMMEDIATE
-        return list((await connection.execute(FIRST_ROWS, {"after": MORNING.date()})).all())
+        statement = text(FIRST_ROWS[db.dialect]).bindparams(bindparam("after", type_=Date))
+        return list((await connection.execute(statement, {"after": MORNING.date()})).all())
 
 
 async def figures(db: Database, size: str) -> None:

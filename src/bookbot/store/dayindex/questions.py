@@ -11,7 +11,19 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, Select, case, func, literal, or_, select, tuple_, union_all
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Select,
+    case,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -77,11 +89,13 @@ class DayQuestions:
         """Each specialist's first indexed date on or after `after` that meets the need.
 
         As (specialist, date, holes as kept): one index probe per specialist, then that row
-        by key, read as plain tuples.
+        by key (on SQLite by its rowid, which the probe gives: no second probe), read as
+        plain tuples.
         """
         later = DAYS.alias("later")
+        by_rowid = self.session.get_bind().dialect.name == "sqlite"
         soonest = (
-            select(later.c.day)
+            select(literal_column("later.rowid") if by_rowid else later.c.day)
             .where(
                 later.c.specialist_id == OfferRow.specialist_id,
                 later.c.day >= after,
@@ -91,7 +105,7 @@ class DayQuestions:
             .limit(1)
             .scalar_subquery()
         )
-        firsts = select(OfferRow.specialist_id, soonest.label("day")).where(
+        firsts = select(OfferRow.specialist_id, soonest.label("first")).where(
             OfferRow.service_id == service
         )
         connection = await self.session.connection()
@@ -99,11 +113,14 @@ class DayQuestions:
         for chunk in [None] if specialists is None else chunks(specialists):
             narrowed = firsts if chunk is None else firsts.where(OfferRow.specialist_id.in_(chunk))
             first = narrowed.cte("firsts").prefix_with("MATERIALIZED", dialect="postgresql")
-            rows = await connection.execute(
-                select(DAYS.c.specialist_id, DAYS.c.day, DAYS.c.holes).join(
-                    first,
-                    (first.c.specialist_id == DAYS.c.specialist_id) & (first.c.day == DAYS.c.day),
+            if by_rowid:
+                key = literal_column("days.rowid") == first.c.first
+            else:
+                key = (first.c.specialist_id == DAYS.c.specialist_id) & (
+                    first.c.first == DAYS.c.day
                 )
+            rows = await connection.execute(
+                select(DAYS.c.specialist_id, DAYS.c.day, DAYS.c.holes).join(first, key)
             )
             found += rows.all()
         return found
