@@ -2,8 +2,10 @@
 
 The index row of a specialist's first date with room says where to look; the engine's
 candidates of that date, kept per plan (they depend on the schedule alone), give the
-slots its holes hold at `now`. Dates the index does not cover, and specialists with a
-hold that ran out but is not marked yet, are asked of the engine with their bookings.
+slots its holes hold at `now`; the slots the last holes gave are kept with them, for as
+long as the row and the candidates notice passes stay the same. Dates the index does not
+cover, and specialists with a hold that ran out but is not marked yet, are asked of the
+engine with their bookings.
 """
 
 from __future__ import annotations
@@ -20,15 +22,16 @@ from bookbot.services.question import Question
 from bookbot.store.dayindex import IndexedDay
 from bookbot.store.dayindex.rows import spans as free_spans
 
-KEPT_DAYS = 4  # dates whose candidates a plan keeps: the soonest, and a few after it
+KEPT_DAYS = 2  # dates whose candidates a plan keeps (~3.5 kB each): the soonest, the next
 NEVER = -(2**63)  # microseconds before any instant
 
 
 class _Day:
     """A plan's candidates of one date, and the last slots they gave.
 
-    Those slots hold again for the same holes while notice ends in (low, high]: between
-    the candidate before the first offered one and that one, so the same starts pass.
+    Those slots hold again for the same holes while notice ends in (low, high]: after
+    the start of the last candidate notice had passed, up to the next candidate's start,
+    the same candidates pass notice.
     """
 
     __slots__ = ("high", "holes", "low", "offers", "result", "slots", "starts")
