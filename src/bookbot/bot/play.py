@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -60,7 +61,9 @@ async def play(
     except BadInput:
         await import_clinic(db, clinic(clock()), provider=True)
     await db.close()
-    async with BotApiEmulator() as emulator:
+    # Update ids count on from every session before (milliseconds since the epoch), as
+    # Telegram's do across restarts: the inbox would take a repeated id for a redelivery.
+    async with BotApiEmulator(first_update_id=time.time_ns() // 1_000_000) as emulator:
         # The local emulator keeps no flood limits: pacing would only make answers lag.
         settings = Settings(
             token=emulator.token,
