@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from bookbot import cli_output as output
 from bookbot import i18n, parsing
+from bookbot.deps import DEFAULT_URL, Database, open_database
 from bookbot.engine.model import WEEKDAYS, Booking, Client
 from bookbot.errors import BadInput, BookbotError, Invalid
-from bookbot.store.db import DEFAULT_URL, Database
 
 if TYPE_CHECKING:
     from bookbot.engine.places import Where
@@ -70,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    db = Database(args.db)
+    db = open_database(args.db)
     try:
         result = await args.handler(args, db)
     finally:
