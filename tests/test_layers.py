@@ -44,7 +44,14 @@ DAYINDEX_READS = {"bookbot.store.bulk", "bookbot.store.tables"}
 # (`open_database`, and `Database` for signatures), so they may import store/.
 # notify/ is not one either: the scheduler's delivery reads outbox rows through
 # store/outbox.py by design.
-ENTRY_POINTS = ("bookbot.bot", "bookbot.web", "bookbot.cli", "bookbot.cli_output", "bookbot.demo")
+ENTRY_POINTS = (
+    "bookbot.bot",
+    "bookbot.web",
+    "bookbot.cli",
+    "bookbot.cli_arguments",
+    "bookbot.cli_output",
+    "bookbot.demo",
+)
 
 # Violations still allowed while the redesign (issue 11) moves the code; add none.
 KNOWN: set[str] = set()  # none left: every rule holds
