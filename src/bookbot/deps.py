@@ -11,11 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from bookbot.config import Settings
-from bookbot.notify.messages import Policy
 from bookbot.notify.sender import Sender
 from bookbot.store.db import DEFAULT_URL, Database
+
+# cli.py imports this module to start; Policy's module would bring the outbox and every table.
+if TYPE_CHECKING:
+    from bookbot.notify.messages import Policy
 
 __all__ = ["DEFAULT_URL", "Clock", "Database", "Deps", "open_database", "system_clock"]
 
@@ -44,4 +48,6 @@ class Deps:
     @property
     def policy(self) -> Policy:
         """When reminders and review requests go out, from the settings."""
+        from bookbot.notify.messages import Policy
+
         return Policy(self.settings.reminders, self.settings.review_after)
