@@ -12,7 +12,7 @@ any process) hands those updates over again.
 An update is handled at least once, and only once unless a crash falls between its
 handler's replies and its mark (under a burst the mark can wait behind the handlers' own
 transactions, so a kill may answer its last few updates again). A marked update is never
-handled again.
+handled again. The transactions are services/inbox.py's; this module decides when.
 """
 
 from __future__ import annotations
