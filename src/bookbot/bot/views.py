@@ -15,10 +15,10 @@ from bookbot import i18n
 from bookbot.bot.callbacks import Action, encode
 from bookbot.engine import money
 from bookbot.services import schedules
+from bookbot.services.reviews import Review
 from bookbot.services.schedules import Change, DayView, Outcome, View
 from bookbot.services.stats import Figures
 from bookbot.services.visits import Visit
-from bookbot.store.reviews import Review
 
 LIMIT = 4096  # Telegram's most characters in one message
 
