@@ -20,10 +20,11 @@ from bookbot.services.bookings import book, list_bookings
 from bookbot.services.directory import soonest_slot
 from bookbot.testing.emulator import BotApiEmulator
 from tests.bot.conftest import Clock, Harness
-from tests.bot.staff import ADMIN, arrives, exported, link, on_db, press, say, started
+from tests.bot.staff import ADMIN, arrives, exported, link, on_db, press, say, staffed, started
 from tests.clinics import CHAIN
 
 BOB = 42  # a client of Ann's, with the bot open
+__all__ = ["staffed"]  # the fixture, used by name below
 
 
 @pytest.fixture
@@ -226,3 +227,18 @@ async def test_a_change_that_would_split_a_visit_across_two_places_is_refused(ch
     )
     ann = next(s for s in (await exported(h)).specialists if s.id == "ann")
     assert ann.location == "spandau"
+
+
+async def test_the_first_place_of_a_business_is_everyones(staffed) -> None:
+    h = staffed
+    boss = h.emulator.user(ADMIN, "Boss")
+    assert (await say(h, boss, "/location")).text.startswith("No places yet. Add one:")
+    added = await say(h, boss, "/location add main Main Street | Hauptstr. 1, 80331 München")
+    assert added.text == (
+        "Place added: Main Street (main).\n"
+        "It is the first place: 2 specialist(s) are based at Main Street now."
+    )
+    assert [s.location for s in (await exported(h)).specialists] == ["main", "main"]
+    shown = await say(h, boss, "/schedule ann 2026-12-01")
+    assert "Tue 1 Dec · 09:00–13:00\n" in shown.text  # one place: none named
+    assert "📍" not in shown.text
