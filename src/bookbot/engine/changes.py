@@ -149,12 +149,13 @@ def works_on(specialist: Specialist, days: frozenset[int]) -> bool:
 def placed_weekly(specialist: Specialist, place: str, days: frozenset[int]) -> Specialist:
     """Puts the weekly lines' hours on `days` at `place`; a line on other days too is split.
 
-    The part of a split line on the other days keeps its place and comes first.
+    The part of a split line on the other days keeps its place and comes first; a line
+    that names `place` already stays whole.
     """
     lines: list[WeeklyEntry] = []
     for entry in specialist.weekly:
         mine, rest = entry.days & days, entry.days - days
-        if not mine:
+        if not mine or entry.hours.location == place:
             lines.append(entry)
             continue
         if rest:
