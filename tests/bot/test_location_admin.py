@@ -192,6 +192,14 @@ async def test_refusals_change_nothing(chain) -> None:
     assert bad.text.startswith('"move" is not a /location command (add, rename, address or set)')
     short = await say(h, boss, "/location add lonely")
     assert short.text.startswith("Usage: /location;")
+    long_address = await say(h, boss, "/location add far Far | " + "a" * 201)
+    assert long_address.text.startswith("that text is 201 characters long; at most 200, please")
+    long_name = await say(h, boss, "/location rename mitte " + "n" * 101)
+    assert long_name.text.startswith("that text is 101 characters long; at most 100, please")
+    long_id = await say(h, boss, f"/location add {'x' * 61} X | Y")
+    assert "is longer than 60 characters; choose a shorter id" in long_id.text
+    precise = await say(h, boss, "/location address mitte Road 1 | 52.12345678901,13")
+    assert precise.text.startswith('"52.12345678901,13" is not a point')
 
     client = h.emulator.user(77, "Cleo")
     assert (await say(h, client, "/location")).text == "Sorry, this command is for admins."
