@@ -7,20 +7,22 @@ at Salzburg on Tuesday.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from icalendar import Calendar
 
 from bookbot.engine.model import Client
 from bookbot.engine.places import Where
 from bookbot.services.availability import free_slots
 from bookbot.services.bookings import book, list_bookings
 from bookbot.services.directory import soonest_slot
-from bookbot.testing.emulator import BotApiEmulator
+from bookbot.testing.emulator import BotApiEmulator, ChatMessage, ChatUser
 from tests.bot.conftest import Clock, Harness
-from tests.bot.staff import ADMIN, arrives, exported, link, on_db, press, say, staffed, started
+from tests.bot.staff import ADMIN, exported, link, on_db, press, say, staffed, started
 from tests.clinics import CHAIN
 
 BOB = 42  # a client of Ann's, with the bot open
@@ -38,6 +40,16 @@ async def chain(emulator: BotApiEmulator, tmp_path: Path, clock: Clock) -> Async
 def at(text: str) -> datetime:
     """A Berlin wall time in December 2026 as an aware instant."""
     return datetime.fromisoformat(text + "+01:00")
+
+
+async def letter(h: Harness, user: ChatUser) -> ChatMessage:
+    """Waits for the outbox's notice of a moved visit, which carries the .ics file."""
+    async with asyncio.timeout(5):
+        while True:
+            for m in h.emulator.chat(user).messages:
+                if m.document is not None and "has moved" in (m.caption or ""):
+                    return m
+            await asyncio.sleep(0.05)
 
 
 async def starts(h: Harness, place: str, day: date) -> list[str]:
@@ -124,8 +136,13 @@ async def test_a_weekday_moves_with_its_visit_and_the_client_is_told(chain) -> N
     assert "Coming visits moved with it (1); each client is told:" in done.text
     assert "Thu 3 Dec 11:00–11:30 Bob Stone" in done.text
     assert "Thu 3 Dec · 09:00–12:00 📍 Spandau" in done.text
-    told = await arrives(h, bob, "Your visit has moved to another place")
-    assert "📍 Spandau, Carl-Schurz-Str. 2, 13597 Berlin" in (told.text or "")
+    told = await letter(h, bob)
+    assert told.caption is not None
+    assert told.caption.startswith("Your visit has moved to another place: Check-up with Ann")
+    assert "📍 Spandau, Carl-Schurz-Str. 2, 13597 Berlin" in told.caption
+    assert told.document is not None
+    event = Calendar.from_ical(told.document.data).walk("VEVENT")[0]
+    assert str(event["location"]) == "Spandau, Carl-Schurz-Str. 2, 13597 Berlin"
     found = await on_db(h, list_bookings)
     assert [(b.id, b.location) for b in found] == [(visit.id, "spandau")]
     assert await starts(h, "spandau", date(2026, 12, 3)) == [

@@ -314,8 +314,12 @@ def _offer(held, message, lang, settings, now) -> Letter:  # type: ignore[no-unt
 
 
 def _place_changed(held, message, lang, settings, now) -> Letter:  # type: ignore[no-untyped-def]
+    # The same event (its uid is the booking's) at the new place, for the client's calendar.
     said = i18n.text("notify.place_changed", lang, **_names(held, lang))
-    return Letter("\n".join([said, *terms.place(held, lang)]))
+    return Letter(
+        "\n".join([said, *terms.place(held, lang)]),
+        document=Document(f"booking-{held.booking.id}.ics", invitation(held, lang, now)),
+    )
 
 
 RENDER = {
