@@ -180,6 +180,16 @@ async def test_a_dates_hours_move_and_russian_weekdays_are_read(chain) -> None:
     assert await starts(h, "salzburg", date(2026, 12, 10)) == []
     done = await say(h, boss, "/location set max mitte вт")
     assert done.text.startswith("Max works at Berlin Mitte on Tue now.")
+    assert (
+        "/location: places: list, add, rename, who works where"
+        in (await say(h, boss, "/help")).text
+    )
+    russian = h.emulator.user(ADMIN, "Boss", language_code="ru")
+    listed = await say(h, russian, "/location")
+    assert listed.text.startswith("Филиалы\n")
+    assert "здесь работают: Eva, Max" in listed.text  # Max's Tuesday moved, not his base
+    done = await say(h, russian, "/location set eva salzburg 2026-12-10")
+    assert done.text.startswith("Eva: чт 10 дек. — работа в «Salzburg».\n")
 
 
 async def test_refusals_change_nothing(chain) -> None:
