@@ -214,6 +214,12 @@ class Bookings:
             row.hold_until = row.due = None
         await self._flush_or_refuse()
 
+    async def set_location(self, booking_id: int, location: str) -> None:
+        """Records the place a booking's window is at now (its place was moved)."""
+        await self.session.execute(
+            update(BookingRow).where(BookingRow.id == booking_id).values(location=location)
+        )
+
     async def await_payment(self, booking_id: int, until: datetime, due: int) -> None:
         """Keeps a hold until `until` for a payment of `due` (minor units) to confirm it.
 

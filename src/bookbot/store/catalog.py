@@ -14,7 +14,7 @@ from uuid import uuid4
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bookbot.engine.model import WEEKDAYS, Block, Business, Service, Specialist
+from bookbot.engine.model import WEEKDAYS, Block, Business, Location, Service, Specialist
 from bookbot.engine.policy import Prepay
 from bookbot.engine.workday import Plan
 from bookbot.store.bulk import add_rows, chunks
@@ -505,3 +505,33 @@ class Catalog:
             .where(BusinessRow.id == BUSINESS_ID)
             .values(version=BusinessRow.version + 1)
         )
+
+    async def save_location(self, place: Location) -> bool:
+        """Adds a location after the others, or updates one by id; tells whether it changed.
+
+        Only a changed zone or holiday calendar changes anyone's free time: then every
+        specialist's days are asked again (the day index), as `save_business` does.
+        """
+        before = await self.business()
+        assert before is not None, "a location belongs to a business"
+        known = before.location(place.id)
+        if known == place:
+            return False
+        row = await self.session.get(LocationRow, place.id)
+        if row is None:
+            position = len(before.locations)
+            row = LocationRow(id=place.id, business_id=BUSINESS_ID, position=position)
+        values = location_values(place, BUSINESS_ID, row.position)
+        for name, value in values.items():
+            setattr(row, name, value)
+        self.session.add(row)
+        if known is not None and (known.timezone, known.holidays) != (
+            place.timezone,
+            place.holidays,
+        ):
+            for specialist in await self.session.scalars(select(SpecialistRow.id)):
+                self.days.schedule_changed(specialist)
+        await self._restamp()
+        await self.bump()  # the places the chat lists are views of the counter
+        await self.session.flush()
+        return True
