@@ -53,7 +53,9 @@ async def test_a_booking_reads_its_specialists_bookings_once(db: Database) -> No
         event.remove(db.engine.sync_engine, "before_cursor_execute", count)
     reads = [s for s in statements if s.startswith("SELECT") and "FROM bookings" in s]
     assert len(reads) == 1, reads
-    assert len(statements) <= 8, statements
+    # The catalog's stamp, the bookings with the span, the insert, the day's row, the
+    # counter; PostgreSQL takes two locks first and reads the span again as it locks it.
+    assert len(statements) == (6 if db.dialect == "sqlite" else 8), statements
     await assert_index_exact(db)
 
 

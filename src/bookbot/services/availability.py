@@ -137,7 +137,7 @@ async def _near(
     """A specialist's bookings occupying time within NEAR of an instant; whether a hold ran out.
 
     Read once, widely enough that the day index, settling a booking of the service at
-    `near`, need not read them again (DayIndex.busy_known).
+    `near`, need not read them again (Bookings.around).
     """
     since, until = max(now - BUSY_LOOKBACK, near - NEAR), near + NEAR
     plan = Plan(specialist.schedule(business))
@@ -145,7 +145,6 @@ async def _near(
     first, last = uow.days.window(plan, near, near + longest)
     first, last = min(first, since), max(last, until)
     found, lapsed = await uow.bookings.around(specialist.id, first, last, now)
-    uow.days.busy_known(specialist.id, found, first, last)
     near_by = [b for b in found if b.end > since and b.start < until and occupies(b, now)]
     return near_by, lapsed
 

@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import (
     BindParameter,
+    CompoundSelect,
+    Date,
     Select,
     and_,
     bindparam,
@@ -33,8 +35,8 @@ from bookbot.engine.stats import Record
 from bookbot.errors import Refused
 from bookbot.store.bulk import chunks
 from bookbot.store.chats import find_or_add_client
-from bookbot.store.dayindex import DayIndex
-from bookbot.store.tables import BookingRow, ClientRow, SpecialistRow
+from bookbot.store.dayindex import DayIndex, Span
+from bookbot.store.tables import BookingRow, ClientRow, DaySpanRow, SpecialistRow
 
 LIVE = [str(status) for status in LIVE_STATUSES]
 COLUMNS = (  # what occupies time: `overlapping` reads these
@@ -80,22 +82,29 @@ def _overlapping() -> tuple[Select, Select]:
 
 
 ADD = insert(BookingRow.__table__)  # Core: the ORM's unit of work costs more than the insert
-# Built once (building them cost more than running them); `around` asks one more part: a
-# hold of the specialist that ran out at :now and is not marked yet, if any.
+# Built once (building them cost more than running them). `around` asks, besides the
+# bookings, a first row of the specialist: whether a hold of theirs ran out at :now and is
+# not marked yet, and their span of indexed dates (`header`, `lapsed`, `first`, `last`).
 OVERLAPPING = union_all(*_overlapping())
-AROUND = union_all(
-    *(part.add_columns(literal(False)) for part in _overlapping()),
-    select(*COLUMNS, literal(True)).where(
-        BookingRow.id.in_(
-            select(BookingRow.id)
-            .where(
-                BookingRow.specialist_id.in_(bindparam("specialists", expanding=True)),
-                BookingRow.status == BookingStatus.HELD,
-                BookingRow.hold_until <= bindparam("now"),
-            )
-            .limit(1)
+HEADER = (literal(False), literal(False), literal(None, Date), literal(None, Date))
+AROUND: CompoundSelect = union_all(
+    select(
+        SpecialistRow.id,
+        *(literal(None, column.type) for column in COLUMNS[1:]),
+        literal(True),
+        select(BookingRow.id)
+        .where(
+            BookingRow.specialist_id == SpecialistRow.id,
+            BookingRow.status == BookingStatus.HELD,
+            BookingRow.hold_until <= bindparam("now"),
         )
-    ),
+        .exists(),
+        DaySpanRow.first,
+        DaySpanRow.last,
+    )
+    .outerjoin(DaySpanRow, DaySpanRow.specialist_id == SpecialistRow.id)
+    .where(SpecialistRow.id.in_(bindparam("specialists", expanding=True))),
+    *(part.add_columns(*HEADER) for part in _overlapping()),
 )
 
 
@@ -136,17 +145,20 @@ class Bookings:
         a hold of theirs ran out at `now` but is not marked yet (`expire_holds`).
 
         The bookings are `overlapping`'s without `live_at` (holds that ran out among them),
-        each hold with its `hold_until`; the one statement asks both.
+        each hold with its `hold_until`. They and the specialist's span of indexed dates,
+        read in the same statement, are handed to the day index, which then need not read
+        them again when it settles (DayIndex.busy_known, span_known).
         """
         asked = {"specialists": [specialist], "since": since, "until": until, "now": now}
-        rows = await self.session.execute(AROUND, asked)
-        found, ran_out = [], False
-        for *row, probe in rows:
-            if probe:
-                ran_out = True
+        found, lapsed = [], False
+        for *row, header, ran_out, first, last in await self.session.execute(AROUND, asked):
+            if header:
+                lapsed = bool(ran_out)
+                self.days.span_known(specialist, Span(first, last) if first else None)
             elif row[4] in LIVE:
                 found.append(_occupying(row))
-        return found, ran_out
+        self.days.busy_known(specialist, found, since, until)
+        return found, lapsed
 
     async def bookings(
         self,

@@ -123,6 +123,7 @@ class DayIndex(DayQuestions):
         self.changes: dict[str, _Changes] = defaultdict(_Changes)
         self.around: datetime | None = None  # new spans are laid around this instant
         self.known: dict[str, _Seen] = {}  # live bookings, as this transaction has them
+        self.spans_read: dict[str, Span | None] = {}  # before settling (SQLite)
 
     # -- noting changes --------------------------------------------------------------------
 
@@ -154,6 +155,14 @@ class DayIndex(DayQuestions):
         An import knows them all; a booking, those around it (`reach`).
         """
         self.known[specialist] = _Seen(list(bookings), since, until)
+
+    def span_known(self, specialist: str, span: Span | None) -> None:
+        """Hands over a specialist's span as this transaction read it (None: it has none).
+
+        Only SQLite settles with it: its write lock, taken at BEGIN, keeps every other
+        writer out until the commit. PostgreSQL reads spans again as it locks the rows.
+        """
+        self.spans_read[specialist] = span
 
     @staticmethod
     def window(plan: Plan, start: datetime, end: datetime) -> tuple[datetime, datetime]:
@@ -202,6 +211,7 @@ class DayIndex(DayQuestions):
         await self.session.execute(
             delete(DaySpanRow).where(DaySpanRow.specialist_id.in_(specialists))
         )
+        self.spans_read.clear()
         for specialist in specialists:
             self.schedule_changed(specialist)
 
@@ -216,12 +226,14 @@ class DayIndex(DayQuestions):
         if not self.changes:
             return False
         changes, self.changes = self.changes, defaultdict(_Changes)
+        spans, self.spans_read = self.spans_read, {}  # settling may add spans: read afresh
         business = await schedules.current_business()
         if business is None:
             return True
         ids = sorted(changes)
         for i in range(0, len(ids), CHUNK):
-            await self._settle(ids[i : i + CHUNK], changes, business, schedules, bookings)
+            chunk = ids[i : i + CHUNK]
+            await self._settle(chunk, changes, business, schedules, bookings, spans)
         return True
 
     async def _settle(
@@ -231,10 +243,10 @@ class DayIndex(DayQuestions):
         business: Business,
         schedules: Schedules,
         occupancy: Occupancy,
+        known: dict[str, Span | None],
     ) -> None:
         # With their spans, the specialists' rows are locked (FOR NO KEY UPDATE, PostgreSQL).
-        spanned = await self.session.execute(SPANNED, {"ids": ids})
-        spans = {specialist: Span(first, last) for specialist, first, last in spanned if first}
+        spans = await self._spans_of(ids, known)
         jobs: list[tuple[Specialist, Plan, list[date], bool]] = []
         fresh: list[tuple[str, Span]] = []
         for specialist in await schedules.current(ids):
@@ -301,6 +313,16 @@ class DayIndex(DayQuestions):
                 for specialist, span in fresh
             ],
         )
+
+    async def _spans_of(self, ids: list[str], known: dict[str, Span | None]) -> dict[str, Span]:
+        """These specialists' spans (on PostgreSQL their rows locked, FOR NO KEY UPDATE).
+
+        On SQLite, those handed over (`span_known`) when they are all known.
+        """
+        if self.session.get_bind().dialect.name == "sqlite" and all(i in known for i in ids):
+            return {i: span for i in ids if (span := known[i]) is not None}
+        spanned = await self.session.execute(SPANNED, {"ids": ids})
+        return {specialist: Span(first, last) for specialist, first, last in spanned if first}
 
     async def _upsert(self, rows: list[dict]) -> None:
         """Writes these rows over those of the same specialist and date, or adds them."""
