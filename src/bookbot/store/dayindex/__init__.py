@@ -152,7 +152,7 @@ class DayIndex(DayQuestions):
         """Hands over a specialist's live bookings overlapping [since, until) (None: all of
         them), so that settling need not read them back.
 
-        An import knows them all; a booking, those around it (`reach`).
+        An import knows them all; a booking, those around it (`window`).
         """
         self.known[specialist] = _Seen(list(bookings), since, until)
 
@@ -370,8 +370,8 @@ def _meets(plan: Plan, day: date, start: datetime, end: datetime) -> bool:
     """Tells whether busy time over [start, end) can change a day's summary.
 
     Only if it meets one of the day's working windows: the holes are the windows less busy
-    time, and the rest of the summary is read from the windows and the holes. A window that
-    came out reversed (clocks skipped an hour) counts as met.
+    time, and the free starts are the candidates that fit in the holes (and the windows). A
+    window that came out reversed (clocks skipped an hour) counts as met.
     """
     return any(
         (begin < end and start < finish) or finish < begin for begin, finish in plan.windows(day)
