@@ -46,6 +46,7 @@ from bookbot.store.tables import (
 
 BUSINESS_ID = 1
 PLACE_SETS = 64  # sets of places whose plans are kept per service (a question's `where`)
+STAMP = select(BusinessRow.stamp).where(BusinessRow.id == BUSINESS_ID)  # read by every unit
 
 
 @dataclass(frozen=True)
@@ -154,9 +155,7 @@ class Catalog:
         The unit keeps the catalog it began with, as if it had read it all at once.
         """
         if self.stamp is None:
-            self.stamp = await self.session.scalar(
-                select(BusinessRow.stamp).where(BusinessRow.id == BUSINESS_ID)
-            )
+            self.stamp = await self.session.scalar(STAMP)
         return self.stamp
 
     async def current_business(self) -> Business | None:
