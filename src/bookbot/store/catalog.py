@@ -47,6 +47,10 @@ from bookbot.store.tables import (
 BUSINESS_ID = 1
 PLACE_SETS = 64  # sets of places whose plans are kept per service (a question's `where`)
 STAMP = select(BusinessRow.stamp).where(BusinessRow.id == BUSINESS_ID)  # read by every unit
+# Raised by every unit that changes what is free: built once, like STAMP.
+BUMP = (
+    update(BusinessRow).where(BusinessRow.id == BUSINESS_ID).values(version=BusinessRow.version + 1)
+)
 
 
 @dataclass(frozen=True)
@@ -499,11 +503,7 @@ class Catalog:
 
     async def bump(self) -> None:
         """Raises the availability counter: this transaction changed what is free."""
-        await self.session.execute(
-            update(BusinessRow)
-            .where(BusinessRow.id == BUSINESS_ID)
-            .values(version=BusinessRow.version + 1)
-        )
+        await self.session.execute(BUMP)
 
     async def save_location(self, place: Location) -> bool:
         """Adds a location after the others, or updates one by id; tells whether it changed.
