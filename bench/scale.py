@@ -3,14 +3,14 @@
 Each size and database runs in a process of its own (so peak memory is its own): it
 generates the clinic (bench/generate.py), imports it into a fresh database, and measures
 each figure against its target on the project's 2-core machine. Run:
-`python bench/scale.py [--size a|b|c|all] [--db sqlite|postgresql|all] [--keep] [--only each]`.
+`python bench/scale.py [--size a|b|c|all] [--db sqlite|postgresql|all] [--keep]
+[--only booking|each]` (`--only booking`: the booking figure alone, on a kept database).
 PostgreSQL is `$BOOKBOT_TEST_POSTGRES` (default postgresql://postgres@127.0.0.1:5432/test);
 a database `bookbot_bench_<size>` is made there. `--keep` reuses a database a previous run
 left, skipping the import; opening it upgrades its schema, and a reindex first fills what
 the index keeps that an older version did not (then, on PostgreSQL, a VACUUM clears the
-rows it replaced, as autovacuum would where it is on). `--only each` measures the `next
---each` figures alone, and with `--keep` takes the kept index as current (no reindex).
-Never run by the test suite.
+rows it replaced, as autovacuum would where it is on). `--only each`: the `next --each`
+figures alone, taking the kept index as current (no reindex). Never run by the test suite.
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ async def traced(work: Callable[[], Awaitable[Any]]) -> float:
 
 
 async def one(size: str, kind: str, keep: bool, only: str | None = None) -> None:
-    """Every figure of one size on one database."""
+    """Every figure of one size on one database (`only`: that figure alone)."""
     target = url(size, kind)
     print(f"size {size} on {kind}", flush=True)
     if not keep:
@@ -152,6 +152,10 @@ async def one(size: str, kind: str, keep: bool, only: str | None = None) -> None
         del found
     db = Database(target)
     try:
+        if only == "booking":
+            await directory.search_page(db, MORNING, "consult", 1)  # reads the catalog
+            await booking(db, 100)
+            return
         if keep and only is None:
             started = time.perf_counter()
             count = await reindex(db, MORNING)
@@ -300,22 +304,27 @@ async def figures(db: Database, size: str) -> None:
         ms, answer = await timed(work, repeats)
         size_note = f"{len(answer):,} rows, " if isinstance(answer, list) else ""
         line(label, ms, target_ms, f"{size_note}{await traced(work):,.1f} MB allocated")
-    page = await directory.search_page(db, MORNING, "consult", 40)
+    await booking(db)
+    started = time.perf_counter()
+    count = await reindex(db, MORNING)
+    line(f"reindex {count:,} specialists", (time.perf_counter() - started) * 1000, None)
+
+
+async def booking(db: Database, count: int = 30) -> None:
+    """One booking with its index update: the median of `count`, each of another specialist."""
+    page = await directory.search_page(db, MORNING, "consult", count + 10)
     times = []
-    for listing in page[:30]:
+    for listing in page[:count]:
         slot = listing.result.slots[-1]
         started = time.perf_counter()
         await book(db, MORNING, slot.specialist, "consult", slot.start)
         times.append((time.perf_counter() - started) * 1000)
     line(
-        "one booking with its index update (median of 30)",
+        f"one booking with its index update (median of {count})",
         statistics.median(times),
         10,
         f"max {max(times):.1f} ms",
     )
-    started = time.perf_counter()
-    count = await reindex(db, MORNING)
-    line(f"reindex {count:,} specialists", (time.perf_counter() - started) * 1000, None)
 
 
 async def _near(
@@ -331,9 +340,15 @@ def main() -> None:
     parser.add_argument("--size", choices=["a", "b", "c", "all"], default="all")
     parser.add_argument("--db", choices=["sqlite", "postgresql", "all"], default="all")
     parser.add_argument("--keep", action="store_true", help="reuse the databases, no import")
-    parser.add_argument("--only", choices=["each"], help="only the next --each figures")
+    parser.add_argument(
+        "--only",
+        choices=["booking", "each"],
+        help="that figure alone, on a kept database (--keep)",
+    )
     parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.only and not args.keep:
+        parser.error("--only measures a kept database: add --keep")
     if args.one:
         asyncio.run(one(*args.one, args.keep, args.only))
         return
@@ -342,8 +357,7 @@ def main() -> None:
         for kind in ("sqlite", "postgresql") if args.db == "all" else (args.db,):
             command = [sys.executable, __file__, "--one", size, kind]
             command += ["--keep"] if args.keep else []
-            command += ["--only", args.only] if args.only else []
-            subprocess.run(command, check=False)
+            subprocess.run(command + (["--only", args.only] if args.only else []), check=False)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 Each command imports the use cases it calls inside its own function: a query loads no
 Alembic, clinic-file reader, bot or web stack (tests/cli/test_startup.py, bench/startup.py).
+Each argument is read and bounded by cli_arguments.py; what is printed is cli_output.py's.
 """
 
 from __future__ import annotations
@@ -9,19 +10,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bookbot import cli_arguments as read
 from bookbot import cli_output as output
 from bookbot import i18n, parsing
-from bookbot.engine.model import WEEKDAYS, Booking, Client
+from bookbot.cli_arguments import typed
+from bookbot.deps import DEFAULT_URL, Database, open_database
+from bookbot.engine.model import Booking, Client
 from bookbot.errors import BadInput, BookbotError, Invalid
-from bookbot.store.db import DEFAULT_URL, Database
 
 if TYPE_CHECKING:
     from bookbot.engine.places import Where
@@ -29,17 +31,6 @@ if TYPE_CHECKING:
 
 Handler = Callable[[argparse.Namespace, Database], Any]
 Blocking = Callable[[argparse.Namespace], None]  # runs its own event loop: `run`, `serve`
-
-# Bounds of what the command line takes in (spec/cli.md): anything outside is exit 2.
-LONGEST_ARGUMENT = 4096  # a path or a database URL; nothing else comes close
-MOST_LISTED = 1000  # `search --limit`
-MOST_SKIPPED = 100_000  # `search --offset`
-LONGEST_HOLE = timedelta(hours=24)  # `holes --min`: a hole lies within one day's windows
-FARTHEST_KM = 20_000.0  # `--within`: half the Earth's circumference, every place there is
-DEGREES = re.compile(r"-?[0-9]{1,3}(?:\.[0-9]{1,10})?", re.ASCII)
-DISTANCE = re.compile(r"[0-9]{1,5}(?:\.[0-9]{1,3})?", re.ASCII)
-LAST_BOOKING_ID = 2**31 - 1  # bookings.id is INTEGER: 32 bits on PostgreSQL
-HOST = re.compile(r"^[A-Za-z0-9.:_-]{1,253}$")  # a host name, IPv4 or IPv6
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -70,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    db = Database(args.db)
+    db = open_database(args.db)
     try:
         result = await args.handler(args, db)
     finally:
@@ -109,11 +100,11 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--db",
             default=os.environ.get("BOOKBOT_DATABASE_URL", DEFAULT_URL),
-            type=_typed(_database_url),
+            type=typed(read.database_url),
             help=t("cli.arg.db"),
         )
         sub.add_argument("--json", action="store_true", help=t("cli.arg.json"))
-        sub.add_argument("--now", type=_typed(parsing.bounded_instant), help=t("cli.arg.now"))
+        sub.add_argument("--now", type=typed(parsing.bounded_instant), help=t("cli.arg.now"))
         sub.set_defaults(handler=handler, blocking=False)
         return sub
 
@@ -123,94 +114,99 @@ def _parser() -> argparse.ArgumentParser:
     command("export", _export)
 
     sub = command("slots", _slots)
-    sub.add_argument("--specialist", type=_typed(parsing.identifier), help=t("cli.arg.specialist"))
-    sub.add_argument("--service", type=_typed(parsing.identifier), help=t("cli.arg.service"))
+    sub.add_argument("--specialist", type=typed(parsing.identifier), help=t("cli.arg.specialist"))
+    sub.add_argument("--service", type=typed(parsing.identifier), help=t("cli.arg.service"))
     sub.add_argument(
-        "--date", required=True, type=_typed(parsing.bounded_date), help=t("cli.arg.date")
+        "--date", required=True, type=typed(parsing.bounded_date), help=t("cli.arg.date")
     )
-    sub.add_argument("--to", type=_typed(parsing.bounded_date), help=t("cli.arg.to"))
+    sub.add_argument("--to", type=typed(parsing.bounded_date), help=t("cli.arg.to"))
     _place_arguments(sub)
 
     sub = command("next", _next)
     sub.add_argument(
-        "--service", required=True, type=_typed(parsing.identifier), help=t("cli.arg.service")
+        "--service", required=True, type=typed(parsing.identifier), help=t("cli.arg.service")
     )
-    sub.add_argument("--specialist", type=_typed(parsing.identifier), help=t("cli.arg.specialist"))
+    sub.add_argument("--specialist", type=typed(parsing.identifier), help=t("cli.arg.specialist"))
     sub.add_argument(
-        "--from", dest="first", type=_typed(parsing.bounded_date), help=t("cli.arg.from")
+        "--from", dest="first", type=typed(parsing.bounded_date), help=t("cli.arg.from")
     )
     sub.add_argument("--each", action="store_true", help=t("cli.arg.each"))
     _place_arguments(sub)
 
     sub = command("holes", _holes)
     sub.add_argument(
-        "--service", required=True, type=_typed(parsing.identifier), help=t("cli.arg.service")
+        "--service", required=True, type=typed(parsing.identifier), help=t("cli.arg.service")
     )
     sub.add_argument(
         "--from",
         dest="first",
         required=True,
-        type=_typed(parsing.bounded_date),
+        type=typed(parsing.bounded_date),
         help=t("cli.arg.from"),
     )
-    sub.add_argument("--to", required=True, type=_typed(parsing.bounded_date), help=t("cli.arg.to"))
-    sub.add_argument("--weekday", type=_typed(_weekdays), help=t("cli.arg.weekday"))
-    sub.add_argument("--min", dest="least", type=_typed(_least), help=t("cli.arg.min"))
+    sub.add_argument("--to", required=True, type=typed(parsing.bounded_date), help=t("cli.arg.to"))
+    sub.add_argument("--weekday", type=typed(read.weekdays), help=t("cli.arg.weekday"))
+    sub.add_argument("--min", dest="least", type=typed(read.least), help=t("cli.arg.min"))
     _place_arguments(sub)
 
     sub = command("search", _search)
     sub.add_argument(
-        "--service", required=True, type=_typed(parsing.identifier), help=t("cli.arg.service")
+        "--service", required=True, type=typed(parsing.identifier), help=t("cli.arg.service")
     )
-    sub.add_argument("--limit", type=_typed(_limit), default=20, help=t("cli.arg.limit"))
-    sub.add_argument("--offset", type=_typed(_offset), default=0, help=t("cli.arg.offset"))
+    sub.add_argument("--limit", type=typed(read.limit), default=20, help=t("cli.arg.limit"))
+    sub.add_argument("--offset", type=typed(read.offset), default=0, help=t("cli.arg.offset"))
     _place_arguments(sub)
 
     command("reindex", _reindex)
 
     sub = command("book", _book)
     sub.add_argument(
-        "--specialist", required=True, type=_typed(parsing.identifier), help=t("cli.arg.specialist")
+        "--specialist", required=True, type=typed(parsing.identifier), help=t("cli.arg.specialist")
     )
     sub.add_argument(
-        "--service", required=True, type=_typed(parsing.identifier), help=t("cli.arg.service")
+        "--service", required=True, type=typed(parsing.identifier), help=t("cli.arg.service")
     )
-    sub.add_argument("--start", required=True, type=_typed(_start), help=t("cli.arg.start"))
+    sub.add_argument("--start", required=True, type=typed(read.start), help=t("cli.arg.start"))
     sub.add_argument(
-        "--client-name", type=_typed(parsing.person_name), help=t("cli.arg.client_name")
+        "--client-name", type=typed(parsing.person_name), help=t("cli.arg.client_name")
     )
-    sub.add_argument("--client-phone", type=_typed(parsing.phone), help=t("cli.arg.client_phone"))
+    sub.add_argument("--client-phone", type=typed(parsing.phone), help=t("cli.arg.client_phone"))
 
     sub = command("cancel", _cancel)
-    sub.add_argument("id", type=_typed(_booking_id), help=t("cli.arg.id"))
-    sub.add_argument("--reason", type=_typed(parsing.line_of_text), help=t("cli.arg.reason"))
+    sub.add_argument("id", type=typed(read.booking_id), help=t("cli.arg.id"))
+    sub.add_argument("--reason", type=typed(parsing.line_of_text), help=t("cli.arg.reason"))
 
     sub = command("try", _try)
-    sub.add_argument("--language", default=None, type=_typed(_language), help=t("cli.arg.language"))
+    sub.add_argument(
+        "--language", default=None, type=typed(read.language), help=t("cli.arg.language")
+    )
     command("run", _run_bot).set_defaults(blocking=True)
     sub = command("serve", _serve)
     sub.set_defaults(blocking=True)
-    sub.add_argument("--host", default="0.0.0.0", type=_typed(_host), help=t("cli.arg.host"))
+    sub.add_argument("--host", default="0.0.0.0", type=typed(read.host), help=t("cli.arg.host"))
     sub.add_argument(
-        "--port", type=_typed(_port), default=os.environ.get("PORT", "8080"), help=t("cli.arg.port")
+        "--port",
+        type=typed(read.port),
+        default=os.environ.get("PORT", "8080"),
+        help=t("cli.arg.port"),
     )
     command("migrate", _migrate)
     command("deliver", _deliver)
 
     sub = command("bookings", _bookings)
-    sub.add_argument("--specialist", type=_typed(parsing.identifier), help=t("cli.arg.specialist"))
+    sub.add_argument("--specialist", type=typed(parsing.identifier), help=t("cli.arg.specialist"))
     sub.add_argument(
-        "--from", dest="first", type=_typed(parsing.bounded_date), help=t("cli.arg.from")
+        "--from", dest="first", type=typed(parsing.bounded_date), help=t("cli.arg.from")
     )
-    sub.add_argument("--to", type=_typed(parsing.bounded_date), help=t("cli.arg.to"))
+    sub.add_argument("--to", type=typed(parsing.bounded_date), help=t("cli.arg.to"))
 
     sub = command("stats", _stats)
     sub.add_argument(
-        "--from", dest="first", type=_typed(parsing.bounded_date), help=t("cli.arg.from")
+        "--from", dest="first", type=typed(parsing.bounded_date), help=t("cli.arg.from")
     )
-    sub.add_argument("--to", type=_typed(parsing.bounded_date), help=t("cli.arg.to"))
+    sub.add_argument("--to", type=typed(parsing.bounded_date), help=t("cli.arg.to"))
     sub = command("waitlist", _waitlist)
-    sub.add_argument("--service", type=_typed(parsing.identifier), help=t("cli.arg.service"))
+    sub.add_argument("--service", type=typed(parsing.identifier), help=t("cli.arg.service"))
     return parser
 
 
@@ -218,153 +214,9 @@ def _place_arguments(sub: argparse.ArgumentParser) -> None:
     """`--location ID`, or `--near LAT,LON [--within KM]`: where a question is asked."""
     t = i18n.text
     one = sub.add_mutually_exclusive_group()
-    one.add_argument("--location", type=_typed(parsing.identifier), help=t("cli.arg.location"))
-    one.add_argument("--near", type=_typed(_point), help=t("cli.arg.near"))
-    sub.add_argument("--within", type=_typed(_within), help=t("cli.arg.within"))
-
-
-def _typed(parse: Callable[[str], Any]) -> Callable[[str], Any]:
-    """Wraps a parser so argparse reports its localized message as a usage error.
-
-    Every argument is first held to LONGEST_ARGUMENT characters of valid UTF-8, so no
-    reader meets a megabyte, and no message echoes one.
-    """
-
-    def convert(text: str) -> Any:
-        try:
-            if len(text) > LONGEST_ARGUMENT:
-                raise BadInput("error.argument_too_long", start=text[:20], most=LONGEST_ARGUMENT)
-            if any("\ud800" <= c <= "\udfff" for c in text):  # os.fsdecode of bad bytes
-                raise BadInput("error.not_utf8", value=parsing.visible(text))
-            return parse(text)
-        except BadInput as error:
-            raise argparse.ArgumentTypeError(i18n.text(error.key, **error.params)) from None
-
-    convert.__name__ = parse.__name__
-    return convert
-
-
-def _weekdays(text: str) -> frozenset[int]:
-    """Reads `mon,wed`: English weekday abbreviations, comma-separated."""
-    names = [name.strip().lower() for name in text.split(",") if name.strip()]
-    unknown = [name for name in names if name not in WEEKDAYS]
-    if unknown or not names:
-        raise BadInput("error.not_a_weekday", value=",".join(unknown) or text)
-    return frozenset(WEEKDAYS.index(name) for name in names)
-
-
-def _least(text: str) -> timedelta:
-    """Reads a hole's least length: longer than zero, at most LONGEST_HOLE."""
-    value = parsing.duration(text)
-    if not value:
-        raise BadInput("error.not_positive", value=text)
-    if value > LONGEST_HOLE:
-        raise BadInput(
-            "error.too_long_a_hole", value=text, most=parsing.format_duration(LONGEST_HOLE)
-        )
-    return value
-
-
-def _whole(text: str, least: int, most: int) -> int:
-    """Reads ASCII digits making a number from `least` to `most`."""
-    if not (text.isascii() and text.isdigit()) or len(text) > len(str(most)):
-        raise BadInput("error.not_in_range", value=text, least=least, most=most)
-    value = int(text)
-    if not least <= value <= most:
-        raise BadInput("error.not_in_range", value=text, least=least, most=most)
-    return value
-
-
-def _point(text: str) -> tuple[float, float]:
-    """Reads `--near LAT,LON`: decimal degrees, latitude within ±90, longitude within ±180."""
-    lat, _, lon = text.replace(" ", "").partition(",")
-    if not (DEGREES.fullmatch(lat) and DEGREES.fullmatch(lon)):
-        raise BadInput("error.not_a_point", value=text)
-    if not (-90 <= float(lat) <= 90 and -180 <= float(lon) <= 180):
-        raise BadInput("error.not_a_point", value=text)
-    return float(lat), float(lon)
-
-
-def _within(text: str) -> float:
-    """Reads `--within KM`: a distance in kilometres, more than 0 and at most FARTHEST_KM."""
-    if not DISTANCE.fullmatch(text) or not 0 < float(text) <= FARTHEST_KM:
-        raise BadInput("error.not_a_distance", value=text, most=int(FARTHEST_KM))
-    return float(text)
-
-
-def _limit(text: str) -> int:
-    """Reads `search --limit`: 1 to MOST_LISTED."""
-    return _whole(text, 1, MOST_LISTED)
-
-
-def _offset(text: str) -> int:
-    """Reads `search --offset`: 0 to MOST_SKIPPED."""
-    return _whole(text, 0, MOST_SKIPPED)
-
-
-def _port(text: str) -> int:
-    """Reads a TCP port: 1 to 65535."""
-    return _whole(text, 1, 65535)
-
-
-def _booking_id(text: str) -> int:
-    """Reads a booking id: ASCII digits; one no booking can have is not found, not an error."""
-    if not (text.isascii() and text.isdigit()):
-        raise BadInput("error.not_a_booking_id", value=text)
-    if len(text.lstrip("0")) > len(str(LAST_BOOKING_ID)) or not (0 < int(text) <= LAST_BOOKING_ID):
-        raise BadInput("error.unknown_booking", id=text)
-    return int(text)
-
-
-def _start(text: str) -> str:
-    """Checks `book --start`: a local or an offset date-time within the years taken in.
-
-    The text itself is kept: `_book` places a local time in the specialist's zone.
-    """
-    value = (
-        parsing.local_datetime(text) if parsing.LOCAL.match(text.strip()) else parsing.instant(text)
-    )
-    parsing.in_years(value, text)
-    return text
-
-
-def _language(text: str) -> str:
-    """Reads a language that has a locale file."""
-    if text not in i18n.languages():
-        raise BadInput("error.unknown_language", value=text, known=", ".join(i18n.languages()))
-    return text
-
-
-def _host(text: str) -> str:
-    """Reads an address to listen on: a host name or an IP address."""
-    if not HOST.match(text):
-        raise BadInput("error.not_a_host", value=text)
-    return text
-
-
-def _database_url(text: str) -> str:
-    """Checks a database URL before it is opened: its form, its port, a SQLite file's folder."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        url = make_url(text)
-        port = url.port
-    except Exception as error:  # SQLAlchemy names many kinds of bad URL differently
-        raise BadInput("error.bad_database_url", url=text, detail=str(error)) from None
-    if port is not None and not 0 < port <= 65535:
-        raise BadInput("error.bad_database_port", url=text, port=port)
-    database = url.database or ""
-    if (
-        url.get_backend_name() == "sqlite"
-        and database != ":memory:"
-        and not (database.startswith("file:") or not database)
-    ):
-        folder = Path(database).parent
-        if not folder.is_dir():
-            raise BadInput("error.no_database_folder", url=text, folder=str(folder))
-        if Path(database).is_dir():
-            raise BadInput("error.database_is_a_folder", url=text, path=database)
-    return text
+    one.add_argument("--location", type=typed(parsing.identifier), help=t("cli.arg.location"))
+    one.add_argument("--near", type=typed(read.point), help=t("cli.arg.near"))
+    sub.add_argument("--within", type=typed(read.within), help=t("cli.arg.within"))
 
 
 def _now(args: argparse.Namespace) -> datetime:

@@ -20,9 +20,8 @@ from bookbot.bot.inbox import Webhook, run_polling
 from bookbot.bot.limiter import TELEGRAM, UNPACED, Limiter
 from bookbot.bot.sender import TelegramSender
 from bookbot.config import Settings
-from bookbot.deps import Clock, Deps, system_clock
+from bookbot.deps import Clock, Database, Deps, open_database, system_clock
 from bookbot.notify import delivery
-from bookbot.store.db import Database
 from bookbot.web import app as web
 
 __all__ = ["Deps", "build_bot", "build_web", "deliver", "run", "serve"]
@@ -47,14 +46,14 @@ def build_web(application: Application, *, manage_bot: bool = True) -> Starlette
 
 def run(settings: Settings) -> None:
     """Runs the bot on long polling until interrupted."""
-    asyncio.run(run_polling(build_bot(settings, Database(settings.database_url))))
+    asyncio.run(run_polling(build_bot(settings, open_database(settings.database_url))))
 
 
 def serve(settings: Settings, host: str, port: int) -> None:
     """Runs the bot behind its webhook, with the review page and health check, until stopped."""
     import uvicorn
 
-    application = build_bot(settings, Database(settings.database_url), polling=False)
+    application = build_bot(settings, open_database(settings.database_url), polling=False)
     uvicorn.run(build_web(application), host=host, port=port, log_level="info", proxy_headers=True)
 
 

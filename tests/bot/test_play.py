@@ -76,3 +76,21 @@ async def test_a_newcomer_pays_the_deposit_of_a_filling_with_the_test_card(tmp_p
     assert (
         "📍 Munich Altstadt, Marienplatz 8, 80331 München (map pin at 48.1374, 11.5755)" in screen
     )
+
+
+async def test_a_second_session_on_the_same_database_is_answered(tmp_path) -> None:
+    # Each session has a new emulator; its update ids must not repeat the first session's,
+    # or the bot's inbox takes them for redeliveries and never answers.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'try.db'}"
+    now = datetime.fromisoformat("2026-11-30T08:00:00+01:00")
+    booking = ["1", "5", "5", "1", "1", "Anna Smith +49 151 1234567", "1", "q"]
+    for script, seen in ((booking, "Booked ✅"), (["/my", "q"], "Your coming bookings:")):
+        lines = iter(script)
+        printed: list[str] = []
+
+        async def read(prompt: str, lines=lines) -> str | None:
+            return next(lines, None)
+
+        await play(url, "en", read=read, write=printed.append, clock=lambda: now)
+        screen = "\n".join(printed)
+        assert "Hello! What would you like to book?" in screen and seen in screen

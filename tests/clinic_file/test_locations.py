@@ -94,3 +94,19 @@ async def test_a_booking_in_the_file_gets_the_place_of_its_window_and_keeps_it(
     assert {b.id: b.location for b in (await export_clinic(db)).bookings} == places
     text = clinic_file.dump(await export_clinic(db))
     assert (await import_clinic(db, clinic_file.read(text))).changed == 0
+    # The export names each booking's place, so a fresh import keeps Spandau for booking 7
+    # although Thursday morning is now at Mitte.
+    assert {b.id: b.location for b in clinic_file.read(text).bookings} == places
+
+
+def test_a_booking_naming_an_unknown_place_is_refused_with_its_path() -> None:
+    booked = CHAIN + (
+        "bookings:\n"
+        "  - {id: 7, specialist: ann, service: checkup, start: 2026-12-03T09:00,"
+        " location: moon}\n"
+    )
+    with pytest.raises(Invalid) as refused:
+        clinic_file.read(booked)
+    assert [(p.path, p.key) for p in refused.value.problems] == [
+        ("bookings[0].location", "error.unknown_location")
+    ]

@@ -14,10 +14,11 @@ from collections.abc import Collection, Sequence
 from datetime import date, time, timedelta
 
 from bookbot import i18n, parsing
-from bookbot.engine.model import WEEKDAYS, Service
+from bookbot.engine.model import WEEKDAYS, Location, Service
 from bookbot.errors import BadInput
 from bookbot.parsing import identifier
 from bookbot.services import schedules
+from bookbot.services.places import Placing
 from bookbot.services.schedules import Change
 
 # [0-9], not \d: \d takes every script's digits, and int() reads them.
@@ -27,6 +28,8 @@ RANGE = re.compile(r"^([0-9]{1,2}:[0-9]{2})\s*[-–—]\s*([0-9]{1,2}:[0-9]{2})$
 CALENDAR = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,5})?$")
 LONGEST_TEXT = 200  # a reason
 LONGEST_NAME = 100  # a person's or a service's name, typed in the chat
+LONGEST_ADDRESS = 200  # a location's address, as the clinic file's
+DEGREES = re.compile(r"^-?[0-9]{1,3}(?:\.[0-9]{1,10})?$")  # bounds are the use case's
 HIDDEN = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")  # bidi overrides
 # Slot and service lengths: a day's window at most; below five minutes a day of slots
 # would outgrow every keyboard and agenda.
@@ -354,6 +357,69 @@ def offered(args: Sequence[str]) -> tuple[str, tuple[str, ...]]:
     need(args, 2)
     services = [s for part in args[1:] for s in part.split(",") if s]
     return identifier(args[0]), tuple(dict.fromkeys(identifier(s) for s in services))
+
+
+# -- places (/location) ------------------------------------------------------------------
+
+
+def _parts(args: Sequence[str]) -> list[str]:
+    """The arguments as one line cut at each |, each part trimmed."""
+    return [part.strip() for part in " ".join(args).split("|")]
+
+
+def _point(text: str) -> tuple[float, float]:
+    """Reads LAT,LON in decimal degrees (52.52,13.388); their bounds are the use case's."""
+    lat, comma, lon = text.replace(" ", "").partition(",")
+    if not comma or not DEGREES.match(lat) or not DEGREES.match(lon):
+        raise BadInput("location.bad_point", value=text)
+    return float(lat), float(lon)
+
+
+def _address(parts: list[str]) -> tuple[str, tuple[float, float] | None]:
+    """`ADDRESS… [| LAT,LON]`: an address not empty, and a point if one is given."""
+    if len(parts) > 2:
+        raise BadInput("admin.bad.extra", value=parts[2])
+    address = words(parts[0].split(), required=True, most=LONGEST_ADDRESS) or ""
+    return address, _point(parts[1]) if len(parts) > 1 else None
+
+
+def new_location(args: Sequence[str]) -> Location:
+    """`ID NAME… | ADDRESS… [| LAT,LON]`."""
+    parts = _parts(args)
+    head = parts[0].split()
+    need(head, 2)
+    if len(parts) < 2:
+        raise Missing
+    address, point = _address(parts[1:])
+    lat, lon = point if point is not None else (None, None)
+    name = words(head[1:], required=True, most=LONGEST_NAME) or ""
+    return Location(identifier(head[0]), name, address, lat, lon)
+
+
+def readdressed(args: Sequence[str]) -> tuple[str, str, tuple[float, float] | None]:
+    """`ID ADDRESS… [| LAT,LON]`."""
+    parts = _parts(args)
+    head = parts[0].split()
+    need(head, 2)
+    address, point = _address([" ".join(head[1:]), *parts[1:]])
+    return identifier(head[0]), address, point
+
+
+def placing(args: Sequence[str], today: date) -> Placing:
+    """`SPECIALIST PLACE [DAYS|DATE]`: weekdays (thu, mon,thu) or a date (2026-12-10)."""
+    need(args, 2)
+    if len(args) > 3:
+        raise BadInput("admin.bad.extra", value=args[3])
+    who, where = identifier(args[0]), identifier(args[1])
+    if len(args) == 2:
+        return Placing(who, where)
+    try:
+        return Placing(who, where, days=weekdays(args[2]))
+    except BadInput:
+        pass
+    if not looks_like_day(args[2]):
+        raise BadInput("location.bad_when", value=args[2])
+    return Placing(who, where, day=day(args[2], today))
 
 
 # -- attendance --------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from bookbot import i18n
 from bookbot.bot.callbacks import Tap
 from bookbot.deps import Deps
 from bookbot.services import chat
-from bookbot.store.chats import Profile
+from bookbot.services.chat import Profile
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -12,7 +12,7 @@ any process) hands those updates over again.
 An update is handled at least once, and only once unless a crash falls between its
 handler's replies and its mark (under a burst the mark can wait behind the handlers' own
 transactions, so a kill may answer its last few updates again). A marked update is never
-handled again.
+handled again. The transactions are services/inbox.py's; this module decides when.
 """
 
 from __future__ import annotations
@@ -30,10 +30,8 @@ from telegram import Update
 from telegram.error import RetryAfter
 from telegram.ext import Application
 
-from bookbot.deps import Clock, system_clock
-from bookbot.store.db import Database
-from bookbot.store.inbox import Inbox
-from bookbot.store.uow import UnitOfWork
+from bookbot.deps import Clock, Database, system_clock
+from bookbot.services import inbox
 
 _LOG = logging.getLogger(__name__)
 
@@ -117,13 +115,7 @@ class Intake:
         told they arrived.
         """
         now = self.clock()
-        async with UnitOfWork(self.db) as uow:
-            new = await Inbox(uow.session).keep(
-                [(u["update_id"], json.dumps(u, ensure_ascii=False)) for u in updates],
-                now,
-                now + LEASE,
-            )
-            await uow.commit()
+        new = await inbox.keep(self.db, updates, now, now + LEASE)
         for data in updates:
             if data["update_id"] in new:
                 self._hand_over(data["update_id"], data)
@@ -136,23 +128,17 @@ class Intake:
         """
         now = self.clock()
         prune = self._pruned is None or now - self._pruned >= PRUNE_EVERY
-        if not (self.held or prune):
-            async with UnitOfWork(self.db, write=False) as uow:
-                if not await Inbox(uow.session).waiting(now):
-                    return 0
-        async with UnitOfWork(self.db) as uow:
-            inbox = Inbox(uow.session)
-            if self.held:
-                await inbox.renew(self.held, now + LEASE)
-            left = await inbox.claim(now, now + LEASE, self.held, CLAIM_AT_ONCE)
-            if prune:
-                await inbox.prune(now - KEEP)
-            await uow.commit()
+        # An idle look only reads: a write lock would, on SQLite, stop every other writer.
+        if not (self.held or prune) and not await inbox.waiting(self.db, now):
+            return 0
+        left = await inbox.take_over(
+            self.db, now, now + LEASE, self.held, CLAIM_AT_ONCE, now - KEEP if prune else None
+        )
         if prune:
             self._pruned = now
-        for update_id, body in left:
+        for update_id, data in left:
             _LOG.info("handling update %s, left unhandled by an earlier run", update_id)
-            self._hand_over(update_id, json.loads(body))
+            self._hand_over(update_id, data)
         return len(left)
 
     async def _sweep_forever(self) -> None:
@@ -192,9 +178,7 @@ class Intake:
         while self._handled:
             done, self._handled = self._handled, []
             try:
-                async with UnitOfWork(self.db) as uow:
-                    await Inbox(uow.session).handled(done, self.clock())
-                    await uow.commit()
+                await inbox.handled(self.db, done, self.clock())
             except Exception as error:  # noqa: BLE001 - unmarked, they are handled again later
                 _LOG.warning("updates %s handled but not marked: %s", done, _first_line(error))
             self.held.difference_update(done)

@@ -44,6 +44,7 @@ ADMIN = (
     "addspecialist",
     "renamespecialist",
     "offer",
+    "location",
     "reviews",
     "noshow",
     "forgive",

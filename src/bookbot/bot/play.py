@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -16,10 +17,9 @@ from bookbot.bot import callbacks
 from bookbot.bot.inbox import intake
 from bookbot.config import Settings
 from bookbot.demo import clinic
-from bookbot.deps import Clock, system_clock
+from bookbot.deps import Clock, open_database, system_clock
 from bookbot.errors import BadInput
 from bookbot.services.clinic import business, import_clinic
-from bookbot.store.db import Database
 from bookbot.testing.emulator import (
     TEST_PROVIDER,
     BotApiEmulator,
@@ -54,13 +54,15 @@ async def play(
     clock: Clock = system_clock,
 ) -> None:
     """Runs a whole session: the demo data if the database is empty, then the chat loop."""
-    db = Database(url)
+    db = open_database(url)
     try:
         await business(db)
     except BadInput:
         await import_clinic(db, clinic(clock()), provider=True)
     await db.close()
-    async with BotApiEmulator() as emulator:
+    # Update ids count on from every session before (milliseconds since the epoch), as
+    # Telegram's do across restarts: the inbox would take a repeated id for a redelivery.
+    async with BotApiEmulator(first_update_id=time.time_ns() // 1_000_000) as emulator:
         # The local emulator keeps no flood limits: pacing would only make answers lag.
         settings = Settings(
             token=emulator.token,
@@ -70,7 +72,7 @@ async def play(
             pace=False,
             payment_token=TEST_PROVIDER,  # the emulator's: a test card pays
         )
-        application = build_bot(settings, Database(url), clock)
+        application = build_bot(settings, open_database(url), clock)
         await application.initialize()
         if application.post_init:
             await application.post_init(application)

@@ -15,10 +15,11 @@ from bookbot import i18n
 from bookbot.bot.callbacks import Action, encode
 from bookbot.engine import money
 from bookbot.services import schedules
+from bookbot.services.places import Listed, Placed, Placing
+from bookbot.services.reviews import Review
 from bookbot.services.schedules import Change, DayView, Outcome, View
 from bookbot.services.stats import Figures
 from bookbot.services.visits import Visit
-from bookbot.store.reviews import Review
 
 LIMIT = 4096  # Telegram's most characters in one message
 
@@ -90,7 +91,13 @@ def _day_lines(one: DayView, lang: str) -> list[str]:
     elif not one.windows:
         head = t(lang, "admin.view.not_working")
     else:
-        head = ", ".join(span(s, e, lang) for s, e in one.windows)
+        places = one.places or (None,) * len(one.windows)
+        head = ", ".join(
+            t(lang, "admin.view.at", window=span(s, e, lang), place=place)
+            if place
+            else span(s, e, lang)
+            for (s, e), place in zip(one.windows, places, strict=True)
+        )
     lines = [f"<b>{i18n.day(one.day, lang)}</b> · {head}"]
     entries: list[tuple[datetime, str]] = [
         (h.booking.start, "  " + booking_line(h, lang)) for h in one.bookings
@@ -374,3 +381,47 @@ def figure_lines(found: Figures) -> list[tuple[str, dict[str, object]]]:
             for one in found.takings
         ),
     ]
+
+
+# -- places (/location) ------------------------------------------------------------------
+
+
+def locations(found: Sequence[Listed], lang: str) -> str:
+    """The places: id, name, address, coordinates, phone, zone, and who is based there."""
+    if not found:
+        return t(lang, "location.none")
+    lines = [f"<b>{t(lang, 'location.title')}</b>"]
+    for one in found:
+        place = one.location
+        point = f"{place.lat}, {place.lon}" if place.lat is not None else "—"
+        lines.append(
+            t(
+                lang,
+                "location.line",
+                id=place.id,
+                name=place.name,
+                address=place.address,
+                point=point,
+                phone=place.phone or "—",
+                zone=one.zone,
+            )
+        )
+        names = ", ".join(s.name for s in one.based)
+        lines.append("  " + t(lang, "location.based", names=names or "—"))
+    return "\n".join(lines)
+
+
+def placed(done: Placed, asked: Placing, lang: str) -> str:
+    """What /location set did, and the visits that moved with it."""
+    params: dict[str, object] = {"specialist": done.specialist.name, "place": done.location.name}
+    if asked.day is not None:
+        line = t(lang, "location.dated_at", day=i18n.day(asked.day, lang), **params)
+    elif asked.days:
+        line = t(lang, "location.weekly_at", days=weekdays(asked.days, lang), **params)
+    else:
+        line = t(lang, "location.based_at", **params)
+    if not done.moved:
+        return line
+    lines = [line, t(lang, "location.moved", count=len(done.moved))]
+    lines.extend("• " + booking_line(h, lang, with_day=True) for h in done.moved)
+    return "\n".join(lines)

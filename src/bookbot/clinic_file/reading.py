@@ -106,7 +106,7 @@ FIELDS = {
         "location",
     },
     "block": {"start", "end", "reason"},
-    "booking": {"id", "specialist", "service", "start", "end", "status", "client"},
+    "booking": {"id", "specialist", "service", "start", "end", "status", "client", "location"},
     "client": {"name", "phone", "telegram_id"},
 }
 
@@ -435,8 +435,10 @@ def _bookings(
 
     A booking's service need not be one its specialist offers now: a booking already made
     stays when the specialist stops offering it. The import refuses a new one (see
-    Imports.import_bookings), as only it knows which are new. A chain's booking gets the
-    place of the window its start falls in (none outside every window).
+    Imports.import_bookings), as only it knows which are new. A chain's booking keeps the
+    `location` it names (the export writes it: the place it was booked at, even after the
+    schedule moved); without one it gets the place of the window its start falls in (none
+    outside every window).
     """
     by_service = {s.id: s for s in services}
     by_specialist = {s.id: s for s in specialists}
@@ -469,8 +471,11 @@ def _bookings(
         end_at = _absolute(end, tz) if end else booking_end(specialist, service, business, start_at)
         if reader.found(validate.ends_after(start_at, end_at, where)):
             continue
-        location = None
-        if business.locations:
+        location = reader.value(line, "location", where, parsing.identifier)
+        if location is not None and location not in {p.id for p in business.locations}:
+            reader.add(f"{where}.location", "error.unknown_location", id=location)
+            continue
+        if location is None and business.locations:
             plan = plans.get(specialist.id) or plans.setdefault(
                 specialist.id, Plan(specialist.schedule(business))
             )

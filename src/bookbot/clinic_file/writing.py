@@ -195,6 +195,7 @@ def _dump_booking(booking: Booking, specialist: Specialist, business: Business) 
             "start": _wall(booking.start, tz),
             "end": _wall(booking.end, tz),
             "status": str(booking.status),
+            "location": booking.location,
             "client": _drop_none(
                 {"name": client.name, "phone": client.phone, "telegram_id": client.telegram_id}
             )

@@ -131,3 +131,77 @@ def shortest_slot(specialist: Specialist) -> timedelta:
         o.hours.slot for o in specialist.overrides if o.hours is not None
     ]
     return min(lengths, default=timedelta(minutes=60))
+
+
+# -- where the time is worked --------------------------------------------------------------
+
+
+def based(specialist: Specialist, place: str) -> Specialist:
+    """Sets the specialist's own place: where every entry that names none is worked."""
+    return replace(specialist, location=place)
+
+
+def works_on(specialist: Specialist, days: frozenset[int]) -> bool:
+    """Tells whether any line of the weekly template gives hours on one of `days`."""
+    return any(entry.days & days for entry in specialist.weekly)
+
+
+def placed_weekly(specialist: Specialist, place: str, days: frozenset[int]) -> Specialist:
+    """Puts the weekly lines' hours on `days` at `place`; a line on other days too is split.
+
+    The part of a split line on the other days keeps its place and comes first; a line
+    that names `place` already stays whole.
+    """
+    lines: list[WeeklyEntry] = []
+    for entry in specialist.weekly:
+        mine, rest = entry.days & days, entry.days - days
+        if not mine or entry.hours.location == place:
+            lines.append(entry)
+            continue
+        if rest:
+            lines.append(replace(entry, days=rest))
+        lines.append(replace(entry, days=mine, hours=replace(entry.hours, location=place)))
+    return replace(specialist, weekly=tuple(lines))
+
+
+def dated_hours(specialist: Specialist, day: date) -> list[Override]:
+    """The custom hours and extra slots of one date."""
+    return [
+        o
+        for o in specialist.overrides
+        if o.type in (OverrideType.CUSTOM_HOURS, OverrideType.EXTRA_SLOTS)
+        and o.first == day
+        and o.hours is not None
+    ]
+
+
+def placed_on(specialist: Specialist, place: str, day: date) -> Specialist:
+    """Puts one date's custom hours and extra slots at `place`."""
+    return replace(
+        specialist,
+        overrides=tuple(
+            replace(o, hours=replace(o.hours, location=place))
+            if o.hours is not None and o in dated_hours(specialist, day)
+            else o
+            for o in specialist.overrides
+        ),
+    )
+
+
+def moved(
+    business: Business, before: Specialist, after: Specialist, bookings: Iterable[Booking]
+) -> list[tuple[Booking, str]]:
+    """Live bookings whose window is at another place after the change, with that place.
+
+    A booking whose window is gone (the change `displaced` it) is not listed.
+    """
+    old, new = Plan(before.schedule(business)), Plan(after.schedule(business))
+    found = []
+    for b in bookings:
+        if not b.live or b.specialist != after.id:
+            continue
+        was = old.place(old.local(b.start).date(), b.start)
+        now = new.place(new.local(b.start).date(), b.start)
+        if now is not None and now != was and now != b.location:
+            found.append((b, now))
+    return found

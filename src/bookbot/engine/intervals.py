@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -42,7 +42,8 @@ def merge(intervals: Iterable[Interval]) -> list[Interval]:
 def subtract(base: Sequence[Interval], cuts: Sequence[Interval]) -> list[Interval]:
     """Removes merged `cuts` from merged `base`; both sorted and disjoint."""
     result: list[Interval] = []
-    i = 0
+    # Cuts are disjoint and sorted, so their ends are sorted too: skip those over before base.
+    i = bisect_right(cuts, base[0].start, key=_end) if base and cuts else 0
     for start, end in base:
         while i < len(cuts) and cuts[i].end <= start:
             i += 1
@@ -94,3 +95,8 @@ def intersect(one: Sequence[Interval], other: Sequence[Interval]) -> list[Interv
         else:
             j += 1
     return result
+
+
+def _end(interval: Interval) -> datetime:
+    """An interval's end, as a sort key."""
+    return interval.end

@@ -88,13 +88,14 @@ class LocalClock:
         # Most days keep one offset throughout, and their arithmetic needs no zone lookups.
         self.offset = midnight if midnight == next_midnight else None
         self.base = datetime.combine(day, time(0))
+        # Local midnight as an instant, on such a day: a wall time is then one addition.
+        self.utc = None if self.offset is None else (self.base - self.offset).replace(tzinfo=UTC)
 
     def instant(self, since_midnight: timedelta) -> datetime:
         """The instant of a wall time; a skipped time maps as if clocks had not moved."""
-        naive = self.base + since_midnight
-        if self.offset is not None:
-            return (naive - self.offset).replace(tzinfo=UTC)
-        return naive.replace(tzinfo=self.tz).astimezone(UTC)
+        if self.utc is not None:
+            return self.utc + since_midnight
+        return (self.base + since_midnight).replace(tzinfo=self.tz).astimezone(UTC)
 
     def start(self, since_midnight: timedelta) -> datetime | None:
         """The instant a slot starts at that wall time: None if the time does not exist."""

@@ -181,7 +181,9 @@ async def render(
         profile = await uow.chats.profile(message.chat_id)
         names = {s.id: s.name for s in await uow.catalog.specialists()}
     live = found.status == BookingStatus.CONFIRMED
-    if message.kind == messages.REMINDER and (not live or found.start <= now):
+    if message.kind in (messages.REMINDER, messages.PLACE_CHANGED) and (
+        not live or found.start <= now
+    ):
         return None  # cancelled meanwhile, or the visit has begun
     if message.kind == messages.CONFIRMATION and not live:
         return None
@@ -311,6 +313,15 @@ def _offer(held, message, lang, settings, now) -> Letter:  # type: ignore[no-unt
     return Letter(i18n.text("waiting.offer", lang, minutes=minutes, **_names(held, lang)), buttons)
 
 
+def _place_changed(held, message, lang, settings, now) -> Letter:  # type: ignore[no-untyped-def]
+    # The same event (its uid is the booking's) at the new place, for the client's calendar.
+    said = i18n.text("notify.place_changed", lang, **_names(held, lang))
+    return Letter(
+        "\n".join([said, *terms.place(held, lang)]),
+        document=Document(f"booking-{held.booking.id}.ics", invitation(held, lang, now)),
+    )
+
+
 RENDER = {
     messages.CONFIRMATION: _confirmation,
     messages.NEW_BOOKING: _new_booking,
@@ -319,4 +330,5 @@ RENDER = {
     messages.CANCELLED_FOR_CLIENT: _cancelled_for_client,
     messages.REVIEW: _review,
     messages.WAITLIST_OFFER: _offer,
+    messages.PLACE_CHANGED: _place_changed,
 }

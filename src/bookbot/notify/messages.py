@@ -121,3 +121,12 @@ async def offered(outbox: Outbox, booking: Booking, now: datetime) -> None:
     """Owes a waiting client the offer of a slot held for them (Take it / Not this one)."""
     assert booking.client is not None and booking.client.telegram_id is not None
     await outbox.add(WAITLIST_OFFER, booking.client.telegram_id, now, now, booking.id)
+
+
+PLACE_CHANGED = "place_changed"  # to the client: the visit's window moved to another place
+
+
+async def place_changed(outbox: Outbox, booking: Booking, now: datetime) -> None:
+    """Owes the client the news that their visit is now at another place (read when sent)."""
+    if booking.client and booking.client.telegram_id is not None:
+        await outbox.add(PLACE_CHANGED, booking.client.telegram_id, now, now, booking.id)

@@ -13,17 +13,19 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
 from bookbot.engine import search
-from bookbot.engine.model import Business, Service, Slot, Specialist
+from bookbot.engine.model import Booking, Business, Service, Slot, Specialist
 from bookbot.engine.places import Where
 from bookbot.engine.workday import Plan
 from bookbot.errors import BadInput
 from bookbot.services import directory
 from bookbot.services.basics import check_range, require_business
+from bookbot.store.bookings import occupies
 from bookbot.store.db import Database
 from bookbot.store.uow import UnitOfWork
 
 ANY = "*"  # the chat's "any available" specialist
 BUSY_LOOKBACK = timedelta(days=1)
+ZERO = timedelta(0)
 NEAR = timedelta(days=2)  # a slot, and any booking that may overlap it, lie within this
 VIEWS = 1024  # views kept per process for one version of the data
 Seen = tuple[str, int]  # the schedule stamp and the availability counter (Chats.chat)
@@ -35,12 +37,17 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Context:
-    """What a question about free time needs: the business, service, specialists, plans."""
+    """What a question about free time needs: the business, service, specialists, plans.
+
+    `lapsed`: asked `near` an instant, a hold of the specialist ran out and is not yet
+    marked (Bookings.expire_holds); it is not counted busy.
+    """
 
     business: Business
     service: Service | None
     specialists: list[Specialist]
     plans: list[Plan]
+    lapsed: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,14 +114,39 @@ async def context(
         specialists = await catalog.specialists(offering=service)
     else:
         raise BadInput("error.need_service_or_specialist")
-    since, until = now - BUSY_LOOKBACK, None
-    if near is not None:
-        since, until = max(since, near - NEAR), near + NEAR
-    bookings = await uow.bookings.bookings(
-        specialists=[s.id for s in specialists], since=since, until=until, live_at=now
-    )
+    lapsed = False
+    if near is None:
+        bookings = await uow.bookings.bookings(
+            specialists=[s.id for s in specialists], since=now - BUSY_LOOKBACK, live_at=now
+        )
+    else:
+        assert specialist is not None, "a slot is checked near an instant for one specialist"
+        bookings, lapsed = await _near(uow, now, business, found_service, specialists[0], near)
     plans = [Plan(s.schedule(business, bookings)) for s in specialists]
-    return Context(business, found_service, specialists, plans)
+    return Context(business, found_service, specialists, plans, lapsed)
+
+
+async def _near(
+    uow: UnitOfWork,
+    now: datetime,
+    business: Business,
+    service: Service | None,
+    specialist: Specialist,
+    near: datetime,
+) -> tuple[list[Booking], bool]:
+    """A specialist's bookings occupying time within NEAR of an instant; whether a hold ran out.
+
+    Read once, widely enough that the day index, settling a booking of the service at
+    `near`, need not read them again (Bookings.around).
+    """
+    since, until = max(now - BUSY_LOOKBACK, near - NEAR), near + NEAR
+    plan = Plan(specialist.schedule(business))
+    longest = max(plan.longest, service.duration if service and service.duration else ZERO)
+    first, last = uow.days.window(plan, near, near + longest)
+    first, last = min(first, since), max(last, until)
+    found, lapsed = await uow.bookings.around(specialist.id, first, last, now)
+    near_by = [b for b in found if b.end > since and b.start < until and occupies(b, now)]
+    return near_by, lapsed
 
 
 def duration(ctx: Context) -> timedelta | None:

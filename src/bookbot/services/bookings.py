@@ -74,10 +74,13 @@ async def take(
 ) -> Booking:
     """Writes a booking or hold at `start` if every rule allows it, inside the caller's unit.
 
-    The caller has locked the specialist (UnitOfWork.lock).
+    The caller has locked the specialist (UnitOfWork.lock). Holds of theirs that ran out
+    are marked first and their time offered, when there are any.
     """
-    await expire_and_offer(uow, now, specialists=[specialist])
     ctx = await context(uow, now, service=service, specialist=specialist, near=start)
+    if ctx.lapsed:
+        await expire_and_offer(uow, now, specialists=[specialist])
+        ctx = await context(uow, now, service=service, specialist=specialist, near=start)
     try:
         slot = search.slot_at(ctx.plans[0], start, now, ctx.business.rules, duration(ctx))
     except search.Refusal as refusal:

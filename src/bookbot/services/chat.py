@@ -2,6 +2,8 @@
 
 A tap reads its user's profile, draft and the data's version at once (`chat`); a contact
 message is remembered and answered from one unit of work (`give_contact`).
+`Profile` and `Draft` are values the store builds (store/chats.py); bot/ takes them from
+here, since entry points import nothing of store/.
 """
 
 from __future__ import annotations

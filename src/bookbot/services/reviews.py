@@ -2,6 +2,7 @@
 
 Whether a visit may be reviewed is the engine's rule (`may_review`); this module asks it
 and stores what passes. The signed links that lead here are notify/reviews.py's.
+`Review` is the value the store builds (store/reviews.py); entry points take it from here.
 """
 
 from __future__ import annotations

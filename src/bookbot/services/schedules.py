@@ -124,6 +124,7 @@ class DayView:
     bookings: tuple[Visit, ...]
     blocks: tuple[Block, ...]
     free: tuple[Slot, ...]
+    places: tuple[str | None, ...] = ()  # each window's place (name), with several places
 
 
 @dataclass(frozen=True)
@@ -319,6 +320,7 @@ async def view(
         held = [await named(uow.catalog, b) for b in busy if b.status == BookingStatus.CONFIRMED]
     bare = Plan(found.schedule(business))
     plan = Plan(found.schedule(business, busy))
+    several = len(business.locations) > 1
     days = []
     for day in search.dates(first, last):
         closed = next((o for o in found.overrides if o.type in CLOSING and o.covers(day)), None)
@@ -337,6 +339,7 @@ async def view(
                     and b.end.astimezone(tz) > datetime.combine(day, time(0), tz)
                 ),
                 free=() if closed else tuple(search.day_slots(plan, day, now, business.rules)),
+                places=tuple(_place_name(business, p) for p in work.places) if several else (),
             )
         )
     return View(found, tuple(days))
@@ -367,6 +370,12 @@ async def agenda(
         (h for h in visits if first <= h.booking.start.date() <= last),
         key=lambda h: (absolute(h.booking.start), h.specialist.id),
     )
+
+
+def _place_name(business: Business, place: str | None) -> str | None:
+    """A location's name, by its id."""
+    found = business.location(place)
+    return found.name if found else place
 
 
 def today(now: datetime, timezone: str) -> date:

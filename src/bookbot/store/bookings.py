@@ -11,7 +11,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, union_all, update
+from sqlalchemy import (
+    BindParameter,
+    CompoundSelect,
+    Date,
+    Select,
+    and_,
+    bindparam,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -22,10 +35,77 @@ from bookbot.engine.stats import Record
 from bookbot.errors import Refused
 from bookbot.store.bulk import chunks
 from bookbot.store.chats import find_or_add_client
-from bookbot.store.dayindex import DayIndex
-from bookbot.store.tables import BookingRow, ClientRow, SpecialistRow
+from bookbot.store.dayindex import DayIndex, Span
+from bookbot.store.tables import BookingRow, ClientRow, DaySpanRow, SpecialistRow
 
 LIVE = [str(status) for status in LIVE_STATUSES]
+COLUMNS = (  # what occupies time: `overlapping` reads these
+    BookingRow.specialist_id,
+    BookingRow.service_id,
+    BookingRow.start_at,
+    BookingRow.end_at,
+    BookingRow.status,
+    BookingRow.hold_until,
+)
+
+
+def _overlapping() -> tuple[Select, Select]:
+    """The two parts of `overlapping`'s query: bookings starting in [:since, :until), and
+    the last live one of each specialist starting before `since`, if it reaches into it.
+
+    The status is checked by the caller, not in SQL: SQLite would take the status index.
+    """
+    specialists: BindParameter[list[str]] = bindparam("specialists", expanding=True)
+    since: BindParameter[datetime] = bindparam("since")
+    earlier = aliased(BookingRow)
+    last_before = (
+        select(earlier.id)
+        .where(
+            earlier.specialist_id == SpecialistRow.id,
+            earlier.status.in_(LIVE),
+            earlier.start_at < since,
+        )
+        .order_by(earlier.start_at.desc(), earlier.end_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    starting = select(*COLUMNS).where(
+        BookingRow.specialist_id.in_(specialists),
+        BookingRow.start_at >= since,
+        BookingRow.start_at < bindparam("until"),
+    )
+    reaching = select(*COLUMNS).where(
+        BookingRow.id.in_(select(last_before).where(SpecialistRow.id.in_(specialists))),
+        BookingRow.end_at > since,
+    )
+    return starting, reaching
+
+
+ADD = insert(BookingRow.__table__)  # Core: the ORM's unit of work costs more than the insert
+# Built once (building them cost more than running them). `around` asks, besides the
+# bookings, a first row of the specialist: whether a hold of theirs ran out at :now and is
+# not marked yet, and their span of indexed dates (`header`, `lapsed`, `first`, `last`).
+OVERLAPPING = union_all(*_overlapping())
+HEADER = (literal(False), literal(False), literal(None, Date), literal(None, Date))
+AROUND: CompoundSelect = union_all(
+    select(
+        SpecialistRow.id,
+        *(literal(None, column.type) for column in COLUMNS[1:]),
+        literal(True),
+        select(BookingRow.id)
+        .where(
+            BookingRow.specialist_id == SpecialistRow.id,
+            BookingRow.status == BookingStatus.HELD,
+            BookingRow.hold_until <= bindparam("now"),
+        )
+        .exists(),
+        DaySpanRow.first,
+        DaySpanRow.last,
+    )
+    .outerjoin(DaySpanRow, DaySpanRow.specialist_id == SpecialistRow.id)
+    .where(SpecialistRow.id.in_(bindparam("specialists", expanding=True))),
+    *(part.add_columns(*HEADER) for part in _overlapping()),
+)
 
 
 class Bookings:
@@ -48,49 +128,37 @@ class Bookings:
         index however long the history: live bookings never overlap, so of those starting
         before `since` only the last one can reach into it.
         """
-        columns = (
-            BookingRow.specialist_id,
-            BookingRow.service_id,
-            BookingRow.start_at,
-            BookingRow.end_at,
-            BookingRow.status,
-            BookingRow.hold_until,
-        )
-        earlier = aliased(BookingRow)
-        last_before = (
-            select(earlier.id)
-            .where(
-                earlier.specialist_id == SpecialistRow.id,
-                earlier.status.in_(LIVE),
-                earlier.start_at < since,
-            )
-            .order_by(earlier.start_at.desc(), earlier.end_at.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
         found = []
         for chunk in chunks(sorted(set(specialists))):
-            # The status is checked here, not in SQL: SQLite would take the status index.
-            starting = select(*columns).where(
-                BookingRow.specialist_id.in_(chunk),
-                BookingRow.start_at >= since,
-                BookingRow.start_at < until,
-            )
-            reaching = select(*columns).where(
-                BookingRow.id.in_(select(last_before).where(SpecialistRow.id.in_(chunk))),
-                BookingRow.end_at > since,
-            )
-            found += list(await self.session.execute(union_all(starting, reaching)))
+            asked = {"specialists": chunk, "since": since, "until": until}
+            found += list(await self.session.execute(OVERLAPPING, asked))
         return [
-            Booking(specialist, service, start, end, BookingStatus(status))
-            for specialist, service, start, end, status, held in found
-            if status in LIVE
-            and (
-                live_at is None
-                or status == BookingStatus.CONFIRMED
-                or (held is not None and held > live_at)
-            )
+            booking
+            for booking in map(_occupying, found)
+            if booking.live and (live_at is None or occupies(booking, live_at))
         ]
+
+    async def around(
+        self, specialist: str, since: datetime, until: datetime, now: datetime
+    ) -> tuple[list[Booking], bool]:
+        """A specialist's held and confirmed bookings overlapping [since, until), and whether
+        a hold of theirs ran out at `now` but is not marked yet (`expire_holds`).
+
+        The bookings are `overlapping`'s without `live_at` (holds that ran out among them),
+        each hold with its `hold_until`. They and the specialist's span of indexed dates,
+        read in the same statement, are handed to the day index, which then need not read
+        them again when it settles (DayIndex.busy_known, span_known).
+        """
+        asked = {"specialists": [specialist], "since": since, "until": until, "now": now}
+        found, lapsed = [], False
+        for *row, header, ran_out, first, last in await self.session.execute(AROUND, asked):
+            if header:
+                lapsed = bool(ran_out)
+                self.days.span_known(specialist, Span(first, last) if first else None)
+            elif row[4] in LIVE:
+                found.append(_occupying(row))
+        self.days.busy_known(specialist, found, since, until)
+        return found, lapsed
 
     async def bookings(
         self,
@@ -177,23 +245,40 @@ class Bookings:
         client_id = (
             await find_or_add_client(self.session, booking.client) if booking.client else None
         )
-        row = BookingRow(
-            id=booking.id,
-            specialist_id=booking.specialist,
-            service_id=booking.service,
-            client_id=client_id,
-            start_at=booking.start,
-            end_at=booking.end,
-            status=str(booking.status),
-            hold_until=hold_until,
-            created_at=now,
-            offer_of=offer_of,
+        status = BookingStatus(booking.status)
+        values = {
+            "specialist_id": booking.specialist,
+            "service_id": booking.service,
+            "client_id": client_id,
+            "start_at": booking.start,
+            "end_at": booking.end,
+            "status": str(status),
+            "hold_until": hold_until,
+            "created_at": now,
+            "offer_of": offer_of,
+            "location": booking.location,
+        }
+        if booking.id is not None:
+            values["id"] = booking.id
+        try:
+            written = await self.session.execute(ADD, values)
+        except IntegrityError as error:
+            _refuse_overlap(error)
+            raise
+        client = await self.session.get(ClientRow, client_id) if client_id else None
+        added = Booking(  # as `_booking` reads it back
+            booking.specialist,
+            booking.service,
+            booking.start,
+            booking.end,
+            status,
+            Client(client.name, client.phone, client.telegram_id) if client else None,
+            written.inserted_primary_key[0],  # type: ignore[attr-defined]
+            hold_until if status == BookingStatus.HELD else None,
             location=booking.location,
         )
-        self.session.add(row)
-        await self._flush_or_refuse()
-        self.days.busy_changed(booking.specialist, booking.start, booking.end)
-        return _booking(row, await self.session.get(ClientRow, client_id) if client_id else None)
+        self.days.busy_changed(booking.specialist, booking.start, booking.end, added)
+        return added
 
     async def set_status(
         self,
@@ -213,6 +298,12 @@ class Bookings:
         if status == BookingStatus.CONFIRMED:
             row.hold_until = row.due = None
         await self._flush_or_refuse()
+
+    async def set_location(self, booking_id: int, location: str) -> None:
+        """Records the place a booking's window is at now (its place was moved)."""
+        await self.session.execute(
+            update(BookingRow).where(BookingRow.id == booking_id).values(location=location)
+        )
 
     async def await_payment(self, booking_id: int, until: datetime, due: int) -> None:
         """Keeps a hold until `until` for a payment of `due` (minor units) to confirm it.
@@ -322,9 +413,32 @@ class Bookings:
         try:
             await self.session.flush()
         except IntegrityError as error:
-            if "bookings_no_overlap" in str(error.orig):
-                raise Refused("refused.taken") from None
+            _refuse_overlap(error)
             raise
+
+
+def _refuse_overlap(error: IntegrityError) -> None:
+    """Raises "refused.taken" for the database's refusal of an overlapping live booking."""
+    if "bookings_no_overlap" in str(error.orig):
+        raise Refused("refused.taken") from None
+
+
+def occupies(booking: Booking, now: datetime) -> bool:
+    """Tells whether a live booking occupies its time at `now`, as `_live` asks it in SQL.
+
+    A hold without `hold_until` does not (SQL's comparison with NULL).
+    """
+    if booking.status == BookingStatus.CONFIRMED:
+        return True
+    return booking.hold_until is not None and booking.hold_until > now
+
+
+def _occupying(row: Sequence) -> Booking:
+    """A booking from a row of COLUMNS: what occupies time, a hold with its `hold_until`."""
+    specialist, service, start, end, status, held = row
+    status = BookingStatus(status)
+    hold_until = held if status == BookingStatus.HELD else None
+    return Booking(specialist, service, start, end, status, hold_until=hold_until)
 
 
 def _live(now: datetime):  # type: ignore[no-untyped-def]

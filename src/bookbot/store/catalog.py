@@ -14,7 +14,7 @@ from uuid import uuid4
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bookbot.engine.model import WEEKDAYS, Block, Business, Service, Specialist
+from bookbot.engine.model import WEEKDAYS, Block, Business, Location, Service, Specialist
 from bookbot.engine.policy import Prepay
 from bookbot.engine.workday import Plan
 from bookbot.store.bulk import add_rows, chunks
@@ -46,6 +46,11 @@ from bookbot.store.tables import (
 
 BUSINESS_ID = 1
 PLACE_SETS = 64  # sets of places whose plans are kept per service (a question's `where`)
+STAMP = select(BusinessRow.stamp).where(BusinessRow.id == BUSINESS_ID)  # read by every unit
+# Raised by every unit that changes what is free: built once, like STAMP.
+BUMP = (
+    update(BusinessRow).where(BusinessRow.id == BUSINESS_ID).values(version=BusinessRow.version + 1)
+)
 
 
 @dataclass(frozen=True)
@@ -154,9 +159,7 @@ class Catalog:
         The unit keeps the catalog it began with, as if it had read it all at once.
         """
         if self.stamp is None:
-            self.stamp = await self.session.scalar(
-                select(BusinessRow.stamp).where(BusinessRow.id == BUSINESS_ID)
-            )
+            self.stamp = await self.session.scalar(STAMP)
         return self.stamp
 
     async def current_business(self) -> Business | None:
@@ -500,8 +503,34 @@ class Catalog:
 
     async def bump(self) -> None:
         """Raises the availability counter: this transaction changed what is free."""
-        await self.session.execute(
-            update(BusinessRow)
-            .where(BusinessRow.id == BUSINESS_ID)
-            .values(version=BusinessRow.version + 1)
-        )
+        await self.session.execute(BUMP)
+
+    async def save_location(self, place: Location) -> bool:
+        """Adds a location after the others, or updates one by id; tells whether it changed.
+
+        Only a changed zone or holiday calendar changes anyone's free time: then every
+        specialist's days are asked again (the day index), as `save_business` does.
+        """
+        before = await self.business()
+        assert before is not None, "a location belongs to a business"
+        known = before.location(place.id)
+        if known == place:
+            return False
+        row = await self.session.get(LocationRow, place.id)
+        if row is None:
+            position = len(before.locations)
+            row = LocationRow(id=place.id, business_id=BUSINESS_ID, position=position)
+        values = location_values(place, BUSINESS_ID, row.position)
+        for name, value in values.items():
+            setattr(row, name, value)
+        self.session.add(row)
+        if known is not None and (known.timezone, known.holidays) != (
+            place.timezone,
+            place.holidays,
+        ):
+            for specialist in await self.session.scalars(select(SpecialistRow.id)):
+                self.days.schedule_changed(specialist)
+        await self._restamp()
+        await self.bump()  # the places the chat lists are views of the counter
+        await self.session.flush()
+        return True

@@ -17,7 +17,7 @@ from bookbot import i18n
 from bookbot.bot import arguments, outbox, views
 from bookbot.bot.callbacks import Action, Tap
 from bookbot.bot.context import BotContext
-from bookbot.bot.handlers import staff
+from bookbot.bot.handlers import locations, staff
 from bookbot.bot.handlers import waitlist as waitlist_chat
 from bookbot.bot.handlers.staff import Call
 from bookbot.errors import BadInput, Refused
@@ -224,6 +224,7 @@ COMMANDS: dict[str, tuple[staff.Body, bool]] = {
     "addspecialist": (_add_specialist, False),
     "renamespecialist": (_rename_specialist, False),
     "offer": (_offer, False),
+    "location": (locations.command, False),
     "reviews": (_reviews, True),
     "stats": (_stats, False),
     "waitlist": (_waitlist, False),

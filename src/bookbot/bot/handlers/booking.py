@@ -24,8 +24,8 @@ from bookbot.errors import BookbotError
 from bookbot.notify import terms
 from bookbot.services import availability, bookings, places
 from bookbot.services import chat as client_chat
+from bookbot.services.chat import Draft, Profile
 from bookbot.services.visits import Visit
-from bookbot.store.chats import Draft, Profile
 
 PHONE = re.compile(r"(\+?[0-9][0-9\s().-]{5,}[0-9])")  # ASCII digits only
 

@@ -22,8 +22,8 @@ from bookbot.errors import BookbotError
 from bookbot.notify import terms
 from bookbot.services import availability, bookings, people, reviews, waitlist
 from bookbot.services import chat as client_chat
+from bookbot.services.chat import Profile
 from bookbot.services.visits import Visit
-from bookbot.store.chats import Profile
 
 
 async def start(update: Update, context: BotContext) -> None:

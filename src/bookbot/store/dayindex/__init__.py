@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import bindparam, delete, select, text, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bookbot.engine.intervals import ONE_DAY, midnight
@@ -35,8 +36,52 @@ from bookbot.store.dayindex.rows import DAYS, IndexedDay, Need, Span, stored
 from bookbot.store.tables import DayRow, DaySpanRow, SpecialistRow
 
 CHUNK = 200  # specialists settled together: one bookings query, one insert
+Upsert = postgresql.Insert | sqlite.Insert
+# Statements built once: building them cost more than running them.
+SPANNED = (  # the specialists with their spans, their rows locked (FOR NO KEY UPDATE)
+    select(SpecialistRow.id, DaySpanRow.first, DaySpanRow.last)
+    .outerjoin(DaySpanRow, DaySpanRow.specialist_id == SpecialistRow.id)
+    .where(SpecialistRow.id.in_(bindparam("ids", expanding=True)))
+    .order_by(SpecialistRow.id)
+    .with_for_update(key_share=True, of=SpecialistRow)
+)
+
+
+def _upsert(statement: Upsert) -> Upsert:
+    """A row of the day index written over the one of its specialist and date, if any."""
+    return statement.on_conflict_do_update(
+        index_elements=[DAYS.c.specialist_id, DAYS.c.day],
+        set_={
+            column.name: statement.excluded[column.name]
+            for column in DAYS.columns
+            if not column.primary_key
+        },
+    )
+
+
+UPSERT = {"postgresql": _upsert(postgresql.insert(DAYS)), "sqlite": _upsert(sqlite.insert(DAYS))}
 
 __all__ = ["DayIndex", "IndexedDay", "Need", "Span"]  # what callers read from the index
+
+
+@dataclass
+class _Seen:
+    """Every live booking of one specialist overlapping [since, until) (None: unbounded).
+
+    As this transaction has them: a booking it adds is added here too.
+    """
+
+    bookings: list[Booking]
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def within(self, since: datetime, until: datetime) -> list[Booking] | None:
+        """Those overlapping [since, until), or None when that is not all within what is seen."""
+        if self.since is None or self.until is None:
+            return self.bookings
+        if not (self.since <= since and until <= self.until):
+            return None
+        return [b for b in self.bookings if b.start < until and b.end > since]
 
 
 @dataclass
@@ -77,21 +122,53 @@ class DayIndex(DayQuestions):
         super().__init__(session)
         self.changes: dict[str, _Changes] = defaultdict(_Changes)
         self.around: datetime | None = None  # new spans are laid around this instant
-        self.known: dict[str, list[Booking]] = {}  # all live bookings, as this transaction has them
+        self.known: dict[str, _Seen] = {}  # live bookings, as this transaction has them
+        self.spans_read: dict[str, Span | None] = {}  # before settling (SQLite)
 
     # -- noting changes --------------------------------------------------------------------
 
-    def busy_changed(self, specialist: str, start: datetime, end: datetime) -> None:
-        """Notes busy time added or removed (a booking, a hold, a block)."""
-        self.changes[specialist].busy.append((start, end))
-        self.known.pop(specialist, None)
+    def busy_changed(
+        self, specialist: str, start: datetime, end: datetime, added: Booking | None = None
+    ) -> None:
+        """Notes busy time added or removed (a booking, a hold, a block).
 
-    def busy_known(self, specialist: str, bookings: list[Booking]) -> None:
-        """Hands over every live booking of a specialist, so settling need not read them back.
-
-        Good until the next change to the specialist's bookings (an import knows them all).
+        `added`: the booking just written, which the bookings handed over (`busy_known`)
+        then include; any other change to a specialist's bookings forgets them.
         """
-        self.known[specialist] = bookings
+        self.changes[specialist].busy.append((start, end))
+        seen = self.known.get(specialist)
+        if seen is not None and added is not None and added.live:
+            seen.bookings.append(added)
+        else:
+            self.known.pop(specialist, None)
+
+    def busy_known(
+        self,
+        specialist: str,
+        bookings: list[Booking],
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> None:
+        """Hands over a specialist's live bookings overlapping [since, until) (None: all of
+        them), so that settling need not read them back.
+
+        An import knows them all; a booking, those around it (`window`).
+        """
+        self.known[specialist] = _Seen(list(bookings), since, until)
+
+    def span_known(self, specialist: str, span: Span | None) -> None:
+        """Hands over a specialist's span as this transaction read it (None: it has none).
+
+        Only SQLite settles with it: its write lock, taken at BEGIN, keeps every other
+        writer out until the commit. PostgreSQL reads spans again as it locks the rows.
+        """
+        self.spans_read[specialist] = span
+
+    @staticmethod
+    def window(plan: Plan, start: datetime, end: datetime) -> tuple[datetime, datetime]:
+        """The instants whose bookings settling reads after a change of busy time [start, end)."""
+        days = touched(plan, start, end)
+        return _around(days[0], days[-1] + timedelta(days=reach(plan)))
 
     def dates_changed(self, specialist: str, first: date, last: date) -> None:
         """Notes changed hours on local dates first..last (an override)."""
@@ -134,6 +211,7 @@ class DayIndex(DayQuestions):
         await self.session.execute(
             delete(DaySpanRow).where(DaySpanRow.specialist_id.in_(specialists))
         )
+        self.spans_read.clear()
         for specialist in specialists:
             self.schedule_changed(specialist)
 
@@ -148,12 +226,14 @@ class DayIndex(DayQuestions):
         if not self.changes:
             return False
         changes, self.changes = self.changes, defaultdict(_Changes)
+        spans, self.spans_read = self.spans_read, {}  # settling may add spans: read afresh
         business = await schedules.current_business()
         if business is None:
             return True
         ids = sorted(changes)
         for i in range(0, len(ids), CHUNK):
-            await self._settle(ids[i : i + CHUNK], changes, business, schedules, bookings)
+            chunk = ids[i : i + CHUNK]
+            await self._settle(chunk, changes, business, schedules, bookings, spans)
         return True
 
     async def _settle(
@@ -163,16 +243,10 @@ class DayIndex(DayQuestions):
         business: Business,
         schedules: Schedules,
         occupancy: Occupancy,
+        known: dict[str, Span | None],
     ) -> None:
         # With their spans, the specialists' rows are locked (FOR NO KEY UPDATE, PostgreSQL).
-        spanned = await self.session.execute(
-            select(SpecialistRow.id, DaySpanRow.first, DaySpanRow.last)
-            .outerjoin(DaySpanRow, DaySpanRow.specialist_id == SpecialistRow.id)
-            .where(SpecialistRow.id.in_(ids))
-            .order_by(SpecialistRow.id)
-            .with_for_update(key_share=True, of=SpecialistRow)
-        )
-        spans = {specialist: Span(first, last) for specialist, first, last in spanned if first}
+        spans = await self._spans_of(ids, known)
         jobs: list[tuple[Specialist, Plan, list[date], bool]] = []
         fresh: list[tuple[str, Span]] = []
         for specialist in await schedules.current(ids):
@@ -193,34 +267,44 @@ class DayIndex(DayQuestions):
             else:
                 wanted = set(change.dates)
                 for start, end in change.busy:
-                    wanted.update(touched(plan, start, end))
+                    met = (d for d in touched(plan, start, end) if _meets(plan, d, start, end))
+                    wanted.update(met)
                 days = sorted(d for d in wanted if span.covers(d))
             if days:
                 jobs.append((specialist, plan, days, whole))
-        bookings = await self._live_bookings(
-            occupancy,
-            [
-                (specialist.id, days[0], days[-1] + timedelta(days=reach(plan)))
-                for specialist, plan, days, _ in jobs
-                if specialist.id not in self.known
-            ],
-        )
-        bookings.update((s.id, self.known[s.id]) for s, _, _, _ in jobs if s.id in self.known)
+        bookings: dict[str, list[Booking]] = defaultdict(list)
+        unknown = []
+        for specialist, plan, days, _ in jobs:
+            since, until = _around(days[0], days[-1] + timedelta(days=reach(plan)))
+            seen = self.known.get(specialist.id)
+            found = None if seen is None else seen.within(since, until)
+            if found is None:
+                unknown.append((specialist.id, since, until))
+            else:
+                bookings[specialist.id] = found
+        bookings.update(await self._live_bookings(occupancy, unknown))
         rows = []
         for specialist, _, days, _ in jobs:
             plan = Plan(specialist.schedule(business, bookings[specialist.id]))
             rows += [stored(specialist.id, summarize(plan, plan.work_day(d))) for d in days]
-        whole_ids = [specialist.id for specialist, _, _, whole in jobs if whole]
+        # Whole specialists' rows are replaced; single days are upserted, and deleted where
+        # no free time is left (a date without a row has none).
+        whole_ids = {specialist.id for specialist, _, _, whole in jobs if whole}
         if whole_ids:
             await self.session.execute(delete(DayRow).where(DayRow.specialist_id.in_(whole_ids)))
-        for specialist, _, days, whole in jobs:
-            if not whole:
-                await self.session.execute(
-                    delete(DayRow).where(
-                        DayRow.specialist_id == specialist.id, DayRow.day.in_(days)
-                    )
-                )
-        await add_rows(self.session, DAYS, [row for row in rows if row["holes"]])
+        await add_rows(
+            self.session, DAYS, [r for r in rows if r["holes"] and r["specialist_id"] in whole_ids]
+        )
+        emptied = [
+            (r["specialist_id"], r["day"])
+            for r in rows
+            if not r["holes"] and r["specialist_id"] not in whole_ids
+        ]
+        if emptied:
+            await self.session.execute(
+                delete(DayRow).where(tuple_(DayRow.specialist_id, DayRow.day).in_(emptied))
+            )
+        await self._upsert([r for r in rows if r["holes"] and r["specialist_id"] not in whole_ids])
         await add_rows(
             self.session,
             DaySpanRow.__table__,
@@ -229,6 +313,22 @@ class DayIndex(DayQuestions):
                 for specialist, span in fresh
             ],
         )
+
+    async def _spans_of(self, ids: list[str], known: dict[str, Span | None]) -> dict[str, Span]:
+        """These specialists' spans (on PostgreSQL their rows locked, FOR NO KEY UPDATE).
+
+        On SQLite, those handed over (`span_known`) when they are all known.
+        """
+        if self.session.get_bind().dialect.name == "sqlite" and all(i in known for i in ids):
+            return {i: span for i in ids if (span := known[i]) is not None}
+        spanned = await self.session.execute(SPANNED, {"ids": ids})
+        return {specialist: Span(first, last) for specialist, first, last in spanned if first}
+
+    async def _upsert(self, rows: list[dict]) -> None:
+        """Writes these rows over those of the same specialist and date, or adds them."""
+        if not rows:
+            return
+        await self.session.execute(UPSERT[self.session.get_bind().dialect.name], rows)
 
     async def _new_span(self, plan: Plan, business: Business) -> Span | None:
         """A span for a specialist without one: around `around`, else the newest span."""
@@ -245,19 +345,13 @@ class DayIndex(DayQuestions):
         return Span(*newest) if newest else None
 
     async def _live_bookings(
-        self, occupancy: Occupancy, wanted: list[tuple[str, date, date]]
+        self, occupancy: Occupancy, wanted: list[tuple[str, datetime, datetime]]
     ) -> dict[str, list[Booking]]:
-        """Held and confirmed bookings of each specialist near local dates first..last.
-
-        A margin of a day either side covers every zone's offset.
-        """
+        """Held and confirmed bookings of each specialist overlapping its [since, until)."""
         found: dict[str, list[Booking]] = defaultdict(list)
         if not wanted:
             return found
-        ranges = {
-            specialist: (midnight(first) - ONE_DAY, midnight(last) + 2 * ONE_DAY)
-            for specialist, first, last in wanted
-        }
+        ranges = {specialist: (lo, hi) for specialist, lo, hi in wanted}
         since = min(lo for lo, _ in ranges.values())
         until = max(hi for _, hi in ranges.values())
         for booking in await occupancy.overlapping(list(ranges), since, until):
@@ -265,3 +359,20 @@ class DayIndex(DayQuestions):
             if booking.start < hi and booking.end > lo:
                 found[booking.specialist].append(booking)
         return found
+
+
+def _around(first: date, last: date) -> tuple[datetime, datetime]:
+    """Instants covering local dates first..last in every zone: a margin of a day either side."""
+    return midnight(first) - ONE_DAY, midnight(last) + 2 * ONE_DAY
+
+
+def _meets(plan: Plan, day: date, start: datetime, end: datetime) -> bool:
+    """Tells whether busy time over [start, end) can change a day's summary.
+
+    Only if it meets one of the day's working windows: the holes are the windows less busy
+    time, and the free starts are the candidates that fit in the holes (and the windows). A
+    window that came out reversed (clocks skipped an hour) counts as met.
+    """
+    return any(
+        (begin < end and start < finish) or finish < begin for begin, finish in plan.windows(day)
+    )

@@ -78,7 +78,9 @@ class BotApiEmulator(UserActions, PaymentActions, BotApiMethods):
 
     Use it as ``async with BotApiEmulator() as emu`` or call :meth:`start` / :meth:`stop`.
     With ``token=None`` every token is accepted; otherwise other tokens get 401 Unauthorized.
-    ``idle_quiet`` is the default quiet period of :meth:`wait_idle`.
+    ``idle_quiet`` is the default quiet period of :meth:`wait_idle`. ``first_update_id``
+    is where update ids start: Telegram keeps counting across a bot's restarts, so a bot
+    whose inbox outlives one emulator must be handed a new emulator that counts past it.
     """
 
     def __init__(
@@ -93,9 +95,14 @@ class BotApiEmulator(UserActions, PaymentActions, BotApiMethods):
         idle_quiet: float = 0.1,
         unanswered_grace: float = 1.0,
         flood: FloodControl | None = None,
+        first_update_id: int = 1,
     ) -> None:
         super().__init__(
-            token=token, bot_username=bot_username, bot_first_name=bot_first_name, bot_id=bot_id
+            token=token,
+            bot_username=bot_username,
+            bot_first_name=bot_first_name,
+            bot_id=bot_id,
+            first_update_id=first_update_id,
         )
         self.host = host
         self.port = port

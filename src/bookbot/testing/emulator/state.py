@@ -49,6 +49,7 @@ class EmulatorState:
         bot_username: str,
         bot_first_name: str,
         bot_id: int | None,
+        first_update_id: int = 1,
     ) -> None:
         self._token = token
         self.bot_username = bot_username
@@ -69,7 +70,7 @@ class EmulatorState:
         self._next_message_id: dict[int, int] = {}
         self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._pending: deque[dict[str, Any]] = deque()
-        self._next_update_id = 1
+        self._next_update_id = first_update_id
         self._next_query_id = 1
         self._next_file_no = 1
         self._last_activity = 0.0
