@@ -106,6 +106,12 @@ class Imports:
             self.days.busy_known(specialist, ledger.live_bookings(specialist))
         return len(writes)
 
+    async def add_new(self, bookings: Sequence[Booking]) -> None:
+        """Adds bookings no stored one matches, as import_bookings would: the caller checked."""
+        await self._write_bookings(
+            [_Entry(booking, booking.id, booking.id or 0, stored=False) for booking in bookings]
+        )
+
     async def _write_bookings(self, writes: list[_Entry]) -> None:
         """Updates the stored ones and adds the rest: those with ids first, then the others.
 
