@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from array import array
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from bookbot import parsing
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from bookbot.clinic_file.reading import _Reader
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+REMEMBERED = 100_000  # parsed texts kept, at most
+_NONE: Any = object()
+T = TypeVar("T")
 MICROSECOND = timedelta(microseconds=1)
 
 
@@ -52,31 +56,38 @@ class Lines:
         self.places = {p.id for p in business.locations}
         self.zones = {s.id: zone(s.zone(business)) for s in specialists}
         self.plans: dict[str, Plan] = {}  # of a chain's specialists, for the place of a booking
+        # A big file repeats its ids, statuses and times: each text is parsed once.
+        self.identifier = _cached(parsing.identifier)
+        self.status = _cached(values.status)
+        self.moment = _cached(values.moment)
+        self.instants: dict[tuple[datetime, ZoneInfo], datetime] = {}
 
     def read(self, where: str, line: dict) -> tuple[int | None, Booking | None]:
         """One line (a mapping of booking fields): its id, and the booking unless refused."""
         reader = self.reader
         booking_id = reader.value(line, "id", where, values.booking_id)
         specialist = self.by_specialist.get(
-            reader.value(line, "specialist", where, parsing.identifier, required=True)
+            reader.value(line, "specialist", where, self.identifier, required=True)
         )
         if "specialist" in line and specialist is None and isinstance(line["specialist"], str):
             reader.add(f"{where}.specialist", "error.unknown_specialist", id=line["specialist"])
         service = self.by_service.get(
-            reader.value(line, "service", where, parsing.identifier, required=True)
+            reader.value(line, "service", where, self.identifier, required=True)
         )
         if "service" in line and service is None and isinstance(line["service"], str):
             reader.add(f"{where}.service", "error.unknown_service", id=line["service"])
-        status = reader.value(line, "status", where, values.status, BookingStatus.CONFIRMED)
-        client = _client(reader, line.get("client"), f"{where}.client")
-        start = reader.value(line, "start", where, values.moment, required=True)
-        end = reader.value(line, "end", where, values.moment)
+        status = reader.value(line, "status", where, self.status, BookingStatus.CONFIRMED)
+        client = _client(reader, line["client"], f"{where}.client") if "client" in line else None
+        start = reader.value(line, "start", where, self.moment, required=True)
+        end = reader.value(line, "end", where, self.moment)
         if not (specialist and service and start):
             return booking_id, None
         tz = self.zones[specialist.id]
-        start_at = absolute(start, tz)
+        start_at = self._absolute(start, tz)
         end_at = (
-            absolute(end, tz) if end else booking_end(specialist, service, self.business, start_at)
+            self._absolute(end, tz)
+            if end
+            else booking_end(specialist, service, self.business, start_at)
         )
         if reader.found(validate.ends_after(start_at, end_at, where)):
             return booking_id, None
@@ -100,6 +111,32 @@ class Lines:
             location=location,
         )
         return booking_id, booking
+
+    def _absolute(self, moment: datetime, tz: ZoneInfo) -> datetime:
+        """absolute(), remembered."""
+        found = self.instants.get((moment, tz))
+        if found is None:
+            if len(self.instants) > REMEMBERED:
+                self.instants.clear()
+            found = self.instants[moment, tz] = absolute(moment, tz)
+        return found
+
+
+def _cached(parse: Callable[[Any], T]) -> Callable[[Any], T]:
+    """A parse of text that remembers what each text it read gave (not what it refused)."""
+    seen: dict[str, T] = {}
+
+    def parsed(value: Any) -> T:
+        if value.__class__ is not str:
+            return parse(value)
+        found = seen.get(value, _NONE)
+        if found is _NONE:
+            if len(seen) > REMEMBERED:
+                seen.clear()
+            found = seen[value] = parse(value)
+        return found  # type: ignore[return-value]
+
+    return parsed
 
 
 class Compact:

@@ -146,15 +146,15 @@ class _Reader:
         required: bool = False,
     ) -> Any:
         """Parses one field, recording a problem and returning the default on failure."""
-        where = f"{path}.{key}" if path else key
-        if key not in data or data[key] is None:
+        found = data.get(key)
+        if found is None:
             if required:
-                self.add(where, "error.required")
+                self.add(f"{path}.{key}" if path else key, "error.required")
             return default
         try:
-            return parse(data[key])
+            return parse(found)
         except BadInput as error:
-            self.add(where, error.key, **error.params)
+            self.add(f"{path}.{key}" if path else key, error.key, **error.params)
             return default
 
     def mapping(self, data: Any, path: str, kind: str) -> dict | None:

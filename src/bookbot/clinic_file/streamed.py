@@ -67,8 +67,8 @@ class Streamed:
         except (NotPlain, UnicodeDecodeError, OSError):
             raise Reread from None
 
-    def chunks(self, size: int = CHUNK) -> Iterator[list[tuple[int, Booking]]]:
-        """The bookings, `size` at a time; raises Reread at the first problem."""
+    def chunks(self) -> Iterator[list[tuple[int, Booking]]]:
+        """The bookings, CHUNK at a time; raises Reread at the first problem."""
         reader, clinic = self.reader, self.clinic
         lines = Lines(reader, clinic.business, list(clinic.services), list(clinic.specialists))
         compact = Compact()
@@ -92,7 +92,7 @@ class Streamed:
             if booking is not None:
                 compact.add(booking)
                 chunk.append((index, booking))
-                if len(chunk) >= size:
+                if len(chunk) >= CHUNK:
                     self.count += len(chunk)
                     yield chunk
                     chunk = []

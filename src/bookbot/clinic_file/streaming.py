@@ -186,8 +186,22 @@ class JsonFile:
         if self._char() == "]":
             self.at += 1
             return
+        decode = _DECODER.raw_decode
         while True:
-            yield plain(self._value(), 3)
+            text, at = self.text, self.at
+            value = None
+            if len(text) - at > LOW and text[at] == "{":  # the usual case, made quick
+                try:
+                    value, self.at = decode(text, at)
+                except (json.JSONDecodeError, RecursionError):
+                    value = None  # cut short, or deep: the careful way below
+            if value is None:
+                value = self._value()
+            yield plain(value, 3)
+            text, at = self.text, self.at
+            if text[at : at + 2] == ", ":
+                self.at = at + 2
+                continue
             char = self._char()
             self.at += 1
             if char == "]":

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import TypeEngine
+
+from bookbot.store.tables import UTCDateTime
 
 CHUNK = 20_000  # rows per statement, to bound memory
 IN_LIST = 900  # values in one IN list, under SQLite's limit on parameters
@@ -23,9 +28,9 @@ async def add_rows(session: AsyncSession, table: Table, rows: Sequence[dict]) ->
     """
     if not rows:
         return
-    if session.get_bind().dialect.name != "postgresql":
-        for i in range(0, len(rows), CHUNK):
-            await session.execute(insert(table), list(rows[i : i + CHUNK]))
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql":
+        await _executemany(session, table, rows, dialect)
         return
     await session.flush()
     columns = list(rows[0])
@@ -42,6 +47,52 @@ async def add_rows(session: AsyncSession, table: Table, rows: Sequence[dict]) ->
         if getattr(error, "constraint_name", None) is None:
             raise
         raise IntegrityError(f"COPY {table.name}", None, error) from error
+
+
+async def _executemany(
+    session: AsyncSession, table: Table, rows: Sequence[dict], dialect: Dialect
+) -> None:
+    """One INSERT run for many rows, each value made as its column's type would bind it.
+
+    What SQLAlchemy's executemany does, less its work per row: an instant is written as
+    the text SQLAlchemy writes on SQLite, `YYYY-MM-DD HH:MM:SS.ffffff` in UTC.
+    """
+    await session.flush()
+    columns = list(rows[0])
+    binds = [_binding(table.c[name].type, dialect) for name in columns]
+    quote = dialect.identifier_preparer.quote
+    statement = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in columns)}) "
+        f"VALUES ({', '.join('?' * len(columns))})"
+    )
+    connection = await session.connection()
+    for i in range(0, len(rows), CHUNK):
+        await connection.exec_driver_sql(
+            statement,
+            [
+                tuple(
+                    row[name] if bind is None else bind(row[name])
+                    for name, bind in zip(columns, binds, strict=True)
+                )
+                for row in rows[i : i + CHUNK]
+            ],
+        )
+
+
+def _binding(kind: TypeEngine, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """How a column's value is bound: its type's own processing, quicker for an instant."""
+    if isinstance(kind, UTCDateTime):
+        return _sqlite_instant
+    return kind.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
+
+
+def _sqlite_instant(value: datetime | None) -> str | None:
+    """An aware instant as SQLAlchemy stores a UTCDateTime on SQLite."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetimes are not stored: give an aware instant")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def chunks(values: Sequence[T], size: int = IN_LIST) -> Iterator[list[T]]:
