@@ -11,7 +11,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from bookbot import parsing
@@ -20,15 +20,33 @@ from bookbot.engine import validate
 from bookbot.engine.model import Booking, BookingStatus, Business, Client, Service, Specialist
 from bookbot.engine.search import slot_length_at
 from bookbot.engine.workday import Plan, zone
-
-if TYPE_CHECKING:
-    from bookbot.clinic_file.reading import _Reader
+from bookbot.errors import Problem
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 REMEMBERED = 100_000  # parsed texts kept, at most
 _NONE: Any = object()
 T = TypeVar("T")
 MICROSECOND = timedelta(microseconds=1)
+
+
+class _Reader(Protocol):
+    """What reading.py's reader does for a line: parse fields, record problems."""
+
+    def value(
+        self,
+        data: dict,
+        key: str,
+        path: str,
+        parse: Callable[[Any], Any],
+        default: Any = None,
+        required: bool = False,
+    ) -> Any: ...
+
+    def add(self, path: str, key: str, **params: Any) -> None: ...
+
+    def found(self, problems: list[Problem]) -> bool: ...
+
+    def mapping(self, data: Any, path: str, kind: str) -> dict | None: ...
 
 
 class Lines:

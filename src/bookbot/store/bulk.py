@@ -20,63 +20,59 @@ T = TypeVar("T")
 
 
 async def add_rows(session: AsyncSession, table: Table, rows: Sequence[dict]) -> None:
-    """Inserts rows that all name the same columns, in this transaction; instants are aware.
+    """Inserts rows that all name the same columns, in this transaction; instants are aware."""
+    if rows:
+        columns = list(rows[0])
+        await add_records(session, table, columns, [[row[c] for c in columns] for row in rows])
 
-    COPY checks every constraint as INSERT does, at a fraction of the cost per row: no
-    statement per row, no SQLAlchemy processing of each value. A broken constraint raises
-    IntegrityError, as an INSERT would.
+
+async def add_records(
+    session: AsyncSession, table: Table, columns: Sequence[str], records: Sequence[Sequence]
+) -> None:
+    """Inserts records, each the values of `columns` in order; instants are aware.
+
+    On PostgreSQL, COPY: it checks every constraint as INSERT does, at a fraction of the
+    cost per row (no statement per row, no SQLAlchemy processing of each value). On
+    SQLite, one INSERT run for many records, each value bound as its column's type would
+    bind it, an instant as the text SQLAlchemy writes: `YYYY-MM-DD HH:MM:SS.ffffff` in UTC.
+    A broken constraint raises IntegrityError, as an INSERT would.
     """
-    if not rows:
-        return
-    dialect = session.get_bind().dialect
-    if dialect.name != "postgresql":
-        await _executemany(session, table, rows, dialect)
+    if not records:
         return
     await session.flush()
-    columns = list(rows[0])
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql":
+        binds = [
+            (i, bind)
+            for i, name in enumerate(columns)
+            if (bind := _binding(table.c[name].type, dialect)) is not None
+        ]
+        quote = dialect.identifier_preparer.quote
+        statement = (
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})"
+        )
+        connection = await session.connection()
+        for i in range(0, len(records), CHUNK):
+            bound = [list(record) for record in records[i : i + CHUNK]]
+            for record in bound:
+                for at, bind in binds:
+                    record[at] = bind(record[at])
+            await connection.exec_driver_sql(statement, [tuple(record) for record in bound])
+        return
     driver = (await (await session.connection()).get_raw_connection()).driver_connection
     assert driver is not None  # a checked-out connection holds its driver's
     try:
-        for i in range(0, len(rows), CHUNK):
+        for i in range(0, len(records), CHUNK):
             await driver.copy_records_to_table(
                 table.name,
-                columns=columns,
-                records=[tuple(row[c] for c in columns) for row in rows[i : i + CHUNK]],
+                columns=list(columns),
+                records=[tuple(record) for record in records[i : i + CHUNK]],
             )
     except Exception as error:  # asyncpg's own, which SQLAlchemy did not see to wrap
         if getattr(error, "constraint_name", None) is None:
             raise
         raise IntegrityError(f"COPY {table.name}", None, error) from error
-
-
-async def _executemany(
-    session: AsyncSession, table: Table, rows: Sequence[dict], dialect: Dialect
-) -> None:
-    """One INSERT run for many rows, each value made as its column's type would bind it.
-
-    What SQLAlchemy's executemany does, less its work per row: an instant is written as
-    the text SQLAlchemy writes on SQLite, `YYYY-MM-DD HH:MM:SS.ffffff` in UTC.
-    """
-    await session.flush()
-    columns = list(rows[0])
-    binds = [_binding(table.c[name].type, dialect) for name in columns]
-    quote = dialect.identifier_preparer.quote
-    statement = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in columns)}) "
-        f"VALUES ({', '.join('?' * len(columns))})"
-    )
-    connection = await session.connection()
-    for i in range(0, len(rows), CHUNK):
-        await connection.exec_driver_sql(
-            statement,
-            [
-                tuple(
-                    row[name] if bind is None else bind(row[name])
-                    for name, bind in zip(columns, binds, strict=True)
-                )
-                for row in rows[i : i + CHUNK]
-            ],
-        )
 
 
 def _binding(kind: TypeEngine, dialect: Dialect) -> Callable[[Any], Any] | None:
