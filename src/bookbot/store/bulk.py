@@ -42,6 +42,17 @@ async def add_records(
     await session.flush()
     dialect = session.get_bind().dialect
     if dialect.name != "postgresql":
+        # What SQLAlchemy's INSERT adds: the scalar default of each column not given.
+        given = set(columns)
+        defaults = [
+            (column.name, column.default.arg)  # type: ignore[attr-defined]
+            for column in table.c
+            if column.name not in given and column.default is not None and column.default.is_scalar
+        ]
+        if defaults:
+            columns = [*columns, *(name for name, _ in defaults)]
+            extra = tuple(value for _, value in defaults)
+            records = [(*record, *extra) for record in records]
         binds = [
             (i, bind)
             for i, name in enumerate(columns)
