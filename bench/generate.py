@@ -6,7 +6,7 @@ in four time zones, a 90-day horizon, half the slots booked. Size b: 10,000 spec
 1,000 branches in 50 cities (20 branches within about 8 km of each centre), each with a
 German state's holidays; one specialist in ten works one of their days at a neighbour. Run:
 `python bench/generate.py --size a --db sqlite+aiosqlite:///a.db` (import through the store,
-the index included), or `--file a.yaml` to write a clinic file for `bookbot import`.
+the index included), or `--file a.json` (or a.yaml) to write a clinic file for `bookbot import`.
 Progress goes to stderr. Never run by the test suite.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import sys
 import time
@@ -177,7 +178,14 @@ async def load(url: str, found: Clinic) -> float:
 
 
 def write(path: Path, found: Clinic) -> None:
-    """Writes a clinic file for `bookbot import` (YAML: minutes for the big sizes)."""
+    """Writes a clinic file for `bookbot import`: JSON if its name ends .json, else YAML.
+
+    JSON is the format for the big sizes (YAML takes minutes to write and to read).
+    """
+    if path.suffix == ".json":
+        with path.open("w", encoding="utf-8") as out:
+            json.dump(clinic_file.document(found), out, ensure_ascii=False)
+        return
     path.write_text(clinic_file.dump(found), encoding="utf-8")
 
 

@@ -238,14 +238,11 @@ async def _demo(args: argparse.Namespace, db: Database) -> dict:
 
 
 async def _import(args: argparse.Namespace, db: Database) -> dict:
-    from bookbot import clinic_file, config
+    from bookbot import config
     from bookbot.services import clinic
 
-    report = await clinic.import_clinic(
-        db,
-        clinic_file.read_file(args.file),
-        _now(args),
-        provider=config.load().payment_token is not None,
+    report = await clinic.import_file(
+        db, args.file, _now(args), provider=config.load().payment_token is not None
     )
     return {
         "imported": report.__dict__,

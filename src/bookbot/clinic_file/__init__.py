@@ -9,6 +9,6 @@ from __future__ import annotations
 
 from bookbot.clinic_file.loading import LARGEST_FILE, load_text
 from bookbot.clinic_file.reading import Clinic, parse, read, read_file
-from bookbot.clinic_file.writing import dump
+from bookbot.clinic_file.writing import document, dump
 
-__all__ = ["LARGEST_FILE", "Clinic", "dump", "load_text", "parse", "read", "read_file"]
+__all__ = ["LARGEST_FILE", "Clinic", "document", "dump", "load_text", "parse", "read", "read_file"]

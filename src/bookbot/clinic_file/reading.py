@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bookbot import parsing
 from bookbot.clinic_file import values
+from bookbot.clinic_file.bookings import Lines, absolute
 from bookbot.clinic_file.loading import LARGEST_FILE, load_text
 from bookbot.engine import payments, validate
 from bookbot.engine.model import (
     Block,
     Booking,
-    BookingStatus,
     Business,
-    Client,
     Hours,
     Location,
     Override,
@@ -30,8 +29,7 @@ from bookbot.engine.model import (
 )
 from bookbot.engine.payments import Payment
 from bookbot.engine.policy import DEFAULT_HOLD, Policy, Prepay
-from bookbot.engine.search import slot_length_at
-from bookbot.engine.workday import Plan, zone
+from bookbot.engine.workday import zone
 from bookbot.errors import BadInput, Invalid, Problem
 
 FIELDS = {
@@ -148,15 +146,15 @@ class _Reader:
         required: bool = False,
     ) -> Any:
         """Parses one field, recording a problem and returning the default on failure."""
-        where = f"{path}.{key}" if path else key
-        if key not in data or data[key] is None:
+        found = data.get(key)
+        if found is None:
             if required:
-                self.add(where, "error.required")
+                self.add(f"{path}.{key}" if path else key, "error.required")
             return default
         try:
-            return parse(data[key])
+            return parse(found)
         except BadInput as error:
-            self.add(where, error.key, **error.params)
+            self.add(f"{path}.{key}" if path else key, error.key, **error.params)
             return default
 
     def mapping(self, data: Any, path: str, kind: str) -> dict | None:
@@ -203,6 +201,18 @@ def read_file(path: Path) -> Clinic:
 def parse(data: Any) -> Clinic:
     """Turns the loaded document into a Clinic, or raises Invalid with every problem."""
     reader = _Reader()
+    head = parse_head(reader, data)
+    bookings = _bookings(reader, data, head.business, list(head.services), list(head.specialists))
+    if reader.problems:
+        raise Invalid(reader.problems)
+    return replace(head, bookings=tuple(bookings))
+
+
+def parse_head(reader: _Reader, data: Any) -> Clinic:
+    """Everything of the document but its bookings; problems go to `reader`.
+
+    Raises Invalid when the document is not a mapping at all.
+    """
     top = reader.mapping(data, "", "")
     if top is None:
         raise Invalid(reader.problems)
@@ -225,10 +235,7 @@ def parse(data: Any) -> Clinic:
     # A price needs the currency; when the file gives a bad one, that is the problem named.
     services = _services(reader, top, currency, top.get("currency") is not None)
     specialists = _specialists(reader, top, business, {s.id for s in services})
-    bookings = _bookings(reader, top, business, services, specialists)
-    if reader.problems:
-        raise Invalid(reader.problems)
-    return Clinic(business, tuple(services), tuple(specialists), tuple(bookings))
+    return Clinic(business, tuple(services), tuple(specialists))
 
 
 def _policy(reader: _Reader, top: dict) -> Policy:
@@ -418,7 +425,7 @@ def _blocks(reader: _Reader, item: dict, path: str, tz: ZoneInfo) -> list[Block]
         reason = reader.value(line, "reason", where, values.reason)
         if start is None or end is None:
             continue
-        start_at, end_at = _absolute(start, tz), _absolute(end, tz)
+        start_at, end_at = absolute(start, tz), absolute(end, tz)
         if not reader.found(validate.ends_after(start_at, end_at, where)):
             blocks.append(Block(start_at, end_at, reason))
     return blocks
@@ -431,98 +438,20 @@ def _bookings(
     services: list[Service],
     specialists: list[Specialist],
 ) -> list[Booking]:
-    """The file's bookings; `placed` keeps each one's path in the file for messages.
-
-    A booking's service need not be one its specialist offers now: a booking already made
-    stays when the specialist stops offering it. The import refuses a new one (see
-    Imports.import_bookings), as only it knows which are new. A chain's booking keeps the
-    `location` it names (the export writes it: the place it was booked at, even after the
-    schedule moved); without one it gets the place of the window its start falls in (none
-    outside every window).
-    """
-    by_service = {s.id: s for s in services}
-    by_specialist = {s.id: s for s in specialists}
-    plans: dict[str, Plan] = {}  # of a chain's specialists, for the place of a booking
+    """The file's bookings (see bookings.Lines); `placed` keeps each one's path for messages."""
+    lines = Lines(reader, business, services, specialists)
     placed: list[tuple[str, Booking]] = []
     ids = []
     for where, line in reader.items(top, "bookings", ""):
         if reader.mapping(line, where, "booking") is None:
             continue
-        booking_id = reader.value(line, "id", where, values.booking_id)
+        booking_id, booking = lines.read(where, line)
         ids.append((where, booking_id))
-        specialist = by_specialist.get(
-            reader.value(line, "specialist", where, parsing.identifier, required=True)
-        )
-        if "specialist" in line and specialist is None and isinstance(line["specialist"], str):
-            reader.add(f"{where}.specialist", "error.unknown_specialist", id=line["specialist"])
-        service = by_service.get(
-            reader.value(line, "service", where, parsing.identifier, required=True)
-        )
-        if "service" in line and service is None and isinstance(line["service"], str):
-            reader.add(f"{where}.service", "error.unknown_service", id=line["service"])
-        status = reader.value(line, "status", where, values.status, BookingStatus.CONFIRMED)
-        client = _client(reader, line.get("client"), f"{where}.client")
-        start = reader.value(line, "start", where, values.moment, required=True)
-        end = reader.value(line, "end", where, values.moment)
-        if not (specialist and service and start):
-            continue
-        tz = zone(specialist.zone(business))
-        start_at = _absolute(start, tz)
-        end_at = _absolute(end, tz) if end else booking_end(specialist, service, business, start_at)
-        if reader.found(validate.ends_after(start_at, end_at, where)):
-            continue
-        location = reader.value(line, "location", where, parsing.identifier)
-        if location is not None and location not in {p.id for p in business.locations}:
-            reader.add(f"{where}.location", "error.unknown_location", id=location)
-            continue
-        if location is None and business.locations:
-            plan = plans.get(specialist.id) or plans.setdefault(
-                specialist.id, Plan(specialist.schedule(business))
-            )
-            location = plan.place(plan.local(start_at).date(), start_at)
-        booking = Booking(
-            specialist.id,
-            service.id,
-            start_at,
-            end_at,
-            status,
-            client,
-            booking_id,
-            location=location,
-        )
-        placed.append((where, booking))
+        if booking is not None:
+            placed.append((where, booking))
     reader.found(validate.unique_ids(ids))
     twice = validate.named_twice(placed)
     reader.found(twice)
     refused = {problem.path for problem in twice}
     reader.found(validate.overlaps([(w, b) for w, b in placed if w not in refused]))
     return [booking for _, booking in placed]
-
-
-def booking_end(
-    specialist: Specialist, service: Service, business: Business, start: datetime
-) -> datetime:
-    """End of a booking without one: the service's duration, else the slot there, else 60m."""
-    if service.duration:
-        return start + service.duration
-    length = slot_length_at(Plan(specialist.schedule(business)), start)
-    return start + (length or timedelta(minutes=60))
-
-
-def _client(reader: _Reader, data: Any, path: str) -> Client | None:
-    """The client of a booking; one with no name, phone or Telegram id is none."""
-    if data is None or reader.mapping(data, path, "client") is None:
-        return None
-    client = Client(
-        name=reader.value(data, "name", path, values.client_name),
-        phone=reader.value(data, "phone", path, values.phone),
-        telegram_id=reader.value(data, "telegram_id", path, values.telegram_id),
-    )
-    return client if client != Client() else None
-
-
-def _absolute(moment: datetime, tz: ZoneInfo) -> datetime:
-    """A wall time (first occurrence when ambiguous), or a time with an offset, in UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tz)
-    return moment.astimezone(UTC)

@@ -31,6 +31,18 @@ from bookbot.engine.workday import zone
 
 def dump(clinic: Clinic) -> str:
     """Writes a Clinic back as a clinic file that reads to the same state."""
+    return yaml.dump(
+        document(clinic),
+        Dumper=Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+        default_flow_style=None,
+    )
+
+
+def document(clinic: Clinic) -> dict[str, Any]:
+    """A Clinic as the plain data of its file (JSON writes it as it stands)."""
     business = clinic.business
     doc: dict[str, Any] = {
         "timezone": business.timezone,
@@ -56,9 +68,7 @@ def dump(clinic: Clinic) -> str:
     doc["bookings"] = [_dump_booking(b, by_id[b.specialist], business) for b in clinic.bookings]
     if clinic.payments:
         doc["payments"] = [_dump_payment(p) for p in clinic.payments]
-    return yaml.dump(
-        doc, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=100, default_flow_style=None
-    )
+    return doc
 
 
 def _dump_policy(policy: Policy) -> dict:

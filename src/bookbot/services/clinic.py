@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
+from bookbot import clinic_file
 from bookbot.clinic_file import Clinic
+from bookbot.clinic_file.streamed import Reread, Streamed
 from bookbot.engine import payments
 from bookbot.engine.model import BookingStatus, Business, Specialist
 from bookbot.errors import BadInput, Invalid, Problem
 from bookbot.services.basics import require_business
 from bookbot.store.catalog import Catalog
 from bookbot.store.db import Database
+from bookbot.store.import_stream import ImportStream, Restart
 from bookbot.store.uow import UnitOfWork, retried
 
 
@@ -39,39 +43,100 @@ async def import_clinic(
     `provider` tells whether a payment provider's token is set: without one, only
     Telegram Stars can take the prepayment a service asks, and the file is refused.
     """
-    unpayable = payments.problems(clinic.services, clinic.business.currency, provider)
-    if unpayable:
-        raise Invalid(unpayable)
     async with UnitOfWork(db) as uow:
         await uow.lock_business()
-        catalog = uow.catalog
-        changed = int(await catalog.save_business(clinic.business))
-        for position, service in enumerate(clinic.services):
-            changed += await catalog.save_service(service, position)
-        known = {s.id for s in await catalog.services()}
-        problems = [
-            Problem("error.unknown_service", {"id": service}, f"specialists[{i}].services")
-            for i, specialist in enumerate(clinic.specialists)
-            for service in specialist.services
-            if service not in known
-        ]
-        problems += await _linked_elsewhere(catalog, clinic)
-        if problems:
-            raise Invalid(problems)
-        changed += await catalog.save_specialists(
-            [(specialist, position) for position, specialist in enumerate(clinic.specialists)]
-        )
+        changed = await _save_catalog(uow, clinic, provider)
         changed += await uow.imports.import_bookings(
             clinic.bookings, {s.id: s.services for s in clinic.specialists}
         )
-        await uow.days.cover(now or datetime.now(UTC))
-        await uow.settle()
-        if changed:
-            await uow.days.analyze()
-        await uow.commit()
+        await _finish(uow, changed, now)
     return ImportReport(
         len(clinic.services), len(clinic.specialists), len(clinic.bookings), changed
     )
+
+
+async def import_file(
+    db: Database, path: Path, now: datetime | None = None, *, provider: bool = False
+) -> ImportReport:
+    """Loads a clinic file as import_clinic does, a JSON one in bounded memory.
+
+    A JSON file's bookings are checked and written a chunk at a time as it is read, all
+    in one unit of work: a problem anywhere undoes it, and the file is then read whole
+    (read_file), which names every problem. A file that is not plain JSON is read whole.
+    """
+    restart = Restart(gather=False, defer=False)
+    try:
+        while True:
+            try:
+                return await _import_streamed(db, path, now, provider, restart)
+            except Restart as again:
+                restart = again
+    except Reread:
+        return await import_clinic(db, clinic_file.read_file(path), now, provider=provider)
+
+
+@retried
+async def _import_streamed(
+    db: Database, path: Path, now: datetime | None, provider: bool, how: Restart
+) -> ImportReport:
+    """One try at streaming a file in; raises Reread or Restart, having written nothing."""
+    with Streamed(path) as source:
+        clinic = source.clinic
+        async with UnitOfWork(db) as uow:
+            await uow.lock_business()
+            refusal: Invalid | None = None
+            stream = ImportStream(
+                uow.imports,
+                {s.id: s.services for s in clinic.specialists},
+                gather=how.gather,
+                defer=how.defer,
+            )
+            try:
+                changed = await _save_catalog(uow, clinic, provider)
+                await stream.begin([s.id for s in clinic.specialists])
+            except Invalid as error:
+                refusal = error  # raised once the file is known to have no problem of its own
+            for chunk in source.chunks():
+                if refusal is None:
+                    await stream.add(chunk)
+            if refusal is not None:
+                raise refusal
+            changed += await stream.finish()
+            await _finish(uow, changed, now)
+    return ImportReport(len(clinic.services), len(clinic.specialists), source.count, changed)
+
+
+async def _save_catalog(uow: UnitOfWork, clinic: Clinic, provider: bool) -> int:
+    """Saves the business, services and specialists; raises Invalid as the import refuses."""
+    unpayable = payments.problems(clinic.services, clinic.business.currency, provider)
+    if unpayable:
+        raise Invalid(unpayable)
+    catalog = uow.catalog
+    changed = int(await catalog.save_business(clinic.business))
+    for position, service in enumerate(clinic.services):
+        changed += await catalog.save_service(service, position)
+    known = {s.id for s in await catalog.services()}
+    problems = [
+        Problem("error.unknown_service", {"id": service}, f"specialists[{i}].services")
+        for i, specialist in enumerate(clinic.specialists)
+        for service in specialist.services
+        if service not in known
+    ]
+    problems += await _linked_elsewhere(catalog, clinic)
+    if problems:
+        raise Invalid(problems)
+    return changed + await catalog.save_specialists(
+        [(specialist, position) for position, specialist in enumerate(clinic.specialists)]
+    )
+
+
+async def _finish(uow: UnitOfWork, changed: int, now: datetime | None) -> None:
+    """Indexes new specialists and every changed day, then commits."""
+    await uow.days.cover(now or datetime.now(UTC))
+    await uow.settle()
+    if changed:
+        await uow.days.analyze()
+    await uow.commit()
 
 
 async def _linked_elsewhere(catalog: Catalog, clinic: Clinic) -> list[Problem]:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import TypeEngine
+
+from bookbot.store.tables import UTCDateTime
 
 CHUNK = 20_000  # rows per statement, to bound memory
 IN_LIST = 900  # values in one IN list, under SQLite's limit on parameters
@@ -15,33 +20,86 @@ T = TypeVar("T")
 
 
 async def add_rows(session: AsyncSession, table: Table, rows: Sequence[dict]) -> None:
-    """Inserts rows that all name the same columns, in this transaction; instants are aware.
+    """Inserts rows that all name the same columns, in this transaction; instants are aware."""
+    if rows:
+        columns = list(rows[0])
+        await add_records(session, table, columns, [[row[c] for c in columns] for row in rows])
 
-    COPY checks every constraint as INSERT does, at a fraction of the cost per row: no
-    statement per row, no SQLAlchemy processing of each value. A broken constraint raises
-    IntegrityError, as an INSERT would.
+
+async def add_records(
+    session: AsyncSession, table: Table, columns: Sequence[str], records: Sequence[Sequence]
+) -> None:
+    """Inserts records, each the values of `columns` in order; instants are aware.
+
+    On PostgreSQL, COPY: it checks every constraint as INSERT does, at a fraction of the
+    cost per row (no statement per row, no SQLAlchemy processing of each value). On
+    SQLite, one INSERT run for many records, each value bound as its column's type would
+    bind it, an instant as the text SQLAlchemy writes: `YYYY-MM-DD HH:MM:SS.ffffff` in UTC.
+    A broken constraint raises IntegrityError, as an INSERT would.
     """
-    if not rows:
-        return
-    if session.get_bind().dialect.name != "postgresql":
-        for i in range(0, len(rows), CHUNK):
-            await session.execute(insert(table), list(rows[i : i + CHUNK]))
+    if not records:
         return
     await session.flush()
-    columns = list(rows[0])
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql":
+        # What SQLAlchemy's INSERT adds: the scalar default of each column not given.
+        given = set(columns)
+        defaults = [
+            (column.name, column.default.arg)  # type: ignore[attr-defined]
+            for column in table.c
+            if column.name not in given and column.default is not None and column.default.is_scalar
+        ]
+        if defaults:
+            columns = [*columns, *(name for name, _ in defaults)]
+            extra = tuple(value for _, value in defaults)
+            records = [(*record, *extra) for record in records]
+        binds = [
+            (i, bind)
+            for i, name in enumerate(columns)
+            if (bind := _binding(table.c[name].type, dialect)) is not None
+        ]
+        quote = dialect.identifier_preparer.quote
+        statement = (
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})"
+        )
+        connection = await session.connection()
+        for i in range(0, len(records), CHUNK):
+            bound = [list(record) for record in records[i : i + CHUNK]]
+            for record in bound:
+                for at, bind in binds:
+                    record[at] = bind(record[at])
+            await connection.exec_driver_sql(statement, [tuple(record) for record in bound])
+        return
     driver = (await (await session.connection()).get_raw_connection()).driver_connection
     assert driver is not None  # a checked-out connection holds its driver's
     try:
-        for i in range(0, len(rows), CHUNK):
+        for i in range(0, len(records), CHUNK):
             await driver.copy_records_to_table(
                 table.name,
-                columns=columns,
-                records=[tuple(row[c] for c in columns) for row in rows[i : i + CHUNK]],
+                columns=list(columns),
+                records=[tuple(record) for record in records[i : i + CHUNK]],
             )
     except Exception as error:  # asyncpg's own, which SQLAlchemy did not see to wrap
         if getattr(error, "constraint_name", None) is None:
             raise
         raise IntegrityError(f"COPY {table.name}", None, error) from error
+
+
+def _binding(kind: TypeEngine, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """How a column's value is bound: its type's own processing, quicker for an instant."""
+    if isinstance(kind, UTCDateTime):
+        return _sqlite_instant
+    return kind.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
+
+
+def _sqlite_instant(value: datetime | None) -> str | None:
+    """An aware instant as SQLAlchemy stores a UTCDateTime on SQLite."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetimes are not stored: give an aware instant")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def chunks(values: Sequence[T], size: int = IN_LIST) -> Iterator[list[T]]:

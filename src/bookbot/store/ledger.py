@@ -20,11 +20,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bookbot.engine.intervals import absolute
 from bookbot.engine.model import Booking, BookingStatus, Client
 from bookbot.errors import Invalid, Problem
-from bookbot.store.bulk import add_rows, chunks
+from bookbot.store.bulk import add_records, chunks
 from bookbot.store.dayindex import DayIndex
 from bookbot.store.tables import BookingRow, ClientRow
 
 WRITE_CHUNK = 20_000  # rows per bulk statement, to bound memory
+NEW_COLUMNS = (  # of a new booking's row, its id first (left out where the database numbers)
+    "id",
+    "specialist_id",
+    "service_id",
+    "client_id",
+    "start_at",
+    "end_at",
+    "status",
+    "location",
+    "created_at",
+    "hold_until",
+)
 
 
 class Imports:
@@ -106,6 +118,12 @@ class Imports:
             self.days.busy_known(specialist, ledger.live_bookings(specialist))
         return len(writes)
 
+    async def add_new(self, bookings: Sequence[Booking]) -> None:
+        """Adds bookings no stored one matches, as import_bookings would: the caller checked."""
+        await self._write_bookings(
+            [_Entry(booking, booking.id, booking.id or 0, stored=False) for booking in bookings]
+        )
+
     async def _write_bookings(self, writes: list[_Entry]) -> None:
         """Updates the stored ones and adds the rest: those with ids first, then the others.
 
@@ -123,13 +141,12 @@ class Imports:
             for with_id in (True, False):
                 batch = [e for e in added if (e.id is not None) == with_id]
                 for i in range(0, len(batch), WRITE_CHUNK):
-                    rows = [
-                        {**_booking_values(e), "created_at": e.booking.start, "hold_until": None}
-                        for e in batch[i : i + WRITE_CHUNK]
-                    ]
-                    for row in rows if not with_id else []:
-                        del row["id"]
-                    await add_rows(self.session, BookingRow.__table__, rows)
+                    await add_records(
+                        self.session,
+                        BookingRow.__table__,
+                        NEW_COLUMNS[0 if with_id else 1 :],
+                        [_new_record(e, with_id) for e in batch[i : i + WRITE_CHUNK]],
+                    )
                 if with_id and batch:
                     await self._ids_after_explicit()
         except IntegrityError as error:
@@ -384,6 +401,23 @@ def _refuse_not_offered(
     ]
     if problems:
         raise Invalid(problems)
+
+
+def _new_record(entry: _Entry, with_id: bool) -> tuple:
+    """The values of NEW_COLUMNS for a new booking (without the id when `with_id` is false)."""
+    booking = entry.booking
+    values = (
+        booking.specialist,
+        booking.service,
+        entry.client_id,
+        booking.start,
+        booking.end,
+        str(booking.status),
+        booking.location,
+        booking.start,  # created_at: the start, as an import has always written it
+        None,
+    )
+    return (entry.id, *values) if with_id else values
 
 
 def _booking_values(entry: _Entry) -> dict:

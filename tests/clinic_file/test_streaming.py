@@ -1,0 +1,149 @@
+"""A JSON clinic file streamed reads and imports exactly as the file read whole does."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bookbot import clinic_file
+from bookbot.clinic_file import loading, streamed, streaming
+from bookbot.errors import Invalid
+from bookbot.services.clinic import import_clinic, import_file
+from bookbot.store.db import Database
+from bookbot.store.uow import UnitOfWork
+from tests.clinics import BASIC, NOW
+from tests.conftest import drop_database, new_database
+
+now = datetime.fromisoformat(NOW)
+
+SAME = [
+    '{"a": true, "b": [false, 1.50, 123456789012345678901, 12345678901234567890, -0, 1e3]}',
+    '{"c": {"d": "\\u00e9\\/x\\n", "e": null, "f": [[], {}]}, "g": -12, "h": "true"}',
+    '[1, "two", {"three": [false]}]',
+    '  {"a": "2026-12-01T09:00", "b": "09:00", "c": 10.0}\n',
+    '{"a": NaN, "b": -Infinity}',
+    "[" * 31 + "1" + "]" * 31,  # as deep as YAML allows
+]
+LEFT_TO_YAML = [
+    '{"a":\t1}',  # YAML refuses a tab
+    '\ufeff{"a": 1}',
+    '{"a": "\\ud83d\\ude00"}',  # JSON pairs the surrogates, YAML does not
+    '{"a": "x\u2028y"}',  # a line break to YAML
+    '{"a": 1} {"b": 2}',
+    '"text"',
+    "[" * 32 + "1" + "]" * 32,  # deeper than YAML allows: YAML says so
+]
+
+
+def _yaml(text: str) -> Any:
+    return yaml.load(text, Loader=loading._Loader)  # noqa: S506 - a SafeLoader subclass
+
+
+@pytest.mark.parametrize("text", SAME)
+def test_json_reads_as_yaml_reads_it(text: str) -> None:
+    assert streaming.loads(text) == _yaml(text)
+    assert loading.load_text(text) == _yaml(text)
+
+
+@pytest.mark.parametrize("text", LEFT_TO_YAML)
+def test_what_yaml_could_read_otherwise_is_left_to_it(text: str) -> None:
+    with pytest.raises(streaming.NotPlain):
+        streaming.loads(text)
+
+
+def test_a_file_streamed_in_small_pieces_reads_as_it_does_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(streaming, "READ", 7)  # every value cut across pieces
+    monkeypatch.setattr(streaming, "LOW", 3)
+    document = {
+        "timezone": "Europe/Berlin",
+        "bookings": [{"id": 12345678901234, "x": [True, 1.5, None, "\u00e9\\"]}, {}, {"y": "z"}],
+        "payments": [{"amount": "1.00"}],
+    }
+    text = json.dumps(document, ensure_ascii=False)
+    path = tmp_path / "clinic.json"
+    path.write_text(text, encoding="utf-8")
+    with streaming.JsonFile(path) as found:
+        head = found.head()
+        bookings = list(found.bookings())
+        rest = found.rest()
+    assert {**head, "bookings": bookings, **rest} == _yaml(text)
+    assert list(head) == ["timezone"] and list(rest) == ["payments"]
+
+
+def _json(text: str, bookings: list[dict], path: Path) -> Path:
+    """BASIC with these bookings, as a JSON file."""
+    document = loading.load_text(text)
+    document["bookings"] = bookings
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+async def _state(db: Database) -> list[tuple]:
+    async with UnitOfWork(db, write=False) as uow:
+        rows = [
+            (b.id, b.specialist, b.service, b.start, b.end, str(b.status), b.client)
+            for b in await uow.bookings.bookings()
+        ]
+        days = await uow.days.specialists()
+    return sorted(rows, key=lambda row: row[0] or 0) + [tuple(days)]
+
+
+async def test_a_streamed_import_writes_and_refuses_as_the_whole_file_does(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(streamed, "CHUNK", 1)  # a chunk a booking
+    (tmp_path / "other").mkdir()
+    other_url = await new_database(db.dialect, tmp_path / "other")
+    other = Database(other_url)
+
+    async def both(path: Path) -> tuple[Any, Any]:
+        """Imports streamed into db and read whole into other: report or problems each."""
+        answers = []
+        for database, streaming_in in ((db, True), (other, False)):
+            try:
+                if streaming_in:
+                    answers.append(await import_file(database, path, now))
+                else:
+                    answers.append(await import_clinic(database, clinic_file.read_file(path), now))
+            except Invalid as error:
+                answers.append([(p.key, p.path) for p in error.problems])
+        return answers[0], answers[1]
+
+    def line(day: int, hour: int, **more: Any) -> dict:
+        return {
+            "specialist": "ben",
+            "service": "checkup",
+            "start": f"2026-12-{day:02d}T{hour:02d}:00",
+            **more,
+        }
+
+    try:
+        steps = [
+            [  # new: ids after a booking without (written after them, numbered after them)
+                line(3, 8, client={"name": "Cy", "telegram_id": 8}),
+                line(3, 9, id=900, client={"name": "Di"}),
+                line(4, 8, id=5),
+            ],
+            [line(1, 8), line(1, 9, client={"name": "Al", "telegram_id": 7}), line(2, 8)],
+            [line(1, 8), line(1, 9), line(2, 8)],  # again: nothing changes
+            [line(7, 8), line(7, 8, status="cancelled"), line(7, 9, service="hygiene")],
+            [line(8, 8), line(8, 8)],  # one booking named twice
+            [line(9, 8), line(9, 8, id=901)],  # an overlap within the file
+            [line(1, 8, id=5)],  # moves a stored booking onto a stored one
+        ]
+        for bookings in steps:
+            path = _json(BASIC, bookings, tmp_path / "clinic.json")
+            answer, whole = await both(path)
+            assert answer == whole
+            assert await _state(db) == await _state(other)
+        assert answer == [("error.overlaps_existing", "bookings[0].start")]
+    finally:
+        await other.close()
+        await drop_database(other_url)
