@@ -249,18 +249,19 @@ async def _first_rows(db: Database) -> list:
 
 async def figures(db: Database, size: str) -> None:
     """The other questions and a booking, timed on a warm process (catalog cached)."""
+    page = 10 if size == "a" else 50  # issue 15 asks 10 ms of size a; the scale issue 50
     queries: list[tuple[str, Callable[[], Awaitable[Any]], int, float | None]] = [
         (
             "search page of 20, morning",
             lambda: directory.search_page(db, MORNING, "consult", 20),
             10,
-            50,
+            page,
         ),
         (
             "search page of 20, midday (notice cuts into today)",
             lambda: directory.search_page(db, MIDDAY, "consult", 20),
             10,
-            50,
+            page,
         ),
         (
             "search page of 20 at offset 1,000",
@@ -330,7 +331,7 @@ async def figures(db: Database, size: str) -> None:
                     db, MORNING, "hygiene", date(2026, 10, 1), date(2027, 3, 14), weekdays=WEDNESDAY
                 ),
                 3,
-                1000,
+                300 if size == "b" else 1000,  # issue 15 asks 300 ms of size b
             ),
         ]
     for label, work, repeats, target_ms in queries:
@@ -359,7 +360,7 @@ async def booking(db: Database, count: int = 30) -> None:
     line(
         f"one booking with its index update (median of {count})",
         statistics.median(times),
-        10,
+        3 if db.dialect == "sqlite" else 5,  # issue 15's targets
         f"max {max(times):.1f} ms",
     )
 
