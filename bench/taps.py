@@ -27,7 +27,7 @@ from bookbot.demo import clinic
 from bookbot.services.availability import free_slots
 from bookbot.services.clinic import import_clinic
 from bookbot.store.db import Database
-from bookbot.testing.emulator import ApiCall, BotApiEmulator
+from bookbot.testing.emulator import TEST_PROVIDER, ApiCall, BotApiEmulator
 
 LATENCY_TAPS = 200
 LOAD_USERS, LOAD_TAPS = 20, 100
@@ -40,7 +40,7 @@ async def main() -> None:
     url = parser.parse_args().db or f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'b.db'}"
     now = datetime.now(UTC)
     db = Database(url)
-    await import_clinic(db, clinic(now))
+    await import_clinic(db, clinic(now), provider=True)  # the demo's filling asks a deposit
     cycle = _cycle(await _free_days(db, now))
     await db.close()
     async with BotApiEmulator() as emulator:
@@ -101,6 +101,7 @@ def _start_bot(emulator: BotApiEmulator, url: str) -> subprocess.Popen:
         BOOKBOT_TELEGRAM_TOKEN=emulator.token,
         BOOKBOT_TELEGRAM_API_URL=f"{emulator.url}/bot",
         BOOKBOT_PACE="off",
+        BOOKBOT_PAYMENT_PROVIDER_TOKEN=TEST_PROVIDER,  # the emulator's test provider
     )
     return subprocess.Popen(
         [sys.executable, "-m", "bookbot", "run", "--db", url],
