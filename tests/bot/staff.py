@@ -52,12 +52,21 @@ async def say(h: Harness, user: ChatUser, text: str) -> ChatMessage:
 
 
 async def press(h: Harness, user: ChatUser, label: str) -> ChatMessage:
-    """Taps the newest button labelled `label` (else containing it); returns the newest message."""
+    """Taps the newest button labelled `label` (else containing it); returns the newest message.
+
+    Waits for the button to be shown: the answer to a message (a shared contact, say) may
+    come after the emulator's quiet period on a busy machine.
+    """
     chat = h.emulator.chat(user)
-    buttons = [b for m in reversed(chat.messages) for b in m.buttons]
-    button = next((b for b in buttons if b.text == label), None) or next(
-        b for b in buttons if label in b.text
-    )
+
+    def found():  # type: ignore[no-untyped-def]
+        buttons = [b for m in reversed(chat.messages) for b in m.buttons]
+        return next((b for b in buttons if b.text == label), None) or next(
+            (b for b in buttons if label in b.text), None
+        )
+
+    await _until(h, lambda: found() is not None)
+    button = found()
     record = await h.emulator.tap(user, button)
     await _until(h, lambda: record.answered)
     last = chat.last
