@@ -424,13 +424,15 @@ def _refuse_overlap(error: IntegrityError) -> None:
 
 
 def occupies(booking: Booking, now: datetime) -> bool:
-    """Tells whether a live booking occupies its time at `now`, as `_live` asks it in SQL.
+    """Tells whether a booking occupies its time at `now`, as `_live` asks it in SQL.
 
-    A hold without `hold_until` does not (SQL's comparison with NULL).
+    The engine's rule (`is_live`), except that a hold without `hold_until` does not occupy
+    (SQL's comparison with NULL), so rows read with dead holds among them count as the
+    index's own query counts them.
     """
-    if booking.status == BookingStatus.CONFIRMED:
-        return True
-    return booking.hold_until is not None and booking.hold_until > now
+    if booking.status == BookingStatus.HELD and booking.hold_until is None:
+        return False
+    return rules.is_live(booking, now)
 
 
 def _occupying(row: Sequence) -> Booking:
