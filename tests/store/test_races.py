@@ -10,10 +10,13 @@ booking must still be offered by its specialist's schedule, the booking itself i
 from __future__ import annotations
 
 import asyncio
+import json
 import multiprocessing
 import random
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +30,7 @@ from bookbot.errors import BookbotError
 from bookbot.notify.messages import CANCELLED_BY_CLIENT, CANCELLED_FOR_CLIENT, Policy
 from bookbot.services import bookings, people, schedules
 from bookbot.services.chat import remember
-from bookbot.services.clinic import export_clinic, import_clinic
+from bookbot.services.clinic import export_clinic, import_clinic, import_file
 from bookbot.services.visits import Visit
 from bookbot.store.chats import Profile
 from bookbot.store.db import Database
@@ -169,6 +172,14 @@ async def loaded(db: Database, text: str | None = None) -> None:
     await import_clinic(db, clinic_file.read(text or clinic()), NOW)
 
 
+async def streamed(db: Database, text: str) -> None:
+    """Imports the clinic as `bookbot import` takes a JSON file: its bookings a chunk at a time."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "clinic.json"
+        path.write_text(json.dumps(clinic_file.document(clinic_file.read(text))), "utf-8")
+        await import_file(db, path, NOW)
+
+
 # -- a schedule change against a booking it closes -----------------------------------------
 
 CLOSING = {
@@ -305,7 +316,10 @@ async def test_processes_racing_day_offs_and_bookings_leave_none_on_a_closed_day
 # -- imports, holds, cancellations ---------------------------------------------------------
 
 
-async def test_an_import_racing_bookings_shows_no_database_error(db: Database) -> None:
+@pytest.mark.parametrize("importing", [loaded, streamed], ids=["whole", "streamed"])
+async def test_an_import_racing_bookings_shows_no_database_error(
+    db: Database, importing: Callable[[Database, str], Awaitable[None]]
+) -> None:
     await loaded(db)
     async with Racers(db.url, 1 + 2 * SPECIALISTS) as racers:
         for round_ in range(ROUNDS):
@@ -315,7 +329,7 @@ async def test_an_import_racing_bookings_shows_no_database_error(db: Database) -
                 for i in range(SPECIALISTS)
             ]
             text = clinic(lines).replace("Specialist", f"Round {round_} specialist")
-            jobs: list[Job] = [lambda db, text=text: loaded(db, text)]
+            jobs: list[Job] = [lambda db, text=text: importing(db, text)]
             for i in range(SPECIALISTS):
                 jobs += [book(f"s{i}", at(day, 11)), book(f"s{i}", at(day, 12))]
             results = await racers.run(jobs, round_)
