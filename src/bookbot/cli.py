@@ -241,8 +241,19 @@ async def _import(args: argparse.Namespace, db: Database) -> dict:
     from bookbot import config
     from bookbot.services import clinic
 
+    def progress(read: int | None) -> None:
+        if sys.stderr.isatty():
+            if read is None:
+                print("\n" + i18n.text("cli.indexing"), file=sys.stderr, flush=True)
+            else:
+                print(i18n.text("cli.importing", count=read), end="\r", file=sys.stderr, flush=True)
+
     report = await clinic.import_file(
-        db, args.file, _now(args), provider=config.load().payment_token is not None
+        db,
+        args.file,
+        _now(args),
+        provider=config.load().payment_token is not None,
+        progress=progress,
     )
     return {
         "imported": report.__dict__,

@@ -147,3 +147,19 @@ async def test_a_streamed_import_writes_and_refuses_as_the_whole_file_does(
     finally:
         await other.close()
         await drop_database(other_url)
+
+
+async def test_a_streamed_import_tells_its_progress(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(streamed, "CHUNK", 2)
+    starts = [f"2026-12-0{day}T{hour:02d}:00" for day in (1, 2) for hour in (8, 9)] + [
+        "2026-12-03T08:00"
+    ]
+    lines = [{"specialist": "ben", "service": "checkup", "start": s} for s in starts]
+    heard: list[int | None] = []
+    report = await import_file(
+        db, _json(BASIC, lines, tmp_path / "c.json"), now, progress=heard.append
+    )
+    assert report.bookings == 5
+    assert heard == [2, 4, 5, None]  # after each chunk, then the day index

@@ -6,6 +6,7 @@ take no lock.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,19 +57,26 @@ async def import_clinic(
 
 
 async def import_file(
-    db: Database, path: Path, now: datetime | None = None, *, provider: bool = False
+    db: Database,
+    path: Path,
+    now: datetime | None = None,
+    *,
+    provider: bool = False,
+    progress: Callable[[int | None], None] | None = None,
 ) -> ImportReport:
     """Loads a clinic file as import_clinic does, a JSON one in bounded memory.
 
     A JSON file's bookings are checked and written a chunk at a time as it is read, all
     in one unit of work: a problem anywhere undoes it, and the file is then read whole
     (read_file), which names every problem. A file that is not plain JSON is read whole.
+    `progress` hears the bookings read so far after each chunk, and None when the day
+    index is being built.
     """
     restart = Restart(gather=False, defer=False)
     try:
         while True:
             try:
-                return await _import_streamed(db, path, now, provider, restart)
+                return await _import_streamed(db, path, now, provider, restart, progress)
             except Restart as again:
                 restart = again
     except Reread:
@@ -77,7 +85,12 @@ async def import_file(
 
 @retried
 async def _import_streamed(
-    db: Database, path: Path, now: datetime | None, provider: bool, how: Restart
+    db: Database,
+    path: Path,
+    now: datetime | None,
+    provider: bool,
+    how: Restart,
+    progress: Callable[[int | None], None] | None,
 ) -> ImportReport:
     """One try at streaming a file in; raises Reread or Restart, having written nothing."""
     with Streamed(path) as source:
@@ -96,12 +109,18 @@ async def _import_streamed(
                 await stream.begin([s.id for s in clinic.specialists])
             except Invalid as error:
                 refusal = error  # raised once the file is known to have no problem of its own
+            read = 0
             for chunk in source.chunks():
                 if refusal is None:
                     await stream.add(chunk)
+                read += len(chunk)
+                if progress is not None:
+                    progress(read)
             if refusal is not None:
                 raise refusal
             changed += await stream.finish()
+            if progress is not None:
+                progress(None)
             await _finish(uow, changed, now)
     return ImportReport(len(clinic.services), len(clinic.specialists), source.count, changed)
 
