@@ -274,6 +274,8 @@ async def _export(args: argparse.Namespace, db: Database) -> str:
 
 async def _where(args: argparse.Namespace, db: Database) -> Where | None:
     """The places the question names (`--location`, `--near`, `--within`), if any."""
+    if args.location is None and args.near is None and args.within is None:
+        return None  # without loading the use cases of places
     from bookbot.services import places
 
     return await places.where(db, args.location, args.near, args.within)

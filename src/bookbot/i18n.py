@@ -12,9 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from babel import Locale
-from babel.dates import format_date, format_time
-from babel.numbers import format_decimal, format_percent
 
 from bookbot.engine import money
 
@@ -91,11 +88,15 @@ def words(key: str) -> tuple[str, ...]:
 
 def day(value: date, locale: str, style: str = SHORT_DAY) -> str:
     """A date in the user's language, by a Babel (CLDR) pattern: Tue 1 Dec by default."""
+    from babel.dates import format_date  # Babel loads when first used: CLI queries never use it
+
     return format_date(value, style, locale=locale)
 
 
 def clock(value: datetime | time, locale: str) -> str:
     """A wall time, `HH:mm`, as every language here writes it."""
+    from babel.dates import format_time
+
     return format_time(value, "HH:mm", locale=locale)
 
 
@@ -120,6 +121,9 @@ def price(amount: int, currency: str, locale: str) -> str:
     Always with the currency's ISO 4217 digits (the file's), not Babel's own idea of
     them (CLDR gives HUF none); Telegram Stars, which CLDR does not know, by the locale.
     """
+    from babel import Locale
+    from babel.numbers import format_decimal
+
     units = money.units(amount, currency)
     if currency == money.STARS:
         return text("money.stars", locale, amount=format_decimal(units, locale=locale))
@@ -131,4 +135,6 @@ def price(amount: int, currency: str, locale: str) -> str:
 
 def percent(value: Fraction, locale: str) -> str:
     """A share as a percent in the user's language, to one decimal at most: 62.5%."""
+    from babel.numbers import format_percent
+
     return format_percent(float(value), "#,##0.#%", locale=locale)

@@ -1,4 +1,4 @@
-"""A query's process imports no bot, web, Alembic or clinic-file code: start-up stays short.
+"""A query's process imports no bot, web, Alembic, Babel or clinic-file code: start-up stays short.
 
 Each query runs as its own process, the way a shell runs it, and lists the modules it
 loaded; bench/startup.py times the same commands.
@@ -25,7 +25,7 @@ PROBE = (
     "print(*sorted(sys.modules), sep='\\n', file=sys.stderr)\n"
     "raise SystemExit(code)\n"
 )
-UNUSED = ("telegram", "alembic", "starlette", "uvicorn", "bookbot.bot", "bookbot.web")
+UNUSED = ("telegram", "alembic", "babel", "starlette", "uvicorn", "bookbot.bot", "bookbot.web")
 QUERIES = [
     ("next", "--service", "checkup"),
     ("next", "--service", "checkup", "--specialist", "ann"),
