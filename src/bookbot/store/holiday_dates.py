@@ -8,24 +8,30 @@ year into use stores them in its own unit of work: an import (the demo's too), a
 /holidays change, a new place, and `bookbot reindex`, which runs daily and rolls the
 years on. A calendar or year not stored is computed as before, so answers never differ.
 
-The read is one plain statement, SELECT_ALL, and `hand_in` takes its rows as tuples: a
-reader with a DB-API cursor and no SQLAlchemy does the same as `load`.
+Plain SQL that SQLite (3.24 on) and PostgreSQL both run, and no SQLAlchemy imported: a
+reader with a DB-API cursor does what `load` does, `hand_in(cursor.execute(SELECT_ALL))`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
-
-from sqlalchemy import Executable, delete, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import TYPE_CHECKING
 
 from bookbot.engine.calendars import computed, known
-from bookbot.store.catalog_rows import calendar_codes
-from bookbot.store.tables import BusinessRow, HolidayDatesRow, LocationRow, SpecialistRow
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 SELECT_ALL = "SELECT calendar, year, days FROM holiday_dates"
-READ = text(SELECT_ALL)
+# The calendars in use: the business's (with its horizon), its places', its specialists'.
+BUSINESS = "SELECT holidays, horizon_days FROM businesses"
+HELD = ("SELECT DISTINCT holidays FROM locations", "SELECT DISTINCT holidays FROM specialists")
+DELETE = "DELETE FROM holiday_dates WHERE calendar = :calendar AND year = :year"
+UPSERT = (
+    "INSERT INTO holiday_dates (calendar, year, days) VALUES (:calendar, :year, :days) "
+    "ON CONFLICT (calendar, year) DO UPDATE SET days = excluded.days"
+)
 
 
 def entries(rows: Iterable[Sequence]) -> list[tuple[str, int, frozenset[date]]]:
@@ -42,14 +48,14 @@ def hand_in(rows: Iterable[Sequence]) -> None:
         known(calendar, year, days)
 
 
-async def load(session: AsyncSession) -> None:
-    """Gives the engine every stored date: one read of a few rows."""
-    hand_in(await session.execute(READ))
-
-
 def days_text(days: Iterable[date]) -> str:
     """Dates as the `days` column holds them: ISO, in order, joined by `,`."""
     return ",".join(sorted(d.isoformat() for d in days))
+
+
+async def load(session: AsyncSession) -> None:
+    """Gives the engine every stored date: one read of a few rows."""
+    hand_in(await (await session.connection()).exec_driver_sql(SELECT_ALL))
 
 
 async def remember(session: AsyncSession, now: datetime | None = None) -> None:
@@ -57,21 +63,23 @@ async def remember(session: AsyncSession, now: datetime | None = None) -> None:
 
     For the years of today − 1 to the horizon + 1 when `now` is given, else for the years
     already stored; rows of other calendars and years go. Only rows that differ are
-    written, each an upsert in key order, so writers that overlap agree.
+    written, in key order, each an upsert: writers that overlap write the same.
     """
+    from sqlalchemy import text
+
+    from bookbot.store.catalog_rows import calendar_codes
+
     in_use: set[str] = set()
     horizon: int | None = None
-    for codes, days in await session.execute(
-        select(BusinessRow.holidays, BusinessRow.horizon_days)
-    ):
+    for codes, days in await session.execute(text(BUSINESS)):
         in_use.update(calendar_codes(codes) or ())
         horizon = days
     if horizon is None:
         return
-    for table in (LocationRow, SpecialistRow):
-        for (held,) in await session.execute(select(table.holidays).distinct()):
-            in_use.update(calendar_codes(held) or ())
-    stored = {(calendar, int(year)): days for calendar, year, days in await session.execute(READ)}
+    for statement in HELD:
+        for (codes,) in await session.execute(text(statement)):
+            in_use.update(calendar_codes(codes) or ())
+    stored = {(c, int(y)): days for c, y, days in await session.execute(text(SELECT_ALL))}
     if now is None:
         years: Iterable[int] = sorted({year for _, year in stored})
     else:
@@ -82,26 +90,12 @@ async def remember(session: AsyncSession, now: datetime | None = None) -> None:
         for calendar in sorted(in_use)
         for year in years
     }
-    for calendar, year in sorted(set(stored) - set(wanted)):
-        await session.execute(
-            delete(HolidayDatesRow).where(
-                HolidayDatesRow.calendar == calendar, HolidayDatesRow.year == year
-            )
-        )
+    gone = [{"calendar": c, "year": y} for c, y in sorted(set(stored) - set(wanted))]
     changed = [
-        {"calendar": calendar, "year": year, "days": days}
-        for (calendar, year), days in wanted.items()
-        if stored.get((calendar, year)) != days
+        {"calendar": c, "year": y, "days": days}
+        for (c, y), days in wanted.items()
+        if stored.get((c, y)) != days
     ]
-    if changed:
-        await session.execute(_upsert(session.get_bind().dialect.name), changed)
-
-
-def _upsert(dialect: str) -> Executable:
-    """INSERT … ON CONFLICT (calendar, year) DO UPDATE SET days, in this dialect."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    statement = (postgresql if dialect == "postgresql" else sqlite).insert(HolidayDatesRow)
-    return statement.on_conflict_do_update(
-        index_elements=["calendar", "year"], set_={"days": statement.excluded.days}
-    )
+    for statement, rows in ((DELETE, gone), (UPSERT, changed)):
+        if rows:
+            await session.execute(text(statement), rows)
