@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from bookbot.engine.calendars import holiday_dates
 from bookbot.engine.intervals import ONE_DAY, absolute, merge
 from bookbot.engine.model import DEFAULT_SLOT, Hours, Interval, OverrideType, Schedule
 
@@ -40,21 +41,6 @@ class WorkDay:
     windows: tuple[Interval, ...]
     candidates: tuple[Candidate, ...]
     places: tuple[str | None, ...] = ()
-
-
-@lru_cache(maxsize=4096)
-def holiday_dates(calendar: str, year: int) -> frozenset[date]:
-    """Dates of one holiday calendar ("DE-BY", "IL") in one year.
-
-    The holidays package is imported here, when a schedule first asks: it takes longer
-    than the rest of the engine, and a question answered from the day index never asks.
-    """
-    import holidays as holiday_calendars
-
-    country, _, subdivision = calendar.partition("-")
-    return frozenset(
-        holiday_calendars.country_holidays(country, subdiv=subdivision or None, years=year)
-    )
 
 
 def calendar_exists(calendar: str) -> bool:

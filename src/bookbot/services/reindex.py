@@ -7,6 +7,7 @@ from datetime import datetime
 
 from bookbot.services.basics import require_business
 from bookbot.store.db import Database
+from bookbot.store.holiday_dates import remember
 from bookbot.store.uow import UnitOfWork, retried
 
 REINDEX_CHUNK = 200  # specialists per transaction, so writers wait seconds at most
@@ -22,6 +23,7 @@ async def reindex(
     async with UnitOfWork(db, write=False) as uow:
         await require_business(uow.catalog)
         ids = await uow.days.specialists()
+    await _remember(db, now)  # first: the index is rebuilt from the dates it stores
     for i in range(0, len(ids), REINDEX_CHUNK):
         await _reindex(db, ids[i : i + REINDEX_CHUNK], now)
         if progress is not None:
@@ -30,6 +32,14 @@ async def reindex(
         await uow.days.analyze()
         await uow.commit()
     return len(ids)
+
+
+@retried
+async def _remember(db: Database, now: datetime) -> None:
+    """Stores the holiday dates of the calendars in use, for the years around `now`."""
+    async with UnitOfWork(db) as uow:
+        await remember(uow.session, now)
+        await uow.commit()
 
 
 @retried

@@ -33,6 +33,7 @@ from bookbot.store.catalog_rows import (
     weekly_of,
 )
 from bookbot.store.dayindex import DayIndex
+from bookbot.store.holiday_dates import load as load_holidays
 from bookbot.store.tables import (
     BlockRow,
     BusinessRow,
@@ -94,6 +95,7 @@ class Catalog:
         return found
 
     async def _load_catalog(self, stamp: str) -> Snapshot:
+        await load_holidays(self.session)  # the engine's holiday dates, without the package
         business = await self.current_business()
         services = await self.session.scalars(
             select(ServiceRow).order_by(ServiceRow.position, ServiceRow.id)

@@ -21,7 +21,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration's revision: a current schema is told by one read of alembic_version,
 # without loading Alembic and every migration script (a third of a command's start-up).
 # tests/store/test_store.py checks that it is Alembic's head.
-HEAD = "0017"
+HEAD = "0018"
 WRITE = "bookbot_write"  # execution option: does this transaction intend to write?
 MIGRATION_LOCK = 7_146_318  # any constant: serializes concurrent upgrades on PostgreSQL
 # SQLite writes one transaction at a time anyway, and every aiosqlite connection is a thread:

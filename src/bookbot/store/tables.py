@@ -472,6 +472,21 @@ class DaySpanRow(Base):
     last: Mapped[date] = mapped_column(Date)
 
 
+class HolidayDatesRow(Base):
+    """The dates of one holiday calendar in one year, as the holidays package gave them.
+
+    `days` is ISO dates in order joined by `,` ("" for none). Kept for the calendars in
+    use and the years questions reach (store/holiday_dates.py), so a query need not load
+    the package; a calendar or year not here is computed as before.
+    """
+
+    __tablename__ = "holiday_dates"
+
+    calendar: Mapped[str] = mapped_column(String(32), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    days: Mapped[str] = mapped_column(Text)
+
+
 # Holds that ran out but are not yet marked: questions answered from the day index look them up.
 Index("ix_bookings_held", BookingRow.status, BookingRow.hold_until)
 # At most one held booking (a live offer, or one run out and not yet expired) per waitlist entry.
