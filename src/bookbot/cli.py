@@ -15,22 +15,27 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from bookbot import cli_arguments as read
 from bookbot import cli_output as output
 from bookbot import i18n, parsing
 from bookbot.cli_arguments import typed
-from bookbot.deps import DEFAULT_URL, Database, open_database
+from bookbot.deps import DEFAULT_URL, open_database, open_reader
 from bookbot.engine.model import Booking, Client
 from bookbot.errors import BadInput, BookbotError, Invalid
 
 if TYPE_CHECKING:
+    from bookbot.deps import Database
     from bookbot.engine.places import Where
     from bookbot.services import stats, waitlist
+    from bookbot.store.reader import Reader
 
-Handler = Callable[[argparse.Namespace, Database], Any]
-Blocking = Callable[[argparse.Namespace], None]  # runs its own event loop: `run`, `serve`
+    Handler = Callable[[argparse.Namespace, Database], Any]
+    Blocking = Callable[[argparse.Namespace], None]  # runs its own event loop: `run`, `serve`
+
+# Queries a small clinic's SQLite file answers read plainly, without SQLAlchemy (deps.py)
+PLAIN = frozenset({"next", "slots"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    db = open_database(args.db)
+    db = _reader(args) or open_database(args.db)
     try:
         result = await args.handler(args, db)
     finally:
@@ -69,6 +74,15 @@ async def _run(args: argparse.Namespace) -> int:
     if result is not None:
         output.show(args, result)
     return 0
+
+
+def _reader(args: argparse.Namespace) -> Reader | None:
+    """The plain reader, for `next` and `slots` asked of no place, where it can answer."""
+    if args.command not in PLAIN or getattr(args, "each", False):
+        return None
+    if args.location is not None or args.near is not None or args.within is not None:
+        return None
+    return open_reader(args.db)
 
 
 # -- arguments -------------------------------------------------------------------------
@@ -272,13 +286,13 @@ async def _export(args: argparse.Namespace, db: Database) -> str:
     return clinic_file.dump(await clinic.export_clinic(db))
 
 
-async def _where(args: argparse.Namespace, db: Database) -> Where | None:
+async def _where(args: argparse.Namespace, db: Database | Reader) -> Where | None:
     """The places the question names (`--location`, `--near`, `--within`), if any."""
     if args.location is None and args.near is None and args.within is None:
         return None  # without loading the use cases of places
     from bookbot.services import places
 
-    return await places.where(db, args.location, args.near, args.within)
+    return await places.where(cast("Database", db), args.location, args.near, args.within)
 
 
 def _placed(answer: Any, where: Where | None) -> Any:
@@ -286,7 +300,7 @@ def _placed(answer: Any, where: Where | None) -> Any:
     return output.Placed(answer, where.km) if where is not None and where.km else answer
 
 
-async def _slots(args: argparse.Namespace, db: Database) -> Any:
+async def _slots(args: argparse.Namespace, db: Database | Reader) -> Any:
     from bookbot.services import availability
 
     where = await _where(args, db)
@@ -302,14 +316,18 @@ async def _slots(args: argparse.Namespace, db: Database) -> Any:
     return _placed(found, where)
 
 
-async def _next(args: argparse.Namespace, db: Database) -> Any:
-    from bookbot.services import availability, directory
+async def _next(args: argparse.Namespace, db: Database | Reader) -> Any:
+    from bookbot.services import availability
 
     if args.each and args.specialist:
         raise BadInput("error.each_with_specialist")
     where = await _where(args, db)
-    if args.each:
-        days = await directory.soonest_days(db, _now(args), args.service, args.first, where)
+    if args.each:  # never on the plain reader (_reader)
+        from bookbot.services import directory
+
+        days = await directory.soonest_days(
+            cast("Database", db), _now(args), args.service, args.first, where
+        )
         return _placed(days, where)
     found = await availability.soonest_slot(
         db, _now(args), args.service, specialist=args.specialist, first=args.first, where=where

@@ -149,7 +149,24 @@ def host(text: str) -> str:
 
 
 def database_url(text: str) -> str:
-    """Checks a database URL before it is opened: its form, its port, a SQLite file's folder."""
+    """Checks a database URL before it is opened: its form, its port, a SQLite file's folder.
+
+    A plain SQLite file's URL is read here; any other is SQLAlchemy's to read.
+    """
+    database = parsing.sqlite_file(text)
+    if database is None:
+        database = _other_database(text)
+    if database is not None:
+        folder = Path(database).parent
+        if not folder.is_dir():
+            raise BadInput("error.no_database_folder", url=text, folder=str(folder))
+        if Path(database).is_dir():
+            raise BadInput("error.database_is_a_folder", url=text, path=database)
+    return text
+
+
+def _other_database(text: str) -> str | None:
+    """The SQLite file another form of URL names, else None; refuses a malformed URL."""
     from sqlalchemy.engine import make_url
 
     try:
@@ -160,14 +177,6 @@ def database_url(text: str) -> str:
     if port is not None and not 0 < port <= 65535:
         raise BadInput("error.bad_database_port", url=text, port=port)
     database = url.database or ""
-    if (
-        url.get_backend_name() == "sqlite"
-        and database != ":memory:"
-        and not (database.startswith("file:") or not database)
-    ):
-        folder = Path(database).parent
-        if not folder.is_dir():
-            raise BadInput("error.no_database_folder", url=text, folder=str(folder))
-        if Path(database).is_dir():
-            raise BadInput("error.database_is_a_folder", url=text, path=database)
-    return text
+    if url.get_backend_name() != "sqlite" or database == ":memory:":
+        return None
+    return None if database.startswith("file:") or not database else database

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bookbot import parsing
 from bookbot.errors import BadInput
-from bookbot.store.db import DEFAULT_URL
+from bookbot.store.version import DEFAULT_URL
 
 ADMIN_ID = re.compile(r"^[0-9]{1,16}$")  # a Telegram user id: ASCII digits, < 2**53
 DAYS = re.compile(r"^(?:([0-9]{1,4})d)?(.*)$")

@@ -11,24 +11,53 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bookbot.config import Settings
-from bookbot.notify.sender import Sender
-from bookbot.store.db import DEFAULT_URL, Database
+from bookbot.store.version import DEFAULT_URL
 
-# cli.py imports this module to start; Policy's module would bring the outbox and every table.
+# cli.py imports this module to start; Policy's module would bring the outbox and every
+# table, and Database's SQLAlchemy, which a query on the plain reader never loads.
 if TYPE_CHECKING:
     from bookbot.notify.messages import Policy
+    from bookbot.notify.sender import Sender
+    from bookbot.store.db import Database
+    from bookbot.store.reader import Reader
 
-__all__ = ["DEFAULT_URL", "Clock", "Database", "Deps", "open_database", "system_clock"]
+__all__ = [
+    "DEFAULT_URL",
+    "Clock",
+    "Database",
+    "Deps",
+    "open_database",
+    "open_reader",
+    "system_clock",
+]
 
 Clock = Callable[[], datetime]
 
 
+def __getattr__(name: str) -> Any:
+    """`Database`, imported when first named (PEP 562): it brings SQLAlchemy."""
+    if name == "Database":
+        from bookbot.store.db import Database
+
+        return Database
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def open_database(url: str) -> Database:
     """The database at `url`; its first unit of work brings the schema up to date. Close it."""
+    from bookbot.store.db import Database
+
     return Database(url)
+
+
+def open_reader(url: str) -> Reader | None:
+    """A small clinic's current SQLite file, read with sqlite3 alone; else None. Close it."""
+    from bookbot.store.reader import open_reader
+
+    return open_reader(url)
 
 
 def system_clock() -> datetime:

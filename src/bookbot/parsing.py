@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 from bookbot.engine.validate import duration_text
 from bookbot.errors import BadInput
 
+SQLITE_URLS = ("sqlite+aiosqlite:///", "sqlite:///")
+
 # Durations are written by the engine (which may not import this module), read here.
 format_duration = duration_text
 
@@ -172,3 +174,15 @@ def phone(text: str) -> str:
     if len(value) > LONGEST_PHONE or not PHONE.match(digits):
         raise BadInput("error.not_a_phone", value=visible(value))
     return digits
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file a plain SQLite URL names (`sqlite+aiosqlite:///bookbot.db`), else None.
+
+    Plain: no query, no escapes, not in memory; any other URL is SQLAlchemy's to read.
+    """
+    prefix = next((p for p in SQLITE_URLS if url.startswith(p)), None)
+    path = url[len(prefix) :] if prefix else ""
+    if not path or path == ":memory:" or any(c in path for c in "?#%") or path.startswith("file:"):
+        return None
+    return path

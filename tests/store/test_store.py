@@ -40,7 +40,8 @@ async def test_migrations_build_exactly_the_tables(db: Database) -> None:
 def test_the_head_a_current_schema_is_told_by_is_alembics_head() -> None:
     from alembic.script import ScriptDirectory
 
-    from bookbot.store.db import HEAD, MIGRATIONS
+    from bookbot.store.db import MIGRATIONS
+    from bookbot.store.version import HEAD
 
     assert ScriptDirectory(str(MIGRATIONS)).get_heads() == [HEAD]
 

@@ -10,18 +10,22 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from bookbot.engine import search
 from bookbot.engine.model import Booking, Business, Service, Slot, Specialist
 from bookbot.engine.places import Where
 from bookbot.engine.workday import Plan
 from bookbot.errors import BadInput
-from bookbot.services import directory
 from bookbot.services.basics import check_range, require_business
-from bookbot.store.bookings import occupies
-from bookbot.store.db import Database
-from bookbot.store.uow import UnitOfWork
+from bookbot.store.booking_rows import occupies
+
+# SQLAlchemy's repositories and the day index's use cases are imported where used: a query
+# on the plain reader (store/reader.py) loads neither.
+if TYPE_CHECKING:
+    from bookbot.store.db import Database
+    from bookbot.store.reader import Reader, Reading
+    from bookbot.store.uow import UnitOfWork
 
 ANY = "*"  # the chat's "any available" specialist
 BUSY_LOOKBACK = timedelta(days=1)
@@ -85,7 +89,7 @@ class Month:
 
 
 async def context(
-    uow: UnitOfWork,
+    uow: UnitOfWork | Reading,
     now: datetime,
     *,
     service: str | None = None,
@@ -121,7 +125,8 @@ async def context(
         )
     else:
         assert specialist is not None, "a slot is checked near an instant for one specialist"
-        bookings, lapsed = await _near(uow, now, business, found_service, specialists[0], near)
+        unit = cast("UnitOfWork", uow)  # a slot is checked near an instant before a write
+        bookings, lapsed = await _near(unit, now, business, found_service, specialists[0], near)
     plans = [Plan(s.schedule(business, bookings)) for s in specialists]
     return Context(business, found_service, specialists, plans, lapsed)
 
@@ -155,7 +160,7 @@ def duration(ctx: Context) -> timedelta | None:
 
 
 async def free_slots(
-    db: Database,
+    db: Database | Reader,
     now: datetime,
     first: date,
     last: date,
@@ -184,7 +189,7 @@ async def free_slots(
 
 
 async def _free_slots(
-    db: Database,
+    db: Database | Reader,
     now: datetime,
     first: date,
     last: date,
@@ -192,16 +197,20 @@ async def _free_slots(
     specialist: str | None,
     where: Where | None = None,
 ) -> list[Slot]:
-    if specialist is not None and specialist != ANY:
-        async with UnitOfWork(db, write=False) as uow:
-            ctx = await context(uow, now, service=service, specialist=specialist)
+    one = specialist if specialist != ANY else None
+    if one is not None or not db.indexed:  # one specialist, or a small clinic read plainly
+        async with reading(db) as uow:
+            ctx = await context(uow, now, service=service, specialist=one)
         found = search.slots(
             at(ctx.plans, where), first, last, now, ctx.business.rules, duration(ctx)
         )
-        return found if where is None else sorted(found, key=where.order)
-    assert service is not None  # free_slots refused the question without one
-    found = await directory.free_slots(db, now, service, first, last, where)
-    if specialist is None:
+        found = found if where is None else sorted(found, key=where.order)
+    else:
+        from bookbot.services import directory
+
+        assert service is not None  # free_slots refused the question without one
+        found = await directory.free_slots(cast("Database", db), now, service, first, last, where)
+    if specialist != ANY:
         return found
     starts: dict[datetime, Slot] = {}
     for slot in found:
@@ -210,7 +219,7 @@ async def _free_slots(
 
 
 async def soonest_slot(
-    db: Database,
+    db: Database | Reader,
     now: datetime,
     service: str,
     *,
@@ -220,15 +229,31 @@ async def soonest_slot(
 ) -> Slot | None:
     """The soonest free slot within the horizon; a tie goes to the first specialist id.
 
-    Of one specialist, or (without one) of any of the service, from the day index; asked
-    `where`, at its places only (a tie between specialists then goes to the nearest).
+    Of one specialist, or (without one) of any of the service, from the day index (read
+    plainly, a small clinic's are all asked of the engine: the same answer); asked `where`,
+    at its places only (a tie between specialists then goes to the nearest).
     """
-    if specialist is None:
-        return await directory.soonest_slot(db, now, service, first, where)
-    async with UnitOfWork(db, write=False) as uow:
+    if specialist is None and db.indexed:
+        from bookbot.services import directory
+
+        return await directory.soonest_slot(cast("Database", db), now, service, first, where)
+    # One specialist, or every one of a small clinic read plainly: the engine asks them all.
+    async with reading(db) as uow:
         ctx = await context(uow, now, service=service, specialist=specialist)
     plans = at(ctx.plans, where)
     return search.soonest_slot(plans, now, ctx.business.rules, first, duration(ctx))
+
+
+def reading(db: Database | Reader) -> UnitOfWork | Reading:
+    """A unit of work that only reads: the plain reader's, or SQLAlchemy's."""
+    return _unit(cast("Database", db)) if db.indexed else cast("Reader", db).reading()
+
+
+def _unit(db: Database) -> UnitOfWork:
+    """A unit of work of SQLAlchemy's that only reads."""
+    from bookbot.store.uow import UnitOfWork
+
+    return UnitOfWork(db, write=False)
 
 
 def at(plans: list[Plan], where: Where | None) -> list[Plan]:
@@ -240,7 +265,7 @@ async def services(db: Database, *, seen: Seen | None = None) -> Offered:
     """Every service, in the clinic's order, with the currency of their prices."""
 
     async def compute() -> Offered:
-        async with UnitOfWork(db, write=False) as uow:
+        async with _unit(db) as uow:
             business = await require_business(uow.catalog)
             return Offered(await uow.catalog.services(), business.currency)
 
@@ -261,7 +286,7 @@ async def choices(
     """
 
     async def compute() -> list[Choice]:
-        async with UnitOfWork(db, write=False) as uow:
+        async with _unit(db) as uow:
             return await _choices(uow, now, service, where)
 
     return await viewed(db, seen, now, ("choices", service, where), compute)
@@ -270,6 +295,8 @@ async def choices(
 async def _choices(
     uow: UnitOfWork, now: datetime, service: str, where: Where | None = None
 ) -> list[Choice]:
+    from bookbot.services import directory
+
     days = await directory.soonest_in(uow, now, service, where=where)
     by_id = {s.id: s for s in await uow.catalog.specialists(offering=service)}
     found = [Choice(by_id[d.specialist], d.slots[0] if d.slots else None) for d in days]
@@ -316,11 +343,13 @@ async def _month(
     where: Where | None = None,
 ) -> Month:
     if specialist == ANY:
+        from bookbot.services import directory
+
         found = await directory.calendar(db, now, service, shown, where)
         if found is None:
             raise BadInput("error.not_offered_by", service=service, specialist=specialist)
         return Month(found.shown, found.first, found.last, found.days, found.soonest, [])
-    async with UnitOfWork(db, write=False) as uow:
+    async with _unit(db) as uow:
         if await uow.catalog.service(service) is None:
             raise BadInput("error.unknown_service", id=service)
         if not await uow.catalog.specialists([specialist], offering=service):
@@ -370,7 +399,7 @@ async def neighbours(
 
     Asked `where`, at its places only.
     """
-    async with UnitOfWork(db, write=False) as uow:
+    async with _unit(db) as uow:
         ctx = await chosen(uow, now, service, specialist)
     rules, length, plans = ctx.business.rules, duration(ctx), at(ctx.plans, where)
     day = start.astimezone(plans[0].tz).date() if plans else start.date()
@@ -392,7 +421,7 @@ async def chosen(uow: UnitOfWork, now: datetime, service: str, specialist: str) 
 
 
 async def viewed(
-    db: Database,
+    db: Database | Reader,
     seen: Seen | None,
     now: datetime | None,
     key: tuple,

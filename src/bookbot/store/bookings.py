@@ -33,6 +33,7 @@ from bookbot.engine import bookings as rules
 from bookbot.engine.model import LIVE_STATUSES, Booking, BookingStatus, Client, Mark
 from bookbot.engine.stats import Record
 from bookbot.errors import Refused
+from bookbot.store.booking_rows import booking_of, occupies
 from bookbot.store.bulk import chunks
 from bookbot.store.chats import find_or_add_client
 from bookbot.store.dayindex import DayIndex, Span
@@ -186,7 +187,7 @@ class Bookings:
         if live_at is not None:
             query = query.where(_live(live_at))
         rows = await self.session.execute(query)
-        return [_booking(row, client) for row, client in rows]
+        return [booking_of(row, client) for row, client in rows]
 
     async def booking(self, booking_id: int) -> Booking | None:
         """One booking by id."""
@@ -196,7 +197,7 @@ class Bookings:
             .where(BookingRow.id == booking_id)
         )
         found = row.first()
-        return _booking(*found) if found else None
+        return booking_of(*found) if found else None
 
     async def hold_until(self, booking_id: int) -> datetime | None:
         """When a held booking's hold runs out."""
@@ -423,18 +424,6 @@ def _refuse_overlap(error: IntegrityError) -> None:
         raise Refused("refused.taken") from None
 
 
-def occupies(booking: Booking, now: datetime) -> bool:
-    """Tells whether a booking occupies its time at `now`, as `_live` asks it in SQL.
-
-    The engine's rule (`is_live`), except that a hold without `hold_until` does not occupy
-    (SQL's comparison with NULL), so rows read with dead holds among them count as the
-    index's own query counts them.
-    """
-    if booking.status == BookingStatus.HELD and booking.hold_until is None:
-        return False
-    return rules.is_live(booking, now)
-
-
 def _occupying(row: Sequence) -> Booking:
     """A booking from a row of COLUMNS: what occupies time, a hold with its `hold_until`."""
     specialist, service, start, end, status, held = row
@@ -448,22 +437,4 @@ def _live(now: datetime):  # type: ignore[no-untyped-def]
     return or_(
         BookingRow.status == BookingStatus.CONFIRMED,
         and_(BookingRow.status == BookingStatus.HELD, BookingRow.hold_until > now),
-    )
-
-
-def _booking(row: BookingRow, client: ClientRow | None) -> Booking:
-    return Booking(
-        specialist=row.specialist_id,
-        service=row.service_id,
-        start=row.start_at,
-        end=row.end_at,
-        status=BookingStatus(row.status),
-        client=Client(client.name, client.phone, client.telegram_id) if client else None,
-        id=row.id,
-        hold_until=row.hold_until if row.status == BookingStatus.HELD else None,
-        due=row.due if row.status == BookingStatus.HELD else None,
-        attending_at=row.attending_at,
-        mark=None if row.mark is None else Mark(row.mark),
-        marked_at=row.marked_at,
-        location=row.location,
     )

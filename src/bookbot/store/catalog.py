@@ -14,13 +14,13 @@ from uuid import uuid4
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bookbot.engine.model import WEEKDAYS, Block, Business, Location, Service, Specialist
+from bookbot.engine.model import WEEKDAYS, Business, Location, Service, Specialist
 from bookbot.engine.policy import Prepay
 from bookbot.engine.workday import Plan
 from bookbot.store.bulk import add_rows, chunks
 from bookbot.store.catalog_rows import (
+    block_of,
     business_of,
-    calendar_codes,
     calendar_text,
     hours_values,
     location_of,
@@ -30,6 +30,7 @@ from bookbot.store.catalog_rows import (
     policy_text,
     seconds,
     service_of,
+    specialist_of,
     weekly_of,
 )
 from bookbot.store.dayindex import DayIndex
@@ -341,24 +342,8 @@ class Catalog:
             for block in await self.session.scalars(
                 select(BlockRow).where(BlockRow.specialist_id.in_(chunk)).order_by(BlockRow.id)
             ):
-                blocks[block.specialist_id].append(
-                    Block(block.start_at, block.end_at, block.reason)
-                )
-        return [
-            Specialist(
-                id=row.id,
-                name=row.name,
-                services=tuple(offers[row.id]),
-                weekly=tuple(weekly[row.id]),
-                overrides=tuple(overrides[row.id]),
-                blocks=tuple(blocks[row.id]),
-                timezone=row.timezone,
-                holidays=calendar_codes(row.holidays),
-                telegram_id=row.telegram_id,
-                location=row.location,
-            )
-            for row in rows
-        ]
+                blocks[block.specialist_id].append(block_of(block))
+        return [specialist_of(row, offers, weekly, overrides, blocks) for row in rows]
 
     async def save_specialist(self, specialist: Specialist, position: int) -> bool:
         """Creates or updates a specialist by id, schedule included; tells whether it changed."""

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 from datetime import time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bookbot.engine.model import (
     WEEKDAYS,
+    Block,
     Business,
     Hours,
     Location,
@@ -20,17 +21,23 @@ from bookbot.engine.model import (
     OverrideType,
     Rules,
     Service,
+    Specialist,
     WeeklyEntry,
 )
 from bookbot.engine.policy import AfterNoShows, Policy, Prepay
-from bookbot.store.tables import (
-    BusinessRow,
-    HoursColumns,
-    LocationRow,
-    OverrideRow,
-    ServiceRow,
-    WeeklyRow,
-)
+
+# Only named: store/reader.py hands in rows of sqlite3 alone with the same attributes.
+if TYPE_CHECKING:
+    from bookbot.store.tables import (
+        BlockRow,
+        BusinessRow,
+        HoursColumns,
+        LocationRow,
+        OverrideRow,
+        ServiceRow,
+        SpecialistRow,
+        WeeklyRow,
+    )
 
 NO_CALENDAR = "none"
 SPANS = ("cancel_notice", "confirm_by", "no_show_window", "waitlist_hold", "payment_hold")
@@ -173,6 +180,32 @@ def hours_values(hours: Hours | None) -> dict:
 def weekly_of(row: WeeklyRow) -> WeeklyEntry:
     days = frozenset(WEEKDAYS.index(day) for day in row.days.split(","))
     return WeeklyEntry(days, hours_of(row), row.valid_from, row.valid_until)
+
+
+def block_of(row: BlockRow) -> Block:
+    return Block(row.start_at, row.end_at, row.reason)
+
+
+def specialist_of(
+    row: SpecialistRow,
+    offers: dict[str, list[str]],
+    weekly: dict[str, list[WeeklyEntry]],
+    overrides: dict[str, list[Override]],
+    blocks: dict[str, list[Block]],
+) -> Specialist:
+    """A specialist from its row and its lines of each kind, gathered by specialist id."""
+    return Specialist(
+        id=row.id,
+        name=row.name,
+        services=tuple(offers.get(row.id, ())),
+        weekly=tuple(weekly.get(row.id, ())),
+        overrides=tuple(overrides.get(row.id, ())),
+        blocks=tuple(blocks.get(row.id, ())),
+        timezone=row.timezone,
+        holidays=calendar_codes(row.holidays),
+        telegram_id=row.telegram_id,
+        location=row.location,
+    )
 
 
 def override_of(row: OverrideRow) -> Override:

@@ -12,16 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.pool import NullPool
 
 from bookbot.errors import BadInput, BookbotError
+from bookbot.store.version import DEFAULT_URL, HEAD
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-DEFAULT_URL = "sqlite+aiosqlite:///bookbot.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
-# The newest migration's revision: a current schema is told by one read of alembic_version,
-# without loading Alembic and every migration script (a third of a command's start-up).
-# tests/store/test_store.py checks that it is Alembic's head.
-HEAD = "0018"
 WRITE = "bookbot_write"  # execution option: does this transaction intend to write?
 MIGRATION_LOCK = 7_146_318  # any constant: serializes concurrent upgrades on PostgreSQL
 # SQLite writes one transaction at a time anyway, and every aiosqlite connection is a thread:
@@ -33,6 +29,8 @@ POSTGRES_CONNECTIONS = 10  # per process, also without overflow: opening one cos
 
 class Database:
     """One database by URL: its async engine, its sessions and its schema."""
+
+    indexed = True  # its day index answers questions about many specialists (services/)
 
     def __init__(self, url: str = DEFAULT_URL, *, pool: bool = True) -> None:
         self.url = url
