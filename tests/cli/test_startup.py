@@ -67,11 +67,36 @@ def loaded(url: str, *args: str) -> tuple[str, set[str]]:
 def test_a_query_imports_no_bot_web_alembic_or_clinic_file(database: str, args: tuple) -> None:
     out, modules = loaded(database, *args)
     assert out.strip()
-    assert "bookbot.cli" in modules and "sqlalchemy" in modules  # the probe saw the command
+    assert "bookbot.cli" in modules  # the probe saw the command
     unused = sorted(m for m in modules if m.split(".")[0] in UNUSED or m.startswith(UNUSED))
     assert unused == []
     assert "bookbot.clinic_file" not in modules
     assert "bookbot.store.migrations" not in modules
+
+
+PLAIN = [q for q in QUERIES if q[0] in ("next", "slots")]
+
+
+@pytest.mark.parametrize("args", PLAIN, ids=" ".join)
+def test_a_small_clinics_next_and_slots_load_no_sqlalchemy_or_holidays(
+    database: str, args: tuple
+) -> None:
+    out, modules = loaded(database, *args)
+    assert out.strip()
+    assert "bookbot.store.reader" in modules
+    assert not {m.split(".")[0] for m in modules} & {"sqlalchemy", "aiosqlite", "holidays"}
+
+
+@pytest.mark.parametrize("more", [("--location", "nowhere"), ("--near", "48.1,11.5")])
+def test_a_question_of_places_takes_sqlalchemys_path(database: str, more: tuple) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, "next", "--service", "checkup", *more, "--db", database],
+        env={**os.environ, "PYTHONPATH": str(Path(bookbot.__file__).resolve().parents[1])},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "sqlalchemy" in done.stderr.split()
 
 
 def test_an_import_still_reads_the_clinic_file(database: str, tmp_path: Path) -> None:
