@@ -26,10 +26,9 @@ from bookbot.engine.model import Booking, Client
 from bookbot.errors import BadInput, BookbotError, Invalid
 
 if TYPE_CHECKING:
-    from bookbot.deps import Database
+    from bookbot.deps import Database, Reader
     from bookbot.engine.places import Where
     from bookbot.services import stats, waitlist
-    from bookbot.store.reader import Reader
 
     Handler = Callable[[argparse.Namespace, Database], Any]
     Blocking = Callable[[argparse.Namespace], None]  # runs its own event loop: `run`, `serve`

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bookbot.config import Settings
+from bookbot.parsing import sqlite_file
 from bookbot.store.version import DEFAULT_URL
 
 # cli.py imports this module to start; Policy's module would bring the outbox and every
@@ -31,6 +32,7 @@ __all__ = [
     "Deps",
     "open_database",
     "open_reader",
+    "Reader",
     "system_clock",
 ]
 
@@ -38,11 +40,15 @@ Clock = Callable[[], datetime]
 
 
 def __getattr__(name: str) -> Any:
-    """`Database`, imported when first named (PEP 562): it brings SQLAlchemy."""
+    """`Database` and `Reader`, imported when first named (PEP 562): Database brings SQLAlchemy."""
     if name == "Database":
         from bookbot.store.db import Database
 
         return Database
+    if name == "Reader":
+        from bookbot.store.reader import Reader
+
+        return Reader
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -57,7 +63,8 @@ def open_reader(url: str) -> Reader | None:
     """A small clinic's current SQLite file, read with sqlite3 alone; else None. Close it."""
     from bookbot.store.reader import open_reader
 
-    return open_reader(url)
+    path = sqlite_file(url)
+    return None if path is None else open_reader(path)
 
 
 def system_clock() -> datetime:

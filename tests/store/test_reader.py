@@ -15,6 +15,7 @@ from sqlalchemy import Boolean, Date, DateTime, Time
 
 from bookbot import clinic_file, demo
 from bookbot.clinic_file.reading import Clinic
+from bookbot.deps import open_reader
 from bookbot.engine.model import Client
 from bookbot.services import availability
 from bookbot.services.availability import ANY
@@ -40,7 +41,7 @@ def clinics() -> dict[str, Clinic]:
 
 async def filled(folder: Path, clinic: Clinic) -> str:
     """The clinic in a new SQLite file, with a booking and a hold of each specialist."""
-    url = f"sqlite+aiosqlite:///{folder / 'clinic.db'}"
+    url = f"sqlite+aiosqlite:///{folder / 'clinic.db'}"  # the reader opens the file
     db = Database(url)
     try:
         await import_clinic(db, clinic, START)
@@ -99,7 +100,7 @@ async def test_the_reader_answers_as_sqlalchemys_path(name: str, tmp_path: Path)
         datetime.fromisoformat("2027-01-20T10:00:00+01:00"),  # beyond the imported horizon
     ]
     for now in instants:
-        plain = reader.open_reader(url)
+        plain = open_reader(url)
         assert plain is not None
         db = Database(url)
         try:
@@ -115,7 +116,7 @@ async def test_the_reader_answers_across_a_dst_change(tmp_path: Path) -> None:
     clinic = clinic_file.read(BASIC)
     url = await filled(tmp_path, clinic)
     now = datetime.fromisoformat("2027-03-25T08:00:00+01:00")  # Sunday 28 March: 02:00→03:00
-    plain, db = reader.open_reader(url), Database(url)
+    plain, db = open_reader(url), Database(url)
     assert plain is not None
     try:
         for specialist in ("ann", "ben"):
@@ -139,17 +140,18 @@ async def test_where_it_cannot_answer_alike_the_reader_is_not_opened(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = await filled(tmp_path, clinic_file.read(BASIC))
-    assert reader.open_reader(url) is not None
-    assert reader.open_reader(f"sqlite+aiosqlite:///{tmp_path / 'none.db'}") is None
-    assert reader.open_reader("sqlite+aiosqlite:///:memory:") is None
-    assert reader.open_reader("postgresql+asyncpg://postgres@127.0.0.1/test") is None
+    assert open_reader(url) is not None
+    assert open_reader(f"sqlite+aiosqlite:///{tmp_path / 'none.db'}") is None
+    assert open_reader("sqlite+aiosqlite:///:memory:") is None
+    assert open_reader("postgresql+asyncpg://postgres@127.0.0.1/test") is None
+    assert open_reader(url + "?timeout=5") is None  # a URL SQLAlchemy reads is its to open
     monkeypatch.setattr(reader, "SMALL", 1)  # BASIC has two specialists
-    assert reader.open_reader(url) is None
+    assert open_reader(url) is None
     monkeypatch.setattr(reader, "HEAD", "0001")  # the file is not at the newest migration
     monkeypatch.setattr(reader, "SMALL", 100)
-    assert reader.open_reader(url) is None
+    assert open_reader(url) is None
     (tmp_path / "empty.db").write_bytes(b"")
-    assert reader.open_reader(f"sqlite:///{tmp_path / 'empty.db'}") is None
+    assert open_reader(f"sqlite:///{tmp_path / 'empty.db'}") is None
 
 
 def test_the_reader_decodes_every_typed_column_it_reads_as_the_tables_store_it() -> None:

@@ -21,7 +21,6 @@ from typing import Any, cast
 
 from bookbot.engine.model import Block, Booking, Business, Override, Service, Specialist
 from bookbot.engine.model import WeeklyEntry as Weekly
-from bookbot.parsing import sqlite_file
 from bookbot.store import holiday_dates
 from bookbot.store.booking_rows import booking_of, occupies
 from bookbot.store.catalog_rows import (
@@ -71,9 +70,8 @@ class Reader:
 
     indexed = False  # no day index is read: "any specialist" is asked of the engine
 
-    def __init__(self, connection: sqlite3.Connection, url: str) -> None:
+    def __init__(self, connection: sqlite3.Connection) -> None:
         self.connection = connection
-        self.url = url
         self.dialect = "sqlite"
         self.cache: dict = {}  # what a chat's taps share; a one-shot query has none
 
@@ -86,13 +84,15 @@ class Reader:
         self.connection.close()
 
 
-def open_reader(url: str) -> Reader | None:
-    """A reader of the SQLite file at `url`, or None where the usual path must answer."""
-    path = sqlite_file(url)
-    if path is None or not Path(path).is_file():
+def open_reader(path: str) -> Reader | None:
+    """A reader of the SQLite file at `path`, or None where the usual path must answer.
+
+    `path` holds no `?`, `#` or `%` (parsing.sqlite_file), so it names the file as a URI.
+    """
+    if not Path(path).is_file():
         return None
     try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)  # no `?#%` in it
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error:
         return None
     try:
@@ -107,7 +107,7 @@ def open_reader(url: str) -> Reader | None:
         return None
     connection.isolation_level = None  # Reading begins and ends its own transaction
     connection.row_factory = _row
-    return Reader(connection, url)
+    return Reader(connection)
 
 
 def _row(cursor: sqlite3.Cursor, values: Sequence[Any]) -> SimpleNamespace:
