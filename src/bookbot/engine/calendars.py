@@ -23,7 +23,7 @@ def holiday_dates(calendar: str, year: int) -> frozenset[date]:
 
 
 def computed(calendar: str, year: int) -> frozenset[date]:
-    """Dates of one calendar in one year as the holidays package gives them, whatever was handed in.
+    """Dates of one calendar in one year from the holidays package, whatever was handed in.
 
     What the store writes: stored dates are always the package's.
     """
