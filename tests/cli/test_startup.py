@@ -25,7 +25,16 @@ PROBE = (
     "print(*sorted(sys.modules), sep='\\n', file=sys.stderr)\n"
     "raise SystemExit(code)\n"
 )
-UNUSED = ("telegram", "alembic", "babel", "starlette", "uvicorn", "bookbot.bot", "bookbot.web")
+UNUSED = (
+    "telegram",
+    "alembic",
+    "babel",
+    "holidays",
+    "starlette",
+    "uvicorn",
+    "bookbot.bot",
+    "bookbot.web",
+)
 QUERIES = [
     ("next", "--service", "checkup"),
     ("next", "--service", "checkup", "--specialist", "ann"),

@@ -209,19 +209,30 @@ class Bookings:
         self.connection = connection
 
     async def bookings(
-        self, *, specialists: Sequence[str], since: datetime, live_at: datetime
+        self,
+        *,
+        specialists: Sequence[str] | None = None,
+        since: datetime | None = None,
+        live_at: datetime | None = None,
     ) -> list[Booking]:
-        """Bookings ending after `since` that occupy time at `live_at`, by start."""
-        marks = ",".join("?" * len(specialists))
+        """Bookings by start, filtered; with `live_at`, only those occupying time then."""
+        where: list[str] = ["1 = 1"]  # every filter is a fixed text; values are bound
+        values: list[str] = []
+        if specialists is not None:
+            where.append(f"b.specialist_id IN ({','.join('?' * len(specialists))})")
+            values.extend(specialists)
+        if since is not None:
+            where.append("b.end_at > ?")
+            values.append(_stored(since))
         rows = self.connection.execute(
             "SELECT b.*, c.name AS client_name, c.phone AS client_phone, "
             "c.telegram_id AS client_telegram_id FROM bookings b "
             "LEFT JOIN clients c ON c.id = b.client_id "
-            f"WHERE b.specialist_id IN ({marks}) AND b.end_at > ? ORDER BY b.start_at, b.id",
-            [*specialists, _stored(since)],
+            f"WHERE {' AND '.join(where)} ORDER BY b.start_at, b.id",
+            values,
         )
-        found = (booking_of(row, cast(Any, _client(row))) for row in rows)
-        return [b for b in found if occupies(b, live_at)]
+        found = [booking_of(row, cast(Any, _client(row))) for row in rows]
+        return found if live_at is None else [b for b in found if occupies(b, live_at)]
 
 
 def _stored(value: datetime) -> str:
