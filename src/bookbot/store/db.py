@@ -81,8 +81,12 @@ def _first_line(error: Exception) -> str:
 
 def _engine(url: str, pool: bool) -> AsyncEngine:
     if url.startswith("sqlite"):
+        from bookbot.store.sqlite_driver import driver  # not imported for PostgreSQL
+
         sizing = {"pool_size": SQLITE_CONNECTIONS, "max_overflow": 0} if pool else {}
-        engine = create_async_engine(url, poolclass=None if pool else NullPool, **sizing)
+        engine = create_async_engine(
+            url, module=driver(), poolclass=None if pool else NullPool, **sizing
+        )
         _tune_sqlite(engine)
         return engine
     sizing = {"pool_size": POSTGRES_CONNECTIONS, "max_overflow": 0} if pool else {}
