@@ -21,6 +21,7 @@ from sqlalchemy import (
     bindparam,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     union_all,
@@ -40,6 +41,9 @@ from bookbot.store.dayindex import DayIndex, Span
 from bookbot.store.tables import BookingRow, ClientRow, DaySpanRow, SpecialistRow
 
 LIVE = [str(status) for status in LIVE_STATUSES]
+# The same as constants in the SQL: a list bound as parameters is expanded into the text
+# on every run (the statuses are plain words, safe to write in).
+LIVE_SQL = [literal_column(f"'{status}'") for status in LIVE]
 COLUMNS = (  # what occupies time: `overlapping` reads these
     BookingRow.specialist_id,
     BookingRow.service_id,
@@ -71,7 +75,7 @@ def _overlapping(one: bool = False) -> tuple[Select, Select]:
         select(earlier.id)
         .where(
             earlier.specialist_id == SpecialistRow.id,
-            earlier.status.in_(LIVE),
+            earlier.status.in_(LIVE_SQL),
             earlier.start_at < since,
         )
         .order_by(earlier.start_at.desc(), earlier.end_at.desc())
