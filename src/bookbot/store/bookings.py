@@ -43,7 +43,7 @@ from bookbot.store.tables import BookingRow, ClientRow, DaySpanRow, SpecialistRo
 LIVE = [str(status) for status in LIVE_STATUSES]
 # The same as constants in the SQL: a list bound as parameters is expanded into the text
 # on every run (the statuses are plain words, safe to write in).
-LIVE_SQL = [literal_column(f"'{status}'") for status in LIVE]
+LIVE_SQL: list[ColumnElement[str]] = [literal_column(f"'{status}'") for status in LIVE]
 COLUMNS = (  # what occupies time: `overlapping` reads these
     BookingRow.specialist_id,
     BookingRow.service_id,

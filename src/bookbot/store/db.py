@@ -85,7 +85,12 @@ def _engine(url: str, pool: bool) -> AsyncEngine:
 
         sizing = {"pool_size": SQLITE_CONNECTIONS, "max_overflow": 0} if pool else {}
         engine = create_async_engine(
-            url, module=driver(), poolclass=None if pool else NullPool, **sizing
+            url,
+            module=driver(),
+            # a write transaction's statements run off aiosqlite's thread (sqlite_driver.py)
+            connect_args={"check_same_thread": False},
+            poolclass=None if pool else NullPool,
+            **sizing,
         )
         _tune_sqlite(engine)
         return engine

@@ -8,13 +8,20 @@ event loop, which costs more than most of our statements themselves: a booking m
 and keeps what SQLAlchemy asks afterwards (the rows, `description`, `rowcount`,
 `lastrowid`). It is the module `_engine` (db.py) hands SQLAlchemy as the driver; streamed
 results (server-side cursors) keep aiosqlite's own cursor.
+
+Once a write transaction has SQLite's write lock (BEGIN IMMEDIATE, db.py), its statements,
+commit and rollback make no trip at all: they run on the event loop's thread. The thread
+is there so that the loop does not stand still while SQLite waits for a lock, and a
+transaction holding the write lock waits for none (in WAL mode readers never hold up the
+writer), so it would only cost the hand-overs: a booking's unit then goes to the thread
+once, to begin. Readers' statements, which may be long, still run on the thread.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -27,6 +34,7 @@ from sqlalchemy.util.concurrency import await_
 
 # description, rows, rowcount, lastrowid, and whether a transaction is open afterwards
 Outcome = tuple[Any, list[Any], int, int | None, bool]
+WRITE_LOCK = "BEGIN IMMEDIATE"  # how db.py begins a write transaction
 
 
 def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> Outcome:
@@ -42,6 +50,13 @@ def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: 
         return described, rows, cursor.rowcount, cursor.lastrowid, connection.in_transaction
     finally:
         cursor.close()
+
+
+async def _at_once(
+    connection: sqlite3.Connection, operation: str, parameters: Any, many: bool
+) -> Outcome:
+    """`_run` on the event loop's thread, as a coroutine that never waits."""
+    return _run(connection, operation, parameters, many)
 
 
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
@@ -93,13 +108,19 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     def _trip(self, operation: str, parameters: Any, *, many: bool) -> None:
         connection = self._adapt_connection
         assert isinstance(connection, OneTripConnection)
-        connection.open = True  # until the thread tells otherwise
+        here = connection.writing
+        connection.open = True  # until SQLite tells otherwise
         try:
-            outcome = await_(self._on_thread(operation, parameters, many))
+            if here:  # awaited all the same: SQLAlchemy checks that a statement awaited
+                outcome = await_(_at_once(connection.sqlite, operation, parameters, many))
+            else:
+                outcome = await_(self._on_thread(operation, parameters, many))
         except Exception as error:
             connection._handle_exception(error)
         self._described, rows, self._count, self._last, connection.open = outcome
         self._rows = deque(rows)
+        if operation.startswith(WRITE_LOCK):
+            connection.writing = True
 
     async def _on_thread(self, operation: str, parameters: Any, many: bool) -> Outcome:
         connection = self._connection
@@ -119,15 +140,23 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
 
     It knows whether SQLite has a transaction open (`open`, as the last statement left
     it), so that the rollback the pool makes of every connection handed back, after a
-    unit of work committed, is no trip: SQLite's own would do nothing then either.
+    unit of work committed, is no trip: SQLite's own would do nothing then either. And
+    whether its transaction holds the write lock (`writing`): then it is not handed over.
     """
 
-    __slots__ = ("open",)
+    __slots__ = ("open", "writing")
     _cursor_cls = OneTripCursor  # type: ignore[assignment]  # a subclass: mypy asks invariance
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self.open = True  # not known yet
+        self.writing = False
+
+    @property
+    def sqlite(self) -> sqlite3.Connection:
+        """The sqlite3 connection aiosqlite's thread holds."""
+        found: sqlite3.Connection = self._connection._conn  # type: ignore[attr-defined]
+        return found
 
     def cursor(self, server_side: bool = False) -> Any:
         if server_side:  # aiosqlite's own cursor, which does not say
@@ -135,13 +164,26 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         return super().cursor(server_side)
 
     def rollback(self) -> None:
-        if self.open:
+        if self.writing:
+            self._here(self.sqlite.rollback)
+        elif self.open:
             super().rollback()
-            self.open = False
+        self.open = False
 
     def commit(self) -> None:
-        super().commit()
+        if self.writing:
+            self._here(self.sqlite.commit)
+        else:
+            super().commit()
         self.open = False
+
+    def _here(self, end: Callable[[], None]) -> None:
+        """Ends the write transaction on this thread; the next one begins on aiosqlite's."""
+        self.writing = False
+        try:
+            end()
+        except Exception as error:
+            self._handle_exception(error)
 
 
 class OneTripDriver(AsyncAdapt_aiosqlite_dbapi):

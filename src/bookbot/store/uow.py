@@ -102,8 +102,8 @@ class UnitOfWork:
     async def __aenter__(self) -> UnitOfWork:
         await self.database.prepare()
         self.session = self.database.sessions()
-        await self.session.begin()
-        # A read-only unit need not take SQLite's write lock at BEGIN (see db.py).
+        # Asking for the connection begins the transaction (one call less than `begin()`
+        # first); a read-only unit need not take SQLite's write lock at BEGIN (see db.py).
         await self.session.connection(execution_options={WRITE: self.write})
         self.days = DayIndex(self.session)
         self.catalog = Catalog(self.session, self.database.cache, self.days)
