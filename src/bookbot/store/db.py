@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -79,14 +79,41 @@ def _first_line(error: Exception) -> str:
 
 def _engine(url: str, pool: bool) -> AsyncEngine:
     if url.startswith("sqlite"):
+        from bookbot.store.sqlite_driver import driver  # not imported for PostgreSQL
+
         sizing = {"pool_size": SQLITE_CONNECTIONS, "max_overflow": 0} if pool else {}
-        engine = create_async_engine(url, poolclass=None if pool else NullPool, **sizing)
+        engine = create_async_engine(
+            url,
+            module=driver(),
+            # a write transaction's statements run off aiosqlite's thread (sqlite_driver.py)
+            connect_args={"check_same_thread": False},
+            poolclass=None if pool else NullPool,
+            **sizing,
+        )
         _tune_sqlite(engine)
         return engine
     sizing = {"pool_size": POSTGRES_CONNECTIONS, "max_overflow": 0} if pool else {}
-    return create_async_engine(
-        url, pool_pre_ping=True, poolclass=None if pool else NullPool, **sizing
+    asyncpg = make_url(url).get_driver_name() == "asyncpg"
+    engine = create_async_engine(
+        url, pool_pre_ping=not asyncpg, poolclass=None if pool else NullPool, **sizing
     )
+    if asyncpg:
+        _replace_closed(engine)
+    return engine
+
+
+def _replace_closed(engine: AsyncEngine) -> None:
+    """Replaces a pooled connection the server closed (say, it restarted) before it is used.
+
+    What SQLAlchemy's pre-ping is for, without asking the server: the ping is three round
+    trips (BEGIN, an empty query, ROLLBACK) on every checkout, a quarter of a booking's
+    (bench/scale.py `--only booking`). asyncpg sees the server close the socket by itself.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def on_checkout(dbapi_connection, _record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        if dbapi_connection.driver_connection.is_closed():
+            raise DisconnectionError  # the pool connects afresh and checks that one
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

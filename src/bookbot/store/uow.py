@@ -57,7 +57,13 @@ BUSINESS, CLIENT, SPECIALIST = 0, 1, 2  # kinds of lock, in the order they are t
 Lock = tuple[int, int]  # its kind and its advisory key
 P = ParamSpec("P")
 T = TypeVar("T")
-TAKE = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k")
+# Waits for each key in order, the first `shared` of them shared: a unit's first locks,
+# the business shared and then the others, are one statement.
+TAKE = text(
+    "SELECT CASE WHEN o <= :shared THEN pg_advisory_xact_lock_shared(k)"
+    " ELSE pg_advisory_xact_lock(k) END"
+    " FROM unnest(CAST(:keys AS bigint[])) WITH ORDINALITY AS t(k, o)"
+)
 TRY = text(
     "SELECT bool_and(pg_try_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k"
 )
@@ -96,8 +102,8 @@ class UnitOfWork:
     async def __aenter__(self) -> UnitOfWork:
         await self.database.prepare()
         self.session = self.database.sessions()
-        await self.session.begin()
-        # A read-only unit need not take SQLite's write lock at BEGIN (see db.py).
+        # Asking for the connection begins the transaction (one call less than `begin()`
+        # first); a read-only unit need not take SQLite's write lock at BEGIN (see db.py).
         await self.session.connection(execution_options={WRITE: self.write})
         self.days = DayIndex(self.session)
         self.catalog = Catalog(self.session, self.database.cache, self.days)
@@ -162,16 +168,16 @@ class UnitOfWork:
             wanted.add((SPECIALIST, lock_key("specialist", found.specialist)))
             if found.client is not None and found.client.telegram_id is not None:
                 wanted.add((CLIENT, lock_key("client", found.client.telegram_id)))
-        if not self.held:
-            await self._execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), key=BUSINESS_KEY)
-            self.held.add((BUSINESS, BUSINESS_KEY))
-        wanted -= self.held
-        last = max(self.held)
+        first = [] if self.held else [BUSINESS_KEY]  # a unit's first lock: the business, shared
+        held = self.held | {(BUSINESS, BUSINESS_KEY)}
+        wanted -= held
+        last = max(held)
         late = [lock for lock in wanted if lock < last]
         if late and not await self._execute(TRY, keys=[key for _, key in late]):
             raise OutOfOrder  # waiting here could close a circle; `retried` starts over
-        await self._execute(TAKE, keys=[key for _, key in sorted(wanted - set(late))])
-        self.held |= wanted
+        ordered = [key for _, key in sorted(wanted - set(late))]
+        await self._execute(TAKE, keys=first + ordered, shared=len(first))
+        self.held = held | wanted
         self._forget()
 
     async def lock_business(self) -> None:
