@@ -280,7 +280,7 @@ class Bookings:
             _refuse_overlap(error)
             raise
         client = await self.session.get(ClientRow, client_id) if client_id else None
-        added = Booking(  # as `_booking` reads it back
+        added = Booking(  # as `booking_of` reads it back
             booking.specialist,
             booking.service,
             booking.start,
