@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     Blocking = Callable[[argparse.Namespace], None]  # runs its own event loop: `run`, `serve`
 
 # Queries a small clinic's SQLite file answers read plainly, without SQLAlchemy (deps.py)
-PLAIN = frozenset({"next", "slots"})
+PLAIN = frozenset({"bookings", "next", "slots"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -76,10 +76,10 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 def _reader(args: argparse.Namespace) -> Reader | None:
-    """The plain reader, for `next` and `slots` asked of no place, where it can answer."""
+    """The plain reader, for `bookings`, `next` and `slots` asked of no place, where it can."""
     if args.command not in PLAIN or getattr(args, "each", False):
         return None
-    if args.location is not None or args.near is not None or args.within is not None:
+    if any(getattr(args, name, None) is not None for name in ("location", "near", "within")):
         return None
     return open_reader(args.db)
 
@@ -400,10 +400,10 @@ async def _cancel(args: argparse.Namespace, db: Database) -> Booking:
     return cancelled.booking
 
 
-async def _bookings(args: argparse.Namespace, db: Database) -> list[Booking]:
-    from bookbot.services import bookings
+async def _bookings(args: argparse.Namespace, db: Database | Reader) -> list[Booking]:
+    from bookbot.services import booked
 
-    return await bookings.list_bookings(
+    return await booked.list_bookings(
         db, specialist=args.specialist, first=args.first, last=args.to
     )
 

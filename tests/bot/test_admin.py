@@ -11,7 +11,8 @@ from bookbot.bot.handlers import admin, specialist
 from bookbot.engine.model import BookingStatus, Client, OverrideType
 from bookbot.services import schedules
 from bookbot.services.availability import free_slots
-from bookbot.services.bookings import book, list_bookings
+from bookbot.services.booked import list_bookings
+from bookbot.services.bookings import book
 from tests.bot.staff import ADMIN, arrives, exported, link, on_db, press, say, staffed
 
 __all__ = ["staffed"]  # the fixture, used by name below

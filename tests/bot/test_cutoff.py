@@ -17,7 +17,8 @@ from icalendar import Calendar
 from bookbot.bot import callbacks
 from bookbot.bot.callbacks import Action
 from bookbot.engine.model import BookingStatus, Client
-from bookbot.services.bookings import book, list_bookings
+from bookbot.services.booked import list_bookings
+from bookbot.services.bookings import book
 from bookbot.testing.emulator import BotApiEmulator, CallbackQueryRecord, ChatMessage, ChatUser
 from tests.bot.conftest import Clock, Harness
 from tests.bot.staff import arrives, link, on_db, press, say, started

@@ -18,7 +18,8 @@ from icalendar import Calendar
 from bookbot.engine.model import Client
 from bookbot.engine.places import Where
 from bookbot.services.availability import free_slots
-from bookbot.services.bookings import book, list_bookings
+from bookbot.services.booked import list_bookings
+from bookbot.services.bookings import book
 from bookbot.services.directory import soonest_slot
 from bookbot.testing.emulator import BotApiEmulator, ChatMessage, ChatUser
 from tests.bot.conftest import Clock, Harness

@@ -83,11 +83,11 @@ def test_a_query_imports_no_bot_web_alembic_or_clinic_file(database: str, args: 
     assert "bookbot.store.migrations" not in modules
 
 
-PLAIN = [q for q in QUERIES if q[0] in ("next", "slots")]
+PLAIN = [q for q in QUERIES if q[0] in ("bookings", "next", "slots")]
 
 
 @pytest.mark.parametrize("args", PLAIN, ids=" ".join)
-def test_a_small_clinics_next_and_slots_load_no_sqlalchemy_or_holidays(
+def test_a_small_clinics_plain_queries_load_no_sqlalchemy_or_holidays(
     database: str, args: tuple
 ) -> None:
     out, modules = loaded(database, *args)

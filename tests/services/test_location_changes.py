@@ -17,7 +17,7 @@ from bookbot.engine.model import Client, Location
 from bookbot.engine.places import Where
 from bookbot.errors import BookbotError
 from bookbot.notify import messages
-from bookbot.services import availability, bookings, directory, places
+from bookbot.services import availability, booked, bookings, directory, places
 from bookbot.services.clinic import export_clinic, import_clinic
 from bookbot.services.people import Actor
 from bookbot.services.places import Placing
@@ -73,7 +73,7 @@ async def test_places_change_and_the_day_index_answers_as_a_rebuilt_one(db: Data
     assert ("ann", "2026-12-03T11:30:00+01:00", "spandau") in live["spandau"]  # type: ignore[operator]
     await reindex(db, T0)
     assert await answers(db) == live
-    moved = await bookings.list_bookings(db)
+    moved = await booked.list_bookings(db)
     assert [(b.id, b.location) for b in moved] == [(visit.id, "spandau")]
     assert (messages.PLACE_CHANGED, 42, visit.id) in await owed(db)
 
@@ -128,5 +128,5 @@ async def test_a_booking_racing_a_move_ends_at_its_windows_place(db: Database) -
         places.put(db, T0, BOSS, Placing("ann", "spandau", days=frozenset({3}))),
         bookings.book(db, T0, "ann", "checkup", AT_MITTE, Client("Bob", None, 42)),
     )
-    found = await bookings.list_bookings(db)
+    found = await booked.list_bookings(db)
     assert [b.location for b in found] == ["spandau"]

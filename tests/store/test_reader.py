@@ -1,4 +1,4 @@
-"""The plain reader (sqlite3 alone) answers `next` and `slots` exactly as SQLAlchemy's path.
+"""The plain reader (sqlite3 alone) answers as SQLAlchemy's path: bookings, next, slots.
 
 Each clinic is imported into a real SQLite file, given bookings and holds (one that runs
 out between two questions), then asked the same questions both ways at several instants,
@@ -17,7 +17,7 @@ from bookbot import clinic_file, demo
 from bookbot.clinic_file.reading import Clinic
 from bookbot.deps import open_reader
 from bookbot.engine.model import Client
-from bookbot.services import availability
+from bookbot.services import availability, booked
 from bookbot.services.availability import ANY
 from bookbot.services.bookings import book
 from bookbot.services.clinic import import_clinic
@@ -65,8 +65,8 @@ async def filled(folder: Path, clinic: Clinic) -> str:
 
 
 async def answers(db: Database | reader.Reader, clinic: Clinic, now: datetime) -> list:
-    """Every question `next` and `slots` ask of the reader, at `now`."""
-    found: list = []
+    """Every question `bookings`, `next` and `slots` ask of the reader, at `now`."""
+    found: list = [await booked.list_bookings(db)]
     first = now.date()
     for service in clinic.services:
         found.append(await availability.soonest_slot(db, now, service.id))
@@ -86,6 +86,7 @@ async def answers(db: Database | reader.Reader, clinic: Clinic, now: datetime) -
                 db, now, first, first + timedelta(days=31), specialist=specialist.id
             )
         )
+        found.append(await booked.list_bookings(db, specialist=specialist.id, first=first))
     return found
 
 

@@ -9,24 +9,23 @@ writes the change with the messages it owes (services/owed.py).
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from bookbot.engine import bookings, search
 from bookbot.engine import policy as engine_policy
 from bookbot.engine.bookings import CLIENT, OPERATOR
 from bookbot.engine.model import Booking, BookingStatus, Client, Service
 from bookbot.engine.places import Where
-from bookbot.engine.workday import zone
 from bookbot.errors import BadInput, Refused
 from bookbot.notify.messages import Policy
 from bookbot.services import directory, prepay
 from bookbot.services.attendance import refuse_no_shows
 from bookbot.services.availability import ANY, Context, at, chosen, context, duration
 from bookbot.services.basics import require_business
+from bookbot.services.booked import localized
 from bookbot.services.offers import expire_and_offer, offer_freed
 from bookbot.services.owed import owe_booked, owe_cancelled
 from bookbot.services.visits import Visit, named
-from bookbot.store.catalog import Catalog
 from bookbot.store.chats import Draft
 from bookbot.store.db import Database
 from bookbot.store.uow import UnitOfWork, retried
@@ -60,7 +59,7 @@ async def book(
         if hold is None:
             await owe_booked(uow, booking, now, policy)
         await uow.commit()
-        return (await _localized(uow.catalog, [booking]))[0]
+        return (await localized(uow.catalog, [booking]))[0]
 
 
 async def take(
@@ -189,42 +188,6 @@ async def expire_lapsed(db: Database, now: datetime) -> None:
         await uow.lock(specialists=lapsed)
         await expire_and_offer(uow, now, specialists=lapsed)
         await uow.commit()
-
-
-async def list_bookings(
-    db: Database,
-    *,
-    specialist: str | None = None,
-    first: date | None = None,
-    last: date | None = None,
-) -> list[Booking]:
-    """Bookings by start, of one specialist or all, on local dates first..last."""
-    async with UnitOfWork(db, write=False) as uow:
-        await require_business(uow.catalog)
-        if specialist and await uow.catalog.specialist(specialist) is None:
-            raise BadInput("error.unknown_specialist", id=specialist)
-        found = await uow.bookings.bookings(specialists=[specialist] if specialist else None)
-        found = await _localized(uow.catalog, found)
-    return [
-        b
-        for b in found
-        if (first is None or first <= b.start.date()) and (last is None or b.start.date() <= last)
-    ]
-
-
-async def _localized(catalog: Catalog, found: list[Booking]) -> list[Booking]:
-    """Bookings with their times on their specialists' wall clocks."""
-    business = await require_business(catalog)
-    ids = sorted({b.specialist for b in found})
-    zones = {s.id: zone(s.zone(business)) for s in await catalog.specialists(ids)}
-    return [
-        replace(
-            b,
-            start=b.start.astimezone(zones[b.specialist]),
-            end=b.end.astimezone(zones[b.specialist]),
-        )
-        for b in found
-    ]
 
 
 @retried
