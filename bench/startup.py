@@ -149,11 +149,11 @@ async def month_in_process(url: str, folder: Path, repeats: int) -> tuple[Path, 
     """
     import sqlite3
 
+    from bookbot.deps import open_reader
     from bookbot.engine.search import slots
     from bookbot.services import availability
     from bookbot.store import holiday_dates
     from bookbot.store.db import Database
-    from bookbot.store.reader import open_reader
     from bookbot.store.uow import UnitOfWork
 
     db, plain = Database(url), open_reader(url)
