@@ -152,7 +152,8 @@ async def _top(q: Question, wanted: int, first: date | None = None) -> list[DayR
         found[result.specialist] = result
         insort(order, (absolute(result.slots[0].start), result.specialist))
 
-    asked = [s for s in q.plans if q.unknown_from_today(s) or not q.ordered(s)]
+    unknown = {s for s in q.lapsed | q.gaps.keys() if s in q.plans and q.unknown_from_today(s)}
+    asked = [*q.cast.unordered, *sorted(unknown.difference(q.cast.unordered))]
     for result in (await soonest(q, asked, first)).values():
         if result.day is not None:
             keep(result)
@@ -164,7 +165,7 @@ async def _top(q: Question, wanted: int, first: date | None = None) -> list[DayR
             after = max(span.last + ONE_DAY, first or date.min)
             midnight = datetime.combine(after, time(0), q.plans[s].tz)
             heap.append((max(q.earliest, absolute(midnight)), s, after, next(tick), None))
-    zones = {plan.tz for plan in q.plans.values()}
+    zones = q.cast.zones
     lo = max(
         min((q.now.astimezone(tz).date() for tz in zones), default=q.now.date()), first or date.min
     )
@@ -213,7 +214,7 @@ async def _top(q: Question, wanted: int, first: date | None = None) -> list[DayR
         where = q.where
         results.sort(key=lambda r: where.order(r.slots[0]))
     if len(results) < wanted:
-        results += [DayResult(s, None, ()) for s in sorted(q.plans) if s not in found]
+        results += [DayResult(s, None, ()) for s in q.cast.ids if s not in found]
     return results
 
 
@@ -270,9 +271,10 @@ class _Passed:
     """The index's dates first..last whose first free slot notice has passed.
 
     Read in the order of the 30-minute bucket of their next free start, then id, in
-    batches that double (each scans all those dates in SQL), each date with a bound of its
-    slots from the holes (those with none left are dropped). Every date not read yet has
-    its next free slot and id of `bound` or later.
+    batches that double (each scans all those dates in SQL, unless a unit that only reads
+    finds them read for this version of the data), each date with a bound of its slots
+    from the holes (those with none left are dropped). Every date not read yet has its
+    next free slot and id of `bound` or later.
     """
 
     def __init__(self, q: Question, first: date, last: date, since: datetime) -> None:
@@ -288,17 +290,26 @@ class _Passed:
     async def read(self) -> list[tuple[datetime, IndexedDay]]:
         """The next batch of dates that still have room for a slot, with their bounds."""
         q = self.q
-        batch = await q.days.passed(
-            q.service.id,
-            self.first,
-            self.last,
-            q.need(),
-            self.since,
-            q.earliest,
-            self.after,
-            self.size,
-            q.few,
-        )
+        if q.kept is not None and q.few is None:  # these dates, read once for this version
+            need, span = q.need(), (self.first, self.last)
+            passing = await q.kept.get(
+                ("passing", q.service.id),
+                (*span, need, self.since),
+                lambda: q.days.passing(q.service.id, *span, need, self.since),
+            )
+            batch = passing.passed(self.since, q.earliest, self.after, self.size)
+        else:
+            batch = await q.days.passed(
+                q.service.id,
+                self.first,
+                self.last,
+                q.need(),
+                self.since,
+                q.earliest,
+                self.after,
+                self.size,
+                q.few,
+            )
         self.done = len(batch) < self.size
         self.size *= 2
         found = []

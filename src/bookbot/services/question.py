@@ -22,6 +22,7 @@ from bookbot.engine.summary import reach
 from bookbot.engine.workday import Plan
 from bookbot.errors import BadInput
 from bookbot.services.basics import require_business
+from bookbot.services.kept import Cast, Kept, cast_of, kept_of
 from bookbot.store.bookings import Bookings
 from bookbot.store.bulk import IN_LIST
 from bookbot.store.dayindex import DayIndex, IndexedDay, Need, Span
@@ -47,11 +48,12 @@ class Question:
     now: datetime
     business: Business
     service: Service
-    specialists: dict[str, Specialist]
+    cast: Cast
     plans: dict[str, Plan]
     gaps: dict[str, Span | None]
     lapsed: set[str]
     where: Where | None = None
+    kept: Kept | None = None  # what the process keeps of this version (a read-only unit)
     todays: dict[tzinfo, date] = field(default_factory=dict)  # by zone
     earliest: datetime = field(init=False)  # no slot starts sooner
 
@@ -61,6 +63,11 @@ class Question:
     @property
     def rules(self) -> Rules:
         return self.business.rules
+
+    @property
+    def specialists(self) -> dict[str, Specialist]:
+        """The specialists asked about, by id."""
+        return self.cast.specialists
 
     @property
     def duration(self) -> timedelta | None:
@@ -112,7 +119,7 @@ class Question:
     @property
     def only(self) -> list[str] | None:
         """The specialists asked about when a place narrows them, for SQL to read only theirs."""
-        return None if self.where is None else sorted(self.plans)
+        return None if self.where is None else self.cast.ids
 
     @property
     def few(self) -> list[str] | None:
@@ -191,17 +198,19 @@ async def ask(
         plans = await uow.catalog.plans(service)
     else:
         plans = await uow.catalog.plans_at(service, where.places)
-    by_id = (await uow.catalog.catalog()).by_id
-    specialists = {s: by_id[s] for s in plans}
-    todays = [now.astimezone(tz).date() for tz in {plan.tz for plan in plans.values()}] or [
-        now.astimezone(UTC).date()
-    ]
+    cast = await cast_of(uow, found, plans, where)
+    todays = [now.astimezone(tz).date() for tz in cast.zones] or [now.astimezone(UTC).date()]
     first = first or min(todays)
     last = last or max(todays) + timedelta(days=business.rules.horizon_days)
-    gaps = await uow.days.gaps(service, first, last)
+    kept, held = await kept_of(uow, now)
+    if kept is None:
+        gaps = await uow.days.gaps(service, first, last)
+    else:  # one probe per specialist: kept for this version
+        span = (first, last)
+        gaps = await kept.get(("gaps", service), span, lambda: uow.days.gaps(service, *span))
     if where is not None:
         gaps = {s: span for s, span in gaps.items() if s in plans}
-    lapsed = await uow.days.lapsed_holds(now) & set(plans)
+    lapsed = {s for s in held if s in plans}
     return Question(
-        uow.days, uow.bookings, now, business, found, specialists, plans, gaps, lapsed, where
+        uow.days, uow.bookings, now, business, found, cast, plans, gaps, lapsed, where, kept
     )

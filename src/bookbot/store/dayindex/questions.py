@@ -7,14 +7,18 @@ these besides keeping the rows in step.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Date,
+    Integer,
     Select,
+    bindparam,
     case,
     func,
     literal,
@@ -31,9 +35,24 @@ from bookbot.engine.model import BookingStatus
 from bookbot.engine.summary import BUCKETS, bucket, bucket_start
 from bookbot.store.bulk import IN_LIST, chunks
 from bookbot.store.dayindex.rows import COLUMNS, DAYS, IndexedDay, Need, Span, indexed
-from bookbot.store.tables import BookingRow, DaySpanRow, OfferRow
+from bookbot.store.tables import BookingRow, BusinessRow, DaySpanRow, OfferRow
 
 DATES = 366  # dates probed in one statement (SQLite allows 500 parts to a UNION)
+# Statements built once (by their shape, below): building one costs more than running it.
+# The availability counter, raised by every transaction that changes the index (its spans
+# too: only settling writes them).
+BUSINESS = select(BusinessRow.version).order_by(BusinessRow.id).limit(1)
+# The specialists with a hold that ran out (or has no end) but is not marked yet.
+LAPSED = (BookingRow.status == BookingStatus.HELD) & or_(
+    BookingRow.hold_until.is_(None), BookingRow.hold_until <= bindparam("now")
+)
+HELD = select(BookingRow.specialist_id).where(LAPSED)
+_COUNTER = BUSINESS.subquery()
+VERSIONED = (  # the counter with each of them (None: nobody)
+    select(_COUNTER.c.version, BookingRow.specialist_id)
+    .select_from(_COUNTER)
+    .outerjoin(BookingRow, LAPSED)
+)
 
 
 class DayQuestions:
@@ -57,8 +76,15 @@ class DayQuestions:
             found.update(await self._spans(chunk))
         return found
 
+    async def version(self) -> int | None:
+        """The availability counter as this transaction sees it (None: nothing imported)."""
+        return await self.session.scalar(BUSINESS)
+
     async def gaps(self, service: str, first: date, last: date) -> dict[str, Span | None]:
-        """Specialists of a service whose span does not cover first..last, with their spans."""
+        """Specialists of a service whose span does not cover first..last, with their spans.
+
+        One probe per specialist of the service: cache it by the counter (`version`).
+        """
         rows = await self.session.execute(
             select(OfferRow.specialist_id, DaySpanRow.first, DaySpanRow.last)
             .outerjoin(DaySpanRow, DaySpanRow.specialist_id == OfferRow.specialist_id)
@@ -75,13 +101,13 @@ class DayQuestions:
 
     async def lapsed_holds(self, now: datetime) -> set[str]:
         """Specialists with a hold that ran out but is not marked yet: the index counts it."""
-        rows = await self.session.scalars(
-            select(BookingRow.specialist_id).where(
-                BookingRow.status == BookingStatus.HELD,
-                or_(BookingRow.hold_until.is_(None), BookingRow.hold_until <= now),
-            )
-        )
-        return set(rows)
+        return set(await self.session.scalars(HELD, {"now": now}))
+
+    async def versioned_lapsed(self, now: datetime) -> tuple[int | None, set[str]]:
+        """The counter (`version`) and `lapsed_holds`, in one statement."""
+        rows = (await self.session.execute(VERSIONED, {"now": now})).all()
+        version = rows[0][0] if rows else None
+        return version, {specialist for _, specialist in rows if specialist is not None}
 
     async def first_days(
         self, service: str, after: date, need: Need, specialists: Sequence[str] | None = None
@@ -140,17 +166,20 @@ class DayQuestions:
 
         Of some specialists only, if named (at most IN_LIST of them: one ordered statement).
         """
-        query = (
-            _offered(service, first, last, need, specialists=specialists)
-            .where(DAYS.c.first_free >= earliest)
-            .order_by(DAYS.c.first_free, DAYS.c.specialist_id, DAYS.c.day)
-            .limit(limit)
-        )
+        values: dict[str, Any] = {
+            "service": service,
+            "first": first,
+            "last": last,
+            "earliest": earliest,
+            "limit": limit,
+        }
         if after is not None:
-            query = query.where(
-                tuple_(DAYS.c.first_free, DAYS.c.specialist_id, DAYS.c.day) > tuple_(*after)
-            )
-        return await self._read(query)
+            values.update(after_free=after[0], after_id=after[1], after_day=after[2])
+        if specialists is not None:
+            assert len(specialists) <= IN_LIST  # one statement keeps the order and the limit
+            values["specialists"] = list(specialists)
+        query = _by_first_free(need, after is not None, specialists is not None)
+        return [indexed(*row) for row in await self.session.execute(query, values)]
 
     async def on(
         self,
@@ -232,6 +261,20 @@ class DayQuestions:
             for bit, *row in await self.session.execute(query)
         ]
 
+    async def passing(
+        self, service: str, first: date, last: date, need: Need, since: datetime
+    ) -> Passing:
+        """The dates `passed` may read while `since` stays the same, to ask it in memory.
+
+        Dates first..last meeting the need whose first free slot is at `since` or later.
+        """
+        query = _offered(service, first, last, need, DAYS.c.free_base, DAYS.c.free_mask).where(
+            DAYS.c.first_free >= since
+        )
+        return Passing(
+            [(base, mask, indexed(*row)) for base, mask, *row in await self.session.execute(query)]
+        )
+
     async def one_each(
         self, service: str, days: Sequence[date], need: Need, earliest: datetime
     ) -> list[IndexedDay]:
@@ -301,6 +344,97 @@ class DayQuestions:
                 for row in await self.session.execute(query.where(DAYS.c.specialist_id.in_(chunk)))
             ]
         return found
+
+
+class Passing:
+    """Some dates of the index with their free buckets, read once and asked like `passed`.
+
+    For `passed`'s service, dates and need, and a `since` no later than any it is asked
+    with; per bucket of `earliest`, its dates are put in `passed`'s order once.
+    """
+
+    KEPT = 4  # buckets of `earliest` whose order is kept
+
+    def __init__(self, rows: list[tuple[int | None, int | None, IndexedDay]]) -> None:
+        self.rows = rows  # free_base, free_mask and the date
+        self.orders: dict[int, tuple[list[tuple[int, str, date]], list[IndexedDay]]] = {}
+
+    def passed(
+        self,
+        since: datetime,
+        earliest: datetime,
+        after: tuple[datetime, str, date] | None,
+        limit: int,
+    ) -> list[tuple[datetime, IndexedDay]]:
+        """What `DayQuestions.passed` answers for these dates (of every specialist)."""
+        first_bucket = bucket(earliest)
+        keys, rows = self._order(first_bucket)
+        i = 0
+        if after is not None:
+            i = bisect_right(keys, (bucket(after[0]) - first_bucket, *after[1:]))
+        found: list[tuple[datetime, IndexedDay]] = []
+        while i < len(rows) and len(found) < limit:
+            row = rows[i]
+            first_free = row.first_free
+            if first_free is not None and since <= first_free < earliest:
+                found.append((bucket_start(first_bucket + keys[i][0]), row))
+            i += 1
+        return found
+
+    def _order(self, first_bucket: int) -> tuple[list[tuple[int, str, date]], list[IndexedDay]]:
+        """The dates that may have a free start from this bucket on, in `passed`'s order.
+
+        By the first such bucket (counted from this one), then id and date, with those keys.
+        """
+        known = self.orders.get(first_bucket)
+        if known is not None:
+            return known
+        ordered = []
+        for base, mask, row in self.rows:
+            shift = min(first_bucket - (first_bucket if base is None else base), BUCKETS - 1)
+            if shift < 0:
+                continue  # its first free slot (in bucket `base`) is after `earliest`
+            ahead = (1 if mask is None else mask) >> shift
+            if ahead > 0:
+                ordered.append(((ahead & -ahead).bit_length() - 1, row.specialist, row.day, row))
+        ordered.sort(key=lambda entry: entry[:3])
+        if len(self.orders) >= self.KEPT:
+            self.orders.clear()
+        known = self.orders[first_bucket] = (
+            [entry[:3] for entry in ordered],
+            [entry[3] for entry in ordered],
+        )
+        return known
+
+
+@lru_cache(maxsize=64)
+def _by_first_free(need: Need, after: bool, some: bool) -> Select:
+    """`by_first_free`'s statement for a need, with or without `after` and `specialists`."""
+    query = (
+        select(*COLUMNS)
+        .join(OfferRow, OfferRow.specialist_id == DAYS.c.specialist_id)
+        .where(
+            OfferRow.service_id == bindparam("service"),
+            DAYS.c.day >= bindparam("first"),
+            DAYS.c.day <= bindparam("last"),
+            *need.where(),
+            DAYS.c.first_free >= bindparam("earliest"),
+        )
+        .order_by(DAYS.c.first_free, DAYS.c.specialist_id, DAYS.c.day)
+        .limit(bindparam("limit", type_=Integer))
+    )
+    if some:
+        query = query.where(DAYS.c.specialist_id.in_(bindparam("specialists", expanding=True)))
+    if after:
+        query = query.where(
+            tuple_(DAYS.c.first_free, DAYS.c.specialist_id, DAYS.c.day)
+            > tuple_(
+                bindparam("after_free", type_=DAYS.c.first_free.type),
+                bindparam("after_id", type_=DAYS.c.specialist_id.type),
+                bindparam("after_day", type_=DAYS.c.day.type),
+            )
+        )
+    return query
 
 
 def _offered(
