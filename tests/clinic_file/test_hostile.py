@@ -11,6 +11,7 @@ import pytest
 
 from bookbot import clinic_file
 from bookbot.cli import main
+from bookbot.clinic_file.loading import LARGEST_STREAMED
 from bookbot.errors import Invalid
 from bookbot.services.clinic import export_clinic, import_clinic
 from bookbot.store.db import Database
@@ -245,6 +246,16 @@ def test_a_file_too_large_is_refused_before_it_is_read(run, tmp_path: Path) -> N
         file.truncate(clinic_file.LARGEST_FILE + 1)
     code, _, err = run("import", str(path))
     assert code == 2 and "larger than 256 MB" in err
+
+
+def test_a_json_file_is_streamed_to_a_larger_bound_and_refused_beyond_it(
+    run, tmp_path: Path
+) -> None:
+    path = tmp_path / "huge.json"
+    with path.open("wb") as file:  # sparse: nothing is written to disk
+        file.truncate(LARGEST_STREAMED + 1)
+    code, _, err = run("import", str(path))
+    assert code == 2 and "larger than 1024 MB" in err
 
 
 def test_the_alias_bomb_stays_within_a_small_memory_limit(tmp_path: Path) -> None:

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bookbot.clinic_file.bookings import Compact, Lines
-from bookbot.clinic_file.loading import LARGEST_FILE
+from bookbot.clinic_file.loading import LARGEST_STREAMED
 from bookbot.clinic_file.reading import Clinic, _Reader, parse_head
 from bookbot.clinic_file.streaming import JsonFile, NotPlain
 from bookbot.engine.model import Booking
-from bookbot.errors import Invalid
+from bookbot.errors import BadInput, Invalid
 
 CHUNK = 20_000  # bookings handed over at a time
 
@@ -42,11 +42,13 @@ class Streamed:
 
     def __enter__(self) -> Streamed:
         try:
-            if self.file.path.stat().st_size > LARGEST_FILE:
-                raise Reread
+            size = self.file.path.stat().st_size
             self.file.__enter__()
         except OSError:
             raise Reread from None
+        if size > LARGEST_STREAMED:
+            self.file.__exit__()
+            raise BadInput("file.too_large", most=LARGEST_STREAMED // 2**20)
         try:
             head = self._read(self.file.head)
             self.clinic = parse_head(self.reader, head)
