@@ -1,7 +1,7 @@
 """The day index: per specialist and local date, the free time left, kept in step.
 
 The catalog's and the bookings' write methods note what they change (busy time, override
-dates, a whole schedule); `settle()` recomputes those days with the engine's `summarize` in
+dates, a whole schedule); `settle()` recomputes those days with the engine's `free_days` in
 the same transaction, just before the unit of work commits. It reads schedules and bookings
 through the two narrow readers it is handed (`Schedules`, `Occupancy`). Each specialist
 has a span of indexed dates; a date outside it is unknown and is asked of the engine. On
@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bookbot.engine.intervals import ONE_DAY, midnight
 from bookbot.engine.model import Booking, Business, Specialist
-from bookbot.engine.summary import reach, summarize, touched
+from bookbot.engine.summary import free_days, reach, touched
 from bookbot.engine.workday import Plan
 from bookbot.store.bulk import add_rows
 from bookbot.store.dayindex.questions import DayQuestions
@@ -286,7 +286,7 @@ class DayIndex(DayQuestions):
         rows = []
         for specialist, _, days, _ in jobs:
             plan = Plan(specialist.schedule(business, bookings[specialist.id]))
-            rows += [stored(specialist.id, summarize(plan, plan.work_day(d))) for d in days]
+            rows += [stored(specialist.id, free) for free in free_days(plan, days)]
         # Whole specialists' rows are replaced; single days are upserted, and deleted where
         # no free time is left (a date without a row has none).
         whole_ids = {specialist.id for specialist, _, _, whole in jobs if whole}
