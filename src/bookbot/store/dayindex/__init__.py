@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
@@ -27,9 +27,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bookbot.engine.intervals import ONE_DAY, midnight
-from bookbot.engine.model import Booking, Business, Specialist
+from bookbot.engine.model import Booking, Business, Interval, Schedule, Specialist
 from bookbot.engine.summary import free_days, reach, touched
-from bookbot.engine.workday import Plan
+from bookbot.engine.workday import EPOCH, Plan
 from bookbot.store.bulk import add_rows
 from bookbot.store.dayindex.questions import DayQuestions
 from bookbot.store.dayindex.rows import DAYS, IndexedDay, Need, Span, stored
@@ -123,6 +123,7 @@ class DayIndex(DayQuestions):
         self.changes: dict[str, _Changes] = defaultdict(_Changes)
         self.around: datetime | None = None  # new spans are laid around this instant
         self.known: dict[str, _Seen] = {}  # live bookings, as this transaction has them
+        self.spans: dict[str, tuple[Sequence[int], Sequence[int]]] = {}  # the same, in integers
         self.spans_read: dict[str, Span | None] = {}  # before settling (SQLite)
 
     # -- noting changes --------------------------------------------------------------------
@@ -136,6 +137,7 @@ class DayIndex(DayQuestions):
         then include; any other change to a specialist's bookings forgets them.
         """
         self.changes[specialist].busy.append((start, end))
+        self.spans.pop(specialist, None)
         seen = self.known.get(specialist)
         if seen is not None and added is not None and added.live:
             seen.bookings.append(added)
@@ -155,6 +157,18 @@ class DayIndex(DayQuestions):
         An import knows them all; a booking, those around it (`window`).
         """
         self.known[specialist] = _Seen(list(bookings), since, until)
+
+    def busy_spans_known(self, specialist: str, starts: Sequence[int], ends: Sequence[int]) -> None:
+        """Hands over the starts and the ends (UTC epoch microseconds) of every live booking
+        of a specialist, so that settling need not read them back.
+
+        An import that wrote all of a specialist's bookings knows them; a later change to
+        that specialist's busy time forgets them. Only SQLite settles with them: its write
+        lock, taken at BEGIN, keeps every other writer out until the commit.
+        """
+        if self.session.get_bind().dialect.name == "sqlite":
+            self.known.pop(specialist, None)
+            self.spans[specialist] = (starts, ends)
 
     def span_known(self, specialist: str, span: Span | None) -> None:
         """Hands over a specialist's span as this transaction read it (None: it has none).
@@ -276,6 +290,8 @@ class DayIndex(DayQuestions):
         unknown = []
         for specialist, plan, days, _ in jobs:
             since, until = _around(days[0], days[-1] + timedelta(days=reach(plan)))
+            if specialist.id in self.spans:
+                continue
             seen = self.known.get(specialist.id)
             found = None if seen is None else seen.within(since, until)
             if found is None:
@@ -285,7 +301,7 @@ class DayIndex(DayQuestions):
         bookings.update(await self._live_bookings(occupancy, unknown))
         rows = []
         for specialist, _, days, _ in jobs:
-            plan = Plan(specialist.schedule(business, bookings[specialist.id]))
+            plan = Plan(self._schedule(specialist, business, bookings[specialist.id]))
             rows += [stored(specialist.id, free) for free in free_days(plan, days)]
         # Whole specialists' rows are replaced; single days are upserted, and deleted where
         # no free time is left (a date without a row has none).
@@ -313,6 +329,20 @@ class DayIndex(DayQuestions):
                 for specialist, span in fresh
             ],
         )
+
+    def _schedule(
+        self, specialist: Specialist, business: Business, bookings: list[Booking]
+    ) -> Schedule:
+        """A specialist's schedule with their bookings, or the busy time handed over."""
+        spans = self.spans.get(specialist.id)
+        if spans is None:
+            return specialist.schedule(business, bookings)
+        schedule = specialist.schedule(business)
+        busy = [
+            Interval(EPOCH + timedelta(microseconds=start), EPOCH + timedelta(microseconds=end))
+            for start, end in zip(*spans, strict=True)
+        ]
+        return replace(schedule, busy=(*schedule.busy, *busy))
 
     async def _spans_of(self, ids: list[str], known: dict[str, Span | None]) -> dict[str, Span]:
         """These specialists' spans (on PostgreSQL their rows locked, FOR NO KEY UPDATE).
