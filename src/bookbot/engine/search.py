@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta
 
 from bookbot.engine.intervals import ONE_DAY, absolute, clip_start, contains, overlaps, subtract
 from bookbot.engine.model import DayResult, Hole, Interval, Rules, Schedule, Slot
-from bookbot.engine.workday import Candidate, Plan, WorkDay, microseconds
+from bookbot.engine.workday import Candidate, Plan, WorkDay
+from bookbot.engine.workday import microseconds as microseconds  # soonest.py asks here
 
 
 class Refusal(Exception):
