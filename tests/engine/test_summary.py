@@ -20,8 +20,10 @@ from bookbot.engine.summary import (
     BUCKET,
     BUCKETS,
     DaySummary,
+    FreeDay,
     bucket,
     bucket_start,
+    free_days,
     summarize,
     touched,
 )
@@ -66,6 +68,17 @@ def test_the_summary_counts_the_free_slots_and_holds_the_holes(world) -> None:
         assert summary.longest_hole_minutes == max(lengths, default=timedelta(0)) // timedelta(
             minutes=1
         )
+
+
+@PROPERTY
+@given(ONE)
+def test_free_days_tell_what_summarize_does(world) -> None:
+    (found,), now, _ = world
+    plan = Plan(found)
+    days = list(dates(*window_of_dates(now)))
+    assert free_days(plan, days) == [
+        FreeDay.of(summarize(plan, plan.work_day(day))) for day in days
+    ]
 
 
 @PROPERTY

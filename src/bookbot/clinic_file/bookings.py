@@ -20,13 +20,16 @@ from bookbot.engine import validate
 from bookbot.engine.model import Booking, BookingStatus, Business, Client, Service, Specialist
 from bookbot.engine.search import slot_length_at
 from bookbot.engine.workday import Plan, zone
-from bookbot.errors import Problem
+from bookbot.errors import BadInput, Problem
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 REMEMBERED = 100_000  # parsed texts kept, at most
 _NONE: Any = object()
 T = TypeVar("T")
 MICROSECOND = timedelta(microseconds=1)
+PLAIN = frozenset({"specialist", "service", "start", "end", "status"})  # `Lines.quick` reads
+PLAIN_CONFIRMED = PLAIN - {"status"}
+FILED = {str(status): status for status in (BookingStatus.CONFIRMED, BookingStatus.CANCELLED)}
 
 
 class _Reader(Protocol):
@@ -79,6 +82,45 @@ class Lines:
         self.status = _cached(values.status)
         self.moment = _cached(values.moment)
         self.instants: dict[tuple[datetime, ZoneInfo], datetime] = {}
+
+    def quick(self, line: dict) -> Booking | None:
+        """The booking of a line as `read` gives it, read the short way; None: use `read`.
+
+        Only for the usual line, without a problem: specialist, service, start, end and
+        perhaps status, all text, and no locations in the business.
+        """
+        if self.places or (line.keys() != PLAIN and line.keys() != PLAIN_CONFIRMED):
+            return None
+        specialist, service, start, end = (
+            line["specialist"],
+            line["service"],
+            line["start"],
+            line["end"],
+        )
+        status = line.get("status", BookingStatus.CONFIRMED.value)
+        if not (
+            specialist.__class__ is str
+            and service.__class__ is str
+            and start.__class__ is str
+            and end.__class__ is str
+            and status.__class__ is str
+        ):
+            return None
+        # The specialists' and services' ids are valid ids: one found is read as it is.
+        found = self.by_specialist.get(specialist)
+        offered = self.by_service.get(service)
+        state = FILED.get(status)
+        if found is None or offered is None or state is None:
+            return None
+        try:
+            first, last = self.moment(start), self.moment(end)
+        except BadInput:
+            return None
+        tz = self.zones[found.id]
+        start_at, end_at = self._absolute(first, tz), self._absolute(last, tz)
+        if not end_at > start_at:
+            return None
+        return Booking(found.id, offered.id, start_at, end_at, state)
 
     def read(self, where: str, line: dict) -> tuple[int | None, Booking | None]:
         """One line (a mapping of booking fields): its id, and the booking unless refused."""

@@ -84,13 +84,15 @@ class Streamed:
                 break
             except (NotPlain, UnicodeDecodeError, OSError):
                 raise Reread from None
-            where = f"bookings[{index}]"
-            if reader.mapping(line, where, "booking") is None:
-                raise Reread
-            booking_id, booking = lines.read(where, line)
-            if reader.problems:
-                raise Reread
-            compact.add_id(booking_id)
+            booking = lines.quick(line) if line.__class__ is dict else None
+            if booking is None:
+                where = f"bookings[{index}]"
+                if reader.mapping(line, where, "booking") is None:
+                    raise Reread
+                booking_id, booking = lines.read(where, line)
+                if reader.problems:
+                    raise Reread
+                compact.add_id(booking_id)
             if booking is not None:
                 compact.add(booking)
                 chunk.append((index, booking))

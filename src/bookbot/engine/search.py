@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bookbot.engine.intervals import ONE_DAY, absolute, clip_start, contains, overlaps, subtract
 from bookbot.engine.model import DayResult, Hole, Interval, Rules, Schedule, Slot
 from bookbot.engine.workday import Candidate, Plan, WorkDay
+from bookbot.engine.workday import microseconds as microseconds  # soonest.py asks here
 
 
 class Refusal(Exception):
@@ -83,8 +84,6 @@ def offered(
 
 
 Offer = tuple[int, int, Slot]  # a candidate's start and end (UTC epoch microseconds), its slot
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MICROSECOND = timedelta(microseconds=1)
 
 
 def offers(plan: Plan, work: WorkDay, duration: timedelta | None = None) -> tuple[Offer, ...]:
@@ -126,11 +125,6 @@ def offered_in(
         ):
             slots.append(slot)
     return slots
-
-
-def microseconds(instant: datetime) -> int:
-    """An instant as UTC epoch microseconds."""
-    return (instant - EPOCH) // MICROSECOND
 
 
 def day_slots(

@@ -6,13 +6,15 @@ asked, by the same functions of search.py, to the holes kept here.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from bookbot.engine.intervals import ONE_DAY, absolute
 from bookbot.engine.model import Interval
 from bookbot.engine.search import fitting, free_time
-from bookbot.engine.workday import Plan, WorkDay, wall
+from bookbot.engine.workday import Plan, WorkDay, local_clock, microseconds, wall
 
 MINUTE = timedelta(minutes=1)
 BUCKET = timedelta(minutes=30)  # what a bit of `DaySummary.start_mask` stands for
@@ -73,6 +75,78 @@ def summarize(plan: Plan, work: WorkDay) -> DaySummary:
     free = free_time(plan, work.windows)
     starts = tuple(candidate.start for candidate, _ in fitting(work, free))
     return DaySummary(work.day, tuple(free), starts)
+
+
+@dataclass(frozen=True)
+class FreeDay:
+    """What `summarize` tells of a day, in UTC epoch microseconds: what the index stores.
+
+    `holes` are (start, end) pairs; `starts` the free candidates' starts, in order.
+    """
+
+    day: date
+    holes: tuple[tuple[int, int], ...]
+    starts: tuple[int, ...]
+
+    @classmethod
+    def of(cls, summary: DaySummary) -> FreeDay:
+        """A summary's figures in integers."""
+        return cls(
+            summary.day,
+            tuple((microseconds(absolute(s)), microseconds(absolute(e))) for s, e in summary.holes),
+            tuple(microseconds(absolute(start)) for start in summary.starts),
+        )
+
+
+def free_days(plan: Plan, days: Iterable[date]) -> list[FreeDay]:
+    """`summarize` of each of these days, worked out in integers where it can be.
+
+    A day whose clock keeps one offset is its layers' shape (Plan.shape) moved to its
+    midnight: its windows less busy time, and the candidates that fit in what is left,
+    as `free_time` and `fitting` find them. Any other day is summarized as it always was.
+    """
+    starts, ends = plan.busy_micro
+    count = len(starts)
+    found = []
+    for day in days:
+        layers = plan.hours(day)
+        if not layers:
+            found.append(FreeDay(day, (), ()))
+            continue
+        midnight = local_clock(day, plan.tz).micro
+        shape = None if midnight is None else plan.shape(layers)
+        if midnight is None or shape is None or shape.reversed:  # clocks move, or odd hours
+            found.append(FreeDay.of(summarize(plan, plan.work_day(day))))
+            continue
+        holes = []  # subtract(), on integers
+        windows = shape.micro_windows
+        i = bisect_right(ends, midnight + windows[0][0]) if windows and count else 0
+        for start, end in windows:
+            start += midnight
+            end += midnight
+            while i < count and ends[i] <= start:
+                i += 1
+            j, cursor = i, start
+            while j < count and starts[j] < end:
+                if starts[j] > cursor:
+                    holes.append((cursor, starts[j]))
+                cursor = max(cursor, ends[j])
+                j += 1
+            if cursor < end:
+                holes.append((cursor, end))
+        firsts = [start for start, _ in holes]
+        size = len(holes)
+        free = []
+        for offset, slot in shape.micro_candidates:  # contains(), on integers
+            start = midnight + offset
+            end = start + slot
+            k = bisect_left(firsts, start)
+            if (k < size and firsts[k] <= start and end <= holes[k][1]) or (
+                k > 0 and firsts[k - 1] <= start and end <= holes[k - 1][1]
+            ):
+                free.append(start)
+        found.append(FreeDay(day, tuple(holes), tuple(free)))
+    return found
 
 
 def bucket(instant: datetime) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 from bookbot.engine.calendars import holiday_dates
@@ -19,6 +19,9 @@ from bookbot.engine.intervals import ONE_DAY, absolute, merge
 from bookbot.engine.model import DEFAULT_SLOT, Hours, Interval, OverrideType, Schedule
 
 CLOSING = (OverrideType.DAY_OFF, OverrideType.VACATION)
+ZERO_DAY = date(2000, 1, 1)  # where a `Shape` is worked out
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,17 @@ def wall(t: time) -> timedelta:
     return timedelta(hours=t.hour, minutes=t.minute, seconds=t.second)
 
 
+def microseconds(instant: datetime) -> int:
+    """An instant as UTC epoch microseconds."""
+    return (instant - EPOCH) // MICROSECOND
+
+
+@lru_cache(maxsize=65536)
+def local_clock(day: date, tz: ZoneInfo) -> LocalClock:
+    """The clock of a local date in a zone: kept, as many specialists share a zone."""
+    return LocalClock(day, tz)
+
+
 class LocalClock:
     """Turns wall times of one local date into absolute instants."""
 
@@ -76,6 +90,7 @@ class LocalClock:
         self.base = datetime.combine(day, time(0))
         # Local midnight as an instant, on such a day: a wall time is then one addition.
         self.utc = None if self.offset is None else (self.base - self.offset).replace(tzinfo=UTC)
+        self.micro = None if self.utc is None else microseconds(self.utc)  # the same, in integers
 
     def instant(self, since_midnight: timedelta) -> datetime:
         """The instant of a wall time; a skipped time maps as if clocks had not moved."""
@@ -119,6 +134,7 @@ class Plan:
             elif override.hours is not None:
                 target = self.custom if override.type == OverrideType.CUSTOM_HOURS else self.extra
                 target[override.first].append(override.hours)
+        self.shapes: dict[tuple[int, ...], Shape] = {}  # by the ids of their layers
         self.busy = merge(Interval(absolute(s), absolute(e)) for s, e in schedule.busy)
         lengths = [entry.hours.slot for entry in schedule.weekly] + [
             override.hours.slot for override in schedule.overrides if override.hours
@@ -128,6 +144,13 @@ class Plan:
         self.sites = frozenset(entry.hours.location for entry in schedule.weekly) | {
             override.hours.location for override in schedule.overrides if override.hours
         }  # every place the schedule names (None: no place)
+
+    @cached_property
+    def busy_micro(self) -> tuple[list[int], list[int]]:
+        """The starts and the ends of the busy time, in UTC epoch microseconds."""
+        return [microseconds(start) for start, _ in self.busy], [
+            microseconds(end) for _, end in self.busy
+        ]
 
     def today(self, now: datetime) -> date:
         """The specialist's local date at `now`."""
@@ -190,21 +213,84 @@ class Plan:
         layers = self.hours(day)
         if not layers:
             return WorkDay(day, (), ())
-        clock = LocalClock(day, self.tz)
-        candidates = []
-        for place, group in _by_place(layers).items():
-            grid: dict[timedelta, timedelta] = {}
-            for hours in group:
-                for start in _starts(hours):
-                    known = grid.get(start)
-                    grid[start] = hours.slot if known is None else min(known, hours.slot)
-            for since_midnight, slot in grid.items():
-                instant = clock.start(since_midnight)
-                if instant is not None:
-                    candidates.append(Candidate(instant, slot, place))
-        candidates.sort(key=lambda candidate: candidate.start)
-        windows, places = _windows(layers, clock)
-        return WorkDay(day, windows, tuple(candidates), places)
+        clock = local_clock(day, self.tz)
+        if clock.utc is None:  # clocks move this day
+            return _work_day(day, layers, clock)
+        return self.shape(layers).on(day, clock.utc)
+
+    def shape(self, layers: list[Hours]) -> Shape:
+        """The work day these layers make on a date that keeps one offset, from its midnight.
+
+        Kept per plan: a template repeats its few combinations of layers week after week.
+        """
+        key = tuple(map(id, layers))  # the plan holds every Hours it hands out
+        found = self.shapes.get(key)
+        if found is None:
+            found = self.shapes[key] = Shape.of(layers)
+        return found
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A work day as distances from a local midnight that keeps one offset all day.
+
+    On such a date a wall time is its midnight's instant plus the distance, so windows and
+    candidates keep their order, and merge alike, wherever the day falls.
+    """
+
+    windows: tuple[tuple[timedelta, timedelta], ...]
+    places: tuple[str | None, ...]
+    candidates: tuple[tuple[timedelta, timedelta, str | None], ...]  # start, slot, place
+    # The same in microseconds: windows (start, end), candidates (start, slot).
+    micro_windows: tuple[tuple[int, int], ...]
+    micro_candidates: tuple[tuple[int, int], ...]
+    reversed: bool  # a window ends before it starts
+
+    @classmethod
+    def of(cls, layers: list[Hours]) -> Shape:
+        """The shape of these layers."""
+        clock = LocalClock(ZERO_DAY, zone("UTC"))  # any date: only distances are kept
+        work = _work_day(ZERO_DAY, layers, clock)
+        zero = clock.instant(timedelta(0))
+        windows = tuple((start - zero, end - zero) for start, end in work.windows)
+        candidates = tuple((c.start - zero, c.slot, c.location) for c in work.candidates)
+        return cls(
+            windows,
+            work.places,
+            candidates,
+            tuple((start // MICROSECOND, end // MICROSECOND) for start, end in windows),
+            tuple((start // MICROSECOND, slot // MICROSECOND) for start, slot, _ in candidates),
+            any(end < start for start, end in windows),
+        )
+
+    def on(self, day: date, midnight: datetime) -> WorkDay:
+        """The work day of `day`, whose local midnight is the instant `midnight`."""
+        return WorkDay(
+            day,
+            tuple(Interval(midnight + start, midnight + end) for start, end in self.windows),
+            tuple(
+                Candidate(midnight + start, slot, place) for start, slot, place in self.candidates
+            ),
+            self.places,
+        )
+
+
+def _work_day(day: date, layers: list[Hours], clock: LocalClock) -> WorkDay:
+    """Working windows and candidate starts of the layers of one local date, on its clock."""
+    candidates = []
+    for place, group in _by_place(layers).items():
+        grid: dict[timedelta, timedelta] = {}
+        for hours in group:
+            for start in _starts(hours):
+                known = grid.get(start)
+                grid[start] = hours.slot if known is None else min(known, hours.slot)
+        for since_midnight, slot in grid.items():
+            instant = clock.start(since_midnight)
+            if instant is not None:
+                candidates.append(Candidate(instant, slot, place))
+    candidates.sort(key=lambda candidate: candidate.start)
+    windows, places = _windows(layers, clock)
+    return WorkDay(day, windows, tuple(candidates), places)
 
 
 def _by_place(layers: list[Hours]) -> dict[str | None, list[Hours]]:

@@ -10,11 +10,15 @@ the ledger's: with ids first, then without, each in file order.
 
 from __future__ import annotations
 
+from array import array
+from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 
 from sqlalchemy import select
 
+from bookbot.engine.intervals import absolute
 from bookbot.engine.model import Booking
+from bookbot.engine.workday import microseconds
 from bookbot.errors import Invalid, Problem
 from bookbot.store.bulk import chunks
 from bookbot.store.ledger import Imports
@@ -54,6 +58,9 @@ class ImportStream:
         self.not_offered: list[Problem] = []
         self.without_id_written = False
         self.written: set[str] = set()  # specialists given bookings
+        # Their live bookings' starts and ends (UTC epoch microseconds), for the day index.
+        self.starts: dict[str, array] = defaultdict(lambda: array("q"))
+        self.ends: dict[str, array] = defaultdict(lambda: array("q"))
         self.count = 0
 
     async def begin(self, specialists: Sequence[str]) -> None:
@@ -112,6 +119,7 @@ class ImportStream:
         days = self.imports.days
         for specialist in sorted(self.written):  # every day of theirs, from the rows written
             days.schedule_changed(specialist)
+            days.busy_spans_known(specialist, self.starts[specialist], self.ends[specialist])
         return self.count
 
     async def _write(self, bookings: list[Booking]) -> None:
@@ -119,4 +127,8 @@ class ImportStream:
             return
         await self.imports.add_new(bookings)
         self.written.update(booking.specialist for booking in bookings)
+        for booking in bookings:
+            if booking.live:
+                self.starts[booking.specialist].append(microseconds(absolute(booking.start)))
+                self.ends[booking.specialist].append(microseconds(absolute(booking.end)))
         self.count += len(bookings)

@@ -1,7 +1,7 @@
 """The day index: per specialist and local date, the free time left, kept in step.
 
 The catalog's and the bookings' write methods note what they change (busy time, override
-dates, a whole schedule); `settle()` recomputes those days with the engine's `summarize` in
+dates, a whole schedule); `settle()` recomputes those days with the engine's `free_days` in
 the same transaction, just before the unit of work commits. It reads schedules and bookings
 through the two narrow readers it is handed (`Schedules`, `Occupancy`). Each specialist
 has a span of indexed dates; a date outside it is unknown and is asked of the engine. On
@@ -18,23 +18,43 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import bindparam, delete, select, text, tuple_
+from sqlalchemy import (
+    BindParameter,
+    CompoundSelect,
+    String,
+    bindparam,
+    delete,
+    select,
+    text,
+    tuple_,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from bookbot.engine.intervals import ONE_DAY, midnight
-from bookbot.engine.model import Booking, Business, Specialist
-from bookbot.engine.summary import reach, summarize, touched
-from bookbot.engine.workday import Plan
-from bookbot.store.bulk import add_rows
+from bookbot.engine.intervals import ONE_DAY, absolute, midnight
+from bookbot.engine.model import (
+    LIVE_STATUSES,
+    Booking,
+    Business,
+    Interval,
+    Schedule,
+    Specialist,
+)
+from bookbot.engine.summary import free_days, reach, touched
+from bookbot.engine.workday import EPOCH, MICROSECOND, Plan, microseconds
+from bookbot.store.bulk import add_rows, chunks
 from bookbot.store.dayindex.questions import DayQuestions
 from bookbot.store.dayindex.rows import DAYS, IndexedDay, Need, Span, stored
-from bookbot.store.tables import DayRow, DaySpanRow, SpecialistRow
+from bookbot.store.tables import BookingRow, DayRow, DaySpanRow, SpecialistRow
 
+LIVE = [str(status) for status in LIVE_STATUSES]
 CHUNK = 200  # specialists settled together: one bookings query, one insert
 Upsert = postgresql.Insert | sqlite.Insert
 # Statements built once: building them cost more than running them.
@@ -57,6 +77,57 @@ def _upsert(statement: Upsert) -> Upsert:
             if not column.primary_key
         },
     )
+
+
+def _busy(text: bool) -> CompoundSelect:
+    """Occupancy.overlapping's query, reading only specialist, start, end and status.
+
+    Bookings starting in [:since, :until), and the last live one of each specialist
+    starting before :since, if it reaches into it. With `text`, the instants as SQLite
+    keeps them (read by `_micro`).
+    """
+    specialists: BindParameter[list[str]] = bindparam("specialists", expanding=True)
+    since: BindParameter[datetime] = bindparam("since")
+    earlier = aliased(BookingRow)
+    last_before = (
+        select(earlier.id)
+        .where(
+            earlier.specialist_id == SpecialistRow.id,
+            earlier.status.in_(LIVE),
+            earlier.start_at < since,
+        )
+        .order_by(earlier.start_at.desc(), earlier.end_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    start, end = BookingRow.start_at, BookingRow.end_at
+    columns = (
+        BookingRow.specialist_id,
+        type_coerce(start, String) if text else start,
+        type_coerce(end, String) if text else end,
+        BookingRow.status,
+    )
+    starting = select(*columns).where(
+        BookingRow.specialist_id.in_(specialists),
+        BookingRow.start_at >= since,
+        BookingRow.start_at < bindparam("until"),
+    )
+    reaching = select(*columns).where(
+        BookingRow.id.in_(select(last_before).where(SpecialistRow.id.in_(specialists))),
+        BookingRow.end_at > since,
+    )
+    return union_all(starting, reaching)
+
+
+BUSY = {"postgresql": _busy(text=False), "sqlite": _busy(text=True)}
+NAIVE_EPOCH = datetime(1970, 1, 1)
+
+
+def _micro(instant: datetime | str) -> int:
+    """An instant as UTC epoch microseconds, from PostgreSQL's datetime or SQLite's text."""
+    if isinstance(instant, str):  # UTC, as UTCDateTime writes it
+        return (datetime.fromisoformat(instant) - NAIVE_EPOCH) // MICROSECOND
+    return microseconds(absolute(instant))
 
 
 UPSERT = {"postgresql": _upsert(postgresql.insert(DAYS)), "sqlite": _upsert(sqlite.insert(DAYS))}
@@ -123,6 +194,7 @@ class DayIndex(DayQuestions):
         self.changes: dict[str, _Changes] = defaultdict(_Changes)
         self.around: datetime | None = None  # new spans are laid around this instant
         self.known: dict[str, _Seen] = {}  # live bookings, as this transaction has them
+        self.booked: dict[str, tuple[Sequence[int], Sequence[int]]] = {}  # the same, in integers
         self.spans_read: dict[str, Span | None] = {}  # before settling (SQLite)
 
     # -- noting changes --------------------------------------------------------------------
@@ -136,6 +208,7 @@ class DayIndex(DayQuestions):
         then include; any other change to a specialist's bookings forgets them.
         """
         self.changes[specialist].busy.append((start, end))
+        self.booked.pop(specialist, None)
         seen = self.known.get(specialist)
         if seen is not None and added is not None and added.live:
             seen.bookings.append(added)
@@ -155,6 +228,18 @@ class DayIndex(DayQuestions):
         An import knows them all; a booking, those around it (`window`).
         """
         self.known[specialist] = _Seen(list(bookings), since, until)
+
+    def busy_spans_known(self, specialist: str, starts: Sequence[int], ends: Sequence[int]) -> None:
+        """Hands over the starts and the ends (UTC epoch microseconds) of every live booking
+        of a specialist, so that settling need not read them back.
+
+        An import that wrote all of a specialist's bookings knows them; a later change to
+        that specialist's busy time forgets them. Only SQLite settles with them: its write
+        lock, taken at BEGIN, keeps every other writer out until the commit.
+        """
+        if self.session.get_bind().dialect.name == "sqlite":
+            self.known.pop(specialist, None)
+            self.booked[specialist] = (starts, ends)
 
     def span_known(self, specialist: str, span: Span | None) -> None:
         """Hands over a specialist's span as this transaction read it (None: it has none).
@@ -273,20 +358,26 @@ class DayIndex(DayQuestions):
             if days:
                 jobs.append((specialist, plan, days, whole))
         bookings: dict[str, list[Booking]] = defaultdict(list)
-        unknown = []
-        for specialist, plan, days, _ in jobs:
+        busy = dict(self.booked)
+        unknown, unspanned = [], []
+        for specialist, plan, days, whole in jobs:
             since, until = _around(days[0], days[-1] + timedelta(days=reach(plan)))
+            if specialist.id in busy:
+                continue
             seen = self.known.get(specialist.id)
             found = None if seen is None else seen.within(since, until)
-            if found is None:
-                unknown.append((specialist.id, since, until))
-            else:
+            if found is not None:
                 bookings[specialist.id] = found
+            elif whole:  # many bookings: only their times are read
+                unspanned.append((specialist.id, since, until))
+            else:
+                unknown.append((specialist.id, since, until))
         bookings.update(await self._live_bookings(occupancy, unknown))
+        busy.update(await self._live_spans(unspanned))
         rows = []
         for specialist, _, days, _ in jobs:
-            plan = Plan(specialist.schedule(business, bookings[specialist.id]))
-            rows += [stored(specialist.id, summarize(plan, plan.work_day(d))) for d in days]
+            plan = Plan(_schedule(specialist, business, bookings[specialist.id], busy))
+            rows += [stored(specialist.id, free) for free in free_days(plan, days)]
         # Whole specialists' rows are replaced; single days are upserted, and deleted where
         # no free time is left (a date without a row has none).
         whole_ids = {specialist.id for specialist, _, _, whole in jobs if whole}
@@ -344,6 +435,37 @@ class DayIndex(DayQuestions):
         ).first()
         return Span(*newest) if newest else None
 
+    async def _live_spans(
+        self, wanted: list[tuple[str, datetime, datetime]]
+    ) -> dict[str, tuple[list[int], list[int]]]:
+        """What `_live_bookings` finds, only the starts and the ends (UTC epoch microseconds).
+
+        Read as Occupancy.overlapping reads, without making a booking of each row: a whole
+        specialist's days need hundreds of them.
+        """
+        found: dict[str, tuple[list[int], list[int]]] = {}
+        if not wanted:
+            return found
+        ranges = {specialist: (lo, hi) for specialist, lo, hi in wanted}
+        asked = {
+            "since": min(lo for lo, _ in ranges.values()),
+            "until": max(hi for _, hi in ranges.values()),
+        }
+        lows = {specialist: microseconds(lo) for specialist, (lo, _) in ranges.items()}
+        highs = {specialist: microseconds(hi) for specialist, (_, hi) in ranges.items()}
+        statement = BUSY[self.session.get_bind().dialect.name]
+        for chunk in chunks(sorted(ranges)):
+            rows = await self.session.execute(statement, {**asked, "specialists": chunk})
+            for specialist, start, end, status in rows:
+                if status not in LIVE:
+                    continue
+                begin, finish = _micro(start), _micro(end)
+                if begin < highs[specialist] and finish > lows[specialist]:
+                    starts, ends = found.setdefault(specialist, ([], []))
+                    starts.append(begin)
+                    ends.append(finish)
+        return found
+
     async def _live_bookings(
         self, occupancy: Occupancy, wanted: list[tuple[str, datetime, datetime]]
     ) -> dict[str, list[Booking]]:
@@ -359,6 +481,25 @@ class DayIndex(DayQuestions):
             if booking.start < hi and booking.end > lo:
                 found[booking.specialist].append(booking)
         return found
+
+
+def _schedule(
+    specialist: Specialist,
+    business: Business,
+    bookings: list[Booking],
+    busy: dict[str, tuple[Sequence[int], Sequence[int]]],
+) -> Schedule:
+    """A specialist's schedule with their bookings, or with their `busy` time (its starts
+    and ends in UTC epoch microseconds)."""
+    found = busy.get(specialist.id)
+    if found is None:
+        return specialist.schedule(business, bookings)
+    schedule = specialist.schedule(business)
+    booked = [
+        Interval(EPOCH + timedelta(microseconds=start), EPOCH + timedelta(microseconds=end))
+        for start, end in zip(*found, strict=True)
+    ]
+    return replace(schedule, busy=(*schedule.busy, *booked))
 
 
 def _around(first: date, last: date) -> tuple[datetime, datetime]:

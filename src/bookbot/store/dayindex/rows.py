@@ -17,10 +17,12 @@ from sqlalchemy.sql.expression import FromClause
 
 from bookbot.engine.intervals import absolute
 from bookbot.engine.model import Interval
-from bookbot.engine.summary import EPOCH, DaySummary, bucket
+from bookbot.engine.summary import BUCKET, BUCKETS, EPOCH, MINUTE, FreeDay
 from bookbot.store.tables import DayRow
 
 MICROSECOND = timedelta(microseconds=1)
+MICRO_BUCKET = BUCKET // MICROSECOND
+MICRO_MINUTE = MINUTE // MICROSECOND
 DAYS = DayRow.__table__
 COLUMNS = (DAYS.c.specialist_id, DAYS.c.day, DAYS.c.first_free, DAYS.c.holes)
 
@@ -86,19 +88,25 @@ class Need:
         return found
 
 
-def stored(specialist: str, summary: DaySummary) -> dict:
+def stored(specialist: str, free: FreeDay) -> dict:
     """The row that keeps a specialist's day, from the engine's summary of it."""
+    starts = free.starts
+    base = starts[0] // MICRO_BUCKET if starts else 0
+    mask = 0  # DaySummary.start_mask
+    for start in starts:
+        mask |= 1 << min(start // MICRO_BUCKET - base, BUCKETS - 1)
+    lengths = [end - start for start, end in free.holes]
     return {
         "specialist_id": specialist,
-        "day": summary.day,
-        "weekday": summary.day.weekday(),
-        "free_minutes": summary.free_minutes,
-        "longest_hole_minutes": summary.longest_hole_minutes,
-        "free_slots": summary.free_slots,
-        "first_free": summary.first_free,
-        "holes": ";".join(f"{_seconds(start)}-{_seconds(end)}" for start, end in summary.holes),
-        "free_base": bucket(summary.first_free) if summary.first_free else None,
-        "free_mask": summary.start_mask,
+        "day": free.day,
+        "weekday": free.day.weekday(),
+        "free_minutes": sum(lengths) // MICRO_MINUTE,
+        "longest_hole_minutes": max(lengths, default=0) // MICRO_MINUTE,
+        "free_slots": len(starts),
+        "first_free": EPOCH + timedelta(microseconds=starts[0]) if starts else None,
+        "holes": ";".join(f"{_seconds(start)}-{_seconds(end)}" for start, end in free.holes),
+        "free_base": base if starts else None,
+        "free_mask": mask,
     }
 
 
@@ -107,11 +115,11 @@ def indexed(specialist: str, day: date, first_free: datetime | None, holes: str)
     return IndexedDay(specialist, day, first_free, holes)
 
 
-def _seconds(instant: datetime) -> str:
-    """An instant as UTC epoch seconds, with microseconds only when it has them."""
-    delta = absolute(instant) - EPOCH
-    whole = delta.days * 86_400 + delta.seconds
-    return f"{whole}.{delta.microseconds:06d}" if delta.microseconds else str(whole)
+def _seconds(instant: int) -> str:
+    """An instant (UTC epoch microseconds) as UTC epoch seconds, with microseconds only when
+    it has them."""
+    whole, micro = divmod(instant, 1_000_000)
+    return f"{whole}.{micro:06d}" if micro else str(whole)
 
 
 def _microseconds(text: str) -> int:
