@@ -10,7 +10,7 @@ from bookbot import clinic_file
 from bookbot.bot import callbacks
 from bookbot.cli_output import as_json
 from bookbot.engine.model import BookingStatus, Client
-from bookbot.services import bookings
+from bookbot.services import booked, bookings
 from bookbot.services.availability import free_slots
 from bookbot.services.clinic import export_clinic
 from bookbot.store.db import Database
@@ -21,7 +21,7 @@ from tests.bot.test_cutoff import confirmation
 async def bookings_of(h):
     db = Database(h.url)
     try:
-        return await bookings.list_bookings(db)
+        return await booked.list_bookings(db)
     finally:
         await db.close()
 

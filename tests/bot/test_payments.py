@@ -18,7 +18,7 @@ import pytest
 from bookbot import clinic_file
 from bookbot.engine.bookings import SPECIALIST
 from bookbot.engine.model import BookingStatus, Client, Mark
-from bookbot.services import availability, bookings
+from bookbot.services import availability, booked, bookings
 from bookbot.services.clinic import import_clinic
 from bookbot.store.db import Database
 from bookbot.store.uow import UnitOfWork
@@ -87,7 +87,7 @@ async def invoiced(h: Harness, user: ChatUser) -> None:
 
 
 async def statuses(h: Harness, client: int) -> list[BookingStatus]:
-    found = await on_db(h, bookings.list_bookings)
+    found = await on_db(h, booked.list_bookings)
     return [b.status for b in found if b.client and b.client.telegram_id == client]
 
 
@@ -210,7 +210,7 @@ async def test_a_specialist_cancelling_refunds_in_full(stars: Harness) -> None:
     await invoiced(h, user)
     await h.emulator.pay(user)
     await arrives(h, user, "Paid 100 ⭐")
-    found = [b for b in await on_db(h, bookings.list_bookings) if b.status == "confirmed"]
+    found = [b for b in await on_db(h, booked.list_bookings) if b.status == "confirmed"]
     mine = next(b for b in found if b.client and b.client.telegram_id == 7001)
     await on_db(h, bookings.cancel, h.clock(), mine.id, SPECIALIST, "ill")
     await refunded(h, 1)
@@ -248,7 +248,7 @@ async def test_a_repeat_no_show_pays_the_full_price_in_the_chat(
     )
     h = await paying(emulator, tmp_path, clock, text)
     try:
-        missed = next(b for b in await on_db(h, bookings.list_bookings) if b.specialist == "ben")
+        missed = next(b for b in await on_db(h, booked.list_bookings) if b.specialist == "ben")
         assert missed.id is not None
         db = Database(h.url)
         async with UnitOfWork(db) as uow:

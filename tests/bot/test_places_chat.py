@@ -11,7 +11,7 @@ from icalendar import Calendar
 from telegram import Bot
 from telegram.error import BadRequest
 
-from bookbot.services import bookings
+from bookbot.services.booked import list_bookings
 from bookbot.testing.emulator import BotApiEmulator, ChatMessage, ChatUser
 from tests.bot.conftest import Clock, Harness
 from tests.bot.staff import arrives, on_db, press, say, started
@@ -94,7 +94,7 @@ async def test_nearest_to_me_lists_the_nearest_branch_first_and_books_there(
     pin = pins[0]
     assert pin["title"] == "Spandau" and pin["address"] == "Carl-Schurz-Str. 2, 13597 Berlin"
     assert pin["location"] == {"latitude": 52.5363, "longitude": 13.2035}
-    found = await on_db(h, bookings.list_bookings)
+    found = await on_db(h, list_bookings)
     assert [(b.specialist, b.location, b.start.isoformat()) for b in found] == [
         ("ann", "spandau", "2026-12-03T09:00:00+01:00")
     ]
@@ -118,7 +118,7 @@ async def test_any_place_books_across_branches(chain: Harness) -> None:
         await press(h, user, "Soonest")
         await press(h, user, "09:00")
         await confirm_with_phone(h, user)
-    found = await on_db(h, bookings.list_bookings)
+    found = await on_db(h, list_bookings)
     assert sorted((b.specialist, b.location) for b in found) == [
         ("ann", "mitte"),
         ("max", "salzburg"),
@@ -140,7 +140,7 @@ async def test_a_place_narrows_any_available_to_its_windows(chain: Harness) -> N
     assert "14:00" in shown and "09:00" in shown  # Eva at Mitte after lunch, Ann's morning
     await press(h, user, "14:00")
     await confirm_with_phone(h, user)
-    found = await on_db(h, bookings.list_bookings)
+    found = await on_db(h, list_bookings)
     assert [(b.specialist, b.location) for b in found] == [("eva", "mitte")]
 
 
@@ -302,6 +302,6 @@ async def test_moving_a_visit_to_the_nearest_place_still_lets_the_old_one_go(
     await press(h, user, "Soonest")
     await press(h, user, "09:00")
     await press(h, user, "Confirm")
-    found = await on_db(h, bookings.list_bookings)
+    found = await on_db(h, list_bookings)
     live = [(b.location, b.start.isoformat()) for b in found if b.status == "confirmed"]
     assert live == [("spandau", "2026-12-03T09:00:00+01:00")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bookbot.bot.play import play
-from bookbot.services.bookings import list_bookings
+from bookbot.services.booked import list_bookings
 from bookbot.store.db import Database
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from bookbot.engine.model import BookingStatus, Client
-from bookbot.services.bookings import book, list_bookings
+from bookbot.services.booked import list_bookings
+from bookbot.services.bookings import book
 from tests.bot.staff import ADMIN, arrives, exported, link, on_db, press, say, staffed
 
 __all__ = ["staffed"]  # the fixture, used by name below

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bookbot.engine.bookings import CLIENT
 from bookbot.engine.model import BookingStatus, Client
-from bookbot.services import bookings, waitlist
+from bookbot.services import booked, bookings, waitlist
 from tests.bot.staff import arrives, on_db, press, say
 
 BOB = 42  # holds Tuesday 1 December 09:00 with ann (tests/clinics.py BASIC)
@@ -47,7 +47,7 @@ async def test_sooner_from_my_then_an_offer_taken_moves_the_booking(harness) -> 
     await arrives(h, mia, "Booked: Check-up with Dr. Ann Weber, Tuesday 1 December, 09:00")
     hers = {
         b.start.isoformat(): b.status
-        for b in await on_db(h, bookings.list_bookings)
+        for b in await on_db(h, booked.list_bookings)
         if b.client and b.client.telegram_id == 6101
     }
     assert hers == {

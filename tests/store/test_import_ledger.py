@@ -10,7 +10,8 @@ import pytest
 from bookbot import clinic_file
 from bookbot.engine.model import BookingStatus, Client
 from bookbot.errors import Invalid
-from bookbot.services.bookings import book, list_bookings
+from bookbot.services.booked import list_bookings
+from bookbot.services.bookings import book
 from bookbot.services.clinic import export_clinic, import_clinic
 from bookbot.store.db import Database
 from tests.clinics import BASIC, NOW

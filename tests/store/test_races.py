@@ -29,6 +29,7 @@ from bookbot.engine.workday import Plan
 from bookbot.errors import BookbotError
 from bookbot.notify.messages import CANCELLED_BY_CLIENT, CANCELLED_FOR_CLIENT, Policy
 from bookbot.services import bookings, people, schedules
+from bookbot.services.booked import list_bookings
 from bookbot.services.chat import remember
 from bookbot.services.clinic import export_clinic, import_clinic, import_file
 from bookbot.services.visits import Visit
@@ -337,9 +338,7 @@ async def test_an_import_racing_bookings_shows_no_database_error(
             assert imported is None or imported.key == "error.invalid", imported
             assert all(isinstance(b, Booking) or b.key == "refused.taken" for b in booked)
             if imported is None:  # the file's bookings are there, or a racer's it matched
-                starts = {
-                    (b.specialist, b.start) for b in await bookings.list_bookings(db) if b.live
-                }
+                starts = {(b.specialist, b.start) for b in await list_bookings(db) if b.live}
                 assert all((f"s{i}", at(day, 11)) in starts for i in range(SPECIALISTS))
             await consistent(db)
 
@@ -429,7 +428,7 @@ async def test_a_hold_sweeps_holds_that_ran_out_and_a_lapsed_hold_cannot_be_conf
     for i, confirmed in enumerate(results[::2]):
         status = [
             b.status
-            for b in await bookings.list_bookings(db, specialist=f"s{i}")
+            for b in await list_bookings(db, specialist=f"s{i}")
             if b.client and b.client.telegram_id == 1200 + i
         ]
         if isinstance(confirmed, Visit):  # confirmed first: the sweep leaves it be

@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from bookbot import clinic_file
 from bookbot.engine.model import Booking, BookingStatus, Client
 from bookbot.errors import Invalid, Refused
-from bookbot.services import bookings
+from bookbot.services import booked, bookings
 from bookbot.services.availability import free_slots
 from bookbot.services.clinic import export_clinic, import_clinic
 from bookbot.store.db import Database
@@ -135,8 +135,8 @@ async def test_sixteen_racers_for_one_slot_end_with_one_booking(db: Database) ->
             await racer.close()
     assert results.count("booked") == 1
     assert set(results) == {"booked", "refused.taken"}
-    booked = await bookings.list_bookings(db, specialist="ann")
-    assert [b.start.strftime("%H:%M") for b in booked if b.live] == ["09:00", "09:40"]
+    found = await booked.list_bookings(db, specialist="ann")
+    assert [b.start.strftime("%H:%M") for b in found if b.live] == ["09:00", "09:40"]
 
 
 async def test_a_longer_service_over_an_existing_booking_is_refused(db: Database) -> None:
@@ -227,7 +227,7 @@ async def test_a_database_with_data_upgrades_from_the_first_schema(empty_db: Dat
         ):
             await connection.execute(text(statement))
     await db.prepare()
-    kept = await bookings.list_bookings(db)
+    kept = await booked.list_bookings(db)
     assert [(b.id, b.client.name, b.start.isoformat()) for b in kept] == [
         (1, "Bob", "2026-12-01T09:00:00+01:00")
     ]
