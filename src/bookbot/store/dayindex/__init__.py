@@ -23,24 +23,17 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import (
-    BindParameter,
-    CompoundSelect,
-    String,
     bindparam,
     delete,
     select,
     text,
     tuple_,
-    type_coerce,
-    union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from bookbot.engine.intervals import ONE_DAY, absolute, midnight
+from bookbot.engine.intervals import ONE_DAY, midnight
 from bookbot.engine.model import (
-    LIVE_STATUSES,
     Booking,
     Business,
     Interval,
@@ -48,13 +41,12 @@ from bookbot.engine.model import (
     Specialist,
 )
 from bookbot.engine.summary import free_days, reach, touched
-from bookbot.engine.workday import EPOCH, MICROSECOND, Plan, microseconds
-from bookbot.store.bulk import add_rows, chunks
+from bookbot.engine.workday import EPOCH, Plan, microseconds
+from bookbot.store.bulk import add_rows
 from bookbot.store.dayindex.questions import DayQuestions
 from bookbot.store.dayindex.rows import DAYS, IndexedDay, Need, Span, stored
-from bookbot.store.tables import BookingRow, DayRow, DaySpanRow, SpecialistRow
+from bookbot.store.tables import DayRow, DaySpanRow, SpecialistRow
 
-LIVE = [str(status) for status in LIVE_STATUSES]
 CHUNK = 200  # specialists settled together: one bookings query, one insert
 Upsert = postgresql.Insert | sqlite.Insert
 # Statements built once: building them cost more than running them.
@@ -77,57 +69,6 @@ def _upsert(statement: Upsert) -> Upsert:
             if not column.primary_key
         },
     )
-
-
-def _busy(text: bool) -> CompoundSelect:
-    """Occupancy.overlapping's query, reading only specialist, start, end and status.
-
-    Bookings starting in [:since, :until), and the last live one of each specialist
-    starting before :since, if it reaches into it. With `text`, the instants as SQLite
-    keeps them (read by `_micro`).
-    """
-    specialists: BindParameter[list[str]] = bindparam("specialists", expanding=True)
-    since: BindParameter[datetime] = bindparam("since")
-    earlier = aliased(BookingRow)
-    last_before = (
-        select(earlier.id)
-        .where(
-            earlier.specialist_id == SpecialistRow.id,
-            earlier.status.in_(LIVE),
-            earlier.start_at < since,
-        )
-        .order_by(earlier.start_at.desc(), earlier.end_at.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    start, end = BookingRow.start_at, BookingRow.end_at
-    columns = (
-        BookingRow.specialist_id,
-        type_coerce(start, String) if text else start,
-        type_coerce(end, String) if text else end,
-        BookingRow.status,
-    )
-    starting = select(*columns).where(
-        BookingRow.specialist_id.in_(specialists),
-        BookingRow.start_at >= since,
-        BookingRow.start_at < bindparam("until"),
-    )
-    reaching = select(*columns).where(
-        BookingRow.id.in_(select(last_before).where(SpecialistRow.id.in_(specialists))),
-        BookingRow.end_at > since,
-    )
-    return union_all(starting, reaching)
-
-
-BUSY = {"postgresql": _busy(text=False), "sqlite": _busy(text=True)}
-NAIVE_EPOCH = datetime(1970, 1, 1)
-
-
-def _micro(instant: datetime | str) -> int:
-    """An instant as UTC epoch microseconds, from PostgreSQL's datetime or SQLite's text."""
-    if isinstance(instant, str):  # UTC, as UTCDateTime writes it
-        return (datetime.fromisoformat(instant) - NAIVE_EPOCH) // MICROSECOND
-    return microseconds(absolute(instant))
 
 
 UPSERT = {"postgresql": _upsert(postgresql.insert(DAYS)), "sqlite": _upsert(sqlite.insert(DAYS))}
@@ -181,6 +122,11 @@ class Occupancy(Protocol):
         self, specialists: Sequence[str], since: datetime, until: datetime
     ) -> list[Booking]:
         """Held and confirmed bookings of these specialists that overlap [since, until)."""
+
+    async def busy(
+        self, specialists: Sequence[str], since: datetime, until: datetime
+    ) -> list[tuple[str, int, int]]:
+        """The same bookings' specialist, start and end (UTC epoch microseconds) alone."""
 
 
 class DayIndex(DayQuestions):
@@ -373,7 +319,7 @@ class DayIndex(DayQuestions):
             else:
                 unknown.append((specialist.id, since, until))
         bookings.update(await self._live_bookings(occupancy, unknown))
-        busy.update(await self._live_spans(unspanned))
+        busy.update(await self._live_spans(occupancy, unspanned))
         rows = []
         for specialist, _, days, _ in jobs:
             plan = Plan(_schedule(specialist, business, bookings[specialist.id], busy))
@@ -436,34 +382,22 @@ class DayIndex(DayQuestions):
         return Span(*newest) if newest else None
 
     async def _live_spans(
-        self, wanted: list[tuple[str, datetime, datetime]]
+        self, occupancy: Occupancy, wanted: list[tuple[str, datetime, datetime]]
     ) -> dict[str, tuple[list[int], list[int]]]:
-        """What `_live_bookings` finds, only the starts and the ends (UTC epoch microseconds).
-
-        Read as Occupancy.overlapping reads, without making a booking of each row: a whole
-        specialist's days need hundreds of them.
-        """
+        """What `_live_bookings` finds, only the starts and the ends (UTC epoch microseconds):
+        a whole specialist's days need hundreds of bookings."""
         found: dict[str, tuple[list[int], list[int]]] = {}
         if not wanted:
             return found
-        ranges = {specialist: (lo, hi) for specialist, lo, hi in wanted}
-        asked = {
-            "since": min(lo for lo, _ in ranges.values()),
-            "until": max(hi for _, hi in ranges.values()),
-        }
-        lows = {specialist: microseconds(lo) for specialist, (lo, _) in ranges.items()}
-        highs = {specialist: microseconds(hi) for specialist, (_, hi) in ranges.items()}
-        statement = BUSY[self.session.get_bind().dialect.name]
-        for chunk in chunks(sorted(ranges)):
-            rows = await self.session.execute(statement, {**asked, "specialists": chunk})
-            for specialist, start, end, status in rows:
-                if status not in LIVE:
-                    continue
-                begin, finish = _micro(start), _micro(end)
-                if begin < highs[specialist] and finish > lows[specialist]:
-                    starts, ends = found.setdefault(specialist, ([], []))
-                    starts.append(begin)
-                    ends.append(finish)
+        ranges = {s: (microseconds(lo), microseconds(hi)) for s, lo, hi in wanted}
+        since = min(lo for _, lo, _ in wanted)
+        until = max(hi for _, _, hi in wanted)
+        for specialist, start, end in await occupancy.busy(list(ranges), since, until):
+            lo, hi = ranges[specialist]
+            if start < hi and end > lo:
+                starts, ends = found.setdefault(specialist, ([], []))
+                starts.append(start)
+                ends.append(end)
         return found
 
     async def _live_bookings(
