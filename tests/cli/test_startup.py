@@ -15,16 +15,9 @@ import pytest
 
 import bookbot
 from bookbot.cli import main
-from tests.clinics import BASIC, NOW
+from tests.clinics import BASIC
+from tests.probe import PROBE, loaded
 
-# Run as `python -c`: the command, then every module it loaded, one a line, on stderr.
-PROBE = (
-    "import sys\n"
-    "from bookbot.cli import main\n"
-    "code = main(sys.argv[1:])\n"
-    "print(*sorted(sys.modules), sep='\\n', file=sys.stderr)\n"
-    "raise SystemExit(code)\n"
-)
 UNUSED = (
     "telegram",
     "alembic",
@@ -54,22 +47,6 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> str:
     path.write_text(BASIC)
     assert main(["import", str(path), "--db", url]) == 0
     return url
-
-
-def loaded(url: str, *args: str) -> tuple[str, set[str]]:
-    """Runs `bookbot ARGS` in a new process: what it printed, and the modules it imported."""
-    source = str(Path(bookbot.__file__).resolve().parents[1])
-    paths = [source, os.environ.get("PYTHONPATH", "")]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *args, "--db", url, "--now", NOW, "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout, set(done.stderr.split())
 
 
 @pytest.mark.parametrize("args", QUERIES, ids=" ".join)

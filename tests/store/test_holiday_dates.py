@@ -34,6 +34,7 @@ from bookbot.store.holiday_dates import SELECT_ALL, days_text, entries
 from bookbot.store.tables import Base
 from bookbot.store.uow import UnitOfWork
 from tests.clinics import BASIC, CHAIN, NOW
+from tests.probe import loaded
 
 now = datetime.fromisoformat(NOW)  # 2026-11-30, a horizon of 60 days: into 2027
 YEARS = [2025, 2026, 2027, 2028]  # today's year − 1 .. the horizon's + 1
@@ -44,13 +45,6 @@ CHRISTMAS += ("--date", "2026-12-21", "--to", "2027-01-08")
 # Martin Luther King Day, a Monday: a holiday under US-NY, not DE-BY; Ben works Mondays.
 KING_DAY = ("slots", "--service", "checkup", "--specialist", "ben", "--date", "2027-01-18")
 # Run as `python -c`: the command's answer on stdout, and whether it loaded the package.
-PROBE = (
-    "import sys\n"
-    "from bookbot.cli import main\n"
-    "code = main(sys.argv[1:])\n"
-    "print('holidays' in sys.modules, file=sys.stderr)\n"
-    "raise SystemExit(code)\n"
-)
 
 
 async def stored(db: Database) -> dict[tuple[str, int], str]:
@@ -73,18 +67,8 @@ async def run_sql(db: Database, statement: str) -> None:
 
 def ask(url: str, *args: str) -> tuple[str, bool]:
     """Runs `bookbot ARGS` in a new process: its answer, and whether it imported holidays."""
-    source = str(Path(bookbot.__file__).resolve().parents[1])
-    paths = [source, os.environ.get("PYTHONPATH", "")]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *args, "--db", url, "--now", NOW, "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout, done.stderr.split()[-1] == "True"
+    answer, modules = loaded(url, *args)
+    return answer, "holidays" in modules
 
 
 def test_rows_turn_into_the_engines_entries() -> None:
