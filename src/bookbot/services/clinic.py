@@ -20,7 +20,6 @@ from bookbot.errors import BadInput, Invalid, Problem
 from bookbot.services.basics import require_business
 from bookbot.store.catalog import Catalog
 from bookbot.store.db import Database
-from bookbot.store.holiday_dates import remember
 from bookbot.store.import_stream import ImportStream, Restart
 from bookbot.store.uow import UnitOfWork, retried
 
@@ -153,7 +152,7 @@ async def _save_catalog(uow: UnitOfWork, clinic: Clinic, provider: bool) -> int:
 async def _finish(uow: UnitOfWork, changed: int, now: datetime | None) -> None:
     """Stores the holiday dates in use, indexes new specialists and changed days; commits."""
     now = now or datetime.now(UTC)
-    await remember(uow.session, now)  # first: the day index is built from the same dates
+    await uow.catalog.remember_holidays(now)  # first: the day index is built from the same dates
     await uow.days.cover(now)
     await uow.settle()
     if changed:

@@ -35,7 +35,6 @@ from bookbot.services.offers import offer_freed
 from bookbot.services.people import Actor, managed, require_admin
 from bookbot.services.visits import Visit, named
 from bookbot.store.db import Database
-from bookbot.store.holiday_dates import remember
 from bookbot.store.uow import UnitOfWork, retried
 
 ENTRY = re.compile(
@@ -199,7 +198,7 @@ async def add_location(db: Database, actor: Actor, place: Location) -> tuple[Loc
         if business.location(place.id) is not None:
             raise BadInput("location.exists", id=place.id)
         await uow.catalog.save_location(place)
-        await remember(uow.session)  # its calendars, for the years already stored
+        await uow.catalog.remember_holidays()  # its calendars, for the years already stored
         based = 0
         if not business.locations:
             positions = await uow.catalog.positions()

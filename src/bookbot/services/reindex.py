@@ -7,7 +7,6 @@ from datetime import datetime
 
 from bookbot.services.basics import require_business
 from bookbot.store.db import Database
-from bookbot.store.holiday_dates import remember
 from bookbot.store.uow import UnitOfWork, retried
 
 REINDEX_CHUNK = 200  # specialists per transaction, so writers wait seconds at most
@@ -38,7 +37,7 @@ async def reindex(
 async def _remember(db: Database, now: datetime) -> None:
     """Stores the holiday dates of the calendars in use, for the years around `now`."""
     async with UnitOfWork(db) as uow:
-        await remember(uow.session, now)
+        await uow.catalog.remember_holidays(now)
         await uow.commit()
 
 

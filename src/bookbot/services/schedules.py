@@ -37,7 +37,6 @@ from bookbot.services.people import Actor, managed, require_admin
 from bookbot.services.visits import Visit, named
 from bookbot.store.bookings import Bookings
 from bookbot.store.db import Database
-from bookbot.store.holiday_dates import remember
 from bookbot.store.people import PendingChange, People
 from bookbot.store.uow import UnitOfWork, retried
 
@@ -290,7 +289,7 @@ async def _write(
     position = (await uow.catalog.positions()).get(after.id, 0)
     await uow.catalog.save_specialist(after, position)
     if asked.kind == HOLIDAYS:
-        await remember(uow.session, now)  # a calendar may have come into use
+        await uow.catalog.remember_holidays(now)  # a calendar may have come into use
     by = "specialist" if actor.specialist == after.id and not actor.admin else "admin"
     for found in hit:
         assert found.id is not None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from uuid import uuid4
 
 from sqlalchemy import delete, or_, select, update
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bookbot.engine.model import WEEKDAYS, Business, Location, Service, Specialist
 from bookbot.engine.policy import Prepay
 from bookbot.engine.workday import Plan
+from bookbot.store import holiday_dates
 from bookbot.store.bulk import add_rows, chunks
 from bookbot.store.catalog_rows import (
     block_of,
@@ -34,7 +36,6 @@ from bookbot.store.catalog_rows import (
     weekly_of,
 )
 from bookbot.store.dayindex import DayIndex
-from bookbot.store.holiday_dates import load as load_holidays
 from bookbot.store.tables import (
     BlockRow,
     BusinessRow,
@@ -101,7 +102,7 @@ class Catalog:
         return found
 
     async def _load_catalog(self, stamp: str) -> Snapshot:
-        await load_holidays(self.session)  # the engine's holiday dates, without the package
+        await holiday_dates.load(self.session)  # the engine's holiday dates, without the package
         business = await self.current_business()
         services = await self.session.scalars(
             select(ServiceRow).order_by(ServiceRow.position, ServiceRow.id)
@@ -160,6 +161,13 @@ class Catalog:
                 made.clear()
             made[places] = found
         return found
+
+    async def remember_holidays(self, now: datetime | None = None) -> None:
+        """Stores the holiday dates of every calendar in use (store/holiday_dates.py).
+
+        For the years around `now`, or without it for the years already stored.
+        """
+        await holiday_dates.remember(self.session, now)
 
     async def _stamp(self) -> str | None:
         """The stored stamp, read once per unit of work (and again after it restamps).
