@@ -129,3 +129,38 @@ def test_prices_read_as_each_language_writes_money() -> None:
     assert i18n.price(150000, "HUF", "en") == "HUF1,500.00"  # ISO's two digits, not CLDR's none
     assert i18n.price(1500, "XTR", "en") == "1,500 ⭐"
     assert i18n.price(1500, "XTR", "ru") == "1\xa0500 ⭐"
+
+
+def test_a_locale_file_is_read_from_its_compiled_copy_while_that_is_current(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "xx.yaml"
+    source.write_text("cli:\n  hello: Hello {name}\n  bye: Bye\n", encoding="utf-8")
+    assert i18n.load(source) == {"cli.hello": "Hello {name}", "cli.bye": "Bye"}
+    compiled = tmp_path / "__pycache__" / "xx.json"
+    assert compiled.is_file()
+    # The copy answers while the file is unchanged: tampered with, it shows what it holds.
+    kept = compiled.read_text(encoding="utf-8")
+    compiled.write_text(kept.replace("Bye", "Ciao"), encoding="utf-8")
+    assert i18n.load(source)["cli.bye"] == "Ciao"
+    # An edit changes the file's size or time: the copy is made again from it.
+    source.write_text("cli:\n  hello: Hi {name}\n", encoding="utf-8")
+    assert i18n.load(source) == {"cli.hello": "Hi {name}"}
+    assert "Hi {name}" in compiled.read_text(encoding="utf-8")
+    # A broken copy is made again; a missing file has no texts.
+    compiled.write_text("{", encoding="utf-8")
+    assert i18n.load(source) == {"cli.hello": "Hi {name}"}
+    assert i18n.load(tmp_path / "yy.yaml") == {}
+
+
+def test_a_locale_file_is_read_where_its_compiled_copy_cannot_be_written(tmp_path: Path) -> None:
+    source = tmp_path / "xx.yaml"
+    source.write_text("cli:\n  hello: Hello\n", encoding="utf-8")
+    (tmp_path / "__pycache__").write_text("a file where the folder would be", encoding="utf-8")
+    assert i18n.load(source) == {"cli.hello": "Hello"}
+    assert not list(tmp_path.glob("__pycache__*/*"))
+
+
+def test_the_shipped_catalog_matches_its_yaml() -> None:
+    for lang in i18n.languages():
+        assert i18n.catalog(lang) == i18n._parsed(Path(i18n._folder(), f"{lang}.yaml"))

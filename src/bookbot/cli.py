@@ -8,13 +8,11 @@ Each argument is read and bounded by cli_arguments.py; what is printed is cli_ou
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from bookbot import cli_arguments as read
@@ -40,14 +38,19 @@ PLAIN = frozenset({"bookings", "next", "slots"})
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs one command and returns its exit code."""
     try:
-        args = _parser().parse_args(argv)
+        args = _parser(_named(argv)).parse_args(argv)
     except SystemExit as stop:  # --help, or a usage error already printed
         return int(stop.code or 0)
     try:
         if args.blocking:
             args.handler(args)
             return 0
-        return asyncio.run(_run(args))
+        plain = _reader(args)
+        if plain is not None:
+            return _settled(_run(args, plain))
+        import asyncio  # only here: a plain query runs no event loop
+
+        return asyncio.run(_run(args, open_database(args.db)))
     except Invalid as error:
         for problem in error.problems:
             message = i18n.text(problem.key, **problem.params)
@@ -64,8 +67,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-async def _run(args: argparse.Namespace) -> int:
-    db = _reader(args) or open_database(args.db)
+def _named(argv: Sequence[str] | None) -> str | None:
+    """The command the arguments name first, if any: an option such as `--help` names none."""
+    first = (sys.argv[1:] if argv is None else argv)[:1]
+    return first[0] if first and not first[0].startswith("-") else None
+
+
+async def _run(args: argparse.Namespace, db: Database | Reader) -> int:
     try:
         result = await args.handler(args, db)
     finally:
@@ -73,6 +81,20 @@ async def _run(args: argparse.Namespace) -> int:
     if result is not None:
         output.show(args, result)
     return 0
+
+
+def _settled(work: Coroutine[Any, Any, int]) -> int:
+    """A plain query's exit code, its coroutine run to the end without an event loop.
+
+    The plain reader's reads are sqlite3's, which never wait, so the coroutine finishes
+    at its first step; importing asyncio would take longer than the whole answer.
+    """
+    try:
+        work.send(None)
+    except StopIteration as finished:
+        return cast(int, finished.value)
+    work.close()
+    raise RuntimeError("a plain query waited on something: only SQLAlchemy's path may")
 
 
 def _reader(args: argparse.Namespace) -> Reader | None:
@@ -87,11 +109,47 @@ def _reader(args: argparse.Namespace) -> Reader | None:
 # -- arguments -------------------------------------------------------------------------
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help layout, sized as its own is, without importing shutil.
+
+    argparse makes one to check every argument added and sizes it to the terminal with
+    shutil, whose archive support (bz2, lzma) costs every query's start 2 ms.
+    """
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        width = _columns() - 2 if width is None else width
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+def _columns() -> int:
+    """The terminal's width as shutil.get_terminal_size gives it: COLUMNS, the terminal, 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that exits with code 2 and one localized line on a usage error.
 
     The line names the argument and what is wrong with it; `--help` gives the usage.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         print(
@@ -101,7 +159,8 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or of the `wanted` one alone: a query starts faster."""
     t = i18n.text
     parser = _Parser(prog="bookbot", description=t("cli.help.bookbot"))
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -121,105 +180,130 @@ def _parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler, blocking=False)
         return sub
 
-    command("demo", _demo)
-    sub = command("import", _import)
-    sub.add_argument("file", type=Path, help=t("cli.arg.file"))
-    command("export", _export)
+    if wanted in (None, "demo"):
+        command("demo", _demo)
+    if wanted in (None, "import"):
+        from pathlib import Path
 
-    sub = command("slots", _slots)
-    sub.add_argument("--specialist", type=typed(parsing.identifier), help=t("cli.arg.specialist"))
-    sub.add_argument("--service", type=typed(parsing.identifier), help=t("cli.arg.service"))
-    sub.add_argument(
-        "--date", required=True, type=typed(parsing.bounded_date), help=t("cli.arg.date")
-    )
-    sub.add_argument("--to", type=typed(parsing.bounded_date), help=t("cli.arg.to"))
-    _place_arguments(sub)
-
-    sub = command("next", _next)
-    sub.add_argument(
-        "--service", required=True, type=typed(parsing.identifier), help=t("cli.arg.service")
-    )
-    sub.add_argument("--specialist", type=typed(parsing.identifier), help=t("cli.arg.specialist"))
-    sub.add_argument(
-        "--from", dest="first", type=typed(parsing.bounded_date), help=t("cli.arg.from")
-    )
-    sub.add_argument("--each", action="store_true", help=t("cli.arg.each"))
-    _place_arguments(sub)
-
-    sub = command("holes", _holes)
-    sub.add_argument(
-        "--service", required=True, type=typed(parsing.identifier), help=t("cli.arg.service")
-    )
-    sub.add_argument(
-        "--from",
-        dest="first",
-        required=True,
-        type=typed(parsing.bounded_date),
-        help=t("cli.arg.from"),
-    )
-    sub.add_argument("--to", required=True, type=typed(parsing.bounded_date), help=t("cli.arg.to"))
-    sub.add_argument("--weekday", type=typed(read.weekdays), help=t("cli.arg.weekday"))
-    sub.add_argument("--min", dest="least", type=typed(read.least), help=t("cli.arg.min"))
-    _place_arguments(sub)
-
-    sub = command("search", _search)
-    sub.add_argument(
-        "--service", required=True, type=typed(parsing.identifier), help=t("cli.arg.service")
-    )
-    sub.add_argument("--limit", type=typed(read.limit), default=20, help=t("cli.arg.limit"))
-    sub.add_argument("--offset", type=typed(read.offset), default=0, help=t("cli.arg.offset"))
-    _place_arguments(sub)
-
-    command("reindex", _reindex)
-
-    sub = command("book", _book)
-    sub.add_argument(
-        "--specialist", required=True, type=typed(parsing.identifier), help=t("cli.arg.specialist")
-    )
-    sub.add_argument(
-        "--service", required=True, type=typed(parsing.identifier), help=t("cli.arg.service")
-    )
-    sub.add_argument("--start", required=True, type=typed(read.start), help=t("cli.arg.start"))
-    sub.add_argument(
-        "--client-name", type=typed(parsing.person_name), help=t("cli.arg.client_name")
-    )
-    sub.add_argument("--client-phone", type=typed(parsing.phone), help=t("cli.arg.client_phone"))
-
-    sub = command("cancel", _cancel)
-    sub.add_argument("id", type=typed(read.booking_id), help=t("cli.arg.id"))
-    sub.add_argument("--reason", type=typed(parsing.line_of_text), help=t("cli.arg.reason"))
-
-    sub = command("try", _try)
-    sub.add_argument(
-        "--language", default=None, type=typed(read.language), help=t("cli.arg.language")
-    )
-    command("run", _run_bot).set_defaults(blocking=True)
-    sub = command("serve", _serve)
-    sub.set_defaults(blocking=True)
-    sub.add_argument("--host", default="0.0.0.0", type=typed(read.host), help=t("cli.arg.host"))
-    sub.add_argument(
-        "--port",
-        type=typed(read.port),
-        default=os.environ.get("PORT", "8080"),
-        help=t("cli.arg.port"),
-    )
-    command("migrate", _migrate)
-    command("deliver", _deliver)
-
-    sub = command("bookings", _bookings)
-    sub.add_argument("--specialist", type=typed(parsing.identifier), help=t("cli.arg.specialist"))
-    sub.add_argument(
-        "--from", dest="first", type=typed(parsing.bounded_date), help=t("cli.arg.from")
-    )
-    sub.add_argument("--to", type=typed(parsing.bounded_date), help=t("cli.arg.to"))
-
-    sub = command("stats", _stats)
-    sub.add_argument(
-        "--from", dest="first", type=typed(parsing.bounded_date), help=t("cli.arg.from")
-    )
-    sub.add_argument("--to", type=typed(parsing.bounded_date), help=t("cli.arg.to"))
-    sub = command("waitlist", _waitlist)
-    sub.add_argument("--service", type=typed(parsing.identifier), help=t("cli.arg.service"))
+        sub = command("import", _import)
+        sub.add_argument("file", type=Path, help=t("cli.arg.file"))
+    if wanted in (None, "export"):
+        command("export", _export)
+    if wanted in (None, "slots"):
+        sub = command("slots", _slots)
+        sub.add_argument(
+            "--specialist", type=typed(parsing.identifier), help=t("cli.arg.specialist")
+        )
+        sub.add_argument("--service", type=typed(parsing.identifier), help=t("cli.arg.service"))
+        sub.add_argument(
+            "--date", required=True, type=typed(parsing.bounded_date), help=t("cli.arg.date")
+        )
+        sub.add_argument("--to", type=typed(parsing.bounded_date), help=t("cli.arg.to"))
+        _place_arguments(sub)
+    if wanted in (None, "next"):
+        sub = command("next", _next)
+        sub.add_argument(
+            "--service", required=True, type=typed(parsing.identifier), help=t("cli.arg.service")
+        )
+        sub.add_argument(
+            "--specialist", type=typed(parsing.identifier), help=t("cli.arg.specialist")
+        )
+        sub.add_argument(
+            "--from", dest="first", type=typed(parsing.bounded_date), help=t("cli.arg.from")
+        )
+        sub.add_argument("--each", action="store_true", help=t("cli.arg.each"))
+        _place_arguments(sub)
+    if wanted in (None, "holes"):
+        sub = command("holes", _holes)
+        sub.add_argument(
+            "--service", required=True, type=typed(parsing.identifier), help=t("cli.arg.service")
+        )
+        sub.add_argument(
+            "--from",
+            dest="first",
+            required=True,
+            type=typed(parsing.bounded_date),
+            help=t("cli.arg.from"),
+        )
+        sub.add_argument(
+            "--to", required=True, type=typed(parsing.bounded_date), help=t("cli.arg.to")
+        )
+        sub.add_argument("--weekday", type=typed(read.weekdays), help=t("cli.arg.weekday"))
+        sub.add_argument("--min", dest="least", type=typed(read.least), help=t("cli.arg.min"))
+        _place_arguments(sub)
+    if wanted in (None, "search"):
+        sub = command("search", _search)
+        sub.add_argument(
+            "--service", required=True, type=typed(parsing.identifier), help=t("cli.arg.service")
+        )
+        sub.add_argument("--limit", type=typed(read.limit), default=20, help=t("cli.arg.limit"))
+        sub.add_argument("--offset", type=typed(read.offset), default=0, help=t("cli.arg.offset"))
+        _place_arguments(sub)
+    if wanted in (None, "reindex"):
+        command("reindex", _reindex)
+    if wanted in (None, "book"):
+        sub = command("book", _book)
+        sub.add_argument(
+            "--specialist",
+            required=True,
+            type=typed(parsing.identifier),
+            help=t("cli.arg.specialist"),
+        )
+        sub.add_argument(
+            "--service", required=True, type=typed(parsing.identifier), help=t("cli.arg.service")
+        )
+        sub.add_argument("--start", required=True, type=typed(read.start), help=t("cli.arg.start"))
+        sub.add_argument(
+            "--client-name", type=typed(parsing.person_name), help=t("cli.arg.client_name")
+        )
+        sub.add_argument(
+            "--client-phone", type=typed(parsing.phone), help=t("cli.arg.client_phone")
+        )
+    if wanted in (None, "cancel"):
+        sub = command("cancel", _cancel)
+        sub.add_argument("id", type=typed(read.booking_id), help=t("cli.arg.id"))
+        sub.add_argument("--reason", type=typed(parsing.line_of_text), help=t("cli.arg.reason"))
+    if wanted in (None, "try"):
+        sub = command("try", _try)
+        sub.add_argument(
+            "--language", default=None, type=typed(read.language), help=t("cli.arg.language")
+        )
+    if wanted in (None, "run"):
+        command("run", _run_bot).set_defaults(blocking=True)
+    if wanted in (None, "serve"):
+        sub = command("serve", _serve)
+        sub.set_defaults(blocking=True)
+        sub.add_argument("--host", default="0.0.0.0", type=typed(read.host), help=t("cli.arg.host"))
+        sub.add_argument(
+            "--port",
+            type=typed(read.port),
+            default=os.environ.get("PORT", "8080"),
+            help=t("cli.arg.port"),
+        )
+    if wanted in (None, "migrate"):
+        command("migrate", _migrate)
+    if wanted in (None, "deliver"):
+        command("deliver", _deliver)
+    if wanted in (None, "bookings"):
+        sub = command("bookings", _bookings)
+        sub.add_argument(
+            "--specialist", type=typed(parsing.identifier), help=t("cli.arg.specialist")
+        )
+        sub.add_argument(
+            "--from", dest="first", type=typed(parsing.bounded_date), help=t("cli.arg.from")
+        )
+        sub.add_argument("--to", type=typed(parsing.bounded_date), help=t("cli.arg.to"))
+    if wanted in (None, "stats"):
+        sub = command("stats", _stats)
+        sub.add_argument(
+            "--from", dest="first", type=typed(parsing.bounded_date), help=t("cli.arg.from")
+        )
+        sub.add_argument("--to", type=typed(parsing.bounded_date), help=t("cli.arg.to"))
+    if wanted in (None, "waitlist"):
+        sub = command("waitlist", _waitlist)
+        sub.add_argument("--service", type=typed(parsing.identifier), help=t("cli.arg.service"))
+    if wanted is not None and not commands.choices:  # no such command: argparse names them all
+        return _parser()
     return parser
 
 

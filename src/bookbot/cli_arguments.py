@@ -7,10 +7,10 @@ which `typed` makes of the reader's BadInput.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from bookbot import i18n, parsing
@@ -157,10 +157,10 @@ def database_url(text: str) -> str:
     if database is None:
         database = _other_database(text)
     if database is not None:
-        folder = Path(database).parent
-        if not folder.is_dir():
-            raise BadInput("error.no_database_folder", url=text, folder=str(folder))
-        if Path(database).is_dir():
+        folder = os.path.dirname(database) or "."  # os.path: pathlib would slow every start
+        if not os.path.isdir(folder):
+            raise BadInput("error.no_database_folder", url=text, folder=folder)
+        if os.path.isdir(database):
             raise BadInput("error.database_is_a_folder", url=text, path=database)
     return text
 

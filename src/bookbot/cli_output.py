@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from bookbot import i18n
 from bookbot.engine.model import Booking, DayResult, Hole, Slot
-from bookbot.engine.waitlist import PARTS
 
 if TYPE_CHECKING:
     from bookbot.services import stats
@@ -113,6 +112,8 @@ def as_json(value: Any, km: Mapping[str, float] | None = None) -> Any:
             ],
         }
     if _is(value, "waitlist", "Waiting"):
+        from bookbot.engine.waitlist import PARTS  # imported already: the use case made `value`
+
         entry = value.entry
         return {
             "id": entry.id,
@@ -204,6 +205,8 @@ def _table(result: Any, km: Mapping[str, float] | None = None) -> str:
             for r in rows
         ]
     elif _is(first, "waitlist", "Waiting"):
+        from bookbot.engine.waitlist import PARTS
+
         header = ["id", "client", "service", "specialist", "first", "last", "parts", "joined"]
         lines = [
             [

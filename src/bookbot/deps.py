@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from bookbot.config import Settings
 from bookbot.parsing import sqlite_file
 from bookbot.store.version import DEFAULT_URL
 
 # cli.py imports this module to start; Policy's module would bring the outbox and every
 # table, and Database's SQLAlchemy, which a query on the plain reader never loads.
 if TYPE_CHECKING:
+    from bookbot.config import Settings
     from bookbot.notify.messages import Policy
     from bookbot.notify.sender import Sender
     from bookbot.store.db import Database

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import copy
+import contextlib
+import json
 import os
 from datetime import date, datetime, time, timedelta
-from fractions import Fraction
 from functools import cache
-from importlib import resources
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-import yaml
-
-from bookbot.engine import money
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 DEFAULT = "en"
 SHORT_DAY = "EEE d MMM"  # Tue 1 Dec
@@ -21,21 +18,69 @@ LONG_DAY = "EEEE d MMMM"  # Tuesday 1 December
 A_MONDAY = date(2024, 1, 1)
 
 
-def _folder() -> Path:
-    """The locales folder: inside the installed package, else the checkout's top level."""
-    packaged = Path(str(resources.files("bookbot"))) / "locales"
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "locales"
+def _folder() -> str:
+    """The locales folder: inside the installed package, else the checkout's top level.
+
+    In os.path's terms: importing pathlib would take a CLI query's start longer.
+    """
+    packaged = os.path.join(os.path.dirname(__file__), "locales")
+    if os.path.isdir(packaged):
+        return packaged
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
+    return os.path.join(top, "locales")
 
 
 @cache
 def catalog(locale: str) -> dict[str, str]:
     """Every text of one language, keyed `group.name`."""
-    path = _folder() / f"{locale}.yaml"
-    if not path.is_file():
+    return load(os.path.join(_folder(), f"{locale}.yaml"))
+
+
+def load(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The texts of one locale file, from its compiled copy while that is current.
+
+    Parsing the YAML file takes longer than a whole CLI query, so its flattened texts
+    are kept as JSON in `__pycache__/` beside it, stamped with the file's size and
+    modification time as Python stamps bytecode; a stale or unreadable copy is made
+    again, and where the folder cannot be written the file is parsed every time.
+    """
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
         return {}
+    stamp = [found.st_size, found.st_mtime_ns]
+    folder, name = os.path.split(path)
+    cache = os.path.join(folder, "__pycache__")
+    compiled = os.path.join(cache, os.path.splitext(name)[0] + ".json")
+    try:
+        with open(compiled, "rb") as kept_file:
+            kept = json.load(kept_file)
+        if kept["stamp"] == stamp:
+            return cast(dict[str, str], kept["texts"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    texts = _parsed(path)
+    partial = f"{compiled}.{os.getpid()}"
+    try:
+        os.makedirs(cache, exist_ok=True)
+        with open(partial, "w", encoding="utf-8") as written:
+            json.dump({"stamp": stamp, "texts": texts}, written)
+        os.replace(partial, compiled)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.remove(partial)
+    return texts
+
+
+def _parsed(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The texts of one locale file, parsed from its YAML."""
+    import yaml
+
+    with open(path, encoding="utf-8") as source:
+        text = source.read()
     # libyaml's loader when built in: a fifth of the pure-Python one's time, the same values
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return _flatten(yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {})
+    return _flatten(yaml.load(text, Loader=loader) or {})
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
@@ -52,7 +97,7 @@ def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
 @cache
 def languages() -> tuple[str, ...]:
     """The languages that have a locale file."""
-    return tuple(sorted(path.stem for path in _folder().glob("*.yaml")))
+    return tuple(sorted(name[:-5] for name in os.listdir(_folder()) if name.endswith(".yaml")))
 
 
 def fallback() -> str:
@@ -121,8 +166,12 @@ def price(amount: int, currency: str, locale: str) -> str:
     Always with the currency's ISO 4217 digits (the file's), not Babel's own idea of
     them (CLDR gives HUF none); Telegram Stars, which CLDR does not know, by the locale.
     """
+    import copy
+
     from babel import Locale
     from babel.numbers import format_decimal
+
+    from bookbot.engine import money
 
     units = money.units(amount, currency)
     if currency == money.STARS:

@@ -11,11 +11,11 @@ it), or the clinic has more than SMALL specialists (the day index answers those 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
-from pathlib import Path
 from types import SimpleNamespace, TracebackType
 from typing import Any, cast
 
@@ -89,7 +89,7 @@ def open_reader(path: str) -> Reader | None:
 
     `path` holds no `?`, `#` or `%` (parsing.sqlite_file), so it names the file as a URI.
     """
-    if not Path(path).is_file():
+    if not os.path.isfile(path):
         return None
     try:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
