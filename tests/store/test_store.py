@@ -115,6 +115,29 @@ async def test_the_database_itself_refuses_overlapping_live_bookings(db: Databas
         await uow.commit()
 
 
+async def test_the_guard_sees_an_overlap_behind_a_later_start_and_refuses_no_length(
+    db: Database,
+) -> None:
+    await import_clinic(db, clinic_file.read(BASIC))  # Ann: 09:00-09:30 on 1 December
+    long = Booking("ann", "hygiene", at("2026-12-02T09:00"), at("2026-12-02T12:00"))
+    async with UnitOfWork(db) as uow:
+        await uow.bookings.add_booking(long, now)
+        await uow.commit()
+    # Inside the long one, starting last before its own end; or at the same start.
+    for start, end in (("11:00", "11:30"), ("09:00", "09:30")):
+        inside = Booking("ann", "checkup", at(f"2026-12-02T{start}"), at(f"2026-12-02T{end}"))
+        async with UnitOfWork(db) as uow:
+            with pytest.raises(Refused):
+                await uow.bookings.add_booking(inside, now)
+    if db.engine.dialect.name == "sqlite":  # the triggers' own precondition (migration 0019)
+        empty = Booking("ann", "checkup", at("2026-12-03T09:00"), at("2026-12-03T09:00"))
+        async with UnitOfWork(db) as uow:
+            with pytest.raises(Refused):
+                await uow.bookings.add_booking(empty, now)
+    async with UnitOfWork(db, write=False) as uow:
+        assert len(await uow.bookings.bookings()) == 2
+
+
 async def test_sixteen_racers_for_one_slot_end_with_one_booking(db: Database) -> None:
     await import_clinic(db, clinic_file.read(BASIC))
     racers = [Database(db.url) for _ in range(16)]
