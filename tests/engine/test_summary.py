@@ -27,7 +27,7 @@ from bookbot.engine.summary import (
     summarize,
     touched,
 )
-from bookbot.engine.workday import Plan
+from bookbot.engine.workday import Plan, microseconds
 from tests.engine.helpers import BERLIN, schedule, times, weekly, window
 from tests.engine.test_properties import ONE, durations, window_of_dates
 
@@ -156,3 +156,22 @@ def test_a_late_single_slot_reaches_into_the_next_date() -> None:
         busy_after_midnight + timedelta(minutes=10),
         busy_after_midnight + timedelta(minutes=20),
     )
+
+
+@PROPERTY
+@given(ONE, st.integers(0, 4))
+def test_busy_time_handed_over_as_numbers_summarizes_as_the_same_time_given_as_instants(
+    world, kept: int
+) -> None:
+    (found,), now, _ = world
+    own, handed = found.busy[:kept], found.busy[kept:]
+    booked = (
+        [microseconds(absolute(start)) for start, _ in handed],
+        [microseconds(absolute(end)) for _, end in handed],
+    )
+    given_as_numbers = Plan(replace(found, busy=own), booked=booked)
+    plan = Plan(found)
+    assert given_as_numbers.busy == plan.busy
+    assert given_as_numbers.busy_micro == plan.busy_micro
+    days = list(dates(*window_of_dates(now)))
+    assert free_days(given_as_numbers, days) == free_days(plan, days)

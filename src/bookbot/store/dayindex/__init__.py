@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
@@ -33,15 +33,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bookbot.engine.intervals import ONE_DAY, midnight
-from bookbot.engine.model import (
-    Booking,
-    Business,
-    Interval,
-    Schedule,
-    Specialist,
-)
+from bookbot.engine.model import Booking, Business, Specialist
 from bookbot.engine.summary import free_days, reach, touched
-from bookbot.engine.workday import EPOCH, Plan, microseconds
+from bookbot.engine.workday import Plan, microseconds
 from bookbot.store.bulk import add_rows
 from bookbot.store.dayindex.questions import DayQuestions
 from bookbot.store.dayindex.rows import DAYS, IndexedDay, Need, Span, stored
@@ -322,7 +316,7 @@ class DayIndex(DayQuestions):
         busy.update(await self._live_spans(occupancy, unspanned))
         rows = []
         for specialist, _, days, _ in jobs:
-            plan = Plan(_schedule(specialist, business, bookings[specialist.id], busy))
+            plan = _plan(specialist, business, bookings[specialist.id], busy)
             rows += [stored(specialist.id, free) for free in free_days(plan, days)]
         # Whole specialists' rows are replaced; single days are upserted, and deleted where
         # no free time is left (a date without a row has none).
@@ -417,23 +411,18 @@ class DayIndex(DayQuestions):
         return found
 
 
-def _schedule(
+def _plan(
     specialist: Specialist,
     business: Business,
     bookings: list[Booking],
     busy: dict[str, tuple[Sequence[int], Sequence[int]]],
-) -> Schedule:
-    """A specialist's schedule with their bookings, or with their `busy` time (its starts
-    and ends in UTC epoch microseconds)."""
+) -> Plan:
+    """A specialist's plan with their bookings, or with their `busy` time (its starts and
+    ends in UTC epoch microseconds)."""
     found = busy.get(specialist.id)
     if found is None:
-        return specialist.schedule(business, bookings)
-    schedule = specialist.schedule(business)
-    booked = [
-        Interval(EPOCH + timedelta(microseconds=start), EPOCH + timedelta(microseconds=end))
-        for start, end in zip(*found, strict=True)
-    ]
-    return replace(schedule, busy=(*schedule.busy, *booked))
+        return Plan(specialist.schedule(business, bookings))
+    return Plan(specialist.schedule(business), booked=found)
 
 
 def _around(first: date, last: date) -> tuple[datetime, datetime]:
