@@ -53,10 +53,11 @@ async def add_records(
             columns = [*columns, *(name for name, _ in defaults)]
             extra = tuple(value for _, value in defaults)
             records = [(*record, *extra) for record in records]
+        texts: dict[datetime, str | None] = {}  # instants repeat: many visits start at 09:00
         binds = [
             (i, bind)
             for i, name in enumerate(columns)
-            if (bind := _binding(table.c[name].type, dialect)) is not None
+            if (bind := _binding(table.c[name].type, dialect, texts)) is not None
         ]
         quote = dialect.identifier_preparer.quote
         statement = (
@@ -86,10 +87,25 @@ async def add_records(
         raise IntegrityError(f"COPY {table.name}", None, error) from error
 
 
-def _binding(kind: TypeEngine, dialect: Dialect) -> Callable[[Any], Any] | None:
-    """How a column's value is bound: its type's own processing, quicker for an instant."""
+def _binding(
+    kind: TypeEngine, dialect: Dialect, texts: dict[datetime, str | None]
+) -> Callable[[Any], Any] | None:
+    """How a column's value is bound: its type's own processing, quicker for an instant.
+
+    An instant's text is kept in `texts`, shared by the columns of one insert, and read
+    from there when the instant comes again.
+    """
     if isinstance(kind, UTCDateTime):
-        return _sqlite_instant
+
+        def instant(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            found = texts.get(value)
+            if found is None:
+                found = texts[value] = _sqlite_instant(value)
+            return found
+
+        return instant
     return kind.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
 
 
