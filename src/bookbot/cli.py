@@ -8,9 +8,11 @@ Each argument is read and bounded by cli_arguments.py; what is printed is cli_ou
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -316,6 +318,25 @@ def _place_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--within", type=typed(read.within), help=t("cli.arg.within"))
 
 
+@contextmanager
+def _bulk() -> Iterator[None]:
+    """Python's garbage collector run less often, for a command that makes millions of objects.
+
+    It would otherwise look at every object the process holds again and again while an
+    import or a reindex makes and drops its rows (a sixth of a size-a import's time);
+    what they drop is freed as before, by its count of references. The objects made
+    before it begins are set aside from its looks (gc.freeze) until the command ends.
+    """
+    before = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
+
+
 def _now(args: argparse.Namespace) -> datetime:
     return args.now or datetime.now(UTC)
 
@@ -345,13 +366,14 @@ async def _import(args: argparse.Namespace, db: Database) -> dict:
             else:
                 print(i18n.text("cli.importing", count=read), end="\r", file=sys.stderr, flush=True)
 
-    report = await clinic.import_file(
-        db,
-        args.file,
-        _now(args),
-        provider=config.load().payment_token is not None,
-        progress=progress,
-    )
+    with _bulk():
+        report = await clinic.import_file(
+            db,
+            args.file,
+            _now(args),
+            provider=config.load().payment_token is not None,
+            progress=progress,
+        )
     return {
         "imported": report.__dict__,
         "message": i18n.text(
@@ -456,7 +478,8 @@ async def _reindex(args: argparse.Namespace, db: Database) -> dict:
                 flush=True,
             )
 
-    count = await reindex.reindex(db, _now(args), progress)
+    with _bulk():
+        count = await reindex.reindex(db, _now(args), progress)
     return {
         "imported": {"reindexed": count},
         "message": i18n.text("cli.reindexed", count=count, db=db.url),
