@@ -11,7 +11,9 @@ a database `bookbot_bench_<size>` is made there. `--keep` reuses a database a pr
 left, skipping the import; opening it upgrades its schema, and a reindex first fills what
 the index keeps that an older version did not (then, on PostgreSQL, a VACUUM clears the
 rows it replaced, as autovacuum would where it is on). `--only each`: the `next --each`
-figures alone, taking the kept index as current (no reindex). Never run by the test suite.
+figures alone, taking the kept index as current (no reindex). The figures are taken in
+a process whose garbage collector runs as every bookbot command's does (collector.py).
+Never run by the test suite.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import generate  # noqa: E402
 from sqlalchemy import Date, bindparam, text  # noqa: E402
 
+from bookbot import collector  # noqa: E402
 from bookbot.services import (
     availability,  # noqa: E402
     directory,  # noqa: E402
@@ -390,7 +393,8 @@ def main() -> None:
     if args.only and not args.keep:
         parser.error("--only measures a kept database: add --keep")
     if args.one:
-        asyncio.run(one(*args.one, args.keep, args.only))
+        with collector.spaced():  # as every bookbot command runs (cli.py)
+            asyncio.run(one(*args.one, args.keep, args.only))
         return
     print(f"scale benchmark, Python {sys.version.split()[0]}, {os.cpu_count()} cores")
     for size in ("a", "b", "c") if args.size == "all" else (args.size,):

@@ -8,18 +8,16 @@ Each argument is read and bounded by cli_arguments.py; what is printed is cli_ou
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
-from collections.abc import Callable, Coroutine, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from bookbot import cli_arguments as read
 from bookbot import cli_output as output
-from bookbot import i18n, parsing
+from bookbot import collector, i18n, parsing
 from bookbot.cli_arguments import typed
 from bookbot.deps import DEFAULT_URL, open_database, open_reader
 from bookbot.engine.model import Booking, Client
@@ -44,15 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as stop:  # --help, or a usage error already printed
         return int(stop.code or 0)
     try:
-        if args.blocking:
-            args.handler(args)
-            return 0
-        plain = _reader(args)
-        if plain is not None:
-            return _settled(_run(args, plain))
-        import asyncio  # only here: a plain query runs no event loop
-
-        return asyncio.run(_run(args, open_database(args.db)))
+        with collector.spaced():
+            return _command(args)
     except Invalid as error:
         for problem in error.problems:
             message = i18n.text(problem.key, **problem.params)
@@ -83,6 +74,19 @@ async def _run(args: argparse.Namespace, db: Database | Reader) -> int:
     if result is not None:
         output.show(args, result)
     return 0
+
+
+def _command(args: argparse.Namespace) -> int:
+    """Runs the command the arguments name; its exit code."""
+    if args.blocking:
+        args.handler(args)
+        return 0
+    plain = _reader(args)
+    if plain is not None:
+        return _settled(_run(args, plain))
+    import asyncio  # only here: a plain query runs no event loop
+
+    return asyncio.run(_run(args, open_database(args.db)))
 
 
 def _settled(work: Coroutine[Any, Any, int]) -> int:
@@ -318,25 +322,6 @@ def _place_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--within", type=typed(read.within), help=t("cli.arg.within"))
 
 
-@contextmanager
-def _bulk() -> Iterator[None]:
-    """Python's garbage collector run less often, for a command that makes millions of objects.
-
-    It would otherwise look at every object the process holds again and again while an
-    import or a reindex makes and drops its rows (a sixth of a size-a import's time);
-    what they drop is freed as before, by its count of references. The objects made
-    before it begins are set aside from its looks (gc.freeze) until the command ends.
-    """
-    before = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(100_000, 50, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
-        gc.unfreeze()
-
-
 def _now(args: argparse.Namespace) -> datetime:
     return args.now or datetime.now(UTC)
 
@@ -366,14 +351,13 @@ async def _import(args: argparse.Namespace, db: Database) -> dict:
             else:
                 print(i18n.text("cli.importing", count=read), end="\r", file=sys.stderr, flush=True)
 
-    with _bulk():
-        report = await clinic.import_file(
-            db,
-            args.file,
-            _now(args),
-            provider=config.load().payment_token is not None,
-            progress=progress,
-        )
+    report = await clinic.import_file(
+        db,
+        args.file,
+        _now(args),
+        provider=config.load().payment_token is not None,
+        progress=progress,
+    )
     return {
         "imported": report.__dict__,
         "message": i18n.text(
@@ -478,8 +462,7 @@ async def _reindex(args: argparse.Namespace, db: Database) -> dict:
                 flush=True,
             )
 
-    with _bulk():
-        count = await reindex.reindex(db, _now(args), progress)
+    count = await reindex.reindex(db, _now(args), progress)
     return {
         "imported": {"reindexed": count},
         "message": i18n.text("cli.reindexed", count=count, db=db.url),
