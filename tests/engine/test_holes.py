@@ -103,6 +103,23 @@ def test_holes_on_dates_already_past_are_none() -> None:
     assert holes_on(MONDAY, "2026-12-07", now=at("2026-12-08", "00:00"), rules=RULES) == []
 
 
+def test_a_date_behind_utc_and_a_slot_into_the_next_date_keep_their_holes() -> None:
+    # Honolulu is ten hours behind UTC: at 05:00 UTC on Tuesday its Monday evening is free.
+    honolulu = "Pacific/Honolulu"
+    evening = schedule(weekly=[weekly("mon", window("18:00", "22:00"))], zone=honolulu)
+    now = datetime.fromisoformat("2026-12-08T05:00+00:00")
+    found = holes_on(evening, "2026-12-01", last="2026-12-08", now=now)
+    assert stamps(found) == [
+        f"ann {at('2026-12-07', '19:00', honolulu).isoformat()}"
+        f"/{at('2026-12-07', '22:00', honolulu).isoformat()}"
+    ]
+    # A 24-hour slot at 23:00 on Sunday runs into Monday's last hour, two UTC dates on.
+    night = schedule(weekly=[weekly("sun", times("23:00", slot=24 * 60))], zone=honolulu)
+    now = datetime.fromisoformat("2026-12-08T08:00+00:00")  # Monday 22:00 in Honolulu
+    found = holes_on(night, "2026-12-06", last="2026-12-07", now=now)
+    assert spans(found) == ["22:00-23:00"]
+
+
 def test_holes_ignore_the_horizon() -> None:
     far = Rules(min_notice=minutes(30), horizon_days=0)
     found = holes_on(MONDAY, "2027-03-01", now=at("2026-12-07", "08:00"), rules=far)

@@ -224,16 +224,35 @@ def holes(
 ) -> list[Hole]:
     """Maximal free stretches of at least `least` on the dates asked, by start then id."""
     earliest = absolute(now) + rules.min_notice
+    asked = [
+        day
+        for day in dates(max(first, first_open(earliest)), last)
+        if weekdays is None or day.weekday() in weekdays
+    ]
     found: list[Hole] = []
     for plan in plans(schedules):
-        for day in dates(first, last):
-            if weekdays is not None and day.weekday() not in weekdays:
-                continue
-            if plan.is_closed(day):
-                continue
-            free = free_time(plan, plan.windows(day))
-            found.extend(long_holes(plan, day, free, earliest, least))
+        found += holes_on(plan, asked, earliest, least)
     return sorted(found, key=slot_order)
+
+
+def holes_on(plan: Plan, days: Iterable[date], earliest: datetime, least: timedelta) -> list[Hole]:
+    """One specialist's maximal free stretches of at least `least` from `earliest` on, on
+    these dates, date by date."""
+    found: list[Hole] = []
+    for day in days:
+        if not plan.is_closed(day):
+            found += long_holes(plan, day, free_time(plan, plan.windows(day)), earliest, least)
+    return found
+
+
+def first_open(earliest: datetime) -> date:
+    """The first date that may hold free time from `earliest` on, in any zone.
+
+    A date's working time ends by the end of the next date (a single slot runs 24 hours
+    at most: validate.LONGEST_SLOT), and no zone is a day behind UTC: three dates before
+    earliest's date in UTC, and any date before, had ended everywhere before it.
+    """
+    return absolute(earliest).date() - 2 * ONE_DAY
 
 
 def long_holes(

@@ -238,7 +238,10 @@ class Plan:
         layers = self.hours(day)
         if not layers:
             return ()
-        return _windows(layers, LocalClock(day, self.tz))[0]
+        clock = local_clock(day, self.tz)
+        if clock.utc is None:  # clocks move this day
+            return _windows(layers, LocalClock(day, self.tz))[0]
+        return self.shape(layers).windows_on(clock.utc)
 
     def place(self, day: date, instant: datetime) -> str | None:
         """The location of the window of local date `day` that holds `instant` (None: none)."""
@@ -303,11 +306,15 @@ class Shape:
             any(end < start for start, end in windows),
         )
 
+    def windows_on(self, midnight: datetime) -> tuple[Interval, ...]:
+        """The windows of the date whose local midnight is the instant `midnight`."""
+        return tuple(Interval(midnight + start, midnight + end) for start, end in self.windows)
+
     def on(self, day: date, midnight: datetime) -> WorkDay:
         """The work day of `day`, whose local midnight is the instant `midnight`."""
         return WorkDay(
             day,
-            tuple(Interval(midnight + start, midnight + end) for start, end in self.windows),
+            self.windows_on(midnight),
             tuple(
                 Candidate(midnight + start, slot, place) for start, slot, place in self.candidates
             ),
