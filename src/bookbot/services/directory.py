@@ -354,14 +354,15 @@ async def holes(
                 s = row.specialist
                 if q.asks(row) and q.known(s, row.day):
                     found += search.long_holes(
-                        q.plans[s], row.day, q.free(row), q.earliest, lengths[s]
+                        q.plans[s], row.day, q.free(row, lengths[s]), q.earliest, lengths[s]
                     )
         asked = [
-            d for d in search.dates(first, last) if weekdays is None or d.weekday() in weekdays
+            d
+            for d in search.dates(max(first, search.first_open(q.earliest)), last)
+            if weekdays is None or d.weekday() in weekdays
         ]
         for plan, days in await q.unknown(asked):
-            for day in days:
-                found += search.holes([plan], day, day, now, q.rules, lengths[plan.specialist])
+            found += search.holes_on(plan, days, q.earliest, lengths[plan.specialist])
     return sorted(found, key=search.slot_order if where is None else where.order)
 
 

@@ -130,11 +130,12 @@ class Question:
         """Tells whether an index row is of a specialist this question asks about."""
         return row.specialist in self.plans
 
-    def free(self, row: IndexedDay) -> list[Interval]:
-        """An indexed date's holes at the places asked (all of them when asked nowhere)."""
+    def free(self, row: IndexedDay, least: timedelta) -> list[Interval]:
+        """An indexed date's holes at least `least` long, at the places asked (at all of
+        them when asked nowhere); the engine then finds what is left from `earliest` on."""
         if self.where is None:
-            return list(row.holes)
-        return intersect(row.holes, self.plans[row.specialist].windows(row.day))
+            return list(row.holes_of(least))
+        return intersect(row.holes_of(least), self.plans[row.specialist].windows(row.day))
 
     def offered(self, row: IndexedDay) -> list[Slot]:
         """The slots an indexed date offers at `now`, by the engine."""
@@ -173,7 +174,14 @@ class Question:
         for found_booking in found:
             mine[found_booking.specialist].append(found_booking)
         places = None if self.where is None else self.where.places
-        return {s: Plan(self.specialists[s].schedule(self.business, mine[s]), places) for s in ids}
+        # Without bookings there, the plan asked with is theirs: the catalog's, whose
+        # work days it has already laid out (Plan.shape) are used again.
+        return {
+            s: Plan(self.specialists[s].schedule(self.business, mine[s]), places)
+            if mine[s]
+            else self.plans[s]
+            for s in ids
+        }
 
 
 async def ask(

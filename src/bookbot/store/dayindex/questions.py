@@ -200,9 +200,15 @@ class DayQuestions:
             (first + timedelta(days=i)).weekday() for i in range(min((last - first).days + 1, 7))
         }
         wanted = sorted(present if weekdays is None else present & set(weekdays))
+        weekday: ColumnElement[int] = DAYS.c.weekday
+        if self.session.get_bind().dialect.name == "sqlite":
+            # Not by the index of weekdays: its rows lie all over the table, where each
+            # specialist's dates, by the primary key, lie together (hygienists' holes
+            # over half a year of size b: 130 ms -> 16 ms to read; no slower for most).
+            weekday = weekday + 0
         query = (
             _offered(service, first, last, need)
-            .where(DAYS.c.weekday.in_(wanted))
+            .where(weekday.in_(wanted))
             .order_by(DAYS.c.day, DAYS.c.specialist_id)
         )
         if only is not None:

@@ -53,6 +53,15 @@ class IndexedDay:
         """The holes, as UTC intervals."""
         return decode(self.stored)
 
+    def holes_of(self, least: timedelta) -> tuple[Interval, ...]:
+        """The holes at least `least` long, as UTC intervals; shorter ones are not read."""
+        needed = least // MICROSECOND
+        return tuple(
+            Interval(_instant(start), _instant(end))
+            for start, _, end in (hole.partition("-") for hole in self.stored.split(";") if hole)
+            if _microseconds(end) - _microseconds(start) >= needed
+        )
+
     def room(self, earliest: datetime, least: timedelta) -> datetime | None:
         """The soonest instant from `earliest` on that has `least` free after it, if any.
 
