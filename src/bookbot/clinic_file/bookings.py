@@ -82,6 +82,7 @@ class Lines:
         self.status = _cached(values.status)
         self.moment = _cached(values.moment)
         self.instants: dict[tuple[datetime, ZoneInfo], datetime] = {}
+        self.texts: dict[tuple[str, ZoneInfo], datetime] = {}  # the usual line's times
 
     def quick(self, line: dict) -> Booking | None:
         """The booking of a line as `read` gives it, read the short way; None: use `read`.
@@ -112,13 +113,9 @@ class Lines:
         state = FILED.get(status)
         if found is None or offered is None or state is None:
             return None
-        try:
-            first, last = self.moment(start), self.moment(end)
-        except BadInput:
-            return None
         tz = self.zones[found.id]
-        start_at, end_at = self._absolute(first, tz), self._absolute(last, tz)
-        if not end_at > start_at:
+        start_at, end_at = self._instant(start, tz), self._instant(end, tz)
+        if start_at is None or end_at is None or not end_at > start_at:
             return None
         return Booking(found.id, offered.id, start_at, end_at, state)
 
@@ -171,6 +168,20 @@ class Lines:
             location=location,
         )
         return booking_id, booking
+
+    def _instant(self, text: str, tz: ZoneInfo) -> datetime | None:
+        """A wall time's text on the clock of `tz` as an instant, remembered; None where
+        `moment` refuses the text (`read` then names the problem)."""
+        found = self.texts.get((text, tz))
+        if found is None:
+            try:
+                found = self._absolute(self.moment(text), tz)
+            except BadInput:
+                return None
+            if len(self.texts) > REMEMBERED:
+                self.texts.clear()
+            self.texts[text, tz] = found
+        return found
 
     def _absolute(self, moment: datetime, tz: ZoneInfo) -> datetime:
         """absolute(), remembered."""
