@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, TypeVar, cast
 
 from bookbot.engine import search
 from bookbot.engine.model import Booking, Business, Service, Slot, Specialist
-from bookbot.engine.places import Where
 from bookbot.engine.workday import Plan
 from bookbot.errors import BadInput
 from bookbot.services.basics import check_range, require_business
@@ -23,6 +22,7 @@ from bookbot.store.booking_rows import occupies
 # SQLAlchemy's repositories and the day index's use cases are imported where used: a query
 # on the plain reader (store/reader.py) loads neither.
 if TYPE_CHECKING:
+    from bookbot.engine.places import Where
     from bookbot.store.db import Database
     from bookbot.store.reader import Reader, Reading
     from bookbot.store.uow import UnitOfWork
