@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bookbot.engine.validate import Problem
+from bookbot.engine.problems import Problem
 
 __all__ = ["BadInput", "BookbotError", "Invalid", "Problem", "Refused"]
 

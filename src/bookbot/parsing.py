@@ -7,13 +7,9 @@ import unicodedata
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bookbot.engine.validate import duration_text
 from bookbot.errors import BadInput
 
 SQLITE_URLS = ("sqlite+aiosqlite:///", "sqlite:///")
-
-# Durations are written by the engine (which may not import this module), read here.
-format_duration = duration_text
 
 # [0-9], not \d: \d takes every script's digits, and int() reads them (`cancel ١` was booking 1).
 DURATION = re.compile(r"^(?:(?P<d>[0-9]+)d)?(?:(?P<h>[0-9]+)h)?(?:(?P<m>[0-9]+)m)?$")
@@ -37,6 +33,17 @@ LONGEST_TEXT = 500  # a reason
 UNPRINTABLE = frozenset({"Cc", "Cs", "Zl", "Zp"})
 # The dates spec/cli.md takes in, on the command line and in chat commands.
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def format_duration(value: timedelta) -> str:
+    """A duration as the clinic file and the chat write it: 1h30m, 45m, 2h.
+
+    Written by the engine (which may not import this module), read here; imported when
+    first asked for, as a query that writes none need not load the engine's checks.
+    """
+    from bookbot.engine.validate import duration_text
+
+    return duration_text(value)
 
 
 def identifier(value: object) -> str:

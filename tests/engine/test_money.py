@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from bookbot.engine import money
-from bookbot.engine.validate import Problem
+from bookbot.engine.problems import Problem
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from bookbot.engine.model import (
     Specialist,
     WeeklyEntry,
 )
+from bookbot.engine.problems import Problem
 
 WINDOW = Hours(timedelta(minutes=30), time(9), time(13))
 ANN = Specialist("ann", "Ann", services=("checkup",), weekly=(WeeklyEntry(frozenset({0}), WINDOW),))
@@ -25,7 +26,7 @@ def at(hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 12, 2, hour, minute, tzinfo=UTC)
 
 
-def named(problems: list[validate.Problem]) -> list[tuple[str, str, dict[str, object]]]:
+def named(problems: list[Problem]) -> list[tuple[str, str, dict[str, object]]]:
     return [(p.path, p.key, p.params) for p in problems]
 
 

@@ -32,10 +32,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bookbot.engine import workday
 from bookbot.engine.model import LIVE_STATUSES, Booking, BookingStatus, Mark
-from bookbot.engine.policy import Noticed, Policy, client_may_change
+from bookbot.engine.policy import Policy, client_may_change
+
+if TYPE_CHECKING:
+    from bookbot.engine.policy import Noticed
 
 CLIENT = "client"  # the booking's own client, in the chat
 SPECIALIST = "specialist"  # the booking's specialist (or an admin for them), in the chat

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from bookbot.engine.validate import Problem
+from bookbot.engine.problems import Problem
 
 STARS = "XTR"  # Telegram Stars: whole numbers
 # Digits after the decimal point (ISO 4217 minor units) of the currencies Telegram

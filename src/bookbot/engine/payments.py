@@ -20,7 +20,7 @@ from bookbot.engine.bookings import PREPAY, is_live
 from bookbot.engine.model import Booking, BookingStatus, Service
 from bookbot.engine.money import STARS
 from bookbot.engine.policy import Prepay
-from bookbot.engine.validate import Problem
+from bookbot.engine.problems import Problem
 
 LONGEST_PAYLOAD = 128  # bytes of an invoice's payload (Bot API sendInvoice)
 

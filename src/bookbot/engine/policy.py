@@ -9,7 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for the annotations alone: making a Protocol costs every start
+    from typing import Protocol
+
+    class Noticed(Protocol):
+        """Anything with its own cut-off, like a service."""
+
+        @property
+        def cancel_notice(self) -> timedelta | None:
+            """How long before a visit's start clients may no longer change it (None: policy's)."""
+
 
 DEFAULT_HOLD = timedelta(minutes=15)
 LONGEST_PAYMENT_HOLD = timedelta(hours=24)  # a slot kept longer for a payment is lost time
@@ -47,14 +58,6 @@ class Policy:
     after_no_shows: AfterNoShows | None = None
     waitlist_hold: timedelta = DEFAULT_HOLD
     payment_hold: timedelta = DEFAULT_HOLD
-
-
-class Noticed(Protocol):
-    """Anything with its own cut-off, like a service."""
-
-    @property
-    def cancel_notice(self) -> timedelta | None:
-        """How long before a visit's start clients may no longer change it; None: the policy's."""
 
 
 def cutoff(start: datetime, service: Noticed, policy: Policy) -> datetime | None:

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from bookbot.engine.model import (
     Block,
@@ -27,6 +26,7 @@ from bookbot.engine.model import (
     WeeklyEntry,
 )
 from bookbot.engine.policy import LONGEST_PAYMENT_HOLD, Policy
+from bookbot.engine.problems import Problem
 from bookbot.engine.workday import Plan, calendar_exists, wall, zone
 
 # Bounds on what a schedule may hold (README, "The clinic file in brief"): each keeps every
@@ -44,15 +44,6 @@ MOST_CALENDARS = 10  # holiday calendars in one list (the column holds 200 chara
 LATITUDE, LONGITUDE = 90.0, 180.0  # degrees either side
 CALENDAR = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,10})?")
 Moment = TypeVar("Moment", time, datetime)  # a wall time of a window, or an instant
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with an input, at a path like `specialists[1].weekly[0].start`."""
-
-    key: str
-    params: dict[str, Any] = field(default_factory=dict)
-    path: str = ""
 
 
 def duration_text(value: timedelta) -> str:
