@@ -71,6 +71,11 @@ def test_a_small_clinics_plain_queries_load_no_sqlalchemy_or_holidays(
     assert out.strip()
     assert "bookbot.store.reader" in modules
     assert not {m.split(".")[0] for m in modules} & {"sqlalchemy", "aiosqlite", "holidays"}
+    # Nor what a plain query has no use for: an event loop, YAML (the locale texts are
+    # read from their JSON copy), pathlib, shutil (argparse sizes its help with it), or
+    # the engine's checks.
+    left = {"asyncio", "yaml", "pathlib", "shutil", "bookbot.engine.validate"} & set(modules)
+    assert left == set()
 
 
 @pytest.mark.parametrize("more", [("--location", "nowhere"), ("--near", "48.1,11.5")])
