@@ -167,8 +167,10 @@ class Question:
         if not ids:
             return {}
         margin = timedelta(days=2 + max(reach(self.plans[s]) for s in ids))
+        # A local date begins at most 14 hours before its UTC midnight (UTC+14): a day
+        # before that midnight is before its start in every zone.
         found = await self.bookings.overlapping(
-            ids, midnight(first) - 2 * ONE_DAY, midnight(last) + margin, live_at=self.now
+            ids, midnight(first) - ONE_DAY, midnight(last) + margin, live_at=self.now
         )
         mine = defaultdict(list)
         for found_booking in found:

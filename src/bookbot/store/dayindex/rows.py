@@ -56,10 +56,11 @@ class IndexedDay:
     def holes_of(self, least: timedelta) -> tuple[Interval, ...]:
         """The holes at least `least` long, as UTC intervals; shorter ones are not read."""
         needed = least // MICROSECOND
+        starts, ends = spans(self.stored)
         return tuple(
-            Interval(_instant(start), _instant(end))
-            for start, _, end in (hole.partition("-") for hole in self.stored.split(";") if hole)
-            if _microseconds(end) - _microseconds(start) >= needed
+            Interval(EPOCH + timedelta(microseconds=start), EPOCH + timedelta(microseconds=end))
+            for start, end in zip(starts, ends, strict=True)
+            if end - start >= needed
         )
 
     def room(self, earliest: datetime, least: timedelta) -> datetime | None:
