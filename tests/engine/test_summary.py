@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from bookbot.engine.intervals import absolute
 from bookbot.engine.model import Interval, Rules
-from bookbot.engine.search import dates, day_slots, holes, offered, slot_at
+from bookbot.engine.search import dates, day_slots, free_time, holes, offered, slot_at
 from bookbot.engine.summary import (
     BUCKET,
     BUCKETS,
@@ -169,9 +169,15 @@ def test_busy_time_handed_over_as_numbers_summarizes_as_the_same_time_given_as_i
         [microseconds(absolute(start)) for start, _ in handed],
         [microseconds(absolute(end)) for _, end in handed],
     )
-    given_as_numbers = Plan(replace(found, busy=own), booked=booked)
     plan = Plan(found)
+    days = list(dates(*window_of_dates(now)))
+    # Each day's free time, from the part of the numbers near it made instants alone.
+    sliced = Plan(replace(found, busy=own), booked=booked)
+    for day in days:
+        windows = plan.work_day(day).windows
+        assert free_time(sliced, windows) == free_time(plan, windows)
+    assert "busy" not in sliced.__dict__  # no instant was made of the rest
+    given_as_numbers = Plan(replace(found, busy=own), booked=booked)
     assert given_as_numbers.busy == plan.busy
     assert given_as_numbers.busy_micro == plan.busy_micro
-    days = list(dates(*window_of_dates(now)))
     assert free_days(given_as_numbers, days) == free_days(plan, days)

@@ -44,7 +44,7 @@ def free_slots(
 
 def free_time(plan: Plan, windows: Sequence[Interval]) -> list[Interval]:
     """A day's holes before notice: its merged working windows minus busy time."""
-    return subtract(windows, plan.busy)
+    return subtract(windows, plan.busy_over(windows))
 
 
 def fitting(

@@ -8,6 +8,7 @@ when they touch: a visit happens at one place.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -165,6 +166,25 @@ class Plan:
                 for start, end in zip(*self.booked, strict=True)
             ]
         return merge(found)
+
+    def busy_over(self, windows: Sequence[Interval]) -> Sequence[Interval]:
+        """The busy time that may meet these windows, merged and sorted.
+
+        All of it, unless the time `booked` was handed over as numbers and has not been
+        made instants yet: then only the part within the windows' span is, so a day
+        summarized by instants (its clocks move) does not make one of every booking.
+        """
+        if not windows:
+            return ()
+        if self.booked is None or "busy" in self.__dict__:
+            return self.busy
+        starts, ends = self.busy_micro
+        first = bisect_right(ends, microseconds(windows[0].start))
+        last = bisect_left(starts, microseconds(max(end for _, end in windows)))
+        return [
+            Interval(EPOCH + timedelta(microseconds=start), EPOCH + timedelta(microseconds=end))
+            for start, end in zip(starts[first:last], ends[first:last], strict=True)
+        ]
 
     @cached_property
     def busy_micro(self) -> tuple[list[int], list[int]]:
