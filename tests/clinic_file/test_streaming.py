@@ -92,7 +92,8 @@ async def _state(db: Database) -> list[tuple]:
             for b in await uow.bookings.bookings()
         ]
         days = await uow.days.specialists()
-    return sorted(rows, key=lambda row: row[0] or 0) + [tuple(days)]
+        indexed = await uow.days.rows(days)  # the day index, row by row
+    return [*sorted(rows, key=lambda row: row[0] or 0), tuple(days), sorted(indexed.items())]
 
 
 async def test_a_streamed_import_writes_and_refuses_as_the_whole_file_does(

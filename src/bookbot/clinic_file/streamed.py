@@ -8,7 +8,7 @@ as it always has. Across chunks only `Compact` is kept: three integers a booking
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from bookbot.clinic_file.bookings import Compact, Lines
@@ -39,6 +39,7 @@ class Streamed:
         self.file = JsonFile(path)
         self.reader = _Reader()
         self.count = 0  # bookings read so far
+        self.compact = Compact()  # what the lines read so far hold together
 
     def __enter__(self) -> Streamed:
         try:
@@ -63,6 +64,11 @@ class Streamed:
     def __exit__(self, *exc: object) -> None:
         self.file.__exit__()
 
+    def busy(self, specialist: str) -> tuple[Sequence[int], Sequence[int]]:
+        """The starts and the ends (UTC epoch microseconds) of a specialist's live bookings
+        in the file, once `chunks` has read it all."""
+        return self.compact.starts.get(specialist, ()), self.compact.ends.get(specialist, ())
+
     def _read(self, step: object) -> dict:
         try:
             return step()  # type: ignore[operator, no-any-return]
@@ -73,7 +79,7 @@ class Streamed:
         """The bookings, CHUNK at a time; raises Reread at the first problem."""
         reader, clinic = self.reader, self.clinic
         lines = Lines(reader, clinic.business, list(clinic.services), list(clinic.specialists))
-        compact = Compact()
+        compact = self.compact
         chunk: list[tuple[int, Booking]] = []
         lines_of = self.file.bookings()
         index = 0

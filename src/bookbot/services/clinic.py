@@ -118,7 +118,7 @@ async def _import_streamed(
                     progress(read)
             if refusal is not None:
                 raise refusal
-            changed += await stream.finish()
+            changed += await stream.finish(source.busy)
             if progress is not None:
                 progress(None)
             await _finish(uow, changed, now)

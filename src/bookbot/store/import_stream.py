@@ -10,19 +10,17 @@ the ledger's: with ids first, then without, each in file order.
 
 from __future__ import annotations
 
-from array import array
-from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from sqlalchemy import select
 
-from bookbot.engine.intervals import absolute
 from bookbot.engine.model import Booking
-from bookbot.engine.workday import microseconds
 from bookbot.errors import Invalid, Problem
 from bookbot.store.bulk import chunks
 from bookbot.store.ledger import Imports
 from bookbot.store.tables import BookingRow
+
+Busy = Callable[[str], tuple[Sequence[int], Sequence[int]]]
 
 
 class Restart(Exception):
@@ -58,9 +56,6 @@ class ImportStream:
         self.not_offered: list[Problem] = []
         self.without_id_written = False
         self.written: set[str] = set()  # specialists given bookings
-        # Their live bookings' starts and ends (UTC epoch microseconds), for the day index.
-        self.starts: dict[str, array] = defaultdict(lambda: array("q"))
-        self.ends: dict[str, array] = defaultdict(lambda: array("q"))
         self.count = 0
 
     async def begin(self, specialists: Sequence[str]) -> None:
@@ -109,8 +104,13 @@ class ImportStream:
         await self._write(with_id + without)
         self.without_id_written = self.without_id_written or bool(without)
 
-    async def finish(self) -> int:
-        """Writes what was kept; raises Invalid as the ledger would. Returns the writes."""
+    async def finish(self, busy: Busy) -> int:
+        """Writes what was kept; raises Invalid as the ledger would. Returns the writes.
+
+        `busy` gives each specialist's live bookings in the file as their starts and ends
+        (UTC epoch microseconds), which the day index then need not read back: written
+        without a stored one to match, they are all the specialist has.
+        """
         if self.gather:
             return await self.imports.import_bookings(self.gathered, self.offered)
         if self.not_offered:
@@ -119,7 +119,7 @@ class ImportStream:
         days = self.imports.days
         for specialist in sorted(self.written):  # every day of theirs, from the rows written
             days.schedule_changed(specialist)
-            days.busy_spans_known(specialist, self.starts[specialist], self.ends[specialist])
+            days.busy_spans_known(specialist, *busy(specialist))
         return self.count
 
     async def _write(self, bookings: list[Booking]) -> None:
@@ -127,8 +127,4 @@ class ImportStream:
             return
         await self.imports.add_new(bookings)
         self.written.update(booking.specialist for booking in bookings)
-        for booking in bookings:
-            if booking.live:
-                self.starts[booking.specialist].append(microseconds(absolute(booking.start)))
-                self.ends[booking.specialist].append(microseconds(absolute(booking.end)))
         self.count += len(bookings)
