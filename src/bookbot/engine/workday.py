@@ -128,8 +128,9 @@ class Plan:
         microseconds, as a store that read them as numbers has them."""
         self.schedule = schedule
         self.booked = booked
-        # The schedule's own busy time in UTC; a time with no UTC offset is refused here.
-        self.own_busy = [Interval(absolute(s), absolute(e)) for s, e in schedule.busy]
+        # The schedule's own busy time in UTC, merged; a time with no UTC offset is refused
+        # here. Without `booked` it is all the busy time (one list kept, not two).
+        self.own_busy = merge(Interval(absolute(s), absolute(e)) for s, e in schedule.busy)
         self.places = places
         self.calendars = dict(schedule.places)
         self.specialist = schedule.specialist
@@ -159,13 +160,19 @@ class Plan:
     @cached_property
     def busy(self) -> list[Interval]:
         """The busy time, merged: the schedule's and what was `booked`."""
-        found = list(self.own_busy)
-        if self.booked is not None:
-            found += [
-                Interval(EPOCH + timedelta(microseconds=start), EPOCH + timedelta(microseconds=end))
-                for start, end in zip(*self.booked, strict=True)
+        if self.booked is None:
+            return self.own_busy
+        return merge(
+            [
+                *self.own_busy,
+                *(
+                    Interval(
+                        EPOCH + timedelta(microseconds=start), EPOCH + timedelta(microseconds=end)
+                    )
+                    for start, end in zip(*self.booked, strict=True)
+                ),
             ]
-        return merge(found)
+        )
 
     def busy_over(self, windows: Sequence[Interval]) -> Sequence[Interval]:
         """The busy time that may meet these windows, merged and sorted.
