@@ -12,8 +12,11 @@ touches both: the median wall and CPU time of each, and the median of the pairwi
   here, handed over as a pickle). Target: within 3x. The same pair inside one process (the
   use case with its database read, against the engine's call) is printed as well.
 - Where a command's time goes: the parts it cannot start without, each as a process of
-  its own against the same bound, no target. `next` and `slots` on a small clinic read the
-  file with sqlite3 alone (store/reader.py); `bookings` still loads SQLAlchemy.
+  its own against the same bound, no target. `next`, `slots` and `bookings` on a small
+  clinic read the file with sqlite3 alone (store/reader.py) and run no event loop.
+
+The commands are the installed `bookbot` script beside this interpreter, as a user runs
+them (else `python -m bookbot`).
 
 Bytecode is cached as an installed package's is: the warm-up runs write it even where
 PYTHONDONTWRITEBYTECODE is set. Run: `PYTHONPATH=src python bench/startup.py [--runs N]`.
