@@ -429,3 +429,21 @@ def test_stats_of_a_day_as_one_object_and_as_text(run, clinic) -> None:
         "Dr. Ann Weber: 0% (0 of 240 min)",
         "Ben Keller: 0% (0 of 240 min)",
     ]
+
+
+def test_each_command_alone_parses_and_helps_as_within_every_command(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A command's parser is built alone (start-up): its help and its refusals are the same."""
+    from bookbot import cli
+
+    every = cli._parser()
+    commands = next(a for a in every._actions if a.dest == "command").choices
+    assert commands is not None and len(commands) > 10
+    for name, whole in commands.items():
+        alone = next(a for a in cli._parser(name)._actions if a.dest == "command").choices
+        assert alone is not None and list(alone) == [name]
+        assert alone[name].format_help() == whole.format_help()
+    assert main(["nex"]) == 2  # no such command: argparse names every one
+    err = capsys.readouterr().err
+    assert all(f"'{name}'" in err for name in commands)
