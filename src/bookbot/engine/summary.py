@@ -9,17 +9,27 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bookbot.engine.intervals import ONE_DAY, absolute
 from bookbot.engine.model import Interval
 from bookbot.engine.search import fitting, free_time
-from bookbot.engine.workday import Plan, WorkDay, local_clock, microseconds, wall
+from bookbot.engine.workday import (
+    EPOCH,
+    MICROSECOND,
+    Plan,
+    WorkDay,
+    from_microseconds,
+    local_clock,
+    microseconds,
+    wall,
+)
 
 MINUTE = timedelta(minutes=1)
 BUCKET = timedelta(minutes=30)  # what a bit of `DaySummary.start_mask` stands for
 BUCKETS = 63  # bits SQL can shift in a signed 64-bit integer without reaching the sign
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICRO_BUCKET = BUCKET // MICROSECOND
+MICRO_MINUTE = MINUTE // MICROSECOND
 
 
 @dataclass(frozen=True)
@@ -46,28 +56,18 @@ class DaySummary:
 
     @property
     def start_mask(self) -> int:
-        """Which 30-minute buckets hold a free start, from the first free start's bucket on.
-
-        Bit k stands for bucket `bucket(first_free) + k`; the last bit also for every later
-        bucket, so the mask never claims a bucket empty that is not.
-        """
-        if not self.starts:
-            return 0
-        base = bucket(self.starts[0])
-        mask = 0
-        for start in self.starts:
-            mask |= 1 << min(bucket(start) - base, BUCKETS - 1)
-        return mask
+        """Which 30-minute buckets hold a free start (FreeDay.start_mask)."""
+        return FreeDay.of(self).start_mask
 
     @property
     def free_minutes(self) -> int:
         """Whole minutes of free working time."""
-        return sum((end - start for start, end in self.holes), timedelta(0)) // MINUTE
+        return FreeDay.of(self).free_minutes
 
     @property
     def longest_hole_minutes(self) -> int:
         """Whole minutes of the longest hole."""
-        return max((end - start for start, end in self.holes), default=timedelta(0)) // MINUTE
+        return FreeDay.of(self).longest_hole_minutes
 
 
 def summarize(plan: Plan, work: WorkDay) -> DaySummary:
@@ -96,6 +96,41 @@ class FreeDay:
             tuple((microseconds(absolute(s)), microseconds(absolute(e))) for s, e in summary.holes),
             tuple(microseconds(absolute(start)) for start in summary.starts),
         )
+
+    @property
+    def first_free(self) -> datetime | None:
+        """The first free candidate's start, if any."""
+        return from_microseconds(self.starts[0]) if self.starts else None
+
+    @property
+    def free_base(self) -> int | None:
+        """The bucket of the first free start, which bit 0 of `start_mask` stands for."""
+        return self.starts[0] // MICRO_BUCKET if self.starts else None
+
+    @property
+    def start_mask(self) -> int:
+        """Which 30-minute buckets hold a free start, from the first free start's bucket on.
+
+        Bit k stands for bucket `free_base + k`; the last bit also for every later bucket,
+        so the mask never claims a bucket empty that is not.
+        """
+        if not self.starts:
+            return 0
+        base = self.starts[0] // MICRO_BUCKET
+        mask = 0
+        for start in self.starts:
+            mask |= 1 << min(start // MICRO_BUCKET - base, BUCKETS - 1)
+        return mask
+
+    @property
+    def free_minutes(self) -> int:
+        """Whole minutes of free working time."""
+        return sum(end - start for start, end in self.holes) // MICRO_MINUTE
+
+    @property
+    def longest_hole_minutes(self) -> int:
+        """Whole minutes of the longest hole."""
+        return max((end - start for start, end in self.holes), default=0) // MICRO_MINUTE
 
 
 def free_days(plan: Plan, days: Iterable[date]) -> list[FreeDay]:

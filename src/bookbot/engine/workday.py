@@ -73,6 +73,11 @@ def microseconds(instant: datetime) -> int:
     return (instant - EPOCH) // MICROSECOND
 
 
+def from_microseconds(micro: int) -> datetime:
+    """The instant, in UTC, of a count of UTC epoch microseconds: `microseconds` undone."""
+    return EPOCH + timedelta(microseconds=micro)
+
+
 @lru_cache(maxsize=65536)
 def local_clock(day: date, tz: ZoneInfo) -> LocalClock:
     """The clock of a local date in a zone: kept, as many specialists share a zone."""
@@ -162,15 +167,11 @@ class Plan:
         """The busy time, merged: the schedule's and what was `booked`."""
         if self.booked is None:
             return self.own_busy
+        booked = zip(*self.booked, strict=True)
         return merge(
             [
                 *self.own_busy,
-                *(
-                    Interval(
-                        EPOCH + timedelta(microseconds=start), EPOCH + timedelta(microseconds=end)
-                    )
-                    for start, end in zip(*self.booked, strict=True)
-                ),
+                *(Interval(from_microseconds(s), from_microseconds(e)) for s, e in booked),
             ]
         )
 
@@ -189,7 +190,7 @@ class Plan:
         first = bisect_right(ends, microseconds(windows[0].start))
         last = bisect_left(starts, microseconds(max(end for _, end in windows)))
         return [
-            Interval(EPOCH + timedelta(microseconds=start), EPOCH + timedelta(microseconds=end))
+            Interval(from_microseconds(start), from_microseconds(end))
             for start, end in zip(starts[first:last], ends[first:last], strict=True)
         ]
 
@@ -267,7 +268,7 @@ class Plan:
             return ()
         clock = local_clock(day, self.tz)
         if clock.utc is None:  # clocks move this day
-            return _windows(layers, LocalClock(day, self.tz))[0]
+            return _windows(layers, clock)[0]
         return self.shape(layers).windows_on(clock.utc)
 
     def place(self, day: date, instant: datetime) -> str | None:

@@ -17,12 +17,10 @@ from sqlalchemy.sql.expression import FromClause
 
 from bookbot.engine.intervals import absolute
 from bookbot.engine.model import Interval
-from bookbot.engine.summary import BUCKET, BUCKETS, EPOCH, MINUTE, FreeDay
+from bookbot.engine.summary import FreeDay
+from bookbot.engine.workday import EPOCH, MICROSECOND, from_microseconds, microseconds
 from bookbot.store.tables import DayRow
 
-MICROSECOND = timedelta(microseconds=1)
-MICRO_BUCKET = BUCKET // MICROSECOND
-MICRO_MINUTE = MINUTE // MICROSECOND
 DAYS = DayRow.__table__
 COLUMNS = (DAYS.c.specialist_id, DAYS.c.day, DAYS.c.first_free, DAYS.c.holes)
 
@@ -58,7 +56,7 @@ class IndexedDay:
         needed = least // MICROSECOND
         starts, ends = spans(self.stored)
         return tuple(
-            Interval(EPOCH + timedelta(microseconds=start), EPOCH + timedelta(microseconds=end))
+            Interval(from_microseconds(start), from_microseconds(end))
             for start, end in zip(starts, ends, strict=True)
             if end - start >= needed
         )
@@ -68,7 +66,7 @@ class IndexedDay:
 
         A bound for the first slot, found without reading every hole into instants.
         """
-        since = (absolute(earliest) - EPOCH) // MICROSECOND
+        since = microseconds(absolute(earliest))
         needed = least // MICROSECOND
         for hole in self.stored.split(";"):
             start, _, end = hole.partition("-")
@@ -77,7 +75,7 @@ class IndexedDay:
                 continue
             begin = max(_microseconds(start), since)
             if stop - begin >= needed:
-                return EPOCH + timedelta(microseconds=begin)
+                return from_microseconds(begin)
         return None
 
 
@@ -100,23 +98,17 @@ class Need:
 
 def stored(specialist: str, free: FreeDay) -> dict:
     """The row that keeps a specialist's day, from the engine's summary of it."""
-    starts = free.starts
-    base = starts[0] // MICRO_BUCKET if starts else 0
-    mask = 0  # DaySummary.start_mask
-    for start in starts:
-        mask |= 1 << min(start // MICRO_BUCKET - base, BUCKETS - 1)
-    lengths = [end - start for start, end in free.holes]
     return {
         "specialist_id": specialist,
         "day": free.day,
         "weekday": free.day.weekday(),
-        "free_minutes": sum(lengths) // MICRO_MINUTE,
-        "longest_hole_minutes": max(lengths, default=0) // MICRO_MINUTE,
-        "free_slots": len(starts),
-        "first_free": EPOCH + timedelta(microseconds=starts[0]) if starts else None,
+        "free_minutes": free.free_minutes,
+        "longest_hole_minutes": free.longest_hole_minutes,
+        "free_slots": len(free.starts),
+        "first_free": free.first_free,
         "holes": ";".join(f"{_seconds(start)}-{_seconds(end)}" for start, end in free.holes),
-        "free_base": base if starts else None,
-        "free_mask": mask,
+        "free_base": free.free_base,
+        "free_mask": free.start_mask,
     }
 
 
