@@ -316,6 +316,14 @@ def longest_slot(plan: Plan) -> timedelta:
     return plan.longest
 
 
+def ordered(plan: Plan, duration: timedelta | None) -> bool:
+    """Tells whether a day's first free slot of its own bounds a service's first slot there.
+
+    It does unless some slot of the specialist is longer than the service.
+    """
+    return duration is None or longest_slot(plan) <= duration
+
+
 def dates(first: date, last: date) -> Iterator[date]:
     """Local dates first..last inclusive."""
     day = first

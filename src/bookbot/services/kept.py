@@ -38,16 +38,11 @@ class Cast:
     @staticmethod
     def of(plans: dict[str, Plan], by_id: dict[str, Specialist], service: Service) -> Cast:
         """Made afresh from the plans of a service's specialists."""
-        duration = service.duration
         return Cast(
             {s: by_id[s] for s in plans},
             sorted(plans),
             tuple({plan.tz: None for plan in plans.values()}),
-            tuple(
-                s
-                for s, plan in plans.items()
-                if duration is not None and search.longest_slot(plan) > duration
-            ),
+            tuple(s for s, plan in plans.items() if not search.ordered(plan, service.duration)),
         )
 
 

@@ -110,11 +110,8 @@ class Question:
         return self.duration or search.shortest_slot(self.plans[specialist])
 
     def ordered(self, specialist: str) -> bool:
-        """Tells whether the first own free slot of a day bounds the service's first slot.
-
-        It does unless some slot of the specialist is longer than the service.
-        """
-        return self.duration is None or search.longest_slot(self.plans[specialist]) <= self.duration
+        """Tells whether the first own free slot of a day bounds the service's first slot."""
+        return search.ordered(self.plans[specialist], self.duration)
 
     @property
     def only(self) -> list[str] | None:
