@@ -186,6 +186,27 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler, blocking=False)
         return sub
 
+    def named(sub: argparse.ArgumentParser, name: str, *, required: bool = False) -> None:
+        """`--NAME ID`: a service or specialist."""
+        sub.add_argument(
+            f"--{name}",
+            required=required,
+            type=typed(parsing.identifier),
+            help=t(f"cli.arg.{name}"),
+        )
+
+    def dated(
+        sub: argparse.ArgumentParser, name: str, dest: str | None = None, *, required: bool = False
+    ) -> None:
+        """`--NAME YYYY-MM-DD`: a date the command takes."""
+        sub.add_argument(
+            f"--{name}",
+            dest=dest or name,
+            required=required,
+            type=typed(parsing.bounded_date),
+            help=t(f"cli.arg.{name}"),
+        )
+
     if wanted in (None, "demo"):
         command("demo", _demo)
     if wanted in (None, "import"):
@@ -197,51 +218,29 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         command("export", _export)
     if wanted in (None, "slots"):
         sub = command("slots", _slots)
-        sub.add_argument(
-            "--specialist", type=typed(parsing.identifier), help=t("cli.arg.specialist")
-        )
-        sub.add_argument("--service", type=typed(parsing.identifier), help=t("cli.arg.service"))
-        sub.add_argument(
-            "--date", required=True, type=typed(parsing.bounded_date), help=t("cli.arg.date")
-        )
-        sub.add_argument("--to", type=typed(parsing.bounded_date), help=t("cli.arg.to"))
+        named(sub, "specialist")
+        named(sub, "service")
+        dated(sub, "date", required=True)
+        dated(sub, "to")
         _place_arguments(sub)
     if wanted in (None, "next"):
         sub = command("next", _next)
-        sub.add_argument(
-            "--service", required=True, type=typed(parsing.identifier), help=t("cli.arg.service")
-        )
-        sub.add_argument(
-            "--specialist", type=typed(parsing.identifier), help=t("cli.arg.specialist")
-        )
-        sub.add_argument(
-            "--from", dest="first", type=typed(parsing.bounded_date), help=t("cli.arg.from")
-        )
+        named(sub, "service", required=True)
+        named(sub, "specialist")
+        dated(sub, "from", "first")
         sub.add_argument("--each", action="store_true", help=t("cli.arg.each"))
         _place_arguments(sub)
     if wanted in (None, "holes"):
         sub = command("holes", _holes)
-        sub.add_argument(
-            "--service", required=True, type=typed(parsing.identifier), help=t("cli.arg.service")
-        )
-        sub.add_argument(
-            "--from",
-            dest="first",
-            required=True,
-            type=typed(parsing.bounded_date),
-            help=t("cli.arg.from"),
-        )
-        sub.add_argument(
-            "--to", required=True, type=typed(parsing.bounded_date), help=t("cli.arg.to")
-        )
+        named(sub, "service", required=True)
+        dated(sub, "from", "first", required=True)
+        dated(sub, "to", required=True)
         sub.add_argument("--weekday", type=typed(read.weekdays), help=t("cli.arg.weekday"))
         sub.add_argument("--min", dest="least", type=typed(read.least), help=t("cli.arg.min"))
         _place_arguments(sub)
     if wanted in (None, "search"):
         sub = command("search", _search)
-        sub.add_argument(
-            "--service", required=True, type=typed(parsing.identifier), help=t("cli.arg.service")
-        )
+        named(sub, "service", required=True)
         sub.add_argument("--limit", type=typed(read.limit), default=20, help=t("cli.arg.limit"))
         sub.add_argument("--offset", type=typed(read.offset), default=0, help=t("cli.arg.offset"))
         _place_arguments(sub)
@@ -249,15 +248,8 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         command("reindex", _reindex)
     if wanted in (None, "book"):
         sub = command("book", _book)
-        sub.add_argument(
-            "--specialist",
-            required=True,
-            type=typed(parsing.identifier),
-            help=t("cli.arg.specialist"),
-        )
-        sub.add_argument(
-            "--service", required=True, type=typed(parsing.identifier), help=t("cli.arg.service")
-        )
+        named(sub, "specialist", required=True)
+        named(sub, "service", required=True)
         sub.add_argument("--start", required=True, type=typed(read.start), help=t("cli.arg.start"))
         sub.add_argument(
             "--client-name", type=typed(parsing.person_name), help=t("cli.arg.client_name")
@@ -292,22 +284,16 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         command("deliver", _deliver)
     if wanted in (None, "bookings"):
         sub = command("bookings", _bookings)
-        sub.add_argument(
-            "--specialist", type=typed(parsing.identifier), help=t("cli.arg.specialist")
-        )
-        sub.add_argument(
-            "--from", dest="first", type=typed(parsing.bounded_date), help=t("cli.arg.from")
-        )
-        sub.add_argument("--to", type=typed(parsing.bounded_date), help=t("cli.arg.to"))
+        named(sub, "specialist")
+        dated(sub, "from", "first")
+        dated(sub, "to")
     if wanted in (None, "stats"):
         sub = command("stats", _stats)
-        sub.add_argument(
-            "--from", dest="first", type=typed(parsing.bounded_date), help=t("cli.arg.from")
-        )
-        sub.add_argument("--to", type=typed(parsing.bounded_date), help=t("cli.arg.to"))
+        dated(sub, "from", "first")
+        dated(sub, "to")
     if wanted in (None, "waitlist"):
         sub = command("waitlist", _waitlist)
-        sub.add_argument("--service", type=typed(parsing.identifier), help=t("cli.arg.service"))
+        named(sub, "service")
     if wanted is not None and not commands.choices:  # no such command: argparse names them all
         return _parser()
     return parser
