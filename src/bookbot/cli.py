@@ -186,25 +186,27 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler, blocking=False)
         return sub
 
-    def named(sub: argparse.ArgumentParser, name: str, *, required: bool = False) -> None:
+    def named(
+        sub: argparse.ArgumentParser, name: str, help: str, *, required: bool = False
+    ) -> None:
         """`--NAME ID`: a service or specialist."""
-        sub.add_argument(
-            f"--{name}",
-            required=required,
-            type=typed(parsing.identifier),
-            help=t(f"cli.arg.{name}"),
-        )
+        sub.add_argument(f"--{name}", required=required, type=typed(parsing.identifier), help=help)
 
     def dated(
-        sub: argparse.ArgumentParser, name: str, dest: str | None = None, *, required: bool = False
+        sub: argparse.ArgumentParser,
+        flag: str,
+        help: str,
+        *,
+        dest: str | None = None,
+        required: bool = False,
     ) -> None:
-        """`--NAME YYYY-MM-DD`: a date the command takes."""
+        """`--FLAG YYYY-MM-DD`: a date the command takes."""
         sub.add_argument(
-            f"--{name}",
-            dest=dest or name,
+            f"--{flag}",
+            dest=dest or flag,
             required=required,
             type=typed(parsing.bounded_date),
-            help=t(f"cli.arg.{name}"),
+            help=help,
         )
 
     if wanted in (None, "demo"):
@@ -218,29 +220,29 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         command("export", _export)
     if wanted in (None, "slots"):
         sub = command("slots", _slots)
-        named(sub, "specialist")
-        named(sub, "service")
-        dated(sub, "date", required=True)
-        dated(sub, "to")
+        named(sub, "specialist", t("cli.arg.specialist"))
+        named(sub, "service", t("cli.arg.service"))
+        dated(sub, "date", t("cli.arg.date"), required=True)
+        dated(sub, "to", t("cli.arg.to"))
         _place_arguments(sub)
     if wanted in (None, "next"):
         sub = command("next", _next)
-        named(sub, "service", required=True)
-        named(sub, "specialist")
-        dated(sub, "from", "first")
+        named(sub, "service", t("cli.arg.service"), required=True)
+        named(sub, "specialist", t("cli.arg.specialist"))
+        dated(sub, "from", t("cli.arg.from"), dest="first")
         sub.add_argument("--each", action="store_true", help=t("cli.arg.each"))
         _place_arguments(sub)
     if wanted in (None, "holes"):
         sub = command("holes", _holes)
-        named(sub, "service", required=True)
-        dated(sub, "from", "first", required=True)
-        dated(sub, "to", required=True)
+        named(sub, "service", t("cli.arg.service"), required=True)
+        dated(sub, "from", t("cli.arg.from"), dest="first", required=True)
+        dated(sub, "to", t("cli.arg.to"), required=True)
         sub.add_argument("--weekday", type=typed(read.weekdays), help=t("cli.arg.weekday"))
         sub.add_argument("--min", dest="least", type=typed(read.least), help=t("cli.arg.min"))
         _place_arguments(sub)
     if wanted in (None, "search"):
         sub = command("search", _search)
-        named(sub, "service", required=True)
+        named(sub, "service", t("cli.arg.service"), required=True)
         sub.add_argument("--limit", type=typed(read.limit), default=20, help=t("cli.arg.limit"))
         sub.add_argument("--offset", type=typed(read.offset), default=0, help=t("cli.arg.offset"))
         _place_arguments(sub)
@@ -248,8 +250,8 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         command("reindex", _reindex)
     if wanted in (None, "book"):
         sub = command("book", _book)
-        named(sub, "specialist", required=True)
-        named(sub, "service", required=True)
+        named(sub, "specialist", t("cli.arg.specialist"), required=True)
+        named(sub, "service", t("cli.arg.service"), required=True)
         sub.add_argument("--start", required=True, type=typed(read.start), help=t("cli.arg.start"))
         sub.add_argument(
             "--client-name", type=typed(parsing.person_name), help=t("cli.arg.client_name")
@@ -284,16 +286,16 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         command("deliver", _deliver)
     if wanted in (None, "bookings"):
         sub = command("bookings", _bookings)
-        named(sub, "specialist")
-        dated(sub, "from", "first")
-        dated(sub, "to")
+        named(sub, "specialist", t("cli.arg.specialist"))
+        dated(sub, "from", t("cli.arg.from"), dest="first")
+        dated(sub, "to", t("cli.arg.to"))
     if wanted in (None, "stats"):
         sub = command("stats", _stats)
-        dated(sub, "from", "first")
-        dated(sub, "to")
+        dated(sub, "from", t("cli.arg.from"), dest="first")
+        dated(sub, "to", t("cli.arg.to"))
     if wanted in (None, "waitlist"):
         sub = command("waitlist", _waitlist)
-        named(sub, "service")
+        named(sub, "service", t("cli.arg.service"))
     if wanted is not None and not commands.choices:  # no such command: argparse names them all
         return _parser()
     return parser
