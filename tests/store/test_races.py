@@ -15,10 +15,11 @@ import multiprocessing
 import random
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import func, select, text
 
@@ -538,3 +539,51 @@ async def test_a_lock_out_of_order_is_only_tried(pg: Database) -> None:
                     await asyncio.wait_for(late.lock(specialists=[low]), 30)
     finally:
         await other.close()
+
+
+async def test_the_database_makes_writers_outside_the_locks_take_turns_on_one_specialist(
+    pg: Database,
+) -> None:
+    await import_clinic(pg, clinic_file.read(clinic()), NOW)
+    dsn = pg.url.replace("postgresql+asyncpg://", "postgresql://")
+    first, second = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
+    insert = (
+        "INSERT INTO bookings (specialist_id, service_id, start_at, end_at, status, created_at)"
+        " VALUES ('s0', 'checkup', $1, $2, 'confirmed', now())"
+    )
+    day = datetime(2026, 12, 2, tzinfo=UTC)
+    try:
+        async with first.transaction():
+            await first.execute(insert, day.replace(hour=9), day.replace(hour=10))
+            # No advisory lock: the exclusion constraint itself makes the second one wait.
+            waiting = asyncio.ensure_future(
+                second.execute(
+                    insert, day.replace(hour=9, minute=30), day.replace(hour=10, minute=30)
+                )
+            )
+            await asyncio.sleep(0.3)
+            assert not waiting.done()
+        with pytest.raises(asyncpg.ExclusionViolationError) as caught:
+            await asyncio.wait_for(waiting, 30)
+        assert caught.value.constraint_name == "bookings_no_overlap"
+        # Touching bookings, and one written beside a cancelled overlap, are kept.
+        await second.execute(insert, day.replace(hour=10), day.replace(hour=11))
+        await second.execute(
+            "UPDATE bookings SET status = 'cancelled' WHERE start_at = $1", day.replace(hour=9)
+        )
+        await first.execute(insert, day.replace(hour=9, minute=30), day.replace(hour=10))
+        with pytest.raises(asyncpg.ExclusionViolationError):  # a move onto another booking
+            await first.execute(
+                "UPDATE bookings SET start_at = $1, end_at = $2 WHERE start_at = $3",
+                day.replace(hour=10, minute=30),
+                day.replace(hour=11),
+                day.replace(hour=9, minute=30),
+            )
+    finally:
+        await first.close()
+        await second.close()
+    kept = await list_bookings(pg, specialist="s0")
+    assert [b.start.astimezone(UTC).strftime("%H:%M") for b in kept if b.live] == [
+        "09:30",
+        "10:00",
+    ]
