@@ -16,9 +16,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from alembic import command
-from alembic.autogenerate import compare_metadata
 from alembic.config import Config
-from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 import bookbot
@@ -31,10 +29,10 @@ from bookbot.services.people import Actor
 from bookbot.services.reindex import reindex
 from bookbot.store.db import MIGRATIONS, Database
 from bookbot.store.holiday_dates import SELECT_ALL, days_text, entries
-from bookbot.store.tables import Base
 from bookbot.store.uow import UnitOfWork
 from tests.clinics import BASIC, CHAIN, NOW
 from tests.probe import loaded
+from tests.store.schema import drift
 
 now = datetime.fromisoformat(NOW)  # 2026-11-30, a horizon of 60 days: into 2027
 YEARS = [2025, 2026, 2027, 2028]  # today's year − 1 .. the horizon's + 1
@@ -177,9 +175,7 @@ async def test_a_database_at_0017_upgrades_and_answers_until_the_table_is_filled
         assert "holiday_dates" not in names
     assert ask(db.url, *CHRISTMAS) == (answer, True)  # the query's process upgrades it
     async with db.engine.connect() as connection:
-        diff = await connection.run_sync(
-            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
-        )
+        diff = await connection.run_sync(drift)
     assert diff == []
     assert await stored(db) == {}
     await import_clinic(db, clinic_file.read(BASIC), now)

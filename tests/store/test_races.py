@@ -555,7 +555,7 @@ async def test_the_database_makes_writers_outside_the_locks_take_turns_on_one_sp
     try:
         async with first.transaction():
             await first.execute(insert, day.replace(hour=9), day.replace(hour=10))
-            # No advisory lock: the exclusion constraint itself makes the second one wait.
+            # No advisory lock: the database's own guard makes the second one wait.
             waiting = asyncio.ensure_future(
                 second.execute(
                     insert, day.replace(hour=9, minute=30), day.replace(hour=10, minute=30)
@@ -579,6 +579,8 @@ async def test_the_database_makes_writers_outside_the_locks_take_turns_on_one_sp
                 day.replace(hour=11),
                 day.replace(hour=9, minute=30),
             )
+        with pytest.raises(asyncpg.ExclusionViolationError):  # no length
+            await first.execute(insert, day.replace(hour=12), day.replace(hour=12))
     finally:
         await first.close()
         await second.close()

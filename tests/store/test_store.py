@@ -6,8 +6,6 @@ import asyncio
 from datetime import datetime, timedelta
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 
 from bookbot import clinic_file
 from bookbot.engine.model import Booking, BookingStatus, Client
@@ -16,9 +14,9 @@ from bookbot.services import booked, bookings
 from bookbot.services.availability import free_slots
 from bookbot.services.clinic import export_clinic, import_clinic
 from bookbot.store.db import Database
-from bookbot.store.tables import Base
 from bookbot.store.uow import UnitOfWork
 from tests.clinics import BASIC, NOW
+from tests.store.schema import drift
 
 now = datetime.fromisoformat(NOW)
 
@@ -31,9 +29,7 @@ def at(text: str) -> datetime:
 async def test_migrations_build_exactly_the_tables(db: Database) -> None:
     await db.prepare()
     async with db.engine.connect() as connection:
-        diff = await connection.run_sync(
-            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
-        )
+        diff = await connection.run_sync(drift)
     assert diff == []
 
 
@@ -129,11 +125,11 @@ async def test_the_guard_sees_an_overlap_behind_a_later_start_and_refuses_no_len
         async with UnitOfWork(db) as uow:
             with pytest.raises(Refused):
                 await uow.bookings.add_booking(inside, now)
-    if db.engine.dialect.name == "sqlite":  # the triggers' own precondition (migration 0019)
-        empty = Booking("ann", "checkup", at("2026-12-03T09:00"), at("2026-12-03T09:00"))
-        async with UnitOfWork(db) as uow:
-            with pytest.raises(Refused):
-                await uow.bookings.add_booking(empty, now)
+    # The triggers' own precondition (migrations 0019 and 0020).
+    empty = Booking("ann", "checkup", at("2026-12-03T09:00"), at("2026-12-03T09:00"))
+    async with UnitOfWork(db) as uow:
+        with pytest.raises(Refused):
+            await uow.bookings.add_booking(empty, now)
     async with UnitOfWork(db, write=False) as uow:
         assert len(await uow.bookings.bookings()) == 2
 

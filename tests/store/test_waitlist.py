@@ -12,9 +12,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from alembic import command
-from alembic.autogenerate import compare_metadata
 from alembic.config import Config
-from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
@@ -25,10 +23,11 @@ from bookbot.errors import Refused
 from bookbot.services import reviews
 from bookbot.services.clinic import import_clinic
 from bookbot.store.db import MIGRATIONS, Database
-from bookbot.store.tables import Base, BookingRow, ClientRow
+from bookbot.store.tables import BookingRow, ClientRow
 from bookbot.store.uow import UnitOfWork
 from bookbot.store.waitlist import parts_mask, parts_of
 from tests.clinics import BASIC, NOW
+from tests.store.schema import drift
 from tests.store.test_day_index import assert_index_exact
 
 now = datetime.fromisoformat(NOW)  # Monday 30 November 2026, 08:00 in Berlin
@@ -385,9 +384,7 @@ async def test_the_migration_goes_down_and_up_keeping_the_overlap_guard(clinic: 
             lambda sync: inspect(sync).get_table_names()
         )
         await connection.run_sync(migrate, "head", True)
-        diff = await connection.run_sync(
-            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
-        )
+        diff = await connection.run_sync(drift)
         assert diff == []
     overlapping = Booking("ann", "checkup", at("2026-12-01T09:10"), at("2026-12-01T09:40"))
     async with UnitOfWork(clinic) as uow:

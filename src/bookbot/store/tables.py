@@ -209,8 +209,8 @@ class ClientRow(Base):
 class BookingRow(Base):
     """An appointment; held and confirmed rows may never overlap for one specialist.
 
-    The database enforces it: an exclusion constraint on PostgreSQL (keying specialists by
-    a hash of their id, unique among them), triggers on SQLite (all made by the migrations).
+    The database enforces it with triggers made by the migrations: on SQLite per row
+    (0019), on PostgreSQL per statement, after locking the rows' specialists (0020).
     A waitlist offer is a held row with `offer_of`, its entry; an entry has at most one
     held row at a time (`bookings_one_offer`). A confirmed visit may carry when its client
     said they will come (`attending_at`) and staff's mark (`mark`: arrived or no_show).
