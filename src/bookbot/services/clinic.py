@@ -139,13 +139,13 @@ async def _import_streamed(
 
 
 async def _read_ahead(chunks: Iterator[list[T]], server: bool) -> AsyncIterator[list[T]]:
-    """Each chunk; read in a worker thread, where a `server` writes the last one meanwhile.
+    """Each chunk, read in a worker thread where a database `server` writes the last meanwhile.
 
     On PostgreSQL reading a chunk is this process's work and writing it the server's:
     side by side, the bookings take about the longer of the two instead of their sum.
     SQLite writes in this process, where the two threads only took turns with Python's
-    lock (a size-a import took 86 s so instead of 72 s): there each chunk is read here.
-    One chunk is read at a time, so the thread and the loop never touch the reader together.
+    lock (a size-a import took 86 s that way instead of 72 s), so there chunks are read
+    in turn. One chunk is read at a time: the thread and the loop never share the reader.
     """
     if not server:
         for chunk in chunks:
