@@ -116,7 +116,7 @@ async def _import_streamed(
             read = 0
             writing: asyncio.Future[None] | None = None
             try:
-                async for chunk in _read_ahead(source.chunks(), db.dialect == "postgresql"):
+                async for chunk in _read_ahead(source.chunks(), db.served):
                     if writing is not None:
                         await writing  # the chunk before, written while this one was read
                     if refusal is None:

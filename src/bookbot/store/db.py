@@ -47,6 +47,11 @@ class Database:
         """`sqlite` or `postgresql`."""
         return self.engine.dialect.name
 
+    @property
+    def served(self) -> bool:
+        """Whether a server process does the writing (PostgreSQL), not this one (SQLite)."""
+        return self.dialect == "postgresql"
+
     async def prepare(self) -> None:
         """Creates or upgrades the schema to the newest migration, once per process.
 
