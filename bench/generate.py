@@ -18,10 +18,12 @@ import json
 import random
 import sys
 import time
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from bookbot import clinic_file
 from bookbot.clinic_file import Clinic
@@ -51,8 +53,7 @@ HYGIENE = Service("hygiene", "Hygiene", timedelta(minutes=90))
 CITIES, STATES = 50, ("DE-BY", "DE-BE", "DE-NW", "DE-SN", "DE-HE", "DE-BW")
 
 
-@dataclass(frozen=True)
-class Size:
+class Size(Struct, frozen=True):
     """How big a generated clinic is."""
 
     specialists: int

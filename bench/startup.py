@@ -37,9 +37,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+from msgspec import Struct
 
 NOW = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)  # a Tuesday morning in Berlin
 MONTH = (date(2026, 12, 1), date(2026, 12, 31))
@@ -81,8 +82,7 @@ PARTS = (
 )
 
 
-@dataclass(frozen=True)
-class Run:
+class Run(Struct, frozen=True):
     """One finished process: wall and CPU seconds, peak resident memory in MiB."""
 
     wall: float

@@ -17,7 +17,7 @@ PURE_ALLOWED = {
     "__future__",
     "bisect",
     "collections",
-    "dataclasses",
+    "msgspec",
     "datetime",
     "enum",
     "fractions",

@@ -11,9 +11,10 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
+
+from msgspec.structs import asdict, replace
 
 from bookbot import cli_arguments as read
 from bookbot import cli_output as output
@@ -325,7 +326,7 @@ async def _demo(args: argparse.Namespace, db: Database) -> dict:
     report = await clinic.import_clinic(
         db, demo.clinic(_now(args), deposit=provider), provider=provider
     )
-    return {"imported": report.__dict__, "message": i18n.text("cli.demo_loaded", db=db.url)}
+    return {"imported": asdict(report), "message": i18n.text("cli.demo_loaded", db=db.url)}
 
 
 async def _import(args: argparse.Namespace, db: Database) -> dict:
@@ -347,11 +348,11 @@ async def _import(args: argparse.Namespace, db: Database) -> dict:
         progress=progress,
     )
     return {
-        "imported": report.__dict__,
+        "imported": asdict(report),
         "message": i18n.text(
             "cli.imported",
             changed=report.changed,
-            **{k: v for k, v in report.__dict__.items() if k != "changed"},
+            **{k: v for k, v in asdict(report).items() if k != "changed"},
         ),
     }
 

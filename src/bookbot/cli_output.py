@@ -6,9 +6,10 @@ import argparse
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from bookbot import i18n
 from bookbot.engine.model import Booking, DayResult, Hole, Slot
@@ -21,8 +22,7 @@ class Nothing:
     """An answer of `null` in JSON and a sentence in a table."""
 
 
-@dataclass(frozen=True)
-class Placed:
+class Placed(Struct, frozen=True):
     """An answer asked near a point, with each location's distance from it in km."""
 
     answer: Any

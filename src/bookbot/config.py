@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+
+from msgspec import Struct
 
 from bookbot import parsing
 from bookbot.errors import BadInput
@@ -17,8 +18,7 @@ ADMIN_ID = re.compile(r"^[0-9]{1,16}$")  # a Telegram user id: ASCII digits, < 2
 DAYS = re.compile(r"^(?:([0-9]{1,4})d)?(.*)$")
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(Struct, frozen=True):
     """Everything bookbot reads from its environment (see spec/bot.md)."""
 
     token: str | None = None

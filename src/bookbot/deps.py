@@ -9,9 +9,10 @@ they import nothing of store/ (tests/test_layers.py).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from bookbot.parsing import sqlite_file
 from bookbot.store.version import DEFAULT_URL
@@ -72,8 +73,7 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
-class Deps:
+class Deps(Struct, frozen=True):
     """The collaborators, passed in by wiring.py so tests can hand in their own."""
 
     db: Database

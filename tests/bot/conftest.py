@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from msgspec import field
 from telegram.ext import Application
 
 from bookbot import clinic_file
@@ -22,7 +22,6 @@ from bookbot.wiring import build_bot
 from tests.clinics import BASIC, NOW
 
 
-@dataclass
 class Clock(ManualClock):
     """The hand-moved clock, starting at the test clinics' NOW."""
 

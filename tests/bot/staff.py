@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import msgspec.structs
 import pytest
 
 from bookbot import clinic_file
@@ -35,7 +35,7 @@ async def started(emulator: BotApiEmulator, tmp_path: Path, clock: Clock, text: 
     await import_clinic(db, clinic_file.read(text), clock.now)  # the index spans the test's days
     await db.close()
     running = Harness(emulator, url, clock)
-    running.settings = dataclasses.replace(running.settings, admins=frozenset({ADMIN}))
+    running.settings = msgspec.structs.replace(running.settings, admins=frozenset({ADMIN}))
     await running.start()
     return running
 

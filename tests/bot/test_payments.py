@@ -8,11 +8,11 @@ or, in the Stars clinic, 100 Stars in full (an online service). A client books T
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
+import msgspec.structs
 import pytest
 
 from bookbot import clinic_file
@@ -48,7 +48,7 @@ async def paying(emulator: BotApiEmulator, tmp_path: Path, clock: Clock, text: s
     await import_clinic(db, clinic_file.read(text), clock.now, provider=True)
     await db.close()
     running = Harness(emulator, url, clock)
-    running.settings = dataclasses.replace(
+    running.settings = msgspec.structs.replace(
         running.settings, admins=frozenset({ADMIN}), payment_token=TEST_PROVIDER
     )
     await running.start()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 from fractions import Fraction
+
+from msgspec.structs import replace
 
 from bookbot.engine import stats
 from bookbot.engine.bookings import ADMIN, CLIENT, MOVED, OPERATOR, SPECIALIST

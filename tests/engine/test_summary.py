@@ -7,11 +7,11 @@ start; the dates `touched` names are the only ones busy time can change.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from msgspec.structs import replace
 
 from bookbot.engine.intervals import absolute
 from bookbot.engine.model import Interval, Rules

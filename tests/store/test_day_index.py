@@ -13,11 +13,11 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 from sqlalchemy import delete, event, update
 
 from bookbot import clinic_file

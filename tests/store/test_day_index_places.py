@@ -6,10 +6,10 @@ answer over the plans that count only those places' windows, on SQLite and Postg
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
+from msgspec.structs import replace
 
 from bookbot import clinic_file
 from bookbot.engine import places, search

@@ -8,9 +8,10 @@ between taps loses nothing. Anything that does not decode is answered, never obe
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum, unique
+
+from msgspec import Struct
 
 from bookbot.parsing import FIRST_DAY, LAST_DAY
 
@@ -81,8 +82,7 @@ NUMBER = re.compile(rf"^{ROW_ID}$")
 LAST_ID = 2**31 - 1
 
 
-@dataclass(frozen=True)
-class Tap:
+class Tap(Struct, frozen=True):
     """A decoded button press: the action and its one argument."""
 
     action: Action

@@ -15,9 +15,9 @@ import asyncio
 import math
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from typing import Any
 
+from msgspec import Struct
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
@@ -30,8 +30,7 @@ KEEP = 1024  # chats remembered before idle ones are forgotten
 Result = bool | dict[str, Any] | list[dict[str, Any]]
 
 
-@dataclass(frozen=True)
-class Patience:
+class Patience(Struct, frozen=True):
     """How a request may wait: a pause of at most `pause` seconds, and `retries` 429s.
 
     A pause longer than `pause` is not waited out: the request raises RetryAfter with the
@@ -42,8 +41,7 @@ class Patience:
     retries: int = RETRIES
 
 
-@dataclass(frozen=True)
-class Rates:
+class Rates(Struct, frozen=True):
     """Messages a second into one chat and overall, each with how many may go at once."""
 
     per_chat: float = 1.0

@@ -8,8 +8,9 @@ page number travels in the button data (callbacks.page).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+from msgspec import Struct
 
 from bookbot.errors import BookbotError
 
@@ -19,8 +20,7 @@ TIMES = 20  # start times a page, 4 a row: five rows
 MOST = 9999  # the highest page number button data can carry (callbacks.Action.PAGE)
 
 
-@dataclass(frozen=True)
-class Page(Generic[T]):
+class Page(Struct, Generic[T], frozen=True):
     """The items on one page of a list, its number (from 1) and how many pages there are."""
 
     items: Sequence[T]

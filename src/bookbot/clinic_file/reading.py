@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from bookbot import parsing
 from bookbot.clinic_file import values
@@ -109,8 +111,7 @@ FIELDS = {
 }
 
 
-@dataclass(frozen=True)
-class Clinic:
+class Clinic(Struct, frozen=True):
     """Everything a clinic file holds, as engine values."""
 
     business: Business
@@ -120,8 +121,7 @@ class Clinic:
     payments: tuple[Payment, ...] = ()  # written by the export only: reading leaves it empty
 
 
-@dataclass
-class _Reader:
+class _Reader(Struct):
     """Collects problems while reading, so a file reports all of them at once."""
 
     problems: list[Problem] = field(default_factory=list)

@@ -7,8 +7,9 @@ displaces, that is, which fit the schedule before the change and no longer fit a
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import date, datetime, time, timedelta
+
+from msgspec.structs import replace
 
 from bookbot.engine.intervals import absolute, contains, overlaps
 from bookbot.engine.model import (

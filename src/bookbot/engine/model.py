@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import cached_property
 from typing import NamedTuple
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from bookbot.engine.policy import Policy, Prepay
 
@@ -43,8 +45,7 @@ class Mark(StrEnum):
     NO_SHOW = "no_show"
 
 
-@dataclass(frozen=True)
-class Hours:
+class Hours(Struct, frozen=True):
     """Working time on one day: a window [start, end) cut into slots, or single slot times."""
 
     slot: timedelta = DEFAULT_SLOT
@@ -55,8 +56,7 @@ class Hours:
     location: str | None = None  # where this time is worked; None: the specialist's place
 
 
-@dataclass(frozen=True)
-class WeeklyEntry:
+class WeeklyEntry(Struct, frozen=True):
     """A repeating line of the weekly template, valid between two optional dates."""
 
     days: frozenset[int]  # 0 = Monday
@@ -73,8 +73,7 @@ class WeeklyEntry:
         )
 
 
-@dataclass(frozen=True)
-class Override:
+class Override(Struct, frozen=True):
     """A dated exception to the weekly template over `first`..`last` inclusive."""
 
     type: OverrideType
@@ -95,8 +94,7 @@ class Interval(NamedTuple):
     end: datetime
 
 
-@dataclass(frozen=True)
-class Schedule:
+class Schedule(Struct, frozen=True):
     """Everything that decides a specialist's working time, before bookings and blocks."""
 
     specialist: str
@@ -108,16 +106,14 @@ class Schedule:
     places: tuple[tuple[str, tuple[str, ...]], ...] = ()  # each location's calendars here
 
 
-@dataclass(frozen=True)
-class Rules:
+class Rules(Struct, frozen=True):
     """Business-wide limits on what may be offered."""
 
     min_notice: timedelta = timedelta(minutes=30)
     horizon_days: int = 60
 
 
-@dataclass(frozen=True)
-class Slot:
+class Slot(Struct, frozen=True):
     """A bookable start at a specialist, occupying [start, end); times are local-aware.
 
     `location` is the place of the window the slot comes from (None without locations).
@@ -129,8 +125,7 @@ class Slot:
     location: str | None = None
 
 
-@dataclass(frozen=True)
-class Hole:
+class Hole(Struct, frozen=True):
     """A maximal free stretch of working time of one specialist, at one place."""
 
     specialist: str
@@ -139,8 +134,7 @@ class Hole:
     location: str | None = None
 
 
-@dataclass(frozen=True)
-class DayResult:
+class DayResult(Struct, frozen=True):
     """A specialist's soonest date with a free slot, and that date's slots."""
 
     specialist: str
@@ -148,8 +142,7 @@ class DayResult:
     slots: tuple[Slot, ...] = field(default=())
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(Struct, frozen=True):
     """A place of a chain where specialists work; coordinates enable "nearest".
 
     A zone or holidays of None inherit the business's; holidays () is no calendar.
@@ -165,8 +158,7 @@ class Location:
     phone: str | None = None
 
 
-@dataclass(frozen=True)
-class Business:
+class Business(Struct, frozen=True, dict=True):
     """The business-wide defaults of a clinic file.
 
     `currency` prices every service (ISO 4217, or XTR for Telegram Stars); `phone` is the
@@ -191,8 +183,7 @@ class Business:
         return None if location_id is None else self.places.get(location_id)
 
 
-@dataclass(frozen=True)
-class Service:
+class Service(Struct, frozen=True):
     """Something a client books; without a duration it takes exactly its slot.
 
     `price` is in minor units of the business's currency; `cancel_notice`, when set,
@@ -211,8 +202,7 @@ class Service:
     online: bool = False
 
 
-@dataclass(frozen=True)
-class Block:
+class Block(Struct, frozen=True):
     """Time nothing may overlap (lunch, a meeting), absolute."""
 
     start: datetime
@@ -220,8 +210,7 @@ class Block:
     reason: str | None = None
 
 
-@dataclass(frozen=True)
-class Client:
+class Client(Struct, frozen=True):
     """Who a booking is for."""
 
     name: str | None = None
@@ -229,8 +218,7 @@ class Client:
     telegram_id: int | None = None
 
 
-@dataclass(frozen=True)
-class Booking:
+class Booking(Struct, frozen=True):
     """An appointment of a client with a specialist, absolute.
 
     A held booking carries when its hold runs out (`hold_until`); no other does. A hold
@@ -260,8 +248,7 @@ class Booking:
         return self.status in LIVE_STATUSES
 
 
-@dataclass(frozen=True)
-class Specialist:
+class Specialist(Struct, frozen=True):
     """A specialist as the clinic file states them; zone and holidays None inherit."""
 
     id: str

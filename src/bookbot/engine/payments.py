@@ -13,8 +13,9 @@ paid after it lapsed, it is confirmed only if its time is still free, else refun
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
+
+from msgspec import Struct
 
 from bookbot.engine.bookings import PREPAY, is_live
 from bookbot.engine.model import Booking, BookingStatus, Service
@@ -25,8 +26,7 @@ from bookbot.engine.problems import Problem
 LONGEST_PAYLOAD = 128  # bytes of an invoice's payload (Bot API sendInvoice)
 
 
-@dataclass(frozen=True)
-class Payment:
+class Payment(Struct, frozen=True):
     """A payment Telegram reported for a booking, in minor units of `currency`.
 
     A refund is owed from `refund_owed_at` until it is done (`refunded_at`).
@@ -48,8 +48,7 @@ class Payment:
         return self.refund_owed_at is not None and self.refunded_at is None
 
 
-@dataclass(frozen=True)
-class Takings:
+class Takings(Struct, frozen=True):
     """The payments of a stretch of days in one currency: how many, how much, given back."""
 
     currency: str

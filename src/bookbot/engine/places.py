@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from math import asin, cos, radians, sin, sqrt
+
+from msgspec import Struct
 
 from bookbot.engine.intervals import absolute
 from bookbot.engine.model import Hole, Location, Slot
@@ -15,8 +16,7 @@ EARTH_KM = 6371.0088  # the mean radius of the Earth
 DEFAULT_WITHIN_KM = 25.0  # spec/cli.md: `--near` without `--within`
 
 
-@dataclass(frozen=True)
-class Where:
+class Where(Struct, frozen=True, dict=True):
     """The locations a question counts, with each one's distance from the point asked.
 
     A value (hashable), so the chat can share a view computed for one.

@@ -6,10 +6,11 @@ them is one function here, asked by chat, command line and web alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 if TYPE_CHECKING:  # for the annotations alone: making a Protocol costs every start
     from typing import Protocol
@@ -41,8 +42,7 @@ class Prepay(StrEnum):
     FULL = "full"  # its price
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(Struct, frozen=True):
     """The clinic file's `policy`; a setting left out is off (None), the holds 15 minutes.
 
     - cancel_notice: clients may cancel or move a visit until its start minus this.

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from msgspec import Struct, field
 
-@dataclass(frozen=True)
-class Problem:
+
+class Problem(Struct, frozen=True):
     """One thing wrong with an input, at a path like `specialists[1].weekly[0].start`."""
 
     key: str

@@ -6,9 +6,10 @@ Pure: the records come from the store, the cut-offs from engine/policy.py.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
+
+from msgspec import Struct
 
 from bookbot.engine.bookings import CLIENT, MOVED
 from bookbot.engine.intervals import merge
@@ -17,8 +18,7 @@ from bookbot.engine.model import BookingStatus, Interval, Mark
 BEFORE, AFTER, BY_STAFF = "before", "after", "by_staff"  # how a cancellation counts
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(Struct, frozen=True):
     """What the figures need of one booking (store/bookings.py `Bookings.records`)."""
 
     specialist: str

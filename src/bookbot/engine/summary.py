@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+
+from msgspec import Struct
 
 from bookbot.engine.intervals import ONE_DAY, absolute
 from bookbot.engine.model import Interval
@@ -32,8 +33,7 @@ MICRO_BUCKET = BUCKET // MICROSECOND
 MICRO_MINUTE = MINUTE // MICROSECOND
 
 
-@dataclass(frozen=True)
-class DaySummary:
+class DaySummary(Struct, frozen=True):
     """One local date of a specialist: free time before notice, and the free slots in it.
 
     `starts` are the starts of the candidates free for their own slot length, in UTC;
@@ -77,8 +77,7 @@ def summarize(plan: Plan, work: WorkDay) -> DaySummary:
     return DaySummary(work.day, tuple(free), starts)
 
 
-@dataclass(frozen=True)
-class FreeDay:
+class FreeDay(Struct, frozen=True):
     """What `summarize` tells of a day, in UTC epoch microseconds: what the index stores.
 
     `holes` are (start, end) pairs; `starts` the free candidates' starts, in order.

@@ -9,8 +9,9 @@ no offer yet (`pick`); the store makes the offer a hold of that slot (policy.md 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+
+from msgspec import Struct
 
 from bookbot.engine import workday
 from bookbot.engine.model import Slot
@@ -20,8 +21,7 @@ PARTS = (MORNING, AFTERNOON, EVENING)  # of the day, in order
 NOON, FIVE_PM = time(12), time(17)
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(Struct, frozen=True):
     """One client's wish for sooner or other time; `parts` empty means any time of day.
 
     `client` is their Telegram id; `specialist` and `location` None mean any;

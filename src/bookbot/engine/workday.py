@@ -11,10 +11,11 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
+
+from msgspec import Struct
 
 from bookbot.engine.calendars import holiday_dates
 from bookbot.engine.intervals import ONE_DAY, absolute, merge
@@ -26,8 +27,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(Struct, frozen=True):
     """A candidate start: its instant and the slot length of the grid that made it."""
 
     start: datetime
@@ -35,8 +35,7 @@ class Candidate:
     location: str | None = None
 
 
-@dataclass(frozen=True)
-class WorkDay:
+class WorkDay(Struct, frozen=True):
     """One specialist-day after the layers: merged working windows and candidate starts.
 
     `places` holds the location of each window, in the same order.
@@ -301,8 +300,7 @@ class Plan:
         return found
 
 
-@dataclass(frozen=True)
-class Shape:
+class Shape(Struct, frozen=True):
     """A work day as distances from a local midnight that keeps one offset all day.
 
     On such a date a wall time is its midnight's instant plus the distance, so windows and

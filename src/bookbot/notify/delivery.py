@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, deque
-from dataclasses import replace
 from datetime import datetime, timedelta
+
+from msgspec.structs import replace
 
 from bookbot import i18n
 from bookbot.config import Settings

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from msgspec import Struct
 
 from bookbot.engine import workday
 from bookbot.engine.model import Booking, Slot, Specialist
@@ -20,8 +21,7 @@ UNLINKED = "unlinked"  # to a specialist's former account, after a link moved th
 UNCONFIRMED = "unconfirmed"  # to a specialist: a day's visits no client said "I'll come" to
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(Struct, frozen=True):
     """When reminders and the review request go out."""
 
     reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))

@@ -8,9 +8,10 @@ encodes it: the bot turns actions into its own button data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
+
+from msgspec import Struct
 
 
 class Action(Enum):
@@ -26,8 +27,7 @@ class Action(Enum):
     LEAVE_OFFERED = "leave_offered"  # "Leave the waitlist" on an offer (booking id)
 
 
-@dataclass(frozen=True)
-class Button:
+class Button(Struct, frozen=True):
     """One button: an action with its argument, or a link (`url`)."""
 
     label: str
@@ -39,16 +39,14 @@ class Button:
 Buttons = tuple[tuple[Button, ...], ...]  # rows of buttons, top to bottom
 
 
-@dataclass(frozen=True)
-class Document:
+class Document(Struct, frozen=True):
     """A file to attach, by name."""
 
     filename: str
     content: bytes
 
 
-@dataclass(frozen=True)
-class Letter:
+class Letter(Struct, frozen=True):
     """A rendered message: its text, its buttons, and an optional attachment (text as caption)."""
 
     text: str
@@ -56,28 +54,24 @@ class Letter:
     document: Document | None = None
 
 
-@dataclass(frozen=True)
-class Sent:
+class Sent(Struct, frozen=True):
     """The messenger accepted the message."""
 
 
-@dataclass(frozen=True)
-class Flooded:
+class Flooded(Struct, frozen=True):
     """The messenger's flood limit: nothing more to this chat for `seconds`."""
 
     seconds: float
     error: str
 
 
-@dataclass(frozen=True)
-class Unreachable:
+class Unreachable(Struct, frozen=True):
     """The recipient cannot be written to (they blocked the bot)."""
 
     error: str
 
 
-@dataclass(frozen=True)
-class Failed:
+class Failed(Struct, frozen=True):
     """Any other refusal or failure; worth trying again later."""
 
     error: str

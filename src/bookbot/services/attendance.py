@@ -7,8 +7,9 @@ for a client in the chat (services/bookings.py `hold`, `book`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+
+from msgspec import Struct
 
 from bookbot.engine import bookings as rules
 from bookbot.engine.bookings import ADMIN, CLIENT, SPECIALIST
@@ -21,8 +22,7 @@ from bookbot.store.db import Database
 from bookbot.store.uow import UnitOfWork, retried
 
 
-@dataclass(frozen=True)
-class Attended:
+class Attended(Struct, frozen=True):
     """A visit its client said they will come to; `first` is False when they had said so."""
 
     visit: Visit

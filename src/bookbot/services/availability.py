@@ -8,9 +8,10 @@ against the catalog, because a tap may come from a stale, forged or foreign butt
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar, cast
+
+from msgspec import Struct
 
 from bookbot.engine import search
 from bookbot.engine.model import Booking, Business, Service, Slot, Specialist
@@ -39,8 +40,7 @@ SOONER = 3  # specialists offered as free sooner: the soonest few, not everyone
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(Struct, frozen=True):
     """What a question about free time needs: the business, service, specialists, plans.
 
     `lapsed`: asked `near` an instant, a hold of the specialist ran out and is not yet
@@ -54,16 +54,14 @@ class Context:
     lapsed: bool = False
 
 
-@dataclass(frozen=True)
-class Choice:
+class Choice(Struct, frozen=True):
     """A specialist offering the chosen service, with their soonest free slot."""
 
     specialist: Specialist
     soonest: Slot | None
 
 
-@dataclass(frozen=True)
-class Offered:
+class Offered(Struct, frozen=True):
     """The services a client picks from, in the clinic's order, and their prices' currency."""
 
     services: list[Service]
@@ -76,8 +74,7 @@ class Offered:
         return service.price, self.currency
 
 
-@dataclass(frozen=True)
-class Month:
+class Month(Struct, frozen=True):
     """What the calendar shows: bookable days of one month, the soonest day, sooner others."""
 
     shown: date

@@ -6,9 +6,10 @@ loads no SQLAlchemy where the plain reader answers (store/reader.py).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
+
+from msgspec.structs import replace
 
 from bookbot.engine.model import Booking
 from bookbot.engine.workday import zone

@@ -8,8 +8,9 @@ writes the change with the messages it owes (services/owed.py).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
+
+from msgspec.structs import replace
 
 from bookbot.engine import bookings, search
 from bookbot.engine import policy as engine_policy

@@ -8,8 +8,10 @@ the clinic file's own rules (engine/validate.py), so `bookbot export` shows it a
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from bookbot.engine import validate
 from bookbot.engine.model import Service, Specialist
@@ -23,8 +25,7 @@ from bookbot.store.uow import UnitOfWork, retried
 Entry = TypeVar("Entry", Service, Specialist)
 
 
-@dataclass(frozen=True)
-class Roster:
+class Roster(Struct, frozen=True):
     """Specialist ids with their zones and names, and the business zone: what parsing needs."""
 
     timezone: str
@@ -60,8 +61,7 @@ async def check(
 # -- adding and renaming -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Kind(Generic[Entry]):
+class _Kind(Struct, Generic[Entry], frozen=True):
     """How one kind of catalog entry is locked, listed in the file's order, checked and saved."""
 
     lock: Callable[[UnitOfWork, str], Awaitable[None]]  # before reading, as writers take turns

@@ -8,8 +8,10 @@ here, since entry points import nothing of store/.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import datetime
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from bookbot.engine import bookings
 from bookbot.engine.model import BookingStatus
@@ -22,8 +24,7 @@ from bookbot.store.db import Database
 from bookbot.store.uow import UnitOfWork, retried
 
 
-@dataclass(frozen=True)
-class Chat:
+class Chat(Struct, frozen=True):
     """What a tap needs to know: the person's profile and draft, and the data's version."""
 
     profile: Profile
@@ -31,8 +32,7 @@ class Chat:
     seen: Seen | None
 
 
-@dataclass(frozen=True)
-class Holding:
+class Holding(Struct, frozen=True):
     """What a contact message is answered with: the profile, and the live hold if any."""
 
     profile: Profile

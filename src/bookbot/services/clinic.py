@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
+
+from msgspec import Struct
 
 from bookbot import clinic_file
 from bookbot.clinic_file import Clinic
@@ -28,8 +29,7 @@ from bookbot.store.uow import UnitOfWork, retried
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class ImportReport:
+class ImportReport(Struct, frozen=True):
     """How many things an import created or changed."""
 
     services: int

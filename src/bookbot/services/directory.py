@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import heapq
 from bisect import insort
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import count
 from operator import attrgetter
 from typing import Protocol
+
+from msgspec import Struct
 
 from bookbot.engine import search
 from bookbot.engine.intervals import ONE_DAY, absolute
@@ -35,16 +36,14 @@ BATCH = 64  # index rows read at a time while paging by first free slot
 WEEK = timedelta(days=7)
 
 
-@dataclass(frozen=True)
-class Listing:
+class Listing(Struct, frozen=True):
     """A line of the directory's search page: a specialist, their soonest date and its slots."""
 
     result: DayResult
     name: str
 
 
-@dataclass(frozen=True)
-class Calendar:
+class Calendar(Struct, frozen=True):
     """The dates of one month on which any specialist of a service has a free slot."""
 
     shown: date

@@ -10,9 +10,10 @@ availability counter, and which specialists offer a service changes the stamp.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable
-from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import TypeVar
+
+from msgspec import Struct
 
 from bookbot.engine import search
 from bookbot.engine.model import Service, Specialist
@@ -26,8 +27,7 @@ CASTS = PLACE_SETS + 1  # per service: asked nowhere, and each set of places wit
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Cast:
+class Cast(Struct, frozen=True):
     """What a question takes from a service's plans alone, made once per catalog stamp."""
 
     specialists: dict[str, Specialist]  # of the plans, by id
@@ -65,8 +65,7 @@ async def cast_of(
     return cast
 
 
-@dataclass(frozen=True)
-class Kept:
+class Kept(Struct, frozen=True):
     """The process's cache as a unit that only reads uses it: for its version of the data."""
 
     cache: dict

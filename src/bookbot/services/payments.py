@@ -12,9 +12,10 @@ import base64
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+
+from msgspec import Struct
 
 from bookbot.engine import payments as rules
 from bookbot.engine.bookings import is_live
@@ -43,8 +44,7 @@ class Outcome(StrEnum):
     REFUND_OWED = "refund_owed"  # too late: a provider's payment the admins owe back
 
 
-@dataclass(frozen=True)
-class Taken:
+class Taken(Struct, frozen=True):
     """A payment taken: the visit it was for, and what it did."""
 
     visit: Visit
@@ -52,8 +52,7 @@ class Taken:
     payment: Payment
 
 
-@dataclass(frozen=True)
-class Owed:
+class Owed(Struct, frozen=True):
     """A payment owed back, with the Telegram user it goes back to."""
 
     payment: Payment

@@ -7,8 +7,10 @@ one by linking their Telegram account with an invite. Everyone else is a client.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from bookbot.engine.model import Business, Specialist
 from bookbot.errors import BadInput, Refused
@@ -22,8 +24,7 @@ from bookbot.store.uow import UnitOfWork, retried
 INVITE_TTL = timedelta(days=7)
 
 
-@dataclass(frozen=True)
-class Actor:
+class Actor(Struct, frozen=True):
     """Who is asking: their Telegram id, whether they are an admin, their specialist id."""
 
     telegram_id: int
@@ -36,16 +37,14 @@ class Actor:
         return self.admin or self.specialist is not None
 
 
-@dataclass(frozen=True)
-class Linked:
+class Linked(Struct, frozen=True):
     """A specialist just linked to a Telegram account, and the account it replaced, if any."""
 
     specialist: Specialist
     previous: int | None
 
 
-@dataclass(frozen=True)
-class Menu:
+class Menu(Struct, frozen=True):
     """One person's roles now, and the signature of the command menu last set in their chat."""
 
     actor: Actor

@@ -9,8 +9,10 @@ at one, checked by the clinic file's rules, coming visits moving with their wind
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
 from datetime import date, datetime
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from bookbot.engine import changes, places, validate
 from bookbot.engine.model import (
@@ -42,8 +44,7 @@ ENTRY = re.compile(
 )  # a working entry's path, as validate names it
 
 
-@dataclass(frozen=True)
-class Place:
+class Place(Struct, frozen=True):
     """A location offering a service: how far it is, and its soonest free slot if asked."""
 
     location: Location
@@ -139,8 +140,7 @@ def asked(
 # -- admins: the places and who works where ------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Listed:
+class Listed(Struct, frozen=True):
     """A place of the business with its zone and the specialists based there."""
 
     location: Location
@@ -148,8 +148,7 @@ class Listed:
     based: tuple[Specialist, ...]
 
 
-@dataclass(frozen=True)
-class Placing:
+class Placing(Struct, frozen=True):
     """Where an admin puts a specialist: their own place, their weekly days, or one date."""
 
     specialist: str
@@ -158,8 +157,7 @@ class Placing:
     day: date | None = None  # that date's custom hours and extra slots
 
 
-@dataclass(frozen=True)
-class Placed:
+class Placed(Struct, frozen=True):
     """What placing did: the specialist now, the place, and the visits moved with it."""
 
     specialist: Specialist

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import cached_property
+
+from msgspec import Struct, field
 
 from bookbot.engine import search
 from bookbot.engine.intervals import ONE_DAY, absolute, intersect, midnight
@@ -31,8 +33,7 @@ from bookbot.store.uow import UnitOfWork
 MINUTE = timedelta(minutes=1)
 
 
-@dataclass
-class Question:
+class Question(Struct, dict=True):
     """A question over the specialists of one service: their plans and what the index knows.
 
     The plans carry no bookings: the index's holes already stand for busy time. The index
@@ -55,10 +56,11 @@ class Question:
     where: Where | None = None
     kept: Kept | None = None  # what the process keeps of this version (a read-only unit)
     todays: dict[tzinfo, date] = field(default_factory=dict)  # by zone
-    earliest: datetime = field(init=False)  # no slot starts sooner
 
-    def __post_init__(self) -> None:
-        self.earliest = absolute(self.now) + self.rules.min_notice
+    @cached_property
+    def earliest(self) -> datetime:
+        """The instant no slot starts sooner than."""
+        return absolute(self.now) + self.rules.min_notice
 
     @property
     def rules(self) -> Rules:

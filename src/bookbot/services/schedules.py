@@ -10,8 +10,10 @@ clients' notices are written in one transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from bookbot.engine import changes, search
 from bookbot.engine.intervals import ONE_DAY, absolute
@@ -49,8 +51,7 @@ KINDS = (DAY_OFF, VACATION, HOURS, EXTRA, BLOCK, UNBLOCK, HOLIDAYS, WEEKLY)
 SPECIALIST_CHANGES = frozenset({DAY_OFF, VACATION, HOURS, EXTRA, BLOCK, UNBLOCK})
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(Struct, frozen=True):
     """One schedule change as asked for; kept as JSON while it waits for confirmation."""
 
     kind: str
@@ -102,8 +103,7 @@ class Change:
         )
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(Struct, frozen=True):
     """What a change did: applied (cancelling `displaced`), or waiting as `pending` to confirm."""
 
     change: Change
@@ -113,8 +113,7 @@ class Outcome:
     removed: Block | None = None  # the block an unblock took away
 
 
-@dataclass(frozen=True)
-class DayView:
+class DayView(Struct, frozen=True):
     """One day of a specialist as it stands: closed or not, hours, bookings, blocks, free slots."""
 
     day: date
@@ -127,8 +126,7 @@ class DayView:
     places: tuple[str | None, ...] = ()  # each window's place (name), with several places
 
 
-@dataclass(frozen=True)
-class View:
+class View(Struct, frozen=True):
     """A specialist's days first..last, times on their wall clock."""
 
     specialist: Specialist

@@ -18,9 +18,10 @@ What counts:
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
+
+from msgspec import Struct
 
 from bookbot.engine import stats
 from bookbot.engine.model import BookingStatus, Interval, Mark
@@ -34,8 +35,7 @@ from bookbot.store.uow import UnitOfWork
 DEFAULT_DAYS = 30  # with no range asked: the last 30 days, today included
 
 
-@dataclass(frozen=True)
-class Share:
+class Share(Struct, frozen=True):
     """One specialist's booked minutes of their open minutes; `share` is None when never open."""
 
     specialist: str
@@ -45,8 +45,7 @@ class Share:
     share: Fraction | None
 
 
-@dataclass(frozen=True)
-class Figures:
+class Figures(Struct, frozen=True):
     """What happened to the visits of the dates first..last (see the module's docstring)."""
 
     first: date

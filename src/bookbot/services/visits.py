@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import datetime
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from bookbot.engine import payments, policy
 from bookbot.engine.model import Booking, Business, Service, Specialist
@@ -13,8 +15,7 @@ from bookbot.services.basics import Names, require_business
 NO_BUSINESS = Business("UTC")  # no policy, phone or currency: what a bare Visit assumes
 
 
-@dataclass(frozen=True)
-class Visit:
+class Visit(Struct, frozen=True):
     """A booking in any state (held, confirmed, cancelled, on an agenda) with its names.
 
     Its times, and a hold's `hold_until`, are on the specialist's wall clock. `business`

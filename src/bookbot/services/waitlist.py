@@ -9,8 +9,10 @@ watching), or leaves the waitlist.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from bookbot.engine.bookings import CLIENT, MOVED, may_confirm, may_let_go, may_reschedule
 from bookbot.engine.model import Booking, BookingStatus
@@ -102,8 +104,7 @@ async def join(
         return entry
 
 
-@dataclass(frozen=True)
-class Waiting:
+class Waiting(Struct, frozen=True):
     """An entry with the names it shows: its service's and its specialist's (None: any)."""
 
     entry: Entry

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 from uuid import uuid4
 
+from msgspec import Struct, field
+from msgspec.structs import replace
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -61,8 +63,7 @@ BUMP = (
 )
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(Struct, frozen=True, dict=True):
     """The slowly changing part of a clinic, as of one stamp."""
 
     business: Business | None
@@ -70,10 +71,11 @@ class Snapshot:
     specialists: tuple[Specialist, ...] = ()
     positions: dict[str, int] = field(default_factory=dict)
     stamp: str = ""
-    by_id: dict[str, Specialist] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "by_id", {s.id: s for s in self.specialists})
+    @cached_property
+    def by_id(self) -> dict[str, Specialist]:
+        """The specialists by id."""
+        return {s.id: s for s in self.specialists}
 
 
 class Catalog:

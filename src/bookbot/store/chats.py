@@ -5,9 +5,9 @@ Every tap reads both, with the data's version, in one prepared statement (`Chats
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from msgspec import Struct
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -58,8 +58,7 @@ def _draft_upsert(insert_into):  # type: ignore[no-untyped-def]
 DRAFT_UPSERTS = {"sqlite": _draft_upsert(sqlite_insert), "postgresql": _draft_upsert(pg_insert)}
 
 
-@dataclass(frozen=True)
-class Profile:
+class Profile(Struct, frozen=True):
     """What is remembered of a Telegram user who books."""
 
     telegram_id: int
@@ -68,8 +67,7 @@ class Profile:
     locale: str | None = None
 
 
-@dataclass(frozen=True)
-class Draft:
+class Draft(Struct, frozen=True):
     """Where a client's booking flow stands: service, specialist ("*": any), rescheduling.
 
     In a chain, also the place chosen ("*": any) and the point the client shared, which

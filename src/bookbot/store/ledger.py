@@ -9,9 +9,10 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
+from msgspec import Struct
 from sqlalchemy import insert, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
@@ -272,8 +273,7 @@ class Imports:
                 entry.client_id = client_id
 
 
-@dataclass(slots=True)
-class _Entry:
+class _Entry(Struct, dict=True):
     """A booking of an import: stored, or written by it; `order` is its id's place."""
 
     booking: Booking
@@ -282,10 +282,11 @@ class _Entry:
     stored: bool  # its row exists already
     before: Booking | None = None  # what the stored row held before this import changed it
     client_id: int | None = None
-    interval: tuple[datetime, datetime, int] = field(init=False)  # UTC start, end, order
 
-    def __post_init__(self) -> None:
-        self.interval = (absolute(self.booking.start), absolute(self.booking.end), self.order)
+    @cached_property
+    def interval(self) -> tuple[datetime, datetime, int]:
+        """The UTC start and end, and the order."""
+        return absolute(self.booking.start), absolute(self.booking.end), self.order
 
     @property
     def key(self) -> tuple[str, datetime]:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from msgspec import Struct
 from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -18,8 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bookbot.store.tables import ClientRow, FloodWaitRow, OutboxRow
 
 
-@dataclass(frozen=True)
-class Message:
+class Message(Struct, frozen=True):
     """A claimed outbox row: what to send, to whom, about which booking."""
 
     id: int

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 
+from msgspec import Struct
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bookbot.store.tables import AdminRow, InviteRow, MenuRow, PendingChangeRow, ReasonWaitRow
 
 
-@dataclass(frozen=True)
-class Invite:
+class Invite(Struct, frozen=True):
     """A one-time link code for one specialist, valid until `expires_at`."""
 
     code: str
@@ -25,8 +24,7 @@ class Invite:
     used_by: int | None = None
 
 
-@dataclass(frozen=True)
-class PendingChange:
+class PendingChange(Struct, frozen=True):
     """A schedule change waiting for its asker's Confirm or Keep."""
 
     id: int
@@ -37,8 +35,7 @@ class PendingChange:
     expires_at: datetime
 
 
-@dataclass(frozen=True)
-class ReasonWait:
+class ReasonWait(Struct, frozen=True):
     """A specialist who tapped Cancel on a booking and is asked for the reason."""
 
     telegram_id: int

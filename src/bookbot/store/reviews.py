@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from msgspec import Struct
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,8 +14,7 @@ from bookbot.errors import Refused
 from bookbot.store.tables import BookingRow, ReviewRow
 
 
-@dataclass(frozen=True)
-class Review:
+class Review(Struct, frozen=True):
     """A stored review."""
 
     booking_id: int

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from msgspec import Struct
 
-@dataclass
-class ManualClock:
+
+class ManualClock(Struct):
     """A clock that says `now` until the test moves it; call it for the time.
 
     It fits wherever the bot takes a clock (a callable returning an aware datetime).

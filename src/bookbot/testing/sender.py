@@ -8,13 +8,12 @@ It never paces: `pace_wait` is always 0.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from bookbot.notify.sender import Buttons, Document, Outcome, Sent
 
 
-@dataclass(frozen=True)
-class Delivered:
+class Delivered(Struct, frozen=True):
     """One letter the sender accepted: its chat, its text (a document's caption), buttons, file."""
 
     chat_id: int

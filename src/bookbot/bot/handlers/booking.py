@@ -8,9 +8,9 @@ engine, reached through those use cases.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import date, datetime
 
+from msgspec.structs import replace
 from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 
 from bookbot import i18n

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from html import escape
 from typing import Any
 
+from msgspec import Struct
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -36,8 +36,7 @@ MOST_SEEN = 100_000  # then the set starts over: forgetting costs one read per p
 LONGEST_ECHO = 64  # of a wrong value named in an answer, so the answer stays one short line
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(Struct, frozen=True):
     """One command as received: who sent it, in which language, with which arguments."""
 
     update: Update

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
+from msgspec import Struct, field
 from sqlalchemy import (
     bindparam,
     delete,
@@ -70,8 +70,7 @@ UPSERT = {"postgresql": _upsert(postgresql.insert(DAYS)), "sqlite": _upsert(sqli
 __all__ = ["DayIndex", "IndexedDay", "Need", "Span"]  # what callers read from the index
 
 
-@dataclass
-class _Seen:
+class _Seen(Struct):
     """Every live booking of one specialist overlapping [since, until) (None: unbounded).
 
     As this transaction has them: a booking it adds is added here too.
@@ -90,8 +89,7 @@ class _Seen:
         return [b for b in self.bookings if b.start < until and b.end > since]
 
 
-@dataclass
-class _Changes:
+class _Changes(Struct):
     """What one transaction changed of one specialist's days."""
 
     whole: bool = False

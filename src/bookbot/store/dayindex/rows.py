@@ -8,10 +8,10 @@ question asks of a day, as SQL conditions on the row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 
+from msgspec import Struct
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
@@ -25,8 +25,7 @@ DAYS = DayRow.__table__
 COLUMNS = (DAYS.c.specialist_id, DAYS.c.day, DAYS.c.first_free, DAYS.c.holes)
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(Struct, frozen=True):
     """The local dates first..last the index covers for one specialist."""
 
     first: date
@@ -37,8 +36,7 @@ class Span:
         return self.first <= day <= self.last
 
 
-@dataclass(frozen=True)
-class IndexedDay:
+class IndexedDay(Struct, frozen=True, dict=True):
     """A row of the day index as questions read it: a date with free time, and its holes."""
 
     specialist: str
@@ -79,8 +77,7 @@ class IndexedDay:
         return None
 
 
-@dataclass(frozen=True)
-class Need:
+class Need(Struct, frozen=True):
     """What a question needs of a day, for SQL to filter on: free slots, a hole this long."""
 
     slots: bool = False

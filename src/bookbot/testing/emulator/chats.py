@@ -8,12 +8,12 @@ a :class:`ChatMessage` renders back into a Bot API ``Message``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
+from msgspec import Struct, field
 
-@dataclass
-class ChatUser:
+
+class ChatUser(Struct):
     """A Telegram user played by the test or demo; their private chat id equals ``id``."""
 
     id: int
@@ -44,8 +44,7 @@ class ChatUser:
         return data
 
 
-@dataclass
-class StoredFile:
+class StoredFile(Struct):
     """A file the bot uploaded (or referenced by URL), downloadable again via getFile."""
 
     file_id: str
@@ -75,8 +74,7 @@ class StoredFile:
         return data
 
 
-@dataclass
-class InlineButton:
+class InlineButton(Struct):
     """One button of an inline keyboard, remembering where it is shown."""
 
     text: str
@@ -87,8 +85,7 @@ class InlineButton:
     raw: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
-class ReplyButton:
+class ReplyButton(Struct):
     """One button of a reply (custom) keyboard."""
 
     text: str
@@ -97,8 +94,7 @@ class ReplyButton:
     raw: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
-class ChatMessage:
+class ChatMessage(Struct):
     """A message in a private chat, as the user currently sees it.
 
     ``text`` and ``caption`` hold the rendered plain text (parse_mode markup removed);
@@ -206,8 +202,7 @@ class ChatMessage:
         return data
 
 
-@dataclass
-class ChatState:
+class ChatState(Struct):
     """Everything that happened in one private chat between the bot and a user."""
 
     user: ChatUser
@@ -282,8 +277,7 @@ class ChatState:
         )
 
 
-@dataclass
-class CallbackQueryRecord:
+class CallbackQueryRecord(Struct):
     """A callback query sent on behalf of a user, and how the bot answered it."""
 
     id: str

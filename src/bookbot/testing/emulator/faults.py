@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from .errors import ApiError
 
@@ -21,8 +22,7 @@ _FLOODED = frozenset(
 )
 
 
-@dataclass
-class FaultRule:
+class FaultRule(Struct):
     """A pending injected failure; see :meth:`BotApiEmulator.fail_next`."""
 
     method: str
@@ -43,8 +43,7 @@ class FaultRule:
         return self.chat_id is None or params.get("chat_id") == self.chat_id
 
 
-@dataclass(frozen=True)
-class FloodControl:
+class FloodControl(Struct, frozen=True):
     """Telegram's flood limits, as the emulator enforces them when given one.
 
     ``per_chat`` messages a second into one chat with ``chat_burst`` at once, and

@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
+from msgspec import Struct, field
 from starlette.requests import Request
 
 from .chats import ChatMessage, ChatUser, StoredFile
@@ -37,8 +37,7 @@ CURRENCIES = frozenset(
 _CHARGES = itertools.count(1)
 
 
-@dataclass
-class Checkout:
+class Checkout(Struct):
     """One pre-checkout query: the invoice paid, and the bot's answer once it came."""
 
     id: str
@@ -49,8 +48,7 @@ class Checkout:
     error_message: str | None = None
 
 
-@dataclass(frozen=True)
-class Paid:
+class Paid(Struct, frozen=True):
     """A successful payment as the user's message carried it."""
 
     user_id: int

@@ -13,12 +13,12 @@ import logging
 import socket
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 import httpx
 import uvicorn
+from msgspec import Struct
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -35,8 +35,7 @@ from .users import UserActions
 _LOGGER = logging.getLogger(__name__)
 
 
-@dataclass
-class ApiCall:
+class ApiCall(Struct):
     """One request the bot made, with decoded parameters and the emulator's answer."""
 
     method: str
