@@ -171,13 +171,13 @@ class DayIndex(DayQuestions):
         """Hands over the starts and the ends (UTC epoch microseconds) of every live booking
         of a specialist, so that settling need not read them back.
 
-        An import that wrote all of a specialist's bookings knows them; a later change to
-        that specialist's busy time forgets them. Only SQLite settles with them: its write
-        lock, taken at BEGIN, keeps every other writer out until the commit.
+        An import that wrote all of a specialist's bookings knows them, and keeps every
+        other writer out until it commits (SQLite's write lock, taken at BEGIN; on
+        PostgreSQL the business lock, as for the bookings it hands over with `busy_known`).
+        A later change to that specialist's busy time forgets them.
         """
-        if self.session.get_bind().dialect.name == "sqlite":
-            self.known.pop(specialist, None)
-            self.booked[specialist] = (starts, ends)
+        self.known.pop(specialist, None)
+        self.booked[specialist] = (starts, ends)
 
     def span_known(self, specialist: str, span: Span | None) -> None:
         """Hands over a specialist's span as this transaction read it (None: it has none).
