@@ -44,6 +44,7 @@ from bookbot.services import availability, directory
 from bookbot.services import bookings as booking_uses
 from bookbot.services.clinic import import_clinic
 from bookbot.services.reindex import reindex
+from bookbot.store import dayindex
 from bookbot.store.dayindex.rows import decode
 from bookbot.store.dayindex.rows import spans as microsecond_holes
 from bookbot.store.db import Database
@@ -334,6 +335,19 @@ async def test_random_changes_keep_the_index_equal_to_the_engine(db: Database) -
     for _ in range(60):
         await rng.choice(steps)()
         await assert_index_exact(db)
+
+
+async def test_an_index_settled_a_specialist_at_a_time_is_exact(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL each chunk is written while the next is computed: none is lost or mixed."""
+    monkeypatch.setattr(dayindex, "CHUNK", 1)
+    clinic = clinic_file.read(DIRECTORY)
+    assert len(clinic.specialists) > 2  # three chunks or more
+    await import_clinic(db, clinic, NOW)
+    await assert_index_exact(db)
+    await reindex(db, NOW + timedelta(days=1))
+    await assert_index_exact(db)
 
 
 async def test_concurrent_bookings_of_one_day_leave_it_exact(db: Database) -> None:

@@ -16,10 +16,11 @@ of `questions.py`; `rows.py` is what a row holds and the values questions read i
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from msgspec import Struct, field
 from sqlalchemy import (
@@ -87,6 +88,23 @@ class _Seen(Struct):
         if not (self.since <= since and until <= self.until):
             return None
         return [b for b in self.bookings if b.start < until and b.end > since]
+
+
+class _Batch(Struct):
+    """A chunk of specialists being settled: their days to compute, then the rows to write."""
+
+    business: Business
+    jobs: list[tuple[Specialist, Plan, list[date], bool]] = field(default_factory=list)
+    bookings: dict[str, list[Booking]] = field(default_factory=lambda: defaultdict(list))
+    busy: dict[str, tuple[Sequence[int], Sequence[int]]] = field(default_factory=dict)
+    fresh: list[tuple[str, Span]] = field(default_factory=list)  # new spans
+    rows: list[dict] = field(default_factory=list)
+
+    def compute(self) -> None:
+        """Computes the rows of the days, with the engine alone (no database)."""
+        for specialist, _, days, _ in self.jobs:
+            plan = _plan(specialist, self.business, self.bookings[specialist.id], self.busy)
+            self.rows += [stored(specialist.id, free) for free in free_days(plan, days)]
 
 
 class _Changes(Struct):
@@ -244,7 +262,9 @@ class DayIndex(DayQuestions):
         """Recomputes every day this transaction changed, before it commits.
 
         Reads schedules and bookings through the two readers it is handed; tells whether
-        any change was noted (so what is free may have changed).
+        any change was noted (so what is free may have changed). Specialists are settled
+        CHUNK at a time: read, computed, written; on PostgreSQL a chunk is computed in a
+        worker thread while the server writes the one before (`_computed`).
         """
         if not self.changes:
             return False
@@ -254,12 +274,18 @@ class DayIndex(DayQuestions):
         if business is None:
             return True
         ids = sorted(changes)
+        last: _Batch | None = None  # computed, not yet written
         for i in range(0, len(ids), CHUNK):
-            chunk = ids[i : i + CHUNK]
-            await self._settle(chunk, changes, business, schedules, bookings, spans)
+            batch = await self._batch(
+                ids[i : i + CHUNK], changes, business, schedules, bookings, spans
+            )
+            await self._computed(batch, business, None if last is None else self._write(last))
+            last = batch
+        if last is not None:
+            await self._write(last)
         return True
 
-    async def _settle(
+    async def _batch(
         self,
         ids: list[str],
         changes: dict[str, _Changes],
@@ -267,11 +293,11 @@ class DayIndex(DayQuestions):
         schedules: Schedules,
         occupancy: Occupancy,
         known: dict[str, Span | None],
-    ) -> None:
+    ) -> _Batch:
+        """What settling these specialists needs: the days to compute and the busy time."""
         # With their spans, the specialists' rows are locked (FOR NO KEY UPDATE, PostgreSQL).
         spans = await self._spans_of(ids, known)
-        jobs: list[tuple[Specialist, Plan, list[date], bool]] = []
-        fresh: list[tuple[str, Span]] = []
+        batch = _Batch(business)
         for specialist in await schedules.current(ids):
             plan = Plan(specialist.schedule(business))
             change = changes[specialist.id]
@@ -281,7 +307,7 @@ class DayIndex(DayQuestions):
                 span = await self._new_span(plan, business)
                 if span is None:
                     continue
-                fresh.append((specialist.id, span))
+                batch.fresh.append((specialist.id, span))
                 whole = True
             if whole:
                 days = [
@@ -294,31 +320,53 @@ class DayIndex(DayQuestions):
                     wanted.update(met)
                 days = sorted(d for d in wanted if span.covers(d))
             if days:
-                jobs.append((specialist, plan, days, whole))
-        bookings: dict[str, list[Booking]] = defaultdict(list)
-        busy = dict(self.booked)
+                batch.jobs.append((specialist, plan, days, whole))
+        batch.busy = dict(self.booked)
         unknown, unspanned = [], []
-        for specialist, plan, days, whole in jobs:
+        for specialist, plan, days, whole in batch.jobs:
             since, until = _around(days[0], days[-1] + timedelta(days=reach(plan)))
-            if specialist.id in busy:
+            if specialist.id in batch.busy:
                 continue
             seen = self.known.get(specialist.id)
             found = None if seen is None else seen.within(since, until)
             if found is not None:
-                bookings[specialist.id] = found
+                batch.bookings[specialist.id] = found
             elif whole:  # many bookings: only their times are read
                 unspanned.append((specialist.id, since, until))
             else:
                 unknown.append((specialist.id, since, until))
-        bookings.update(await self._live_bookings(occupancy, unknown))
-        busy.update(await self._live_spans(occupancy, unspanned))
-        rows = []
-        for specialist, _, days, _ in jobs:
-            plan = _plan(specialist, business, bookings[specialist.id], busy)
-            rows += [stored(specialist.id, free) for free in free_days(plan, days)]
+        batch.bookings.update(await self._live_bookings(occupancy, unknown))
+        batch.busy.update(await self._live_spans(occupancy, unspanned))
+        return batch
+
+    async def _computed(
+        self, batch: _Batch, business: Business, writing: Coroutine[Any, Any, None] | None
+    ) -> None:
+        """Computes a batch's rows, and meanwhile runs `writing`, the write of the one before.
+
+        On PostgreSQL computing is this process's work and writing the server's: the rows
+        are computed in a worker thread, so the two take about the longer of them instead
+        of their sum. SQLite writes in this process, so there the two run in turn, as an
+        import's reading and writing do (services/clinic.py).
+        """
+        if writing is None or self.session.get_bind().dialect.name != "postgresql":
+            if writing is not None:
+                await writing
+            batch.compute()
+            return
+        written = asyncio.ensure_future(writing)
+        try:
+            await asyncio.to_thread(batch.compute)
+        finally:  # nothing is undone while a write is on its way
+            await asyncio.gather(written, return_exceptions=True)
+        await written  # raises what the write raised
+
+    async def _write(self, batch: _Batch) -> None:
+        """Writes a computed batch's rows and new spans."""
+        rows = batch.rows
         # Whole specialists' rows are replaced; single days are upserted, and deleted where
         # no free time is left (a date without a row has none).
-        whole_ids = {specialist.id for specialist, _, _, whole in jobs if whole}
+        whole_ids = {specialist.id for specialist, _, _, whole in batch.jobs if whole}
         if whole_ids:
             await self.session.execute(delete(DayRow).where(DayRow.specialist_id.in_(whole_ids)))
         await add_rows(
@@ -339,7 +387,7 @@ class DayIndex(DayQuestions):
             DaySpanRow.__table__,
             [
                 {"specialist_id": specialist, "first": span.first, "last": span.last}
-                for specialist, span in fresh
+                for specialist, span in batch.fresh
             ],
         )
 
