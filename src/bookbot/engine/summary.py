@@ -113,23 +113,24 @@ class FreeDay(Struct, frozen=True):
         Bit k stands for bucket `free_base + k`; the last bit also for every later bucket,
         so the mask never claims a bucket empty that is not.
         """
-        if not self.starts:
+        base = self.free_base
+        if base is None:
             return 0
-        base = self.starts[0] // MICRO_BUCKET
         mask = 0
-        for start in self.starts:
-            mask |= 1 << min(start // MICRO_BUCKET - base, BUCKETS - 1)
-        return mask
+        for number in {start // MICRO_BUCKET for start in self.starts}:
+            mask |= 1 << (number - base)
+        last = 1 << (BUCKETS - 1)
+        return mask if mask < last else (mask & (last - 1)) | last  # later ones: the last bit
 
     @property
     def free_minutes(self) -> int:
         """Whole minutes of free working time."""
-        return sum(end - start for start, end in self.holes) // MICRO_MINUTE
+        return sum([end - start for start, end in self.holes]) // MICRO_MINUTE
 
     @property
     def longest_hole_minutes(self) -> int:
         """Whole minutes of the longest hole."""
-        return max((end - start for start, end in self.holes), default=0) // MICRO_MINUTE
+        return max([end - start for start, end in self.holes], default=0) // MICRO_MINUTE
 
 
 def free_days(plan: Plan, days: Iterable[date]) -> list[FreeDay]:

@@ -98,13 +98,24 @@ class _Batch(Struct):
     bookings: dict[str, list[Booking]] = field(default_factory=lambda: defaultdict(list))
     busy: dict[str, tuple[Sequence[int], Sequence[int]]] = field(default_factory=dict)
     fresh: list[tuple[str, Span]] = field(default_factory=list)  # new spans
-    rows: list[dict] = field(default_factory=list)
+    replaced: list[dict] = field(default_factory=list)  # whole specialists' rows
+    changed: list[dict] = field(default_factory=list)  # single days with free time
+    emptied: list[tuple[str, date]] = field(default_factory=list)  # single days without
 
     def compute(self) -> None:
-        """Computes the rows of the days, with the engine alone (no database)."""
-        for specialist, _, days, _ in self.jobs:
+        """Computes the rows of the days, with the engine alone (no database).
+
+        A date without free time has no row: a whole specialist's such days are left out,
+        a single one is noted to be deleted.
+        """
+        for specialist, _, days, whole in self.jobs:
             plan = _plan(specialist, self.business, self.bookings[specialist.id], self.busy)
-            self.rows += [stored(specialist.id, free) for free in free_days(plan, days)]
+            rows = self.replaced if whole else self.changed
+            for free in free_days(plan, days):
+                if free.holes:
+                    rows.append(stored(specialist.id, free))
+                elif not whole:
+                    self.emptied.append((specialist.id, free.day))
 
 
 class _Changes(Struct):
@@ -362,26 +373,20 @@ class DayIndex(DayQuestions):
         await written  # raises what the write raised
 
     async def _write(self, batch: _Batch) -> None:
-        """Writes a computed batch's rows and new spans."""
-        rows = batch.rows
-        # Whole specialists' rows are replaced; single days are upserted, and deleted where
-        # no free time is left (a date without a row has none).
-        whole_ids = {specialist.id for specialist, _, _, whole in batch.jobs if whole}
-        if whole_ids:
-            await self.session.execute(delete(DayRow).where(DayRow.specialist_id.in_(whole_ids)))
-        await add_rows(
-            self.session, DAYS, [r for r in rows if r["holes"] and r["specialist_id"] in whole_ids]
-        )
-        emptied = [
-            (r["specialist_id"], r["day"])
-            for r in rows
-            if not r["holes"] and r["specialist_id"] not in whole_ids
-        ]
-        if emptied:
+        """Writes a computed batch's rows and new spans.
+
+        Whole specialists' rows are replaced; single days are upserted, or deleted where
+        no free time is left (a date without a row has none).
+        """
+        whole = [specialist.id for specialist, _, _, whole in batch.jobs if whole]
+        if whole:
+            await self.session.execute(delete(DayRow).where(DayRow.specialist_id.in_(whole)))
+        await add_rows(self.session, DAYS, batch.replaced)
+        if batch.emptied:
             await self.session.execute(
-                delete(DayRow).where(tuple_(DayRow.specialist_id, DayRow.day).in_(emptied))
+                delete(DayRow).where(tuple_(DayRow.specialist_id, DayRow.day).in_(batch.emptied))
             )
-        await self._upsert([r for r in rows if r["holes"] and r["specialist_id"] not in whole_ids])
+        await self._upsert(batch.changed)
         await add_rows(
             self.session,
             DaySpanRow.__table__,
