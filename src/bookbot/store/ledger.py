@@ -10,7 +10,6 @@ from bisect import bisect_left, insort
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-from functools import cached_property
 
 from msgspec import Struct
 from sqlalchemy import insert, select, update
@@ -78,7 +77,7 @@ class Imports:
         ):
             booking, known = bookings[index], matched[index]
             if known is None:
-                entry = _Entry(booking, booking.id, ledger.next_order(booking.id), stored=False)
+                entry = _Entry.of(booking, booking.id, ledger.next_order(booking.id), stored=False)
             else:
                 merged = Booking(
                     booking.specialist,
@@ -92,7 +91,7 @@ class Imports:
                 )
                 if merged == known.booking:
                     continue
-                entry = _Entry(
+                entry = _Entry.of(
                     merged,
                     known.id,
                     known.order,
@@ -122,7 +121,7 @@ class Imports:
     async def add_new(self, bookings: Sequence[Booking]) -> None:
         """Adds bookings no stored one matches, as import_bookings would: the caller checked."""
         await self._write_bookings(
-            [_Entry(booking, booking.id, booking.id or 0, stored=False) for booking in bookings]
+            [_Entry.of(booking, booking.id, booking.id or 0, stored=False) for booking in bookings]
         )
 
     async def _write_bookings(self, writes: list[_Entry]) -> None:
@@ -206,7 +205,7 @@ class Imports:
                 location,
             ) in await self.session.execute(query.where(where)):
                 client = Client(name, phone, telegram) if client_id is not None else None
-                found[row_id] = _Entry(
+                found[row_id] = _Entry.of(
                     Booking(
                         specialist,
                         service,
@@ -273,20 +272,31 @@ class Imports:
                 entry.client_id = client_id
 
 
-class _Entry(Struct, dict=True):
+class _Entry(Struct):
     """A booking of an import: stored, or written by it; `order` is its id's place."""
 
     booking: Booking
     id: int | None
     order: int  # unique in a ledger: the id, or for a new booking without one, past them all
     stored: bool  # its row exists already
+    interval: tuple[datetime, datetime, int]  # UTC start, end, order
     before: Booking | None = None  # what the stored row held before this import changed it
     client_id: int | None = None
 
-    @cached_property
-    def interval(self) -> tuple[datetime, datetime, int]:
-        """The UTC start and end, and the order."""
-        return absolute(self.booking.start), absolute(self.booking.end), self.order
+    @classmethod
+    def of(
+        cls,
+        booking: Booking,
+        id: int | None,
+        order: int,
+        *,
+        stored: bool,
+        before: Booking | None = None,
+        client_id: int | None = None,
+    ) -> _Entry:
+        """An entry of this booking, with its interval."""
+        interval = (absolute(booking.start), absolute(booking.end), order)
+        return cls(booking, id, order, stored, interval, before, client_id)
 
     @property
     def key(self) -> tuple[str, datetime]:
