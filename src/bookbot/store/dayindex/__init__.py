@@ -290,7 +290,7 @@ class DayIndex(DayQuestions):
             batch = await self._batch(
                 ids[i : i + CHUNK], changes, business, schedules, bookings, spans
             )
-            await self._computed(batch, business, None if last is None else self._write(last))
+            await self._computed(batch, None if last is None else self._write(last))
             last = batch
         if last is not None:
             await self._write(last)
@@ -350,9 +350,7 @@ class DayIndex(DayQuestions):
         batch.busy.update(await self._live_spans(occupancy, unspanned))
         return batch
 
-    async def _computed(
-        self, batch: _Batch, business: Business, writing: Coroutine[Any, Any, None] | None
-    ) -> None:
+    async def _computed(self, batch: _Batch, writing: Coroutine[Any, Any, None] | None) -> None:
         """Computes a batch's rows, and meanwhile runs `writing`, the write of the one before.
 
         On PostgreSQL computing is this process's work and writing the server's: the rows
@@ -378,9 +376,9 @@ class DayIndex(DayQuestions):
         Whole specialists' rows are replaced; single days are upserted, or deleted where
         no free time is left (a date without a row has none).
         """
-        whole = [specialist.id for specialist, _, _, whole in batch.jobs if whole]
-        if whole:
-            await self.session.execute(delete(DayRow).where(DayRow.specialist_id.in_(whole)))
+        replaced = [specialist.id for specialist, _, _, whole in batch.jobs if whole]
+        if replaced:
+            await self.session.execute(delete(DayRow).where(DayRow.specialist_id.in_(replaced)))
         await add_rows(self.session, DAYS, batch.replaced)
         if batch.emptied:
             await self.session.execute(
