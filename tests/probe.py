@@ -11,11 +11,14 @@ import bookbot
 from tests.clinics import NOW
 
 # Run as `python -c`: the command, then every module it loaded, one a line, on stderr.
+# Modules the interpreter had loaded before the command began are not the command's: a
+# `.pth` file in site-packages may import pathlib (certifi's hooks do) in every process.
 PROBE = (
     "import sys\n"
+    "before = set(sys.modules)\n"
     "from bookbot.cli import main\n"
     "code = main(sys.argv[1:])\n"
-    "print(*sorted(sys.modules), sep='\\n', file=sys.stderr)\n"
+    "print(*sorted(set(sys.modules) - before), sep='\\n', file=sys.stderr)\n"
     "raise SystemExit(code)\n"
 )
 
