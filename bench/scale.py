@@ -60,19 +60,18 @@ EACH_RATIO = 5  # ... and within this many times the raw SQL read of the rows it
 # The rows next --each needs: each consultant's first indexed date from today with a free
 # slot, and its holes. Read as the driver gives them, nothing made of them: a lower bound.
 # As the index asks (store/dayindex/questions.py `first_days`): on SQLite the probe gives
-# the row's rowid; on PostgreSQL the probes are materialized before the rows are joined.
-FIRST = (
-    " SELECT o.specialist_id AS id, (SELECT x.{key} FROM days x"
-    "  WHERE x.specialist_id = o.specialist_id AND x.day >= :after AND x.free_slots > 0"
-    "  ORDER BY x.day LIMIT 1) AS first"
-    " FROM specialist_services o WHERE o.service_id = 'consult'"
+# the row's rowid; on PostgreSQL a LATERAL probe gives the row itself.
+PROBE = (
+    " FROM days x WHERE x.specialist_id = o.specialist_id AND x.day >= :after"
+    " AND x.free_slots > 0 ORDER BY x.day LIMIT 1"
 )
 FIRST_ROWS = {
-    "sqlite": "WITH f AS (" + FIRST.format(key="rowid") + ")"
+    "sqlite": "WITH f AS (SELECT o.specialist_id AS id, (SELECT x.rowid" + PROBE + ") AS first"
+    " FROM specialist_services o WHERE o.service_id = 'consult')"
     " SELECT d.specialist_id, d.day, d.holes FROM f JOIN days d ON d.rowid = f.first",
-    "postgresql": "WITH f AS MATERIALIZED (" + FIRST.format(key="day") + ")"
-    " SELECT d.specialist_id, d.day, d.holes FROM f"
-    " JOIN days d ON d.specialist_id = f.id AND d.day = f.first",
+    "postgresql": "SELECT o.specialist_id, f.day, f.holes FROM specialist_services o"
+    " CROSS JOIN LATERAL (SELECT x.day, x.holes" + PROBE + ") f"
+    " WHERE o.service_id = 'consult'",
 }
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property, lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from msgspec import Struct
@@ -152,6 +153,9 @@ class Plan:
                 target = self.custom if override.type == OverrideType.CUSTOM_HOURS else self.extra
                 target[override.first].append(override.hours)
         self.shapes: dict[tuple[int, ...], Shape] = {}  # by the ids of their layers
+        # What a caller keeps of this plan's dates (services/soonest.py: their candidates),
+        # for as long as the plan lives: a plan never changes.
+        self.kept: dict[Hashable, Any] = {}
         lengths = [entry.hours.slot for entry in schedule.weekly] + [
             override.hours.slot for override in schedule.overrides if override.hours
         ]

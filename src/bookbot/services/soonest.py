@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from datetime import date, timedelta, tzinfo
-from weakref import WeakKeyDictionary
 
 from bookbot.engine import search
 from bookbot.engine.intervals import ONE_DAY
@@ -56,11 +55,6 @@ class _Day:
         self.result = DayResult(specialist, day, self.slots) if self.slots else None
 
 
-# A plan's candidates by date and service length; a plan lives as long as the catalog
-# that made it is current, and its candidates with it.
-_kept: WeakKeyDictionary[Plan, dict[tuple[date, timedelta | None], _Day]] = WeakKeyDictionary()
-
-
 def slots(q: Question, row: IndexedDay) -> tuple[Slot, ...]:
     """The slots an indexed date offers at `now`: what `Question.offered` gives, sooner."""
     if row.day > q.last_day(row.specialist):
@@ -74,9 +68,7 @@ def _offered(plan: Plan, day: date, holes: str, duration: timedelta | None, sinc
 
     Those that start at `since` (UTC epoch microseconds: where notice ends) or later.
     """
-    kept = _kept.get(plan)
-    if kept is None:
-        kept = _kept[plan] = {}
+    kept = plan.kept  # a plan's candidates by date and service length, as long as it lives
     found = kept.get((day, duration))
     if found is not None and holes == found.holes and found.low < since <= found.high:
         return found  # as `_Day.offered` would find, without the call

@@ -25,6 +25,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    true,
     tuple_,
     union_all,
 )
@@ -114,41 +115,23 @@ class DayQuestions:
     ) -> list[tuple[str, date, str]]:
         """Each specialist's first indexed date on or after `after` that meets the need.
 
-        As (specialist, date, holes as kept): one index probe per specialist, then that row
-        by key (on SQLite by its rowid, which the probe gives: no second probe), read as
-        plain tuples.
+        As (specialist, date, holes as kept), read as plain tuples: one index probe per
+        specialist. On PostgreSQL the probe, a LATERAL subquery, gives the row's columns
+        itself; SQLite has no LATERAL, so there the probe gives the row's rowid and the
+        row is then read by it (no second probe).
         """
-        later = DAYS.alias("later")
-        by_rowid = self.session.get_bind().dialect.name == "sqlite"
-        soonest = (
-            select(literal_column("later.rowid") if by_rowid else later.c.day)
-            .where(
-                later.c.specialist_id == OfferRow.specialist_id,
-                later.c.day >= after,
-                *need.where(later),
-            )
-            .order_by(later.c.day)
-            .limit(1)
-            .scalar_subquery()
-        )
-        firsts = select(OfferRow.specialist_id, soonest.label("first")).where(
-            OfferRow.service_id == service
-        )
         connection = await self.session.connection()
+        by_rowid = self.session.get_bind().dialect.name == "sqlite"
+        firsts = (_first_by_rowid if by_rowid else _first)(service, after, need)
         found: list[tuple[str, date, str]] = []
         for chunk in [None] if specialists is None else chunks(specialists):
-            narrowed = firsts if chunk is None else firsts.where(OfferRow.specialist_id.in_(chunk))
-            first = narrowed.cte("firsts").prefix_with("MATERIALIZED", dialect="postgresql")
+            query = firsts if chunk is None else firsts.where(OfferRow.specialist_id.in_(chunk))
             if by_rowid:
-                key = literal_column("days.rowid") == first.c.first
-            else:
-                key = (first.c.specialist_id == DAYS.c.specialist_id) & (
-                    first.c.first == DAYS.c.day
+                first = query.cte("firsts")
+                query = select(DAYS.c.specialist_id, DAYS.c.day, DAYS.c.holes).join(
+                    first, literal_column("days.rowid") == first.c.first
                 )
-            rows = await connection.execute(
-                select(DAYS.c.specialist_id, DAYS.c.day, DAYS.c.holes).join(first, key)
-            )
-            found += rows.all()
+            found += (await connection.execute(query)).all()
         return found
 
     async def by_first_free(
@@ -411,6 +394,42 @@ class Passing:
             [entry[3] for entry in ordered],
         )
         return known
+
+
+def _first(service: str, after: date, need: Need) -> Select:
+    """Each specialist of a service with their first date from `after` that meets the need,
+    and its holes (PostgreSQL: a LATERAL probe of the index per specialist)."""
+    later = DAYS.alias("later")
+    soonest = (
+        select(later.c.day, later.c.holes)
+        .where(later.c.specialist_id == OfferRow.specialist_id, later.c.day >= after)
+        .where(*need.where(later))
+        .order_by(later.c.day)
+        .limit(1)
+        .lateral("soonest")
+    )
+    return (
+        select(OfferRow.specialist_id, soonest.c.day, soonest.c.holes)
+        .join(soonest, true())
+        .where(OfferRow.service_id == service)
+    )
+
+
+def _first_by_rowid(service: str, after: date, need: Need) -> Select:
+    """Each specialist of a service with the rowid of their first date from `after` that
+    meets the need (SQLite), as `first`."""
+    later = DAYS.alias("later")
+    soonest = (
+        select(literal_column("later.rowid"))
+        .where(later.c.specialist_id == OfferRow.specialist_id, later.c.day >= after)
+        .where(*need.where(later))
+        .order_by(later.c.day)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(OfferRow.specialist_id, soonest.label("first")).where(
+        OfferRow.service_id == service
+    )
 
 
 @lru_cache(maxsize=64)
