@@ -14,7 +14,7 @@ import pytest
 
 from bookbot.engine.model import Hours, Interval, Rules
 from bookbot.engine.search import Refusal, day_slots, holes, slot_at, slot_length_at, slots
-from bookbot.engine.workday import LocalClock, Plan, zone
+from bookbot.engine.workday import LocalClock, Plan, from_microseconds, microseconds, zone
 from tests.engine.helpers import (
     BERLIN,
     EARLY,
@@ -315,3 +315,27 @@ def test_holes_in_one_zone_sort_by_instant_across_the_repeated_hour() -> None:
         "bob 2026-10-25T02:50:00+02:00/2026-10-25T05:00:00+01:00",
         "ann 2026-10-25T02:45:00+01:00/2026-10-25T05:00:00+01:00",
     ]
+
+
+@pytest.mark.parametrize("name", ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe"])
+def test_a_local_time_made_from_microseconds_is_the_instants_local_time(name: str) -> None:
+    plan = Plan(schedule(weekly=[], zone=name))
+    for first in (
+        "2026-03-27",
+        "2026-04-03",
+        "2026-10-03",
+        "2026-10-23",
+        "2026-11-01",
+        "1969-12-30",
+    ):
+        start = microseconds(datetime.fromisoformat(f"{first}T00:00:00+00:00"))
+        for step in range(0, 4 * 24 * 3 * 4):  # three days in steps of 15 minutes and 7 µs
+            micro = start + step * (15 * 60 * 1_000_000 + 7)
+            expected = plan.local(from_microseconds(micro))
+            found = plan.local_micro(micro)
+            assert (found, found.fold, found.utcoffset()) == (
+                expected,
+                expected.fold,
+                expected.utcoffset(),
+            )
+            assert found.replace(tzinfo=None) == expected.replace(tzinfo=None)

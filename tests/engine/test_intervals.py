@@ -1,4 +1,4 @@
-"""Half-open absolute intervals: merge, subtract, contains, overlaps, clip, absolute."""
+"""Half-open absolute intervals: merge, subtract (also in microseconds), contains, overlaps."""
 
 from __future__ import annotations
 
@@ -6,10 +6,18 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bookbot.engine.intervals import absolute, clip_start, contains, merge, overlaps, subtract
+from bookbot.engine.intervals import (
+    absolute,
+    contains,
+    merge,
+    overlaps,
+    subtract,
+    subtract_micro,
+)
 from bookbot.engine.model import Interval
 from bookbot.engine.search import day_slots, holes, slot_at
 from bookbot.engine.workday import Plan
+from bookbot.engine.workday import microseconds as micro
 from tests.engine.helpers import OPEN, at, day, schedule, times, weekly
 
 
@@ -90,12 +98,19 @@ def test_overlaps_is_half_open() -> None:
     assert not overlaps([], t("09:00"), t("10:00"))
 
 
-def test_clip_start_cuts_everything_before() -> None:
-    merged = [span("09:00", "10:00"), span("11:00", "12:00")]
-    assert clip_start(merged, t("09:30")) == [span("09:30", "10:00"), span("11:00", "12:00")]
-    assert clip_start(merged, t("10:00")) == [span("11:00", "12:00")]
-    assert clip_start(merged, t("08:00")) == merged
-    assert clip_start(merged, t("12:00")) == []
+def test_subtract_in_microseconds_is_subtract_of_instants() -> None:
+    base = [span("08:00", "10:00"), span("11:00", "12:00"), span("13:00", "17:00")]
+    cuts = [span("07:00", "08:30"), span("09:00", "09:15"), span("09:45", "11:30")]
+    cuts += [span("13:00", "13:05"), span("16:59", "18:00")]
+    for n in range(len(cuts) + 1):
+        for k in range(len(base) + 1):
+            expected = subtract(base[k:], cuts[:n])
+            got = subtract_micro(
+                [(micro(s), micro(e)) for s, e in base[k:]],
+                [micro(s) for s, _ in cuts[:n]],
+                [micro(e) for _, e in cuts[:n]],
+            )
+            assert got == [(micro(s), micro(e)) for s, e in expected]
 
 
 def test_absolute_is_the_same_instant_in_utc() -> None:

@@ -27,6 +27,7 @@ from bookbot.engine.search import (
     free_days,
     free_time,
     holes,
+    holes_on,
     microseconds,
     offered,
     offered_in,
@@ -398,6 +399,27 @@ def test_holes_are_free_working_time_and_hold_every_slot(world, least) -> None:
             for h in found
             if h.end.astimezone(UTC) - h.start.astimezone(UTC) >= timedelta(minutes=least)
         ]
+
+
+@PROPERTY
+@given(ONE, st.sampled_from([0, 20, 45, 90]))
+def test_holes_worked_out_in_microseconds_are_the_free_time_of_instants(world, least) -> None:
+    (schedule,), now, rules = world
+    plan = Plan(schedule)
+    earliest = absolute(now) + rules.min_notice
+    length = timedelta(minutes=least)
+    for on in dates(*window_of_dates(now)):
+        expected = [
+            (max(start, earliest), end)
+            for start, end in free_time(plan, plan.windows(on))
+            if end > earliest and end - max(start, earliest) >= length
+        ]
+        found = holes_on(plan, [on], earliest, length)
+        assert [(absolute(h.start), absolute(h.end)) for h in found] == expected
+        for hole in found:
+            assert hole.start == hole.start.astimezone(plan.tz)
+            assert hole.start.tzinfo is plan.tz and hole.end.tzinfo is plan.tz
+            assert hole.location == plan.place(on, absolute(hole.start))
 
 
 @PROPERTY

@@ -15,7 +15,7 @@ from msgspec.structs import replace
 
 from bookbot.engine.intervals import absolute
 from bookbot.engine.model import Interval, Rules
-from bookbot.engine.search import dates, day_slots, free_time, holes, offered, slot_at
+from bookbot.engine.search import dates, day_slots, free_time, holes, holes_on, offered, slot_at
 from bookbot.engine.summary import (
     BUCKET,
     BUCKETS,
@@ -33,6 +33,7 @@ from tests.engine.test_properties import ONE, durations, window_of_dates
 
 PROPERTY = settings(max_examples=150, deadline=None)
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
+MINUTE = timedelta(minutes=1)
 OPEN = Rules(min_notice=timedelta(0), horizon_days=40_000)
 
 
@@ -181,3 +182,13 @@ def test_busy_time_handed_over_as_numbers_summarizes_as_the_same_time_given_as_i
     assert given_as_numbers.busy == plan.busy
     assert given_as_numbers.busy_micro == plan.busy_micro
     assert free_days(given_as_numbers, days) == free_days(plan, days)
+    # The same time added to a plan that has laid out its days already: its shapes shared.
+    base = Plan(replace(found, busy=own))
+    before = free_days(base, days)
+    added = base.with_booked(booked)
+    assert added.shapes is base.shapes
+    assert added.busy == plan.busy
+    assert free_days(added, days) == free_days(plan, days)
+    earliest = absolute(now)
+    assert holes_on(added, days, earliest, MINUTE) == holes_on(plan, days, earliest, MINUTE)
+    assert free_days(base, days) == before  # the plan it was made from is as it was

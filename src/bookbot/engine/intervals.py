@@ -59,6 +59,28 @@ def subtract(base: Sequence[Interval], cuts: Sequence[Interval]) -> list[Interva
     return result
 
 
+def subtract_micro(
+    base: Sequence[tuple[int, int]], starts: Sequence[int], ends: Sequence[int]
+) -> list[tuple[int, int]]:
+    """`subtract` in UTC epoch microseconds: `base` less the cuts given as their starts and
+    their ends (merged and sorted, as `Plan.busy_micro` gives them)."""
+    result: list[tuple[int, int]] = []
+    count = len(starts)
+    i = bisect_right(ends, base[0][0]) if base and count else 0
+    for start, end in base:
+        while i < count and ends[i] <= start:
+            i += 1
+        j, cursor = i, start
+        while j < count and starts[j] < end:
+            if starts[j] > cursor:
+                result.append((cursor, starts[j]))
+            cursor = max(cursor, ends[j])
+            j += 1
+        if cursor < end:
+            result.append((cursor, end))
+    return result
+
+
 def contains(merged: Sequence[Interval], start: datetime, end: datetime) -> bool:
     """Tells whether [start, end) lies inside one of the merged intervals."""
     i = bisect_left(merged, (start,)) if merged else 0
@@ -75,11 +97,6 @@ def overlaps(merged: Sequence[Interval], start: datetime, end: datetime) -> bool
     if i > 0 and merged[i - 1].end > start:
         return True
     return i < len(merged) and merged[i].start < end
-
-
-def clip_start(intervals: Sequence[Interval], earliest: datetime) -> list[Interval]:
-    """Cuts away everything before `earliest`."""
-    return [Interval(max(start, earliest), end) for start, end in intervals if end > earliest]
 
 
 def intersect(one: Sequence[Interval], other: Sequence[Interval]) -> list[Interval]:

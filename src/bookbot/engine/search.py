@@ -6,9 +6,16 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 
-from bookbot.engine.intervals import ONE_DAY, absolute, clip_start, contains, overlaps, subtract
+from bookbot.engine.intervals import (
+    ONE_DAY,
+    absolute,
+    contains,
+    overlaps,
+    subtract,
+    subtract_micro,
+)
 from bookbot.engine.model import DayResult, Hole, Interval, Rules, Schedule, Slot
-from bookbot.engine.workday import Candidate, Plan, WorkDay
+from bookbot.engine.workday import MICROSECOND, Candidate, Plan, WorkDay, from_microseconds
 from bookbot.engine.workday import microseconds as microseconds  # soonest.py asks here
 
 
@@ -237,11 +244,13 @@ def holes(
 
 def holes_on(plan: Plan, days: Iterable[date], earliest: datetime, least: timedelta) -> list[Hole]:
     """One specialist's maximal free stretches of at least `least` from `earliest` on, on
-    these dates, date by date."""
+    these dates, date by date (worked out in UTC epoch microseconds)."""
+    starts, ends = plan.busy_micro
+    since, needed = microseconds(absolute(earliest)), least // MICROSECOND
     found: list[Hole] = []
     for day in days:
-        if not plan.is_closed(day):
-            found += long_holes(plan, day, free_time(plan, plan.windows(day)), earliest, least)
+        free = subtract_micro(plan.micro_windows(day), starts, ends)
+        found += long_holes_micro(plan, day, free, since, needed)
     return found
 
 
@@ -259,18 +268,31 @@ def long_holes(
     plan: Plan, day: date, free: Sequence[Interval], earliest: datetime, least: timedelta
 ) -> list[Hole]:
     """The holes of a day's free time that remain at least `least` long from `earliest` on."""
+    return long_holes_micro(
+        plan,
+        day,
+        [(microseconds(start), microseconds(end)) for start, end in free],
+        microseconds(absolute(earliest)),
+        least // MICROSECOND,
+    )
+
+
+def long_holes_micro(
+    plan: Plan, day: date, free: Iterable[tuple[int, int]], earliest: int, least: int
+) -> list[Hole]:
+    """`long_holes` of free time, `earliest` and `least` in UTC epoch microseconds."""
     # A hole lies in a window: a specialist of one place (or none) needs no search for it.
-    only = next(iter(plan.sites)) if len(plan.sites) == 1 else None
-    return [
-        Hole(
-            plan.specialist,
-            plan.local(start),
-            plan.local(end),
-            plan.place(day, start) if len(plan.sites) > 1 else only,
-        )
-        for start, end in clip_start(free, earliest)
-        if end - start >= least
-    ]
+    many = len(plan.sites) > 1
+    only = None if many else next(iter(plan.sites), None)
+    found = []
+    for start, end in free:
+        start = max(start, earliest)
+        if end > start and end - start >= least:
+            place = plan.place(day, from_microseconds(start)) if many else only
+            found.append(
+                Hole(plan.specialist, plan.local_micro(start), plan.local_micro(end), place)
+            )
+    return found
 
 
 def slot_at(

@@ -6,13 +6,13 @@ asked, by the same functions of search.py, to the holes kept here.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from msgspec import Struct
 
-from bookbot.engine.intervals import ONE_DAY, absolute
+from bookbot.engine.intervals import ONE_DAY, absolute, subtract_micro
 from bookbot.engine.model import Interval
 from bookbot.engine.search import fitting, free_time
 from bookbot.engine.workday import (
@@ -141,7 +141,6 @@ def free_days(plan: Plan, days: Iterable[date]) -> list[FreeDay]:
     as `free_time` and `fitting` find them. Any other day is summarized as it always was.
     """
     starts, ends = plan.busy_micro
-    count = len(starts)
     found = []
     for day in days:
         layers = plan.hours(day)
@@ -153,22 +152,8 @@ def free_days(plan: Plan, days: Iterable[date]) -> list[FreeDay]:
         if midnight is None or shape is None or shape.reversed:  # clocks move, or odd hours
             found.append(FreeDay.of(summarize(plan, plan.work_day(day))))
             continue
-        holes = []  # subtract(), on integers
-        windows = shape.micro_windows
-        i = bisect_right(ends, midnight + windows[0][0]) if windows and count else 0
-        for start, end in windows:
-            start += midnight
-            end += midnight
-            while i < count and ends[i] <= start:
-                i += 1
-            j, cursor = i, start
-            while j < count and starts[j] < end:
-                if starts[j] > cursor:
-                    holes.append((cursor, starts[j]))
-                cursor = max(cursor, ends[j])
-                j += 1
-            if cursor < end:
-                holes.append((cursor, end))
+        windows = [(midnight + start, midnight + end) for start, end in shape.micro_windows]
+        holes = subtract_micro(windows, starts, ends)
         firsts = [start for start, _ in holes]
         size = len(holes)
         free = []

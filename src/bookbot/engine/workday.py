@@ -11,6 +11,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Hashable, Sequence
+from copy import copy
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property, lru_cache
 from typing import Any
@@ -75,7 +76,7 @@ def microseconds(instant: datetime) -> int:
 
 def from_microseconds(micro: int) -> datetime:
     """The instant, in UTC, of a count of UTC epoch microseconds: `microseconds` undone."""
-    return EPOCH + timedelta(microseconds=micro)
+    return EPOCH + timedelta(0, 0, micro)  # as positional arguments: half the cost
 
 
 @lru_cache(maxsize=65536)
@@ -223,6 +224,19 @@ class Plan:
                 ends.append(end)
         return starts, ends
 
+    def with_booked(self, booked: tuple[Sequence[int], Sequence[int]]) -> Plan:
+        """This plan with busy time besides the schedule's, as `booked` is given to a new one.
+
+        The same schedule and places, and the work days it has laid out already (`shape`):
+        a question of many specialists' bookings lays out none again.
+        """
+        plan = copy(self)
+        plan.booked = booked
+        plan.kept = {}
+        for name in ("busy", "busy_micro"):  # cached from the busy time without `booked`
+            plan.__dict__.pop(name, None)
+        return plan
+
     def today(self, now: datetime) -> date:
         """The specialist's local date at `now`."""
         return now.astimezone(self.tz).date()
@@ -230,6 +244,12 @@ class Plan:
     def local(self, instant: datetime) -> datetime:
         """An instant on the specialist's wall clock."""
         return instant.astimezone(self.tz)
+
+    def local_micro(self, micro: int) -> datetime:
+        """`local` of an instant given as UTC epoch microseconds, made at once."""
+        seconds, rest = divmod(micro, 1_000_000)
+        found = datetime.fromtimestamp(seconds, self.tz)  # the zone's own rule: as astimezone
+        return found.replace(microsecond=rest) if rest else found
 
     def is_closed(self, day: date) -> bool:
         """Tells whether a day off or vacation covers `day`."""
@@ -273,6 +293,20 @@ class Plan:
         if clock.utc is None:  # clocks move this day
             return _windows(layers, clock)[0]
         return self.shape(layers).windows_on(clock.utc)
+
+    def micro_windows(self, day: date) -> tuple[tuple[int, int], ...]:
+        """`windows` of one local date in UTC epoch microseconds."""
+        layers = self.hours(day)
+        if not layers:
+            return ()
+        clock = local_clock(day, self.tz)
+        if clock.micro is None:  # clocks move this day
+            windows = _windows(layers, clock)[0]
+            return tuple((microseconds(start), microseconds(end)) for start, end in windows)
+        midnight = clock.micro
+        return tuple(
+            (midnight + start, midnight + end) for start, end in self.shape(layers).micro_windows
+        )
 
     def place(self, day: date, instant: datetime) -> str | None:
         """The location of the window of local date `day` that holds `instant` (None: none)."""

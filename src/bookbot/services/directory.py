@@ -352,9 +352,7 @@ async def holes(
             ):
                 s = row.specialist
                 if q.asks(row) and q.known(s, row.day):
-                    found += search.long_holes(
-                        q.plans[s], row.day, q.free(row, lengths[s]), q.earliest, lengths[s]
-                    )
+                    found += q.holes(row, lengths[s])
         asked = [
             d
             for d in search.dates(max(first, search.first_open(q.earliest)), last)

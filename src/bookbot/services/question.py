@@ -18,16 +18,17 @@ from msgspec import Struct, field
 
 from bookbot.engine import search
 from bookbot.engine.intervals import ONE_DAY, absolute, intersect, midnight
-from bookbot.engine.model import Business, Interval, Rules, Service, Slot, Specialist
+from bookbot.engine.model import Business, Hole, Rules, Service, Slot, Specialist
 from bookbot.engine.places import Where
 from bookbot.engine.summary import reach
-from bookbot.engine.workday import Plan
+from bookbot.engine.workday import MICROSECOND, Plan
 from bookbot.errors import BadInput
 from bookbot.services.basics import require_business
 from bookbot.services.kept import Cast, Kept, cast_of, kept_of
 from bookbot.store.bookings import Bookings
 from bookbot.store.bulk import IN_LIST
 from bookbot.store.dayindex import DayIndex, IndexedDay, Need, Span
+from bookbot.store.dayindex.rows import spans
 from bookbot.store.uow import UnitOfWork
 
 MINUTE = timedelta(minutes=1)
@@ -129,12 +130,18 @@ class Question(Struct, dict=True):
         """Tells whether an index row is of a specialist this question asks about."""
         return row.specialist in self.plans
 
-    def free(self, row: IndexedDay, least: timedelta) -> list[Interval]:
-        """An indexed date's holes at least `least` long, at the places asked (at all of
-        them when asked nowhere); the engine then finds what is left from `earliest` on."""
+    def holes(self, row: IndexedDay, least: timedelta) -> list[Hole]:
+        """An indexed date's holes at least `least` long from `earliest` on, at the places
+        asked (at all of them when asked nowhere), by the engine."""
+        plan = self.plans[row.specialist]
         if self.where is None:
-            return list(row.holes_of(least))
-        return intersect(row.holes_of(least), self.plans[row.specialist].windows(row.day))
+            starts, ends = spans(row.stored)
+            since = search.microseconds(self.earliest)
+            return search.long_holes_micro(
+                plan, row.day, zip(starts, ends, strict=True), since, least // MICROSECOND
+            )
+        free = intersect(row.holes_of(least), plan.windows(row.day))
+        return search.long_holes(plan, row.day, free, self.earliest, least)
 
     def offered(self, row: IndexedDay) -> list[Slot]:
         """The slots an indexed date offers at `now`, by the engine."""
@@ -171,18 +178,14 @@ class Question(Struct, dict=True):
         found = await self.bookings.overlapping(
             ids, midnight(first) - ONE_DAY, midnight(last) + margin, live_at=self.now
         )
-        mine = defaultdict(list)
-        for found_booking in found:
-            mine[found_booking.specialist].append(found_booking)
-        places = None if self.where is None else self.where.places
-        # Without bookings there, the plan asked with is theirs: the catalog's, whose
-        # work days it has already laid out (Plan.shape) are used again.
-        return {
-            s: Plan(self.specialists[s].schedule(self.business, mine[s]), places)
-            if mine[s]
-            else self.plans[s]
-            for s in ids
-        }
+        mine: dict[str, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+        for booking in found:
+            starts, ends = mine[booking.specialist]
+            starts.append(search.microseconds(booking.start))
+            ends.append(search.microseconds(booking.end))
+        # The catalog's plan, with their bookings added: the work days it has laid out
+        # already (Plan.shape) are used again.
+        return {s: self.plans[s].with_booked(mine[s]) if s in mine else self.plans[s] for s in ids}
 
 
 async def ask(
