@@ -111,6 +111,13 @@ def test_subtract_in_microseconds_is_subtract_of_instants() -> None:
                 [micro(e) for _, e in cuts[:n]],
             )
             assert got == [(micro(s), micro(e)) for s, e in expected]
+            moved = subtract_micro(
+                [(micro(s) - 3_600_000_000, micro(e) - 3_600_000_000) for s, e in base[k:]],
+                [micro(s) for s, _ in cuts[:n]],
+                [micro(e) for _, e in cuts[:n]],
+                3_600_000_000,
+            )
+            assert moved == got
 
 
 def test_absolute_is_the_same_instant_in_utc() -> None:

@@ -60,14 +60,16 @@ def subtract(base: Sequence[Interval], cuts: Sequence[Interval]) -> list[Interva
 
 
 def subtract_micro(
-    base: Sequence[tuple[int, int]], starts: Sequence[int], ends: Sequence[int]
+    base: Sequence[tuple[int, int]], starts: Sequence[int], ends: Sequence[int], shift: int = 0
 ) -> list[tuple[int, int]]:
-    """`subtract` in UTC epoch microseconds: `base` less the cuts given as their starts and
-    their ends (merged and sorted, as `Plan.busy_micro` gives them)."""
+    """`subtract` in UTC epoch microseconds: `base`, moved by `shift`, less the cuts given as
+    their starts and their ends (merged and sorted, as `Plan.busy_micro` gives them)."""
     result: list[tuple[int, int]] = []
     count = len(starts)
-    i = bisect_right(ends, base[0][0]) if base and count else 0
+    i = bisect_right(ends, base[0][0] + shift) if base and count else 0
     for start, end in base:
+        start += shift
+        end += shift
         while i < count and ends[i] <= start:
             i += 1
         j, cursor = i, start

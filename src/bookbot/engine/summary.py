@@ -152,8 +152,7 @@ def free_days(plan: Plan, days: Iterable[date]) -> list[FreeDay]:
         if midnight is None or shape is None or shape.reversed:  # clocks move, or odd hours
             found.append(FreeDay.of(summarize(plan, plan.work_day(day))))
             continue
-        windows = [(midnight + start, midnight + end) for start, end in shape.micro_windows]
-        holes = subtract_micro(windows, starts, ends)
+        holes = subtract_micro(shape.micro_windows, starts, ends, midnight)
         firsts = [start for start, _ in holes]
         size = len(holes)
         free = []
