@@ -98,6 +98,18 @@ async def fresh(size: str, kind: str) -> None:
         await admin.close()
 
 
+async def kept(size: str, kind: str) -> bool:
+    """Tells whether a previous run left the benchmark database of this size and kind."""
+    if kind == "sqlite":
+        return (FOLDER / f"bookbot_bench_{size}.db").is_file()
+    admin = await asyncpg.connect(POSTGRES)
+    try:
+        name = f"bookbot_bench_{size}"
+        return bool(await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
+    finally:
+        await admin.close()
+
+
 async def vacuum(size: str) -> None:
     """Clears dead rows from the PostgreSQL benchmark database (outside any transaction)."""
     connection = await asyncpg.connect(POSTGRES.rsplit("/", 1)[0] + f"/bookbot_bench_{size}")
@@ -143,6 +155,11 @@ async def one(size: str, kind: str, keep: bool, only: str | None = None) -> None
     """Every figure of one size on one database (`only`: that figure alone)."""
     target = url(size, kind)
     print(f"size {size} on {kind}", flush=True)
+    if keep and not await kept(size, kind):
+        raise SystemExit(
+            f"--keep: no database of size {size} on {kind} was kept ({target});"
+            " run once without --keep to import one"
+        )
     if not keep:
         await fresh(size, kind)
         file_import(size, target)
@@ -405,11 +422,15 @@ def main() -> None:
             asyncio.run(one(*args.one, args.keep, args.only))
         return
     print(f"scale benchmark, Python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    failed = 0
     for size in ("a", "b", "c") if args.size == "all" else (args.size,):
         for kind in ("sqlite", "postgresql") if args.db == "all" else (args.db,):
             command = [sys.executable, __file__, "--one", size, kind]
             command += ["--keep"] if args.keep else []
-            subprocess.run(command + (["--only", args.only] if args.only else []), check=False)
+            command += ["--only", args.only] if args.only else []
+            failed += subprocess.run(command, check=False).returncode != 0
+    if failed:
+        raise SystemExit(f"{failed} of the runs above failed")
 
 
 if __name__ == "__main__":
