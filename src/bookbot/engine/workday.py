@@ -11,7 +11,6 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Hashable, Sequence
-from copy import copy
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property, lru_cache
 from typing import Any
@@ -230,7 +229,8 @@ class Plan:
         The same schedule and places, and the work days it has laid out already (`shape`):
         a question of many specialists' bookings lays out none again.
         """
-        plan = copy(self)
+        plan = Plan.__new__(Plan)
+        plan.__dict__.update(self.__dict__)  # what `copy.copy` does, without loading it
         plan.booked = booked
         plan.kept = {}
         for name in ("busy", "busy_micro"):  # cached from the busy time without `booked`
