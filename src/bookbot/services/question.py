@@ -63,6 +63,11 @@ class Question(Struct, dict=True):
         """The instant no slot starts sooner than."""
         return absolute(self.now) + self.rules.min_notice
 
+    @cached_property
+    def since(self) -> int:
+        """`earliest` in UTC epoch microseconds."""
+        return search.microseconds(self.earliest)
+
     @property
     def rules(self) -> Rules:
         return self.business.rules
@@ -136,9 +141,8 @@ class Question(Struct, dict=True):
         plan = self.plans[row.specialist]
         if self.where is None:
             starts, ends = spans(row.stored)
-            since = search.microseconds(self.earliest)
             return search.long_holes_micro(
-                plan, row.day, zip(starts, ends, strict=True), since, least // MICROSECOND
+                plan, row.day, zip(starts, ends, strict=True), self.since, least // MICROSECOND
             )
         free = intersect(row.holes_of(least), plan.windows(row.day))
         return search.long_holes(plan, row.day, free, self.earliest, least)

@@ -59,7 +59,7 @@ def slots(q: Question, row: IndexedDay) -> tuple[Slot, ...]:
     """The slots an indexed date offers at `now`: what `Question.offered` gives, sooner."""
     if row.day > q.last_day(row.specialist):
         return ()
-    since = search.microseconds(q.earliest)
+    since = q.since
     return _offered(q.plans[row.specialist], row.day, row.stored, q.duration, since).slots
 
 
@@ -125,7 +125,7 @@ async def soonest(q: Question, ids: list[str], first: date | None) -> dict[str, 
         if s in cursor:
             cursor[s] = max(start[s], span.first)
             stop[s] = min(end[s], span.last)
-    since = search.microseconds(q.earliest)
+    since = q.since
     pending = {s for s, day in cursor.items() if day <= stop[s]}
     firsts = {day for day, _ in zones.values()}
     uniform = len(firsts) == 1 and not short  # every cursor the same date
