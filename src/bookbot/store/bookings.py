@@ -107,9 +107,6 @@ def _overlapping(columns: Sequence[Any] = COLUMNS, one: bool = False) -> tuple[S
 ADD = insert(BookingRow.__table__)  # Core: the ORM's unit of work costs more than the insert
 
 
-# Built once (building them cost more than running them). `around` asks, besides the
-# bookings, a first row of the specialist: whether a hold of theirs ran out at :now and is
-# not marked yet, and their span of indexed dates (`header`, `lapsed`, `first`, `last`).
 def _overlapping_listed() -> CompoundSelect:
     """`overlapping`'s query on PostgreSQL: the specialists one array, :specialists.
 
@@ -145,6 +142,9 @@ def _overlapping_listed() -> CompoundSelect:
     return union_all(starting, reaching)
 
 
+# Built once (building them cost more than running them). `around` asks, besides the
+# bookings, a first row of the specialist: whether a hold of theirs ran out at :now and is
+# not marked yet, and their span of indexed dates (`header`, `lapsed`, `first`, `last`).
 OVERLAPPING = {"sqlite": union_all(*_overlapping()), "postgresql": _overlapping_listed()}
 
 

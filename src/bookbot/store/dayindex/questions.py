@@ -399,15 +399,7 @@ class Passing:
 def _first(service: str, after: date, need: Need) -> Select:
     """Each specialist of a service with their first date from `after` that meets the need,
     and its holes (PostgreSQL: a LATERAL probe of the index per specialist)."""
-    later = DAYS.alias("later")
-    soonest = (
-        select(later.c.day, later.c.holes)
-        .where(later.c.specialist_id == OfferRow.specialist_id, later.c.day >= after)
-        .where(*need.where(later))
-        .order_by(later.c.day)
-        .limit(1)
-        .lateral("soonest")
-    )
+    soonest = _soonest(after, need, "day", "holes").lateral("soonest")
     return (
         select(OfferRow.specialist_id, soonest.c.day, soonest.c.holes)
         .join(soonest, true())
@@ -418,17 +410,23 @@ def _first(service: str, after: date, need: Need) -> Select:
 def _first_by_rowid(service: str, after: date, need: Need) -> Select:
     """Each specialist of a service with the rowid of their first date from `after` that
     meets the need (SQLite), as `first`."""
+    soonest = _soonest(after, need, "rowid").scalar_subquery()
+    return select(OfferRow.specialist_id, soonest.label("first")).where(
+        OfferRow.service_id == service
+    )
+
+
+def _soonest(after: date, need: Need, *columns: str) -> Select:
+    """These columns of a specialist's first date from `after` that meets the need: the
+    index probe, correlated to the service's offers (`later` is the day index)."""
     later = DAYS.alias("later")
-    soonest = (
-        select(literal_column("later.rowid"))
+    picked = [literal_column("later.rowid") if c == "rowid" else later.c[c] for c in columns]
+    return (
+        select(*picked)
         .where(later.c.specialist_id == OfferRow.specialist_id, later.c.day >= after)
         .where(*need.where(later))
         .order_by(later.c.day)
         .limit(1)
-        .scalar_subquery()
-    )
-    return select(OfferRow.specialist_id, soonest.label("first")).where(
-        OfferRow.service_id == service
     )
 
 
