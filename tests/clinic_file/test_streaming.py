@@ -9,12 +9,15 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 
 from bookbot import clinic_file
 from bookbot.clinic_file import loading, streamed, streaming
 from bookbot.errors import Invalid
 from bookbot.services.clinic import import_clinic, import_file
 from bookbot.store.db import Database
+from bookbot.store.tables import BookingRow
 from bookbot.store.uow import UnitOfWork
 from tests.clinics import BASIC, NOW
 from tests.conftest import drop_database, new_database
@@ -77,6 +80,16 @@ def test_a_file_streamed_in_small_pieces_reads_as_it_does_whole(
     assert list(head) == ["timezone"] and list(rest) == ["payments"]
 
 
+def _counted(method: Any, calls: list) -> Any:
+    """The method, noting each call in `calls`."""
+
+    def counted(*args: Any) -> Any:
+        calls.append(args)
+        return method(*args)
+
+    return counted
+
+
 def _json(text: str, bookings: list[dict], path: Path) -> Path:
     """BASIC with these bookings, as a JSON file."""
     document = loading.load_text(text)
@@ -96,10 +109,14 @@ async def _state(db: Database) -> list[tuple]:
     return [*sorted(rows, key=lambda row: row[0] or 0), tuple(days), sorted(indexed.items())]
 
 
+@pytest.mark.parametrize("helper", [False, True], ids=["here", "in a helper process"])
 async def test_a_streamed_import_writes_and_refuses_as_the_whole_file_does(
-    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, helper: bool
 ) -> None:
-    monkeypatch.setattr(streamed, "CHUNK", 1)  # a chunk a booking
+    monkeypatch.setattr(streamed, "CHUNK", 1)  # a chunk a booking (here)
+    monkeypatch.setattr(streamed, "IN_HELPER", 0 if helper else 2**40)
+    spawned = []
+    monkeypatch.setattr(streamed.Streamed, "_there", _counted(streamed.Streamed._there, spawned))
     (tmp_path / "other").mkdir()
     other_url = await new_database(db.dialect, tmp_path / "other")
     other = Database(other_url)
@@ -145,6 +162,7 @@ async def test_a_streamed_import_writes_and_refuses_as_the_whole_file_does(
             assert answer == whole
             assert await _state(db) == await _state(other)
         assert answer == [("error.overlaps_existing", "bookings[0].start")]
+        assert len(spawned) == (len(steps) if helper else 0)
     finally:
         await other.close()
         await drop_database(other_url)
@@ -164,3 +182,56 @@ async def test_a_streamed_import_tells_its_progress(
     )
     assert report.bookings == 5
     assert heard == [2, 4, 5, None]  # after each chunk, then the day index
+
+
+async def _guards(db: Database) -> list[tuple]:
+    """The database's triggers on bookings, as it stores them."""
+    async with UnitOfWork(db, write=False) as uow:
+        connection = await uow.session.connection()
+        if db.dialect == "sqlite":
+            query = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+        else:
+            query = (
+                "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger "
+                "WHERE tgrelid = 'bookings'::regclass AND NOT tgisinternal ORDER BY tgname"
+            )
+        return [tuple(row) for row in await connection.exec_driver_sql(query)]
+
+
+async def test_a_streamed_import_leaves_the_overlap_guard_as_it_found_it(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's trigger is dropped while new bookings stream in: it is back, and refuses."""
+    monkeypatch.setattr(streamed, "CHUNK", 2)
+    async with UnitOfWork(db) as uow:  # the schema, made
+        await uow.commit()
+    guards = await _guards(db)
+    assert any("overlap" in name for name, _ in guards)
+    lines = [
+        {"specialist": "ben", "service": "checkup", "start": f"2026-12-0{day}T{hour:02d}:00"}
+        for day in (1, 2)
+        for hour in (8, 9)
+    ]
+    clashing = [*lines, {**lines[0], "id": 77}]  # the first again: refused at the end
+    with pytest.raises(Invalid):
+        await import_file(db, _json(BASIC, clashing, tmp_path / "clash.json"), now)
+    assert await _guards(db) == guards
+    async with UnitOfWork(db, write=False) as uow:
+        assert await uow.bookings.bookings() == []  # nothing written
+    report = await import_file(db, _json(BASIC, lines, tmp_path / "c.json"), now)
+    assert report.bookings == 4
+    assert await _guards(db) == guards
+    async with UnitOfWork(db) as uow:  # another program's insert over an imported booking
+        first = await uow.session.scalar(select(BookingRow).order_by(BookingRow.start_at).limit(1))
+        assert first is not None
+        with pytest.raises(IntegrityError, match="bookings_no_overlap"):
+            await uow.session.execute(
+                insert(BookingRow).values(
+                    specialist_id=first.specialist_id,
+                    service_id=first.service_id,
+                    start_at=first.start_at,
+                    end_at=first.end_at,
+                    status="confirmed",
+                    created_at=first.start_at,
+                )
+            )
