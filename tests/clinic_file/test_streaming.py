@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -113,7 +114,7 @@ async def _state(db: Database) -> list[tuple]:
 async def test_a_streamed_import_writes_and_refuses_as_the_whole_file_does(
     db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, helper: bool
 ) -> None:
-    monkeypatch.setattr(streamed, "CHUNK", 1)  # a chunk a booking (here)
+    monkeypatch.setattr(streamed, "CHUNK", 1)  # a chunk a booking
     monkeypatch.setattr(streamed, "IN_HELPER", 0 if helper else 2**40)
     spawned = []
     monkeypatch.setattr(streamed.Streamed, "_there", _counted(streamed.Streamed._there, spawned))
@@ -160,9 +161,11 @@ async def test_a_streamed_import_writes_and_refuses_as_the_whole_file_does(
             path = _json(BASIC, bookings, tmp_path / "clinic.json")
             answer, whole = await both(path)
             assert answer == whole
+            assert not multiprocessing.active_children()  # a helper stopped, even early
             assert await _state(db) == await _state(other)
         assert answer == [("error.overlaps_existing", "bookings[0].start")]
-        assert len(spawned) == (len(steps) if helper else 0)
+        helped = helper and db.dialect == "sqlite"  # PostgreSQL's server writes: a thread reads
+        assert len(spawned) >= len(steps) if helped else not spawned  # once more a restart
     finally:
         await other.close()
         await drop_database(other_url)

@@ -5,11 +5,11 @@ the file is not JSON that reads as YAML reads it, `Reread` is raised, and the ca
 undoes what it wrote and reads the file whole (`read_file`), which names every problem
 as it always has. Across chunks only `Compact` is kept: three integers a booking.
 
-A large file is read in a helper process, which hands the chunks over through a pipe:
-reading took a size-a import ~30 s of its ~100 s on SQLite, side by side with writing
-in one process the two only took turns with Python's lock, and a second core does it
-meanwhile. The helper reads as this process would (the same `_here`), so the chunks,
-the problems and the `Reread` are the same.
+A large file is read in a helper process where asked (SQLite), which hands the chunks
+over through a pipe: reading took a size-a import ~30 s of its ~100 s on SQLite, side by
+side with writing in one process the two only took turns with Python's lock, and a
+second core does it meanwhile. The helper reads as this process would (the same
+`_here`), so the chunks, the problems and the `Reread` are the same.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from bookbot.clinic_file.bookings import Compact, Lines
@@ -51,6 +52,8 @@ class Streamed:
         self.count = 0  # bookings read so far
         self.compact = Compact()  # what the lines read so far hold together
         self.size = 0
+        self.chunk = CHUNK  # bookings a chunk
+        self.helpers: list[BaseProcess] = []  # the helper process reading, while it runs
 
     def __enter__(self) -> Streamed:
         try:
@@ -74,6 +77,8 @@ class Streamed:
 
     def __exit__(self, *exc: object) -> None:
         self.file.__exit__()
+        for helper in self.helpers:  # one left reading when the import stopped early
+            _stop(helper)
 
     def busy(self, specialist: str) -> tuple[Sequence[int], Sequence[int]]:
         """The starts and the ends (UTC epoch microseconds) of a specialist's live bookings
@@ -86,13 +91,14 @@ class Streamed:
         except (NotPlain, UnicodeDecodeError, OSError):
             raise Reread from None
 
-    def chunks(self) -> Iterator[list[tuple[int, Booking]]]:
+    def chunks(self, helper: bool = False) -> Iterator[list[tuple[int, Booking]]]:
         """The bookings, CHUNK at a time; raises Reread at the first problem.
 
-        A file of IN_HELPER bytes or more is read in a helper process, where there is a
-        second core.
+        With `helper`, a file of IN_HELPER bytes or more is read in a helper process,
+        where there is a second core. A caller whose writes are a database server's work
+        reads in a thread instead: a helper would take the server's core.
         """
-        if self.size >= IN_HELPER and len(os.sched_getaffinity(0)) > 1:
+        if helper and self.size >= IN_HELPER and len(os.sched_getaffinity(0)) > 1:
             return self._there()
         return self._here()
 
@@ -100,8 +106,11 @@ class Streamed:
         """The chunks as a helper process reads them; then what they hold together."""
         spawn = multiprocessing.get_context("spawn")  # forking copies a loop and threads
         pipe, end = spawn.Pipe(duplex=False)
-        helper = spawn.Process(target=_read, args=(str(self.file.path), end), daemon=True)
+        helper = spawn.Process(
+            target=_read, args=(str(self.file.path), self.chunk, end), daemon=True
+        )
         helper.start()
+        self.helpers.append(helper)
         end.close()
         try:
             while True:
@@ -123,9 +132,8 @@ class Streamed:
                     return
         finally:
             pipe.close()
-            if helper.is_alive():
-                helper.terminate()  # this side stopped early: it reads no more
-            helper.join()
+            _stop(helper)
+            self.helpers.remove(helper)
 
     def _here(self) -> Iterator[list[tuple[int, Booking]]]:
         """The chunks as this process reads them."""
@@ -154,7 +162,7 @@ class Streamed:
             if booking is not None:
                 compact.add(booking)
                 chunk.append((index, booking))
-                if len(chunk) >= CHUNK:
+                if len(chunk) >= self.chunk:
                     self.count += len(chunk)
                     yield chunk
                     chunk = []
@@ -166,10 +174,18 @@ class Streamed:
             yield chunk
 
 
-def _read(path: str, pipe: Connection) -> None:
+def _stop(helper: BaseProcess) -> None:
+    """Ends a helper process: at once if it still reads (the import stopped early)."""
+    if helper.is_alive():
+        helper.terminate()
+    helper.join()
+
+
+def _read(path: str, size: int, pipe: Connection) -> None:
     """A helper process's work: sends each chunk of a file, then its busy time, or why not."""
     try:
         with Streamed(Path(path)) as source:
+            source.chunk = size
             for chunk in source._here():
                 pipe.send(("chunk", chunk))
             pipe.send(("end", (dict(source.compact.starts), dict(source.compact.ends))))

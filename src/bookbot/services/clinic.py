@@ -116,7 +116,7 @@ async def _import_streamed(
             read = 0
             writing: asyncio.Future[None] | None = None
             try:
-                async for chunk in _read_ahead(source.chunks(), db.served):
+                async for chunk in _read_ahead(source.chunks(not db.served), db.served):
                     if writing is not None:
                         await writing  # the chunk before, written while this one was read
                     if refusal is None:
@@ -144,8 +144,9 @@ async def _read_ahead(chunks: Iterator[list[T]], server: bool) -> AsyncIterator[
     On PostgreSQL reading a chunk is this process's work and writing it the server's:
     side by side, the bookings take about the longer of the two instead of their sum.
     SQLite writes in this process, where the two threads only took turns with Python's
-    lock (a size-a import took 86 s that way instead of 72 s), so there chunks are read
-    in turn. One chunk is read at a time: the thread and the loop never share the reader.
+    lock (a size-a import took 86 s that way instead of 72 s), so there chunks are taken
+    in turn, from a helper process that reads a large file meanwhile (`Streamed.chunks`).
+    One chunk is read at a time: the thread and the loop never share the reader.
     """
     if not server:
         for chunk in chunks:
