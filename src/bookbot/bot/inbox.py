@@ -108,6 +108,10 @@ class Intake:
         if self._marker is not None:
             await asyncio.gather(self._marker, return_exceptions=True)
 
+    def working(self) -> bool:
+        """Tells whether an update handed over is being handled now."""
+        return bool(self._tasks)
+
     async def take(self, updates: Sequence[dict[str, Any]]) -> int:
         """Stores the updates not stored before in one transaction, then hands those over.
 

@@ -79,9 +79,8 @@ async def play(
         await application.start()
         await intake(application).start()
         try:
-            await _chat(
-                emulator, emulator.user(PLAYER, "You", language_code=lang), lang, read, write
-            )
+            player = emulator.user(PLAYER, "You", language_code=lang)
+            await _chat(emulator, player, lang, read, write, intake(application).working)
         finally:
             await intake(application).stop()
             await application.stop()
@@ -89,7 +88,12 @@ async def play(
 
 
 async def _chat(
-    emulator: BotApiEmulator, user: ChatUser, lang: str, read: Reader, write: Callable[[str], None]
+    emulator: BotApiEmulator,
+    user: ChatUser,
+    lang: str,
+    read: Reader,
+    write: Callable[[str], None],
+    working: Callable[[], bool],
 ) -> None:
     write(i18n.text("try.intro", lang))
     chat = emulator.chat(user)
@@ -98,7 +102,7 @@ async def _chat(
     await emulator.send_text(user, "/start")
     while True:
         if before is not None:
-            await _answered(emulator, chat, before)
+            await _answered(emulator, chat, before, working)
         choices = screen.show()
         line = await read(i18n.text("try.prompt", lang))
         if line is None or line.strip().lower() in QUIT:
@@ -140,17 +144,23 @@ async def _pay(
 
 
 async def _answered(
-    emulator: BotApiEmulator, chat: ChatState, before: tuple, timeout: float = 10
+    emulator: BotApiEmulator,
+    chat: ChatState,
+    before: tuple,
+    working: Callable[[], bool],
+    timeout: float = 10,
 ) -> None:
     """Waits until the bot has answered the last action and gone quiet.
 
     Idle alone is not enough: a handler may think longer than the emulator's quiet
-    period before its first call.
+    period before its first call. Nor is a change in the chat: the outbox may deliver a
+    message the action before owed (a booking's calendar file) while the handler of
+    this one (`working`) has yet to answer.
     """
     async with asyncio.timeout(timeout):
         while True:
             await emulator.wait_idle(timeout=timeout)
-            if _state(emulator, chat) != before:
+            if _state(emulator, chat) != before and not working():
                 return
             await asyncio.sleep(0.02)
 
