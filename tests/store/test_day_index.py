@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from msgspec.structs import replace
-from sqlalchemy import delete, event, update
+from sqlalchemy import delete, event, insert, update
 
 from bookbot import clinic_file
 from bookbot.cli import main
@@ -671,5 +671,33 @@ async def test_the_search_page_at_midday_reads_passed_days_in_batches(db: Databa
         )
         await uow.commit()
     await assert_pages_equal(db, NOW + timedelta(hours=5.25))
+    await reindex(db, NOW)
+    await assert_index_exact(db)
+
+
+async def test_reindex_mends_rows_that_differ_are_missing_or_left_over(db: Database) -> None:
+    """Reindex writes only the rows that differ: each kind of stale row is found and mended."""
+    await import_clinic(db, clinic_file.read(DIRECTORY), NOW)
+    async with UnitOfWork(db) as uow:
+        spans = await uow.days.spans(IDS)
+        rows = await uow.days.rows(IDS)
+        changed, missing = sorted(rows)[:2]
+        span = spans["ann"]
+        free_dates = {day for specialist, day in rows if specialist == "ann"}
+        unfree = next(d for d in search.dates(span.first, span.last) if d not in free_dates)
+        await uow.session.execute(
+            update(DayRow)
+            .where(DayRow.specialist_id == changed[0], DayRow.day == changed[1])
+            .values(free_minutes=1, holes="0-60")
+        )
+        await uow.session.execute(
+            delete(DayRow).where(DayRow.specialist_id == missing[0], DayRow.day == missing[1])
+        )
+        left_over = {**rows[changed], "specialist_id": "ann", "day": unfree}
+        left_over["weekday"] = unfree.weekday()
+        await uow.session.execute(insert(DayRow).values(left_over))
+        await uow.commit()
+    with pytest.raises(AssertionError):
+        await assert_index_exact(db)
     await reindex(db, NOW)
     await assert_index_exact(db)
