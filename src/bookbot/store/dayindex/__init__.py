@@ -20,6 +20,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Coroutine, Sequence
 from datetime import date, datetime, timedelta
+from operator import itemgetter
 from typing import Any, Protocol
 
 from msgspec import Struct, field
@@ -66,6 +67,7 @@ def _upsert(statement: Upsert) -> Upsert:
     )
 
 
+_VALUES = itemgetter(*(column.name for column in DAYS.columns))  # a row's, in the table's order
 UPSERT = {"postgresql": _upsert(postgresql.insert(DAYS)), "sqlite": _upsert(sqlite.insert(DAYS))}
 
 __all__ = ["DayIndex", "IndexedDay", "Need", "Span"]  # what callers read from the index
@@ -382,7 +384,7 @@ class DayIndex(DayQuestions):
         replaced = [specialist.id for specialist, _, _, whole in batch.jobs if whole]
         stored = await self._stored(replaced)
         if stored:
-            differ = [row for row in batch.replaced if stored.pop(_key(row), None) != row]
+            differ = [row for row in batch.replaced if stored.pop(_key(row), None) != _VALUES(row)]
             await self._delete(list(stored))  # those left: days no longer free
             await self._upsert(differ)
         else:
@@ -408,15 +410,15 @@ class DayIndex(DayQuestions):
         spanned = await self.session.execute(SPANNED, {"ids": ids})
         return {specialist: Span(first, last) for specialist, first, last in spanned if first}
 
-    async def _stored(self, specialists: list[str]) -> dict[tuple[str, date], dict]:
-        """The stored rows of these specialists, by specialist and date."""
-        found: dict[tuple[str, date], dict] = {}
+    async def _stored(self, specialists: list[str]) -> dict[tuple[str, date], tuple]:
+        """The stored rows of these specialists, by specialist and date: their values in
+        the table's order."""
+        found: dict[tuple[str, date], tuple] = {}
         for part in chunks(specialists):
             for row in await self.session.execute(
                 select(DAYS).where(DAYS.c.specialist_id.in_(part))
             ):
-                values = row._asdict()
-                found[_key(values)] = values
+                found[row.specialist_id, row.day] = tuple(row)
         return found
 
     async def _delete(self, keys: list[tuple[str, date]]) -> None:
