@@ -191,6 +191,8 @@ def _read(path: str, size: int, pipe: Connection) -> None:
             pipe.send(("end", (dict(source.compact.starts), dict(source.compact.ends))))
     except Reread:
         pipe.send(("reread", None))
+    except BrokenPipeError:
+        pass  # the importing process stopped: no one is left to tell
     except Exception as error:  # told to the importing process, which raises it
         pipe.send(("failed", f"{error.__class__.__name__}: {error}"))
     finally:
