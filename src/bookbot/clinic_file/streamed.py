@@ -53,7 +53,7 @@ class Streamed:
         self.compact = Compact()  # what the lines read so far hold together
         self.size = 0
         self.chunk = CHUNK  # bookings a chunk
-        self.helpers: list[BaseProcess] = []  # the helper process reading, while it runs
+        self.helper: BaseProcess | None = None  # the helper process reading, while it runs
 
     def __enter__(self) -> Streamed:
         try:
@@ -77,8 +77,8 @@ class Streamed:
 
     def __exit__(self, *exc: object) -> None:
         self.file.__exit__()
-        for helper in self.helpers:  # one left reading when the import stopped early
-            _stop(helper)
+        if self.helper is not None:  # left reading when the import stopped early
+            _stop(self.helper)
 
     def busy(self, specialist: str) -> tuple[Sequence[int], Sequence[int]]:
         """The starts and the ends (UTC epoch microseconds) of a specialist's live bookings
@@ -110,7 +110,7 @@ class Streamed:
             target=_read, args=(str(self.file.path), self.chunk, end), daemon=True
         )
         helper.start()
-        self.helpers.append(helper)
+        self.helper = helper
         end.close()
         try:
             while True:
@@ -133,7 +133,7 @@ class Streamed:
         finally:
             pipe.close()
             _stop(helper)
-            self.helpers.remove(helper)
+            self.helper = None
 
     def _here(self) -> Iterator[list[tuple[int, Booking]]]:
         """The chunks as this process reads them."""

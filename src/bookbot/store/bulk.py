@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any, TypeVar
 
@@ -18,7 +19,6 @@ from bookbot.store.tables import UTCDateTime
 CHUNK = 20_000  # rows per statement, to bound memory
 IN_LIST = 900  # values in one IN list, under SQLite's limit on parameters
 REMEMBERED = 100_000  # instants whose text is kept (~15 MB)
-_TEXTS: dict[datetime | None, str | None] = {}
 T = TypeVar("T")
 
 
@@ -109,17 +109,6 @@ def _binding(kind: TypeEngine, dialect: Dialect) -> tuple[Callable[[Any], Any], 
     return None if bind is None else (bind, isinstance(kind, Date))
 
 
-def _instant_text(value: datetime | None) -> str | None:
-    """`_sqlite_instant`, remembered: the instants of a bulk write recur from chunk to chunk
-    (visits start on a grid), and making a text took 8 s of a size-a import."""
-    found = _TEXTS.get(value)
-    if found is None:
-        if len(_TEXTS) >= REMEMBERED:
-            _TEXTS.clear()
-        found = _TEXTS[value] = _sqlite_instant(value)
-    return found
-
-
 def _sqlite_instant(value: datetime | None) -> str | None:
     """An aware instant as SQLAlchemy stores a UTCDateTime on SQLite."""
     if value is None:
@@ -129,6 +118,11 @@ def _sqlite_instant(value: datetime | None) -> str | None:
     if value.tzinfo is None:
         raise ValueError("naive datetimes are not stored: give an aware instant")
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+# The instants of a bulk write recur from chunk to chunk (visits start on a grid), and
+# making their texts anew took 8 s of a size-a import. Equal instants are one UTC text.
+_instant_text = lru_cache(maxsize=REMEMBERED)(_sqlite_instant)
 
 
 def chunks(values: Sequence[T], size: int = IN_LIST) -> Iterator[list[T]]:
