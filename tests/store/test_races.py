@@ -541,6 +541,25 @@ async def test_a_lock_out_of_order_is_only_tried(pg: Database) -> None:
         await other.close()
 
 
+async def test_a_lock_reads_the_stamp_committed_while_it_waited(pg: Database) -> None:
+    await import_clinic(pg, clinic_file.read(clinic()), NOW)
+    other = Database(pg.url)
+    try:
+        async with UnitOfWork(other) as holder:
+            await holder.lock_business()
+            await holder.session.execute(text("UPDATE businesses SET stamp = 'changed'"))
+            async with UnitOfWork(pg) as waiter:
+                waiting = asyncio.ensure_future(waiter.lock(specialists=["s0"]))
+                await asyncio.sleep(0.3)
+                assert not waiting.done()  # the business is locked exclusively
+                await holder.commit()
+                await asyncio.wait_for(waiting, 30)
+                # Read after the lock was granted, not with the snapshot of before it.
+                assert waiter.catalog.stamp == "changed"
+    finally:
+        await other.close()
+
+
 async def test_the_database_makes_writers_outside_the_locks_take_turns_on_one_specialist(
     pg: Database,
 ) -> None:

@@ -57,13 +57,10 @@ BUSINESS, CLIENT, SPECIALIST = 0, 1, 2  # kinds of lock, in the order they are t
 Lock = tuple[int, int]  # its kind and its advisory key
 P = ParamSpec("P")
 T = TypeVar("T")
-# Waits for each key in order, the first `shared` of them shared: a unit's first locks,
-# the business shared and then the others, are one statement.
-TAKE = text(
-    "SELECT CASE WHEN o <= :shared THEN pg_advisory_xact_lock_shared(k)"
-    " ELSE pg_advisory_xact_lock(k) END"
-    " FROM unnest(CAST(:keys AS bigint[])) WITH ORDINALITY AS t(k, o)"
-)
+# Waits for each key in order, the first `shared` of them shared, then reads the catalog's
+# stamp with a snapshot taken after the last lock (migration 0022): a unit's first locks,
+# the business shared and then the others, and its stamp are one round trip.
+TAKE = text("SELECT bookbot_lock(CAST(:keys AS bigint[]), :shared)")
 TRY = text(
     "SELECT bool_and(pg_try_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k"
 )
@@ -176,9 +173,10 @@ class UnitOfWork:
         if late and not await self._execute(TRY, keys=[key for _, key in late]):
             raise OutOfOrder  # waiting here could close a circle; `retried` starts over
         ordered = [key for _, key in sorted(wanted - set(late))]
-        await self._execute(TAKE, keys=first + ordered, shared=len(first))
+        keys = first + ordered
+        stamp = await self._execute(TAKE, keys=keys, shared=len(first)) if keys else None
         self.held = held | wanted
-        self._forget()
+        self._forget(stamp)
 
     async def lock_business(self) -> None:
         """Makes every other writer wait for this unit: for changes to every specialist.
@@ -189,9 +187,9 @@ class UnitOfWork:
             return
         if self.held:
             raise RuntimeError("the business lock must be a unit's first")
-        await self._execute(text("SELECT pg_advisory_xact_lock(:key)"), key=BUSINESS_KEY)
+        stamp = await self._execute(TAKE, keys=[BUSINESS_KEY], shared=0)
         self.held.add((BUSINESS, BUSINESS_KEY))
-        self._forget()
+        self._forget(stamp)
 
     def _locking(self) -> bool:
         """Tells whether this unit's database needs locks taken (PostgreSQL)."""
@@ -205,11 +203,14 @@ class UnitOfWork:
             return True
         return await self.session.scalar(statement, params)
 
-    def _forget(self) -> None:
-        """Drops what the session read before the lock, so it is read again as committed."""
+    def _forget(self, stamp: object) -> None:
+        """Drops what the session read before the lock, so it is read again as committed.
+
+        `stamp`: the catalog's, as read after the lock (None: read it when asked).
+        """
         assert self.session is not None
         self.session.expire_all()
-        self.catalog.stamp = None
+        self.catalog.stamp = stamp if isinstance(stamp, str) else None
 
 
 def retried(use_case: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:

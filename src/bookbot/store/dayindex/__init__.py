@@ -164,7 +164,7 @@ class DayIndex(DayQuestions):
         self.around: datetime | None = None  # new spans are laid around this instant
         self.known: dict[str, _Seen] = {}  # live bookings, as this transaction has them
         self.booked: dict[str, tuple[Sequence[int], Sequence[int]]] = {}  # the same, in integers
-        self.spans_read: dict[str, Span | None] = {}  # before settling (SQLite)
+        self.spans_read: dict[str, Span | None] = {}  # before settling, under lock
 
     # -- noting changes --------------------------------------------------------------------
 
@@ -213,8 +213,9 @@ class DayIndex(DayQuestions):
     def span_known(self, specialist: str, span: Span | None) -> None:
         """Hands over a specialist's span as this transaction read it (None: it has none).
 
-        Only SQLite settles with it: its write lock, taken at BEGIN, keeps every other
-        writer out until the commit. PostgreSQL reads spans again as it locks the rows.
+        Only under the specialist's lock (SQLite's write lock, taken at BEGIN; on
+        PostgreSQL `UnitOfWork.lock`): a span is written only by a writer holding it (a
+        reindex, a settle giving a specialist its first), so it stays true until the commit.
         """
         self.spans_read[specialist] = span
 
@@ -308,7 +309,6 @@ class DayIndex(DayQuestions):
         known: dict[str, Span | None],
     ) -> _Batch:
         """What settling these specialists needs: the days to compute and the busy time."""
-        # With their spans, the specialists' rows are locked (FOR NO KEY UPDATE, PostgreSQL).
         spans = await self._spans_of(ids, known)
         batch = _Batch(business)
         for specialist in await schedules.current(ids):
@@ -401,11 +401,10 @@ class DayIndex(DayQuestions):
         )
 
     async def _spans_of(self, ids: list[str], known: dict[str, Span | None]) -> dict[str, Span]:
-        """These specialists' spans (on PostgreSQL their rows locked, FOR NO KEY UPDATE).
-
-        On SQLite, those handed over (`span_known`) when they are all known.
+        """These specialists' spans: those handed over (`span_known`) when all are known,
+        else read, on PostgreSQL with their rows locked (FOR NO KEY UPDATE).
         """
-        if self.session.get_bind().dialect.name == "sqlite" and all(i in known for i in ids):
+        if all(i in known for i in ids):
             return {i: span for i in ids if (span := known[i]) is not None}
         spanned = await self.session.execute(SPANNED, {"ids": ids})
         return {specialist: Span(first, last) for specialist, first, last in spanned if first}
