@@ -6,6 +6,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from bookbot import clinic_file
 from bookbot.engine.model import Booking, BookingStatus, Client
@@ -14,7 +15,7 @@ from bookbot.services import booked, bookings
 from bookbot.services.availability import free_slots
 from bookbot.services.clinic import export_clinic, import_clinic
 from bookbot.store.db import Database
-from bookbot.store.uow import UnitOfWork
+from bookbot.store.uow import BULK_PAGES, UnitOfWork
 from tests.clinics import BASIC, NOW
 from tests.store.schema import drift
 
@@ -250,3 +251,28 @@ async def test_a_database_with_data_upgrades_from_the_first_schema(empty_db: Dat
     assert [(b.id, b.client.name, b.start.isoformat()) for b in kept] == [
         (1, "Bob", "2026-12-01T09:00:00+01:00")
     ]
+
+
+async def test_an_import_widens_sqlite_s_page_cache_and_gives_it_back(sqlite_url: str) -> None:
+    db = Database(sqlite_url)
+
+    async def cache_size() -> int:
+        async with UnitOfWork(db, write=False) as uow:  # the pool's one connection again
+            return int((await uow.session.execute(text("PRAGMA cache_size"))).scalar_one())
+
+    try:
+        before = await cache_size()
+        async with UnitOfWork(db) as uow:
+            await uow.widen_cache()
+            widened = (await uow.session.execute(text("PRAGMA cache_size"))).scalar_one()
+            await uow.commit()
+        assert (widened, await cache_size()) == (-BULK_PAGES, before)
+        with pytest.raises(RuntimeError):
+            async with UnitOfWork(db) as uow:
+                await uow.widen_cache()
+                raise RuntimeError("undone")
+        assert await cache_size() == before
+        await import_clinic(db, clinic_file.read(BASIC), now)
+        assert await cache_size() == before
+    finally:
+        await db.close()

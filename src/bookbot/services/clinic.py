@@ -50,6 +50,7 @@ async def import_clinic(
     """
     async with UnitOfWork(db) as uow:
         await uow.lock_business()
+        await uow.widen_cache()
         changed = await _save_catalog(uow, clinic, provider)
         changed += await uow.imports.import_bookings(
             clinic.bookings, {s.id: s.services for s in clinic.specialists}
@@ -101,6 +102,7 @@ async def _import_streamed(
         clinic = source.clinic
         async with UnitOfWork(db) as uow:
             await uow.lock_business()
+            await uow.widen_cache()
             refusal: Invalid | None = None
             stream = ImportStream(
                 uow.imports,
