@@ -401,8 +401,9 @@ class DayIndex(DayQuestions):
         )
 
     async def _spans_of(self, ids: list[str], known: dict[str, Span | None]) -> dict[str, Span]:
-        """These specialists' spans: those handed over (`span_known`) when all are known,
-        else read, on PostgreSQL with their rows locked (FOR NO KEY UPDATE).
+        """These specialists' spans, as handed over (`span_known`) when all of them were.
+
+        Otherwise they are read, on PostgreSQL with their rows locked (FOR NO KEY UPDATE).
         """
         if all(i in known for i in ids):
             return {i: span for i in ids if (span := known[i]) is not None}
