@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 
+from msgspec import Struct
 from sqlalchemy import select, text
 
 from bookbot.engine.model import Booking
 from bookbot.errors import Invalid, Problem
 from bookbot.store.bulk import chunks
-from bookbot.store.ledger import Imports
+from bookbot.store.ledger import Imports, New
 from bookbot.store.tables import BookingRow
 
 Busy = Callable[[str], tuple[Sequence[int], Sequence[int]]]
@@ -42,9 +43,18 @@ class Restart(Exception):
         self.defer = defer
 
 
+class Ready(Struct):
+    """A chunk checked as it was read (`ImportStream.prepare`), to be written."""
+
+    ids: list[int]  # those the file gives: the write first makes sure none is stored
+    new: New
+
+
 class ImportStream:
     """Takes a file's bookings a chunk at a time (file index, booking); never commits.
 
+    Each chunk is `prepare`d, then `add`ed; every chunk is prepared in file order, and
+    added in the same order (the next may be prepared while one is added).
     `gather` hands them all to the ledger at the end; `defer` keeps the new bookings
     without an id until the end, for a file that gives ids after bookings without.
     """
@@ -64,7 +74,7 @@ class ImportStream:
         self.gathered: list[Booking] = []
         self.deferred: list[Booking] = []
         self.not_offered: list[Problem] = []
-        self.without_id_written = False
+        self.without_id_taken = False  # new bookings without an id prepared to be written
         self.written: set[str] = set()  # specialists given bookings
         self.count = 0
         self.lifted: str | None = None  # the text of SQLite's trigger, while it is dropped
@@ -81,18 +91,18 @@ class ImportStream:
                 self.gather = True
                 return
 
-    async def add(self, chunk: Sequence[tuple[int, Booking]]) -> None:
-        """Writes a chunk of new bookings, or keeps them for the ledger."""
+    def prepare(self, chunk: Sequence[tuple[int, Booking]]) -> Ready | None:
+        """Checks a chunk as it is read and makes its new bookings ready to write (`add`).
+
+        Reads no database: a caller may run it in the thread that reads the file, chunk
+        after chunk, while `add` writes the one before. None: nothing to write now (the
+        bookings are kept for the ledger or the end, or the file is refused there).
+        """
         if self.gather:
             self.gathered += [booking for _, booking in chunk]
-            return
+            return None
         ids = [booking.id for _, booking in chunk if booking.id is not None]
-        for part in chunks(ids):
-            if await self.imports.session.scalar(
-                select(BookingRow.id).where(BookingRow.id.in_(part)).limit(1)
-            ):
-                raise Restart(gather=True, defer=False)  # a stored booking the file names
-        if ids and self.without_id_written:
+        if ids and self.without_id_taken:
             raise Restart(gather=False, defer=True)
         self.not_offered += [
             Problem(
@@ -106,14 +116,25 @@ class ImportStream:
             and booking.service not in self.offered.get(booking.specialist, ())
         ]
         if self.not_offered:
-            return  # refused at the end: nothing more is written
+            return None  # refused at the end: nothing more is written
         with_id = [booking for _, booking in chunk if booking.id is not None]
         without = [booking for _, booking in chunk if booking.id is None]
         if self.defer:
             self.deferred += without
             without = []
-        await self._write(with_id + without)
-        self.without_id_written = self.without_id_written or bool(without)
+        self.without_id_taken = self.without_id_taken or bool(without)
+        return Ready(ids, self.imports.new(with_id + without))
+
+    async def add(self, ready: Ready | None) -> None:
+        """Writes a prepared chunk, once none of its ids is found stored."""
+        if ready is None:
+            return
+        for part in chunks(ready.ids):
+            if await self.imports.session.scalar(
+                select(BookingRow.id).where(BookingRow.id.in_(part)).limit(1)
+            ):
+                raise Restart(gather=True, defer=False)  # a stored booking the file names
+        await self._write(ready.new)
 
     async def finish(self, busy: Busy) -> int:
         """Writes what was kept; raises Invalid as the ledger would. Returns the writes.
@@ -126,7 +147,7 @@ class ImportStream:
             return await self.imports.import_bookings(self.gathered, self.offered)
         if self.not_offered:
             raise Invalid(self.not_offered)
-        await self._write(self.deferred)
+        await self._write(self.imports.new(self.deferred))
         await self._guard()
         days = self.imports.days
         for specialist in sorted(self.written):  # every day of theirs, from the rows written
@@ -134,13 +155,13 @@ class ImportStream:
             days.busy_spans_known(specialist, *busy(specialist))
         return self.count
 
-    async def _write(self, bookings: list[Booking]) -> None:
-        if not bookings:
+    async def _write(self, new: New) -> None:
+        if not new:
             return
         await self._lift()
-        await self.imports.add_new(bookings)
-        self.written.update(booking.specialist for booking in bookings)
-        self.count += len(bookings)
+        await self.imports.add_new(new)
+        self.written.update(new.specialists())
+        self.count += len(new)
 
     async def _lift(self) -> None:
         """Drops SQLite's overlap trigger for this transaction, once (see the module)."""

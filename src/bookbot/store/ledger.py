@@ -118,11 +118,20 @@ class Imports:
             self.days.busy_known(specialist, ledger.live_bookings(specialist))
         return len(writes)
 
-    async def add_new(self, bookings: Sequence[Booking]) -> None:
-        """Adds bookings no stored one matches, as import_bookings would: the caller checked."""
-        await self._write_bookings(
+    @staticmethod
+    def new(bookings: Sequence[Booking]) -> New:
+        """Bookings no stored one matches, made ready for `add_new`; reads no database.
+
+        Only this process's work, so an import can do it in the thread that reads the file
+        while the database writes the chunk before.
+        """
+        return New(
             [_Entry.of(booking, booking.id, booking.id or 0, stored=False) for booking in bookings]
         )
+
+    async def add_new(self, new: New) -> None:
+        """Adds bookings no stored one matches, as import_bookings would: the caller checked."""
+        await self._write_bookings(new.entries)
 
     async def _write_bookings(self, writes: list[_Entry]) -> None:
         """Updates the stored ones and adds the rest: those with ids first, then the others.
@@ -301,6 +310,19 @@ class _Entry(Struct):
     @property
     def key(self) -> tuple[str, datetime]:
         return self.booking.specialist, self.interval[0]
+
+
+class New(Struct):
+    """New bookings made ready to write (`Imports.new`)."""
+
+    entries: list[_Entry]
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def specialists(self) -> set[str]:
+        """Whose bookings these are."""
+        return {entry.booking.specialist for entry in self.entries}
 
 
 class _Ledger:
