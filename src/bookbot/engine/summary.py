@@ -6,7 +6,6 @@ asked, by the same functions of search.py, to the holes kept here.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
@@ -113,12 +112,12 @@ class FreeDay(Struct, frozen=True):
         Bit k stands for bucket `free_base + k`; the last bit also for every later bucket,
         so the mask never claims a bucket empty that is not.
         """
-        base = self.free_base
-        if base is None:
+        if not self.starts:
             return 0
+        base = self.starts[0] // MICRO_BUCKET  # free_base
         mask = 0
-        for number in {start // MICRO_BUCKET for start in self.starts}:
-            mask |= 1 << (number - base)
+        for start in self.starts:
+            mask |= 1 << (start // MICRO_BUCKET - base)
         last = 1 << (BUCKETS - 1)
         return mask if mask < last else (mask & (last - 1)) | last  # later ones: the last bit
 
@@ -130,7 +129,9 @@ class FreeDay(Struct, frozen=True):
     @property
     def longest_hole_minutes(self) -> int:
         """Whole minutes of the longest hole."""
-        return max([end - start for start, end in self.holes], default=0) // MICRO_MINUTE
+        if not self.holes:
+            return 0
+        return max([end - start for start, end in self.holes]) // MICRO_MINUTE
 
 
 def free_days(plan: Plan, days: Iterable[date]) -> list[FreeDay]:
@@ -153,16 +154,16 @@ def free_days(plan: Plan, days: Iterable[date]) -> list[FreeDay]:
             found.append(FreeDay.of(summarize(plan, plan.work_day(day))))
             continue
         holes = subtract_micro(shape.micro_windows, starts, ends, midnight)
-        firsts = [start for start, _ in holes]
         size = len(holes)
         free = []
-        for offset, slot in shape.micro_candidates:  # contains(), on integers
+        k = 0  # the first hole not over before the candidate: the only one that can hold it
+        for offset, slot in shape.micro_candidates:  # contains(), on integers, in start order
             start = midnight + offset
-            end = start + slot
-            k = bisect_left(firsts, start)
-            if (k < size and firsts[k] <= start and end <= holes[k][1]) or (
-                k > 0 and firsts[k - 1] <= start and end <= holes[k - 1][1]
-            ):
+            while k < size and holes[k][1] <= start:
+                k += 1
+            if k == size:
+                break
+            if holes[k][0] <= start and start + slot <= holes[k][1]:
                 free.append(start)
         found.append(FreeDay(day, tuple(holes), tuple(free)))
     return found

@@ -22,6 +22,7 @@ from bookbot.engine.workday import EPOCH, MICROSECOND, from_microseconds, micros
 from bookbot.store.tables import DayRow
 
 DAYS = DayRow.__table__
+SECOND = 1_000_000  # in microseconds
 COLUMNS = (DAYS.c.specialist_id, DAYS.c.day, DAYS.c.first_free, DAYS.c.holes)
 
 
@@ -103,7 +104,14 @@ def stored(specialist: str, free: FreeDay) -> dict:
         "longest_hole_minutes": free.longest_hole_minutes,
         "free_slots": len(free.starts),
         "first_free": free.first_free,
-        "holes": ";".join(f"{_seconds(start)}-{_seconds(end)}" for start, end in free.holes),
+        "holes": ";".join(
+            [
+                f"{start // SECOND}-{end // SECOND}"
+                if not (start % SECOND or end % SECOND)
+                else f"{_seconds(start)}-{_seconds(end)}"
+                for start, end in free.holes
+            ]
+        ),
         "free_base": free.free_base,
         "free_mask": free.start_mask,
     }
@@ -117,7 +125,7 @@ def indexed(specialist: str, day: date, first_free: datetime | None, holes: str)
 def _seconds(instant: int) -> str:
     """An instant (UTC epoch microseconds) as UTC epoch seconds, with microseconds only when
     it has them."""
-    whole, micro = divmod(instant, 1_000_000)
+    whole, micro = divmod(instant, SECOND)
     return f"{whole}.{micro:06d}" if micro else str(whole)
 
 
