@@ -112,9 +112,9 @@ class FreeDay(Struct, frozen=True):
         Bit k stands for bucket `free_base + k`; the last bit also for every later bucket,
         so the mask never claims a bucket empty that is not.
         """
-        if not self.starts:
+        base = self.free_base
+        if base is None:
             return 0
-        base = self.starts[0] // MICRO_BUCKET  # free_base
         mask = 0
         for start in self.starts:
             mask |= 1 << (start // MICRO_BUCKET - base)
