@@ -14,6 +14,7 @@ from bookbot.errors import Invalid, Refused
 from bookbot.services import booked, bookings
 from bookbot.services.availability import free_slots
 from bookbot.services.clinic import export_clinic, import_clinic
+from bookbot.store.dayindex.questions import VERSIONED
 from bookbot.store.db import Database
 from bookbot.store.uow import BULK_PAGES, UnitOfWork
 from tests.clinics import BASIC, NOW
@@ -276,3 +277,29 @@ async def test_an_import_widens_sqlite_s_page_cache_and_gives_it_back(sqlite_url
         assert await cache_size() == before
     finally:
         await db.close()
+
+
+async def test_the_index_of_holds_keeps_holds_and_answers_the_search_s_question(
+    db: Database,
+) -> None:
+    """Only holds are indexed (migration 0023), and SQLite searches that index for the
+    question every search asks (which specialists have a lapsed hold): on an index of the
+    hold's end alone it built an index of every booking for each search instead."""
+    await import_clinic(db, clinic_file.read(BASIC))
+    async with UnitOfWork(db, write=False) as uow:
+        connection = await uow.session.connection()
+        if db.dialect == "sqlite":
+            found = "SELECT sql FROM sqlite_master WHERE name = 'ix_bookings_held'"
+        else:
+            found = "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_bookings_held'"
+        definition = (await connection.exec_driver_sql(found)).scalar_one()
+        assert "'held'" in definition  # a partial index: holds alone
+        if db.dialect == "sqlite":
+            asked = VERSIONED.compile(dialect=connection.dialect)
+            values = {**asked.params, "now": "2026-12-01 09:00:00.000000"}
+            assert asked.positiontup is not None
+            plan = await connection.exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {asked}", tuple(values[name] for name in asked.positiontup)
+            )
+            steps = " / ".join(str(row[3]) for row in plan)
+            assert "USING INDEX ix_bookings_held" in steps and "AUTOMATIC" not in steps, steps

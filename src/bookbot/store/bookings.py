@@ -48,7 +48,7 @@ from bookbot.store.booking_rows import booking_of, occupies
 from bookbot.store.bulk import chunks
 from bookbot.store.chats import find_or_add_client
 from bookbot.store.dayindex import DayIndex, Span
-from bookbot.store.tables import BookingRow, ClientRow, DaySpanRow, SpecialistRow
+from bookbot.store.tables import HELD_ONLY, BookingRow, ClientRow, DaySpanRow, SpecialistRow
 
 LIVE = [str(status) for status in LIVE_STATUSES]
 # The same as constants in the SQL: a list bound as parameters is expanded into the text
@@ -171,7 +171,7 @@ AROUND: CompoundSelect = union_all(
         select(BookingRow.id)
         .where(
             BookingRow.specialist_id == SpecialistRow.id,
-            BookingRow.status == BookingStatus.HELD,
+            HELD_ONLY,
             BookingRow.hold_until <= bindparam("now"),
         )
         .exists(),
@@ -313,7 +313,7 @@ class Bookings:
         expired = await self.session.execute(
             update(BookingRow)
             .where(
-                BookingRow.status == BookingStatus.HELD,
+                HELD_ONLY,
                 ended,
                 *([] if specialists is None else [BookingRow.specialist_id.in_(specialists)]),
             )

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     Time,
     TypeDecorator,
+    literal_column,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -487,10 +488,22 @@ class HolidayDatesRow(Base):
     days: Mapped[str] = mapped_column(Text)
 
 
-# Holds that ran out but are not yet marked: questions answered from the day index look them up.
-Index("ix_bookings_held", BookingRow.status, BookingRow.hold_until)
+# A held booking (one run out and not yet marked expired included). The status is written in
+# the statement, not bound: so a plan made for any call (PostgreSQL's generic one) can tell
+# that the partial indexes of holds below cover it.
+HELD_ONLY = BookingRow.status == literal_column("'held'")
+# Holds that ran out but are not yet marked: questions answered from the day index look them
+# up. Only holds are kept (migration 0023): an import's confirmed bookings add nothing to it.
+# The status stays its first column: SQLite then searches it by equality, where a scan of an
+# index without statistics is costed as a scan of the table.
+Index(
+    "ix_bookings_held",
+    BookingRow.status,
+    BookingRow.hold_until,
+    sqlite_where=HELD_ONLY,
+    postgresql_where=HELD_ONLY,
+)
 # At most one held booking (a live offer, or one run out and not yet expired) per waitlist entry.
-HELD_ONLY = BookingRow.status == "held"
 Index(
     "bookings_one_offer",
     BookingRow.offer_of,

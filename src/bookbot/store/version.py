@@ -8,4 +8,4 @@ DEFAULT_URL = "sqlite+aiosqlite:///bookbot.db"
 # The newest migration's revision: a current schema is told by one read of alembic_version,
 # without loading Alembic and every migration script (a third of a command's start-up).
 # tests/store/test_store.py checks that it is Alembic's head.
-HEAD = "0022"
+HEAD = "0023"

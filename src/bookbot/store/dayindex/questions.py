@@ -32,11 +32,10 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from bookbot.engine.model import BookingStatus
 from bookbot.engine.summary import BUCKETS, bucket, bucket_start
 from bookbot.store.bulk import IN_LIST, chunks
 from bookbot.store.dayindex.rows import COLUMNS, DAYS, IndexedDay, Need, Span, indexed
-from bookbot.store.tables import BookingRow, BusinessRow, DaySpanRow, OfferRow
+from bookbot.store.tables import HELD_ONLY, BookingRow, BusinessRow, DaySpanRow, OfferRow
 
 DATES = 366  # dates probed in one statement (SQLite allows 500 parts to a UNION)
 # Statements built once (by their shape, below): building one costs more than running it.
@@ -44,9 +43,7 @@ DATES = 366  # dates probed in one statement (SQLite allows 500 parts to a UNION
 # too: only settling writes them).
 BUSINESS = select(BusinessRow.version).order_by(BusinessRow.id).limit(1)
 # The specialists with a hold that ran out (or has no end) but is not marked yet.
-LAPSED = (BookingRow.status == BookingStatus.HELD) & or_(
-    BookingRow.hold_until.is_(None), BookingRow.hold_until <= bindparam("now")
-)
+LAPSED = HELD_ONLY & or_(BookingRow.hold_until.is_(None), BookingRow.hold_until <= bindparam("now"))
 HELD = select(BookingRow.specialist_id).where(LAPSED)
 _COUNTER = BUSINESS.subquery()
 VERSIONED = (  # the counter with each of them (None: nobody)
