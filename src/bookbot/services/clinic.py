@@ -154,8 +154,8 @@ async def _read_ahead(
     server's: side by side, the bookings take about the longer of the two instead of
     their sum. The rows are prepared in the thread too: made in the loop, with the next
     read taking turns with them for Python's lock, they kept the server waiting ~200 ms
-    a chunk (a size-a import's stream, alternating on 2026-12-04: 40.6-48.8 s this way,
-    43.2-58.4 s that way).
+    a chunk (a size-a import's stream, alternating on 2026-12-04: 40.6-48.8 s with the
+    rows prepared in the thread, 43.2-58.4 s with them made in the loop).
     SQLite writes in this process, where the two threads only took turns with Python's
     lock (a size-a import took 86 s that way instead of 72 s), so there chunks are taken
     in turn, from a helper process that reads a large file meanwhile (`Streamed.chunks`).

@@ -22,7 +22,7 @@ from bookbot.engine.workday import EPOCH, MICROSECOND, from_microseconds, micros
 from bookbot.store.tables import DayRow
 
 DAYS = DayRow.__table__
-SECOND = 1_000_000  # in microseconds
+MICRO_SECOND = 1_000_000  # a second in microseconds
 COLUMNS = (DAYS.c.specialist_id, DAYS.c.day, DAYS.c.first_free, DAYS.c.holes)
 
 
@@ -104,14 +104,7 @@ def stored(specialist: str, free: FreeDay) -> dict:
         "longest_hole_minutes": free.longest_hole_minutes,
         "free_slots": len(free.starts),
         "first_free": free.first_free,
-        "holes": ";".join(
-            [
-                f"{start // SECOND}-{end // SECOND}"
-                if not (start % SECOND or end % SECOND)
-                else f"{_seconds(start)}-{_seconds(end)}"
-                for start, end in free.holes
-            ]
-        ),
+        "holes": ";".join([_hole(start, end) for start, end in free.holes]),
         "free_base": free.free_base,
         "free_mask": free.start_mask,
     }
@@ -122,10 +115,20 @@ def indexed(specialist: str, day: date, first_free: datetime | None, holes: str)
     return IndexedDay(specialist, day, first_free, holes)
 
 
+def _hole(start: int, end: int) -> str:
+    """A hole as kept: its start and end (UTC epoch microseconds) as `_seconds`, "start-end".
+
+    Nearly every instant is a whole second: those are written in one step.
+    """
+    if start % MICRO_SECOND or end % MICRO_SECOND:
+        return f"{_seconds(start)}-{_seconds(end)}"
+    return f"{start // MICRO_SECOND}-{end // MICRO_SECOND}"
+
+
 def _seconds(instant: int) -> str:
     """An instant (UTC epoch microseconds) as UTC epoch seconds, with microseconds only when
     it has them."""
-    whole, micro = divmod(instant, SECOND)
+    whole, micro = divmod(instant, MICRO_SECOND)
     return f"{whole}.{micro:06d}" if micro else str(whole)
 
 
