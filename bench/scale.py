@@ -130,6 +130,35 @@ def line(label: str, ms: float, target_ms: float | None, note: str = "") -> None
     print(f"  {label:<58} {shown}  {verdict}  {note}".rstrip(), flush=True)
 
 
+async def pace() -> str:
+    """How quick the machine is now: a fixed Python loop and a fixed PostgreSQL query.
+
+    The 2-core machines of this project change speed from hour to hour, and within one
+    (the same import of size a took 30.6 s and, a quarter of an hour later, 54.8 s, its
+    CPU time 1.7 times as long): a figure read beside these two can be compared with one
+    taken at another time. Each is the best of five, in ms; lower is quicker.
+    """
+    loop = []
+    for _ in range(5):
+        started = time.perf_counter()
+        sorted(str(i * 7919 % 100_003) for i in range(200_000))
+        loop.append((time.perf_counter() - started) * 1000)
+    shown = f"the machine now: a fixed Python loop {min(loop):.1f} ms"
+    try:
+        connection = await asyncpg.connect(POSTGRES)
+    except (OSError, asyncpg.PostgresError):
+        return shown
+    try:
+        query = []
+        for _ in range(5):
+            started = time.perf_counter()
+            await connection.fetchval("SELECT sum(i) FROM generate_series(1, 2000000) i")
+            query.append((time.perf_counter() - started) * 1000)
+    finally:
+        await connection.close()
+    return f"{shown}, a fixed PostgreSQL query {min(query):.1f} ms"
+
+
 async def timed(work: Callable[[], Awaitable[Any]], repeats: int) -> tuple[float, Any]:
     """The median milliseconds of `repeats` runs (after one warm run), and the last answer."""
     answer = await work()
@@ -155,6 +184,7 @@ async def one(size: str, kind: str, keep: bool, only: str | None = None) -> None
     """Every figure of one size on one database (`only`: that figure alone)."""
     target = url(size, kind)
     print(f"size {size} on {kind}", flush=True)
+    print(f"  {await pace()}", flush=True)
     if keep and not await kept(size, kind):
         raise SystemExit(
             f"--keep: no database of size {size} on {kind} was kept ({target});"
@@ -187,6 +217,7 @@ async def one(size: str, kind: str, keep: bool, only: str | None = None) -> None
             await figures(db, size)
     finally:
         await db.close()
+    print(f"  {await pace()}", flush=True)
     print(
         f"  peak rss of the whole run: "
         f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB",
