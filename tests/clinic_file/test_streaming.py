@@ -4,24 +4,33 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 import yaml
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from bookbot import clinic_file
 from bookbot.clinic_file import loading, streamed, streaming
 from bookbot.errors import Invalid
+from bookbot.services import clinic
 from bookbot.services.clinic import import_clinic, import_file
 from bookbot.store.db import Database
+from bookbot.store.import_stream import ImportStream, Ready
 from bookbot.store.tables import BookingRow
 from bookbot.store.uow import UnitOfWork
 from tests.clinics import BASIC, NOW
-from tests.conftest import drop_database, new_database
+from tests.conftest import (
+    drop_database,
+    drop_postgres_database,
+    new_database,
+    new_postgres_database,
+)
 
 now = datetime.fromisoformat(NOW)
 
@@ -238,3 +247,118 @@ async def test_a_streamed_import_leaves_the_overlap_guard_as_it_found_it(
                     created_at=first.start_at,
                 )
             )
+
+
+FOREIGN_KEYS = text(
+    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+    " WHERE contype = 'f' AND conrelid = 'bookings'::regclass ORDER BY conname"
+)
+
+
+@pytest.fixture
+async def pg() -> AsyncIterator[Database]:
+    """A fresh PostgreSQL database at the newest migration."""
+    url = await new_postgres_database(migrated=True)
+    database = Database(url)
+    yield database
+    await database.close()
+    await drop_postgres_database(url)
+
+
+async def _keys(db: Database) -> list[tuple]:
+    async with UnitOfWork(db, write=False) as uow:
+        return [tuple(row) for row in await uow.session.execute(FOREIGN_KEYS)]
+
+
+def _keys_while_writing(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The names of the foreign keys on bookings as the import itself sees them, each time
+    it has written a chunk."""
+    seen: list[list[str]] = []
+    add = ImportStream.add
+
+    async def add_and_look(stream: ImportStream, ready: Ready | None) -> None:
+        await add(stream, ready)
+        if ready is not None:
+            found = await stream.imports.session.execute(FOREIGN_KEYS)
+            seen.append([name for name, _ in found])
+
+    monkeypatch.setattr(ImportStream, "add", add_and_look)
+    return seen
+
+
+LINES = [
+    {"specialist": "ben", "service": "checkup", "start": f"2026-12-0{day}T{hour:02d}:00"}
+    for day in (1, 2)
+    for hour in (8, 9)
+]
+ALL_KEYS = [
+    "bookings_client_id_fkey",
+    "bookings_offer_of_fkey",
+    "bookings_service_id_fkey",
+    "bookings_specialist_id_fkey",
+]
+UNKEYED = ["bookings_client_id_fkey", "bookings_offer_of_fkey"]  # the catalog's two lifted
+
+
+async def test_a_large_first_import_into_postgresql_lifts_the_catalog_s_keys_meanwhile(
+    pg: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written without the keys to the specialists and services, which are back, and refuse."""
+    monkeypatch.setattr(streamed, "CHUNK", 2)
+    monkeypatch.setattr(clinic, "UNKEYED", 0)  # every file counts as large
+    async with UnitOfWork(pg) as uow:  # the schema, made
+        await uow.commit()
+    keys = await _keys(pg)
+    assert [name for name, _ in keys] == ALL_KEYS
+    seen = _keys_while_writing(monkeypatch)
+    clashing = [*LINES, {**LINES[0], "id": 77}]  # the first again: refused at the end
+    with pytest.raises(Invalid):
+        await import_file(pg, _json(BASIC, clashing, tmp_path / "clash.json"), now)
+    assert seen and all(names == UNKEYED for names in seen)  # before the refusal, lifted
+    assert await _keys(pg) == keys  # undone with the rest
+    seen.clear()
+    report = await import_file(pg, _json(BASIC, LINES, tmp_path / "c.json"), now)
+    assert report.bookings == 4
+    assert seen == [UNKEYED] * 2
+    assert await _keys(pg) == keys
+    async with UnitOfWork(pg) as uow:  # another program's booking of nobody
+        first = await uow.session.scalar(select(BookingRow).limit(1))
+        assert first is not None
+        with pytest.raises(IntegrityError, match="bookings_specialist_id_fkey"):
+            await uow.session.execute(
+                insert(BookingRow).values(
+                    specialist_id="nobody",
+                    service_id=first.service_id,
+                    start_at=first.start_at,
+                    end_at=first.end_at,
+                    status="confirmed",
+                    created_at=first.start_at,
+                )
+            )
+
+
+async def test_an_import_into_postgresql_keeps_the_keys_where_bookings_are_or_readers_wait(
+    pg: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bookings stored, or another transaction reading the catalog: the keys stay, no wait."""
+    monkeypatch.setattr(streamed, "CHUNK", 2)
+    monkeypatch.setattr(clinic, "UNKEYED", 0)
+    seen = _keys_while_writing(monkeypatch)
+    reader = await asyncpg.connect(pg.url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        async with reader.transaction():
+            await reader.fetch("SELECT id FROM specialists")  # holds its lock until it ends
+            report = await import_file(pg, _json(BASIC, LINES, tmp_path / "c.json"), now)
+    finally:
+        await reader.close()
+    assert report.bookings == 4
+    assert seen == [ALL_KEYS] * 2
+    seen.clear()
+    document = loading.load_text(BASIC)  # Ben alone, new: Ann, not in the file, has bookings
+    document["specialists"] = [s for s in document["specialists"] if s["id"] == "ben"]
+    document["specialists"][0]["id"] = "cy"
+    document["bookings"] = [{**line, "specialist": "cy"} for line in LINES]
+    (tmp_path / "cy.json").write_text(json.dumps(document), encoding="utf-8")
+    report = await import_file(pg, tmp_path / "cy.json", now)
+    assert report.bookings == 4
+    assert seen == [ALL_KEYS] * 2

@@ -30,12 +30,14 @@ from bookbot.engine.workday import Plan
 from bookbot.errors import BookbotError
 from bookbot.notify.messages import CANCELLED_BY_CLIENT, CANCELLED_FOR_CLIENT, Policy
 from bookbot.services import bookings, people, schedules
+from bookbot.services import clinic as clinic_service
 from bookbot.services.booked import list_bookings
 from bookbot.services.chat import remember
 from bookbot.services.clinic import export_clinic, import_clinic, import_file
 from bookbot.services.visits import Visit
 from bookbot.store.chats import Profile
 from bookbot.store.db import Database
+from bookbot.store.import_stream import ImportStream, Ready
 from bookbot.store.tables import OutboxRow
 from bookbot.store.uow import ATTEMPTS, OutOfOrder, UnitOfWork, lock_key, retried
 from tests.conftest import drop_postgres_database, new_postgres_database
@@ -342,6 +344,92 @@ async def test_an_import_racing_bookings_shows_no_database_error(
                 starts = {(b.specialist, b.start) for b in await list_bookings(db) if b.live}
                 assert all((f"s{i}", at(day, 11)) in starts for i in range(SPECIALISTS))
             await consistent(db)
+
+
+async def test_a_large_first_import_racing_bookings_shows_no_database_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PostgreSQL: whether the import lifts the catalog's keys (store/import_stream.py) or,
+    a racer reading first, keeps them, every racer ends as it would one at a time."""
+    monkeypatch.setattr(clinic_service, "UNKEYED", 0)  # every file counts as large
+    for round_ in range(ROUNDS):
+        url = await new_postgres_database(migrated=True)
+        db = Database(url)
+        try:
+            await loaded(db)  # the catalog, and no booking yet: a first import
+            day = days(round_)[0]
+            lines = [
+                f"  - {{specialist: s{i}, service: checkup, start: {day}T11:00}}"
+                for i in range(SPECIALISTS)
+            ]
+            text = clinic(lines)
+            async with Racers(url, 1 + 2 * SPECIALISTS) as racers:
+                jobs: list[Job] = [lambda db, text=text: streamed(db, text)]
+                for i in range(SPECIALISTS):
+                    jobs += [book(f"s{i}", at(day, 11)), book(f"s{i}", at(day, 12))]
+                results = await racers.run(jobs, round_)
+            imported, booked = results[0], results[1:]
+            assert imported is None or imported.key == "error.invalid", imported
+            assert all(isinstance(b, Booking) or b.key == "refused.taken" for b in booked)
+            starts = {(b.specialist, b.start) for b in await list_bookings(db) if b.live}
+            assert all((f"s{i}", at(day, 12)) in starts for i in range(SPECIALISTS))
+            if imported is None:
+                assert all((f"s{i}", at(day, 11)) in starts for i in range(SPECIALISTS))
+            await consistent(db)
+        finally:
+            await db.close()
+            await drop_postgres_database(url)
+
+
+async def test_bookings_made_while_a_large_first_import_writes_wait_for_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PostgreSQL: with the catalog's keys lifted, a booking waits until the import ends,
+    then finds the slots the file took taken and the others free."""
+    monkeypatch.setattr(clinic_service, "UNKEYED", 0)
+    written, go = asyncio.Event(), asyncio.Event()
+    keys: list[str] = []
+    add = ImportStream.add
+
+    async def add_then_wait(stream: ImportStream, ready: Ready | None) -> None:
+        await add(stream, ready)
+        names = await stream.imports.session.scalars(
+            text("SELECT conname FROM pg_constraint WHERE conrelid = 'bookings'::regclass")
+        )
+        keys.extend(names)
+        written.set()
+        await go.wait()
+
+    monkeypatch.setattr(ImportStream, "add", add_then_wait)
+    url = await new_postgres_database(migrated=True)
+    db = Database(url)
+    try:
+        await loaded(db)
+        day = days(0)[0]
+        lines = [
+            f"  - {{specialist: s{i}, service: checkup, start: {day}T11:00}}"
+            for i in range(SPECIALISTS)
+        ]
+        importing = asyncio.ensure_future(streamed(db, clinic(lines)))
+        await written.wait()
+        assert "bookings_specialist_id_fkey" not in keys  # lifted meanwhile
+        async with Racers(url, 2 * SPECIALISTS) as racers:
+            jobs = [book(f"s{i}", at(day, hour)) for i in range(SPECIALISTS) for hour in (11, 12)]
+            booking = asyncio.ensure_future(racers.run(jobs, 0))
+            await asyncio.sleep(0.5)
+            assert not booking.done()  # waiting for the import
+            go.set()
+            await importing
+            booked = await booking
+        assert [b.key if isinstance(b, BookbotError) else b.start.hour for b in booked] == [
+            "refused.taken",
+            12,
+        ] * SPECIALISTS
+        await consistent(db)
+    finally:
+        go.set()
+        await db.close()
+        await drop_postgres_database(url)
 
 
 async def test_holds_and_bookings_of_one_slot_leave_one(db: Database) -> None:
