@@ -14,6 +14,8 @@ the index keeps that an older version did not (then, on PostgreSQL, a VACUUM cle
 rows it replaced, as autovacuum would where it is on). `--only each`: the `next --each`
 figures alone, taking the kept index as current (no reindex). The figures are taken in
 a process whose garbage collector runs as every bookbot command's does (collector.py).
+Each run prints the machine's pace before and after it (`pace`): these machines change
+speed within the hour.
 Never run by the test suite.
 """
 
