@@ -303,7 +303,8 @@ UNKEYED = ["bookings_client_id_fkey", "bookings_offer_of_fkey"]  # the catalog's
 async def test_a_large_first_import_into_postgresql_lifts_the_catalog_s_keys_meanwhile(
     pg: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Written without the keys to the specialists and services, which are back, and refuse."""
+    """A clinic's first load is written without the keys to the specialists and services,
+    which are back after it, and refuse."""
     monkeypatch.setattr(streamed, "CHUNK", 2)
     monkeypatch.setattr(clinic, "UNKEYED", 0)  # every file counts as large
     async with UnitOfWork(pg) as uow:  # the schema, made
@@ -337,10 +338,10 @@ async def test_a_large_first_import_into_postgresql_lifts_the_catalog_s_keys_mea
             )
 
 
-async def test_an_import_into_postgresql_keeps_the_keys_where_bookings_are_or_readers_wait(
+async def test_an_import_into_postgresql_keeps_the_keys_where_a_clinic_is_or_readers_wait(
     pg: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Bookings stored, or another transaction reading the catalog: the keys stay, no wait."""
+    """Another transaction reading the catalog, or a clinic stored: the keys stay, no wait."""
     monkeypatch.setattr(streamed, "CHUNK", 2)
     monkeypatch.setattr(clinic, "UNKEYED", 0)
     seen = _keys_while_writing(monkeypatch)
@@ -354,7 +355,7 @@ async def test_an_import_into_postgresql_keeps_the_keys_where_bookings_are_or_re
     assert report.bookings == 4
     assert seen == [ALL_KEYS] * 2
     seen.clear()
-    document = loading.load_text(BASIC)  # Ben alone, new: Ann, not in the file, has bookings
+    document = loading.load_text(BASIC)  # a new specialist's bookings, streamed as the first
     document["specialists"] = [s for s in document["specialists"] if s["id"] == "ben"]
     document["specialists"][0]["id"] = "cy"
     document["bookings"] = [{**line, "specialist": "cy"} for line in LINES]

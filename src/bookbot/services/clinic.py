@@ -28,9 +28,9 @@ from bookbot.store.uow import UnitOfWork, retried
 
 T = TypeVar("T")
 R = TypeVar("R")
-# Bytes of a file (~150,000 bookings) from which a first import into PostgreSQL writes
-# without the catalog's foreign keys, locking out readers meanwhile (store/import_stream.py):
-# a smaller one takes a few seconds either way.
+# Bytes of a file (~150,000 bookings) from which loading a clinic into an empty
+# PostgreSQL database writes without the catalog's foreign keys, locking out readers
+# meanwhile (store/import_stream.py): a smaller one takes a few seconds either way.
 UNKEYED = 32 * 2**20
 
 
@@ -114,7 +114,7 @@ async def _import_streamed(
                 {s.id: s.services for s in clinic.specialists},
                 gather=how.gather,
                 defer=how.defer,
-                unkeyed=source.size >= UNKEYED,
+                unkeyed=source.size >= UNKEYED and await uow.catalog.business() is None,
             )
             try:
                 changed = await _save_catalog(uow, clinic, provider)

@@ -18,13 +18,13 @@ a transaction undone brings the trigger back with the rest.
 On PostgreSQL the foreign keys from the bookings to the catalog (specialist, service)
 cost the most: each row written looks up its specialist and its service, ~60% of the
 server's work in a size-a import (with them its stream took 38-40 s, without 25-26 s).
-A large file (`unkeyed`) written into a table with no booking at all is therefore
+A large file loaded into a database that holds no clinic yet (`unkeyed`) is therefore
 written without them: the keys are dropped in the import's transaction and added again
 before `finish` returns, which checks every row in one join (~0.7 s for 1.5 M). Dropping
-them locks the bookings, the specialists and the services against every other
-transaction, readers too, until the import commits; so it is done only where none is
-using them (NOWAIT, else the keys stay), and never where bookings are stored, where the
-bot may be serving clients. A transaction undone brings the keys back with the rest.
+them locks the bookings, the specialists and the services against every other transaction,
+readers too, until the import commits; where no clinic is stored there is nothing a reader
+could be served meanwhile, and where another transaction holds one of them the keys stay
+(NOWAIT). A transaction undone brings the keys back with the rest.
 """
 
 from __future__ import annotations
@@ -203,11 +203,9 @@ class ImportStream:
         return str(found)
 
     async def _keys(self) -> list[str]:
-        """Drops PostgreSQL's foreign keys from the bookings to the catalog, where the table
-        has no booking and no other transaction uses it; returns what adds them again."""
+        """Drops PostgreSQL's foreign keys from the bookings to the catalog, where no other
+        transaction uses the tables; returns what adds them again."""
         session = self.imports.session
-        if await session.scalar(select(BookingRow.id).limit(1)) is not None:
-            return []
         savepoint = await session.begin_nested()
         try:
             await session.execute(text(UNUSED))
@@ -215,9 +213,6 @@ class ImportStream:
             if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
                 raise
             await savepoint.rollback()  # and with it the locks it took
-            return []
-        if await session.scalar(select(BookingRow.id).limit(1)) is not None:
-            await savepoint.rollback()  # written before the lock was taken
             return []
         keys = (await session.execute(KEYS)).all()
         connection = await session.connection()
