@@ -197,26 +197,7 @@ async def one(size: str, kind: str, keep: bool, only: str | None = None) -> None
         file_import(size, target)
     db = Database(target)
     try:
-        if only == "booking":
-            await directory.search_page(db, MORNING, "consult", 1)  # reads the catalog
-            await booking(db, 100)
-            return
-        if keep and only is None:
-            started = time.perf_counter()
-            count = await reindex(db, MORNING)
-            line(
-                f"reindex {count:,} specialists (kept database: its index made current)",
-                (time.perf_counter() - started) * 1000,
-                None,
-            )
-            if kind == "postgresql":
-                await vacuum(size)
-        if only == "questions":
-            await questions(db, size)
-            return
-        await each(db, size)
-        if only is None:
-            await figures(db, size)
+        await measure(db, size, kind, keep, only)
     finally:
         await db.close()
     print(f"  {await pace()}", flush=True)
@@ -225,6 +206,30 @@ async def one(size: str, kind: str, keep: bool, only: str | None = None) -> None
         f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB",
         flush=True,
     )
+
+
+async def measure(db: Database, size: str, kind: str, keep: bool, only: str | None) -> None:
+    """The figures `one` asks for, on an imported or kept database."""
+    if only == "booking":
+        await directory.search_page(db, MORNING, "consult", 1)  # reads the catalog
+        await booking(db, 100)
+        return
+    if keep and only is None:
+        started = time.perf_counter()
+        count = await reindex(db, MORNING)
+        line(
+            f"reindex {count:,} specialists (kept database: its index made current)",
+            (time.perf_counter() - started) * 1000,
+            None,
+        )
+        if kind == "postgresql":
+            await vacuum(size)
+    if only == "questions":
+        await questions(db, size)
+        return
+    await each(db, size)
+    if only is None:
+        await figures(db, size)
 
 
 IMPORT_SECONDS, IMPORT_MB = 45, 500  # targets of `bookbot import` at size a (issue 15)

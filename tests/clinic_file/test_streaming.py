@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ import asyncpg
 import pytest
 import yaml
 from sqlalchemy import insert, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from bookbot import clinic_file
@@ -363,3 +365,31 @@ async def test_an_import_into_postgresql_keeps_the_keys_where_a_clinic_is_or_rea
     report = await import_file(pg, tmp_path / "cy.json", now)
     assert report.bookings == 4
     assert seen == [ALL_KEYS] * 2
+
+
+async def test_a_first_import_by_a_role_that_may_not_alter_the_tables_keeps_the_keys(
+    pg: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the database's role may write but not alter the tables, the import goes on."""
+    monkeypatch.setattr(streamed, "CHUNK", 2)
+    monkeypatch.setattr(clinic, "UNKEYED", 0)
+    seen = _keys_while_writing(monkeypatch)
+    role = f"bookbot_writer_{uuid.uuid4().hex[:8]}"
+    owner = pg.url.replace("postgresql+asyncpg", "postgresql")
+    admin = await asyncpg.connect(owner)
+    await admin.execute(f'CREATE ROLE "{role}" LOGIN')
+    writer = Database(make_url(pg.url).set(username=role, password=None).render_as_string())
+    try:
+        for grant in (
+            f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"',
+            f'GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO "{role}"',
+        ):
+            await admin.execute(grant)
+        report = await import_file(writer, _json(BASIC, LINES, tmp_path / "c.json"), now)
+        assert report.bookings == 4
+        assert seen == [ALL_KEYS] * 2
+    finally:
+        await writer.close()
+        await admin.execute(f'DROP OWNED BY "{role}"')
+        await admin.execute(f'DROP ROLE "{role}"')
+        await admin.close()

@@ -349,8 +349,8 @@ async def test_an_import_racing_bookings_shows_no_database_error(
 async def test_a_large_first_import_racing_bookings_shows_no_database_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """PostgreSQL: a clinic's first load lifts the catalog's keys (store/import_stream.py)
-    or, a racer reading first, keeps them; every racer ends as it would one at a time."""
+    """PostgreSQL: bookings racing a clinic's first load, which lifts the catalog's keys
+    (store/import_stream.py), end as they would one at a time."""
     monkeypatch.setattr(clinic_service, "UNKEYED", 0)  # every file counts as large
     for round_ in range(ROUNDS):
         url = await new_postgres_database(migrated=True)
@@ -383,8 +383,9 @@ async def test_a_large_first_import_racing_bookings_shows_no_database_error(
 async def test_bookings_made_while_a_clinic_s_first_large_load_writes_wait_for_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """PostgreSQL: with the catalog's keys lifted, a booking waits until the import ends,
-    then finds the slots the file took taken and the others free."""
+    """PostgreSQL: with the catalog's keys lifted, a read of the specialists waits for the
+    import; bookings, which wait for it anyway, then find the file's slots taken and the
+    others free."""
     monkeypatch.setattr(clinic_service, "UNKEYED", 0)
     written, go = asyncio.Event(), asyncio.Event()
     keys: list[str] = []
@@ -411,6 +412,13 @@ async def test_bookings_made_while_a_clinic_s_first_large_load_writes_wait_for_i
         importing = asyncio.ensure_future(streamed(db, clinic(lines)))
         await written.wait()
         assert "bookings_specialist_id_fkey" not in keys  # lifted meanwhile
+        reader = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+        try:
+            await reader.execute("SET lock_timeout = '200ms'")
+            with pytest.raises(asyncpg.LockNotAvailableError):
+                await reader.fetchval("SELECT count(*) FROM specialists")
+        finally:
+            await reader.close()
         async with Racers(url, 2 * SPECIALISTS) as racers:
             jobs = [book(f"s{i}", at(day, hour)) for i in range(SPECIALISTS) for hour in (11, 12)]
             booking = asyncio.ensure_future(racers.run(jobs, 0))

@@ -23,8 +23,9 @@ written without them: the keys are dropped in the import's transaction and added
 before `finish` returns, which checks every row in one join (~0.7 s for 1.5 M). Dropping
 them locks the bookings, the specialists and the services against every other transaction,
 readers too, until the import commits; where no clinic is stored there is nothing a reader
-could be served meanwhile, and where another transaction holds one of them the keys stay
-(NOWAIT). A transaction undone brings the keys back with the rest.
+could be served meanwhile, and where another transaction holds one of them (NOWAIT), or
+the database's role may not alter them, the keys stay. A transaction undone brings the
+keys back with the rest.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from bookbot.errors import Invalid, Problem
 from bookbot.store.bulk import chunks
 from bookbot.store.ledger import Imports, New
 from bookbot.store.tables import BookingRow
+from bookbot.store.uow import conflict
 
 Busy = Callable[[str], tuple[Sequence[int], Sequence[int]]]
 GUARD = "bookings_no_overlap_insert"  # SQLite's check of each booking added (migration 0019)
@@ -50,7 +52,6 @@ KEYS = text(  # PostgreSQL's foreign keys from the bookings to the catalog, as i
     " AND confrelid IN ('specialists'::regclass, 'services'::regclass) ORDER BY conname"
 )
 UNUSED = "LOCK TABLE bookings, specialists, services IN ACCESS EXCLUSIVE MODE NOWAIT"
-LOCK_NOT_AVAILABLE = "55P03"  # what NOWAIT raises when another transaction holds a lock
 
 
 class Restart(Exception):
@@ -204,20 +205,23 @@ class ImportStream:
 
     async def _keys(self) -> list[str]:
         """Drops PostgreSQL's foreign keys from the bookings to the catalog, where no other
-        transaction uses the tables; returns what adds them again."""
+        transaction uses the tables and this one may alter them; returns what adds them
+        again (nothing where they stay)."""
         session = self.imports.session
         savepoint = await session.begin_nested()
         try:
             await session.execute(text(UNUSED))
-        except DBAPIError as error:
-            if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            keys = (await session.execute(KEYS)).all()
+            connection = await session.connection()
+            for name, _ in keys:
+                await connection.exec_driver_sql(f'ALTER TABLE bookings DROP CONSTRAINT "{name}"')
+        except DBAPIError as error:  # in use (NOWAIT), or not this role's to alter
+            if conflict(error):
                 raise
+            keys = []
+        if not keys:
             await savepoint.rollback()  # and with it the locks it took
             return []
-        keys = (await session.execute(KEYS)).all()
-        connection = await session.connection()
-        for name, _ in keys:
-            await connection.exec_driver_sql(f'ALTER TABLE bookings DROP CONSTRAINT "{name}"')
         await savepoint.commit()
         return [f'ALTER TABLE bookings ADD CONSTRAINT "{name}" {made}' for name, made in keys]
 
