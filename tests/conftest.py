@@ -29,6 +29,11 @@ def _url(name: str) -> str:
     return POSTGRES.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + "/" + name
 
 
+def dsn(url: str) -> str:
+    """A PostgreSQL database's SQLAlchemy URL as asyncpg itself takes it."""
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
 async def _postgres_template(admin: asyncpg.Connection) -> str:
     """The name of a PostgreSQL database at the newest migration, made once per test run."""
     if "postgresql" not in _TEMPLATES:

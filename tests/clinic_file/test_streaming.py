@@ -30,6 +30,7 @@ from tests.clinics import BASIC, NOW
 from tests.conftest import (
     drop_database,
     drop_postgres_database,
+    dsn,
     new_database,
     new_postgres_database,
 )
@@ -272,20 +273,23 @@ async def _keys(db: Database) -> list[tuple]:
         return [tuple(row) for row in await uow.session.execute(FOREIGN_KEYS)]
 
 
-def _keys_while_writing(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+@pytest.fixture
+def seen(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """The names of the foreign keys on bookings as the import itself sees them, each time
-    it has written a chunk."""
-    seen: list[list[str]] = []
+    it has written a chunk; every file counts as large, and comes in chunks of two."""
+    monkeypatch.setattr(streamed, "CHUNK", 2)
+    monkeypatch.setattr(clinic, "UNKEYED", 0)
+    found: list[list[str]] = []
     add = ImportStream.add
 
     async def add_and_look(stream: ImportStream, ready: Ready | None) -> None:
         await add(stream, ready)
         if ready is not None:
-            found = await stream.imports.session.execute(FOREIGN_KEYS)
-            seen.append([name for name, _ in found])
+            keys = await stream.imports.session.execute(FOREIGN_KEYS)
+            found.append([name for name, _ in keys])
 
     monkeypatch.setattr(ImportStream, "add", add_and_look)
-    return seen
+    return found
 
 
 LINES = [
@@ -303,17 +307,14 @@ UNKEYED = ["bookings_client_id_fkey", "bookings_offer_of_fkey"]  # the catalog's
 
 
 async def test_a_large_first_import_into_postgresql_lifts_the_catalog_s_keys_meanwhile(
-    pg: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pg: Database, tmp_path: Path, seen: list[list[str]]
 ) -> None:
     """A clinic's first load is written without the keys to the specialists and services,
     which are back after it, and refuse."""
-    monkeypatch.setattr(streamed, "CHUNK", 2)
-    monkeypatch.setattr(clinic, "UNKEYED", 0)  # every file counts as large
     async with UnitOfWork(pg) as uow:  # the schema, made
         await uow.commit()
     keys = await _keys(pg)
     assert [name for name, _ in keys] == ALL_KEYS
-    seen = _keys_while_writing(monkeypatch)
     clashing = [*LINES, {**LINES[0], "id": 77}]  # the first again: refused at the end
     with pytest.raises(Invalid):
         await import_file(pg, _json(BASIC, clashing, tmp_path / "clash.json"), now)
@@ -341,13 +342,10 @@ async def test_a_large_first_import_into_postgresql_lifts_the_catalog_s_keys_mea
 
 
 async def test_an_import_into_postgresql_keeps_the_keys_where_a_clinic_is_or_readers_wait(
-    pg: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pg: Database, tmp_path: Path, seen: list[list[str]]
 ) -> None:
     """Another transaction reading the catalog, or a clinic stored: the keys stay, no wait."""
-    monkeypatch.setattr(streamed, "CHUNK", 2)
-    monkeypatch.setattr(clinic, "UNKEYED", 0)
-    seen = _keys_while_writing(monkeypatch)
-    reader = await asyncpg.connect(pg.url.replace("postgresql+asyncpg", "postgresql"))
+    reader = await asyncpg.connect(dsn(pg.url))
     try:
         async with reader.transaction():
             await reader.fetch("SELECT id FROM specialists")  # holds its lock until it ends
@@ -368,15 +366,11 @@ async def test_an_import_into_postgresql_keeps_the_keys_where_a_clinic_is_or_rea
 
 
 async def test_a_first_import_by_a_role_that_may_not_alter_the_tables_keeps_the_keys(
-    pg: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pg: Database, tmp_path: Path, seen: list[list[str]]
 ) -> None:
     """Where the database's role may write but not alter the tables, the import goes on."""
-    monkeypatch.setattr(streamed, "CHUNK", 2)
-    monkeypatch.setattr(clinic, "UNKEYED", 0)
-    seen = _keys_while_writing(monkeypatch)
     role = f"bookbot_writer_{uuid.uuid4().hex[:8]}"
-    owner = pg.url.replace("postgresql+asyncpg", "postgresql")
-    admin = await asyncpg.connect(owner)
+    admin = await asyncpg.connect(dsn(pg.url))
     await admin.execute(f'CREATE ROLE "{role}" LOGIN')
     writer = Database(make_url(pg.url).set(username=role, password=None).render_as_string())
     try:

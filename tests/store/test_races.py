@@ -40,7 +40,7 @@ from bookbot.store.db import Database
 from bookbot.store.import_stream import ImportStream, Ready
 from bookbot.store.tables import OutboxRow
 from bookbot.store.uow import ATTEMPTS, OutOfOrder, UnitOfWork, lock_key, retried
-from tests.conftest import drop_postgres_database, new_postgres_database
+from tests.conftest import drop_postgres_database, dsn, new_postgres_database
 from tests.store.test_day_index import assert_index_exact
 
 NOW = datetime.fromisoformat("2026-11-30T08:00:00+01:00")  # a Monday in Berlin
@@ -412,7 +412,7 @@ async def test_bookings_made_while_a_clinic_s_first_large_load_writes_wait_for_i
         importing = asyncio.ensure_future(streamed(db, clinic(lines)))
         await written.wait()
         assert "bookings_specialist_id_fkey" not in keys  # lifted meanwhile
-        reader = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+        reader = await asyncpg.connect(dsn(url))
         try:
             await reader.execute("SET lock_timeout = '200ms'")
             with pytest.raises(asyncpg.LockNotAvailableError):
@@ -658,8 +658,7 @@ async def test_the_database_makes_writers_outside_the_locks_take_turns_on_one_sp
     pg: Database,
 ) -> None:
     await import_clinic(pg, clinic_file.read(clinic()), NOW)
-    dsn = pg.url.replace("postgresql+asyncpg://", "postgresql://")
-    first, second = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
+    first, second = await asyncpg.connect(dsn(pg.url)), await asyncpg.connect(dsn(pg.url))
     insert = (
         "INSERT INTO bookings (specialist_id, service_id, start_at, end_at, status, created_at)"
         " VALUES ('s0', 'checkup', $1, $2, 'confirmed', now())"

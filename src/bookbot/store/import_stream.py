@@ -51,7 +51,7 @@ KEYS = text(  # PostgreSQL's foreign keys from the bookings to the catalog, as i
     " AND conrelid = 'bookings'::regclass"
     " AND confrelid IN ('specialists'::regclass, 'services'::regclass) ORDER BY conname"
 )
-UNUSED = "LOCK TABLE bookings, specialists, services IN ACCESS EXCLUSIVE MODE NOWAIT"
+UNUSED = text("LOCK TABLE bookings, specialists, services IN ACCESS EXCLUSIVE MODE NOWAIT")
 
 
 class Restart(Exception):
@@ -210,7 +210,7 @@ class ImportStream:
         session = self.imports.session
         savepoint = await session.begin_nested()
         try:
-            await session.execute(text(UNUSED))
+            await session.execute(UNUSED)
             keys = (await session.execute(KEYS)).all()
             connection = await session.connection()
             for name, _ in keys:
